@@ -1,0 +1,641 @@
+//! Parsing one migration file.
+
+use crate::checksum::Checksum;
+use crate::error::{ParseError, ParseErrorKind, RevisionIdError};
+use std::fmt;
+
+/// The databases a section of a migration can be written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// PostgreSQL.
+    Postgres,
+    /// SQLite.
+    Sqlite,
+    /// MySQL and MariaDB.
+    Mysql,
+}
+
+impl Dialect {
+    /// Every dialect, in a stable order.
+    pub const ALL: [Dialect; 3] = [Dialect::Postgres, Dialect::Sqlite, Dialect::Mysql];
+
+    /// The name used in section directives (`-- migrate:upgrade postgres`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Dialect::Postgres => "postgres",
+            Dialect::Sqlite => "sqlite",
+            Dialect::Mysql => "mysql",
+        }
+    }
+
+    /// Parses a directive name; `postgresql` and `mariadb` are accepted as aliases.
+    pub fn from_name(name: &str) -> Option<Dialect> {
+        match name {
+            "postgres" | "postgresql" => Some(Dialect::Postgres),
+            "sqlite" => Some(Dialect::Sqlite),
+            "mysql" | "mariadb" => Some(Dialect::Mysql),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Upgrade or downgrade.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// Towards the heads.
+    Upgrade,
+    /// Towards base.
+    Downgrade,
+}
+
+impl Direction {
+    /// `upgrade` or `downgrade`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Upgrade => "upgrade",
+            Direction::Downgrade => "downgrade",
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One SQL section of a migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Section {
+    /// `None` for the section every database uses unless it has its own.
+    pub dialect: Option<Dialect>,
+    /// The SQL text, without the directive line.
+    pub sql: String,
+    /// 1-based line of the first SQL line (the line after the directive).
+    pub line: usize,
+}
+
+/// A parsed migration file: header fields, SQL sections and checksum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Script {
+    /// Path as given to the parser, normally relative to the versions folder with `/`.
+    pub path: String,
+    /// The revision id.
+    pub revision: String,
+    /// Parents; empty for a root revision, several for a merge point.
+    pub down_revisions: Vec<String>,
+    /// Branch labels declared on this revision.
+    pub branch_labels: Vec<String>,
+    /// Revisions or branch labels that must be applied first, without being parents.
+    pub depends_on: Vec<String>,
+    /// The message (Alembic's docstring first line); empty when the file has none.
+    pub message: String,
+    /// `create_date`, as written.
+    pub create_date: Option<String>,
+    /// `false` runs the upgrade outside any transaction.
+    pub transactional: bool,
+    /// Header fields this project does not interpret (team fields such as `author`), in order.
+    pub extra_fields: Vec<(String, String)>,
+    /// Upgrade sections (at least one).
+    pub upgrade: Vec<Section>,
+    /// Downgrade sections; empty means irreversible.
+    pub downgrade: Vec<Section>,
+    /// SHA-256 of the file with CRLF turned into LF.
+    pub checksum: Checksum,
+}
+
+impl Script {
+    /// The upgrade SQL to run on `dialect`: its own section, else the shared one.
+    pub fn upgrade_sql(&self, dialect: Dialect) -> Option<&str> {
+        pick(&self.upgrade, dialect)
+    }
+
+    /// The downgrade SQL to run on `dialect`; `None` when the revision cannot be downgraded there.
+    pub fn downgrade_sql(&self, dialect: Dialect) -> Option<&str> {
+        pick(&self.downgrade, dialect)
+    }
+
+    /// The SQL for `direction` on `dialect`.
+    pub fn sql(&self, direction: Direction, dialect: Dialect) -> Option<&str> {
+        match direction {
+            Direction::Upgrade => self.upgrade_sql(dialect),
+            Direction::Downgrade => self.downgrade_sql(dialect),
+        }
+    }
+
+    /// Whether any downgrade section exists.
+    pub fn is_reversible(&self) -> bool {
+        !self.downgrade.is_empty()
+    }
+
+    /// Parses a file's bytes. `path` is used in error messages and kept on the script.
+    ///
+    /// # Errors
+    /// Every problem found, each naming the file and line.
+    pub fn parse(path: &str, bytes: &[u8]) -> Result<Script, Vec<ParseError>> {
+        let checksum = Checksum::of(bytes);
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            vec![ParseError {
+                path: path.to_string(),
+                line,
+                kind: ParseErrorKind::NotUtf8,
+            }]
+        })?;
+        Parser::new(path).run(text, checksum)
+    }
+}
+
+fn pick(sections: &[Section], dialect: Dialect) -> Option<&str> {
+    sections
+        .iter()
+        .find(|s| s.dialect == Some(dialect))
+        .or_else(|| sections.iter().find(|s| s.dialect.is_none()))
+        .map(|s| s.sql.as_str())
+}
+
+/// Checks a revision id: 1 to 32 of `[A-Za-z0-9_]`, not a reserved word.
+///
+/// # Errors
+/// Why the id is not valid.
+pub fn validate_revision_id(id: &str) -> Result<(), RevisionIdError> {
+    if id.is_empty() {
+        return Err(RevisionIdError::Empty);
+    }
+    if let Some(ch) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
+        return Err(RevisionIdError::BadChar {
+            id: id.to_string(),
+            ch,
+        });
+    }
+    if id.len() > 32 {
+        return Err(RevisionIdError::TooLong(id.to_string()));
+    }
+    if matches!(id, "head" | "heads" | "base" | "current") {
+        return Err(RevisionIdError::Reserved(id.to_string()));
+    }
+    Ok(())
+}
+
+const KNOWN_FIELDS: [&str; 6] = [
+    "revision",
+    "down_revision",
+    "branch_labels",
+    "depends_on",
+    "create_date",
+    "transactional",
+];
+
+struct Parser<'a> {
+    path: &'a str,
+    errors: Vec<ParseError>,
+}
+
+enum Line<'a> {
+    Directive { name: &'a str, arg: &'a str },
+    Comment(&'a str),
+    Blank,
+    Sql,
+}
+
+fn classify(line: &str) -> Line<'_> {
+    let t = line.trim();
+    if t.is_empty() {
+        return Line::Blank;
+    }
+    if let Some(rest) = t.strip_prefix("--") {
+        let rest = rest.trim_start();
+        if let Some(d) = rest.strip_prefix("migrate:") {
+            let d = d.trim();
+            let (name, arg) = match d.find(char::is_whitespace) {
+                Some(i) => (&d[..i], d[i..].trim()),
+                None => (d, ""),
+            };
+            return Line::Directive { name, arg };
+        }
+        return Line::Comment(rest.trim_end());
+    }
+    Line::Sql
+}
+
+/// Splits `key: value` when `key` looks like a field name.
+fn as_field(comment: &str) -> Option<(&str, &str)> {
+    let (key, value) = comment.split_once(':')?;
+    let key = key.trim();
+    let ok = !key.is_empty()
+        && key.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    ok.then_some((key, value.trim()))
+}
+
+impl<'a> Parser<'a> {
+    fn new(path: &'a str) -> Self {
+        Parser {
+            path,
+            errors: Vec::new(),
+        }
+    }
+
+    fn err(&mut self, line: usize, kind: ParseErrorKind) {
+        self.errors.push(ParseError {
+            path: self.path.to_string(),
+            line,
+            kind,
+        });
+    }
+
+    fn id_list(&mut self, line: usize, field: &'static str, value: &str) -> Vec<String> {
+        let value = value.trim();
+        if value.is_empty() || value == "None" || value == "()" {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for part in value.split(',') {
+            let part = part.trim();
+            if part.is_empty() && value.ends_with(',') {
+                continue;
+            }
+            let looks_like_id = !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if !looks_like_id {
+                self.err(
+                    line,
+                    ParseErrorKind::BadIdList {
+                        field,
+                        found: value.to_string(),
+                    },
+                );
+                return Vec::new();
+            }
+            out.push(part.to_string());
+        }
+        out
+    }
+
+    fn run(mut self, text: &str, checksum: Checksum) -> Result<Script, Vec<ParseError>> {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let lines: Vec<&str> = text.lines().collect();
+        let mut i = 0;
+        while i < lines.len() && matches!(classify(lines[i]), Line::Blank) {
+            i += 1;
+        }
+
+        // Header: the leading run of comment lines, up to the first directive.
+        let mut fields: Vec<(String, String, usize)> = Vec::new();
+        let mut message: Option<String> = None;
+        let header_start = i;
+        while i < lines.len() {
+            let Line::Comment(c) = classify(lines[i]) else {
+                break;
+            };
+            let lineno = i + 1;
+            i += 1;
+            let field = as_field(c).filter(|(k, _)| {
+                // The first line is the message unless it is one of our own fields, so a
+                // message such as "fix: add index" is not taken for a field.
+                !(lineno == header_start + 1 && !KNOWN_FIELDS.contains(k))
+            });
+            match field {
+                Some((k, v)) => {
+                    if let Some((_, _, first)) = fields.iter().find(|(fk, _, _)| fk == k) {
+                        let first_line = *first;
+                        self.err(
+                            lineno,
+                            ParseErrorKind::DuplicateField {
+                                field: k.to_string(),
+                                first_line,
+                            },
+                        );
+                    } else {
+                        fields.push((k.to_string(), v.to_string(), lineno));
+                    }
+                }
+                None if c.is_empty() => {}
+                None => {
+                    if message.is_none() && fields.is_empty() {
+                        message = Some(c.to_string());
+                    }
+                }
+            }
+        }
+        if i == header_start {
+            self.err(header_start + 1, ParseErrorKind::MissingHeader);
+        }
+        let header_end_line = i.max(1);
+
+        let mut revision = None;
+        let mut down_revisions = None;
+        let mut branch_labels = Vec::new();
+        let mut depends_on = Vec::new();
+        let mut create_date = None;
+        let mut transactional = true;
+        let mut extra_fields = Vec::new();
+        for (k, v, line) in fields {
+            match k.as_str() {
+                "revision" => match crate::script::validate_revision_id(&v) {
+                    Ok(()) => revision = Some(v),
+                    Err(e) => self.err(line, ParseErrorKind::BadRevisionId(e)),
+                },
+                "down_revision" => down_revisions = Some(self.id_list(line, "down_revision", &v)),
+                "branch_labels" => branch_labels = self.id_list(line, "branch_labels", &v),
+                "depends_on" => depends_on = self.id_list(line, "depends_on", &v),
+                "create_date" => create_date = (!v.is_empty()).then_some(v),
+                "transactional" => match v.as_str() {
+                    "true" | "True" => transactional = true,
+                    "false" | "False" => transactional = false,
+                    _ => self.err(line, ParseErrorKind::BadTransactional(v)),
+                },
+                _ => extra_fields.push((k, v)),
+            }
+        }
+        let has_revision_field = revision.is_some()
+            || self.errors.iter().any(|e| {
+                matches!(e.kind, ParseErrorKind::BadRevisionId(_))
+            });
+        if !has_revision_field {
+            self.err(header_end_line, ParseErrorKind::MissingField("revision"));
+        }
+        if down_revisions.is_none() {
+            self.err(header_end_line, ParseErrorKind::MissingField("down_revision"));
+        }
+
+        // Body: sections introduced by directives.
+        let mut upgrade: Vec<Section> = Vec::new();
+        let mut downgrade: Vec<Section> = Vec::new();
+        let mut seen: Vec<(Direction, Option<Dialect>, usize)> = Vec::new();
+        let mut current: Option<(Direction, Option<Dialect>, usize, Vec<&str>)> = None;
+        let flush = |cur: Option<(Direction, Option<Dialect>, usize, Vec<&str>)>,
+                         up: &mut Vec<Section>,
+                         down: &mut Vec<Section>| {
+            if let Some((dir, dialect, line, body)) = cur {
+                let sql = trim_blank_lines(&body);
+                let section = Section { dialect, sql, line };
+                match dir {
+                    Direction::Upgrade => up.push(section),
+                    Direction::Downgrade => down.push(section),
+                }
+            }
+        };
+        while i < lines.len() {
+            let raw = lines[i];
+            let lineno = i + 1;
+            i += 1;
+            match classify(raw) {
+                Line::Directive { name, arg } => {
+                    let dir = match name {
+                        "upgrade" => Direction::Upgrade,
+                        "downgrade" => Direction::Downgrade,
+                        other => {
+                            self.err(lineno, ParseErrorKind::UnknownDirective(other.to_string()));
+                            continue;
+                        }
+                    };
+                    let dialect = if arg.is_empty() {
+                        None
+                    } else {
+                        match Dialect::from_name(arg) {
+                            Some(d) => Some(d),
+                            None => {
+                                self.err(lineno, ParseErrorKind::UnknownDialect(arg.to_string()));
+                                continue;
+                            }
+                        }
+                    };
+                    if let Some((_, _, first)) =
+                        seen.iter().find(|(d, l, _)| *d == dir && *l == dialect)
+                    {
+                        let label = match dialect {
+                            Some(d) => format!("{dir} {d}"),
+                            None => dir.to_string(),
+                        };
+                        let first = *first;
+                        self.err(lineno, ParseErrorKind::DuplicateSection(label, first));
+                    }
+                    seen.push((dir, dialect, lineno));
+                    flush(current.take(), &mut upgrade, &mut downgrade);
+                    current = Some((dir, dialect, lineno + 1, Vec::new()));
+                }
+                other => match current.as_mut() {
+                    Some((_, _, _, body)) => body.push(raw),
+                    None => {
+                        if matches!(other, Line::Sql) {
+                            self.err(
+                                lineno,
+                                ParseErrorKind::SqlOutsideSection(raw.trim().to_string()),
+                            );
+                        }
+                    }
+                },
+            }
+        }
+        flush(current.take(), &mut upgrade, &mut downgrade);
+        if upgrade.is_empty() {
+            self.err(lines.len().max(1), ParseErrorKind::MissingUpgrade);
+        }
+
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        Ok(Script {
+            path: self.path.to_string(),
+            revision: revision.unwrap_or_default(),
+            down_revisions: down_revisions.unwrap_or_default(),
+            branch_labels,
+            depends_on,
+            message: message.unwrap_or_default(),
+            create_date,
+            transactional,
+            extra_fields,
+            upgrade,
+            downgrade,
+            checksum,
+        })
+    }
+}
+
+fn trim_blank_lines(body: &[&str]) -> String {
+    let start = body.iter().position(|l| !l.trim().is_empty());
+    let end = body.iter().rposition(|l| !l.trim().is_empty());
+    match (start, end) {
+        (Some(s), Some(e)) => {
+            let mut out = body[s..=e].join("\n");
+            out.push('\n');
+            out
+        }
+        _ => String::new(),
+    }
+}
+
+/// Renders a script's header and sections back into the file format.
+///
+/// `parse(render(s))` yields the same fields and SQL as `s`; the CLI uses it to write files.
+pub fn render(script: &Script) -> String {
+    let mut out = String::new();
+    if !script.message.is_empty() {
+        out.push_str(&format!("-- {}\n--\n", script.message));
+    }
+    out.push_str(&format!("-- revision: {}\n", script.revision));
+    out.push_str(&format!(
+        "-- down_revision: {}\n",
+        script.down_revisions.join(", ")
+    ));
+    out.push_str(&format!(
+        "-- branch_labels: {}\n",
+        script.branch_labels.join(", ")
+    ));
+    out.push_str(&format!("-- depends_on: {}\n", script.depends_on.join(", ")));
+    if let Some(d) = &script.create_date {
+        out.push_str(&format!("-- create_date: {d}\n"));
+    }
+    if !script.transactional {
+        out.push_str("-- transactional: false\n");
+    }
+    for (k, v) in &script.extra_fields {
+        out.push_str(&format!("-- {k}: {v}\n"));
+    }
+    for (dir, sections) in [
+        (Direction::Upgrade, &script.upgrade),
+        (Direction::Downgrade, &script.downgrade),
+    ] {
+        for s in sections {
+            match s.dialect {
+                Some(d) => out.push_str(&format!("\n-- migrate:{dir} {d}\n")),
+                None => out.push_str(&format!("\n-- migrate:{dir}\n")),
+            }
+            out.push_str(&s.sql);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = "-- add ticket priority column\n--\n-- revision: 3f2a9c1b7d4e\n-- down_revision: 1a2b3c4d5e6f\n-- branch_labels:\n-- depends_on:\n-- create_date: 2025-01-15 10:30:00\n\n-- migrate:upgrade\nALTER TABLE tickets ADD COLUMN priority VARCHAR(20) DEFAULT 'normal';\nCREATE INDEX ix_tickets_priority ON tickets (priority);\n\n-- migrate:downgrade\nDROP INDEX ix_tickets_priority;\nALTER TABLE tickets DROP COLUMN priority;\n";
+
+    fn parse(s: &str) -> Result<Script, Vec<ParseError>> {
+        Script::parse("m/x.sql", s.as_bytes())
+    }
+
+    fn first_err(s: &str) -> String {
+        parse(s).unwrap_err()[0].to_string()
+    }
+
+    #[test]
+    fn parses_the_contract_example() {
+        let s = parse(SAMPLE).unwrap();
+        assert_eq!(s.revision, "3f2a9c1b7d4e");
+        assert_eq!(s.down_revisions, vec!["1a2b3c4d5e6f"]);
+        assert!(s.branch_labels.is_empty() && s.depends_on.is_empty());
+        assert_eq!(s.message, "add ticket priority column");
+        assert_eq!(s.create_date.as_deref(), Some("2025-01-15 10:30:00"));
+        assert!(s.transactional);
+        assert!(s.upgrade_sql(Dialect::Sqlite).unwrap().starts_with("ALTER TABLE tickets ADD"));
+        assert!(s.downgrade_sql(Dialect::Postgres).unwrap().ends_with("DROP COLUMN priority;\n"));
+        assert_eq!(s.upgrade[0].line, 10);
+    }
+
+    #[test]
+    fn merge_labels_deps_and_flags() {
+        let s = parse("-- merge\n-- revision: m1\n-- down_revision: a1, b2\n-- branch_labels: x, y\n-- depends_on: z\n-- transactional: false\n-- author: ann\n-- migrate:upgrade\nSELECT 1;\n").unwrap();
+        assert_eq!(s.down_revisions, vec!["a1", "b2"]);
+        assert_eq!(s.branch_labels, vec!["x", "y"]);
+        assert_eq!(s.depends_on, vec!["z"]);
+        assert!(!s.transactional);
+        assert_eq!(s.extra_fields, vec![("author".to_string(), "ann".to_string())]);
+        assert!(!s.is_reversible());
+    }
+
+    #[test]
+    fn dialect_sections_replace_the_shared_one() {
+        let s = parse("-- revision: a\n-- down_revision:\n-- migrate:upgrade\nA;\n-- migrate:upgrade postgres\nP;\n-- migrate:downgrade sqlite\nS;\n").unwrap();
+        assert_eq!(s.upgrade_sql(Dialect::Postgres), Some("P;\n"));
+        assert_eq!(s.upgrade_sql(Dialect::Mysql), Some("A;\n"));
+        assert_eq!(s.downgrade_sql(Dialect::Sqlite), Some("S;\n"));
+        assert_eq!(s.downgrade_sql(Dialect::Mysql), None);
+    }
+
+    #[test]
+    fn message_that_looks_like_a_field() {
+        let s = parse("-- fix: add index\n-- revision: a\n-- down_revision:\n-- migrate:upgrade\nA;\n").unwrap();
+        assert_eq!(s.message, "fix: add index");
+    }
+
+    #[test]
+    fn bad_id_list_names_file_line_and_value() {
+        assert_eq!(
+            first_err("-- m\n--\n-- revision: a\n-- down_revision: a b\n-- migrate:upgrade\nx;\n"),
+            "m/x.sql:4: down_revision: expected revision ids separated by commas, found \"a b\""
+        );
+    }
+
+    #[test]
+    fn each_parse_error() {
+        let cases: &[(&str, &str)] = &[
+            ("SELECT 1;\n", "m/x.sql:1: expected a header"),
+            ("-- revision: a\n-- migrate:upgrade\nx;\n", "missing required header field `down_revision`"),
+            ("-- down_revision:\n-- migrate:upgrade\nx;\n", "missing required header field `revision`"),
+            ("-- revision: a\n-- revision: b\n-- down_revision:\n-- migrate:upgrade\nx;\n", "m/x.sql:2: header field `revision` repeated (first given on line 1)"),
+            ("-- revision: a-b\n-- down_revision:\n-- migrate:upgrade\nx;\n", "contains '-'"),
+            ("-- revision: head\n-- down_revision:\n-- migrate:upgrade\nx;\n", "reserved"),
+            (&"-- revision: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n-- down_revision:\n-- migrate:upgrade\nx;\n", "longer than 32"),
+            ("-- revision: a\n-- down_revision:\n-- transactional: maybe\n-- migrate:upgrade\nx;\n", "m/x.sql:3: transactional: expected `true` or `false`"),
+            ("-- revision: a\n-- down_revision:\n-- migrate:downgrade\nx;\n", "missing `-- migrate:upgrade` section"),
+            ("-- revision: a\n-- down_revision:\n-- migrate:sideways\nx;\n", "m/x.sql:3: unknown directive \"sideways\""),
+            ("-- revision: a\n-- down_revision:\n-- migrate:upgrade oracle\nx;\n", "unknown database \"oracle\""),
+            ("-- revision: a\n-- down_revision:\n-- migrate:upgrade\nx;\n-- migrate:upgrade\ny;\n", "m/x.sql:5: section `-- migrate:upgrade` repeated (first given on line 3)"),
+            ("-- revision: a\n-- down_revision:\n\nDROP TABLE x;\n-- migrate:upgrade\nx;\n", "m/x.sql:4: SQL before the first"),
+        ];
+        for (input, want) in cases {
+            let got = first_err(input);
+            assert!(got.contains(want), "input {input:?}: got {got:?}, want {want:?}");
+        }
+    }
+
+    #[test]
+    fn all_problems_reported() {
+        let errs = parse("-- revision: a b\n-- down_revision: x y\n-- migrate:nope\n").unwrap_err();
+        assert!(errs.len() >= 3, "{errs:?}");
+    }
+
+    #[test]
+    fn not_utf8_is_an_error() {
+        let errs = Script::parse("m/x.sql", b"-- revision: a\n\xff\n").unwrap_err();
+        assert_eq!(errs[0].line, 2);
+        assert_eq!(errs[0].kind, ParseErrorKind::NotUtf8);
+    }
+
+    #[test]
+    fn crlf_parses_like_lf() {
+        let crlf = SAMPLE.replace('\n', "\r\n");
+        let a = parse(SAMPLE).unwrap();
+        let b = parse(&crlf).unwrap();
+        assert_eq!(a.upgrade, b.upgrade);
+        assert_eq!(a.checksum, b.checksum);
+    }
+
+    #[test]
+    fn render_round_trips() {
+        let s = parse(SAMPLE).unwrap();
+        let again = parse(&render(&s)).unwrap();
+        assert_eq!(
+            (&s.revision, &s.down_revisions, &s.message, &s.upgrade.iter().map(|x| &x.sql).collect::<Vec<_>>()),
+            (&again.revision, &again.down_revisions, &again.message, &again.upgrade.iter().map(|x| &x.sql).collect::<Vec<_>>())
+        );
+    }
+}
