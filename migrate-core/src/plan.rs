@@ -172,14 +172,14 @@ impl RevisionMap {
                 current_revs.iter().copied().map(Some).collect()
             };
             if let Some(label) = rel.label {
-                let on_branch = self.filter_for_lineage(&current_revs, label, false)?;
+                let on_branch = self.lineage_filter(&current_revs, label, false)?;
                 start = if !on_branch.is_empty() {
                     on_branch.into_iter().map(Some).collect()
                 } else {
                     // The branch has no current head: start from the tips of its part
                     // that is already applied, or from base.
                     let applied = self.related(&current_revs, Rel::Ancestors { deps: true });
-                    let active = self.filter_for_lineage(&applied, label, false)?;
+                    let active = self.lineage_filter(&applied, label, false)?;
                     let below: std::collections::HashSet<Idx> = active
                         .iter()
                         .flat_map(|&a| self.nodes[a].norm_down.iter().copied())
@@ -246,12 +246,12 @@ impl RevisionMap {
                 (Some(s), _) => s.to_string(),
                 (None, Some(l)) => {
                     let current_revs = self.only_revs(self.revs_of(current)?, target)?;
-                    let mut on_branch = self.filter_for_lineage(&current_revs, l, false)?;
+                    let mut on_branch = self.lineage_filter(&current_revs, l, false)?;
                     if on_branch.is_empty() {
                         // Every head of the branch may sit under another current head
                         // through dependencies: look at all current revisions.
                         let all = self.all_current(&current_revs);
-                        on_branch = self.filter_for_lineage(&all, l, false)?;
+                        on_branch = self.lineage_filter(&all, l, false)?;
                     }
                     match on_branch.as_slice() {
                         [one] => self.id(*one).to_string(),
@@ -778,7 +778,7 @@ impl RevisionMap {
 
         let mut filtered: Vec<Idx> = Vec::new();
         for t in &targets {
-            for h in self.filter_for_lineage(&head_idx, t, true)? {
+            for h in self.lineage_filter(&head_idx, t, true)? {
                 if !filtered.contains(&h) {
                     filtered.push(h);
                 }

@@ -583,6 +583,33 @@ impl RevisionMap {
         Ok(out)
     }
 
+    /// Alembic's `filter_for_lineage`: keeps the `targets` (revision ids) that are on
+    /// the same line of descent as `check_against` (an identifier such as `label@head`,
+    /// `heads` or a revision), i.e. that are its ancestors or descendants. With
+    /// `include_dependencies`, `depends_on` edges count as lineage too.
+    ///
+    /// # Errors
+    /// Unknown target ids ([`RevisionError::NoSuchRevision`]) and failures to resolve
+    /// `check_against`.
+    pub fn filter_for_lineage<S: AsRef<str>>(
+        &self,
+        targets: &[S],
+        check_against: &str,
+        include_dependencies: bool,
+    ) -> Result<Vec<&str>, RevisionError> {
+        let idx = targets
+            .iter()
+            .map(|t| {
+                self.by_id
+                    .get(t.as_ref())
+                    .copied()
+                    .ok_or_else(|| RevisionError::NoSuchRevision(t.as_ref().to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let kept = self.lineage_filter(&idx, check_against, include_dependencies)?;
+        Ok(self.ids(&kept))
+    }
+
     /// Resolves an identifier that must name at most one revision (`None` for base).
     ///
     /// # Errors
@@ -721,7 +748,7 @@ impl RevisionMap {
     }
 
     /// Keeps the targets on the same line of descent as `check_against` (an identifier).
-    pub(crate) fn filter_for_lineage(
+    pub(crate) fn lineage_filter(
         &self,
         targets: &[Idx],
         check_against: &str,
@@ -743,7 +770,7 @@ impl RevisionMap {
 
     pub(crate) fn current_head(&self, label: Option<&str>) -> Result<Option<Idx>, RevisionError> {
         let heads = match label {
-            Some(l) => self.filter_for_lineage(&self.heads, l, false)?,
+            Some(l) => self.lineage_filter(&self.heads, l, false)?,
             None => self.heads.clone(),
         };
         if heads.len() > 1 {
@@ -770,7 +797,7 @@ impl RevisionMap {
         };
         let ids = match rest {
             "heads" => match &label {
-                Some(l) => self.ids_owned(&self.filter_for_lineage(&self.heads, l, false)?),
+                Some(l) => self.ids_owned(&self.lineage_filter(&self.heads, l, false)?),
                 None => self.ids_owned(&self.real_heads),
             },
             "head" => match self.current_head(label.as_deref())? {
@@ -901,7 +928,7 @@ impl RevisionMap {
                     _ => self.bases.clone(),
                 };
                 let up = match branch_label {
-                    Some(l) => self.filter_for_lineage(&up, l, false)?,
+                    Some(l) => self.lineage_filter(&up, l, false)?,
                     None => up,
                 };
                 up.into_iter().map(Walk::Rev).collect()
