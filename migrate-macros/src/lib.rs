@@ -1,15 +1,557 @@
-//! `embed_migrations!`: compile-time validated migrations (implementation in progress).
-use proc_macro::TokenStream;
+//! `embed_migrations!`: the migrations of a versions folder, validated at build time and
+//! compiled into the binary as static data.
+//!
+//! Use it through `migrate-runtime`, which re-exports it, so an application depends on one
+//! crate:
+//!
+//! ```
+//! static MIGRATIONS: migrate_runtime::EmbeddedMigrations =
+//!     migrate_runtime::embed_migrations!("migrations");
+//!
+//! assert_eq!(MIGRATIONS.migrations[0].revision, "a1b2c3d4e5f6");
+//! ```
+//!
+//! The macro is thin, like `sqlx-macros`: it parses the path literal, loads the folder with
+//! `migrate-core` (the same parser and graph validation the runtime and the CLI use),
+//! checks `migrations.sum`, and emits a `::migrate_runtime::__private::EmbeddedMigrations`
+//! value. Nothing is read from disk at run time. Every problem becomes a compile error
+//! pointing at the path literal, and one build lists all of them.
+//!
+//! # Rebuilding when migrations change
+//!
+//! Each migration file and `migrations.sum` is passed to `include_bytes!`, so cargo
+//! rebuilds the crate when one of them is edited or removed. Cargo cannot know about a
+//! *new* file by itself; add a build script (`migrate init` writes this one):
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     migrate_runtime::build::rerun_if_migrations_changed("migrations");
+//! }
+//! ```
+//!
+//! with `migrate-runtime` under `[build-dependencies]`, or print
+//! `cargo:rerun-if-changed=migrations` yourself.
 
-/// Embeds the migrations of a versions folder.
+use migrate_core::{
+    read_sum_file, scan, Checksum, GraphError, LoadError, Origin, ParseError, Problem, Script,
+    ScriptDirectory, Section, SumError, SumFile, SumMismatch, SUM_FILE,
+};
+use proc_macro::TokenStream;
+use proc_macro2::{Literal, Span, TokenStream as TokenStream2};
+use quote::quote;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitStr, Token};
+
+/// Environment variable that, when set, replaces `CARGO_MANIFEST_DIR` as the folder the
+/// path is resolved against.
+///
+/// Only for testing the macro under trybuild, whose scratch crate has its own manifest
+/// folder (trybuild issue #202); normal builds never set it.
+const MANIFEST_DIR_OVERRIDE: &str = "MIGRATE_MACROS_MANIFEST_DIR";
+
+/// Embeds every migration of a versions folder in the binary, validated at build time.
+///
+/// ```
+/// static MIGRATIONS: migrate_runtime::EmbeddedMigrations =
+///     migrate_runtime::embed_migrations!("migrations");
+///
+/// // Or accept several heads on purpose: `head` is then an error at run time, `heads` works.
+/// static BRANCHED: migrate_runtime::EmbeddedMigrations =
+///     migrate_runtime::embed_migrations!("migrations", allow_multiple_heads);
+/// # assert!(!MIGRATIONS.allow_multiple_heads && BRANCHED.allow_multiple_heads);
+/// ```
+///
+/// The path is resolved against the crate's `CARGO_MANIFEST_DIR`. Every `*.sql` file
+/// under it (subfolders included, hidden ones skipped) is parsed with `migrate-core`, and
+/// the result is a `migrate_runtime::EmbeddedMigrations` holding each revision's id,
+/// parents, branch labels, `depends_on`, message, `create_date`, `transactional` flag,
+/// upgrade and downgrade SQL and checksum, sorted by path.
+///
+/// # Errors
+///
+/// The build fails, with one error per problem at the path literal, each naming the file
+/// (relative to the crate) and line where there is one, when:
+///
+/// - the folder does not exist or cannot be read;
+/// - a file does not parse (malformed header, no `-- migrate:upgrade` section, ...);
+/// - the revision graph is invalid: duplicate revision, missing parent (broken chain),
+///   missing dependency, cycle, duplicate branch label;
+/// - there is more than one head and `allow_multiple_heads` was not given (merge them
+///   with `migrate merge heads -m "..."`);
+/// - `migrations.sum` is missing, or a file is not listed in it, listed but absent, or
+///   edited since it was written (`migrate hash` rewrites it when that is intended).
+///
+/// # Rebuilds
+///
+/// Edits and removals are tracked through `include_bytes!`. For new files to trigger a
+/// rebuild, call `migrate_runtime::build::rerun_if_migrations_changed("migrations")` from
+/// the crate's `build.rs`.
 #[proc_macro]
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
-    let _ = input;
-    "compile_error!(\"embed_migrations! is not built yet\")".parse().unwrap_or_default()
+    let result = syn::parse::<Input>(input).and_then(|input| expand(&input));
+    match result {
+        Ok(tokens) => tokens.into(),
+        Err(e) => errors_with_placeholder(&e).into(),
+    }
 }
 
-/// Short name of [`embed_migrations!`].
+/// One `compile_error!` per problem, inside a block that still has the right type, so the
+/// only errors a user sees are ours (not a type mismatch caused by them).
+fn errors_with_placeholder(e: &syn::Error) -> TokenStream2 {
+    let errors = e.to_compile_error();
+    quote! {
+        {
+            #errors
+            ::migrate_runtime::__private::EmbeddedMigrations {
+                migrations: &[],
+                allow_multiple_heads: false,
+            }
+        }
+    }
+}
+
+/// Short name of [`embed_migrations!`]: `migrations!("migrations")` is the same macro.
+///
+/// ```
+/// static MIGRATIONS: migrate_runtime::EmbeddedMigrations =
+///     migrate_runtime::migrations!("migrations");
+/// # assert_eq!(MIGRATIONS.migrations.len(), 1);
+/// ```
 #[proc_macro]
 pub fn migrations(input: TokenStream) -> TokenStream {
     embed_migrations(input)
+}
+
+/// `"path"` optionally followed by `, allow_multiple_heads`.
+struct Input {
+    path: LitStr,
+    allow_multiple_heads: bool,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let path: LitStr = input.parse().map_err(|e| {
+            syn::Error::new(
+                e.span(),
+                "expected the versions folder as a string literal, e.g. `embed_migrations!(\"migrations\")`",
+            )
+        })?;
+        let mut allow_multiple_heads = false;
+        while !input.is_empty() {
+            input.parse::<Token![,]>()?;
+            if input.is_empty() {
+                break;
+            }
+            let option: Ident = input.parse()?;
+            if option == "allow_multiple_heads" {
+                allow_multiple_heads = true;
+            } else {
+                return Err(syn::Error::new(
+                    option.span(),
+                    format!("unknown option `{option}`; the only option is `allow_multiple_heads`"),
+                ));
+            }
+        }
+        Ok(Input {
+            path,
+            allow_multiple_heads,
+        })
+    }
+}
+
+/// Collects every problem as a message; they become one compile error each.
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn push(&mut self, msg: impl Into<String>) {
+        self.0.push(msg.into());
+    }
+
+    fn into_result(self, span: Span) -> syn::Result<()> {
+        let mut out: Option<syn::Error> = None;
+        for msg in self.0 {
+            let e = syn::Error::new(span, msg);
+            match &mut out {
+                Some(all) => all.combine(e),
+                None => out = Some(e),
+            }
+        }
+        out.map_or(Ok(()), Err)
+    }
+}
+
+/// How paths are shown in messages: relative to the crate, as the literal was written.
+struct Shown {
+    prefix: String,
+}
+
+impl Shown {
+    fn new(lit: &str) -> Shown {
+        let trimmed = lit.trim_end_matches(['/', '\\']);
+        let prefix = match trimmed {
+            "" | "." => String::new(),
+            p => p.strip_prefix("./").unwrap_or(p).to_string(),
+        };
+        Shown { prefix }
+    }
+
+    /// The folder itself.
+    fn dir(&self) -> &str {
+        if self.prefix.is_empty() {
+            "."
+        } else {
+            &self.prefix
+        }
+    }
+
+    /// A file of the folder, from its path relative to the folder.
+    fn file(&self, rel: &str) -> String {
+        if self.prefix.is_empty() {
+            rel.to_string()
+        } else {
+            format!("{}/{rel}", self.prefix)
+        }
+    }
+
+    fn origin(&self, origin: &mut Origin) {
+        if let Some(p) = &mut origin.0 {
+            *p = self.file(p);
+        }
+    }
+}
+
+fn manifest_dir() -> Result<PathBuf, String> {
+    std::env::var_os(MANIFEST_DIR_OVERRIDE)
+        .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
+        .map(PathBuf::from)
+        .ok_or_else(|| {
+            "CARGO_MANIFEST_DIR is not set; embed_migrations! must be built by cargo".to_string()
+        })
+}
+
+fn expand(input: &Input) -> syn::Result<TokenStream2> {
+    let span = input.path.span();
+    let lit = input.path.value();
+    let shown = Shown::new(&lit);
+    let mut problems = Problems::default();
+
+    let root = match manifest_dir() {
+        Ok(d) => d,
+        Err(msg) => return Err(syn::Error::new(span, msg)),
+    };
+    let dir = root.join(&lit);
+
+    let files = match read_folder(&dir, &shown) {
+        Ok(files) => files,
+        Err(msg) => return Err(syn::Error::new(span, msg)),
+    };
+
+    // Parse every file with the core parser, then validate the graph: exactly what
+    // `ScriptDirectory::load` does, keeping the scripts so messages can name files.
+    let mut scripts = Vec::new();
+    let mut parse_failed = false;
+    for file in &files {
+        match Script::parse(&file.rel, &file.bytes) {
+            Ok(s) => scripts.push(s),
+            Err(errs) => {
+                parse_failed = true;
+                for e in errs {
+                    problems.push(parse_message(e, &shown));
+                }
+            }
+        }
+    }
+    let files_of: HashMap<String, String> = scripts
+        .iter()
+        .map(|s| (s.revision.clone(), shown.file(&s.path)))
+        .collect();
+    let directory = match ScriptDirectory::from_scripts(scripts) {
+        Ok(d) => Some(d),
+        Err(LoadError::Invalid(graph_problems)) => {
+            for p in graph_problems {
+                let msg = match p {
+                    Problem::Graph(g) => {
+                        // A file that does not parse is missing from the graph, so its
+                        // children look like broken chains: report the parse error only.
+                        if parse_failed
+                            && matches!(
+                                g,
+                                GraphError::MissingParent { .. }
+                                    | GraphError::MissingDependency { .. }
+                            )
+                        {
+                            continue;
+                        }
+                        graph_message(g, &shown, &files_of)
+                    }
+                    Problem::Parse(e) => parse_message(e, &shown),
+                    other => other.to_string(),
+                };
+                problems.push(msg);
+            }
+            None
+        }
+        Err(e) => {
+            problems.push(e.to_string());
+            None
+        }
+    };
+
+    // With a file missing from the graph, its heads and sums would be wrong: check those
+    // against the raw files only.
+    let directory = directory.filter(|_| !parse_failed);
+    if let Some(d) = &directory {
+        let heads = d.map.heads();
+        if heads.len() > 1 && !input.allow_multiple_heads {
+            problems.push(multiple_heads_message(d, &heads, &shown));
+        }
+    }
+
+    // migrations.sum, checked against the parsed scripts or, when some file does not
+    // parse, against the raw files, so sum problems are listed in the same build.
+    let sum_path = dir.join(SUM_FILE);
+    let sum_text = match read_sum_file(&dir) {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(format!(
+                "cannot read `{}`: {}",
+                shown.file(SUM_FILE),
+                io_reason(&e)
+            ));
+            None
+        }
+    };
+    let sum_result = match (&directory, &sum_text) {
+        (_, None) => Err(SumError::MissingSumFile),
+        (Some(d), Some(text)) => d.verify_sum(Some(text)),
+        (None, Some(text)) => SumFile::parse(text).and_then(|sum| {
+            sum.verify(
+                files
+                    .iter()
+                    .map(|f| (f.rel.as_str(), Checksum::of(&f.bytes))),
+            )
+        }),
+    };
+    if let Err(e) = sum_result {
+        sum_messages(
+            e,
+            &shown,
+            sum_text.is_none() && sum_path.exists(),
+            &mut problems,
+        );
+    }
+
+    problems.into_result(span)?;
+    let Some(directory) = directory else {
+        return Err(syn::Error::new(span, "the migrations could not be loaded"));
+    };
+
+    let mut includes = Vec::with_capacity(files.len() + 1);
+    for file in &files {
+        includes.push(include_of(&file.abs, &shown.file(&file.rel), span)?);
+    }
+    if sum_path.exists() {
+        includes.push(include_of(&sum_path, &shown.file(SUM_FILE), span)?);
+    }
+    let migrations = directory.scripts.iter().map(migration_tokens);
+    let allow = input.allow_multiple_heads;
+    Ok(quote! {
+        {
+            #(#includes)*
+            ::migrate_runtime::__private::EmbeddedMigrations {
+                migrations: &[#(#migrations),*],
+                allow_multiple_heads: #allow,
+            }
+        }
+    })
+}
+
+struct File {
+    rel: String,
+    abs: PathBuf,
+    bytes: Vec<u8>,
+}
+
+fn read_folder(dir: &Path, shown: &Shown) -> Result<Vec<File>, String> {
+    if !dir.is_dir() {
+        let what = if dir.exists() {
+            "is not a folder"
+        } else {
+            "does not exist"
+        };
+        return Err(format!(
+            "versions folder `{}` {what} (the path is resolved against the crate's CARGO_MANIFEST_DIR); create it with `migrate init` or fix the path",
+            shown.dir()
+        ));
+    }
+    let listed = scan(dir).map_err(|e| load_error_message(&e, dir, shown))?;
+    let mut files = Vec::with_capacity(listed.len());
+    for (rel, abs) in listed {
+        let bytes = std::fs::read(&abs)
+            .map_err(|e| format!("cannot read `{}`: {}", shown.file(&rel), e))?;
+        files.push(File { rel, abs, bytes });
+    }
+    Ok(files)
+}
+
+fn load_error_message(e: &LoadError, dir: &Path, shown: &Shown) -> String {
+    match e {
+        LoadError::Io { path, source } => {
+            let rel = path
+                .strip_prefix(dir)
+                .ok()
+                .and_then(|p| p.to_str())
+                .filter(|p| !p.is_empty());
+            let name = match rel {
+                Some(r) => shown.file(&r.replace('\\', "/")),
+                None => shown.dir().to_string(),
+            };
+            format!("cannot read `{name}`: {source}")
+        }
+        other => other.to_string(),
+    }
+}
+
+fn io_reason(e: &LoadError) -> String {
+    match e {
+        LoadError::Io { source, .. } => source.to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn parse_message(mut e: ParseError, shown: &Shown) -> String {
+    e.path = shown.file(&e.path);
+    e.to_string()
+}
+
+fn graph_message(mut g: GraphError, shown: &Shown, files_of: &HashMap<String, String>) -> String {
+    match &mut g {
+        GraphError::DuplicateRevision { first, second, .. } => {
+            shown.origin(first);
+            shown.origin(second);
+        }
+        GraphError::MissingParent { origin, .. }
+        | GraphError::MissingDependency { origin, .. }
+        | GraphError::DuplicateBranchLabel { origin, .. }
+        | GraphError::BadBranchLabel { origin, .. }
+        | GraphError::InvalidId { origin, .. } => shown.origin(origin),
+        _ => {}
+    }
+    let members = match &g {
+        GraphError::Cycle(ids) | GraphError::DependencyCycle(ids) => Some(ids.clone()),
+        GraphError::SelfReference(id) => Some(vec![id.clone()]),
+        _ => None,
+    };
+    let mut msg = g.to_string();
+    if let Some(ids) = members {
+        let files: Vec<String> = ids
+            .iter()
+            .filter_map(|id| files_of.get(id).map(|f| format!("`{f}`")))
+            .collect();
+        if !files.is_empty() {
+            msg.push_str(&format!(" (in {})", files.join(", ")));
+        }
+    }
+    msg
+}
+
+fn multiple_heads_message(d: &ScriptDirectory, heads: &[&str], shown: &Shown) -> String {
+    let listed: Vec<String> = heads
+        .iter()
+        .map(|h| match d.script(h) {
+            Some(s) => format!("`{h}` (`{}`)", shown.file(&s.path)),
+            None => format!("`{h}`"),
+        })
+        .collect();
+    format!(
+        "multiple heads in `{}`: {}; a binary must know what `head` means: run `migrate merge heads -m \"...\"` to merge them, or write `embed_migrations!(\"{}\", allow_multiple_heads)` to accept several heads",
+        shown.dir(),
+        listed.join(", "),
+        shown.dir(),
+    )
+}
+
+fn sum_messages(e: SumError, shown: &Shown, unreadable: bool, problems: &mut Problems) {
+    let sum = shown.file(SUM_FILE);
+    match e {
+        SumError::MissingSumFile => {
+            if !unreadable {
+                problems.push(format!(
+                    "no `{sum}`: the macro checks every migration against it; run `migrate hash` to create it"
+                ));
+            }
+        }
+        SumError::Malformed { line, found } => problems.push(format!(
+            "{sum}:{line}: expected `<sha256 hex>  <path>`, found {found:?}; run `migrate hash` to rewrite it"
+        )),
+        SumError::Mismatch(all) => {
+            for m in all {
+                let m = match m {
+                    SumMismatch::NotListed(p) => SumMismatch::NotListed(shown.file(&p)),
+                    SumMismatch::Absent(p) => SumMismatch::Absent(shown.file(&p)),
+                    SumMismatch::Changed(p) => SumMismatch::Changed(shown.file(&p)),
+                    other => other,
+                };
+                problems.push(m.to_string());
+            }
+        }
+        other => problems.push(format!("{sum}: {other}")),
+    }
+}
+
+/// `const _: &[u8] = include_bytes!("<abs>");` so cargo rebuilds when the file changes.
+fn include_of(abs: &Path, shown: &str, span: Span) -> syn::Result<TokenStream2> {
+    let Some(path) = abs.to_str() else {
+        return Err(syn::Error::new(
+            span,
+            format!("the path of `{shown}` is not valid UTF-8, so it cannot be passed to include_bytes!"),
+        ));
+    };
+    Ok(quote! { const _: &[u8] = ::core::include_bytes!(#path); })
+}
+
+fn migration_tokens(s: &Script) -> TokenStream2 {
+    let path = &s.path;
+    let revision = &s.revision;
+    let down = &s.down_revisions;
+    let labels = &s.branch_labels;
+    let deps = &s.depends_on;
+    let message = &s.message;
+    let create_date = s.create_date.as_deref().unwrap_or("");
+    let transactional = s.transactional;
+    let upgrade = s.upgrade.iter().map(section_tokens);
+    let downgrade = s.downgrade.iter().map(section_tokens);
+    let checksum = Literal::byte_string(&s.checksum.0);
+    quote! {
+        ::migrate_runtime::__private::EmbeddedMigration {
+            path: #path,
+            revision: #revision,
+            down_revisions: &[#(#down),*],
+            branch_labels: &[#(#labels),*],
+            depends_on: &[#(#deps),*],
+            message: #message,
+            create_date: #create_date,
+            transactional: #transactional,
+            upgrade: &[#(#upgrade),*],
+            downgrade: &[#(#downgrade),*],
+            checksum: *#checksum,
+        }
+    }
+}
+
+fn section_tokens(s: &Section) -> TokenStream2 {
+    let dialect = s.dialect.map_or("", |d| d.name());
+    let sql = &s.sql;
+    let line = s.line;
+    quote! {
+        ::migrate_runtime::__private::EmbeddedSection {
+            dialect: #dialect,
+            sql: #sql,
+            line: #line,
+        }
+    }
 }

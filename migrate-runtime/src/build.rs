@@ -1,0 +1,91 @@
+//! Build-script helper: rebuild the crate when a migration is added.
+//!
+//! [`embed_migrations!`](crate::embed_migrations) passes every migration file to
+//! `include_bytes!`, so cargo already rebuilds when one is edited or removed. A *new* file
+//! is invisible to cargo unless a build script watches the folder:
+//!
+//! ```no_run
+//! // build.rs (with `migrate-runtime` under `[build-dependencies]`)
+//! fn main() {
+//!     migrate_runtime::build::rerun_if_migrations_changed("migrations");
+//! }
+//! ```
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Tells cargo to re-run the build script, and so rebuild the crate and re-run
+/// [`embed_migrations!`](crate::embed_migrations), whenever anything in the versions
+/// folder changes: a migration added, removed or edited, or `migrations.sum` rewritten.
+///
+/// Call it from `build.rs` with the same path as the macro (relative paths are resolved
+/// against the crate's folder, where cargo runs build scripts):
+///
+/// ```no_run
+/// // build.rs
+/// fn main() {
+///     migrate_runtime::build::rerun_if_migrations_changed("migrations");
+/// }
+/// ```
+///
+/// It prints `cargo:rerun-if-changed=<dir>` for the folder and for each of its
+/// subfolders (hidden ones skipped, as the macro skips them), so a file added to a
+/// branch folder such as `migrations/reporting/` is picked up too. A missing folder is
+/// still printed, so creating it triggers a rebuild; the macro reports it as an error.
+pub fn rerun_if_migrations_changed(dir: impl AsRef<Path>) {
+    let mut out = std::io::stdout().lock();
+    for folder in watched_folders(dir.as_ref()) {
+        // Build-script stdout is cargo's; nothing useful can be done if it is closed.
+        let _ = writeln!(out, "cargo:rerun-if-changed={}", folder.display());
+    }
+}
+
+/// The folder and every non-hidden subfolder, parents before children, each level sorted.
+fn watched_folders(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        let mut children: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        children.sort();
+        out.push(folder);
+        stack.extend(children.into_iter().rev());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_the_folder_and_its_visible_subfolders() {
+        let root = std::env::temp_dir().join(format!("migrate-build-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for sub in ["reporting/2025", "billing", ".hidden/inner"] {
+            std::fs::create_dir_all(root.join(sub)).unwrap();
+        }
+        std::fs::write(root.join("a.sql"), "").unwrap();
+        let got = watched_folders(&root);
+        let want = [
+            root.clone(),
+            root.join("billing"),
+            root.join("reporting"),
+            root.join("reporting/2025"),
+        ];
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn a_missing_folder_is_still_watched() {
+        let missing = Path::new("/nonexistent/migrate-build/migrations");
+        assert_eq!(watched_folders(missing), [missing.to_path_buf()]);
+    }
+}
