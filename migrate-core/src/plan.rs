@@ -552,6 +552,21 @@ impl RevisionMap {
         current: &[S],
         target: &str,
     ) -> Result<Plan, RevisionError> {
+        self.upgrade_plan_to(current, &[target])
+    }
+
+    /// Like [`upgrade_plan`](Self::upgrade_plan), to several targets at once (Alembic's
+    /// `_upgrade_revs` given a tuple of destinations). One target behaves exactly like
+    /// [`upgrade_plan`](Self::upgrade_plan); several must be revision ids or prefixes.
+    ///
+    /// # Errors
+    /// As [`upgrade_plan`](Self::upgrade_plan), plus [`RevisionError::Overlap`] when
+    /// one target is an ancestor of another.
+    pub fn upgrade_plan_to<S: AsRef<str>>(
+        &self,
+        current: &[S],
+        targets: &[&str],
+    ) -> Result<Plan, RevisionError> {
         let cur = self.indices(current)?;
         let cur_ids: Vec<&str> = self.ids(&cur);
         let opts = IterateOptions {
@@ -559,7 +574,7 @@ impl RevisionMap {
             assert_relative_length: true,
             ..Default::default()
         };
-        let mut order = self.iterate(&[target], &cur_ids, opts)?;
+        let mut order = self.iterate(targets, &cur_ids, opts)?;
         order.reverse();
         self.revision_steps(cur, &order, Direction::Upgrade)
     }
