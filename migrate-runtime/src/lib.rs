@@ -1,5 +1,6 @@
 //! Applies migrations to PostgreSQL, SQLite and MySQL/MariaDB through `sqlx`.
 
+pub mod build;
 mod embedded;
 
 pub use embedded::{EmbeddedMigration, EmbeddedMigrations, EmbeddedSection};
