@@ -1,11 +1,34 @@
-//! Applies migrations to PostgreSQL, SQLite and MySQL/MariaDB through `sqlx`.
+//! Applies migrations to PostgreSQL, SQLite and MySQL/MariaDB through `sqlx`, keeping
+//! Alembic's `alembic_version` table so a database can move between this runtime and
+//! Alembic in either direction.
+//!
+//! A self-migrating binary embeds its folder with
+//! `static MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");` and calls
+//! `Migrator::new(&MIGRATIONS)?`; the same runner also reads a folder from disk:
+//!
+//! ```no_run
+//! use migrate_runtime::{Database, Migrator};
+//!
+//! # async fn start() -> Result<(), migrate_runtime::MigrateError> {
+//! let db = Database::connect("sqlite://app.db").await?;
+//! let report = Migrator::load("migrations")?.upgrade(&db, "head").await?;
+//! println!("at {:?}", report.heads);
+//! # Ok(()) }
+//! ```
 
+mod backend;
 pub mod build;
 mod embedded;
+mod error;
+mod migrator;
 
+pub use backend::{Database, Db};
 pub use embedded::{EmbeddedMigration, EmbeddedMigrations, EmbeddedSection};
+pub use error::{mask_url, EditedMigration, MigrateError};
 pub use migrate_core as core;
+pub use migrate_core::{Dialect, Direction};
 pub use migrate_macros::{embed_migrations, migrations};
+pub use migrator::{CheckReport, HistoryRow, Migrator, Options, Report, StepReport, TransactionMode};
 
 /// Items the generated code of [`embed_migrations!`] refers to. Not a public API.
 #[doc(hidden)]

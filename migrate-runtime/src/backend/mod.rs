@@ -1,0 +1,310 @@
+//! Connections to the supported databases. One file per database holds what differs
+//! (DDL of the history table, locking, error codes); the runner in `migrator.rs` is
+//! written once against [`Conn`].
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!("migrate-runtime needs at least one of the features `sqlite`, `postgres`, `mysql`");
+
+// Always compiled: their DDL is needed to write offline SQL for any database; the
+// driver-specific parts inside are behind the features.
+pub(crate) mod mysql;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+use crate::error::{mask_url, MigrateError};
+use migrate_core::Dialect;
+use std::time::Duration;
+
+/// A borrowed sqlx pool of any supported database: what the [`Migrator`](crate::Migrator)
+/// methods take. `&SqlitePool`, `&PgPool` and `&MySqlPool` convert into it.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum Db<'a> {
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'a sqlx::SqlitePool),
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(&'a sqlx::PgPool),
+    /// MySQL or MariaDB.
+    #[cfg(feature = "mysql")]
+    Mysql(&'a sqlx::MySqlPool),
+}
+
+#[cfg(feature = "sqlite")]
+impl<'a> From<&'a sqlx::SqlitePool> for Db<'a> {
+    fn from(p: &'a sqlx::SqlitePool) -> Self {
+        Db::Sqlite(p)
+    }
+}
+#[cfg(feature = "postgres")]
+impl<'a> From<&'a sqlx::PgPool> for Db<'a> {
+    fn from(p: &'a sqlx::PgPool) -> Self {
+        Db::Postgres(p)
+    }
+}
+#[cfg(feature = "mysql")]
+impl<'a> From<&'a sqlx::MySqlPool> for Db<'a> {
+    fn from(p: &'a sqlx::MySqlPool) -> Self {
+        Db::Mysql(p)
+    }
+}
+
+impl Db<'_> {
+    /// The SQL dialect of this database.
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            Db::Postgres(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
+            Db::Mysql(_) => Dialect::Mysql,
+        }
+    }
+
+    pub(crate) async fn acquire(&self) -> Result<Conn, MigrateError> {
+        let ctx = "cannot take a connection from the pool";
+        Ok(match self {
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite(p) => Conn::Sqlite(p.acquire().await.map_err(|e| MigrateError::db(ctx, e))?),
+            #[cfg(feature = "postgres")]
+            Db::Postgres(p) => Conn::Postgres(p.acquire().await.map_err(|e| MigrateError::db(ctx, e))?),
+            #[cfg(feature = "mysql")]
+            Db::Mysql(p) => Conn::Mysql(p.acquire().await.map_err(|e| MigrateError::db(ctx, e))?),
+        })
+    }
+
+    /// Takes the migration lock on a connection of its own, so that the work
+    /// connection's transactions never release it. SQLite has no such lock: each step
+    /// runs in a write-locking transaction instead (see `migrator.rs`).
+    pub(crate) async fn lock(&self, key: &str, timeout: Duration) -> Result<Lock, MigrateError> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Db::Sqlite(_) => Ok(Lock::None),
+            #[cfg(feature = "postgres")]
+            Db::Postgres(p) => postgres::lock(p, key, timeout).await.map(Lock::Postgres),
+            #[cfg(feature = "mysql")]
+            Db::Mysql(p) => mysql::lock(p, key, timeout).await.map(Lock::Mysql),
+        }
+    }
+}
+
+/// A held migration lock; [`Lock::release`] must be called on every path.
+pub(crate) enum Lock {
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    None,
+    #[cfg(feature = "postgres")]
+    Postgres(postgres::PgLock),
+    #[cfg(feature = "mysql")]
+    Mysql(mysql::MySqlLock),
+}
+
+impl Lock {
+    pub(crate) async fn release(self) -> Result<(), MigrateError> {
+        match self {
+            Lock::None => Ok(()),
+            #[cfg(feature = "postgres")]
+            Lock::Postgres(l) => l.release().await,
+            #[cfg(feature = "mysql")]
+            Lock::Mysql(l) => l.release().await,
+        }
+    }
+}
+
+/// An owned pool opened from a URL, for the CLI and URL-driven callers.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Database {
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+    /// MySQL or MariaDB.
+    #[cfg(feature = "mysql")]
+    Mysql(sqlx::MySqlPool),
+}
+
+const EXPECTED: &str = concat!(
+    "one of",
+    " `sqlite://`",
+    " `postgres://`",
+    " `mysql://`",
+    " (the ones compiled in through the `sqlite`, `postgres` and `mysql` features)"
+);
+
+impl Database {
+    /// Opens a pool for `postgres://…`, `postgresql://…`, `mysql://…`, `mariadb://…` or
+    /// `sqlite://path` / `sqlite:path` (the file is created if it does not exist).
+    ///
+    /// # Errors
+    /// [`MigrateError::UnsupportedUrl`] for other schemes or drivers not compiled in;
+    /// [`MigrateError::Connect`] (with the password masked) when connecting fails.
+    pub async fn connect(url: &str) -> Result<Database, MigrateError> {
+        let masked = mask_url(url);
+        let connect_err = |source| MigrateError::Connect {
+            url: masked.clone(),
+            source,
+        };
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            #[cfg(feature = "sqlite")]
+            "sqlite" => sqlite::connect(url).await.map(Database::Sqlite).map_err(connect_err),
+            #[cfg(feature = "postgres")]
+            "postgres" | "postgresql" => {
+                postgres::connect(url).await.map(Database::Postgres).map_err(connect_err)
+            }
+            #[cfg(feature = "mysql")]
+            "mysql" | "mariadb" => mysql::connect(url).await.map(Database::Mysql).map_err(connect_err),
+            _ => Err(MigrateError::UnsupportedUrl {
+                url: masked.clone(),
+                expected: EXPECTED,
+            }),
+        }
+    }
+
+    /// Borrows the pool.
+    pub fn db(&self) -> Db<'_> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Database::Sqlite(p) => Db::Sqlite(p),
+            #[cfg(feature = "postgres")]
+            Database::Postgres(p) => Db::Postgres(p),
+            #[cfg(feature = "mysql")]
+            Database::Mysql(p) => Db::Mysql(p),
+        }
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Database::Sqlite(p) => p.close().await,
+            #[cfg(feature = "postgres")]
+            Database::Postgres(p) => p.close().await,
+            #[cfg(feature = "mysql")]
+            Database::Mysql(p) => p.close().await,
+        }
+    }
+}
+
+impl<'a> From<&'a Database> for Db<'a> {
+    fn from(d: &'a Database) -> Self {
+        d.db()
+    }
+}
+
+/// One connection taken from a pool.
+pub(crate) enum Conn {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    #[cfg(feature = "mysql")]
+    Mysql(sqlx::pool::PoolConnection<sqlx::MySql>),
+}
+
+macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite($c) => $body,
+            #[cfg(feature = "postgres")]
+            Conn::Postgres($c) => $body,
+            #[cfg(feature = "mysql")]
+            Conn::Mysql($c) => $body,
+        }
+    };
+}
+
+impl Conn {
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            Conn::Postgres(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
+            Conn::Mysql(_) => Dialect::Mysql,
+        }
+    }
+
+    /// Runs SQL text (one or several statements) and returns the rows affected.
+    // These return boxed `Send` futures: written as `async fn`, the compiler cannot
+    // prove the executor bounds hold for every lifetime, and callers' futures would not
+    // be `Send` (so not spawnable).
+    pub(crate) fn execute<'a>(&'a mut self, sql: &'a str) -> BoxFut<'a, u64> {
+        on_conn!(self, c => Box::pin(async move {
+            // A plain `&str` runs unprepared (the simple protocol), so several statements
+            // may share one call.
+            sqlx::Executor::execute(&mut **c, sql).await.map(|r| r.rows_affected())
+        }))
+    }
+
+    /// Runs a query returning one text column.
+    pub(crate) fn strings<'a>(&'a mut self, sql: &'a str) -> BoxFut<'a, Vec<String>> {
+        on_conn!(self, c => Box::pin(async move {
+            sqlx::query_scalar::<_, String>(sql).fetch_all(&mut **c).await
+        }))
+    }
+
+    /// Runs a query returning two text columns, the second nullable.
+    pub(crate) fn pairs<'a>(&'a mut self, sql: &'a str) -> BoxFut<'a, Vec<(String, Option<String>)>> {
+        on_conn!(self, c => Box::pin(async move {
+            sqlx::query_as::<_, (String, Option<String>)>(sql).fetch_all(&mut **c).await
+        }))
+    }
+
+    /// Whether an error says the table does not exist.
+    pub(crate) fn is_missing_table(&self, e: &sqlx::Error) -> bool {
+        let sqlx::Error::Database(db) = e else {
+            return false;
+        };
+        match self.dialect() {
+            Dialect::Sqlite => db.message().contains("no such table"),
+            Dialect::Postgres => db.code().as_deref() == Some("42P01"),
+            Dialect::Mysql => db.code().as_deref() == Some("42S02") || db.message().contains("doesn't exist"),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// Whether an error says a lock could not be had in time (SQLite's busy timeout).
+    pub(crate) fn is_busy(&self, e: &sqlx::Error) -> bool {
+        matches!(e, sqlx::Error::Database(db) if db.message().contains("database is locked") || db.message().contains("database table is locked"))
+    }
+}
+
+/// A 64-bit FNV-1a hash, for lock keys derived from table names.
+pub(crate) fn lock_key(s: &str) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in s.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h as i64
+}
+
+/// `CREATE TABLE IF NOT EXISTS` for the history table on `dialect`.
+pub(crate) fn history_ddl(dialect: Dialect, table: &str) -> String {
+    match dialect {
+        Dialect::Postgres => postgres::history_ddl(table),
+        Dialect::Mysql => mysql::history_ddl(table),
+        _ => sqlite::history_ddl(table),
+    }
+}
+
+/// Runs a query returning three text columns, the third nullable.
+pub(crate) fn triples<'a>(
+    conn: &'a mut Conn,
+    sql: &'a str,
+) -> BoxFut<'a, Vec<(String, String, Option<String>)>> {
+    on_conn!(conn, c => Box::pin(async move {
+        sqlx::query_as::<_, (String, String, Option<String>)>(sql).fetch_all(&mut **c).await
+    }))
+}
+
+pub(crate) type BoxFut<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'a>>;

@@ -1,0 +1,858 @@
+//! The runner: plans with `migrate-core`, applies through a [`Db`], keeps the version
+//! and history tables.
+
+use crate::backend::{history_ddl, Conn, Db};
+use crate::embedded::EmbeddedMigrations;
+use crate::error::{EditedMigration, MigrateError};
+use migrate_core::sql::split_statements;
+use migrate_core::{
+    Dialect, Direction, Plan, RevisionError, Script, ScriptDirectory, Section, Step,
+    VersionChange,
+};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How migrations are grouped into transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TransactionMode {
+    /// Each migration and its version-table change commit together (the default).
+    #[default]
+    PerMigration,
+    /// The whole run commits at once (a `transactional: false` migration still runs
+    /// outside, splitting the run around it).
+    Single,
+}
+
+/// Settings of a [`Migrator`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// Version table name (Alembic's `alembic_version` by default).
+    pub version_table: String,
+    /// Schema of the version and history tables (PostgreSQL schema or MySQL database).
+    pub version_table_schema: Option<String>,
+    /// History table name; `<version_table>_history` by default.
+    pub history_table: Option<String>,
+    /// Transaction grouping.
+    pub transaction_mode: TransactionMode,
+    /// How long to wait for another migrator's lock.
+    pub lock_timeout: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            version_table: "alembic_version".to_string(),
+            version_table_schema: None,
+            history_table: None,
+            transaction_mode: TransactionMode::PerMigration,
+            lock_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Steps completed, in order.
+    pub steps: Vec<StepReport>,
+    /// Version-table rows at the end.
+    pub heads: Vec<String>,
+}
+
+impl Report {
+    /// Revisions whose SQL ran, in order.
+    pub fn revisions(&self) -> Vec<&str> {
+        self.steps.iter().filter_map(|s| s.revision.as_deref()).collect()
+    }
+}
+
+/// One completed step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepReport {
+    /// The revision whose SQL ran; `None` for a stamp.
+    pub revision: Option<String>,
+    /// Upgrade or downgrade.
+    pub direction: Direction,
+    /// Alembic's log line: `upgrade a -> b, message`.
+    pub description: String,
+    /// Time the step took, version-table change included.
+    pub duration: Duration,
+}
+
+/// The state [`Migrator::check`] found: at head, nothing edited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckReport {
+    /// Version-table rows.
+    pub current: Vec<String>,
+}
+
+/// One row of the history table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryRow {
+    /// Revision (or `base` for a stamp to base).
+    pub revision: String,
+    /// `upgrade`, `downgrade`, `stamp` or `accept`.
+    pub direction: String,
+    /// Checksum recorded, if any.
+    pub checksum: Option<String>,
+}
+
+/// Applies a set of migrations to databases.
+///
+/// ```no_run
+/// # async fn run(pool: sqlx::SqlitePool) -> Result<(), migrate_runtime::MigrateError> {
+/// use migrate_runtime::Migrator;
+/// let migrator = Migrator::load("migrations")?;
+/// migrator.upgrade(&pool, "head").await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Migrator {
+    dir: Arc<ScriptDirectory>,
+    opts: Options,
+    allow_multiple_heads: bool,
+}
+
+enum Op<'a> {
+    Upgrade(&'a str),
+    Downgrade(&'a str),
+    Stamp(&'a [&'a str], bool),
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+impl Migrator {
+    /// A migrator over migrations embedded with [`embed_migrations!`](crate::embed_migrations).
+    ///
+    /// # Errors
+    /// Only if the embedded data is inconsistent, which the macro prevents.
+    pub fn new(migrations: &EmbeddedMigrations) -> Result<Migrator, MigrateError> {
+        let mut m = Self::from_directory(migrations.directory()?);
+        m.allow_multiple_heads = migrations.allow_multiple_heads;
+        Ok(m)
+    }
+
+    /// A migrator over a versions folder read from disk (the CLI's way).
+    ///
+    /// # Errors
+    /// Every problem of the folder.
+    pub fn load(dir: impl AsRef<Path>) -> Result<Migrator, MigrateError> {
+        Ok(Self::from_directory(ScriptDirectory::load(dir.as_ref())?))
+    }
+
+    /// A migrator over an already loaded directory.
+    pub fn from_directory(dir: ScriptDirectory) -> Migrator {
+        Migrator {
+            dir: Arc::new(dir),
+            opts: Options::default(),
+            allow_multiple_heads: true,
+        }
+    }
+
+    /// Replaces the options.
+    pub fn with_options(mut self, opts: Options) -> Self {
+        self.opts = opts;
+        self
+    }
+
+    /// Sets the version table name.
+    pub fn version_table(mut self, name: impl Into<String>) -> Self {
+        self.opts.version_table = name.into();
+        self
+    }
+
+    /// Sets the schema of the version and history tables.
+    pub fn version_table_schema(mut self, schema: impl Into<String>) -> Self {
+        self.opts.version_table_schema = Some(schema.into());
+        self
+    }
+
+    /// Sets the transaction grouping.
+    pub fn transaction_mode(mut self, mode: TransactionMode) -> Self {
+        self.opts.transaction_mode = mode;
+        self
+    }
+
+    /// Sets how long to wait for another migrator's lock.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.opts.lock_timeout = timeout;
+        self
+    }
+
+    /// The options in effect.
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// The loaded migrations.
+    pub fn directory(&self) -> &ScriptDirectory {
+        &self.dir
+    }
+
+    /// Heads of the migrations (what `migrate heads` lists).
+    pub fn heads(&self) -> Vec<&str> {
+        self.dir.map.heads()
+    }
+
+    /// Scripts in `history` order (newest first); `range` is `start:end`.
+    ///
+    /// # Errors
+    /// A malformed or disconnected range.
+    pub fn history(&self, range: Option<&str>) -> Result<Vec<&Script>, MigrateError> {
+        Ok(self
+            .dir
+            .map
+            .history(range)?
+            .into_iter()
+            .filter_map(|id| self.dir.script(id))
+            .collect())
+    }
+
+    fn qualified(&self, table: &str) -> String {
+        match &self.opts.version_table_schema {
+            Some(s) => format!("{s}.{table}"),
+            None => table.to_string(),
+        }
+    }
+
+    fn history_name(&self) -> String {
+        self.opts
+            .history_table
+            .clone()
+            .unwrap_or_else(|| format!("{}_history", self.opts.version_table))
+    }
+
+    fn check_names(&self) -> Result<(), MigrateError> {
+        let hist = self.history_name();
+        let mut names = vec![self.opts.version_table.as_str(), hist.as_str()];
+        if let Some(s) = &self.opts.version_table_schema {
+            names.push(s);
+        }
+        match names.into_iter().find(|n| !valid_name(n)) {
+            Some(bad) => Err(MigrateError::InvalidName(bad.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    fn version_ddl(&self) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT {}_pkc PRIMARY KEY (version_num)\n)",
+            self.qualified(&self.opts.version_table),
+            self.opts.version_table
+        )
+    }
+
+    // ---- reading ------------------------------------------------------------------
+
+    /// The version-table rows (empty when the table does not exist yet).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn current<'a>(&self, db: impl Into<Db<'a>>) -> Result<Vec<String>, MigrateError> {
+        self.check_names()?;
+        let mut conn = db.into().acquire().await?;
+        self.read_heads(&mut conn).await
+    }
+
+    async fn read_heads(&self, conn: &mut Conn) -> Result<Vec<String>, MigrateError> {
+        let sql = format!(
+            "SELECT version_num FROM {}",
+            self.qualified(&self.opts.version_table)
+        );
+        match conn.strings(&sql).await {
+            Ok(mut v) => {
+                v.sort();
+                Ok(v)
+            }
+            Err(e) if conn.is_missing_table(&e) => Ok(Vec::new()),
+            Err(e) => Err(MigrateError::db("cannot read the version table", e)),
+        }
+    }
+
+    async fn recorded_checksums(&self, conn: &mut Conn) -> Result<HashMap<String, String>, MigrateError> {
+        let sql = format!(
+            "SELECT revision, checksum FROM {} WHERE direction IN ('upgrade', 'stamp', 'accept') ORDER BY id",
+            self.qualified(&self.history_name())
+        );
+        match conn.pairs(&sql).await {
+            Ok(rows) => Ok(rows
+                .into_iter()
+                .filter_map(|(r, c)| c.map(|c| (r, c)))
+                .collect()),
+            Err(e) if conn.is_missing_table(&e) => Ok(HashMap::new()),
+            Err(e) => Err(MigrateError::db("cannot read the history table", e)),
+        }
+    }
+
+    /// The history table, oldest first.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn applied_history<'a>(&self, db: impl Into<Db<'a>>) -> Result<Vec<HistoryRow>, MigrateError> {
+        self.check_names()?;
+        let mut conn = db.into().acquire().await?;
+        let sql = format!(
+            "SELECT revision, direction, checksum FROM {} ORDER BY id",
+            self.qualified(&self.history_name())
+        );
+        let rows = match &mut conn {
+            c => {
+                let r = crate::backend::triples(c, &sql).await;
+                match r {
+                    Ok(v) => v,
+                    Err(e) if c.is_missing_table(&e) => Vec::new(),
+                    Err(e) => return Err(MigrateError::db("cannot read the history table", e)),
+                }
+            }
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(revision, direction, checksum)| HistoryRow {
+                revision,
+                direction,
+                checksum,
+            })
+            .collect())
+    }
+
+    /// Applied revisions whose file changed since they ran.
+    fn edited(&self, heads: &[String], recorded: &HashMap<String, String>) -> Result<Vec<EditedMigration>, MigrateError> {
+        let mut out = Vec::new();
+        if recorded.is_empty() {
+            return Ok(out);
+        }
+        let mut applied: Vec<&str> = Vec::new();
+        for h in heads {
+            applied.extend(self.dir.map.ancestors(h)?);
+        }
+        applied.sort_unstable();
+        applied.dedup();
+        for rev in applied {
+            let (Some(rec), Some(script)) = (recorded.get(rev), self.dir.script(rev)) else {
+                continue;
+            };
+            let now = script.checksum.to_hex();
+            if *rec != now {
+                out.push(EditedMigration {
+                    revision: rev.to_string(),
+                    path: script.path.clone(),
+                    recorded: rec.clone(),
+                    current: now,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(out)
+    }
+
+    /// Fails unless the database is at the heads with no applied migration edited: the
+    /// check a self-migrating binary or a deploy pipeline runs.
+    ///
+    /// # Errors
+    /// [`MigrateError::NotAtHead`], [`MigrateError::Edited`], database failures.
+    pub async fn check<'a>(&self, db: impl Into<Db<'a>>) -> Result<CheckReport, MigrateError> {
+        self.check_names()?;
+        let mut conn = db.into().acquire().await?;
+        let current = self.read_heads(&mut conn).await?;
+        let mut heads: Vec<String> = self.dir.map.heads().iter().map(|s| s.to_string()).collect();
+        heads.sort();
+        if current != heads {
+            return Err(MigrateError::NotAtHead { current, heads });
+        }
+        let recorded = self.recorded_checksums(&mut conn).await?;
+        let edited = self.edited(&current, &recorded)?;
+        if !edited.is_empty() {
+            return Err(MigrateError::Edited(edited));
+        }
+        Ok(CheckReport { current })
+    }
+
+    // ---- writing ----------------------------------------------------------------
+
+    /// Upgrades to `target` (any identifier: `head`, `heads`, `+2`, `label@head`, ...).
+    ///
+    /// # Errors
+    /// Edited applied migrations, resolution failures, lock timeouts, and a failing
+    /// migration (rolled back; earlier ones stay applied).
+    pub async fn upgrade<'a>(&self, db: impl Into<Db<'a>>, target: &str) -> Result<Report, MigrateError> {
+        if target == "head" && !self.allow_multiple_heads && self.dir.map.heads().len() > 1 {
+            return Err(RevisionError::MultipleHeads {
+                heads: self.dir.map.heads().iter().map(|s| s.to_string()).collect(),
+                argument: "head".to_string(),
+            }
+            .into());
+        }
+        self.run(db.into(), Op::Upgrade(target)).await
+    }
+
+    /// Downgrades to `target` (`base`, `-1`, a revision, `label@-1`, ...).
+    ///
+    /// # Errors
+    /// As [`upgrade`](Self::upgrade), plus irreversible revisions on the path (before
+    /// anything runs).
+    pub async fn downgrade<'a>(&self, db: impl Into<Db<'a>>, target: &str) -> Result<Report, MigrateError> {
+        self.run(db.into(), Op::Downgrade(target)).await
+    }
+
+    /// Sets the version table to `targets` without running migrations; `purge` first
+    /// empties it (e.g. when it holds revisions that no longer exist).
+    ///
+    /// # Errors
+    /// Resolution failures and database failures.
+    pub async fn stamp<'a>(&self, db: impl Into<Db<'a>>, targets: &[&str], purge: bool) -> Result<Report, MigrateError> {
+        self.run(db.into(), Op::Stamp(targets, purge)).await
+    }
+
+    /// Records the current checksums of applied revisions as accepted, after an
+    /// intended edit; `None` accepts every edited one.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn accept_checksums<'a>(&self, db: impl Into<Db<'a>>, revisions: Option<&[&str]>) -> Result<Vec<String>, MigrateError> {
+        self.check_names()?;
+        let db = db.into();
+        let lock = db.lock(&self.lock_name(), self.opts.lock_timeout).await?;
+        let result = async {
+            let mut conn = db.acquire().await?;
+            self.ensure_tables(&mut conn).await?;
+            let heads = self.read_heads(&mut conn).await?;
+            let recorded = self.recorded_checksums(&mut conn).await?;
+            let mut accepted = Vec::new();
+            for e in self.edited(&heads, &recorded)? {
+                if revisions.is_some_and(|r| !r.contains(&e.revision.as_str())) {
+                    continue;
+                }
+                let sql = self.history_insert(&e.revision, "accept", Some(&e.current), Duration::ZERO);
+                conn.execute(&sql).await.map_err(|err| MigrateError::db("cannot record the accepted checksum", err))?;
+                accepted.push(e.revision);
+            }
+            Ok::<_, MigrateError>(accepted)
+        }
+        .await;
+        let released = lock.release().await;
+        let accepted = result?;
+        released?;
+        Ok(accepted)
+    }
+
+    fn lock_name(&self) -> String {
+        self.qualified(&self.opts.version_table)
+    }
+
+    async fn ensure_tables(&self, conn: &mut Conn) -> Result<(), MigrateError> {
+        let sql = format!(
+            "{};\n{}",
+            self.version_ddl(),
+            history_ddl(conn.dialect(), &self.qualified(&self.history_name()))
+        );
+        conn.execute(&sql)
+            .await
+            .map_err(|e| MigrateError::db("cannot create the version and history tables", e))?;
+        Ok(())
+    }
+
+    async fn run(&self, db: Db<'_>, op: Op<'_>) -> Result<Report, MigrateError> {
+        self.check_names()?;
+        // Fail on a bad target before touching the database.
+        match &op {
+            Op::Upgrade(t) | Op::Downgrade(t) => {
+                if let Some((_, id)) = t.rsplit_once('@').or(Some(("", t))) {
+                    if id.is_empty() {
+                        return Err(RevisionError::NoSuchRevision(t.to_string()).into());
+                    }
+                }
+            }
+            Op::Stamp(..) => {}
+        }
+        let lock = db.lock(&self.lock_name(), self.opts.lock_timeout).await?;
+        let result = async {
+            let mut conn = db.acquire().await?;
+            self.ensure_tables(&mut conn).await?;
+            self.apply(&mut conn, &op).await
+        }
+        .await;
+        let released = lock.release().await;
+        let report = result?;
+        released?;
+        Ok(report)
+    }
+
+    fn plan(&self, op: &Op<'_>, heads: &[String]) -> Result<Plan, MigrateError> {
+        Ok(match op {
+            Op::Upgrade(t) => self.dir.map.upgrade_plan(heads, t)?,
+            Op::Downgrade(t) => self.dir.map.downgrade_plan(heads, t)?,
+            Op::Stamp(targets, purge) => self.dir.map.stamp_plan(heads, targets, *purge)?,
+        })
+    }
+
+    /// The SQL section a step runs, checked before anything runs.
+    fn section_for(&self, step: &Step, dialect: Dialect) -> Result<Option<(&Script, &Section)>, MigrateError> {
+        let Some(rev) = &step.revision else {
+            return Ok(None);
+        };
+        let script = self
+            .dir
+            .script(rev)
+            .ok_or_else(|| RevisionError::NoSuchRevision(rev.clone()))?;
+        let sections = match step.direction {
+            Direction::Upgrade => &script.upgrade,
+            Direction::Downgrade => &script.downgrade,
+        };
+        if step.direction == Direction::Downgrade && sections.is_empty() {
+            return Err(RevisionError::Irreversible {
+                revision: rev.clone(),
+                origin: migrate_core::Origin(Some(script.path.clone())),
+            }
+            .into());
+        }
+        let section = sections
+            .iter()
+            .find(|s| s.dialect == Some(dialect))
+            .or_else(|| sections.iter().find(|s| s.dialect.is_none()))
+            .ok_or_else(|| MigrateError::NoSqlForDialect {
+                revision: rev.clone(),
+                path: script.path.clone(),
+                direction: step.direction.name(),
+                dialect,
+            })?;
+        Ok(Some((script, section)))
+    }
+
+    async fn apply(&self, conn: &mut Conn, op: &Op<'_>) -> Result<Report, MigrateError> {
+        let dialect = conn.dialect();
+        let sqlite = dialect == Dialect::Sqlite;
+        let single = self.opts.transaction_mode == TransactionMode::Single;
+        let relative = matches!(op, Op::Upgrade(t) | Op::Downgrade(t) if t.contains(['+', '-']));
+        let mut report = Report::default();
+
+        // SQLite has no lock that survives between transactions on another connection,
+        // so each transaction takes the write lock (BEGIN IMMEDIATE) and checks that the
+        // version table still holds what the plan expects; if another migrator moved
+        // it, the plan is made again from the new rows.
+        let begin = if sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        let mut in_tx = false;
+        'replan: loop {
+            if single && !in_tx {
+                self.tx(conn, begin).await?;
+                in_tx = true;
+            }
+            let heads = self.read_heads(conn).await?;
+            if matches!(op, Op::Upgrade(_)) {
+                let recorded = self.recorded_checksums(conn).await?;
+                let edited = self.edited(&heads, &recorded)?;
+                if !edited.is_empty() {
+                    self.end_tx(conn, &mut in_tx, false).await;
+                    return Err(MigrateError::Edited(edited));
+                }
+            }
+            let plan = match self.plan(op, &heads) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.end_tx(conn, &mut in_tx, false).await;
+                    return Err(e);
+                }
+            };
+            for step in &plan.steps {
+                if let Err(e) = self.section_for(step, dialect) {
+                    self.end_tx(conn, &mut in_tx, false).await;
+                    return Err(e);
+                }
+            }
+            let mut expected = heads;
+            for step in &plan.steps {
+                let section = self.section_for(step, dialect)?;
+                let transactional = section.is_none_or(|(s, _)| s.transactional);
+                if !transactional && in_tx {
+                    self.tx(conn, "COMMIT").await?;
+                    in_tx = false;
+                }
+                if transactional && !in_tx {
+                    self.tx(conn, begin).await?;
+                    in_tx = true;
+                    if sqlite {
+                        let now = self.read_heads(conn).await?;
+                        if now != expected {
+                            if relative {
+                                self.end_tx(conn, &mut in_tx, false).await;
+                                return Err(MigrateError::VersionTable {
+                                    table: self.opts.version_table.clone(),
+                                    revision: step.revision.clone().unwrap_or_default(),
+                                    expected: 0,
+                                    actual: 0,
+                                });
+                            }
+                            if !single {
+                                self.tx(conn, "ROLLBACK").await?;
+                                in_tx = false;
+                            }
+                            continue 'replan;
+                        }
+                    }
+                }
+                let started = Instant::now();
+                if let Some((script, section)) = section {
+                    if let Err(e) = self.run_sql(conn, script, section, step.direction, &report).await {
+                        self.end_tx(conn, &mut in_tx, false).await;
+                        return Err(e);
+                    }
+                }
+                let book = self.bookkeeping(step, started.elapsed());
+                match conn.execute(&book.0).await {
+                    Ok(n) if n == book.1 => {}
+                    Ok(n) => {
+                        self.end_tx(conn, &mut in_tx, false).await;
+                        return Err(MigrateError::VersionTable {
+                            table: self.opts.version_table.clone(),
+                            revision: step.revision.clone().unwrap_or_default(),
+                            expected: book.1,
+                            actual: n,
+                        });
+                    }
+                    Err(e) => {
+                        self.end_tx(conn, &mut in_tx, false).await;
+                        return Err(MigrateError::db("cannot update the version table", e));
+                    }
+                }
+                if !single && in_tx {
+                    self.tx(conn, "COMMIT").await?;
+                    in_tx = false;
+                }
+                apply_changes(&mut expected, &step.changes);
+                let duration = started.elapsed();
+                let description = self.describe(step);
+                tracing::info!(
+                    revision = step.revision.as_deref().unwrap_or(""),
+                    duration_ms = duration.as_secs_f64() * 1000.0,
+                    "Running {description}"
+                );
+                report.steps.push(StepReport {
+                    revision: step.revision.clone(),
+                    direction: step.direction,
+                    description,
+                    duration,
+                });
+            }
+            if in_tx {
+                self.tx(conn, "COMMIT").await?;
+            }
+            report.heads = expected;
+            return Ok(report);
+        }
+    }
+
+    async fn tx(&self, conn: &mut Conn, sql: &str) -> Result<(), MigrateError> {
+        match conn.execute(sql).await {
+            Ok(_) => Ok(()),
+            Err(e) if conn.is_busy(&e) => Err(MigrateError::LockTimeout {
+                waited: self.opts.lock_timeout,
+                what: "SQLite write lock".to_string(),
+            }),
+            Err(e) => Err(MigrateError::db(format!("cannot run {sql}"), e)),
+        }
+    }
+
+    async fn end_tx(&self, conn: &mut Conn, in_tx: &mut bool, commit: bool) {
+        if *in_tx {
+            // The original error matters more than a failed rollback, which the server
+            // performs anyway when the session ends.
+            let _ = conn.execute(if commit { "COMMIT" } else { "ROLLBACK" }).await;
+            *in_tx = false;
+        }
+    }
+
+    async fn run_sql(
+        &self,
+        conn: &mut Conn,
+        script: &Script,
+        section: &Section,
+        direction: Direction,
+        report: &Report,
+    ) -> Result<(), MigrateError> {
+        for (line, stmt) in split_statements(&section.sql) {
+            if let Err(source) = conn.execute(&stmt).await {
+                let message = match &source {
+                    sqlx::Error::Database(d) => d.message().to_string(),
+                    other => other.to_string(),
+                };
+                return Err(MigrateError::Migration {
+                    direction: direction.name(),
+                    revision: script.revision.clone(),
+                    path: script.path.clone(),
+                    line: section.line + line - 1,
+                    statement: stmt,
+                    message,
+                    applied: report.revisions().iter().map(|s| s.to_string()).collect(),
+                    source,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn describe(&self, step: &Step) -> String {
+        let kind = match (&step.revision, step.direction) {
+            (None, _) => "stamp_revision",
+            (_, d) => d.name(),
+        };
+        let mut s = format!("{kind} {} -> {}", step.from.join(", "), step.to.join(", "));
+        if let Some(script) = step.revision.as_deref().and_then(|r| self.dir.script(r)) {
+            if !script.message.is_empty() {
+                s.push_str(", ");
+                s.push_str(&script.message);
+            }
+        }
+        s
+    }
+
+    fn history_insert(&self, revision: &str, direction: &str, checksum: Option<&str>, took: Duration) -> String {
+        format!(
+            "INSERT INTO {} (revision, direction, checksum, duration_ms) VALUES ('{revision}', '{direction}', {}, {})",
+            self.qualified(&self.history_name()),
+            checksum.map(|c| format!("'{c}'")).unwrap_or_else(|| "NULL".to_string()),
+            took.as_millis()
+        )
+    }
+
+    /// The version-table statements of a step plus its history row, as one batch, and
+    /// the number of rows they must change (each statement exactly one).
+    fn bookkeeping(&self, step: &Step, took: Duration) -> (String, u64) {
+        let vt = self.qualified(&self.opts.version_table);
+        let mut sql = String::new();
+        for c in &step.changes {
+            sql.push_str(&change_sql(&vt, c));
+            sql.push_str(";\n");
+        }
+        let (rev, dir, sum) = match &step.revision {
+            Some(r) => (
+                r.clone(),
+                step.direction.name(),
+                self.dir.script(r).map(|s| s.checksum.to_hex()),
+            ),
+            None => {
+                let target = step.to.first().cloned();
+                let sum = target
+                    .as_deref()
+                    .and_then(|t| self.dir.script(t))
+                    .filter(|_| step.direction == Direction::Upgrade)
+                    .map(|s| s.checksum.to_hex());
+                (target.unwrap_or_else(|| "base".to_string()), "stamp", sum)
+            }
+        };
+        sql.push_str(&self.history_insert(&rev, dir, sum.as_deref(), took));
+        (sql, step.changes.len() as u64 + 1)
+    }
+
+    /// The script of an offline run, as Alembic's `--sql` prints it: version-table
+    /// creation when starting from base, `-- Running upgrade a -> b` comments, the
+    /// migration SQL and the version-table statements, BEGIN/COMMIT where the database
+    /// has transactional DDL. `range` is `from:to` (`from` may be omitted for upgrades,
+    /// meaning base).
+    ///
+    /// # Errors
+    /// A malformed range, resolution failures, irreversible revisions or revisions
+    /// without SQL for `dialect`.
+    pub fn sql(&self, direction: Direction, range: &str, dialect: Dialect) -> Result<String, MigrateError> {
+        self.check_names()?;
+        let (from, to) = match range.split_once(':') {
+            Some((f, t)) => (f, t),
+            None if direction == Direction::Upgrade => ("", range),
+            None => return Err(RevisionError::BadRange(range.to_string()).into()),
+        };
+        if direction == Direction::Downgrade && from.is_empty() {
+            return Err(RevisionError::BadRange(range.to_string()).into());
+        }
+        let from_base = from.is_empty() || from == "base";
+        let current: Vec<String> = if from_base {
+            Vec::new()
+        } else {
+            self.dir.map.resolve(from)?.into_iter().map(str::to_string).collect()
+        };
+        let plan = match direction {
+            Direction::Upgrade => self.dir.map.upgrade_plan(&current, to)?,
+            Direction::Downgrade => self.dir.map.downgrade_plan(&current, to)?,
+        };
+        let transactional_ddl = dialect != Dialect::Mysql;
+        let per_migration = self.opts.transaction_mode == TransactionMode::PerMigration;
+        let vt = self.qualified(&self.opts.version_table);
+        let mut out = String::new();
+        if transactional_ddl && !per_migration {
+            out.push_str("BEGIN;\n\n");
+        }
+        if from_base && direction == Direction::Upgrade {
+            out.push_str(&self.version_ddl().replace("IF NOT EXISTS ", ""));
+            out.push_str(";\n\n");
+        }
+        for step in &plan.steps {
+            let Some((script, section)) = self.section_for(step, dialect)? else {
+                continue;
+            };
+            let tx = transactional_ddl && per_migration && script.transactional;
+            if tx {
+                out.push_str("BEGIN;\n\n");
+            }
+            out.push_str(&format!(
+                "-- Running {} {} -> {}\n\n",
+                step.direction,
+                step.from.join(", "),
+                step.to.join(", ")
+            ));
+            for (_, stmt) in split_statements(&section.sql) {
+                out.push_str(&stmt);
+                out.push_str(";\n\n");
+            }
+            for c in &step.changes {
+                out.push_str(&offline_change_sql(&vt, c, dialect));
+                out.push_str(";\n\n");
+            }
+            if tx {
+                out.push_str("COMMIT;\n\n");
+            }
+        }
+        if transactional_ddl && !per_migration {
+            out.push_str("COMMIT;\n\n");
+        }
+        Ok(out)
+    }
+}
+
+fn change_sql(vt: &str, c: &VersionChange) -> String {
+    match c {
+        VersionChange::Insert(v) => format!("INSERT INTO {vt} (version_num) VALUES ('{v}')"),
+        VersionChange::Delete(v) => format!("DELETE FROM {vt} WHERE {vt}.version_num = '{v}'"),
+        VersionChange::Update { from, to } => {
+            format!("UPDATE {vt} SET version_num='{to}' WHERE {vt}.version_num = '{from}'")
+        }
+    }
+}
+
+/// Alembic's offline rendering, `RETURNING` clause included.
+fn offline_change_sql(vt: &str, c: &VersionChange, dialect: Dialect) -> String {
+    let base = change_sql(vt, c);
+    match (c, dialect) {
+        (VersionChange::Insert(_), Dialect::Postgres) => format!("{base} RETURNING {vt}.version_num"),
+        (VersionChange::Insert(_), Dialect::Sqlite) => format!("{base} RETURNING version_num"),
+        _ => base,
+    }
+}
+
+fn apply_changes(heads: &mut Vec<String>, changes: &[VersionChange]) {
+    for c in changes {
+        match c {
+            VersionChange::Insert(v) => heads.push(v.clone()),
+            VersionChange::Delete(v) => heads.retain(|h| h != v),
+            VersionChange::Update { from, to } => {
+                heads.retain(|h| h != from);
+                heads.push(to.clone());
+            }
+        }
+    }
+    heads.sort();
+}

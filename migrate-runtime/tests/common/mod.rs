@@ -1,0 +1,128 @@
+//! Test databases: SQLite always; PostgreSQL and MariaDB/MySQL when
+//! `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL` are set. Each call makes a
+//! database of its own, so tests run in parallel. A set URL that cannot be reached fails
+//! the test rather than skipping it.
+#![allow(dead_code)]
+
+use migrate_core::ScriptDirectory;
+use migrate_runtime::{Database, Migrator};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub struct TestDb {
+    pub name: &'static str,
+    pub url: String,
+    pub db: Database,
+    _dir: Option<tempfile::TempDir>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique(tag: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("mt_{tag}_{}_{n}_{nanos}", std::process::id())
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end).unwrap_or(base.len());
+    let mut out = format!("{}/{db}", &base[..path_start]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// A fresh database of every configured kind.
+pub async fn databases(tag: &str) -> Vec<TestDb> {
+    let mut out = Vec::new();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/test.db", dir.path().display());
+    let db = Database::connect(&url).await.expect("sqlite connects");
+    out.push(TestDb { name: "sqlite", url, db, _dir: Some(dir) });
+    if let Ok(admin) = std::env::var("MIGRATE_TEST_POSTGRES_URL") {
+        out.push(fresh(&admin, "postgres", tag, "CREATE DATABASE").await);
+    }
+    if let Ok(admin) = std::env::var("MIGRATE_TEST_MYSQL_URL") {
+        out.push(fresh(&admin, "mysql", tag, "CREATE DATABASE").await);
+    }
+    out
+}
+
+async fn fresh(admin: &str, name: &'static str, tag: &str, create: &str) -> TestDb {
+    let admin_db = Database::connect(admin)
+        .await
+        .unwrap_or_else(|e| panic!("{name} test URL is set but unreachable: {e}: {:?}", std::error::Error::source(&e)));
+    let db_name = unique(tag);
+    raw(&admin_db, &format!("{create} {db_name}")).await;
+    admin_db.close().await;
+    let url = with_database(admin, &db_name);
+    let db = Database::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to fresh {name} database: {e}"));
+    TestDb { name, url, db, _dir: None }
+}
+
+/// Runs SQL outside the migrator.
+pub async fn raw(db: &Database, sql: &str) {
+    let r = match db {
+        Database::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+        Database::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+        Database::Mysql(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
+        _ => unreachable!("all drivers are enabled in tests"),
+    };
+    r.unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// One integer from a query.
+pub async fn scalar(db: &Database, sql: &str) -> i64 {
+    let r = match db {
+        Database::Sqlite(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await,
+        Database::Postgres(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await,
+        Database::Mysql(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await,
+        _ => unreachable!("all drivers are enabled in tests"),
+    };
+    r.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// Whether a table exists.
+pub async fn table_exists(db: &Database, table: &str) -> bool {
+    let sql = match db {
+        Database::Sqlite(_) => format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"),
+        Database::Postgres(_) => format!("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '{table}'"),
+        _ => format!("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '{table}'"),
+    };
+    scalar(db, &sql).await > 0
+}
+
+/// A migration file text.
+pub fn mig(rev: &str, down: &str, extra: &str, up: &str, down_sql: Option<&str>) -> String {
+    let mut s = format!("-- {rev}\n-- revision: {rev}\n-- down_revision: {down}\n{extra}\n-- migrate:upgrade\n{up}\n");
+    if let Some(d) = down_sql {
+        s.push_str(&format!("-- migrate:downgrade\n{d}\n"));
+    }
+    s
+}
+
+/// A migrator over in-memory files `(path, text)`.
+pub fn migrator(files: &[(&str, String)]) -> Migrator {
+    let dir = ScriptDirectory::from_files(files.iter().map(|(p, t)| (*p, t.as_bytes())))
+        .unwrap_or_else(|e| panic!("fixture invalid: {e}"));
+    Migrator::from_directory(dir)
+}
+
+/// `CREATE TABLE t_<rev>` / `DROP TABLE t_<rev>` migration.
+pub fn table_mig(rev: &str, down: &str, extra: &str) -> (String, String) {
+    (
+        format!("{rev}.sql"),
+        mig(rev, down, extra, &format!("CREATE TABLE t_{rev} (id INT);"), Some(&format!("DROP TABLE t_{rev};"))),
+    )
+}
