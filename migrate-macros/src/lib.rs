@@ -33,6 +33,9 @@
 //! with `migrate-runtime` under `[build-dependencies]`, or print
 //! `cargo:rerun-if-changed=migrations` yourself.
 
+// The examples show a whole `build.rs`, `fn main` included.
+#![allow(clippy::needless_doctest_main)]
+
 use migrate_core::{
     read_sum_file, scan, Checksum, GraphError, LoadError, Origin, ParseError, Problem, Script,
     ScriptDirectory, Section, SumError, SumFile, SumMismatch, SUM_FILE,

@@ -11,6 +11,9 @@
 //! }
 //! ```
 
+// The examples show a whole `build.rs`, `fn main` included.
+#![allow(clippy::needless_doctest_main)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,110 @@
+//! The embedded data equals what `migrate-core` reads from disk for the same folder
+//! (sqlx's `tests/migrate/macro.rs` keeps the same check).
+
+use migrate_core::{Script, ScriptDirectory};
+use migrate_runtime::EmbeddedMigrations;
+use std::path::Path;
+
+static LINEAR: EmbeddedMigrations = migrate_runtime::embed_migrations!("tests/fixtures/linear");
+static BRANCHES: EmbeddedMigrations = migrate_runtime::embed_migrations!("tests/fixtures/branches");
+static DEPENDS_ON: EmbeddedMigrations =
+    migrate_runtime::embed_migrations!("tests/fixtures/depends-on", allow_multiple_heads);
+static NON_TRANSACTIONAL: EmbeddedMigrations =
+    migrate_runtime::migrations!("tests/fixtures/non-transactional");
+static CRLF: EmbeddedMigrations = migrate_runtime::embed_migrations!("tests/fixtures/crlf");
+static DOC_EXAMPLE: EmbeddedMigrations = migrate_runtime::embed_migrations!("migrations");
+
+fn load(folder: &str) -> ScriptDirectory {
+    ScriptDirectory::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(folder)).unwrap()
+}
+
+/// Every field of every script, compared one by one so a failure names the field.
+fn assert_same(embedded: &EmbeddedMigrations, folder: &str) {
+    let disk = load(folder);
+    assert_eq!(
+        embedded.migrations.len(),
+        disk.scripts.len(),
+        "{folder}: number of migrations"
+    );
+    assert!(!disk.scripts.is_empty(), "{folder} is empty");
+    for (m, want) in embedded.migrations.iter().zip(&disk.scripts) {
+        let got: Script = m.to_script();
+        let ctx = format!("{folder}/{}", want.path);
+        assert_eq!(got.path, want.path, "{ctx}: path");
+        assert_eq!(got.revision, want.revision, "{ctx}: revision");
+        assert_eq!(
+            got.down_revisions, want.down_revisions,
+            "{ctx}: down_revisions"
+        );
+        assert_eq!(
+            got.branch_labels, want.branch_labels,
+            "{ctx}: branch_labels"
+        );
+        assert_eq!(got.depends_on, want.depends_on, "{ctx}: depends_on");
+        assert_eq!(got.message, want.message, "{ctx}: message");
+        assert_eq!(got.create_date, want.create_date, "{ctx}: create_date");
+        assert_eq!(
+            got.transactional, want.transactional,
+            "{ctx}: transactional"
+        );
+        assert_eq!(got.upgrade, want.upgrade, "{ctx}: upgrade sections");
+        assert_eq!(got.downgrade, want.downgrade, "{ctx}: downgrade sections");
+        assert_eq!(got.checksum, want.checksum, "{ctx}: checksum");
+        // `EmbeddedMigration` does not carry uninterpreted header fields; the fixtures
+        // have none, so the whole script must match too.
+        assert!(
+            want.extra_fields.is_empty(),
+            "{ctx}: fixture has extra fields"
+        );
+        assert_eq!(&got, want, "{ctx}");
+    }
+    // The graph rebuilt from the embedded data is the one on disk.
+    let rebuilt = embedded.directory().unwrap();
+    assert_eq!(rebuilt.map.heads(), disk.map.heads(), "{folder}: heads");
+    assert_eq!(rebuilt.map.bases(), disk.map.bases(), "{folder}: bases");
+    assert_eq!(
+        rebuilt.map.branch_labels(),
+        disk.map.branch_labels(),
+        "{folder}: branch labels"
+    );
+    assert_eq!(rebuilt.sum_file(), disk.sum_file(), "{folder}: sums");
+}
+
+#[test]
+fn linear_matches_disk() {
+    assert_same(&LINEAR, "tests/fixtures/linear");
+    assert!(!LINEAR.allow_multiple_heads);
+}
+
+#[test]
+fn branches_match_disk() {
+    assert_same(&BRANCHES, "tests/fixtures/branches");
+}
+
+#[test]
+fn depends_on_matches_disk() {
+    assert_same(&DEPENDS_ON, "tests/fixtures/depends-on");
+    assert!(DEPENDS_ON.allow_multiple_heads);
+}
+
+#[test]
+fn non_transactional_matches_disk() {
+    assert_same(&NON_TRANSACTIONAL, "tests/fixtures/non-transactional");
+    assert!(NON_TRANSACTIONAL
+        .migrations
+        .iter()
+        .any(|m| !m.transactional));
+}
+
+#[test]
+fn crlf_matches_disk_and_its_lf_twin() {
+    assert_same(&CRLF, "tests/fixtures/crlf");
+    let lf: Vec<_> = LINEAR.migrations.iter().map(|m| m.checksum).collect();
+    let crlf: Vec<_> = CRLF.migrations.iter().map(|m| m.checksum).collect();
+    assert_eq!(lf, crlf);
+}
+
+#[test]
+fn doc_example_matches_disk() {
+    assert_same(&DOC_EXAMPLE, "migrations");
+}
