@@ -1,1 +1,6 @@
-fn main() {}
+//! The `migrate` binary: parses the command line, runs the command, prints any error
+//! (`error: …` and `  Caused by: …` lines) and exits 0, 1 (failure) or 2 (usage).
+
+fn main() -> std::process::ExitCode {
+    migrate_cli::run(std::env::args_os())
+}

@@ -1,0 +1,32 @@
+//! `migrate downgrade TARGET [--sql]`.
+
+use super::upgrade::{print_report, spinner};
+use crate::cli::DowngradeArgs;
+use crate::error::CliError;
+use crate::target::Ctx;
+use migrate_core::Direction;
+
+/// Downgrades every configured database (or the `-n` one) to the target.
+pub(crate) fn run(ctx: &mut Ctx<'_>, args: DowngradeArgs) -> Result<(), CliError> {
+    let _ = &args.tag;
+    let targets = ctx.targets(None)?;
+    for t in &targets {
+        ctx.section_header(&targets, t);
+        let m = ctx.migrator(t)?;
+        ctx.check_sum(t, &m)?;
+        if args.sql {
+            let sql = m.sql(Direction::Downgrade, &args.revision, t.dialect()?)?;
+            ctx.printer.raw(&sql);
+            continue;
+        }
+        let db = ctx.connect(t)?;
+        let bar = spinner(ctx, &format!("downgrading to {}", args.revision));
+        let result = ctx.block_on(m.downgrade(&db, &args.revision))?;
+        if let Some(b) = bar {
+            b.finish_and_clear();
+        }
+        ctx.block_on(db.close())?;
+        print_report(ctx, &result?, args.verbose);
+    }
+    Ok(())
+}

@@ -1,0 +1,26 @@
+//! `migrate ensure_version [--sql]`.
+
+use super::version_table_ddl;
+use crate::cli::EnsureVersionArgs;
+use crate::error::CliError;
+use crate::target::Ctx;
+
+/// Creates the version (and history) table when missing.
+pub(crate) fn run(ctx: &mut Ctx<'_>, args: EnsureVersionArgs) -> Result<(), CliError> {
+    let targets = ctx.targets(None)?;
+    for t in &targets {
+        ctx.section_header(&targets, t);
+        let m = ctx.migrator(t)?;
+        if args.sql {
+            ctx.printer.raw(&version_table_ddl(&m));
+            continue;
+        }
+        let db = ctx.connect(t)?;
+        // Accepting nothing creates the tables and changes no row.
+        let result = ctx.block_on(m.accept_checksums(&db, Some(&[])))?;
+        ctx.block_on(db.close())?;
+        result?;
+        ctx.printer.info(format!("Version table `{}` is present", m.options().version_table));
+    }
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! One file per command. Each returns a result; errors are printed by the entry point.
+
+use crate::cli::Command;
+use crate::error::CliError;
+use crate::target::Ctx;
+
+pub mod accept;
+pub mod branches;
+pub mod check;
+pub mod current;
+pub mod downgrade;
+pub mod edit;
+pub mod ensure_version;
+pub mod hash;
+pub mod heads;
+pub mod history;
+pub mod init;
+pub mod list_templates;
+pub mod merge;
+pub mod rebase;
+pub mod revision;
+pub mod show;
+pub mod stamp;
+pub mod upgrade;
+pub mod verify;
+
+/// Runs one command.
+pub(crate) fn dispatch(ctx: &mut Ctx<'_>, command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Init(a) => init::run(ctx, a),
+        Command::ListTemplates => list_templates::run(ctx),
+        Command::Revision(a) => revision::run(ctx, a),
+        Command::Merge(a) => merge::run(ctx, a),
+        Command::Upgrade(a) => upgrade::run(ctx, a),
+        Command::Downgrade(a) => downgrade::run(ctx, a),
+        Command::Current(a) => current::run(ctx, a),
+        Command::History(a) => history::run(ctx, a),
+        Command::Heads(a) => heads::run(ctx, a),
+        Command::Branches(a) => branches::run(ctx, a),
+        Command::Show(a) => show::run(ctx, a),
+        Command::Stamp(a) => stamp::run(ctx, a),
+        Command::Check => check::run(ctx),
+        Command::EnsureVersion(a) => ensure_version::run(ctx, a),
+        Command::Edit(a) => edit::run(ctx, a),
+        Command::Hash => hash::run(ctx),
+        Command::Verify => verify::run(ctx),
+        Command::Rebase(a) => rebase::run(ctx, a),
+        Command::Accept(a) => accept::run(ctx, a),
+    }
+}
+
+/// The version-table DDL, as the runtime creates it (for `--sql` output).
+pub(crate) fn version_table_ddl(m: &migrate_runtime::Migrator) -> String {
+    let o = m.options();
+    let qualified = match &o.version_table_schema {
+        Some(s) => format!("{s}.{}", o.version_table),
+        None => o.version_table.clone(),
+    };
+    format!(
+        "CREATE TABLE {qualified} (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT {}_pkc PRIMARY KEY (version_num)\n);\n\n",
+        o.version_table
+    )
+}

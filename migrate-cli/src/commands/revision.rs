@@ -1,0 +1,419 @@
+//! `migrate revision`: a new revision file from the template, and the sum updated.
+
+use crate::cli::RevisionArgs;
+use crate::error::CliError;
+use crate::target::{update_sum, Ctx, Target};
+use crate::templates;
+use migrate_core::{validate_revision_id, Script, ScriptDirectory};
+use migrate_runtime::Migrator;
+use std::path::{Component, Path, PathBuf};
+
+/// Creates a revision on `--head` (default `head`).
+pub(crate) fn run(ctx: &mut Ctx<'_>, args: RevisionArgs) -> Result<(), CliError> {
+    ctx.need_files("revision")?;
+    let targets = ctx.targets(Some("revision"))?;
+    let t = &targets[0];
+    let m = ctx.migrator(t)?;
+    let map = &m.directory().map;
+    let parents: Vec<String> = match args.head.as_deref() {
+        None | Some("head") => {
+            let heads = map.heads();
+            if heads.len() > 1 {
+                return Err(CliError::MultipleHeads(heads.iter().map(|s| s.to_string()).collect()));
+            }
+            heads.iter().map(|s| s.to_string()).collect()
+        }
+        Some(h) => map.resolve(h)?.iter().map(|s| s.to_string()).collect(),
+    };
+    if !args.splice {
+        for p in &parents {
+            if map.get(p).is_some_and(|r| !r.is_head()) {
+                return Err(CliError::NotAHead(p.clone()));
+            }
+        }
+    }
+    let mut depends_on = Vec::new();
+    for d in &args.depends_on {
+        for d in d.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+            if map.branch_labels().iter().any(|(l, _)| *l == d) {
+                depends_on.push(d.to_string());
+            } else {
+                match map.resolve_one(d)? {
+                    Some(id) => depends_on.push(id.to_string()),
+                    None => return Err(migrate_core::RevisionError::NoSuchRevision(d.to_string()).into()),
+                }
+            }
+        }
+    }
+    let new = NewRevision {
+        message: args.message,
+        parents,
+        branch_labels: args.branch_label,
+        depends_on,
+        rev_id: args.rev_id,
+        version_path: args.version_path,
+    };
+    create(ctx, t, &m, new).map(|_| ())
+}
+
+/// What to write.
+pub(crate) struct NewRevision {
+    pub message: Option<String>,
+    pub parents: Vec<String>,
+    pub branch_labels: Vec<String>,
+    pub depends_on: Vec<String>,
+    pub rev_id: Option<String>,
+    pub version_path: Option<PathBuf>,
+}
+
+/// Renders, validates and writes a new revision; updates `migrations.sum`.
+pub(crate) fn create(ctx: &mut Ctx<'_>, t: &Target, m: &Migrator, new: NewRevision) -> Result<PathBuf, CliError> {
+    let dir = m.directory();
+    let map = &dir.map;
+    let rev = match new.rev_id {
+        Some(id) => {
+            validate_revision_id(&id)?;
+            if map.get(&id).is_some() {
+                return Err(CliError::RevisionExists(id));
+            }
+            id
+        }
+        None => loop {
+            let id = random_id();
+            if map.get(&id).is_none() {
+                break id;
+            }
+        },
+    };
+    let labels: Vec<String> = new
+        .branch_labels
+        .iter()
+        .flat_map(|l| l.split(','))
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    for l in &labels {
+        if let Some((_, owner)) = map.branch_labels().into_iter().find(|(x, _)| x == l) {
+            return Err(CliError::LabelExists {
+                label: l.clone(),
+                revision: owner.to_string(),
+            });
+        }
+    }
+    let now = Utc::now();
+    let message = new.message.clone().unwrap_or_default();
+    let shown_message = if message.trim().is_empty() {
+        "empty message".to_string()
+    } else {
+        message.replace(['\r', '\n'], " ")
+    };
+    let mut vars: Vec<(String, String)> = vec![
+        ("message".into(), shown_message),
+        ("up_revision".into(), rev.clone()),
+        ("down_revision".into(), new.parents.join(", ")),
+        ("branch_labels".into(), labels.join(", ")),
+        ("depends_on".into(), new.depends_on.join(", ")),
+        ("create_date".into(), now.datetime()),
+    ];
+    vars.extend(ctx.x.iter().cloned());
+    let (template_name, template_text) = match &t.section.revision_template {
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read_to_string(p).map_err(|e| CliError::io("read", p, e))?,
+        ),
+        None => ("<built-in>".to_string(), templates::default_revision_template().to_string()),
+    };
+    let text: String = render_template(&template_text, &vars, &template_name)?
+        .split_inclusive('\n')
+        .map(|l| {
+            let body = l.trim_end_matches(['\n', '\r']);
+            format!("{}{}", body.trim_end(), &l[body.len()..])
+        })
+        .collect();
+
+    // Where: --version-path, else the folder of the first parent, else the top.
+    let location = t.location();
+    let subdir = match &new.version_path {
+        Some(p) => {
+            let abs = normalize(&absolute(p)?);
+            let root = normalize(&absolute(location)?);
+            let rel = abs.strip_prefix(&root).map_err(|_| CliError::VersionPath {
+                path: p.clone(),
+                versions: location.to_path_buf(),
+            })?;
+            rel.to_string_lossy().replace('\\', "/")
+        }
+        None => new
+            .parents
+            .first()
+            .and_then(|p| dir.script(p))
+            .and_then(|s| s.path.rsplit_once('/').map(|(d, _)| d.to_string()))
+            .unwrap_or_default(),
+    };
+    let file_name = format!(
+        "{}.sql",
+        file_name(&t.section.file_template, &rev, &slug(&message), &now).map_err(|message| {
+            CliError::Config {
+                path: ctx.config_path(),
+                message,
+            }
+        })?
+    );
+    let rel = if subdir.is_empty() {
+        file_name
+    } else {
+        format!("{subdir}/{file_name}")
+    };
+    let script = Script::parse(&rel, text.as_bytes()).map_err(|errs| CliError::TemplateInvalid {
+        template: template_name.clone(),
+        problems: errs.iter().map(|e| e.to_string()).collect(),
+    })?;
+    if script.revision != rev || script.down_revisions != new.parents {
+        return Err(CliError::TemplateInvalid {
+            template: template_name,
+            problems: vec!["the template must write `-- revision: ${up_revision}` and `-- down_revision: ${down_revision}`".into()],
+        });
+    }
+    let checksum = script.checksum;
+    let mut scripts = dir.scripts.clone();
+    scripts.push(script);
+    ScriptDirectory::from_scripts(scripts)?;
+
+    let path = location.join(&rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| CliError::io("create", parent, e))?;
+    }
+    write_new(&path, &text)?;
+    update_sum(location, dir, |sum| {
+        sum.entries.insert(rel.clone(), checksum);
+    })?;
+    ctx.printer.line(format!("Generating {} ...  done", path.display()));
+    Ok(path)
+}
+
+fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => CliError::Exists(path.to_path_buf()),
+            _ => CliError::io("create", path, e),
+        })?;
+    f.write_all(text.as_bytes()).map_err(|e| CliError::io("write", path, e))
+}
+
+fn absolute(p: &Path) -> Result<PathBuf, CliError> {
+    if p.is_absolute() {
+        Ok(p.to_path_buf())
+    } else {
+        let cwd = std::env::current_dir().map_err(|e| CliError::io("read", ".", e))?;
+        Ok(cwd.join(p))
+    }
+}
+
+/// Removes `.` and `..` without touching the file system.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// Replaces `${name}` with the variables; an unknown name is an error.
+pub(crate) fn render_template(text: &str, vars: &[(String, String)], template: &str) -> Result<String, CliError> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let Some(end) = after.find('}') else {
+            out.push_str(&rest[start..]);
+            return Ok(out);
+        };
+        let name = after[..end].trim();
+        match vars.iter().rev().find(|(k, _)| k == name) {
+            Some((_, v)) => out.push_str(v),
+            None => {
+                return Err(CliError::TemplateVariable {
+                    template: template.to_string(),
+                    name: name.to_string(),
+                })
+            }
+        }
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Alembic's slug: the message's words joined by `_`, lowercased, at most 40 characters.
+pub(crate) fn slug(message: &str) -> String {
+    let words: Vec<&str> = message
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut s = words.join("_").to_lowercase();
+    if s.chars().count() > 40 {
+        let cut: String = s.chars().take(40).collect();
+        s = match cut.rsplit_once('_') {
+            Some((head, _)) => format!("{head}_"),
+            None => cut,
+        };
+    }
+    s
+}
+
+/// Expands Alembic's `file_template` tokens.
+pub(crate) fn file_name(template: &str, rev: &str, slug: &str, now: &Utc) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(i) = rest.find('%') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        if let Some(r) = after.strip_prefix('%') {
+            out.push('%');
+            rest = r;
+            continue;
+        }
+        let bad = || format!("file_template: cannot read the token at {:?}", &rest[i..]);
+        let inner = after.strip_prefix('(').ok_or_else(bad)?;
+        let close = inner.find(')').ok_or_else(bad)?;
+        let name = &inner[..close];
+        let spec_and_rest = &inner[close + 1..];
+        let conv = spec_and_rest.find(['s', 'd']).ok_or_else(bad)?;
+        let spec = &spec_and_rest[..conv];
+        let width: usize = spec.trim_start_matches('.').trim_start_matches('0').parse().unwrap_or(0);
+        let num = |n: u64| format!("{n:0width$}");
+        let value = match name {
+            "rev" => rev.to_string(),
+            "slug" => slug.to_string(),
+            "year" => num(now.year),
+            "month" => num(now.month),
+            "day" => num(now.day),
+            "hour" => num(now.hour),
+            "minute" => num(now.minute),
+            "second" => num(now.second),
+            "epoch" => now.epoch.to_string(),
+            other => return Err(format!("file_template: unknown token `%({other})`; use rev, slug, year, month, day, hour, minute, second or epoch")),
+        };
+        out.push_str(&value);
+        rest = &spec_and_rest[conv + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn random_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    h.write_u32(std::process::id());
+    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    format!("{:012x}", h.finish() & 0xffff_ffff_ffff)
+}
+
+/// The current UTC time, broken down (no date crate needed).
+pub(crate) struct Utc {
+    year: u64,
+    month: u64,
+    day: u64,
+    hour: u64,
+    minute: u64,
+    second: u64,
+    epoch: u64,
+}
+
+impl Utc {
+    pub(crate) fn now() -> Utc {
+        let epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        Utc::at(epoch)
+    }
+
+    pub(crate) fn at(epoch: u64) -> Utc {
+        let days = (epoch / 86_400) as i64;
+        let secs = epoch % 86_400;
+        // Howard Hinnant's civil_from_days.
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u64;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u64;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as u64;
+        Utc {
+            year,
+            month,
+            day,
+            hour: secs / 3600,
+            minute: secs % 3600 / 60,
+            second: secs % 60,
+            epoch,
+        }
+    }
+
+    fn datetime(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_like_alembic() {
+        assert_eq!(slug("Add ticket priority column!"), "add_ticket_priority_column");
+        assert_eq!(slug(""), "");
+        assert_eq!(
+            slug("a very long message that goes on and on past forty characters"),
+            "a_very_long_message_that_goes_on_and_on_"
+        );
+    }
+
+    #[test]
+    fn dates_and_file_names() {
+        let t = Utc::at(1_736_937_000); // 2025-01-15 10:30:00
+        assert_eq!(t.datetime(), "2025-01-15 10:30:00");
+        assert_eq!(file_name("%(rev)s_%(slug)s", "abc", "x_y", &t).unwrap(), "abc_x_y");
+        assert_eq!(
+            file_name("%(year)d_%(month).2d_%(day).2d-%(rev)s", "abc", "", &t).unwrap(),
+            "2025_01_15-abc"
+        );
+        assert!(file_name("%(nope)s", "a", "", &t).is_err());
+    }
+
+    #[test]
+    fn template_variables() {
+        let vars = vec![("a".to_string(), "1".to_string())];
+        assert_eq!(render_template("x ${a} y", &vars, "t").unwrap(), "x 1 y");
+        assert!(matches!(
+            render_template("${author}", &vars, "t"),
+            Err(CliError::TemplateVariable { .. })
+        ));
+        assert_eq!(random_id().len(), 12);
+    }
+}

@@ -1,0 +1,103 @@
+//! `migrate upgrade TARGET [--sql]`.
+
+use crate::cli::UpgradeArgs;
+use crate::error::CliError;
+use crate::target::{Ctx, Target};
+use indicatif::{ProgressBar, ProgressStyle};
+use migrate_core::Direction;
+use migrate_runtime::{Database, MigrateError, Migrator, Report, TransactionMode};
+use std::time::Duration;
+
+/// Upgrades every configured database (or the `-n` one) to the target.
+pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> {
+    let _ = &args.tag;
+    let targets = ctx.targets(None)?;
+    for t in &targets {
+        ctx.section_header(&targets, t);
+        let m = ctx.migrator(t)?;
+        ctx.check_sum(t, &m)?;
+        if args.sql {
+            let sql = m.sql(Direction::Upgrade, &args.revision, t.dialect()?)?;
+            ctx.printer.raw(&sql);
+            continue;
+        }
+        let db = ctx.connect(t)?;
+        let result = upgrade(ctx, t, &m, &db, &args.revision);
+        ctx.block_on(db.close())?;
+        print_report(ctx, &result?, args.verbose);
+    }
+    Ok(())
+}
+
+fn upgrade(ctx: &mut Ctx<'_>, _t: &Target, m: &Migrator, db: &Database, target: &str) -> Result<Report, CliError> {
+    let stepwise = ctx.printer.progress_enabled()
+        && m.options().transaction_mode == TransactionMode::PerMigration
+        && !target.contains(['+', '-']);
+    if !stepwise {
+        return Ok(ctx.block_on(m.upgrade(db, target))??);
+    }
+    // On a terminal: one revision at a time, so the bar can show which one runs.
+    let current = ctx.block_on(m.current(db))??;
+    let plan = m.directory().map.upgrade_plan(&current, target)?;
+    let revisions: Vec<String> = plan.revisions().iter().map(|s| s.to_string()).collect();
+    if revisions.len() < 2 {
+        return Ok(ctx.block_on(m.upgrade(db, target))??);
+    }
+    let bar = ProgressBar::new(revisions.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed}] migration {pos}/{len} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(100));
+    let mut report = Report::default();
+    for rev in &revisions {
+        let message = m.directory().script(rev).map(|s| s.message.as_str()).unwrap_or("");
+        bar.set_message(format!("{rev} {message}"));
+        match ctx.block_on(m.upgrade(db, rev))? {
+            Ok(r) => {
+                report.steps.extend(r.steps);
+                report.heads = r.heads;
+            }
+            Err(mut e) => {
+                bar.finish_and_clear();
+                if let MigrateError::Migration { applied, .. } = &mut e {
+                    let done: Vec<String> = report.revisions().iter().map(|s| s.to_string()).collect();
+                    applied.splice(0..0, done);
+                }
+                return Err(e.into());
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+/// Alembic's `Running upgrade a -> b, message` lines (stderr), with timings at `-v`.
+pub(crate) fn print_report(ctx: &mut Ctx<'_>, report: &Report, verbose: bool) {
+    for s in &report.steps {
+        if verbose {
+            ctx.printer.info(format!(
+                "Running {} ({:.1} ms)",
+                s.description,
+                s.duration.as_secs_f64() * 1000.0
+            ));
+        } else {
+            ctx.printer.info(format!("Running {}", s.description));
+        }
+    }
+}
+
+/// A spinner on a terminal while a single database call runs.
+pub(crate) fn spinner(ctx: &Ctx<'_>, msg: &str) -> Option<ProgressBar> {
+    if !ctx.printer.progress_enabled() {
+        return None;
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message(msg.to_string());
+    bar.enable_steady_tick(Duration::from_millis(100));
+    Some(bar)
+}

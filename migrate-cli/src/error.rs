@@ -1,0 +1,250 @@
+//! The errors of the CLI. Commands return them; only the entry points print them.
+
+use migrate_core::{LoadError, RevisionError, SumError};
+use migrate_runtime::MigrateError;
+use std::path::PathBuf;
+
+/// Everything a `migrate` command can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CliError {
+    /// From the runtime (database, plans, edited migrations).
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    /// The versions folder is invalid.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// An identifier or plan problem.
+    #[error(transparent)]
+    Revision(#[from] RevisionError),
+    /// `migrations.sum` disagrees with the files.
+    #[error(transparent)]
+    Sum(#[from] SumError),
+    /// A file could not be read or written.
+    #[error("cannot {action} `{}`", path.display())]
+    Io {
+        /// `read`, `write`, `create`...
+        action: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The configuration file is missing.
+    #[error("no configuration file `{}`; run `migrate init migrations` to create one, or pass -c FILE", path.display())]
+    NoConfig {
+        /// Where it was looked for.
+        path: PathBuf,
+    },
+    /// The configuration file does not parse.
+    #[error("invalid configuration `{}`", path.display())]
+    ConfigSyntax {
+        /// The file.
+        path: PathBuf,
+        /// The TOML error.
+        #[source]
+        source: toml::de::Error,
+    },
+    /// A configuration value is wrong.
+    #[error("{}: {message}", path.display())]
+    Config {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// A bad `-x` argument or option combination.
+    #[error("{0}")]
+    Usage(String),
+    /// `-n` names a section that does not exist.
+    #[error("no section `{name}` in `{}`; sections: {}", path.display(), sections.join(", "))]
+    NoSuchSection {
+        /// The name asked for.
+        name: String,
+        /// The file.
+        path: PathBuf,
+        /// The sections it has.
+        sections: Vec<String>,
+    },
+    /// A command that works on one database was given several.
+    #[error("`{command}` works on one database and `{}` configures several ({}); pick one with -n", path.display(), sections.join(", "))]
+    SeveralSections {
+        /// The command.
+        command: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// The sections.
+        sections: Vec<String>,
+    },
+    /// `revision` without `--head` while several heads exist.
+    #[error("multiple heads are present ({}); please specify the head revision on which the new revision should be based with --head, or merge them with `migrate merge heads`", .0.join(", "))]
+    MultipleHeads(Vec<String>),
+    /// `--head` names a revision that is not a head, without `--splice`.
+    #[error("revision {0} is not a head revision; please specify --splice to create a new branch from this revision")]
+    NotAHead(String),
+    /// A revision id given with `--rev-id` is taken or invalid.
+    #[error("revision id `{0}` already exists")]
+    RevisionExists(String),
+    /// An invalid revision id.
+    #[error(transparent)]
+    RevisionId(#[from] migrate_core::RevisionIdError),
+    /// A branch label that is already used.
+    #[error("branch label `{label}` is already used by revision `{revision}`")]
+    LabelExists {
+        /// The label.
+        label: String,
+        /// Who uses it.
+        revision: String,
+    },
+    /// The revision template refers to a variable nobody set.
+    #[error("the revision template `{template}` uses ${{{name}}}, which is not set; pass -x {name}=VALUE")]
+    TemplateVariable {
+        /// The template.
+        template: String,
+        /// The variable.
+        name: String,
+    },
+    /// The rendered template is not a valid migration.
+    #[error("the revision template `{template}` does not produce a valid migration:\n  - {}", problems.join("\n  - "))]
+    TemplateInvalid {
+        /// The template.
+        template: String,
+        /// What is wrong.
+        problems: Vec<String>,
+    },
+    /// A file to create exists.
+    #[error("`{}` already exists; not overwriting it", .0.display())]
+    Exists(PathBuf),
+    /// `--version-path` outside the versions folder.
+    #[error("version path `{}` is not inside the versions folder `{}`", path.display(), versions.display())]
+    VersionPath {
+        /// The path given.
+        path: PathBuf,
+        /// The versions folder.
+        versions: PathBuf,
+    },
+    /// Unknown template.
+    #[error("no template named `{name}`; available: {}", available.join(", "))]
+    NoSuchTemplate {
+        /// Asked for.
+        name: String,
+        /// Available.
+        available: Vec<String>,
+    },
+    /// `init` into a non-empty folder.
+    #[error("directory `{}` already exists and is not empty", .0.display())]
+    DirectoryNotEmpty(PathBuf),
+    /// `merge` with fewer than two revisions.
+    #[error("merge needs at least two distinct revisions; `{0}` resolves to {1}")]
+    MergeTooFew(String, String),
+    /// `merge` of revisions where one is an ancestor of another.
+    #[error("cannot merge `{0}` with its own ancestor `{1}`")]
+    MergeAncestor(String, String),
+    /// `merge` of a revision that is not a head, without `--splice`.
+    #[error("revision {0} is not a head revision; pass --splice to merge it anyway")]
+    MergeNotHead(String),
+    /// No editor configured.
+    #[error("no editor: set $VISUAL or $EDITOR")]
+    NoEditor,
+    /// The editor failed.
+    #[error("editor `{editor}` exited with {status}")]
+    EditorFailed {
+        /// The command.
+        editor: String,
+        /// Its status.
+        status: String,
+    },
+    /// `verify` found problems.
+    #[error("{} found in `{}`:\n  - {}", if problems.len() == 1 { "1 problem".to_string() } else { format!("{} problems", problems.len()) }, path, problems.join("\n  - "))]
+    Verify {
+        /// The folder.
+        path: String,
+        /// Every problem.
+        problems: Vec<String>,
+    },
+    /// `rebase` cannot do what was asked.
+    #[error("cannot rebase `{revision}` onto `{onto}`: {reason}")]
+    Rebase {
+        /// The branch.
+        revision: String,
+        /// The target.
+        onto: String,
+        /// Why.
+        reason: String,
+    },
+    /// A command that needs the files was run on embedded migrations.
+    #[error("`{0}` needs the migration files; it is not available on migrations embedded in a binary")]
+    NeedsFiles(&'static str),
+    /// No database URL for an embedded binary.
+    #[error("no database URL: set DATABASE_URL or pass --database-url")]
+    NoDatabaseUrl,
+    /// `current --check-heads` found the database behind.
+    #[error("database is not on all head revisions: current {}, heads {}", or_base(current), or_base(heads))]
+    NotAtHeads {
+        /// Current rows.
+        current: Vec<String>,
+        /// Heads.
+        heads: Vec<String>,
+    },
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime")]
+    Runtime(#[source] std::io::Error),
+}
+
+fn or_base(v: &[String]) -> String {
+    if v.is_empty() {
+        "<base>".to_string()
+    } else {
+        v.join(", ")
+    }
+}
+
+impl CliError {
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        CliError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The process exit code for this error: 2 for usage errors, 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// The text printed for an error: `error: …`, then `  Caused by: …` for each source
+/// (only the first unless `full_chain`), then a `hint:` when there is one.
+pub fn render_error(err: &CliError, full_chain: bool, hint: Option<&str>) -> String {
+    let mut out = format!("error: {err}\n");
+    let mut source = std::error::Error::source(err);
+    let mut last = err.to_string();
+    let mut shown = 0;
+    while let Some(s) = source {
+        let text = s.to_string();
+        // Transparent wrappers repeat their inner message; show each text once.
+        if text != last && !last.ends_with(&text) {
+            if shown == 0 || full_chain {
+                for (i, line) in text.lines().enumerate() {
+                    if i == 0 {
+                        out.push_str(&format!("  Caused by: {line}\n"));
+                    } else {
+                        out.push_str(&format!("  {line}\n"));
+                    }
+                }
+            }
+            shown += 1;
+        }
+        last = text;
+        source = s.source();
+    }
+    if let Some(h) = hint {
+        out.push_str(&format!("hint: {h}\n"));
+    }
+    out
+}

@@ -1,0 +1,274 @@
+//! The state a command runs with: the configuration's sections, the printer, the async
+//! runtime (started only when a database is needed).
+
+use crate::cli::GlobalArgs;
+use crate::config::{self, Config, Overrides, Section};
+use crate::error::CliError;
+use crate::printer::Printer;
+use crate::Source;
+use migrate_core::{Dialect, RevisionError, ScriptDirectory, SumFile};
+use migrate_runtime::{mask_url, Database, MigrateError, Migrator, TransactionMode};
+use std::future::Future;
+use std::path::{Path, PathBuf};
+
+pub(crate) struct Ctx<'a> {
+    pub global: GlobalArgs,
+    pub x: Vec<(String, String)>,
+    pub printer: Printer,
+    pub source: Source<'a>,
+    rt: Option<tokio::runtime::Runtime>,
+    /// Revision ids and labels of the last loaded folder, for "did you mean" hints.
+    known: Vec<String>,
+}
+
+/// One database to act on.
+pub(crate) struct Target {
+    pub section: Section,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(source: Source<'a>, global: GlobalArgs) -> Result<Ctx<'a>, CliError> {
+        let x = config::parse_x(&global.x)?;
+        Ok(Ctx {
+            printer: Printer::new(global.quiet),
+            global,
+            x,
+            source,
+            rt: None,
+            known: Vec::new(),
+        })
+    }
+
+    fn overrides(&self) -> Overrides {
+        Overrides {
+            database_url: self.global.database_url.clone(),
+            env_database_url: std::env::var("DATABASE_URL").ok(),
+            x: self.x.clone(),
+        }
+    }
+
+    /// The configuration file path.
+    pub fn config_path(&self) -> PathBuf {
+        self.global
+            .config
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(config::CONFIG_FILE))
+    }
+
+    /// The sections to act on. `single` names a command that needs exactly one.
+    pub fn targets(&mut self, single: Option<&'static str>) -> Result<Vec<Target>, CliError> {
+        let over = self.overrides();
+        let sections = match self.source {
+            Source::Files => {
+                let cfg = Config::load(&self.config_path(), self.global.name.as_deref(), &over)?;
+                if cfg.sections.len() > 1 {
+                    if let Some(command) = single {
+                        return Err(CliError::SeveralSections {
+                            command,
+                            path: cfg.path,
+                            sections: cfg.sections.iter().filter_map(|s| s.name.clone()).collect(),
+                        });
+                    }
+                    if over.database_url.is_some() {
+                        return Err(CliError::Usage(format!(
+                            "--database-url applies to one database and `{}` configures several; pick one with -n",
+                            cfg.path.display()
+                        )));
+                    }
+                }
+                cfg.sections
+            }
+            Source::Embedded(_) => {
+                let url = over.database_url.clone().or(over.env_database_url.clone());
+                match (&self.global.config, url) {
+                    (Some(path), _) => {
+                        let mut cfg = Config::load(path, self.global.name.as_deref(), &over)?;
+                        cfg.sections.truncate(1);
+                        cfg.sections
+                    }
+                    (None, Some(url)) => vec![Section {
+                        name: None,
+                        script_location: PathBuf::from("migrations"),
+                        database_url: url,
+                        version_table: None,
+                        version_table_schema: None,
+                        transaction_per_migration: true,
+                        file_template: config::DEFAULT_FILE_TEMPLATE.to_string(),
+                        revision_template: None,
+                    }],
+                    (None, None) => return Err(CliError::NoDatabaseUrl),
+                }
+            }
+        };
+        Ok(sections.into_iter().map(|section| Target { section }).collect())
+    }
+
+    /// Prints a `[name]` line before a section's output when several are in play.
+    pub fn section_header(&mut self, targets: &[Target], t: &Target) {
+        if targets.len() > 1 {
+            if let Some(n) = &t.section.name {
+                self.printer.line(format!("[{n}]"));
+            }
+        }
+    }
+
+    /// Fails when the command needs files and the migrations are embedded.
+    pub fn need_files(&self, command: &'static str) -> Result<(), CliError> {
+        match self.source {
+            Source::Files => Ok(()),
+            Source::Embedded(_) => Err(CliError::NeedsFiles(command)),
+        }
+    }
+
+    /// Loads the migrations of a target into a configured migrator.
+    pub fn migrator(&mut self, t: &Target) -> Result<Migrator, CliError> {
+        let m = match self.source {
+            Source::Files => {
+                let dir = ScriptDirectory::load(&t.section.script_location)?;
+                Migrator::from_directory(dir)
+            }
+            Source::Embedded(e) => Migrator::new(e)?,
+        };
+        self.known = m
+            .directory()
+            .scripts
+            .iter()
+            .map(|s| s.revision.clone())
+            .chain(m.directory().map.branch_labels().iter().map(|(l, _)| l.to_string()))
+            .collect();
+        let s = &t.section;
+        let mut m = m.transaction_mode(if s.transaction_per_migration {
+            TransactionMode::PerMigration
+        } else {
+            TransactionMode::Single
+        });
+        if let Some(vt) = &s.version_table {
+            m = m.version_table(vt.clone());
+        }
+        if let Some(schema) = &s.version_table_schema {
+            m = m.version_table_schema(schema.clone());
+        }
+        Ok(m)
+    }
+
+    /// Fails when `migrations.sum` disagrees with the files (the check the macro does at
+    /// build time), before a command changes a database.
+    pub fn check_sum(&self, t: &Target, m: &Migrator) -> Result<(), CliError> {
+        if let Source::Files = self.source {
+            let text = migrate_core::read_sum_file(&t.section.script_location)?;
+            m.directory().verify_sum(text.as_deref())?;
+        }
+        Ok(())
+    }
+
+    /// Runs a future on the (lazily started) runtime.
+    pub fn block_on<F: Future>(&mut self, fut: F) -> Result<F::Output, CliError> {
+        if self.rt.is_none() {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(CliError::Runtime)?;
+            self.rt = Some(rt);
+        }
+        match &self.rt {
+            Some(rt) => Ok(rt.block_on(fut)),
+            None => unreachable!("runtime was just created"),
+        }
+    }
+
+    /// Connects to a target's database.
+    pub fn connect(&mut self, t: &Target) -> Result<Database, CliError> {
+        let url = t.section.database_url.clone();
+        Ok(self.block_on(Database::connect(&url))??)
+    }
+
+    /// A "did you mean" hint for unknown revisions.
+    pub fn hint_for(&self, err: &CliError) -> Option<String> {
+        let unknown = match err {
+            CliError::Revision(RevisionError::NoSuchRevision(s))
+            | CliError::Migrate(MigrateError::Revision(RevisionError::NoSuchRevision(s))) => s,
+            CliError::Revision(RevisionError::NoSuchBranch(s))
+            | CliError::Migrate(MigrateError::Revision(RevisionError::NoSuchBranch(s))) => s,
+            _ => return None,
+        };
+        let needle = unknown.split('@').next().unwrap_or_default();
+        let needle = needle.split(['+', '-']).next().unwrap_or_default();
+        let mut scored: Vec<(usize, &String)> = self
+            .known
+            .iter()
+            .filter_map(|k| {
+                let d = if k.starts_with(needle) || (needle.len() >= 3 && k.contains(needle)) {
+                    0
+                } else {
+                    let prefix: String = k.chars().take(needle.chars().count()).collect();
+                    edit_distance(needle, &prefix).min(edit_distance(needle, k))
+                };
+                (d <= 2 && needle.len() >= 2).then_some((d, k))
+            })
+            .collect();
+        scored.sort();
+        let picks: Vec<String> = scored.iter().take(3).map(|(_, k)| format!("`{k}`")).collect();
+        if picks.is_empty() {
+            None
+        } else {
+            Some(format!("did you mean {}? (`migrate history` lists every revision)", picks.join(" or ")))
+        }
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+impl Target {
+    /// The URL with its password masked.
+    pub fn masked_url(&self) -> String {
+        mask_url(&self.section.database_url)
+    }
+
+    /// The SQL dialect of the URL, for offline (`--sql`) output.
+    pub fn dialect(&self) -> Result<Dialect, CliError> {
+        let scheme = self.section.database_url.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Dialect::Sqlite),
+            "postgres" | "postgresql" => Ok(Dialect::Postgres),
+            "mysql" | "mariadb" => Ok(Dialect::Mysql),
+            _ => Err(CliError::Migrate(MigrateError::UnsupportedUrl {
+                url: self.masked_url(),
+                expected: "one of `sqlite://`, `postgres://`, `mysql://`, `mariadb://`",
+            })),
+        }
+    }
+
+    /// The versions folder.
+    pub fn location(&self) -> &Path {
+        &self.section.script_location
+    }
+}
+
+/// Writes `migrations.sum` with `update` applied to its current entries (all files when
+/// it does not exist yet).
+pub(crate) fn update_sum(
+    dir: &Path,
+    scripts: &ScriptDirectory,
+    update: impl FnOnce(&mut SumFile),
+) -> Result<(), CliError> {
+    let mut sum = match migrate_core::read_sum_file(dir)? {
+        Some(text) => SumFile::parse(&text)?,
+        None => scripts.sum_file(),
+    };
+    update(&mut sum);
+    let path = dir.join(migrate_core::SUM_FILE);
+    std::fs::write(&path, sum.render()).map_err(|e| CliError::io("write", path, e))
+}
