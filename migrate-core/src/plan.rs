@@ -146,7 +146,11 @@ impl RevisionMap {
     ) -> Result<Vec<Option<Idx>>, RevisionError> {
         let Some(rel) = parse_relative(target) else {
             let walks = self.get_revisions(target)?;
-            return Ok(self.only_revs(walks, target)?.into_iter().map(Some).collect());
+            return Ok(self
+                .only_revs(walks, target)?
+                .into_iter()
+                .map(Some)
+                .collect());
         };
         let too_far = || RevisionError::RelativeOutOfRange {
             relative: rel.text.to_string(),
@@ -199,7 +203,11 @@ impl RevisionMap {
             }
             if start.len() > 1 {
                 return Err(RevisionError::AmbiguousUpgrade(
-                    start.iter().flatten().map(|&i| self.id(i).to_string()).collect(),
+                    start
+                        .iter()
+                        .flatten()
+                        .map(|&i| self.id(i).to_string())
+                        .collect(),
                 ));
             }
             let w = self.walk(start[0], rel.steps, rel.label, assert_relative_length)?;
@@ -309,10 +317,7 @@ impl RevisionMap {
         let all = self.related(current, Rel::Ancestors { deps: true });
         all.iter()
             .copied()
-            .filter(|&r| {
-                !all.iter()
-                    .any(|&o| o != r && self.is_ancestor(r, o, false))
-            })
+            .filter(|&r| !all.iter().any(|&o| o != r && self.is_ancestor(r, o, false)))
             .collect()
     }
 
@@ -362,7 +367,10 @@ impl RevisionMap {
                 // downgrade target from the upper bound, as Alembic does.
                 Walk::TooFar => {
                     let ident = lower.first().copied().unwrap_or("base");
-                    match self.parse_downgrade_target(upper, ident, opts.assert_relative_length)?.1 {
+                    match self
+                        .parse_downgrade_target(upper, ident, opts.assert_relative_length)?
+                        .1
+                    {
                         Some(i) => current.push(i),
                         None => lower_is_base = true,
                     }
@@ -406,7 +414,8 @@ impl RevisionMap {
         lower: &str,
         opts: IterateOptions,
     ) -> Result<(Vec<bool>, Vec<Idx>), RevisionError> {
-        let (label, target) = self.parse_downgrade_target(upper, lower, opts.assert_relative_length)?;
+        let (label, target) =
+            self.parse_downgrade_target(upper, lower, opts.assert_relative_length)?;
         let mut roots: Vec<Idx> = match target {
             None => self.bases.clone(),
             Some(t) if opts.inclusive => vec![t],
@@ -674,7 +683,12 @@ impl RevisionMap {
 
         // Revisions of `set` that are ancestors (or equal) of a head other than `except`.
         let under_other_heads = |heads: &Heads, except: &[Idx], set: &[Idx]| -> Vec<Idx> {
-            let others: Vec<Idx> = heads.0.iter().copied().filter(|h| !except.contains(h)).collect();
+            let others: Vec<Idx> = heads
+                .0
+                .iter()
+                .copied()
+                .filter(|h| !except.contains(h))
+                .collect();
             set.iter()
                 .copied()
                 .filter(|&s| others.iter().any(|&o| self.is_ancestor(s, o, true)))
@@ -684,7 +698,10 @@ impl RevisionMap {
             let others: Vec<Idx> = heads.0.iter().copied().filter(|&h| h != r).collect();
             if !others.is_empty() {
                 let hidden = under_other_heads(heads, &[r], down);
-                down.iter().copied().filter(|d| !hidden.contains(d)).collect()
+                down.iter()
+                    .copied()
+                    .filter(|d| !hidden.contains(d))
+                    .collect()
             } else {
                 down.iter()
                     .copied()
@@ -738,7 +755,11 @@ impl RevisionMap {
             let other = if down.len() == 1 {
                 down[0]
             } else {
-                let present: Vec<Idx> = down.iter().copied().filter(|&d| heads.contains(d)).collect();
+                let present: Vec<Idx> = down
+                    .iter()
+                    .copied()
+                    .filter(|&d| heads.contains(d))
+                    .collect();
                 match present.as_slice() {
                     [one] => *one,
                     _ => return Err(self.update_error(r, heads)),
@@ -789,7 +810,11 @@ impl RevisionMap {
             }
         }
         let head_idx = self.indices(&heads)?;
-        let targets: Vec<&str> = if targets.is_empty() { vec!["base"] } else { targets.to_vec() };
+        let targets: Vec<&str> = if targets.is_empty() {
+            vec!["base"]
+        } else {
+            targets.to_vec()
+        };
 
         let mut filtered: Vec<Idx> = Vec::new();
         for t in &targets {
@@ -842,7 +867,11 @@ impl RevisionMap {
             let changes = self.stamp_changes(&mut state, &from, &to, up, branch_move)?;
             steps.push(Step {
                 revision: None,
-                direction: if up { Direction::Upgrade } else { Direction::Downgrade },
+                direction: if up {
+                    Direction::Upgrade
+                } else {
+                    Direction::Downgrade
+                },
                 from: self.ids_owned(&from),
                 to: self.ids_owned(&to),
                 changes,
@@ -865,7 +894,11 @@ impl RevisionMap {
     ) -> Result<Vec<VersionChange>, RevisionError> {
         let mut changes = Vec::new();
         let conflict = |heads: &Heads| RevisionError::VersionTableConflict {
-            revision: to.first().or(from.first()).map(|&i| self.id(i).to_string()).unwrap_or_default(),
+            revision: to
+                .first()
+                .or(from.first())
+                .map(|&i| self.id(i).to_string())
+                .unwrap_or_default(),
             heads: self.ids_owned(&heads.0),
         };
         if !up && branch_move {
@@ -893,7 +926,10 @@ impl RevisionMap {
                 to: self.id(t).to_string(),
             });
         } else {
-            let (&f, &t) = from.first().zip(to.first()).ok_or_else(|| conflict(heads))?;
+            let (&f, &t) = from
+                .first()
+                .zip(to.first())
+                .ok_or_else(|| conflict(heads))?;
             heads.remove(f);
             heads.insert(t);
             changes.push(VersionChange::Update {

@@ -199,7 +199,11 @@ pub(crate) fn parse_relative(s: &str) -> Option<Relative<'_>> {
         return None;
     }
     let magnitude: i64 = digits.parse().ok()?;
-    let steps = if num.starts_with('-') { -magnitude } else { magnitude };
+    let steps = if num.starts_with('-') {
+        -magnitude
+    } else {
+        magnitude
+    };
     Some(Relative {
         label,
         symbol: (!symbol.is_empty()).then_some(symbol),
@@ -756,7 +760,11 @@ impl RevisionMap {
     ) -> Result<Vec<Idx>, RevisionError> {
         let (ids, label) = self.resolve_revision_number(check_against)?;
         let mut against = Vec::new();
-        for s in label.iter().map(|s| s.as_str()).chain(ids.iter().map(|s| s.as_str())) {
+        for s in label
+            .iter()
+            .map(|s| s.as_str())
+            .chain(ids.iter().map(|s| s.as_str()))
+        {
             against.push(self.revision_for_ident(s, None)?);
         }
         Ok(targets

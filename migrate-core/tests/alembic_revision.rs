@@ -44,7 +44,13 @@ fn api_test_add_revision_one_head() {
 #[test]
 fn api_test_add_revision_two_head() {
     assert_eq!(abc1c2().heads(), ["c1", "c2"]);
-    let m = map(&[("a", ""), ("b", "a"), ("c1", "b"), ("c2", "b"), ("d1", "c1")]);
+    let m = map(&[
+        ("a", ""),
+        ("b", "a"),
+        ("c1", "b"),
+        ("c2", "b"),
+        ("d1", "c1"),
+    ]);
     assert_eq!(m.heads(), ["c2", "d1"]);
 }
 
@@ -104,7 +110,11 @@ fn api_test_iterate_tolerates_dupe_targets() {
 /// same facts through the `Revision` view.
 #[test]
 fn api_test_repr_revs() {
-    let m = specs(vec![rev("a", ""), rev("b", "a"), rev("c", "").depends_on("a,b")]);
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a"),
+        rev("c", "").depends_on("a,b"),
+    ]);
     let c = m.get("c").unwrap();
     assert!(c.down_revisions().is_empty());
     assert_eq!(c.depends_on(), ["a", "b"]);
@@ -118,7 +128,13 @@ fn api_test_repr_revs() {
 
 #[test]
 fn diamond_test_iterate_simple_diamond() {
-    let m = map(&[("a", ""), ("b1", "a"), ("b2", "a"), ("c", "b1,b2"), ("d", "c")]);
+    let m = map(&[
+        ("a", ""),
+        ("b1", "a"),
+        ("b2", "a"),
+        ("c", "b1,b2"),
+        ("d", "c"),
+    ]);
     assert_iteration(&m, &["d"], &["a"], &["d", "c", "b1", "b2", "a"], IT);
 }
 
@@ -182,7 +198,9 @@ fn labeled_branch_test_filter_for_lineage_labeled_head_across_merge() {
 #[test]
 fn labeled_branch_test_filter_for_lineage_heads() {
     assert_eq!(
-        labeled().filter_for_lineage(&["f"], "heads", false).unwrap(),
+        labeled()
+            .filter_for_lineage(&["f"], "heads", false)
+            .unwrap(),
         ["f"]
     );
 }
@@ -205,21 +223,48 @@ fn labeled_branch_test_get_current_named_rev() {
 #[test]
 fn labeled_branch_test_get_base_revisions() {
     let m = labeled();
-    assert_eq!(m.filter_for_lineage(&m.bases(), "base", false).unwrap(), ["a", "d"]);
+    assert_eq!(
+        m.filter_for_lineage(&m.bases(), "base", false).unwrap(),
+        ["a", "d"]
+    );
 }
 
 #[test]
 fn labeled_branch_test_iterate_head_to_named_base() {
     let m = labeled();
-    assert_iteration(&m, &["heads"], &["ebranch@base"], &["f", "someothername", "e", "d"], IT);
-    assert_iteration(&m, &["heads"], &["abranch@base"], &["c", "somelongername", "b", "a"], IT);
+    assert_iteration(
+        &m,
+        &["heads"],
+        &["ebranch@base"],
+        &["f", "someothername", "e", "d"],
+        IT,
+    );
+    assert_iteration(
+        &m,
+        &["heads"],
+        &["abranch@base"],
+        &["c", "somelongername", "b", "a"],
+        IT,
+    );
 }
 
 #[test]
 fn labeled_branch_test_iterate_named_head_to_base() {
     let m = labeled();
-    assert_iteration(&m, &["ebranch@head"], &["base"], &["f", "someothername", "e", "d"], IT);
-    assert_iteration(&m, &["abranch@head"], &["base"], &["c", "somelongername", "b", "a"], IT);
+    assert_iteration(
+        &m,
+        &["ebranch@head"],
+        &["base"],
+        &["f", "someothername", "e", "d"],
+        IT,
+    );
+    assert_iteration(
+        &m,
+        &["abranch@head"],
+        &["base"],
+        &["c", "somelongername", "b", "a"],
+        IT,
+    );
 }
 
 #[test]
@@ -229,24 +274,54 @@ fn labeled_branch_test_iterate_named_head_to_heads() {
 
 #[test]
 fn labeled_branch_test_iterate_named_rev_to_heads() {
-    assert_iteration(&labeled(), &["heads"], &["ebranch@d"], &["f", "someothername", "e", "d"], IT);
+    assert_iteration(
+        &labeled(),
+        &["heads"],
+        &["ebranch@d"],
+        &["f", "someothername", "e", "d"],
+        IT,
+    );
 }
 
 #[test]
 fn labeled_branch_test_iterate_head_to_version_specific_base() {
     let m = labeled();
-    assert_iteration(&m, &["heads"], &["e@base"], &["f", "someothername", "e", "d"], IT);
-    assert_iteration(&m, &["heads"], &["c@base"], &["c", "somelongername", "b", "a"], IT);
+    assert_iteration(
+        &m,
+        &["heads"],
+        &["e@base"],
+        &["f", "someothername", "e", "d"],
+        IT,
+    );
+    assert_iteration(
+        &m,
+        &["heads"],
+        &["c@base"],
+        &["c", "somelongername", "b", "a"],
+        IT,
+    );
 }
 
 #[test]
 fn labeled_branch_test_iterate_to_branch_at_rev() {
-    assert_iteration(&labeled(), &["heads"], &["ebranch@d"], &["f", "someothername", "e", "d"], IT);
+    assert_iteration(
+        &labeled(),
+        &["heads"],
+        &["ebranch@d"],
+        &["f", "someothername", "e", "d"],
+        IT,
+    );
 }
 
 #[test]
 fn labeled_branch_test_branch_w_down_relative() {
-    assert_iteration(&labeled(), &["heads"], &["ebranch@-2"], &["f", "someothername", "e"], IT);
+    assert_iteration(
+        &labeled(),
+        &["heads"],
+        &["ebranch@-2"],
+        &["f", "someothername", "e"],
+        IT,
+    );
 }
 
 #[test]
@@ -257,15 +332,24 @@ fn labeled_branch_test_branch_w_up_relative() {
 #[test]
 fn labeled_branch_test_partial_id_resolve() {
     let m = labeled();
-    assert_eq!(m.resolve_one("ebranch@some").unwrap(), Some("someothername"));
-    assert_eq!(m.resolve_one("abranch@some").unwrap(), Some("somelongername"));
+    assert_eq!(
+        m.resolve_one("ebranch@some").unwrap(),
+        Some("someothername")
+    );
+    assert_eq!(
+        m.resolve_one("abranch@some").unwrap(),
+        Some("somelongername")
+    );
 }
 
 #[test]
 fn labeled_branch_test_partial_id_resolve_too_short() {
     let err = labeled().resolve_one("ebranch@sos").unwrap_err();
     assert_eq!(err, RevisionError::NoSuchRevision("sos".into()));
-    assert!(err.to_string().contains("at least four characters"), "{err}");
+    assert!(
+        err.to_string().contains("at least four characters"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -359,7 +443,13 @@ fn long_short_branch_test_iterate_full() {
         ("d11", "c1"),
         ("d12", "c1"),
     ]);
-    assert_iteration(&m, &["heads"], &["base"], &["b2", "d11", "d12", "c1", "b1", "a"], IT);
+    assert_iteration(
+        &m,
+        &["heads"],
+        &["base"],
+        &["b2", "d11", "d12", "c1", "b1", "a"],
+        IT,
+    );
 }
 
 fn multiple_branch() -> RevisionMap {
@@ -402,12 +492,24 @@ fn multiple_branch_test_iterate_multiple_heads() {
 
 #[test]
 fn multiple_branch_test_iterate_single_branch() {
-    assert_iteration(&multiple_branch(), &["d3cb2"], &["a"], &["d3cb2", "cb2", "b2", "a"], IT);
+    assert_iteration(
+        &multiple_branch(),
+        &["d3cb2"],
+        &["a"],
+        &["d3cb2", "cb2", "b2", "a"],
+        IT,
+    );
 }
 
 #[test]
 fn multiple_branch_test_iterate_single_branch_to_base() {
-    assert_iteration(&multiple_branch(), &["d3cb2"], &["base"], &["d3cb2", "cb2", "b2", "a"], IT);
+    assert_iteration(
+        &multiple_branch(),
+        &["d3cb2"],
+        &["base"],
+        &["d3cb2", "cb2", "b2", "a"],
+        IT,
+    );
 }
 
 #[test]
@@ -434,7 +536,10 @@ fn multiple_branch_test_iterate_multiple_heads_single_base() {
 }
 
 fn assert_not_ancestor(err: RevisionError) {
-    assert!(matches!(err, RevisionError::RangeNotAncestor { .. }), "{err:?}");
+    assert!(
+        matches!(err, RevisionError::RangeNotAncestor { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -474,17 +579,35 @@ fn effective_head() -> RevisionMap {
 
 #[test]
 fn multiple_branch_effective_head_other_downgrade() {
-    assert_iteration(&effective_head(), &["x2", "y2"], &["x@-1"], &["x2"], IT.exclusive().downgrade());
+    assert_iteration(
+        &effective_head(),
+        &["x2", "y2"],
+        &["x@-1"],
+        &["x2"],
+        IT.exclusive().downgrade(),
+    );
 }
 
 #[test]
 fn multiple_branch_effective_head_use_all_current() {
-    assert_iteration(&effective_head(), &["x1", "y2"], &["x@-1"], &["y2", "x1"], IT.exclusive().downgrade());
+    assert_iteration(
+        &effective_head(),
+        &["x1", "y2"],
+        &["x@-1"],
+        &["y2", "x1"],
+        IT.exclusive().downgrade(),
+    );
 }
 
 #[test]
 fn multiple_branch_effective_head_effective_head() {
-    assert_iteration(&effective_head(), &["y2"], &["x@-1"], &["y2", "x1"], IT.exclusive().downgrade());
+    assert_iteration(
+        &effective_head(),
+        &["y2"],
+        &["x@-1"],
+        &["y2", "x1"],
+        IT.exclusive().downgrade(),
+    );
 }
 
 // ---- BranchTravellingTest ----------------------------------------------------------------------
@@ -552,7 +675,13 @@ fn branch_travelling_test_two_branches_to_root() {
 #[test]
 fn branch_travelling_test_two_branches_end_in_branch() {
     // b1 is local to the e2b1 branch, so that is all we get
-    assert_iteration(&travelling(), &["merge"], &["b1"], &["merge", "e2b1", "db1", "cb1", "b1"], IT);
+    assert_iteration(
+        &travelling(),
+        &["merge"],
+        &["b1"],
+        &["merge", "e2b1", "db1", "cb1", "b1"],
+        IT,
+    );
 }
 
 #[test]
@@ -561,7 +690,9 @@ fn branch_travelling_test_two_branches_end_behind_branch() {
         &travelling(),
         &["merge"],
         &["a2"],
-        &["merge", "e2b1", "db1", "cb1", "b1", "e2b2", "db2", "cb2", "b2", "a3", "a2"],
+        &[
+            "merge", "e2b1", "db1", "cb1", "b1", "e2b2", "db2", "cb2", "b2", "a3", "a2",
+        ],
         IT,
     );
 }
@@ -587,7 +718,9 @@ fn branch_travelling_test_three_branches_end_multiple_bases() {
         &travelling(),
         &["merge", "fe1b1"],
         &["cb1", "cb2"],
-        &["fe1b1", "e1b1", "merge", "e2b1", "db1", "cb1", "e2b2", "db2", "cb2"],
+        &[
+            "fe1b1", "e1b1", "merge", "e2b1", "db1", "cb1", "e2b2", "db2", "cb2",
+        ],
         IT,
     );
 }
@@ -620,7 +753,9 @@ fn branch_travelling_test_three_branches_end_multiple_bases_exclusive_blank() {
         &travelling(),
         &["e2b1", "b2", "fe1b1"],
         &[],
-        &["b2", "fe1b1", "e1b1", "e2b1", "db1", "cb1", "b1", "a3", "a2", "a1"],
+        &[
+            "b2", "fe1b1", "e1b1", "e2b1", "db1", "cb1", "b1", "a3", "a2", "a1",
+        ],
         IT.exclusive(),
     );
 }
@@ -667,18 +802,42 @@ fn multiple_base() -> RevisionMap {
 }
 
 const MULTIPLE_BASE_ALL: &[&str] = &[
-    "b1a", "a1a", "b1b", "a1b", "base1", "mergeb3d2", "b3", "a3", "base3", "d2", "c2", "b2", "a2",
+    "b1a",
+    "a1a",
+    "b1b",
+    "a1b",
+    "base1",
+    "mergeb3d2",
+    "b3",
+    "a3",
+    "base3",
+    "d2",
+    "c2",
+    "b2",
+    "a2",
     "base2",
 ];
 
 #[test]
 fn multiple_base_test_heads_to_base() {
-    assert_iteration(&multiple_base(), &["heads"], &["base"], MULTIPLE_BASE_ALL, IT);
+    assert_iteration(
+        &multiple_base(),
+        &["heads"],
+        &["base"],
+        MULTIPLE_BASE_ALL,
+        IT,
+    );
 }
 
 #[test]
 fn multiple_base_test_heads_to_base_exclusive() {
-    assert_iteration(&multiple_base(), &["heads"], &["base"], MULTIPLE_BASE_ALL, IT.exclusive());
+    assert_iteration(
+        &multiple_base(),
+        &["heads"],
+        &["base"],
+        MULTIPLE_BASE_ALL,
+        IT.exclusive(),
+    );
 }
 
 /// `iterate_revisions("heads", None)`.
@@ -699,14 +858,31 @@ fn multiple_base_test_heads_to_revs_plus_implicit_base_exclusive() {
         &multiple_base(),
         &["heads"],
         &["c2"],
-        &["b1a", "a1a", "b1b", "a1b", "base1", "mergeb3d2", "b3", "a3", "base3", "d2"],
+        &[
+            "b1a",
+            "a1a",
+            "b1b",
+            "a1b",
+            "base1",
+            "mergeb3d2",
+            "b3",
+            "a3",
+            "base3",
+            "d2",
+        ],
         IT.exclusive().implicit_base(),
     );
 }
 
 #[test]
 fn multiple_base_test_heads_to_revs_base_exclusive() {
-    assert_iteration(&multiple_base(), &["heads"], &["c2"], &["mergeb3d2", "d2"], IT.exclusive());
+    assert_iteration(
+        &multiple_base(),
+        &["heads"],
+        &["c2"],
+        &["mergeb3d2", "d2"],
+        IT.exclusive(),
+    );
 }
 
 #[test]
@@ -715,14 +891,32 @@ fn multiple_base_test_heads_to_revs_plus_implicit_base_inclusive() {
         &multiple_base(),
         &["heads"],
         &["c2"],
-        &["b1a", "a1a", "b1b", "a1b", "base1", "mergeb3d2", "b3", "a3", "base3", "d2", "c2"],
+        &[
+            "b1a",
+            "a1a",
+            "b1b",
+            "a1b",
+            "base1",
+            "mergeb3d2",
+            "b3",
+            "a3",
+            "base3",
+            "d2",
+            "c2",
+        ],
         IT.implicit_base(),
     );
 }
 
 #[test]
 fn multiple_base_test_specific_path_one() {
-    assert_iteration(&multiple_base(), &["b3"], &["base3"], &["b3", "a3", "base3"], IT);
+    assert_iteration(
+        &multiple_base(),
+        &["b3"],
+        &["base3"],
+        &["b3", "a3", "base3"],
+        IT,
+    );
 }
 
 #[test]
@@ -784,7 +978,13 @@ fn multiple_base_cross_dependency_test_one_heads_to_base() {
 
 #[test]
 fn multiple_base_cross_dependency_test_one_heads_to_base_downgrade() {
-    assert_iteration(&cross_one(), &["heads"], &["base"], CROSS_ONE_ALL, IT.downgrade());
+    assert_iteration(
+        &cross_one(),
+        &["heads"],
+        &["base"],
+        CROSS_ONE_ALL,
+        IT.downgrade(),
+    );
 }
 
 #[test]
@@ -823,12 +1023,24 @@ fn multiple_base_cross_dependency_test_one_we_need_head2_downgrade() {
 
 #[test]
 fn multiple_base_cross_dependency_test_one_we_need_head3_upgrade() {
-    assert_iteration(&cross_one(), &["b_3@head"], &["base"], &["b3", "a3", "base3"], IT);
+    assert_iteration(
+        &cross_one(),
+        &["b_3@head"],
+        &["base"],
+        &["b3", "a3", "base3"],
+        IT,
+    );
 }
 
 #[test]
 fn multiple_base_cross_dependency_test_one_we_need_head3_downgrade() {
-    assert_iteration(&cross_one(), &["b_3@head"], &["base"], &["b3", "a3", "base3"], IT.downgrade());
+    assert_iteration(
+        &cross_one(),
+        &["b_3@head"],
+        &["base"],
+        &["b3", "a3", "base3"],
+        IT.downgrade(),
+    );
 }
 
 #[test]
@@ -844,7 +1056,13 @@ fn multiple_base_cross_dependency_test_one_we_need_head1_upgrade() {
 
 #[test]
 fn multiple_base_cross_dependency_test_one_we_need_head1_downgrade() {
-    assert_iteration(&cross_one(), &["b1b@head"], &["b1b@base"], &["b1b", "a1b", "base1"], IT.downgrade());
+    assert_iteration(
+        &cross_one(),
+        &["b1b@head"],
+        &["b1b@base"],
+        &["b1b", "a1b", "base1"],
+        IT.downgrade(),
+    );
 }
 
 #[test]
@@ -872,7 +1090,13 @@ fn multiple_base_cross_dependency_test_one_we_need_base2_downgrade() {
 #[test]
 fn multiple_base_cross_dependency_test_one_we_need_base3_upgrade() {
     // branch b_3 has no dependencies, so b1b/d2/c2 are not needed
-    assert_iteration(&cross_one(), &["heads"], &["b_3@base"], &["b3", "a3", "base3"], IT);
+    assert_iteration(
+        &cross_one(),
+        &["heads"],
+        &["b_3@base"],
+        &["b3", "a3", "base3"],
+        IT,
+    );
 }
 
 #[test]
@@ -944,20 +1168,34 @@ fn multiple_base_cross_dependency_test_two_we_need_head3() {
         &cross_two(),
         &["b_3@head"],
         &["base"],
-        &["d3", "c3", "b3", "a3", "base3", "b2", "a2", "base2", "base1"],
+        &[
+            "d3", "c3", "b3", "a3", "base3", "b2", "a2", "base2", "base1",
+        ],
         IT,
     );
 }
 
 #[test]
 fn multiple_base_cross_dependency_test_two_we_need_head1() {
-    assert_iteration(&cross_two(), &["b_1@head"], &["base"], &["c1", "b1", "a1", "base1"], IT);
+    assert_iteration(
+        &cross_two(),
+        &["b_1@head"],
+        &["base"],
+        &["c1", "b1", "a1", "base1"],
+        IT,
+    );
 }
 
 #[test]
 fn multiple_base_cross_dependency_test_two_we_need_base1() {
     // b_1 has no dependencies
-    assert_iteration(&cross_two(), &["heads"], &["b_1@base"], &["c1", "b1", "a1", "base1"], IT);
+    assert_iteration(
+        &cross_two(),
+        &["heads"],
+        &["b_1@base"],
+        &["c1", "b1", "a1", "base1"],
+        IT,
+    );
 }
 
 #[test]
@@ -979,7 +1217,9 @@ fn multiple_base_cross_dependency_test_two_we_need_base3() {
         &cross_two(),
         &["heads"],
         &["b_3@base"],
-        &["d3", "c3", "b3", "a3", "base3", "b2", "a2", "base2", "base1"],
+        &[
+            "d3", "c3", "b3", "a3", "base3", "b2", "a2", "base2", "base1",
+        ],
         IT,
     );
 }
@@ -995,7 +1235,13 @@ fn multiple_base_cross_dependency_test_three_traverse_no_parent_but_a_dep() {
         rev("c2", "").depends_on("a1"),
         rev("c3", "c2"),
     ]);
-    assert_iteration(&m, &["heads"], &["base"], &["b1", "c3", "c2", "a1", "base1"], IT);
+    assert_iteration(
+        &m,
+        &["heads"],
+        &["base"],
+        &["b1", "c3", "c2", "a1", "base1"],
+        IT,
+    );
 }
 
 /// Alembic checks that the full iteration is a valid topological order; we also
@@ -1003,7 +1249,9 @@ fn multiple_base_cross_dependency_test_three_traverse_no_parent_but_a_dep() {
 #[test]
 fn large_map_test_all() {
     let m = map(LARGE_MAP);
-    let revs = m.iterate_revisions(&["heads"], &["base"], Default::default()).unwrap();
+    let revs = m
+        .iterate_revisions(&["heads"], &["base"], Default::default())
+        .unwrap();
     assert_eq!(set(&revs).len(), LARGE_MAP.len());
     for (idx, r) in revs.iter().enumerate() {
         let ancestors = set(&m.ancestors(r).unwrap());
@@ -1057,9 +1305,15 @@ fn graph_with_loop_test_revision_map_solitary_loop() {
 
 #[test]
 fn graph_with_loop_test_revision_dupe_head() {
-    let m = specs(vec![rev("user_foo", ""), rev("user", "user_foo").depends_on("user_foo")]);
+    let m = specs(vec![
+        rev("user_foo", ""),
+        rev("user", "user_foo").depends_on("user_foo"),
+    ]);
     assert_iteration(&m, &["heads"], &[], &["user", "user_foo"], IT);
-    assert_eq!(m.get("user").unwrap().normalized_down_revisions(), ["user_foo"]);
+    assert_eq!(
+        m.get("user").unwrap().normalized_down_revisions(),
+        ["user_foo"]
+    );
 }
 
 #[test]
@@ -1070,7 +1324,10 @@ fn graph_with_loop_test_revision_map_no_loop_w_overlapping_substrings() {
 
 #[test]
 fn graph_with_loop_test_revision_map_no_loop_w_overlapping_substrings_dependencies() {
-    let m = specs(vec![rev("user_foo", ""), rev("user", "").depends_on("user_foo")]);
+    let m = specs(vec![
+        rev("user_foo", ""),
+        rev("user", "").depends_on("user_foo"),
+    ]);
     assert_iteration(&m, &["heads"], &[], &["user", "user_foo"], IT);
 }
 
@@ -1086,13 +1343,26 @@ fn graph_with_loop_test_revision_map_head_loop() {
 
 #[test]
 fn graph_with_loop_test_revision_map_branch_point_loop() {
-    assert_self_loop(vec![rev("a", ""), rev("b", "a,b"), rev("c1", "b"), rev("c2", "b")], "b");
+    assert_self_loop(
+        vec![
+            rev("a", ""),
+            rev("b", "a,b"),
+            rev("c1", "b"),
+            rev("c2", "b"),
+        ],
+        "b",
+    );
 }
 
 #[test]
 fn graph_with_loop_test_revision_map_merge_point_loop() {
     assert_self_loop(
-        vec![rev("a", ""), rev("b1", "a"), rev("b2", "a"), rev("c", "b1,b2,c")],
+        vec![
+            rev("a", ""),
+            rev("b1", "a"),
+            rev("b2", "a"),
+            rev("c", "b1,b2,c"),
+        ],
         "c",
     );
 }
@@ -1104,18 +1374,29 @@ fn graph_with_loop_test_revision_map_solitary_dependency_loop() {
 
 #[test]
 fn graph_with_loop_test_revision_map_base_dependency_loop() {
-    assert_self_loop(vec![rev("a", "").depends_on("a"), rev("b", "a"), rev("c", "b")], "a");
+    assert_self_loop(
+        vec![rev("a", "").depends_on("a"), rev("b", "a"), rev("c", "b")],
+        "a",
+    );
 }
 
 #[test]
 fn graph_with_loop_test_revision_map_head_dep_loop() {
-    assert_self_loop(vec![rev("a", ""), rev("b", "a"), rev("c", "b").depends_on("c")], "c");
+    assert_self_loop(
+        vec![rev("a", ""), rev("b", "a"), rev("c", "b").depends_on("c")],
+        "c",
+    );
 }
 
 #[test]
 fn graph_with_loop_test_revision_map_branch_point_dep_loop() {
     assert_self_loop(
-        vec![rev("a", ""), rev("b", "a").depends_on("b"), rev("c1", "b"), rev("c2", "b")],
+        vec![
+            rev("a", ""),
+            rev("b", "a").depends_on("b"),
+            rev("c1", "b"),
+            rev("c2", "b"),
+        ],
         "b",
     );
 }
@@ -1123,7 +1404,12 @@ fn graph_with_loop_test_revision_map_branch_point_dep_loop() {
 #[test]
 fn graph_with_loop_test_revision_map_merge_point_dep_loop() {
     assert_self_loop(
-        vec![rev("a", ""), rev("b1", "a"), rev("b2", "a"), rev("c", "b1,b2").depends_on("c")],
+        vec![
+            rev("a", ""),
+            rev("b1", "a"),
+            rev("b2", "a"),
+            rev("c", "b1,b2").depends_on("c"),
+        ],
         "c",
     );
 }
@@ -1145,13 +1431,22 @@ fn assert_dep_cycle(specs: Vec<migrate_core::RevisionSpec>, members: &[&str]) {
 
 #[test]
 fn graph_with_cycle_test_revision_map_simple_cycle() {
-    assert_cycle(vec![rev("a", "c"), rev("b", "a"), rev("c", "b")], &["a", "b", "c"]);
+    assert_cycle(
+        vec![rev("a", "c"), rev("b", "a"), rev("c", "b")],
+        &["a", "b", "c"],
+    );
 }
 
 #[test]
 fn graph_with_cycle_test_revision_map_extra_simple_cycle() {
     assert_cycle(
-        vec![rev("a", "c"), rev("b", "a"), rev("c", "b"), rev("d", ""), rev("e", "d")],
+        vec![
+            rev("a", "c"),
+            rev("b", "a"),
+            rev("c", "b"),
+            rev("d", ""),
+            rev("e", "d"),
+        ],
         &["a", "b", "c"],
     );
 }
@@ -1159,7 +1454,13 @@ fn graph_with_cycle_test_revision_map_extra_simple_cycle() {
 #[test]
 fn graph_with_cycle_test_revision_map_lower_simple_cycle() {
     assert_cycle(
-        vec![rev("a", "c"), rev("b", "a"), rev("c", "b"), rev("d", "c"), rev("e", "d")],
+        vec![
+            rev("a", "c"),
+            rev("b", "a"),
+            rev("c", "b"),
+            rev("d", "c"),
+            rev("e", "d"),
+        ],
         &["a", "b", "c", "d", "e"],
     );
 }
@@ -1167,7 +1468,13 @@ fn graph_with_cycle_test_revision_map_lower_simple_cycle() {
 #[test]
 fn graph_with_cycle_test_revision_map_upper_simple_cycle() {
     assert_cycle(
-        vec![rev("a", ""), rev("b", "a"), rev("c", "b,e"), rev("d", "c"), rev("e", "d")],
+        vec![
+            rev("a", ""),
+            rev("b", "a"),
+            rev("c", "b,e"),
+            rev("d", "c"),
+            rev("e", "d"),
+        ],
         &["a", "b", "c", "d", "e"],
     );
 }
@@ -1258,7 +1565,13 @@ fn normalized_down_rev_test_dupe_dependency() {
 
 #[test]
 fn normalized_down_rev_test_branch_traversal() {
-    assert_iteration(&normalized(), &["b4"], &["b1@base"], &["b4", "b3", "b2", "b1"], IT.downgrade());
+    assert_iteration(
+        &normalized(),
+        &["b4"],
+        &["b1@base"],
+        &["b4", "b3", "b2", "b1"],
+        IT.downgrade(),
+    );
 }
 
 #[test]

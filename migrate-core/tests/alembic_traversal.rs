@@ -202,7 +202,13 @@ fn branched_path_test_upgrade_multiple_branch() {
 
 #[test]
 fn branched_path_test_downgrade_multiple_branch() {
-    assert_downgrade(&branched(), "a", &["d1", "d2"], &["d1", "c1", "d2", "c2", "b"], &["a"]);
+    assert_downgrade(
+        &branched(),
+        "a",
+        &["d1", "d2"],
+        &["d1", "c1", "d2", "c2", "b"],
+        &["a"],
+    );
 }
 
 #[test]
@@ -213,13 +219,25 @@ fn branched_path_test_relative_upgrade() {
 /// base+2 is b, no branch label: everything above b goes.
 #[test]
 fn branched_path_test_relative_downgrade_baseplus2() {
-    assert_downgrade(&branched(), "base+2", &["d2", "d1"], &["d1", "c1", "d2", "c2"], &["b"]);
+    assert_downgrade(
+        &branched(),
+        "base+2",
+        &["d2", "d1"],
+        &["d1", "c1", "d2", "c2"],
+        &["b"],
+    );
 }
 
 /// Only c2branch goes down, back to base+2 = b (alembic PR #763).
 #[test]
 fn branched_path_test_relative_downgrade_branchplus2() {
-    assert_downgrade(&branched(), "c2branch@base+2", &["d2", "d1"], &["d2", "c2"], &["d1"]);
+    assert_downgrade(
+        &branched(),
+        "c2branch@base+2",
+        &["d2", "d1"],
+        &["d2", "c2"],
+        &["d1"],
+    );
 }
 
 /// c2branch@base+3 is c2.
@@ -248,14 +266,20 @@ fn branched_path_test_downgrade_once_order_right() {
 #[test]
 fn branched_path_test_downgrade_once_order_right_unbalanced() {
     let err = downgrade_err(&branched(), "-1", &["c2", "d1"]);
-    assert!(matches!(err, RevisionError::AmbiguousDowngrade { .. }), "{err:?}");
+    assert!(
+        matches!(err, RevisionError::AmbiguousDowngrade { .. }),
+        "{err:?}"
+    );
 }
 
 /// Deliberate difference: Alembic warns and downgrades d1 (leaving d2 and c1). We refuse.
 #[test]
 fn branched_path_test_downgrade_once_order_left() {
     let err = downgrade_err(&branched(), "-1", &["d1", "d2"]);
-    assert!(matches!(err, RevisionError::AmbiguousDowngrade { .. }), "{err:?}");
+    assert!(
+        matches!(err, RevisionError::AmbiguousDowngrade { .. }),
+        "{err:?}"
+    );
 }
 
 /// Deliberate difference: Alembic warns and downgrades c1 (leaving d2). We refuse; the
@@ -263,13 +287,22 @@ fn branched_path_test_downgrade_once_order_left() {
 #[test]
 fn branched_path_test_downgrade_once_order_left_unbalanced() {
     let err = downgrade_err(&branched(), "-1", &["c1", "d2"]);
-    assert!(matches!(err, RevisionError::AmbiguousDowngrade { .. }), "{err:?}");
+    assert!(
+        matches!(err, RevisionError::AmbiguousDowngrade { .. }),
+        "{err:?}"
+    );
     assert_downgrade(&branched(), "c1branch@-1", &["c1", "d2"], &["c1"], &["d2"]);
 }
 
 #[test]
 fn branched_path_test_downgrade_once_order_left_unbalanced_labelled() {
-    assert_downgrade(&branched(), "c1branch@-1", &["d1", "d2"], &["d1"], &["c1", "d2"]);
+    assert_downgrade(
+        &branched(),
+        "c1branch@-1",
+        &["d1", "d2"],
+        &["d1"],
+        &["c1", "d2"],
+    );
 }
 
 /// Issue #765.
@@ -292,7 +325,13 @@ fn branched_path_test_downgrade_single_branch_c1branch() {
 /// The branch label is not on the head revision.
 #[test]
 fn branched_path_test_downgrade_single_branch_c1branch_from_d1_head() {
-    assert_downgrade(&branched(), "c2branch@b", &["c1", "d2"], &["d2", "c2"], &["c1"]);
+    assert_downgrade(
+        &branched(),
+        "c2branch@b",
+        &["c1", "d2"],
+        &["d2", "c2"],
+        &["c1"],
+    );
 }
 
 /// A revision on the branch (not its head) picks the branch.
@@ -309,7 +348,13 @@ fn branched_path_test_downgrade_single_branch_d1() {
 
 #[test]
 fn branched_path_test_downgrade_relative_to_branch_head() {
-    assert_downgrade(&branched(), "c1branch@head-1", &["d1", "d2"], &["d1"], &["c1", "d2"]);
+    assert_downgrade(
+        &branched(),
+        "c1branch@head-1",
+        &["d1", "d2"],
+        &["d1"],
+        &["c1", "d2"],
+    );
 }
 
 /// Advance c2branch by one: one past the branch point here.
@@ -320,7 +365,13 @@ fn branched_path_test_upgrade_other_branch_from_mergepoint() {
 
 #[test]
 fn branched_path_test_upgrade_one_branch_of_heads() {
-    assert_upgrade(&branched(), "c2branch@+1", &["c1", "c2"], &["d2"], &["c1", "d2"]);
+    assert_upgrade(
+        &branched(),
+        "c2branch@+1",
+        &["c1", "c2"],
+        &["d2"],
+        &["c1", "d2"],
+    );
 }
 
 #[test]
@@ -385,12 +436,24 @@ fn from_mergepoint() -> RevisionMap {
 
 #[test]
 fn branch_from_mergepoint_test_mergepoint_to_only_one_side_upgrade() {
-    assert_upgrade(&from_mergepoint(), "d1", &["d2", "b1"], &["c1", "d1"], &["d2", "d1"]);
+    assert_upgrade(
+        &from_mergepoint(),
+        "d1",
+        &["d2", "b1"],
+        &["c1", "d1"],
+        &["d2", "d1"],
+    );
 }
 
 #[test]
 fn branch_from_mergepoint_test_mergepoint_to_only_one_side_downgrade() {
-    assert_downgrade(&from_mergepoint(), "b1", &["d2", "d1"], &["d1", "c1"], &["d2", "b1"]);
+    assert_downgrade(
+        &from_mergepoint(),
+        "b1",
+        &["d2", "d1"],
+        &["d1", "c1"],
+        &["d2", "b1"],
+    );
 }
 
 // ---- BranchFrom3WayMergepointTest ------------------------------------------------------------------
@@ -438,7 +501,13 @@ fn branch_from3_way_mergepoint_test_mergepoint_to_only_one_side_downgrade() {
 fn branch_from3_way_mergepoint_test_mergepoint_to_two_sides_upgrade() {
     let m = from_3way_mergepoint();
     // b2 and b1 merge into d1 ...
-    assert_upgrade(&m, "d1", &["d3", "b2", "b1"], &["c2", "c1", "d1"], &["d3", "d1"]);
+    assert_upgrade(
+        &m,
+        "d1",
+        &["d3", "b2", "b1"],
+        &["c2", "c1", "d1"],
+        &["d3", "d1"],
+    );
     // ... and b2's line breaks out again when it goes on
     assert_upgrade(&m, "d2", &["d3", "d1"], &["d2"], &["d3", "d2", "d1"]);
 }
@@ -538,7 +607,9 @@ fn depends_on_branch_test_one_downgrade_to_dependency() {
 
 #[test]
 fn depends_on_branch_test_one_stamp_across_dependency() {
-    let plan = depends_one().stamp_plan(&["e1", "c2"], &["b1"], false).unwrap();
+    let plan = depends_one()
+        .stamp_plan(&["e1", "c2"], &["b1"], false)
+        .unwrap();
     assert_eq!(replay(&["e1", "c2"], &plan), set(&["b1"]));
     assert_eq!(changes(&plan), [del("e1"), upd("c2", "b1")]);
 }
@@ -591,7 +662,9 @@ fn depends_on_branch_test_two_kaboom() {
         &m,
         "base",
         &["amerge", "b1", "b2", "cmerge"],
-        &["amerge", "a1", "b1", "b2", "cmerge", "c1", "a2", "a3", "c2", "c3"],
+        &[
+            "amerge", "a1", "b1", "b2", "cmerge", "c1", "a2", "a3", "c2", "c3",
+        ],
         &[],
     );
 }
@@ -708,7 +781,13 @@ fn forest() -> RevisionMap {
 
 #[test]
 fn forest_test_base_to_heads() {
-    assert_upgrade(&forest(), "heads", &[], &["a2", "b2", "a1", "b1"], &["b1", "b2"]);
+    assert_upgrade(
+        &forest(),
+        "heads",
+        &[],
+        &["a2", "b2", "a1", "b1"],
+        &["b1", "b2"],
+    );
 }
 
 #[test]
@@ -723,7 +802,9 @@ fn forest_test_stamp_to_heads() {
 
 #[test]
 fn forest_test_stamp_to_heads_no_moves_needed() {
-    let plan = forest().stamp_plan(&["b1", "b2"], &["heads"], false).unwrap();
+    let plan = forest()
+        .stamp_plan(&["b1", "b2"], &["heads"], false)
+        .unwrap();
     assert!(plan.steps.is_empty());
     assert_eq!(plan.heads_after, ["b1", "b2"]);
 }
@@ -771,7 +852,12 @@ fn merged_path_test_stamp_up_across_merge_from_single_branch() {
 /// filter_for_lineage must see d1 both in terms of c2branch and as below the head f.
 #[test]
 fn merged_path_test_stamp_labeled_head_across_merge_from_multiple_branch() {
-    assert_one_stamp(&merged(), "c2branch@head", &["d1", "c2"], &[del("d1"), upd("c2", "f")]);
+    assert_one_stamp(
+        &merged(),
+        "c2branch@head",
+        &["d1", "c2"],
+        &[del("d1"), upd("c2", "f")],
+    );
 }
 
 #[test]
@@ -786,7 +872,13 @@ fn merged_path_test_stamp_up_across_merge_prior_branching() {
 
 #[test]
 fn merged_path_test_upgrade_across_merge_point() {
-    let plan = assert_upgrade(&merged(), "f", &["b"], &["c2", "d2", "c1", "d1", "e", "f"], &["f"]);
+    let plan = assert_upgrade(
+        &merged(),
+        "f",
+        &["b"],
+        &["c2", "d2", "c1", "d1", "e", "f"],
+        &["f"],
+    );
     // b -> c1 creates a new branch; d1/d2 -> e merges. Alembic's comment says "DELETE
     // d2, UPDATE d1 -> e" but its code deletes all but the last down revision and
     // updates the last: DELETE d1, UPDATE d2 -> e.
@@ -806,7 +898,13 @@ fn merged_path_test_upgrade_across_merge_point() {
 
 #[test]
 fn merged_path_test_downgrade_across_merge_point() {
-    let plan = assert_downgrade(&merged(), "b", &["f"], &["f", "e", "d1", "c1", "d2", "c2"], &["b"]);
+    let plan = assert_downgrade(
+        &merged(),
+        "b",
+        &["f"],
+        &["f", "e", "d1", "c1", "d2", "c2"],
+        &["b"],
+    );
     // e -> d1, d2 unmerges; c2 -> b deletes a branch. Which of d1/d2 Alembic INSERTs
     // and which it UPDATEs e to depends on Python set order; ours is declaration order
     // (INSERT d1, UPDATE e -> d2).
@@ -840,7 +938,13 @@ fn branched_cross() -> RevisionMap {
 /// c2branch depends on c1branch, so it can be taken down on its own.
 #[test]
 fn branched_path_test_cross_dependencies_downgrade_independent_branch() {
-    assert_downgrade(&branched_cross(), "c2branch@b", &["d1", "d2"], &["d2", "c2"], &["d1"]);
+    assert_downgrade(
+        &branched_cross(),
+        "c2branch@b",
+        &["d1", "d2"],
+        &["d2", "c2"],
+        &["d1"],
+    );
 }
 
 /// Taking c1branch down takes d2 with it (it depends on c1). Alembic only checks the
@@ -855,6 +959,660 @@ fn branched_path_test_cross_dependencies_downgrade_branch_dependency() {
     let pos = |r: &str| revs.iter().position(|x| *x == r).unwrap();
     assert!(pos("d1") < pos("c1"));
     assert!(pos("d2") < pos("c1"));
-    assert!(revs == ["d2", "d1", "c1"] || revs == ["d1", "d2", "c1"], "{revs:?}");
+    assert!(
+        revs == ["d2", "d1", "c1"] || revs == ["d1", "d2", "c1"],
+        "{revs:?}"
+    );
     assert_eq!(replay(&["d1", "d2"], &plan), set(&["c2"]));
+}
+
+// ---- Shapes checked against Alembic itself -----------------------------------------------
+// Random graphs (merges, depends_on, branch labels) run through Alembic 1.20.1's
+// RevisionMap / _upgrade_revs / _downgrade_revs / _stamp_revs + HeadMaintainer under
+// eight PYTHONHASHSEED values; only cases where every seed gave the same answer (so
+// the order is Alembic's, not Python's set order) were kept.
+
+#[test]
+fn alembic_oracle_up_1() {
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a"),
+        rev("c", "b").depends_on("a").labels("L0"),
+        rev("d", "a"),
+        rev("e", "d").labels("L1"),
+        rev("f", "b,c"),
+        rev("g", "a,e"),
+        rev("h", "g,c").labels("L2"),
+        rev("i", "c").labels("L3"),
+    ]);
+    assert_upgrade(
+        &m,
+        "heads",
+        &[],
+        &["a", "d", "e", "b", "c", "i", "g", "h", "f"],
+        &["f", "h", "i"],
+    );
+}
+
+#[test]
+fn alembic_oracle_up_2() {
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a"),
+        rev("c", "b").labels("L0"),
+        rev("d", "a").labels("L1"),
+        rev("e", "b,c"),
+        rev("f", "d").labels("L2"),
+        rev("g", "f").labels("L3"),
+        rev("h", ""),
+        rev("i", "a").depends_on("b,c"),
+        rev("j", "").depends_on("a"),
+    ]);
+    assert_upgrade(
+        &m,
+        "heads",
+        &[],
+        &["a", "h", "d", "f", "g", "b", "j", "c", "i", "e"],
+        &["e", "g", "h", "i", "j"],
+    );
+}
+
+#[test]
+fn alembic_oracle_up_3() {
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a").labels("L0"),
+        rev("c", "b").labels("L1"),
+        rev("d", "b,a"),
+        rev("e", "a"),
+        rev("f", "d").depends_on("c"),
+        rev("g", "d,b").labels("L2"),
+        rev("h", "c,b").labels("L3"),
+    ]);
+    assert_upgrade(
+        &m,
+        "heads",
+        &[],
+        &["a", "b", "c", "h", "d", "g", "f", "e"],
+        &["e", "f", "g", "h"],
+    );
+}
+
+#[test]
+fn alembic_oracle_up_4() {
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a"),
+        rev("c", ""),
+        rev("d", ""),
+        rev("e", "b"),
+        rev("f", "").labels("L0"),
+        rev("g", "d").depends_on("a,b"),
+        rev("h", "f,a"),
+        rev("i", "d"),
+        rev("j", "h"),
+        rev("k", "a").depends_on("c"),
+    ]);
+    assert_upgrade(
+        &m,
+        "heads",
+        &[],
+        &["a", "c", "k", "f", "h", "j", "b", "d", "i", "g", "e"],
+        &["e", "g", "i", "j", "k"],
+    );
+}
+
+#[test]
+fn alembic_oracle_up_5() {
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a").labels("L0"),
+        rev("c", "b").depends_on("a").labels("L1"),
+        rev("d", "c").depends_on("a,b").labels("L2"),
+        rev("e", ""),
+        rev("f", "a"),
+        rev("g", "d,e").labels("L3"),
+        rev("h", "a"),
+        rev("i", "e").depends_on("L3").labels("L4"),
+    ]);
+    assert_upgrade(
+        &m,
+        "L4@head",
+        &[],
+        &["e", "a", "b", "c", "d", "g", "i"],
+        &["i"],
+    );
+}
+
+#[test]
+fn alembic_oracle_up_6() {
+    let m = specs(vec![
+        rev("a", "").labels("L0"),
+        rev("b", ""),
+        rev("c", "b,a"),
+        rev("d", "c"),
+        rev("e", "a").labels("L1"),
+        rev("f", "a").depends_on("b"),
+        rev("g", "d,c"),
+        rev("h", "a"),
+    ]);
+    assert_upgrade(
+        &m,
+        "heads",
+        &[],
+        &["a", "b", "h", "c", "d", "g", "f", "e"],
+        &["e", "f", "g", "h"],
+    );
+}
+
+#[test]
+fn alembic_oracle_down_1() {
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a"),
+        rev("c", "a").depends_on("b"),
+        rev("d", "c").depends_on("b"),
+        rev("e", "").depends_on("a"),
+        rev("f", "a"),
+        rev("g", "c").labels("L0"),
+        rev("h", "b").depends_on("f,c"),
+        rev("i", "a").labels("L1"),
+        rev("j", "h").labels("L2"),
+        rev("k", "j,g").labels("L3"),
+    ]);
+    assert_downgrade(
+        &m,
+        "L0@base",
+        &["k"],
+        &["k", "j", "h", "g", "c", "b", "f", "a"],
+        &[],
+    );
+}
+
+#[test]
+fn alembic_oracle_down_2() {
+    let m = specs(vec![
+        rev("a", "").labels("L0"),
+        rev("b", "a").labels("L1"),
+        rev("c", "a"),
+        rev("d", "a").labels("L2"),
+        rev("e", "c,b").depends_on("a").labels("L3"),
+        rev("f", "d,a"),
+        rev("g", "a"),
+        rev("h", "c").labels("L4"),
+        rev("i", "c").labels("L5"),
+        rev("j", "f"),
+    ]);
+    assert_downgrade(
+        &m,
+        "L1@base",
+        &["e", "g", "h", "i", "j"],
+        &["e", "h", "g", "i", "c", "j", "f", "d", "b", "a"],
+        &[],
+    );
+}
+
+#[test]
+fn alembic_oracle_down_3() {
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a"),
+        rev("c", "a").labels("L0"),
+        rev("d", "c").labels("L1"),
+        rev("e", "b,c").depends_on("a"),
+        rev("f", "d").depends_on("e"),
+        rev("g", "d,b").depends_on("f,c"),
+        rev("h", "d"),
+        rev("i", "c"),
+        rev("j", "h").labels("L2"),
+        rev("k", "b"),
+        rev("l", ""),
+    ]);
+    assert_downgrade(
+        &m,
+        "L1@base+1",
+        &["g", "i", "j", "k", "l"],
+        &["g", "j", "h", "i", "f", "e", "d", "c"],
+        &["k", "l"],
+    );
+}
+
+#[test]
+fn alembic_oracle_down_4() {
+    let m = specs(vec![
+        rev("a", "").labels("L0"),
+        rev("b", ""),
+        rev("c", "a").depends_on("b"),
+        rev("d", "b").labels("L1"),
+        rev("e", "c").depends_on("b,d"),
+        rev("f", "a"),
+        rev("g", "b,e"),
+        rev("h", "d"),
+        rev("i", "g").labels("L2"),
+    ]);
+    assert_downgrade(
+        &m,
+        "h@base",
+        &["f", "h", "i"],
+        &["h", "i", "g", "e", "c", "d", "b"],
+        &["f"],
+    );
+}
+
+#[test]
+fn alembic_oracle_down_5() {
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a"),
+        rev("c", "a,b"),
+        rev("d", "a,b").depends_on("c"),
+        rev("e", "a").depends_on("d,c"),
+        rev("f", "").depends_on("c"),
+        rev("g", "e"),
+        rev("h", "a").depends_on("f").labels("L0"),
+        rev("i", "b,g"),
+        rev("j", "a").depends_on("f").labels("L1"),
+        rev("k", "h"),
+        rev("l", "d"),
+        rev("m", "c").depends_on("f"),
+    ]);
+    assert_downgrade(
+        &m,
+        "L0@base",
+        &["i", "j", "k", "l", "m"],
+        &[
+            "i", "j", "k", "h", "l", "g", "e", "d", "m", "f", "c", "b", "a",
+        ],
+        &[],
+    );
+}
+
+#[test]
+fn alembic_oracle_down_6() {
+    let m = specs(vec![
+        rev("a", "").labels("L0"),
+        rev("b", "a"),
+        rev("c", "b,a"),
+        rev("d", "a").depends_on("b"),
+        rev("e", "d,a"),
+        rev("f", "d"),
+        rev("g", "b").labels("L1"),
+        rev("h", "b").labels("L2"),
+        rev("i", "c,a").depends_on("d,b"),
+        rev("j", "d").labels("L3"),
+        rev("k", "f,g").labels("L4"),
+    ]);
+    assert_downgrade(
+        &m,
+        "L2@base+1",
+        &["e", "h", "i", "j", "k"],
+        &["e", "i", "c", "h", "j", "k", "f", "d", "g", "b"],
+        &["a"],
+    );
+}
+
+#[test]
+fn alembic_oracle_iter_1() {
+    let m = specs(vec![
+        rev("a", "").labels("L0"),
+        rev("b", "a"),
+        rev("c", "a").depends_on("b"),
+        rev("d", "b"),
+        rev("e", "b"),
+        rev("f", "b").depends_on("e"),
+        rev("g", "e,d").depends_on("a"),
+        rev("h", "f"),
+        rev("i", "b"),
+    ]);
+    assert_iteration(
+        &m,
+        &["heads"],
+        &["h@base"],
+        &["c", "g", "h", "f", "e", "i", "d", "b", "a"],
+        IT.implicit_base(),
+    );
+}
+
+#[test]
+fn alembic_oracle_iter_2() {
+    let m = specs(vec![
+        rev("a", "").labels("L0"),
+        rev("b", "a").labels("L1"),
+        rev("c", "b").labels("L2"),
+        rev("d", "b").depends_on("L2,a").labels("L3"),
+        rev("e", "b").labels("L4"),
+        rev("f", ""),
+        rev("g", "c").depends_on("a").labels("L5"),
+        rev("h", "d").depends_on("L2"),
+        rev("i", "b,g").depends_on("c"),
+        rev("j", "i,f").labels("L6"),
+        rev("k", "f").labels("L7"),
+        rev("l", "d"),
+        rev("m", "b"),
+        rev("n", "l,e"),
+        rev("o", "").labels("L8"),
+        rev("p", "a").labels("L9"),
+    ]);
+    assert_iteration(
+        &m,
+        &["L6@head"],
+        &["base"],
+        &["j", "i", "g", "c", "b", "f", "a"],
+        IT.exclusive(),
+    );
+}
+
+#[test]
+fn alembic_oracle_iter_3() {
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a").labels("L0"),
+        rev("c", "b").labels("L1"),
+        rev("d", "a,c"),
+        rev("e", "d"),
+        rev("f", "a,e").depends_on("c"),
+        rev("g", "e,b"),
+        rev("h", "b"),
+        rev("i", "b").labels("L2"),
+        rev("j", ""),
+        rev("k", "d").labels("L3"),
+    ]);
+    assert_iteration(
+        &m,
+        &["heads"],
+        &["L3@h"],
+        &["f", "g", "e", "k", "j", "i", "h", "d", "c"],
+        IT.implicit_base().downgrade(),
+    );
+}
+
+#[test]
+fn alembic_oracle_iter_4() {
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a").labels("L0"),
+        rev("c", "b"),
+        rev("d", "a,b").depends_on("c"),
+        rev("e", ""),
+        rev("f", "d,e").depends_on("c,b"),
+        rev("g", "d").depends_on("c"),
+        rev("h", "e"),
+        rev("i", "f,g").depends_on("c,h").labels("L1"),
+        rev("j", "g,i").labels("L2"),
+    ]);
+    assert_iteration(
+        &m,
+        &["L1@head"],
+        &["base"],
+        &["j", "i", "f", "g", "d", "c", "b", "h", "a", "e"],
+        IT.downgrade(),
+    );
+}
+
+#[test]
+fn alembic_oracle_iter_5() {
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a").labels("L0"),
+        rev("c", "b,a"),
+        rev("d", "b").depends_on("a").labels("L1"),
+        rev("e", "a"),
+        rev("f", "a").labels("L2"),
+        rev("g", "").depends_on("f,a"),
+    ]);
+    assert_iteration(
+        &m,
+        &["heads"],
+        &[],
+        &["c", "d", "b", "e", "g", "f", "a"],
+        IT.exclusive(),
+    );
+}
+
+#[test]
+fn alembic_oracle_stamp_1() {
+    let m = specs(vec![
+        rev("a", "").labels("L0"),
+        rev("b", "a"),
+        rev("c", "b").labels("L1"),
+        rev("d", "c").labels("L2"),
+        rev("e", ""),
+        rev("f", "e").depends_on("b,d"),
+        rev("g", "b"),
+        rev("h", "g").labels("L3"),
+    ]);
+    let plan = m.stamp_plan(&["f", "h"], &["L1@head"], false).unwrap();
+    assert_eq!(plan.steps.len(), 1);
+    assert_eq!(replay(&["f", "h"], &plan), set(&["d", "h"]));
+}
+
+#[test]
+fn alembic_oracle_stamp_2() {
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a"),
+        rev("c", "b").depends_on("a"),
+        rev("d", "c").labels("L0"),
+        rev("e", "").depends_on("c").labels("L1"),
+    ]);
+    let plan = m.stamp_plan(&["d", "e"], &["a"], false).unwrap();
+    assert_eq!(plan.steps.len(), 1);
+    assert_eq!(replay(&["d", "e"], &plan), set(&["a"]));
+}
+
+#[test]
+fn alembic_oracle_stamp_3() {
+    let m = specs(vec![
+        rev("a", "").labels("L0"),
+        rev("b", "a"),
+        rev("c", "b"),
+        rev("d", "b"),
+        rev("e", "a"),
+        rev("f", "e").depends_on("d").labels("L1"),
+        rev("g", "a").depends_on("b,d").labels("L2"),
+        rev("h", "b"),
+    ]);
+    let plan = m
+        .stamp_plan(&["c", "f", "g", "h"], &["L1@base"], false)
+        .unwrap();
+    assert_eq!(plan.steps.len(), 1);
+    assert_eq!(replay(&["c", "f", "g", "h"], &plan), set(&["c", "g", "h"]));
+}
+
+#[test]
+fn alembic_oracle_stamp_4() {
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a").labels("L0"),
+        rev("c", "a").depends_on("b").labels("L1"),
+        rev("d", "c").labels("L2"),
+        rev("e", "a,c"),
+        rev("f", "b"),
+        rev("g", "a").labels("L3"),
+        rev("h", "d"),
+        rev("i", "e,a").depends_on("g"),
+        rev("j", "e").depends_on("a"),
+    ]);
+    let plan = m
+        .stamp_plan(&["f", "h", "i", "j"], &["L1@base"], false)
+        .unwrap();
+    assert_eq!(plan.steps.len(), 3);
+    assert_eq!(replay(&["f", "h", "i", "j"], &plan), set(&["f"]));
+}
+
+// ---- More depends_on shapes of issues #789, #838, #839 and #1373 ---------------------------
+// Expected values come from running Alembic 1.20.1 on the same shapes.
+
+fn issue_1373() -> RevisionMap {
+    specs(vec![
+        rev("a1", ""),
+        rev("b1", "").depends_on("a1"),
+        rev("bmerge", "a1,b1"),
+    ])
+}
+
+#[test]
+fn issue_1373_upgrade_from_base() {
+    let m = issue_1373();
+    let plan = assert_upgrade(&m, "bmerge", &[], &["a1", "b1", "bmerge"], &["bmerge"]);
+    // b1's only down revision (its dependency a1) is a row: UPDATE, not INSERT
+    assert_eq!(
+        changes(&plan),
+        [ins("a1"), upd("a1", "b1"), upd("b1", "bmerge")]
+    );
+    assert_upgrade(&m, "b1", &[], &["a1", "b1"], &["b1"]);
+    assert_upgrade(&m, "heads", &["a1"], &["b1", "bmerge"], &["bmerge"]);
+}
+
+#[test]
+fn issue_1373_downgrade_to_base() {
+    let plan = assert_downgrade(
+        &issue_1373(),
+        "base",
+        &["bmerge"],
+        &["bmerge", "b1", "a1"],
+        &[],
+    );
+    assert_eq!(
+        changes(&plan),
+        [upd("bmerge", "b1"), upd("b1", "a1"), del("a1")]
+    );
+}
+
+#[test]
+fn issue_1373_downgrade_dependent_branch_only() {
+    assert_downgrade(
+        &issue_1373(),
+        "b1@base",
+        &["bmerge"],
+        &["bmerge", "b1"],
+        &["a1"],
+    );
+}
+
+/// `-1` from a merge point cannot choose between its two parents.
+#[test]
+fn issue_1373_relative_downgrade_from_merge_is_ambiguous() {
+    let err = downgrade_err(&issue_1373(), "-1", &["bmerge"]);
+    assert_eq!(err, RevisionError::AmbiguousWalk("bmerge".into()));
+}
+
+/// a1 is implied by b1 but is not a row: nothing above a1 is applied to drop.
+#[test]
+fn issue_1373_downgrade_to_implied_dependency() {
+    let err = downgrade_err(&issue_1373(), "a1", &["b1"]);
+    assert!(
+        matches!(err, RevisionError::NothingToDrop { .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn issue_1373_stamps() {
+    let m = issue_1373();
+    let plan = m.stamp_plan(&["bmerge"], &["a1"], false).unwrap();
+    assert_eq!(changes(&plan), [upd("bmerge", "a1")]);
+    let plan = m.stamp_plan(&["b1"], &["bmerge"], false).unwrap();
+    assert_eq!(changes(&plan), [upd("b1", "bmerge")]);
+}
+
+fn issue_789() -> RevisionMap {
+    specs(vec![
+        rev("a1", ""),
+        rev("a2", "a1"),
+        rev("a3", "a2"),
+        rev("b1", ""),
+        rev("b2", "b1").depends_on("a3"),
+        rev("b3", "b2"),
+        rev("b4", "b3").depends_on("a3"),
+    ])
+}
+
+#[test]
+fn issue_789_upgrade_from_base() {
+    let m = issue_789();
+    assert_eq!(m.get("b4").unwrap().normalized_down_revisions(), ["b3"]);
+    assert_upgrade(
+        &m,
+        "b4",
+        &[],
+        &["a1", "a2", "a3", "b1", "b2", "b3", "b4"],
+        &["b4"],
+    );
+    assert_upgrade(
+        &m,
+        "b4",
+        &["b1"],
+        &["a1", "a2", "a3", "b2", "b3", "b4"],
+        &["b4"],
+    );
+}
+
+#[test]
+fn issue_789_downgrade_paths() {
+    let m = issue_789();
+    assert_downgrade(
+        &m,
+        "base",
+        &["b4"],
+        &["b4", "b3", "b2", "b1", "a3", "a2", "a1"],
+        &[],
+    );
+    // b2 goes, so the implied a3 becomes a row again. Which of b1/a3 Alembic INSERTs
+    // and which it UPDATEs b2 to follows Python set order; ours is declaration order
+    // (parent first, then dependency).
+    let plan = assert_downgrade(&m, "b1", &["b4"], &["b4", "b3", "b2"], &["a3", "b1"]);
+    assert_eq!(
+        changes(&plan),
+        [upd("b4", "b3"), upd("b3", "b2"), ins("b1"), upd("b2", "a3")]
+    );
+    assert_downgrade(&m, "a2", &["b4"], &["b4", "b3", "b2", "a3"], &["a2", "b1"]);
+    assert_downgrade(&m, "b2", &["b4", "a3"], &["b4", "b3"], &["a3", "b2"]);
+}
+
+/// a3 is an ancestor (through b2's dependency) of b3: the two cannot both be rows.
+#[test]
+fn issue_789_overlapping_current_revisions() {
+    let err = upgrade_err(&issue_789(), "b4", &["a3", "b3"]);
+    assert!(matches!(err, RevisionError::Overlap { .. }), "{err:?}");
+}
+
+#[test]
+fn issue_789_stamp_down_over_dependency() {
+    let plan = issue_789().stamp_plan(&["b4"], &["b2"], false).unwrap();
+    assert_eq!(changes(&plan), [upd("b4", "b2")]);
+}
+
+/// #838: a downgrade to a current revision (or above it on the same line) is a no-op,
+/// not an error; a target above every current row is.
+#[test]
+fn issue_838_downgrade_to_current_is_noop() {
+    let m = map(&[("a", ""), ("b", "a"), ("c", "b")]);
+    assert_downgrade(&m, "a", &["b"], &["b"], &["a"]);
+    assert_downgrade(&m, "a", &["a"], &[], &["a"]);
+    assert_downgrade(&m, "b", &["b"], &[], &["b"]);
+    assert_upgrade(&m, "c", &["c"], &[], &["c"]);
+    assert_upgrade(&m, "b", &["c"], &[], &["c"]);
+    let err = downgrade_err(&m, "b", &["a"]);
+    assert!(
+        matches!(err, RevisionError::NothingToDrop { .. }),
+        "{err:?}"
+    );
+}
+
+/// #839 with a merge point and a dependent root: downgrading to a current head does
+/// nothing, downgrading below one half of the merge keeps what d still needs.
+#[test]
+fn issue_839_downgrade_to_existing_heads_with_merge() {
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b1", "a"),
+        rev("b2", "a"),
+        rev("c", "b1,b2"),
+        rev("d", "").depends_on("b2"),
+    ]);
+    assert_downgrade(&m, "c", &["c"], &[], &["c"]);
+    assert_downgrade(&m, "d", &["c", "d"], &[], &["c", "d"]);
+    assert_downgrade(&m, "c", &["c", "d"], &[], &["c", "d"]);
+    assert_downgrade(&m, "b2", &["c", "d"], &["c"], &["b1", "d"]);
 }

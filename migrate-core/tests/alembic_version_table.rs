@@ -18,7 +18,12 @@ use std::collections::BTreeSet;
 
 /// Stamps from `rows` to `target`, checks the changes, returns the rows after.
 #[track_caller]
-fn stamp(m: &RevisionMap, rows: &BTreeSet<String>, target: &str, expected: &[VersionChange]) -> BTreeSet<String> {
+fn stamp(
+    m: &RevisionMap,
+    rows: &BTreeSet<String>,
+    target: &str,
+    expected: &[VersionChange],
+) -> BTreeSet<String> {
     let cur: Vec<&str> = rows.iter().map(String::as_str).collect();
     let plan: Plan = match m.stamp_plan(&cur, &[target], false) {
         Ok(p) => p,
@@ -59,7 +64,14 @@ fn update_rev_test_update_single_to_none() {
 
 #[test]
 fn update_rev_test_add_branches() {
-    let m = map(&[("a", ""), ("b", "a"), ("c", ""), ("d", "c"), ("e1", "d"), ("e2", "d")]);
+    let m = map(&[
+        ("a", ""),
+        ("b", "a"),
+        ("c", ""),
+        ("d", "c"),
+        ("e1", "d"),
+        ("e2", "d"),
+    ]);
     let rows = stamp(&m, &empty(), "a", &[ins("a")]);
     let rows = stamp(&m, &rows, "b", &[upd("a", "b")]);
     // c is on no current branch: a new row
@@ -290,7 +302,13 @@ fn head_maintainer_delete_branch_for_root() {
 #[test]
 fn head_maintainer_unmerge_with_other_head_implying_parent() {
     // c merges b1 and b2; d2 sits on b2 as well
-    let m = map(&[("a", ""), ("b1", "a"), ("b2", "a"), ("c", "b1,b2"), ("d2", "b2")]);
+    let m = map(&[
+        ("a", ""),
+        ("b1", "a"),
+        ("b2", "a"),
+        ("c", "b1,b2"),
+        ("d2", "b2"),
+    ]);
     let plan = assert_downgrade(&m, "b1", &["c", "d2"], &["c"], &["b1", "d2"]);
     assert_eq!(changes(&plan), [upd("c", "b1")]);
 }
@@ -299,7 +317,13 @@ fn head_maintainer_unmerge_with_other_head_implying_parent() {
 /// head): not a merge, `update_version_num` moves that one row.
 #[test]
 fn head_maintainer_merge_with_parent_under_other_head() {
-    let m = map(&[("a", ""), ("b1", "a"), ("b2", "a"), ("c", "b1,b2"), ("d2", "b2")]);
+    let m = map(&[
+        ("a", ""),
+        ("b1", "a"),
+        ("b2", "a"),
+        ("c", "b1,b2"),
+        ("d2", "b2"),
+    ]);
     let plan = assert_upgrade(&m, "c", &["b1", "d2"], &["c"], &["c", "d2"]);
     assert_eq!(changes(&plan), [upd("b1", "c")]);
 }

@@ -14,7 +14,11 @@ use std::collections::BTreeSet;
 
 /// A map from `(id, down_revisions)` pairs; `down_revisions` is comma-separated.
 pub fn map(revs: &[(&str, &str)]) -> RevisionMap {
-    specs(revs.iter().map(|(id, down)| RevisionSpec::new(id, down)).collect())
+    specs(
+        revs.iter()
+            .map(|(id, down)| RevisionSpec::new(id, down))
+            .collect(),
+    )
 }
 
 /// A map from full specs (for `depends_on` and branch labels).
@@ -120,7 +124,13 @@ pub fn assert_partial_order(map: &RevisionMap, order: &[&str]) {
 
 /// `_assert_iteration`: exact order plus the partial-ordering check.
 #[track_caller]
-pub fn assert_iteration(map: &RevisionMap, upper: &[&str], lower: &[&str], expected: &[&str], it: It) {
+pub fn assert_iteration(
+    map: &RevisionMap,
+    upper: &[&str],
+    lower: &[&str],
+    expected: &[&str],
+    it: It,
+) {
     let got = match iterate(map, upper, lower, it) {
         Ok(v) => v,
         Err(e) => panic!("iterate_revisions({upper:?}, {lower:?}) failed: {e}"),
@@ -148,44 +158,85 @@ pub fn replay(source: &[&str], plan: &Plan) -> BTreeSet<String> {
         for change in &step.changes {
             match change {
                 VersionChange::Insert(v) => {
-                    assert!(rows.insert(v.clone()), "insert of existing row {v} in {plan:?}")
+                    assert!(
+                        rows.insert(v.clone()),
+                        "insert of existing row {v} in {plan:?}"
+                    )
                 }
                 VersionChange::Delete(v) => {
                     assert!(rows.remove(v), "delete of missing row {v} in {plan:?}")
                 }
                 VersionChange::Update { from, to } => {
-                    assert!(!rows.contains(to), "update to existing row {to} in {plan:?}");
-                    assert!(rows.remove(from), "update of missing row {from} in {plan:?}");
+                    assert!(
+                        !rows.contains(to),
+                        "update to existing row {to} in {plan:?}"
+                    );
+                    assert!(
+                        rows.remove(from),
+                        "update of missing row {from} in {plan:?}"
+                    );
                     rows.insert(to.clone());
                 }
             }
         }
     }
-    assert_eq!(rows, set(&plan.heads_after), "heads_after disagrees with the changes");
+    assert_eq!(
+        rows,
+        set(&plan.heads_after),
+        "heads_after disagrees with the changes"
+    );
     rows
 }
 
 /// `_assert_upgrade(destination, source, expected, expected_heads)`.
 #[track_caller]
-pub fn assert_upgrade(map: &RevisionMap, destination: &str, source: &[&str], expected: &[&str], expected_heads: &[&str]) -> Plan {
+pub fn assert_upgrade(
+    map: &RevisionMap,
+    destination: &str,
+    source: &[&str],
+    expected: &[&str],
+    expected_heads: &[&str],
+) -> Plan {
     let plan = match map.upgrade_plan(source, destination) {
         Ok(p) => p,
         Err(e) => panic!("upgrade {source:?} -> {destination} failed: {e}"),
     };
-    assert_eq!(plan.revisions(), expected, "upgrade {source:?} -> {destination}");
-    assert_eq!(replay(source, &plan), set(expected_heads), "heads after upgrade {source:?} -> {destination}");
+    assert_eq!(
+        plan.revisions(),
+        expected,
+        "upgrade {source:?} -> {destination}"
+    );
+    assert_eq!(
+        replay(source, &plan),
+        set(expected_heads),
+        "heads after upgrade {source:?} -> {destination}"
+    );
     plan
 }
 
 /// `_assert_downgrade(destination, source, expected, expected_heads)`.
 #[track_caller]
-pub fn assert_downgrade(map: &RevisionMap, destination: &str, source: &[&str], expected: &[&str], expected_heads: &[&str]) -> Plan {
+pub fn assert_downgrade(
+    map: &RevisionMap,
+    destination: &str,
+    source: &[&str],
+    expected: &[&str],
+    expected_heads: &[&str],
+) -> Plan {
     let plan = match map.downgrade_plan(source, destination) {
         Ok(p) => p,
         Err(e) => panic!("downgrade {source:?} -> {destination} failed: {e}"),
     };
-    assert_eq!(plan.revisions(), expected, "downgrade {source:?} -> {destination}");
-    assert_eq!(replay(source, &plan), set(expected_heads), "heads after downgrade {source:?} -> {destination}");
+    assert_eq!(
+        plan.revisions(),
+        expected,
+        "downgrade {source:?} -> {destination}"
+    );
+    assert_eq!(
+        replay(source, &plan),
+        set(expected_heads),
+        "heads after downgrade {source:?} -> {destination}"
+    );
     plan
 }
 
@@ -193,7 +244,10 @@ pub fn assert_downgrade(map: &RevisionMap, destination: &str, source: &[&str], e
 #[track_caller]
 pub fn upgrade_err(map: &RevisionMap, destination: &str, source: &[&str]) -> RevisionError {
     match map.upgrade_plan(source, destination) {
-        Ok(p) => panic!("expected upgrade {source:?} -> {destination} to fail, got {:?}", p.revisions()),
+        Ok(p) => panic!(
+            "expected upgrade {source:?} -> {destination} to fail, got {:?}",
+            p.revisions()
+        ),
         Err(e) => e,
     }
 }
@@ -202,7 +256,10 @@ pub fn upgrade_err(map: &RevisionMap, destination: &str, source: &[&str]) -> Rev
 #[track_caller]
 pub fn downgrade_err(map: &RevisionMap, destination: &str, source: &[&str]) -> RevisionError {
     match map.downgrade_plan(source, destination) {
-        Ok(p) => panic!("expected downgrade {source:?} -> {destination} to fail, got {:?}", p.revisions()),
+        Ok(p) => panic!(
+            "expected downgrade {source:?} -> {destination} to fail, got {:?}",
+            p.revisions()
+        ),
         Err(e) => e,
     }
 }
@@ -219,7 +276,12 @@ pub fn step_up(map: &RevisionMap, heads: &BTreeSet<String>, rev: &str) -> BTreeS
 /// One `update_to_step(down_(rev))` from `heads`: a downgrade to the revision's parent
 /// that must consist of exactly that step.
 #[track_caller]
-pub fn step_down(map: &RevisionMap, heads: &BTreeSet<String>, rev: &str, target: &str) -> BTreeSet<String> {
+pub fn step_down(
+    map: &RevisionMap,
+    heads: &BTreeSet<String>,
+    rev: &str,
+    target: &str,
+) -> BTreeSet<String> {
     let cur: Vec<&str> = heads.iter().map(String::as_str).collect();
     let plan = assert_one_step(map.downgrade_plan(&cur, target), rev);
     replay(&cur, &plan)
@@ -237,7 +299,10 @@ fn assert_one_step(plan: Result<Plan, RevisionError>, rev: &str) -> Plan {
 
 /// The version-table changes of every step of a plan, flattened.
 pub fn changes(plan: &Plan) -> Vec<VersionChange> {
-    plan.steps.iter().flat_map(|s| s.changes.iter().cloned()).collect()
+    plan.steps
+        .iter()
+        .flat_map(|s| s.changes.iter().cloned())
+        .collect()
 }
 
 pub fn ins(v: &str) -> VersionChange {
