@@ -58,7 +58,7 @@ pub enum CliError {
     #[error("{0}")]
     Usage(String),
     /// `-n` names a section that does not exist.
-    #[error("no section `{name}` in `{}`; sections: {}", path.display(), sections.join(", "))]
+    #[error("no section `{name}` in `{}`; {}", path.display(), if sections.is_empty() { "it has no sections (add a `[name]` table for each database)".to_string() } else { format!("sections: {}", sections.join(", ")) })]
     NoSuchSection {
         /// The name asked for.
         name: String,

@@ -1,0 +1,294 @@
+//! Helpers: a temp project, the real `migrate` binary, uv-style transcripts, and fresh
+//! databases (SQLite always; PostgreSQL and MariaDB when `MIGRATE_TEST_POSTGRES_URL` /
+//! `MIGRATE_TEST_MYSQL_URL` are set — a set URL that is unreachable fails the test).
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A temporary working directory with a database URL.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    pub url: String,
+}
+
+impl Project {
+    /// A project on an SQLite file inside the temp dir.
+    pub fn sqlite() -> Project {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/test.db", dir.path().display());
+        Project { dir, url }
+    }
+
+    /// A project on the given database URL.
+    pub fn with_url(url: String) -> Project {
+        Project {
+            dir: tempfile::tempdir().expect("temp dir"),
+            url,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The binary, run in the project with a clean environment and the project's URL.
+    pub fn cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(bin());
+        c.current_dir(self.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("VISUAL")
+            .env_remove("EDITOR")
+            .env("DATABASE_URL", &self.url)
+            .args(args);
+        c
+    }
+
+    /// Runs the binary and returns its output.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("run migrate")
+    }
+
+    /// Runs and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "migrate {args:?} failed:\n{}",
+            transcript(self, &out)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Replaces the empty upgrade/downgrade sections of a generated file with SQL.
+    pub fn fill(&self, rel_glob_rev: &str, up: &str, down: &str) {
+        let versions = self.path().join("migrations");
+        let file = find_file(&versions, rel_glob_rev).expect("revision file");
+        let text = std::fs::read_to_string(&file).expect("read");
+        let text = text.replace(
+            "-- migrate:upgrade\n\n\n-- migrate:downgrade\n",
+            &format!("-- migrate:upgrade\n{up}\n\n-- migrate:downgrade\n{down}\n"),
+        );
+        std::fs::write(&file, text).expect("write");
+    }
+}
+
+/// Finds the file under `dir` whose name starts with `prefix`.
+pub fn find_file(dir: &Path, prefix: &str) -> Option<PathBuf> {
+    for e in std::fs::read_dir(dir).ok()? {
+        let e = e.ok()?;
+        let p = e.path();
+        if p.is_dir() {
+            if let Some(f) = find_file(&p, prefix) {
+                return Some(f);
+            }
+        } else if e.file_name().to_string_lossy().starts_with(prefix) {
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// The path of the `migrate` binary cargo built for these tests.
+pub fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("migrate")
+}
+
+/// uv's shape: exit code, stdout, stderr; temp paths, dates, ids and timings filtered.
+pub fn transcript(p: &Project, out: &Output) -> String {
+    let raw = format!(
+        "exit_code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    filter(p, &raw)
+}
+
+/// Filters what changes between runs.
+pub fn filter(p: &Project, s: &str) -> String {
+    let mut s = s.replace(&p.url, "[URL]");
+    s = s.replace(&p.path().display().to_string(), "[TEMP]");
+    dates_and_timings(&s)
+}
+
+/// Replaces date-times (`YYYY-MM-DD HH:MM:SS`) and `(N.N ms)` timings.
+fn dates_and_timings(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < b.len() {
+        if i + 19 <= b.len() && is_datetime(&b[i..i + 19]) {
+            out.push_str("[DATE]");
+            i += 19;
+            continue;
+        }
+        if b[i] == b'(' {
+            if let Some(end) = s[i..].find(" ms)") {
+                let inner = &s[i + 1..i + end];
+                if !inner.is_empty() && inner.chars().all(|c| c.is_ascii_digit() || c == '.') {
+                    out.push_str("([N] ms)");
+                    i += end + 4;
+                    continue;
+                }
+            }
+        }
+        let ch = s[i..].chars().next().unwrap_or(' ');
+        out.push(ch);
+        i += ch.len_utf8();
+    }
+    out
+}
+
+fn is_datetime(w: &[u8]) -> bool {
+    let digit = |k: usize| w[k].is_ascii_digit();
+    (0..4).all(digit)
+        && w[4] == b'-'
+        && digit(5)
+        && digit(6)
+        && w[7] == b'-'
+        && digit(8)
+        && digit(9)
+        && w[10] == b' '
+        && digit(11)
+        && digit(12)
+        && w[13] == b':'
+        && digit(14)
+        && digit(15)
+        && w[16] == b':'
+        && digit(17)
+        && digit(18)
+}
+
+/// Replaces every 12-hex-digit generated revision id with `[ID]`.
+pub fn filter_ids(s: &str) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.len() >= 12
+            && word[..12].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+            && word[..12].chars().any(|c| c.is_ascii_digit())
+        {
+            out.push_str("[ID]");
+            out.push_str(&word[12..]);
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for ch in s.chars() {
+        if ch.is_ascii_alphanumeric() {
+            word.push(ch);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(ch);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+// ---- databases ---------------------------------------------------------------------
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn unique(tag: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!("mc_{tag}_{}_{n}_{nanos}", std::process::id())
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map(|i| i + scheme_end)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{db}", &base[..path_start]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+/// Server databases configured for this run: `(name, admin URL)`.
+pub fn servers() -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if let Ok(u) = std::env::var("MIGRATE_TEST_POSTGRES_URL") {
+        out.push(("postgres", u));
+    }
+    if let Ok(u) = std::env::var("MIGRATE_TEST_MYSQL_URL") {
+        out.push(("mysql", u));
+    }
+    out
+}
+
+/// Creates a fresh database through the admin URL and returns its URL. Panics (fails
+/// the test) when the server is unreachable.
+pub fn fresh_database(kind: &str, admin: &str, tag: &str) -> String {
+    let name = unique(tag);
+    rt().block_on(async {
+        match kind {
+            "postgres" => {
+                let pool = sqlx::PgPool::connect(admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("postgres test URL is set but unreachable: {e}"));
+                sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+                    .execute(&pool)
+                    .await
+                    .expect("create database");
+                pool.close().await;
+            }
+            _ => {
+                let pool = sqlx::MySqlPool::connect(admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("mysql test URL is set but unreachable: {e}"));
+                sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+                    .execute(&pool)
+                    .await
+                    .expect("create database");
+                pool.close().await;
+            }
+        }
+    });
+    with_database(admin, &name)
+}
+
+/// Rows of the history table with direction 'upgrade', per revision.
+pub fn upgrade_counts(url: &str) -> Vec<(String, i64)> {
+    let sql = "SELECT revision, COUNT(*) FROM alembic_version_history WHERE direction = 'upgrade' GROUP BY revision ORDER BY revision";
+    rt().block_on(async {
+        if url.starts_with("sqlite") {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+            let rows: Vec<(String, i64)> = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
+            pool.close().await;
+            rows
+        } else if url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+            let rows: Vec<(String, i64)> = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
+            pool.close().await;
+            rows
+        } else {
+            let pool = sqlx::MySqlPool::connect(url).await.expect("mysql");
+            let rows: Vec<(String, i64)> = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
+            pool.close().await;
+            rows
+        }
+    })
+}
