@@ -117,6 +117,23 @@ pub struct Migrator {
     allow_multiple_heads: bool,
 }
 
+/// State of one run through [`Migrator::apply`].
+struct Run {
+    report: Report,
+    in_tx: bool,
+    /// Version rows when the open transaction began (single-transaction mode).
+    tx_heads: Vec<String>,
+    /// History rows deferred to the commit (single-transaction mode).
+    pending: Vec<HistoryValues>,
+}
+
+struct HistoryValues {
+    revision: String,
+    direction: &'static str,
+    checksum: Option<String>,
+    millis: u128,
+}
+
 enum Op<'a> {
     Upgrade(&'a str),
     Downgrade(&'a str),
@@ -472,6 +489,25 @@ impl Migrator {
             }
             Op::Stamp(..) => {}
         }
+        if let Op::Upgrade(_) = op {
+            // The start-up check of a binary already at head: one query on the version
+            // table and one for checksums, no lock, no DDL.
+            let mut conn = db.acquire().await?;
+            let heads = self.read_heads(&mut conn).await?;
+            if !heads.is_empty() {
+                let recorded = self.recorded_checksums(&mut conn).await?;
+                let edited = self.edited(&heads, &recorded)?;
+                if !edited.is_empty() {
+                    return Err(MigrateError::Edited(edited));
+                }
+                if self.plan(&op, &heads)?.steps.is_empty() {
+                    return Ok(Report {
+                        steps: Vec::new(),
+                        heads,
+                    });
+                }
+            }
+        }
         let lock = db.lock(&self.lock_name(), self.opts.lock_timeout).await?;
         let result = async {
             let mut conn = db.acquire().await?;
@@ -527,103 +563,118 @@ impl Migrator {
     }
 
     async fn apply(&self, conn: &mut Conn, op: &Op<'_>) -> Result<Report, MigrateError> {
+        let mut run = Run {
+            report: Report::default(),
+            in_tx: false,
+            tx_heads: Vec::new(),
+            pending: Vec::new(),
+        };
+        let result = self.apply_inner(conn, op, &mut run).await;
+        if result.is_err() && run.in_tx {
+            // The original error matters more than a failed rollback, which the server
+            // performs anyway when the session ends.
+            let _ = conn.execute("ROLLBACK").await;
+        }
+        result.map(|()| run.report)
+    }
+
+    async fn apply_inner(&self, conn: &mut Conn, op: &Op<'_>, run: &mut Run) -> Result<(), MigrateError> {
         let dialect = conn.dialect();
         let sqlite = dialect == Dialect::Sqlite;
         let single = self.opts.transaction_mode == TransactionMode::Single;
         let relative = matches!(op, Op::Upgrade(t) | Op::Downgrade(t) if t.contains(['+', '-']));
-        let mut report = Report::default();
-
         // SQLite has no lock that survives between transactions on another connection,
         // so each transaction takes the write lock (BEGIN IMMEDIATE) and checks that the
         // version table still holds what the plan expects; if another migrator moved
         // it, the plan is made again from the new rows.
         let begin = if sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
-        let mut in_tx = false;
         'replan: loop {
-            if single && !in_tx {
+            if single && !run.in_tx {
                 self.tx(conn, begin).await?;
-                in_tx = true;
+                run.in_tx = true;
             }
             let heads = self.read_heads(conn).await?;
+            if single {
+                run.tx_heads = heads.clone();
+            }
             if matches!(op, Op::Upgrade(_)) {
                 let recorded = self.recorded_checksums(conn).await?;
                 let edited = self.edited(&heads, &recorded)?;
                 if !edited.is_empty() {
-                    self.end_tx(conn, &mut in_tx, false).await;
                     return Err(MigrateError::Edited(edited));
                 }
             }
-            let plan = match self.plan(op, &heads) {
-                Ok(p) => p,
-                Err(e) => {
-                    self.end_tx(conn, &mut in_tx, false).await;
-                    return Err(e);
-                }
-            };
+            let plan = self.plan(op, &heads)?;
             for step in &plan.steps {
-                if let Err(e) = self.section_for(step, dialect) {
-                    self.end_tx(conn, &mut in_tx, false).await;
-                    return Err(e);
-                }
+                self.section_for(step, dialect)?;
             }
             let mut expected = heads;
             for step in &plan.steps {
                 let section = self.section_for(step, dialect)?;
                 let transactional = section.is_none_or(|(s, _)| s.transactional);
-                if !transactional && in_tx {
+                if !transactional && run.in_tx {
+                    self.flush(conn, run, &expected).await?;
                     self.tx(conn, "COMMIT").await?;
-                    in_tx = false;
+                    run.in_tx = false;
                 }
-                if transactional && !in_tx {
+                if transactional && !run.in_tx {
                     self.tx(conn, begin).await?;
-                    in_tx = true;
-                    if sqlite {
-                        let now = self.read_heads(conn).await?;
-                        if now != expected {
-                            if relative {
-                                self.end_tx(conn, &mut in_tx, false).await;
-                                return Err(MigrateError::VersionTable {
-                                    table: self.opts.version_table.clone(),
-                                    revision: step.revision.clone().unwrap_or_default(),
-                                    expected: 0,
-                                    actual: 0,
-                                });
-                            }
-                            if !single {
-                                self.tx(conn, "ROLLBACK").await?;
-                                in_tx = false;
-                            }
-                            continue 'replan;
+                    run.in_tx = true;
+                    let now = if sqlite || single {
+                        self.read_heads(conn).await?
+                    } else {
+                        expected.clone()
+                    };
+                    if now != expected {
+                        if relative {
+                            return Err(MigrateError::VersionTable {
+                                table: self.opts.version_table.clone(),
+                                revision: step.revision.clone().unwrap_or_default(),
+                                expected: 0,
+                                actual: 0,
+                            });
                         }
+                        if !single {
+                            self.tx(conn, "ROLLBACK").await?;
+                            run.in_tx = false;
+                        }
+                        continue 'replan;
                     }
+                    run.tx_heads = now;
                 }
                 let started = Instant::now();
                 if let Some((script, section)) = section {
-                    if let Err(e) = self.run_sql(conn, script, section, step.direction, &report).await {
-                        self.end_tx(conn, &mut in_tx, false).await;
-                        return Err(e);
-                    }
+                    self.run_sql(conn, script, section, step.direction, &run.report).await?;
                 }
-                let book = self.bookkeeping(step, started.elapsed());
-                match conn.execute(&book.0).await {
-                    Ok(n) if n == book.1 => {}
-                    Ok(n) => {
-                        self.end_tx(conn, &mut in_tx, false).await;
-                        return Err(MigrateError::VersionTable {
-                            table: self.opts.version_table.clone(),
-                            revision: step.revision.clone().unwrap_or_default(),
-                            expected: book.1,
-                            actual: n,
-                        });
+                let history = self.history_values(step, started.elapsed());
+                if single && run.in_tx {
+                    // One transaction: only its end state matters, so the version rows
+                    // and history are written once, when it commits.
+                    run.pending.push(history);
+                } else {
+                    if dialect == Dialect::Mysql && run.in_tx {
+                        // MySQL commits implicitly after DDL; keep the version change
+                        // and its history row together in a transaction of their own.
+                        let open: i64 = match conn.strings("SELECT CAST(@@in_transaction AS CHAR)").await {
+                            Ok(v) => v.first().and_then(|x| x.parse().ok()).unwrap_or(0),
+                            Err(_) => 0,
+                        };
+                        if open == 0 {
+                            self.tx(conn, "BEGIN").await?;
+                        }
                     }
-                    Err(e) => {
-                        self.end_tx(conn, &mut in_tx, false).await;
-                        return Err(MigrateError::db("cannot update the version table", e));
+                    let mut sql = String::new();
+                    let vt = self.qualified(&self.opts.version_table);
+                    for c in &step.changes {
+                        sql.push_str(&change_sql(&vt, c));
+                        sql.push_str(";\n");
                     }
-                }
-                if !single && in_tx {
-                    self.tx(conn, "COMMIT").await?;
-                    in_tx = false;
+                    sql.push_str(&self.history_insert_rows(std::slice::from_ref(&history)));
+                    self.book(conn, &sql, step.changes.len() as u64 + 1, step).await?;
+                    if run.in_tx {
+                        self.tx(conn, "COMMIT").await?;
+                        run.in_tx = false;
+                    }
                 }
                 apply_changes(&mut expected, &step.changes);
                 let duration = started.elapsed();
@@ -633,18 +684,70 @@ impl Migrator {
                     duration_ms = duration.as_secs_f64() * 1000.0,
                     "Running {description}"
                 );
-                report.steps.push(StepReport {
+                run.report.steps.push(StepReport {
                     revision: step.revision.clone(),
                     direction: step.direction,
                     description,
                     duration,
                 });
             }
-            if in_tx {
+            if run.in_tx {
+                self.flush(conn, run, &expected).await?;
                 self.tx(conn, "COMMIT").await?;
+                run.in_tx = false;
             }
-            report.heads = expected;
-            return Ok(report);
+            run.report.heads = expected;
+            return Ok(());
+        }
+    }
+
+    /// Writes what a single transaction deferred: the version rows moved from what the
+    /// transaction started with to `expected`, and the history rows.
+    async fn flush(&self, conn: &mut Conn, run: &mut Run, expected: &[String]) -> Result<(), MigrateError> {
+        if run.pending.is_empty() {
+            return Ok(());
+        }
+        let vt = self.qualified(&self.opts.version_table);
+        let mut sql = String::new();
+        let mut rows = 0u64;
+        for gone in run.tx_heads.iter().filter(|h| !expected.contains(h)) {
+            sql.push_str(&change_sql(&vt, &VersionChange::Delete(gone.clone())));
+            sql.push_str(";\n");
+            rows += 1;
+        }
+        for new in expected.iter().filter(|h| !run.tx_heads.contains(h)) {
+            sql.push_str(&change_sql(&vt, &VersionChange::Insert(new.clone())));
+            sql.push_str(";\n");
+            rows += 1;
+        }
+        for chunk in run.pending.chunks(500) {
+            sql.push_str(&self.history_insert_rows(chunk));
+            sql.push_str(";\n");
+            rows += chunk.len() as u64;
+        }
+        let step = Step {
+            revision: None,
+            direction: Direction::Upgrade,
+            from: run.tx_heads.clone(),
+            to: expected.to_vec(),
+            changes: Vec::new(),
+        };
+        self.book(conn, &sql, rows, &step).await?;
+        run.pending.clear();
+        run.tx_heads = expected.to_vec();
+        Ok(())
+    }
+
+    async fn book(&self, conn: &mut Conn, sql: &str, rows: u64, step: &Step) -> Result<(), MigrateError> {
+        match conn.execute(sql).await {
+            Ok(n) if n == rows => Ok(()),
+            Ok(n) => Err(MigrateError::VersionTable {
+                table: self.opts.version_table.clone(),
+                revision: step.revision.clone().unwrap_or_else(|| step.to.join(", ")),
+                expected: rows,
+                actual: n,
+            }),
+            Err(e) => Err(MigrateError::db("cannot update the version table", e)),
         }
     }
 
@@ -656,15 +759,6 @@ impl Migrator {
                 what: "SQLite write lock".to_string(),
             }),
             Err(e) => Err(MigrateError::db(format!("cannot run {sql}"), e)),
-        }
-    }
-
-    async fn end_tx(&self, conn: &mut Conn, in_tx: &mut bool, commit: bool) {
-        if *in_tx {
-            // The original error matters more than a failed rollback, which the server
-            // performs anyway when the session ends.
-            let _ = conn.execute(if commit { "COMMIT" } else { "ROLLBACK" }).await;
-            *in_tx = false;
         }
     }
 
@@ -712,25 +806,33 @@ impl Migrator {
         s
     }
 
-    fn history_insert(&self, revision: &str, direction: &str, checksum: Option<&str>, took: Duration) -> String {
-        format!(
-            "INSERT INTO {} (revision, direction, checksum, duration_ms) VALUES ('{revision}', '{direction}', {}, {})",
-            self.qualified(&self.history_name()),
-            checksum.map(|c| format!("'{c}'")).unwrap_or_else(|| "NULL".to_string()),
-            took.as_millis()
-        )
+    fn history_insert(&self, revision: &str, direction: &'static str, checksum: Option<&str>, took: Duration) -> String {
+        self.history_insert_rows(&[HistoryValues {
+            revision: revision.to_string(),
+            direction,
+            checksum: checksum.map(str::to_string),
+            millis: took.as_millis(),
+        }])
     }
 
-    /// The version-table statements of a step plus its history row, as one batch, and
-    /// the number of rows they must change (each statement exactly one).
-    fn bookkeeping(&self, step: &Step, took: Duration) -> (String, u64) {
-        let vt = self.qualified(&self.opts.version_table);
-        let mut sql = String::new();
-        for c in &step.changes {
-            sql.push_str(&change_sql(&vt, c));
-            sql.push_str(";\n");
+    fn history_insert_rows(&self, rows: &[HistoryValues]) -> String {
+        let mut sql = format!(
+            "INSERT INTO {} (revision, direction, checksum, duration_ms) VALUES ",
+            self.qualified(&self.history_name())
+        );
+        for (i, r) in rows.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            let sum = r.checksum.as_deref().map(|c| format!("'{c}'")).unwrap_or_else(|| "NULL".to_string());
+            sql.push_str(&format!("('{}', '{}', {sum}, {})", r.revision, r.direction, r.millis));
         }
-        let (rev, dir, sum) = match &step.revision {
+        sql
+    }
+
+    /// The history row of a step.
+    fn history_values(&self, step: &Step, took: Duration) -> HistoryValues {
+        let (revision, direction, checksum) = match &step.revision {
             Some(r) => (
                 r.clone(),
                 step.direction.name(),
@@ -746,8 +848,12 @@ impl Migrator {
                 (target.unwrap_or_else(|| "base".to_string()), "stamp", sum)
             }
         };
-        sql.push_str(&self.history_insert(&rev, dir, sum.as_deref(), took));
-        (sql, step.changes.len() as u64 + 1)
+        HistoryValues {
+            revision,
+            direction,
+            checksum,
+            millis: took.as_millis(),
+        }
     }
 
     /// The script of an offline run, as Alembic's `--sql` prints it: version-table

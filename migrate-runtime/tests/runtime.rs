@@ -178,6 +178,28 @@ async fn single_transaction_rolls_back_everything() {
 }
 
 #[tokio::test]
+async fn single_transaction_across_branches_writes_end_state_and_history() {
+    for t in databases("singlebr").await {
+        let m = migrator(&branchy()).transaction_mode(TransactionMode::Single);
+        m.upgrade(&t.db, "r1").await.expect("r1");
+        assert_eq!(rows(&m, &t.db).await, ["r1"], "{}", t.name);
+        let r = m.upgrade(&t.db, "heads").await.expect("heads");
+        assert_eq!(r.revisions(), ["a0", "r2", "b0", "m0"], "{}", t.name);
+        assert_eq!(rows(&m, &t.db).await, ["m0"], "{}", t.name);
+        m.downgrade(&t.db, "b0").await.expect("unmerge");
+        assert_eq!(rows(&m, &t.db).await, ["b0", "r2"], "{}", t.name);
+        let hist = m.applied_history(&t.db).await.expect("history");
+        let got: Vec<(&str, &str)> = hist.iter().map(|h| (h.revision.as_str(), h.direction.as_str())).collect();
+        assert_eq!(
+            got,
+            [("r1", "upgrade"), ("a0", "upgrade"), ("r2", "upgrade"), ("b0", "upgrade"), ("m0", "upgrade"), ("m0", "downgrade")],
+            "{}",
+            t.name
+        );
+    }
+}
+
+#[tokio::test]
 async fn edited_applied_migration_is_refused_until_accepted() {
     for t in databases("edited").await {
         let m = migrator(&linear());
