@@ -77,7 +77,10 @@ fn files(parents: &[Vec<usize>]) -> Vec<(String, String)> {
         .collect()
 }
 
-fn shapes() -> [(&'static str, fn(usize) -> Vec<Vec<usize>>); 2] {
+/// Builds the parents of `n` revisions.
+type Shape = fn(usize) -> Vec<Vec<usize>>;
+
+fn shapes() -> [(&'static str, Shape); 2] {
     [("linear", linear), ("branchy", branchy)]
 }
 
