@@ -366,7 +366,19 @@ impl RevisionMap {
             }
         }
         if queue.len() < n {
-            errors.extend(cycle_errors(&nodes));
+            let found = cycle_errors(&nodes);
+            let precise = unranked_cycle(&nodes, &rank);
+            // Alembic's reachability check names what it cannot reach (members and what
+            // hangs off them), but misses a cycle entered from a head and left towards a
+            // base, and can misclassify a parent cycle; Kahn's leftovers, trimmed of what
+            // merely hangs below the cycle, always name it.
+            match (found.as_slice(), &precise) {
+                ([GraphError::Cycle(_)], _)
+                | ([GraphError::DependencyCycle(_)], GraphError::DependencyCycle(_)) => {
+                    errors.extend(found)
+                }
+                _ => errors.push(precise),
+            }
         }
 
         if !errors.is_empty() {
@@ -1014,5 +1026,94 @@ fn cycle_errors(nodes: &[Node]) -> Vec<GraphError> {
         Vec::new()
     } else {
         vec![GraphError::DependencyCycle(all)]
+    }
+}
+
+/// The revisions left unranked by the topological pass, minus those that only descend
+/// from a cycle: what remains lies on a cycle (or between two). Reported as a
+/// [`GraphError::Cycle`] when parents alone form it, else as a dependency cycle.
+fn unranked_cycle(nodes: &[Node], rank: &[u32]) -> GraphError {
+    let n = nodes.len();
+    let mut left: Vec<bool> = (0..n).map(|i| rank[i] == u32::MAX).collect();
+    // Peel revisions with no remaining child among the leftovers, repeatedly.
+    let mut out_degree: Vec<usize> = (0..n)
+        .map(|i| nodes[i].all_next.iter().filter(|&&c| left[c]).count())
+        .collect();
+    let mut stack: Vec<Idx> = (0..n).filter(|&i| left[i] && out_degree[i] == 0).collect();
+    while let Some(x) = stack.pop() {
+        left[x] = false;
+        let nd = &nodes[x];
+        let mut parents: Vec<Idx> = nd.down.clone();
+        parents.extend(nd.deps.iter().filter(|d| !nd.down.contains(d)));
+        for p in parents {
+            if left[p] {
+                out_degree[p] -= 1;
+                if out_degree[p] == 0 {
+                    stack.push(p);
+                }
+            }
+        }
+    }
+    let mut members: Vec<String> = (0..n)
+        .filter(|&i| left[i])
+        .map(|i| nodes[i].id.clone())
+        .collect();
+    members.sort();
+    // Does a cycle remain when dependencies are ignored?
+    let mut indeg: Vec<usize> = (0..n).map(|i| nodes[i].down.len()).collect();
+    let mut queue: Vec<Idx> = (0..n).filter(|&i| indeg[i] == 0).collect();
+    let mut seen = 0;
+    while let Some(x) = queue.pop() {
+        seen += 1;
+        for &c in &nodes[x].next {
+            indeg[c] -= 1;
+            if indeg[c] == 0 {
+                queue.push(c);
+            }
+        }
+    }
+    if seen < n {
+        GraphError::Cycle(members)
+    } else {
+        GraphError::DependencyCycle(members)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build(specs: &[RevisionSpec]) -> Result<RevisionMap, GraphErrors> {
+        RevisionMap::new(specs.to_vec())
+    }
+
+    #[test]
+    fn cycle_reachable_from_head_and_base_is_refused() {
+        let err = build(&[
+            RevisionSpec::new("r0", ""),
+            RevisionSpec::new("r1", "r0,r2"),
+            RevisionSpec::new("r2", "r1"),
+            RevisionSpec::new("r3", "r2"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err.0,
+            vec![GraphError::Cycle(vec!["r1".into(), "r2".into()])]
+        );
+    }
+
+    #[test]
+    fn dependency_cycle_reachable_both_ways_is_refused() {
+        let err = build(&[
+            RevisionSpec::new("a", ""),
+            RevisionSpec::new("b", "a").depends_on("c"),
+            RevisionSpec::new("c", "").depends_on("b"),
+            RevisionSpec::new("d", "b"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err.0,
+            vec![GraphError::DependencyCycle(vec!["b".into(), "c".into()])]
+        );
     }
 }
