@@ -153,7 +153,9 @@ impl SumFile {
             return Ok(());
         }
         problems.sort_by(|a, b| a.0.cmp(&b.0));
-        Err(SumError::Mismatch(problems.into_iter().map(|(_, m)| m).collect()))
+        Err(SumError::Mismatch(
+            problems.into_iter().map(|(_, m)| m).collect(),
+        ))
     }
 }
 
@@ -182,9 +184,7 @@ mod tests {
         assert_eq!(SumFile::parse(&text).unwrap(), sum);
         assert!(sum.verify([("a.sql", a), ("z/b.sql", b)]).is_ok());
 
-        let err = sum
-            .verify([("a.sql", b), ("c.sql", a)])
-            .unwrap_err();
+        let err = sum.verify([("a.sql", b), ("c.sql", a)]).unwrap_err();
         assert_eq!(
             err,
             SumError::Mismatch(vec![

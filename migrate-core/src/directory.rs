@@ -84,7 +84,9 @@ impl ScriptDirectory {
     ///
     /// # Errors
     /// [`LoadError::Invalid`] with every parse and graph problem found.
-    pub fn from_files<P, B>(files: impl IntoIterator<Item = (P, B)>) -> Result<ScriptDirectory, LoadError>
+    pub fn from_files<P, B>(
+        files: impl IntoIterator<Item = (P, B)>,
+    ) -> Result<ScriptDirectory, LoadError>
     where
         P: AsRef<str>,
         B: AsRef<[u8]>,

@@ -56,7 +56,9 @@ pub enum ParseErrorKind {
     #[error("unknown directive {0:?}; expected `-- migrate:upgrade` or `-- migrate:downgrade`")]
     UnknownDirective(String),
     /// A section names a database this project does not know.
-    #[error("unknown database {0:?} in section directive; expected `postgres`, `sqlite` or `mysql`")]
+    #[error(
+        "unknown database {0:?} in section directive; expected `postgres`, `sqlite` or `mysql`"
+    )]
     UnknownDialect(String),
     /// The same section (direction and database) appears twice.
     #[error("section `-- migrate:{0}` repeated (first given on line {1})")]

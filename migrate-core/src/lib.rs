@@ -40,8 +40,8 @@ pub mod sql;
 pub use checksum::{Checksum, SumFile, SUM_FILE};
 pub use directory::{read_sum_file, scan, ScriptDirectory};
 pub use error::{
-    GraphError, GraphErrors, LoadError, Origin, ParseError, ParseErrorKind, Problem,
-    RevisionError, RevisionIdError, SumError, SumMismatch,
+    GraphError, GraphErrors, LoadError, Origin, ParseError, ParseErrorKind, Problem, RevisionError,
+    RevisionIdError, SumError, SumMismatch,
 };
 pub use plan::{IterateOptions, Plan, Step, VersionChange};
 pub use revision::{Revision, RevisionMap, RevisionSpec};

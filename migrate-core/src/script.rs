@@ -142,7 +142,11 @@ impl Script {
     pub fn parse(path: &str, bytes: &[u8]) -> Result<Script, Vec<ParseError>> {
         let checksum = Checksum::of(bytes);
         let text = std::str::from_utf8(bytes).map_err(|e| {
-            let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            let line = bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
             vec![ParseError {
                 path: path.to_string(),
                 line,
@@ -267,10 +271,8 @@ impl<'a> Parser<'a> {
             if part.is_empty() && value.ends_with(',') {
                 continue;
             }
-            let looks_like_id = !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_');
+            let looks_like_id =
+                !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !looks_like_id {
                 self.err(
                     line,
@@ -363,14 +365,18 @@ impl<'a> Parser<'a> {
             }
         }
         let has_revision_field = revision.is_some()
-            || self.errors.iter().any(|e| {
-                matches!(e.kind, ParseErrorKind::BadRevisionId(_))
-            });
+            || self
+                .errors
+                .iter()
+                .any(|e| matches!(e.kind, ParseErrorKind::BadRevisionId(_)));
         if !has_revision_field {
             self.err(header_end_line, ParseErrorKind::MissingField("revision"));
         }
         if down_revisions.is_none() {
-            self.err(header_end_line, ParseErrorKind::MissingField("down_revision"));
+            self.err(
+                header_end_line,
+                ParseErrorKind::MissingField("down_revision"),
+            );
         }
 
         // Body: sections introduced by directives.
@@ -379,8 +385,8 @@ impl<'a> Parser<'a> {
         let mut seen: Vec<(Direction, Option<Dialect>, usize)> = Vec::new();
         let mut current: Option<(Direction, Option<Dialect>, usize, Vec<&str>)> = None;
         let flush = |cur: Option<(Direction, Option<Dialect>, usize, Vec<&str>)>,
-                         up: &mut Vec<Section>,
-                         down: &mut Vec<Section>| {
+                     up: &mut Vec<Section>,
+                     down: &mut Vec<Section>| {
             if let Some((dir, dialect, line, body)) = cur {
                 let sql = trim_blank_lines(&body);
                 let section = Section { dialect, sql, line };
@@ -497,7 +503,10 @@ pub fn render(script: &Script) -> String {
         "-- branch_labels: {}\n",
         script.branch_labels.join(", ")
     ));
-    out.push_str(&format!("-- depends_on: {}\n", script.depends_on.join(", ")));
+    out.push_str(&format!(
+        "-- depends_on: {}\n",
+        script.depends_on.join(", ")
+    ));
     if let Some(d) = &script.create_date {
         out.push_str(&format!("-- create_date: {d}\n"));
     }
@@ -545,8 +554,14 @@ mod tests {
         assert_eq!(s.message, "add ticket priority column");
         assert_eq!(s.create_date.as_deref(), Some("2025-01-15 10:30:00"));
         assert!(s.transactional);
-        assert!(s.upgrade_sql(Dialect::Sqlite).unwrap().starts_with("ALTER TABLE tickets ADD"));
-        assert!(s.downgrade_sql(Dialect::Postgres).unwrap().ends_with("DROP COLUMN priority;\n"));
+        assert!(s
+            .upgrade_sql(Dialect::Sqlite)
+            .unwrap()
+            .starts_with("ALTER TABLE tickets ADD"));
+        assert!(s
+            .downgrade_sql(Dialect::Postgres)
+            .unwrap()
+            .ends_with("DROP COLUMN priority;\n"));
         assert_eq!(s.upgrade[0].line, 10);
     }
 
@@ -557,7 +572,10 @@ mod tests {
         assert_eq!(s.branch_labels, vec!["x", "y"]);
         assert_eq!(s.depends_on, vec!["z"]);
         assert!(!s.transactional);
-        assert_eq!(s.extra_fields, vec![("author".to_string(), "ann".to_string())]);
+        assert_eq!(
+            s.extra_fields,
+            vec![("author".to_string(), "ann".to_string())]
+        );
         assert!(!s.is_reversible());
     }
 
@@ -572,7 +590,9 @@ mod tests {
 
     #[test]
     fn message_that_looks_like_a_field() {
-        let s = parse("-- fix: add index\n-- revision: a\n-- down_revision:\n-- migrate:upgrade\nA;\n").unwrap();
+        let s =
+            parse("-- fix: add index\n-- revision: a\n-- down_revision:\n-- migrate:upgrade\nA;\n")
+                .unwrap();
         assert_eq!(s.message, "fix: add index");
     }
 
@@ -603,7 +623,10 @@ mod tests {
         ];
         for (input, want) in cases {
             let got = first_err(input);
-            assert!(got.contains(want), "input {input:?}: got {got:?}, want {want:?}");
+            assert!(
+                got.contains(want),
+                "input {input:?}: got {got:?}, want {want:?}"
+            );
         }
     }
 
@@ -634,8 +657,18 @@ mod tests {
         let s = parse(SAMPLE).unwrap();
         let again = parse(&render(&s)).unwrap();
         assert_eq!(
-            (&s.revision, &s.down_revisions, &s.message, &s.upgrade.iter().map(|x| &x.sql).collect::<Vec<_>>()),
-            (&again.revision, &again.down_revisions, &again.message, &again.upgrade.iter().map(|x| &x.sql).collect::<Vec<_>>())
+            (
+                &s.revision,
+                &s.down_revisions,
+                &s.message,
+                &s.upgrade.iter().map(|x| &x.sql).collect::<Vec<_>>()
+            ),
+            (
+                &again.revision,
+                &again.down_revisions,
+                &again.message,
+                &again.upgrade.iter().map(|x| &x.sql).collect::<Vec<_>>()
+            )
         );
     }
 }

@@ -70,7 +70,9 @@ pub fn split_statements(sql: &str) -> Vec<(usize, String)> {
                     .position(|&x| !(x.is_ascii_alphanumeric() || x == b'_'))
                     .map(|p| i + 1 + p);
                 match tag_end {
-                    Some(e) if b[e] == b'$' && !b[i + 1..e].first().is_some_and(u8::is_ascii_digit) => {
+                    Some(e)
+                        if b[e] == b'$' && !b[i + 1..e].first().is_some_and(u8::is_ascii_digit) =>
+                    {
                         let tag = &b[i..=e];
                         let body = e + 1;
                         let close = b[body..]
@@ -106,7 +108,9 @@ pub fn split_statements(sql: &str) -> Vec<(usize, String)> {
                 significant = true;
                 if word.eq_ignore_ascii_case("TRIGGER") {
                     trigger = true;
-                } else if trigger && (word.eq_ignore_ascii_case("BEGIN") || word.eq_ignore_ascii_case("CASE")) {
+                } else if trigger
+                    && (word.eq_ignore_ascii_case("BEGIN") || word.eq_ignore_ascii_case("CASE"))
+                {
                     depth += 1;
                 } else if trigger && word.eq_ignore_ascii_case("END") {
                     depth -= 1;
@@ -122,7 +126,12 @@ pub fn split_statements(sql: &str) -> Vec<(usize, String)> {
             }
         }
     }
-    push(&mut out, &sql[start.min(sql.len())..], start_line, significant);
+    push(
+        &mut out,
+        &sql[start.min(sql.len())..],
+        start_line,
+        significant,
+    );
     out
 }
 

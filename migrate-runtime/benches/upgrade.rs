@@ -86,7 +86,10 @@ impl Target {
         match &self.admin {
             None => {
                 let dir = tempfile::tempdir().expect("tempdir");
-                (format!("sqlite://{}/bench.db", dir.path().display()), Some(dir))
+                (
+                    format!("sqlite://{}/bench.db", dir.path().display()),
+                    Some(dir),
+                )
             }
             Some(admin) => {
                 let name = format!("mb_{tag}_{}", std::process::id());
@@ -108,16 +111,32 @@ fn median(mut v: Vec<Duration>) -> Duration {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let n: usize = std::env::var("BENCH_REVISIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(1000);
-    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
+    let n: usize = std::env::var("BENCH_REVISIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1000);
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
     let fs = files(n);
-    let dir = ScriptDirectory::from_files(fs.iter().map(|(p, s)| (p.as_str(), s.as_bytes()))).expect("valid");
-    let mut targets = vec![Target { name: "sqlite", admin: None }];
+    let dir = ScriptDirectory::from_files(fs.iter().map(|(p, s)| (p.as_str(), s.as_bytes())))
+        .expect("valid");
+    let mut targets = vec![Target {
+        name: "sqlite",
+        admin: None,
+    }];
     if let Ok(u) = std::env::var("MIGRATE_TEST_POSTGRES_URL") {
-        targets.push(Target { name: "postgres", admin: Some(u) });
+        targets.push(Target {
+            name: "postgres",
+            admin: Some(u),
+        });
     }
     if let Ok(u) = std::env::var("MIGRATE_TEST_MYSQL_URL") {
-        targets.push(Target { name: "mysql", admin: Some(u) });
+        targets.push(Target {
+            name: "mysql",
+            admin: Some(u),
+        });
     }
     println!("{n} revisions, median of {runs} runs");
     println!("| database | baseline, commit each | migrator, per migration | ratio | baseline, one tx | migrator, single tx | ratio | at-head check |");
@@ -164,7 +183,12 @@ async fn main() {
                 db.close().await;
             }
         }
-        let (be, oe, bo, os) = (median(base_each), median(ours_each), median(base_one), median(ours_one));
+        let (be, oe, bo, os) = (
+            median(base_each),
+            median(ours_each),
+            median(base_one),
+            median(ours_one),
+        );
         println!(
             "| {} | {:.3} s | {:.3} s | {:.2}x | {:.3} s | {:.3} s | {:.2}x | {:.2} ms |",
             t.name,

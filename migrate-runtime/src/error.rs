@@ -183,7 +183,10 @@ mod tests {
 
     #[test]
     fn masks_passwords() {
-        assert_eq!(mask_url("postgres://u:secret@h:5/db"), "postgres://u:***@h:5/db");
+        assert_eq!(
+            mask_url("postgres://u:secret@h:5/db"),
+            "postgres://u:***@h:5/db"
+        );
         assert_eq!(mask_url("mysql://root@h/db"), "mysql://root@h/db");
         assert_eq!(mask_url("sqlite://a.db"), "sqlite://a.db");
         assert_eq!(mask_url("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");

@@ -28,7 +28,9 @@ pub use error::{mask_url, EditedMigration, MigrateError};
 pub use migrate_core as core;
 pub use migrate_core::{Dialect, Direction};
 pub use migrate_macros::{embed_migrations, migrations};
-pub use migrator::{CheckReport, HistoryRow, Migrator, Options, Report, StepReport, TransactionMode};
+pub use migrator::{
+    CheckReport, HistoryRow, Migrator, Options, Report, StepReport, TransactionMode,
+};
 
 /// Items the generated code of [`embed_migrations!`] refers to. Not a public API.
 #[doc(hidden)]

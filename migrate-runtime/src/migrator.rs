@@ -6,8 +6,7 @@ use crate::embedded::EmbeddedMigrations;
 use crate::error::{EditedMigration, MigrateError};
 use migrate_core::sql::split_statements;
 use migrate_core::{
-    Dialect, Direction, Plan, RevisionError, Script, ScriptDirectory, Section, Step,
-    VersionChange,
+    Dialect, Direction, Plan, RevisionError, Script, ScriptDirectory, Section, Step, VersionChange,
 };
 use std::collections::HashMap;
 use std::path::Path;
@@ -66,7 +65,10 @@ pub struct Report {
 impl Report {
     /// Revisions whose SQL ran, in order.
     pub fn revisions(&self) -> Vec<&str> {
-        self.steps.iter().filter_map(|s| s.revision.as_deref()).collect()
+        self.steps
+            .iter()
+            .filter_map(|s| s.revision.as_deref())
+            .collect()
     }
 }
 
@@ -294,7 +296,10 @@ impl Migrator {
         }
     }
 
-    async fn recorded_checksums(&self, conn: &mut Conn) -> Result<HashMap<String, String>, MigrateError> {
+    async fn recorded_checksums(
+        &self,
+        conn: &mut Conn,
+    ) -> Result<HashMap<String, String>, MigrateError> {
         let sql = format!(
             "SELECT revision, checksum FROM {} WHERE direction IN ('upgrade', 'stamp', 'accept') ORDER BY id",
             self.qualified(&self.history_name())
@@ -313,7 +318,10 @@ impl Migrator {
     ///
     /// # Errors
     /// Database failures.
-    pub async fn applied_history<'a>(&self, db: impl Into<Db<'a>>) -> Result<Vec<HistoryRow>, MigrateError> {
+    pub async fn applied_history<'a>(
+        &self,
+        db: impl Into<Db<'a>>,
+    ) -> Result<Vec<HistoryRow>, MigrateError> {
         self.check_names()?;
         let mut conn = db.into().acquire().await?;
         let sql = format!(
@@ -341,7 +349,11 @@ impl Migrator {
     }
 
     /// Applied revisions whose file changed since they ran.
-    fn edited(&self, heads: &[String], recorded: &HashMap<String, String>) -> Result<Vec<EditedMigration>, MigrateError> {
+    fn edited(
+        &self,
+        heads: &[String],
+        recorded: &HashMap<String, String>,
+    ) -> Result<Vec<EditedMigration>, MigrateError> {
         let mut out = Vec::new();
         if recorded.is_empty() {
             return Ok(out);
@@ -399,7 +411,11 @@ impl Migrator {
     /// # Errors
     /// Edited applied migrations, resolution failures, lock timeouts, and a failing
     /// migration (rolled back; earlier ones stay applied).
-    pub async fn upgrade<'a>(&self, db: impl Into<Db<'a>>, target: &str) -> Result<Report, MigrateError> {
+    pub async fn upgrade<'a>(
+        &self,
+        db: impl Into<Db<'a>>,
+        target: &str,
+    ) -> Result<Report, MigrateError> {
         if target == "head" && !self.allow_multiple_heads && self.dir.map.heads().len() > 1 {
             return Err(RevisionError::MultipleHeads {
                 heads: self.dir.map.heads().iter().map(|s| s.to_string()).collect(),
@@ -415,7 +431,11 @@ impl Migrator {
     /// # Errors
     /// As [`upgrade`](Self::upgrade), plus irreversible revisions on the path (before
     /// anything runs).
-    pub async fn downgrade<'a>(&self, db: impl Into<Db<'a>>, target: &str) -> Result<Report, MigrateError> {
+    pub async fn downgrade<'a>(
+        &self,
+        db: impl Into<Db<'a>>,
+        target: &str,
+    ) -> Result<Report, MigrateError> {
         self.run(db.into(), Op::Downgrade(target)).await
     }
 
@@ -424,7 +444,12 @@ impl Migrator {
     ///
     /// # Errors
     /// Resolution failures and database failures.
-    pub async fn stamp<'a>(&self, db: impl Into<Db<'a>>, targets: &[&str], purge: bool) -> Result<Report, MigrateError> {
+    pub async fn stamp<'a>(
+        &self,
+        db: impl Into<Db<'a>>,
+        targets: &[&str],
+        purge: bool,
+    ) -> Result<Report, MigrateError> {
         self.run(db.into(), Op::Stamp(targets, purge)).await
     }
 
@@ -433,7 +458,11 @@ impl Migrator {
     ///
     /// # Errors
     /// Database failures.
-    pub async fn accept_checksums<'a>(&self, db: impl Into<Db<'a>>, revisions: Option<&[&str]>) -> Result<Vec<String>, MigrateError> {
+    pub async fn accept_checksums<'a>(
+        &self,
+        db: impl Into<Db<'a>>,
+        revisions: Option<&[&str]>,
+    ) -> Result<Vec<String>, MigrateError> {
         self.check_names()?;
         let db = db.into();
         let lock = db.lock(&self.lock_name(), self.opts.lock_timeout).await?;
@@ -447,8 +476,11 @@ impl Migrator {
                 if revisions.is_some_and(|r| !r.contains(&e.revision.as_str())) {
                     continue;
                 }
-                let sql = self.history_insert(&e.revision, "accept", Some(&e.current), Duration::ZERO);
-                conn.execute(&sql).await.map_err(|err| MigrateError::db("cannot record the accepted checksum", err))?;
+                let sql =
+                    self.history_insert(&e.revision, "accept", Some(&e.current), Duration::ZERO);
+                conn.execute(&sql)
+                    .await
+                    .map_err(|err| MigrateError::db("cannot record the accepted checksum", err))?;
                 accepted.push(e.revision);
             }
             Ok::<_, MigrateError>(accepted)
@@ -530,7 +562,11 @@ impl Migrator {
     }
 
     /// The SQL section a step runs, checked before anything runs.
-    fn section_for(&self, step: &Step, dialect: Dialect) -> Result<Option<(&Script, &Section)>, MigrateError> {
+    fn section_for(
+        &self,
+        step: &Step,
+        dialect: Dialect,
+    ) -> Result<Option<(&Script, &Section)>, MigrateError> {
         let Some(rev) = &step.revision else {
             return Ok(None);
         };
@@ -578,7 +614,12 @@ impl Migrator {
         result.map(|()| run.report)
     }
 
-    async fn apply_inner(&self, conn: &mut Conn, op: &Op<'_>, run: &mut Run) -> Result<(), MigrateError> {
+    async fn apply_inner(
+        &self,
+        conn: &mut Conn,
+        op: &Op<'_>,
+        run: &mut Run,
+    ) -> Result<(), MigrateError> {
         let dialect = conn.dialect();
         let sqlite = dialect == Dialect::Sqlite;
         let single = self.opts.transaction_mode == TransactionMode::Single;
@@ -644,7 +685,8 @@ impl Migrator {
                 }
                 let started = Instant::now();
                 if let Some((script, section)) = section {
-                    self.run_sql(conn, script, section, step.direction, &run.report).await?;
+                    self.run_sql(conn, script, section, step.direction, &run.report)
+                        .await?;
                 }
                 let history = self.history_values(step, started.elapsed());
                 if single && run.in_tx {
@@ -655,10 +697,11 @@ impl Migrator {
                     if dialect == Dialect::Mysql && run.in_tx {
                         // MySQL commits implicitly after DDL; keep the version change
                         // and its history row together in a transaction of their own.
-                        let open: i64 = match conn.strings("SELECT CAST(@@in_transaction AS CHAR)").await {
-                            Ok(v) => v.first().and_then(|x| x.parse().ok()).unwrap_or(0),
-                            Err(_) => 0,
-                        };
+                        let open: i64 =
+                            match conn.strings("SELECT CAST(@@in_transaction AS CHAR)").await {
+                                Ok(v) => v.first().and_then(|x| x.parse().ok()).unwrap_or(0),
+                                Err(_) => 0,
+                            };
                         if open == 0 {
                             self.tx(conn, "BEGIN").await?;
                         }
@@ -670,7 +713,8 @@ impl Migrator {
                         sql.push_str(";\n");
                     }
                     sql.push_str(&self.history_insert_rows(std::slice::from_ref(&history)));
-                    self.book(conn, &sql, step.changes.len() as u64 + 1, step).await?;
+                    self.book(conn, &sql, step.changes.len() as u64 + 1, step)
+                        .await?;
                     if run.in_tx {
                         self.tx(conn, "COMMIT").await?;
                         run.in_tx = false;
@@ -703,7 +747,12 @@ impl Migrator {
 
     /// Writes what a single transaction deferred: the version rows moved from what the
     /// transaction started with to `expected`, and the history rows.
-    async fn flush(&self, conn: &mut Conn, run: &mut Run, expected: &[String]) -> Result<(), MigrateError> {
+    async fn flush(
+        &self,
+        conn: &mut Conn,
+        run: &mut Run,
+        expected: &[String],
+    ) -> Result<(), MigrateError> {
         if run.pending.is_empty() {
             return Ok(());
         }
@@ -738,7 +787,13 @@ impl Migrator {
         Ok(())
     }
 
-    async fn book(&self, conn: &mut Conn, sql: &str, rows: u64, step: &Step) -> Result<(), MigrateError> {
+    async fn book(
+        &self,
+        conn: &mut Conn,
+        sql: &str,
+        rows: u64,
+        step: &Step,
+    ) -> Result<(), MigrateError> {
         match conn.execute(sql).await {
             Ok(n) if n == rows => Ok(()),
             Ok(n) => Err(MigrateError::VersionTable {
@@ -806,7 +861,13 @@ impl Migrator {
         s
     }
 
-    fn history_insert(&self, revision: &str, direction: &'static str, checksum: Option<&str>, took: Duration) -> String {
+    fn history_insert(
+        &self,
+        revision: &str,
+        direction: &'static str,
+        checksum: Option<&str>,
+        took: Duration,
+    ) -> String {
         self.history_insert_rows(&[HistoryValues {
             revision: revision.to_string(),
             direction,
@@ -824,8 +885,15 @@ impl Migrator {
             if i > 0 {
                 sql.push_str(", ");
             }
-            let sum = r.checksum.as_deref().map(|c| format!("'{c}'")).unwrap_or_else(|| "NULL".to_string());
-            sql.push_str(&format!("('{}', '{}', {sum}, {})", r.revision, r.direction, r.millis));
+            let sum = r
+                .checksum
+                .as_deref()
+                .map(|c| format!("'{c}'"))
+                .unwrap_or_else(|| "NULL".to_string());
+            sql.push_str(&format!(
+                "('{}', '{}', {sum}, {})",
+                r.revision, r.direction, r.millis
+            ));
         }
         sql
     }
@@ -865,7 +933,12 @@ impl Migrator {
     /// # Errors
     /// A malformed range, resolution failures, irreversible revisions or revisions
     /// without SQL for `dialect`.
-    pub fn sql(&self, direction: Direction, range: &str, dialect: Dialect) -> Result<String, MigrateError> {
+    pub fn sql(
+        &self,
+        direction: Direction,
+        range: &str,
+        dialect: Dialect,
+    ) -> Result<String, MigrateError> {
         self.check_names()?;
         let (from, to) = match range.split_once(':') {
             Some((f, t)) => (f, t),
@@ -879,7 +952,12 @@ impl Migrator {
         let current: Vec<String> = if from_base {
             Vec::new()
         } else {
-            self.dir.map.resolve(from)?.into_iter().map(str::to_string).collect()
+            self.dir
+                .map
+                .resolve(from)?
+                .into_iter()
+                .map(str::to_string)
+                .collect()
         };
         let plan = match direction {
             Direction::Upgrade => self.dir.map.upgrade_plan(&current, to)?,
@@ -943,7 +1021,9 @@ fn change_sql(vt: &str, c: &VersionChange) -> String {
 fn offline_change_sql(vt: &str, c: &VersionChange, dialect: Dialect) -> String {
     let base = change_sql(vt, c);
     match (c, dialect) {
-        (VersionChange::Insert(_), Dialect::Postgres) => format!("{base} RETURNING {vt}.version_num"),
+        (VersionChange::Insert(_), Dialect::Postgres) => {
+            format!("{base} RETURNING {vt}.version_num")
+        }
         (VersionChange::Insert(_), Dialect::Sqlite) => format!("{base} RETURNING version_num"),
         _ => base,
     }

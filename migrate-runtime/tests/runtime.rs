@@ -38,16 +38,30 @@ async fn linear_upgrade_downgrade_with_rows_after_each_step() {
         assert_eq!(r.revisions(), ["c3"], "{}", t.name);
         assert_eq!(rows(&m, &t.db).await, ["b2"], "{}", t.name);
         assert!(!table_exists(&t.db, "t_c3").await, "{}", t.name);
-        assert!(matches!(m.check(&t.db).await, Err(MigrateError::NotAtHead { .. })), "{}", t.name);
+        assert!(
+            matches!(m.check(&t.db).await, Err(MigrateError::NotAtHead { .. })),
+            "{}",
+            t.name
+        );
         m.downgrade(&t.db, "base").await.expect("downgrade base");
         assert!(rows(&m, &t.db).await.is_empty(), "{}", t.name);
         assert!(!table_exists(&t.db, "t_a1").await, "{}", t.name);
 
         let hist = m.applied_history(&t.db).await.expect("history");
-        let dirs: Vec<(&str, &str)> = hist.iter().map(|h| (h.revision.as_str(), h.direction.as_str())).collect();
+        let dirs: Vec<(&str, &str)> = hist
+            .iter()
+            .map(|h| (h.revision.as_str(), h.direction.as_str()))
+            .collect();
         assert_eq!(
             dirs,
-            [("a1", "upgrade"), ("b2", "upgrade"), ("c3", "upgrade"), ("c3", "downgrade"), ("b2", "downgrade"), ("a1", "downgrade")],
+            [
+                ("a1", "upgrade"),
+                ("b2", "upgrade"),
+                ("c3", "upgrade"),
+                ("c3", "downgrade"),
+                ("b2", "downgrade"),
+                ("a1", "downgrade")
+            ],
             "{}",
             t.name
         );
@@ -60,8 +74,14 @@ fn branchy() -> Vec<(&'static str, String)> {
     vec![
         ("a.sql", table_mig("a0", "", "").1),
         ("b.sql", table_mig("b0", "a0", "").1),
-        ("reporting/r1.sql", table_mig("r1", "", "-- branch_labels: reports").1),
-        ("reporting/r2.sql", table_mig("r2", "r1", "-- depends_on: a0").1),
+        (
+            "reporting/r1.sql",
+            table_mig("r1", "", "-- branch_labels: reports").1,
+        ),
+        (
+            "reporting/r2.sql",
+            table_mig("r2", "r1", "-- depends_on: a0").1,
+        ),
         ("m.sql", table_mig("m0", "b0, r2", "").1),
     ]
 }
@@ -80,7 +100,11 @@ async fn branches_merges_and_depends_on() {
         assert_eq!(rows(&m, &t.db).await, ["m0"], "{}", t.name);
         // As in Alembic, `-1` cannot walk down through a merge point...
         let err = m.downgrade(&t.db, "-1").await.unwrap_err();
-        assert!(err.to_string().contains("ambiguous walk"), "{}: {err}", t.name);
+        assert!(
+            err.to_string().contains("ambiguous walk"),
+            "{}: {err}",
+            t.name
+        );
         // ...but naming a parent unmerges: both parents become rows again.
         m.downgrade(&t.db, "b0").await.expect("to b0");
         assert_eq!(rows(&m, &t.db).await, ["b0", "r2"], "{}", t.name);
@@ -107,13 +131,23 @@ async fn stamp_moves_rows_without_running_sql() {
         assert!(!table_exists(&t.db, "t_r2").await, "{}: no SQL ran", t.name);
         m.stamp(&t.db, &["b0"], false).await.expect("stamp b0");
         assert_eq!(rows(&m, &t.db).await, ["b0", "r2"], "{}", t.name);
-        m.stamp(&t.db, &["heads"], false).await.expect("stamp heads");
+        m.stamp(&t.db, &["heads"], false)
+            .await
+            .expect("stamp heads");
         assert_eq!(rows(&m, &t.db).await, ["m0"], "{}", t.name);
         m.stamp(&t.db, &["base"], false).await.expect("stamp base");
         assert!(rows(&m, &t.db).await.is_empty(), "{}", t.name);
         // --purge empties whatever the table held, unknown revisions included.
-        raw(&t.db, "INSERT INTO alembic_version (version_num) VALUES ('deadbeef')").await;
-        assert!(m.upgrade(&t.db, "head").await.is_err(), "{}: unknown current revision", t.name);
+        raw(
+            &t.db,
+            "INSERT INTO alembic_version (version_num) VALUES ('deadbeef')",
+        )
+        .await;
+        assert!(
+            m.upgrade(&t.db, "head").await.is_err(),
+            "{}: unknown current revision",
+            t.name
+        );
         m.stamp(&t.db, &["a0"], true).await.expect("stamp --purge");
         assert_eq!(rows(&m, &t.db).await, ["a0"], "{}", t.name);
     }
@@ -124,13 +158,29 @@ async fn failing_migration_keeps_last_good_revision() {
     for t in databases("fail").await {
         let files = vec![
             ("a1.sql", table_mig("a1", "", "").1),
-            ("b2.sql", mig("b2", "a1", "", "CREATE TABLE t_b2 (id INT);\nINSERT INTO no_such_table VALUES (1);", Some("DROP TABLE t_b2;"))),
+            (
+                "b2.sql",
+                mig(
+                    "b2",
+                    "a1",
+                    "",
+                    "CREATE TABLE t_b2 (id INT);\nINSERT INTO no_such_table VALUES (1);",
+                    Some("DROP TABLE t_b2;"),
+                ),
+            ),
             ("c3.sql", table_mig("c3", "b2", "").1),
         ];
         let m = migrator(&files);
         let err = m.upgrade(&t.db, "head").await.unwrap_err();
         match &err {
-            MigrateError::Migration { revision, path, line, statement, applied, .. } => {
+            MigrateError::Migration {
+                revision,
+                path,
+                line,
+                statement,
+                applied,
+                ..
+            } => {
                 assert_eq!(revision, "b2");
                 assert_eq!(path, "b2.sql");
                 assert_eq!(*line, 7, "{}: line of the failing statement", t.name);
@@ -149,9 +199,17 @@ async fn failing_migration_keeps_last_good_revision() {
         // The lock was released: a second run does not wait for it.
         let m2 = migrator(&files).lock_timeout(Duration::from_secs(3));
         let again = m2.upgrade(&t.db, "head").await.unwrap_err();
-        assert!(matches!(again, MigrateError::Migration { .. }), "{}: {again}", t.name);
+        assert!(
+            matches!(again, MigrateError::Migration { .. }),
+            "{}: {again}",
+            t.name
+        );
         if t.name == "postgres" {
-            let held = scalar(&t.db, "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'").await;
+            let held = scalar(
+                &t.db,
+                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'",
+            )
+            .await;
             assert_eq!(held, 0, "advisory lock leaked");
         }
     }
@@ -165,7 +223,10 @@ async fn single_transaction_rolls_back_everything() {
         }
         let files = vec![
             ("a1.sql", table_mig("a1", "", "").1),
-            ("b2.sql", mig("b2", "a1", "", "SELECT * FROM no_such_table;", None)),
+            (
+                "b2.sql",
+                mig("b2", "a1", "", "SELECT * FROM no_such_table;", None),
+            ),
         ];
         let m = migrator(&files).transaction_mode(TransactionMode::Single);
         assert!(m.upgrade(&t.db, "head").await.is_err());
@@ -189,10 +250,20 @@ async fn single_transaction_across_branches_writes_end_state_and_history() {
         m.downgrade(&t.db, "b0").await.expect("unmerge");
         assert_eq!(rows(&m, &t.db).await, ["b0", "r2"], "{}", t.name);
         let hist = m.applied_history(&t.db).await.expect("history");
-        let got: Vec<(&str, &str)> = hist.iter().map(|h| (h.revision.as_str(), h.direction.as_str())).collect();
+        let got: Vec<(&str, &str)> = hist
+            .iter()
+            .map(|h| (h.revision.as_str(), h.direction.as_str()))
+            .collect();
         assert_eq!(
             got,
-            [("r1", "upgrade"), ("a0", "upgrade"), ("r2", "upgrade"), ("b0", "upgrade"), ("m0", "upgrade"), ("m0", "downgrade")],
+            [
+                ("r1", "upgrade"),
+                ("a0", "upgrade"),
+                ("r2", "upgrade"),
+                ("b0", "upgrade"),
+                ("m0", "upgrade"),
+                ("m0", "downgrade")
+            ],
             "{}",
             t.name
         );
@@ -229,7 +300,10 @@ async fn edited_applied_migration_is_refused_until_accepted() {
 async fn irreversible_revision_stops_downgrade_before_anything_runs() {
     for t in databases("irrev").await {
         let files = vec![
-            ("a1.sql", mig("a1", "", "", "CREATE TABLE t_a1 (id INT);", None)),
+            (
+                "a1.sql",
+                mig("a1", "", "", "CREATE TABLE t_a1 (id INT);", None),
+            ),
             ("b2.sql", table_mig("b2", "a1", "").1),
         ];
         let m = migrator(&files);
@@ -253,9 +327,13 @@ async fn non_transactional_migration() {
             ),
         ];
         let m = migrator(&files);
-        m.upgrade(&t.db, "head").await.unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        m.upgrade(&t.db, "head")
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
         assert_eq!(rows(&m, &t.db).await, ["b2"], "{}", t.name);
-        m.downgrade(&t.db, "-1").await.unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        m.downgrade(&t.db, "-1")
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
         assert_eq!(rows(&m, &t.db).await, ["a1"], "{}", t.name);
     }
 }
@@ -266,12 +344,19 @@ async fn takes_over_a_database_alembic_stamped() {
         // What Alembic leaves behind: its DDL and one row.
         raw(&t.db, "CREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n)").await;
         raw(&t.db, "CREATE TABLE t_a1 (id INT)").await;
-        raw(&t.db, "INSERT INTO alembic_version (version_num) VALUES ('a1')").await;
+        raw(
+            &t.db,
+            "INSERT INTO alembic_version (version_num) VALUES ('a1')",
+        )
+        .await;
         let m = migrator(&linear());
         let r = m.upgrade(&t.db, "head").await.expect("take over");
         assert_eq!(r.revisions(), ["b2", "c3"], "{}", t.name);
         assert_eq!(rows(&m, &t.db).await, ["c3"], "{}", t.name);
-        assert_eq!(scalar(&t.db, "SELECT COUNT(*) FROM alembic_version").await, 1);
+        assert_eq!(
+            scalar(&t.db, "SELECT COUNT(*) FROM alembic_version").await,
+            1
+        );
     }
 }
 
@@ -280,11 +365,25 @@ async fn concurrent_upgraders_apply_each_revision_once() {
     for t in databases("conc").await {
         let files: Vec<(String, String)> = (0..20)
             .map(|i| {
-                let down = if i == 0 { String::new() } else { format!("r{}", i - 1) };
-                (format!("r{i:02}.sql"), mig(&format!("r{i}"), &down, "", &format!("CREATE TABLE t_r{i} (id INT);"), None))
+                let down = if i == 0 {
+                    String::new()
+                } else {
+                    format!("r{}", i - 1)
+                };
+                (
+                    format!("r{i:02}.sql"),
+                    mig(
+                        &format!("r{i}"),
+                        &down,
+                        "",
+                        &format!("CREATE TABLE t_r{i} (id INT);"),
+                        None,
+                    ),
+                )
             })
             .collect();
-        let borrowed: Vec<(&str, String)> = files.iter().map(|(p, s)| (p.as_str(), s.clone())).collect();
+        let borrowed: Vec<(&str, String)> =
+            files.iter().map(|(p, s)| (p.as_str(), s.clone())).collect();
         let mut tasks = Vec::new();
         for _ in 0..8 {
             let url = t.url.clone();
@@ -298,9 +397,16 @@ async fn concurrent_upgraders_apply_each_revision_once() {
         }
         let mut total = 0;
         for task in tasks {
-            total += task.await.expect("join").unwrap_or_else(|e| panic!("{}: {e}", t.name));
+            total += task
+                .await
+                .expect("join")
+                .unwrap_or_else(|e| panic!("{}: {e}", t.name));
         }
-        assert_eq!(total, 20, "{}: each revision applied once across all upgraders", t.name);
+        assert_eq!(
+            total, 20,
+            "{}: each revision applied once across all upgraders",
+            t.name
+        );
         let m = migrator(&borrowed);
         let hist = m.applied_history(&t.db).await.expect("history");
         assert_eq!(hist.len(), 20, "{}", t.name);
@@ -311,22 +417,33 @@ async fn concurrent_upgraders_apply_each_revision_once() {
 #[tokio::test]
 async fn offline_sql_matches_alembic_shape() {
     let m = migrator(&linear());
-    let pg = m.sql(Direction::Upgrade, "base:b2", Dialect::Postgres).expect("sql");
+    let pg = m
+        .sql(Direction::Upgrade, "base:b2", Dialect::Postgres)
+        .expect("sql");
     assert_eq!(
         pg,
         "BEGIN;\n\nCREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n);\n\n-- Running upgrade  -> a1\n\nCREATE TABLE t_a1 (id INT);\n\nINSERT INTO alembic_version (version_num) VALUES ('a1') RETURNING alembic_version.version_num;\n\nCOMMIT;\n\nBEGIN;\n\n-- Running upgrade a1 -> b2\n\nCREATE TABLE t_b2 (id INT);\n\nUPDATE alembic_version SET version_num='b2' WHERE alembic_version.version_num = 'a1';\n\nCOMMIT;\n\n"
             .replace("BEGIN;\n\nCREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n);\n\n", "CREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n);\n\nBEGIN;\n\n")
     );
-    let my = m.sql(Direction::Downgrade, "c3:a1", Dialect::Mysql).expect("sql");
+    let my = m
+        .sql(Direction::Downgrade, "c3:a1", Dialect::Mysql)
+        .expect("sql");
     assert_eq!(
         my,
         "-- Running downgrade c3 -> b2\n\nDROP TABLE t_c3;\n\nUPDATE alembic_version SET version_num='b2' WHERE alembic_version.version_num = 'c3';\n\n-- Running downgrade b2 -> a1\n\nDROP TABLE t_b2;\n\nUPDATE alembic_version SET version_num='a1' WHERE alembic_version.version_num = 'b2';\n\n"
     );
     let single = migrator(&linear()).transaction_mode(TransactionMode::Single);
-    let s = single.sql(Direction::Upgrade, "a1:head", Dialect::Sqlite).expect("sql");
-    assert!(s.starts_with("BEGIN;\n\n-- Running upgrade a1 -> b2\n"), "{s}");
+    let s = single
+        .sql(Direction::Upgrade, "a1:head", Dialect::Sqlite)
+        .expect("sql");
+    assert!(
+        s.starts_with("BEGIN;\n\n-- Running upgrade a1 -> b2\n"),
+        "{s}"
+    );
     assert!(s.ends_with("COMMIT;\n\n"), "{s}");
-    assert!(m.sql(Direction::Downgrade, "base", Dialect::Sqlite).is_err());
+    assert!(m
+        .sql(Direction::Downgrade, "base", Dialect::Sqlite)
+        .is_err());
 }
 
 #[tokio::test]
@@ -340,10 +457,14 @@ async fn current_on_a_new_database_creates_nothing() {
 
 #[tokio::test]
 async fn unsupported_url_and_masked_password() {
-    let err = Database::connect("oracle://u:secret@h/db").await.unwrap_err();
+    let err = Database::connect("oracle://u:secret@h/db")
+        .await
+        .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("u:***@h"), "{msg}");
     assert!(!msg.contains("secret"), "{msg}");
-    let err = Database::connect("postgres://u:secret@127.0.0.1:1/db").await.unwrap_err();
+    let err = Database::connect("postgres://u:secret@127.0.0.1:1/db")
+        .await
+        .unwrap_err();
     assert!(!err.to_string().contains("secret"));
 }

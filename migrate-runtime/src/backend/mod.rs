@@ -69,7 +69,9 @@ impl Db<'_> {
             #[cfg(feature = "sqlite")]
             Db::Sqlite(p) => Conn::Sqlite(p.acquire().await.map_err(|e| MigrateError::db(ctx, e))?),
             #[cfg(feature = "postgres")]
-            Db::Postgres(p) => Conn::Postgres(p.acquire().await.map_err(|e| MigrateError::db(ctx, e))?),
+            Db::Postgres(p) => {
+                Conn::Postgres(p.acquire().await.map_err(|e| MigrateError::db(ctx, e))?)
+            }
             #[cfg(feature = "mysql")]
             Db::Mysql(p) => Conn::Mysql(p.acquire().await.map_err(|e| MigrateError::db(ctx, e))?),
         })
@@ -151,13 +153,20 @@ impl Database {
         let scheme = url.split(':').next().unwrap_or_default();
         match scheme {
             #[cfg(feature = "sqlite")]
-            "sqlite" => sqlite::connect(url).await.map(Database::Sqlite).map_err(connect_err),
+            "sqlite" => sqlite::connect(url)
+                .await
+                .map(Database::Sqlite)
+                .map_err(connect_err),
             #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => {
-                postgres::connect(url).await.map(Database::Postgres).map_err(connect_err)
-            }
+            "postgres" | "postgresql" => postgres::connect(url)
+                .await
+                .map(Database::Postgres)
+                .map_err(connect_err),
             #[cfg(feature = "mysql")]
-            "mysql" | "mariadb" => mysql::connect(url).await.map(Database::Mysql).map_err(connect_err),
+            "mysql" | "mariadb" => mysql::connect(url)
+                .await
+                .map(Database::Mysql)
+                .map_err(connect_err),
             _ => Err(MigrateError::UnsupportedUrl {
                 url: masked.clone(),
                 expected: EXPECTED,
@@ -251,7 +260,10 @@ impl Conn {
     }
 
     /// Runs a query returning two text columns, the second nullable.
-    pub(crate) fn pairs<'a>(&'a mut self, sql: &'a str) -> BoxFut<'a, Vec<(String, Option<String>)>> {
+    pub(crate) fn pairs<'a>(
+        &'a mut self,
+        sql: &'a str,
+    ) -> BoxFut<'a, Vec<(String, Option<String>)>> {
         on_conn!(self, c => Box::pin(async move {
             sqlx::query_as::<_, (String, Option<String>)>(sql).fetch_all(&mut **c).await
         }))
@@ -265,7 +277,9 @@ impl Conn {
         match self.dialect() {
             Dialect::Sqlite => db.message().contains("no such table"),
             Dialect::Postgres => db.code().as_deref() == Some("42P01"),
-            Dialect::Mysql => db.code().as_deref() == Some("42S02") || db.message().contains("doesn't exist"),
+            Dialect::Mysql => {
+                db.code().as_deref() == Some("42S02") || db.message().contains("doesn't exist")
+            }
             #[allow(unreachable_patterns)]
             _ => false,
         }

@@ -33,7 +33,11 @@ pub(crate) struct MySqlLock {
 }
 
 #[cfg(feature = "mysql")]
-pub(crate) async fn lock(pool: &sqlx::MySqlPool, key: &str, timeout: Duration) -> Result<MySqlLock, MigrateError> {
+pub(crate) async fn lock(
+    pool: &sqlx::MySqlPool,
+    key: &str,
+    timeout: Duration,
+) -> Result<MySqlLock, MigrateError> {
     // Lock names are limited to 64 characters.
     let name: String = format!("migrate:{key}").chars().take(64).collect();
     let mut conn = MySqlConnection::connect_with(&pool.connect_options())

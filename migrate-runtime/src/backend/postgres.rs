@@ -29,7 +29,11 @@ pub(crate) struct PgLock {
 }
 
 #[cfg(feature = "postgres")]
-pub(crate) async fn lock(pool: &sqlx::PgPool, name: &str, timeout: Duration) -> Result<PgLock, MigrateError> {
+pub(crate) async fn lock(
+    pool: &sqlx::PgPool,
+    name: &str,
+    timeout: Duration,
+) -> Result<PgLock, MigrateError> {
     let key = super::lock_key(name);
     let mut conn = PgConnection::connect_with(&pool.connect_options())
         .await

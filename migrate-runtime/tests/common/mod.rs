@@ -23,7 +23,7 @@ fn unique(tag: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    format!("mt_{tag}_{}_{n}_{nanos}", std::process::id())
+    format!("mt_{}_{tag}_{n}_{nanos}", std::process::id())
 }
 
 fn with_database(url: &str, db: &str) -> String {
@@ -32,7 +32,10 @@ fn with_database(url: &str, db: &str) -> String {
         None => (url, None),
     };
     let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[scheme_end..].find('/').map(|i| i + scheme_end).unwrap_or(base.len());
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map(|i| i + scheme_end)
+        .unwrap_or(base.len());
     let mut out = format!("{}/{db}", &base[..path_start]);
     if let Some(q) = query {
         out.push('?');
@@ -47,7 +50,12 @@ pub async fn databases(tag: &str) -> Vec<TestDb> {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}/test.db", dir.path().display());
     let db = Database::connect(&url).await.expect("sqlite connects");
-    out.push(TestDb { name: "sqlite", url, db, _dir: Some(dir) });
+    out.push(TestDb {
+        name: "sqlite",
+        url,
+        db,
+        _dir: Some(dir),
+    });
     if let Ok(admin) = std::env::var("MIGRATE_TEST_POSTGRES_URL") {
         out.push(fresh(&admin, "postgres", tag, "CREATE DATABASE").await);
     }
@@ -58,9 +66,13 @@ pub async fn databases(tag: &str) -> Vec<TestDb> {
 }
 
 async fn fresh(admin: &str, name: &'static str, tag: &str, create: &str) -> TestDb {
-    let admin_db = Database::connect(admin)
-        .await
-        .unwrap_or_else(|e| panic!("{name} test URL is set but unreachable: {e}: {:?}", std::error::Error::source(&e)));
+    let admin_db = Database::connect(admin).await.unwrap_or_else(|e| {
+        panic!(
+            "{name} test URL is set but unreachable: {e}: {:?}",
+            std::error::Error::source(&e)
+        )
+    });
+    drop_stale(&admin_db, name).await;
     let db_name = unique(tag);
     raw(&admin_db, &format!("{create} {db_name}")).await;
     admin_db.close().await;
@@ -68,7 +80,12 @@ async fn fresh(admin: &str, name: &'static str, tag: &str, create: &str) -> Test
     let db = Database::connect(&url)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to fresh {name} database: {e}"));
-    TestDb { name, url, db, _dir: None }
+    TestDb {
+        name,
+        url,
+        db,
+        _dir: None,
+    }
 }
 
 /// Runs SQL outside the migrator.
@@ -82,12 +99,18 @@ pub async fn raw(db: &Database, sql: &str) {
     r.unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
 
-/// One integer from a query.
+/// One integer from a query (whatever integer or decimal type the database returns).
 pub async fn scalar(db: &Database, sql: &str) -> i64 {
     let r = match db {
         Database::Sqlite(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await,
-        Database::Postgres(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await,
-        Database::Mysql(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await,
+        Database::Postgres(p) => {
+            let wrapped = format!("SELECT CAST(({sql}) AS BIGINT)");
+            sqlx::query_scalar::<_, i64>(&wrapped).fetch_one(p).await
+        }
+        Database::Mysql(p) => {
+            let wrapped = format!("SELECT CAST(({sql}) AS SIGNED)");
+            sqlx::query_scalar::<_, i64>(&wrapped).fetch_one(p).await
+        }
         _ => unreachable!("all drivers are enabled in tests"),
     };
     r.unwrap_or_else(|e| panic!("{sql}: {e}"))
@@ -123,6 +146,77 @@ pub fn migrator(files: &[(&str, String)]) -> Migrator {
 pub fn table_mig(rev: &str, down: &str, extra: &str) -> (String, String) {
     (
         format!("{rev}.sql"),
-        mig(rev, down, extra, &format!("CREATE TABLE t_{rev} (id INT);"), Some(&format!("DROP TABLE t_{rev};"))),
+        mig(
+            rev,
+            down,
+            extra,
+            &format!("CREATE TABLE t_{rev} (id INT);"),
+            Some(&format!("DROP TABLE t_{rev};")),
+        ),
     )
+}
+
+/// Drops test databases left by test processes that no longer run (their pid is in the
+/// name), so repeated runs do not pile databases up on the servers.
+async fn drop_stale(admin: &Database, name: &str) {
+    let list = if name == "postgres" {
+        "SELECT datname FROM pg_database WHERE datname LIKE 'mt\\_%'"
+    } else {
+        "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'mt\\_%'"
+    };
+    let names: Vec<String> = match admin {
+        Database::Postgres(p) => sqlx::query_scalar(list)
+            .fetch_all(p)
+            .await
+            .unwrap_or_default(),
+        Database::Mysql(p) => sqlx::query_scalar(list)
+            .fetch_all(p)
+            .await
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    for db in names {
+        let pid = db.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
+        if !alive {
+            let sql = format!("DROP DATABASE IF EXISTS {db}");
+            // Best effort: another test process may be dropping the same one.
+            let _ = match admin {
+                Database::Postgres(p) => sqlx::raw_sql(&sql).execute(p).await.map(|_| ()),
+                Database::Mysql(p) => sqlx::raw_sql(&sql).execute(p).await.map(|_| ()),
+                _ => Ok(()),
+            };
+        }
+    }
+}
+
+/// Text rows of a one-column query.
+pub async fn strings(db: &Database, sql: &str) -> Vec<String> {
+    let r = match db {
+        Database::Sqlite(p) => sqlx::query_scalar::<_, String>(sql).fetch_all(p).await,
+        Database::Postgres(p) => sqlx::query_scalar::<_, String>(sql).fetch_all(p).await,
+        Database::Mysql(p) => sqlx::query_scalar::<_, String>(sql).fetch_all(p).await,
+        _ => unreachable!("all drivers are enabled in tests"),
+    };
+    r.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// `(column, type, nullable)` of a table, types lowercased.
+pub async fn columns(db: &Database, table: &str) -> Vec<(String, String, bool)> {
+    let sql = match db {
+        Database::Sqlite(_) => format!("SELECT name || '|' || lower(type) || '|' || CASE WHEN \"notnull\" = 1 OR pk = 1 THEN 'NO' ELSE 'YES' END FROM pragma_table_info('{table}')"),
+        Database::Postgres(_) => format!("SELECT column_name || '|' || lower(data_type) || '|' || is_nullable FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"),
+        _ => format!("SELECT CONCAT(column_name, '|', lower(column_type), '|', is_nullable) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '{table}' ORDER BY ordinal_position"),
+    };
+    strings(db, &sql)
+        .await
+        .into_iter()
+        .map(|row| {
+            let mut parts = row.splitn(3, '|');
+            let name = parts.next().unwrap_or_default().to_string();
+            let ty = parts.next().unwrap_or_default().to_string();
+            let nullable = parts.next() == Some("YES");
+            (name, ty, nullable)
+        })
+        .collect()
 }

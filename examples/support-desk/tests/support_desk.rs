@@ -1,0 +1,376 @@
+//! The support-desk service end to end on SQLite, PostgreSQL and MariaDB (the latter two
+//! when `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL` are set, as `.ci/run` does).
+
+#[path = "../../../migrate-runtime/tests/common/mod.rs"]
+mod common;
+
+use common::*;
+use migrate_runtime::{Database, Migrator};
+use support_desk::{migrate, open_ticket, open_tickets, MIGRATIONS};
+
+const HEAD: &str = "c8d9e0f1a2b3";
+const SATISFACTION: &str = "5c6d7e8f9a0b";
+
+fn migrator() -> Migrator {
+    Migrator::new(&MIGRATIONS).expect("embedded migrations")
+}
+
+fn upgrade_order() -> Vec<String> {
+    let m = migrator();
+    let plan = m
+        .directory()
+        .map
+        .upgrade_plan::<&str>(&[], "heads")
+        .expect("plan");
+    plan.revisions().iter().map(|s| s.to_string()).collect()
+}
+
+const TABLES: [&str; 5] = [
+    "users",
+    "tickets",
+    "customer_satisfaction",
+    "reports",
+    "scheduled_reports",
+];
+
+#[test]
+fn the_graph_has_one_head_and_every_revision() {
+    let m = migrator();
+    assert_eq!(m.heads(), [HEAD]);
+    assert_eq!(m.directory().scripts.len(), 13);
+    assert_eq!(
+        m.directory().map.branch("reporting").expect("label").len(),
+        8
+    );
+}
+
+#[tokio::test]
+async fn schema_at_head_has_the_expected_columns_and_types() {
+    for t in databases("sdschema").await {
+        assert_eq!(migrate(&t.db).await.expect("migrate"), HEAD);
+        let tickets = columns(&t.db, "tickets").await;
+        let names: Vec<&str> = tickets.iter().map(|c| c.0.as_str()).collect();
+        for want in [
+            "id",
+            "title",
+            "created_at",
+            "resolved_at",
+            "assignee_id",
+            "priority",
+            "status",
+            "resolution_time_seconds",
+        ] {
+            assert!(
+                names.contains(&want),
+                "{}: tickets.{want} missing in {names:?}",
+                t.name
+            );
+        }
+        let col = |cols: &[(String, String, bool)], n: &str| {
+            cols.iter().find(|c| c.0 == n).cloned().expect("column")
+        };
+        let status = col(&tickets, "status");
+        assert!(
+            status.1.contains("char"),
+            "{}: status type {}",
+            t.name,
+            status.1
+        );
+        assert!(!status.2, "{}: status must be NOT NULL", t.name);
+        let rt = col(&tickets, "resolution_time_seconds");
+        assert!(
+            rt.1.starts_with("int"),
+            "{}: resolution_time_seconds type {}",
+            t.name,
+            rt.1
+        );
+        let sat = columns(&t.db, "customer_satisfaction").await;
+        let score = col(&sat, "score");
+        assert!(
+            score.1.starts_with("int"),
+            "{}: score type {}",
+            t.name,
+            score.1
+        );
+        assert!(
+            !score.2,
+            "{}: score must be NOT NULL after the zero-downtime sequence",
+            t.name
+        );
+        assert!(
+            !sat.iter().any(|c| c.0 == "rating"),
+            "{}: rating dropped",
+            t.name
+        );
+        for table in TABLES {
+            assert!(table_exists(&t.db, table).await, "{}: {table}", t.name);
+        }
+    }
+}
+
+#[tokio::test]
+async fn upgrade_downgrade_base_upgrade_again() {
+    for t in databases("sdupdown").await {
+        let m = migrator();
+        m.upgrade(&t.db, "head").await.expect("up");
+        m.downgrade(&t.db, "base")
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        assert!(m.current(&t.db).await.expect("current").is_empty());
+        for table in TABLES {
+            assert!(
+                !table_exists(&t.db, table).await,
+                "{}: {table} left behind",
+                t.name
+            );
+        }
+        let r = m.upgrade(&t.db, "head").await.expect("up again");
+        assert_eq!(r.steps.len(), 13, "{}", t.name);
+        m.check(&t.db).await.expect("at head");
+    }
+}
+
+#[tokio::test]
+async fn stairway_every_revision_up_down_up() {
+    let order = upgrade_order();
+    for t in databases("sdstair").await {
+        let m = migrator();
+        let map = &m.directory().map;
+        for rev in &order {
+            let before = m.current(&t.db).await.expect("current");
+            m.upgrade(&t.db, rev)
+                .await
+                .unwrap_or_else(|e| panic!("{}: up {rev}: {e}", t.name));
+            let after = m.current(&t.db).await.expect("current");
+            let r = map.get(rev).expect("revision");
+            let down_to = match r.down_revisions().first() {
+                Some(parent) => parent.to_string(),
+                None => match r.own_branch_labels().first() {
+                    Some(label) => format!("{label}@base"),
+                    None => "base".to_string(),
+                },
+            };
+            m.downgrade(&t.db, &down_to)
+                .await
+                .unwrap_or_else(|e| panic!("{}: down {rev} to {down_to}: {e}", t.name));
+            assert_eq!(
+                m.current(&t.db).await.expect("current"),
+                before,
+                "{}: down from {rev}",
+                t.name
+            );
+            m.upgrade(&t.db, rev)
+                .await
+                .unwrap_or_else(|e| panic!("{}: up {rev} again: {e}", t.name));
+            assert_eq!(
+                m.current(&t.db).await.expect("current"),
+                after,
+                "{}: up {rev} again",
+                t.name
+            );
+        }
+        assert_eq!(m.current(&t.db).await.expect("current"), [HEAD]);
+    }
+}
+
+#[tokio::test]
+async fn data_written_at_revision_3_survives_to_head_and_back() {
+    for t in databases("sddata").await {
+        let m = migrator();
+        m.upgrade(&t.db, SATISFACTION).await.expect("to revision 3");
+        raw(
+            &t.db,
+            "INSERT INTO users (name, email) VALUES ('Ann', 'ann@example.com')",
+        )
+        .await;
+        raw(
+            &t.db,
+            "INSERT INTO tickets (title, status, created_at, resolved_at, assignee_id, priority) VALUES \
+             ('a', 'open', '2025-01-01 10:00:00', NULL, 1, 'high'), \
+             ('b', 'in_progress', '2025-01-01 10:00:00', NULL, 1, 'normal'), \
+             ('c', 'pending', '2025-01-01 10:00:00', NULL, NULL, 'low'), \
+             ('d', 'resolved', '2025-01-01 10:00:00', '2025-01-01 11:30:00', 1, 'urgent'), \
+             ('e', 'closed', '2025-01-01 10:00:00', '2025-01-03 10:00:05', 1, 'normal')",
+        )
+        .await;
+        raw(&t.db, "INSERT INTO customer_satisfaction (ticket_id, rating, feedback) VALUES (4, 5, 'quick'), (5, 2, 'slow')").await;
+
+        m.upgrade(&t.db, "head")
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        let statuses = strings(&t.db, "SELECT status FROM tickets ORDER BY id").await;
+        assert_eq!(
+            statuses,
+            [
+                "OPEN",
+                "IN_PROGRESS",
+                "WAITING_ON_CUSTOMER",
+                "RESOLVED",
+                "CLOSED"
+            ],
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            scalar(
+                &t.db,
+                "SELECT resolution_time_seconds FROM tickets WHERE title = 'd'"
+            )
+            .await,
+            5400,
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            scalar(
+                &t.db,
+                "SELECT resolution_time_seconds FROM tickets WHERE title = 'e'"
+            )
+            .await,
+            172_805,
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            scalar(
+                &t.db,
+                "SELECT COUNT(*) FROM tickets WHERE resolution_time_seconds IS NULL"
+            )
+            .await,
+            3,
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            scalar(&t.db, "SELECT SUM(score) FROM customer_satisfaction").await,
+            7,
+            "{}",
+            t.name
+        );
+        let open: Vec<String> = open_tickets(&t.db)
+            .await
+            .expect("open")
+            .into_iter()
+            .map(|t| t.title)
+            .collect();
+        assert_eq!(open, ["a", "b", "c"], "{}: by priority", t.name);
+
+        m.downgrade(&t.db, SATISFACTION)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        let statuses = strings(&t.db, "SELECT status FROM tickets ORDER BY id").await;
+        assert_eq!(
+            statuses,
+            ["open", "in_progress", "pending", "resolved", "closed"],
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            scalar(&t.db, "SELECT SUM(rating) FROM customer_satisfaction").await,
+            7,
+            "{}",
+            t.name
+        );
+        assert_eq!(
+            scalar(&t.db, "SELECT COUNT(*) FROM tickets").await,
+            5,
+            "{}",
+            t.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_binary_migrates_at_start_up_and_leaves_nothing_pending() {
+    for t in databases("sdbin").await {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_support-desk"))
+            .env("DATABASE_URL", &t.url)
+            .arg("Printer on fire")
+            .output()
+            .expect("run support-desk");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}: {stdout}{}",
+            t.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("Printer on fire"), "{stdout}");
+        assert!(
+            stdout.contains(&format!("database at revision {HEAD}")),
+            "{stdout}"
+        );
+        migrator()
+            .check(&t.db)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        let current = std::process::Command::new(env!("CARGO_BIN_EXE_support-desk"))
+            .env("DATABASE_URL", &t.url)
+            .args(["migrate", "current"])
+            .output()
+            .expect("migrate current");
+        assert!(current.status.success());
+        assert!(
+            String::from_utf8_lossy(&current.stdout).contains(HEAD),
+            "{}",
+            t.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn two_processes_starting_together_apply_each_revision_once() {
+    for t in databases("sdtwo").await {
+        let spawn = || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_support-desk"))
+                .env("DATABASE_URL", &t.url)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        };
+        let (a, b) = (spawn(), spawn());
+        for child in [a, b] {
+            let out = child.wait_with_output().expect("wait");
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                t.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let applied = strings(&t.db, "SELECT revision FROM alembic_version_history WHERE direction = 'upgrade' ORDER BY revision").await;
+        let mut expected = upgrade_order();
+        expected.sort();
+        assert_eq!(applied, expected, "{}: each revision exactly once", t.name);
+        assert_eq!(
+            scalar(&t.db, "SELECT COUNT(*) FROM tickets").await,
+            2,
+            "{}",
+            t.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn job_functions_open_and_list() {
+    for t in databases("sdjob").await {
+        migrate(&t.db).await.expect("migrate");
+        let low = open_ticket(&t.db, "a@example.com", "low one", "low")
+            .await
+            .expect("open");
+        let urgent = open_ticket(&t.db, "a@example.com", "urgent one", "urgent")
+            .await
+            .expect("open");
+        let list = open_tickets(&t.db).await.expect("list");
+        let ids: Vec<i64> = list.iter().map(|t| t.id).collect();
+        assert_eq!(ids, [urgent, low], "{}", t.name);
+        assert_eq!(
+            scalar(&t.db, "SELECT COUNT(*) FROM users").await,
+            1,
+            "{}: user created once",
+            t.name
+        );
+        let _ = Database::connect(&t.url).await.expect("reconnect");
+    }
+}
