@@ -309,7 +309,7 @@ impl<'a> Parser<'a> {
             let field = as_field(c).filter(|(k, _)| {
                 // The first line is the message unless it is one of our own fields, so a
                 // message such as "fix: add index" is not taken for a field.
-                !(lineno == header_start + 1 && !KNOWN_FIELDS.contains(k))
+                lineno != header_start + 1 || KNOWN_FIELDS.contains(k)
             });
             match field {
                 Some((k, v)) => {
@@ -613,7 +613,7 @@ mod tests {
             ("-- revision: a\n-- revision: b\n-- down_revision:\n-- migrate:upgrade\nx;\n", "m/x.sql:2: header field `revision` repeated (first given on line 1)"),
             ("-- revision: a-b\n-- down_revision:\n-- migrate:upgrade\nx;\n", "contains '-'"),
             ("-- revision: head\n-- down_revision:\n-- migrate:upgrade\nx;\n", "reserved"),
-            (&"-- revision: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n-- down_revision:\n-- migrate:upgrade\nx;\n", "longer than 32"),
+            ("-- revision: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n-- down_revision:\n-- migrate:upgrade\nx;\n", "longer than 32"),
             ("-- revision: a\n-- down_revision:\n-- transactional: maybe\n-- migrate:upgrade\nx;\n", "m/x.sql:3: transactional: expected `true` or `false`"),
             ("-- revision: a\n-- down_revision:\n-- migrate:downgrade\nx;\n", "missing `-- migrate:upgrade` section"),
             ("-- revision: a\n-- down_revision:\n-- migrate:sideways\nx;\n", "m/x.sql:3: unknown directive \"sideways\""),

@@ -41,26 +41,8 @@ pub enum MigrateError {
     },
     /// A migration's SQL failed. Everything before it stays applied; this one was
     /// rolled back where the database allows it.
-    #[error("{direction} of revision `{revision}` failed at {path}:{line}: {message}\n  statement: {statement}{}", applied_note(.applied))]
-    Migration {
-        /// `upgrade` or `downgrade`.
-        direction: &'static str,
-        /// The revision.
-        revision: String,
-        /// Its file.
-        path: String,
-        /// Line of the failing statement in the file.
-        line: usize,
-        /// The failing statement.
-        statement: String,
-        /// The database's message.
-        message: String,
-        /// Revisions applied (or reverted) before the failure, in order.
-        applied: Vec<String>,
-        /// Driver error.
-        #[source]
-        source: sqlx::Error,
-    },
+    #[error(transparent)]
+    Migration(Box<MigrationFailed>),
     /// Applied migrations whose files changed since they ran.
     #[error("applied migrations were edited since they ran: {}; restore them, or accept the new contents on purpose (`migrate accept`)", list_edited(.0))]
     Edited(Vec<EditedMigration>),
@@ -107,6 +89,30 @@ pub enum MigrateError {
         /// Heads of the migrations.
         heads: Vec<String>,
     },
+}
+
+/// The details of [`MigrateError::Migration`].
+#[derive(Debug, thiserror::Error)]
+#[error("{direction} of revision `{revision}` failed at {path}:{line}: {message}\n  statement: {statement}{}", applied_note(.applied))]
+#[non_exhaustive]
+pub struct MigrationFailed {
+    /// `upgrade` or `downgrade`.
+    pub direction: &'static str,
+    /// The revision.
+    pub revision: String,
+    /// Its file.
+    pub path: String,
+    /// Line of the failing statement in the file.
+    pub line: usize,
+    /// The failing statement.
+    pub statement: String,
+    /// The database's message.
+    pub message: String,
+    /// Revisions applied (or reverted) before the failure, in order.
+    pub applied: Vec<String>,
+    /// Driver error.
+    #[source]
+    pub source: sqlx::Error,
 }
 
 /// An applied migration whose checksum differs from the recorded one.

@@ -24,12 +24,12 @@ mod migrator;
 
 pub use backend::{Database, Db};
 pub use embedded::{EmbeddedMigration, EmbeddedMigrations, EmbeddedSection};
-pub use error::{mask_url, EditedMigration, MigrateError};
+pub use error::{mask_url, EditedMigration, MigrateError, MigrationFailed};
 pub use migrate_core as core;
 pub use migrate_core::{Dialect, Direction};
 pub use migrate_macros::{embed_migrations, migrations};
 pub use migrator::{
-    CheckReport, HistoryRow, Migrator, Options, Report, StepReport, TransactionMode,
+    CheckReport, HistoryRow, Migrator, Options, Progress, Report, StepReport, TransactionMode,
 };
 
 /// Items the generated code of [`embed_migrations!`] refers to. Not a public API.

@@ -3,7 +3,7 @@
 
 use crate::backend::{history_ddl, Conn, Db};
 use crate::embedded::EmbeddedMigrations;
-use crate::error::{EditedMigration, MigrateError};
+use crate::error::{EditedMigration, MigrateError, MigrationFailed};
 use migrate_core::sql::split_statements;
 use migrate_core::{
     Dialect, Direction, Plan, RevisionError, Script, ScriptDirectory, Section, Step, VersionChange,
@@ -117,6 +117,33 @@ pub struct Migrator {
     dir: Arc<ScriptDirectory>,
     opts: Options,
     allow_multiple_heads: bool,
+    progress: Option<ProgressHook>,
+}
+
+/// A step about to run (`finished: None`) or just completed, for progress displays.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress<'a> {
+    /// 0-based position of the step in the plan.
+    pub index: usize,
+    /// Steps in the plan.
+    pub total: usize,
+    /// The revision whose SQL runs; `None` for a stamp.
+    pub revision: Option<&'a str>,
+    /// Alembic's log line (`upgrade a -> b, message`).
+    pub description: &'a str,
+    /// How long the step took, once it has.
+    pub finished: Option<Duration>,
+}
+
+type ProgressFn = dyn Fn(&Progress<'_>) + Send + Sync;
+
+#[derive(Clone)]
+struct ProgressHook(Arc<ProgressFn>);
+
+impl std::fmt::Debug for ProgressHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressHook")
+    }
 }
 
 /// State of one run through [`Migrator::apply`].
@@ -173,6 +200,7 @@ impl Migrator {
             dir: Arc::new(dir),
             opts: Options::default(),
             allow_multiple_heads: true,
+            progress: None,
         }
     }
 
@@ -203,6 +231,12 @@ impl Migrator {
     /// Sets how long to wait for another migrator's lock.
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.opts.lock_timeout = timeout;
+        self
+    }
+
+    /// Calls `f` before and after every step of a run (a progress bar, per-step timings).
+    pub fn on_progress(mut self, f: impl Fn(&Progress<'_>) + Send + Sync + 'static) -> Self {
+        self.progress = Some(ProgressHook(Arc::new(f)));
         self
     }
 
@@ -328,15 +362,10 @@ impl Migrator {
             "SELECT revision, direction, checksum FROM {} ORDER BY id",
             self.qualified(&self.history_name())
         );
-        let rows = match &mut conn {
-            c => {
-                let r = crate::backend::triples(c, &sql).await;
-                match r {
-                    Ok(v) => v,
-                    Err(e) if c.is_missing_table(&e) => Vec::new(),
-                    Err(e) => return Err(MigrateError::db("cannot read the history table", e)),
-                }
-            }
+        let rows = match crate::backend::triples(&mut conn, &sql).await {
+            Ok(v) => v,
+            Err(e) if conn.is_missing_table(&e) => Vec::new(),
+            Err(e) => return Err(MigrateError::db("cannot read the history table", e)),
         };
         Ok(rows
             .into_iter()
@@ -650,8 +679,22 @@ impl Migrator {
                 self.section_for(step, dialect)?;
             }
             let mut expected = heads;
-            for step in &plan.steps {
+            let total = plan.steps.len();
+            for (index, step) in plan.steps.iter().enumerate() {
                 let section = self.section_for(step, dialect)?;
+                let description = self.describe(step);
+                let notify = |finished: Option<Duration>| {
+                    if let Some(hook) = &self.progress {
+                        (hook.0)(&Progress {
+                            index,
+                            total,
+                            revision: step.revision.as_deref(),
+                            description: &description,
+                            finished,
+                        });
+                    }
+                };
+                notify(None);
                 let transactional = section.is_none_or(|(s, _)| s.transactional);
                 if !transactional && run.in_tx {
                     self.flush(conn, run, &expected).await?;
@@ -722,7 +765,7 @@ impl Migrator {
                 }
                 apply_changes(&mut expected, &step.changes);
                 let duration = started.elapsed();
-                let description = self.describe(step);
+                notify(Some(duration));
                 tracing::info!(
                     revision = step.revision.as_deref().unwrap_or(""),
                     duration_ms = duration.as_secs_f64() * 1000.0,
@@ -831,7 +874,7 @@ impl Migrator {
                     sqlx::Error::Database(d) => d.message().to_string(),
                     other => other.to_string(),
                 };
-                return Err(MigrateError::Migration {
+                return Err(MigrateError::Migration(Box::new(MigrationFailed {
                     direction: direction.name(),
                     revision: script.revision.clone(),
                     path: script.path.clone(),
@@ -840,7 +883,7 @@ impl Migrator {
                     message,
                     applied: report.revisions().iter().map(|s| s.to_string()).collect(),
                     source,
-                });
+                })));
             }
         }
         Ok(())

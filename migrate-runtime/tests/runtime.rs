@@ -173,14 +173,9 @@ async fn failing_migration_keeps_last_good_revision() {
         let m = migrator(&files);
         let err = m.upgrade(&t.db, "head").await.unwrap_err();
         match &err {
-            MigrateError::Migration {
-                revision,
-                path,
-                line,
-                statement,
-                applied,
-                ..
-            } => {
+            MigrateError::Migration(f) => {
+                let (revision, path, line, statement, applied) =
+                    (&f.revision, &f.path, &f.line, &f.statement, &f.applied);
                 assert_eq!(revision, "b2");
                 assert_eq!(path, "b2.sql");
                 assert_eq!(*line, 7, "{}: line of the failing statement", t.name);
@@ -200,7 +195,7 @@ async fn failing_migration_keeps_last_good_revision() {
         let m2 = migrator(&files).lock_timeout(Duration::from_secs(3));
         let again = m2.upgrade(&t.db, "head").await.unwrap_err();
         assert!(
-            matches!(again, MigrateError::Migration { .. }),
+            matches!(again, MigrateError::Migration(_)),
             "{}: {again}",
             t.name
         );
@@ -467,4 +462,34 @@ async fn unsupported_url_and_masked_password() {
         .await
         .unwrap_err();
     assert!(!err.to_string().contains("secret"));
+}
+
+#[tokio::test]
+async fn progress_hook_sees_every_step_start_and_finish() {
+    use std::sync::{Arc, Mutex};
+    let t = databases("progress").await.remove(0);
+    let seen: Arc<Mutex<Vec<(usize, usize, Option<String>, bool)>>> = Arc::default();
+    let sink = seen.clone();
+    let m = migrator(&linear()).on_progress(move |p| {
+        sink.lock().expect("lock").push((
+            p.index,
+            p.total,
+            p.revision.map(str::to_string),
+            p.finished.is_some(),
+        ));
+    });
+    m.upgrade(&t.db, "head").await.expect("upgrade");
+    let seen = seen.lock().expect("lock").clone();
+    let rev = |r: &str| Some(r.to_string());
+    assert_eq!(
+        seen,
+        [
+            (0, 3, rev("a1"), false),
+            (0, 3, rev("a1"), true),
+            (1, 3, rev("b2"), false),
+            (1, 3, rev("b2"), true),
+            (2, 3, rev("c3"), false),
+            (2, 3, rev("c3"), true)
+        ]
+    );
 }

@@ -60,9 +60,9 @@ fn upgrade(ctx: &mut Ctx<'_>, _t: &Target, m: &Migrator, db: &Database, target: 
             }
             Err(mut e) => {
                 bar.finish_and_clear();
-                if let MigrateError::Migration { applied, .. } = &mut e {
+                if let MigrateError::Migration(f) = &mut e {
                     let done: Vec<String> = report.revisions().iter().map(|s| s.to_string()).collect();
-                    applied.splice(0..0, done);
+                    f.applied.splice(0..0, done);
                 }
                 return Err(e.into());
             }
