@@ -572,6 +572,16 @@ impl Migrator {
         let lock = db.lock(&self.lock_name(), self.opts.lock_timeout).await?;
         let result = async {
             let mut conn = db.acquire().await?;
+            if conn.dialect() == Dialect::Sqlite {
+                // SQLite's lock is its write lock: wait for it as long as for the others.
+                let pragma = format!(
+                    "PRAGMA busy_timeout = {}",
+                    self.opts.lock_timeout.as_millis()
+                );
+                conn.execute(&pragma)
+                    .await
+                    .map_err(|e| MigrateError::db("cannot set the SQLite busy timeout", e))?;
+            }
             self.ensure_tables(&mut conn).await?;
             self.apply(&mut conn, &op).await
         }

@@ -493,3 +493,74 @@ async fn progress_hook_sees_every_step_start_and_finish() {
         ]
     );
 }
+
+#[tokio::test]
+async fn custom_version_table_and_schema() {
+    for t in databases("schema").await {
+        let schema = match t.name {
+            "postgres" => {
+                raw(&t.db, "CREATE SCHEMA ops").await;
+                "ops".to_string()
+            }
+            "mysql" => strings(&t.db, "SELECT DATABASE()").await.remove(0),
+            _ => "main".to_string(),
+        };
+        let m = migrator(&linear())
+            .version_table("schema_version")
+            .version_table_schema(schema.clone());
+        m.upgrade(&t.db, "head")
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        assert_eq!(rows(&m, &t.db).await, ["c3"], "{}", t.name);
+        let count = scalar(
+            &t.db,
+            &format!("SELECT COUNT(*) FROM {schema}.schema_version_history"),
+        )
+        .await;
+        assert_eq!(count, 3, "{}", t.name);
+        assert!(!table_exists(&t.db, "alembic_version").await, "{}", t.name);
+        let bad = migrator(&linear()).version_table("x; DROP TABLE t_a1");
+        assert!(matches!(
+            bad.upgrade(&t.db, "head").await,
+            Err(MigrateError::InvalidName(_))
+        ));
+    }
+}
+
+#[tokio::test]
+async fn lock_wait_times_out_with_a_clear_message() {
+    for t in databases("lockwait").await {
+        let sleep = match t.name {
+            "postgres" => "SELECT pg_sleep(3);",
+            "mysql" => "SELECT SLEEP(3);",
+            // A write that holds SQLite's write lock while a recursive query runs ~3 s.
+            _ => "CREATE TABLE busy (x INT); WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 30000000) SELECT COUNT(*) FROM c;",
+        };
+        let files = vec![("a1.sql", mig("a1", "", "", sleep, None))];
+        let slow = migrator(&files);
+        let url = t.url.clone();
+        let first = tokio::spawn(async move {
+            let db = Database::connect(&url).await.expect("connect");
+            slow.upgrade(&db, "head").await.map(|r| r.revisions().len())
+        });
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let db2 = Database::connect(&t.url).await.expect("connect");
+        let waiting = migrator(&files).lock_timeout(Duration::from_millis(300));
+        let err = waiting.upgrade(&db2, "head").await.unwrap_err();
+        assert!(
+            matches!(err, MigrateError::LockTimeout { .. }),
+            "{}: {err}",
+            t.name
+        );
+        assert!(
+            err.to_string().contains("waiting for the migration lock"),
+            "{err}"
+        );
+        assert_eq!(
+            first.await.expect("join").expect("first upgrade"),
+            1,
+            "{}",
+            t.name
+        );
+    }
+}
