@@ -41,9 +41,10 @@ use migrate_core::{
     ScriptDirectory, Section, SumError, SumFile, SumMismatch, SUM_FILE,
 };
 use proc_macro::TokenStream;
-use proc_macro2::{Literal, Span, TokenStream as TokenStream2};
+use proc_macro2::{Span, TokenStream as TokenStream2};
 use quote::quote;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr, Token};
@@ -353,23 +354,42 @@ fn expand(input: &Input) -> syn::Result<TokenStream2> {
         return Err(syn::Error::new(span, "the migrations could not be loaded"));
     };
 
-    let mut includes = Vec::with_capacity(files.len() + 1);
+    // The output is written as Rust source and lexed once: for 10,000 migrations this
+    // is several times faster than building it token by token.
+    let mut out = String::with_capacity(files.iter().map(|f| f.bytes.len() + 512).sum());
+    out.push('{');
     for file in &files {
-        includes.push(include_of(&file.abs, &shown.file(&file.rel), span)?);
+        push_include(&mut out, &file.abs, &shown.file(&file.rel), span)?;
     }
     if sum_path.exists() {
-        includes.push(include_of(&sum_path, &shown.file(SUM_FILE), span)?);
+        push_include(&mut out, &sum_path, &shown.file(SUM_FILE), span)?;
     }
-    let migrations = directory.scripts.iter().map(migration_tokens);
-    let allow = input.allow_multiple_heads;
-    Ok(quote! {
-        {
-            #(#includes)*
-            ::migrate_runtime::__private::EmbeddedMigrations {
-                migrations: &[#(#migrations),*],
-                allow_multiple_heads: #allow,
-            }
-        }
+    // One `const` per migration: each is type-checked on its own. A single expression
+    // holding every migration makes rustc's type checking grow faster than linearly
+    // (about a minute for 10,000 migrations).
+    for (i, script) in directory.scripts.iter().enumerate() {
+        let _ = write!(
+            out,
+            "const __MIGRATION_{i}: ::migrate_runtime::__private::EmbeddedMigration = "
+        );
+        push_migration(&mut out, script);
+    }
+    out.push_str("::migrate_runtime::__private::EmbeddedMigrations { migrations: &[");
+    for i in 0..directory.scripts.len() {
+        let _ = write!(out, "__MIGRATION_{i},");
+    }
+    out.push_str("], allow_multiple_heads: ");
+    out.push_str(if input.allow_multiple_heads {
+        "true"
+    } else {
+        "false"
+    });
+    out.push_str(" } }");
+    out.parse().map_err(|e| {
+        syn::Error::new(
+            span,
+            format!("embed_migrations! produced invalid code, please report it: {e}"),
+        )
     })
 }
 
@@ -507,54 +527,74 @@ fn sum_messages(e: SumError, shown: &Shown, unreadable: bool, problems: &mut Pro
 }
 
 /// `const _: &[u8] = include_bytes!("<abs>");` so cargo rebuilds when the file changes.
-fn include_of(abs: &Path, shown: &str, span: Span) -> syn::Result<TokenStream2> {
+fn push_include(out: &mut String, abs: &Path, shown: &str, span: Span) -> syn::Result<()> {
     let Some(path) = abs.to_str() else {
         return Err(syn::Error::new(
             span,
-            format!("the path of `{shown}` is not valid UTF-8, so it cannot be passed to include_bytes!"),
+            format!(
+                "the path of `{shown}` is not valid UTF-8, so it cannot be passed to include_bytes!"
+            ),
         ));
     };
-    Ok(quote! { const _: &[u8] = ::core::include_bytes!(#path); })
+    out.push_str("const _: &[u8] = ::core::include_bytes!(");
+    push_str_lit(out, path);
+    out.push_str(");");
+    Ok(())
 }
 
-fn migration_tokens(s: &Script) -> TokenStream2 {
-    let path = &s.path;
-    let revision = &s.revision;
-    let down = &s.down_revisions;
-    let labels = &s.branch_labels;
-    let deps = &s.depends_on;
-    let message = &s.message;
-    let create_date = s.create_date.as_deref().unwrap_or("");
-    let transactional = s.transactional;
-    let upgrade = s.upgrade.iter().map(section_tokens);
-    let downgrade = s.downgrade.iter().map(section_tokens);
-    let checksum = Literal::byte_string(&s.checksum.0);
-    quote! {
-        ::migrate_runtime::__private::EmbeddedMigration {
-            path: #path,
-            revision: #revision,
-            down_revisions: &[#(#down),*],
-            branch_labels: &[#(#labels),*],
-            depends_on: &[#(#deps),*],
-            message: #message,
-            create_date: #create_date,
-            transactional: #transactional,
-            upgrade: &[#(#upgrade),*],
-            downgrade: &[#(#downgrade),*],
-            checksum: *#checksum,
-        }
-    }
+/// A Rust string literal: `Debug` of `str` is valid literal syntax.
+fn push_str_lit(out: &mut String, s: &str) {
+    // Writing to a String cannot fail.
+    let _ = write!(out, "{s:?}");
 }
 
-fn section_tokens(s: &Section) -> TokenStream2 {
-    let dialect = s.dialect.map_or("", |d| d.name());
-    let sql = &s.sql;
-    let line = s.line;
-    quote! {
-        ::migrate_runtime::__private::EmbeddedSection {
-            dialect: #dialect,
-            sql: #sql,
-            line: #line,
-        }
+fn push_str_slice(out: &mut String, items: &[String]) {
+    out.push_str("&[");
+    for item in items {
+        push_str_lit(out, item);
+        out.push(',');
     }
+    out.push(']');
+}
+
+fn push_migration(out: &mut String, s: &Script) {
+    out.push_str("::migrate_runtime::__private::EmbeddedMigration { path: ");
+    push_str_lit(out, &s.path);
+    out.push_str(", revision: ");
+    push_str_lit(out, &s.revision);
+    out.push_str(", down_revisions: ");
+    push_str_slice(out, &s.down_revisions);
+    out.push_str(", branch_labels: ");
+    push_str_slice(out, &s.branch_labels);
+    out.push_str(", depends_on: ");
+    push_str_slice(out, &s.depends_on);
+    out.push_str(", message: ");
+    push_str_lit(out, &s.message);
+    out.push_str(", create_date: ");
+    push_str_lit(out, s.create_date.as_deref().unwrap_or(""));
+    out.push_str(", transactional: ");
+    out.push_str(if s.transactional { "true" } else { "false" });
+    out.push_str(", upgrade: &[");
+    for section in &s.upgrade {
+        push_section(out, section);
+    }
+    out.push_str("], downgrade: &[");
+    for section in &s.downgrade {
+        push_section(out, section);
+    }
+    // One byte-string token rather than 32 integer literals.
+    out.push_str("], checksum: *b\"");
+    for b in s.checksum.0 {
+        let _ = write!(out, "\\x{b:02x}");
+    }
+    out.push_str("\" };");
+}
+
+fn push_section(out: &mut String, s: &Section) {
+    out.push_str("::migrate_runtime::__private::EmbeddedSection { dialect: ");
+    push_str_lit(out, s.dialect.map_or("", |d| d.name()));
+    out.push_str(", sql: ");
+    push_str_lit(out, &s.sql);
+    // Suffixed: unsuffixed integers are inference variables, slow in large statics.
+    let _ = write!(out, ", line: {}usize }},", s.line);
 }
