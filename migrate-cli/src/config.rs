@@ -115,7 +115,11 @@ pub fn interpolate(
         match (value, default) {
             (Some(v), _) => out.push_str(&v),
             (None, Some(d)) => out.push_str(d),
-            (None, None) => return Err(format!("${{{name}}} is not set and has no default (`${{{name}:-default}}`)")),
+            (None, None) => {
+                return Err(format!(
+                    "${{{name}}} is not set and has no default (`${{{name}:-default}}`)"
+                ))
+            }
         }
         rest = &after[end + 1..];
     }
@@ -145,7 +149,9 @@ impl Config {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(CliError::NoConfig { path: path.to_path_buf() })
+                return Err(CliError::NoConfig {
+                    path: path.to_path_buf(),
+                })
             }
             Err(e) => return Err(CliError::io("read", path, e)),
         };
@@ -182,14 +188,13 @@ impl Config {
         let has_sections = !named.is_empty();
         let chosen: Vec<(Option<String>, Table)> = match (name, has_sections) {
             (Some(n), true) => {
-                let (n, t) = named
-                    .into_iter()
-                    .find(|(k, _)| k == n)
-                    .ok_or_else(|| CliError::NoSuchSection {
+                let (n, t) = named.into_iter().find(|(k, _)| k == n).ok_or_else(|| {
+                    CliError::NoSuchSection {
                         name: n.to_string(),
                         path: path.to_path_buf(),
                         sections: names.clone(),
-                    })?;
+                    }
+                })?;
                 vec![(Some(n), t)]
             }
             (Some(n), false) => {
@@ -213,13 +218,17 @@ impl Config {
                 x: &over.x,
                 env,
             };
-            let script_location = ctx.string("script_location")?.ok_or_else(|| CliError::Config {
-                path: path.to_path_buf(),
-                message: match &sname {
-                    Some(n) => format!("section [{n}] has no `script_location` (the versions folder)"),
-                    None => "missing `script_location` (the versions folder)".to_string(),
-                },
-            })?;
+            let script_location =
+                ctx.string("script_location")?
+                    .ok_or_else(|| CliError::Config {
+                        path: path.to_path_buf(),
+                        message: match &sname {
+                            Some(n) => format!(
+                                "section [{n}] has no `script_location` (the versions folder)"
+                            ),
+                            None => "missing `script_location` (the versions folder)".to_string(),
+                        },
+                    })?;
             let configured_url = ctx.string("database_url")?;
             let default_url = || {
                 let file = match &sname {
@@ -231,13 +240,22 @@ impl Config {
             let database_url = over
                 .database_url
                 .clone()
-                .or_else(|| if single { over.env_database_url.clone() } else { None })
+                .or_else(|| {
+                    if single {
+                        over.env_database_url.clone()
+                    } else {
+                        None
+                    }
+                })
                 .filter(|u| !u.is_empty())
                 .or(configured_url.filter(|u| !u.is_empty()))
                 .unwrap_or_else(default_url);
             let version_table = ctx.string("version_table")?;
-            let version_table_schema = ctx.string("version_table_schema")?.filter(|s| !s.is_empty());
-            let transaction_per_migration = ctx.boolean("transaction_per_migration")?.unwrap_or(true);
+            let version_table_schema = ctx
+                .string("version_table_schema")?
+                .filter(|s| !s.is_empty());
+            let transaction_per_migration =
+                ctx.boolean("transaction_per_migration")?.unwrap_or(true);
             let file_template = ctx
                 .string("file_template")?
                 .unwrap_or_else(|| DEFAULT_FILE_TEMPLATE.to_string());
@@ -295,7 +313,10 @@ impl Ctx<'_> {
             Some(toml::Value::String(s)) => interpolate(s, self.x, self.env)
                 .map(Some)
                 .map_err(|m| self.err(key, m)),
-            Some(other) => Err(self.err(key, format!("expected a string, found {}", other.type_str()))),
+            Some(other) => Err(self.err(
+                key,
+                format!("expected a string, found {}", other.type_str()),
+            )),
         }
     }
 
@@ -311,7 +332,10 @@ impl Ctx<'_> {
                     _ => Err(self.err(key, format!("expected true or false, found {v:?}"))),
                 }
             }
-            Some(other) => Err(self.err(key, format!("expected true or false, found {}", other.type_str()))),
+            Some(other) => Err(self.err(
+                key,
+                format!("expected true or false, found {}", other.type_str()),
+            )),
         }
     }
 }
@@ -335,11 +359,16 @@ mod tests {
     #[test]
     fn interpolation() {
         let x = vec![("who".to_string(), "ann".to_string())];
-        assert_eq!(interpolate("a ${DB_HOST} b", &x, &env).unwrap(), "a db.example b");
+        assert_eq!(
+            interpolate("a ${DB_HOST} b", &x, &env).unwrap(),
+            "a db.example b"
+        );
         assert_eq!(interpolate("${NOPE:-def}", &x, &env).unwrap(), "def");
         assert_eq!(interpolate("${EMPTY:-def}", &x, &env).unwrap(), "def");
         assert_eq!(interpolate("${who}", &x, &env).unwrap(), "ann");
-        assert!(interpolate("${NOPE}", &x, &env).unwrap_err().contains("${NOPE} is not set"));
+        assert!(interpolate("${NOPE}", &x, &env)
+            .unwrap_err()
+            .contains("${NOPE} is not set"));
         assert!(interpolate("${NOPE", &x, &env).is_err());
     }
 
@@ -353,13 +382,19 @@ mod tests {
             env_database_url: Some("sqlite://env.db".into()),
             ..Default::default()
         };
-        assert_eq!(parse(text, None, &over).unwrap().sections[0].database_url, "sqlite://env.db");
+        assert_eq!(
+            parse(text, None, &over).unwrap().sections[0].database_url,
+            "sqlite://env.db"
+        );
         let over = Overrides {
             database_url: Some("sqlite://cli.db".into()),
             env_database_url: Some("sqlite://env.db".into()),
             ..Default::default()
         };
-        assert_eq!(parse(text, None, &over).unwrap().sections[0].database_url, "sqlite://cli.db");
+        assert_eq!(
+            parse(text, None, &over).unwrap().sections[0].database_url,
+            "sqlite://cli.db"
+        );
         let c = parse("script_location = \"m\"\n", None, &Overrides::default()).unwrap();
         assert_eq!(c.sections[0].database_url, "sqlite://conf/migrate.db");
     }
@@ -369,7 +404,11 @@ mod tests {
         let text = "version_table = \"v\"\n[main]\nscript_location = \"m/main\"\n[analytics]\nscript_location = \"m/an\"\ndatabase_url = \"sqlite://a.db\"\n";
         let c = parse(text, None, &Overrides::default()).unwrap();
         assert!(c.named);
-        let names: Vec<_> = c.sections.iter().map(|s| s.name.clone().unwrap_or_default()).collect();
+        let names: Vec<_> = c
+            .sections
+            .iter()
+            .map(|s| s.name.clone().unwrap_or_default())
+            .collect();
         assert_eq!(names, ["main", "analytics"]);
         assert_eq!(c.sections[0].version_table.as_deref(), Some("v"));
         assert_eq!(c.sections[0].database_url, "sqlite://conf/main.db");

@@ -174,13 +174,19 @@ pub enum CliError {
         reason: String,
     },
     /// A command that needs the files was run on embedded migrations.
-    #[error("`{0}` needs the migration files; it is not available on migrations embedded in a binary")]
+    #[error(
+        "`{0}` needs the migration files; it is not available on migrations embedded in a binary"
+    )]
     NeedsFiles(&'static str),
     /// No database URL for an embedded binary.
     #[error("no database URL: set DATABASE_URL or pass --database-url")]
     NoDatabaseUrl,
     /// `current --check-heads` found the database behind.
-    #[error("database is not on all head revisions: current {}, heads {}", or_base(current), or_base(heads))]
+    #[error(
+        "database is not on all head revisions: current {}, heads {}",
+        or_base(current),
+        or_base(heads)
+    )]
     NotAtHeads {
         /// Current rows.
         current: Vec<String>,
@@ -201,7 +207,11 @@ fn or_base(v: &[String]) -> String {
 }
 
 impl CliError {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         CliError::Io {
             action,
             path: path.into(),

@@ -99,7 +99,10 @@ impl Formatter<'_> {
     }
 
     fn message(&self, id: &str) -> &str {
-        self.dir.script(id).map(|s| s.message.as_str()).unwrap_or("")
+        self.dir
+            .script(id)
+            .map(|s| s.message.as_str())
+            .unwrap_or("")
     }
 
     /// Alembic's one-line form: `<down> -> <rev> (labels) (head) (current) (branchpoint), doc`.
@@ -180,7 +183,10 @@ impl Formatter<'_> {
             s.push_str(&format!("Branch names: {}\n", labels.join(", ")));
         }
         if let Some(script) = self.dir.script(id) {
-            s.push_str(&format!("Path: {}\n", self.location.join(&script.path).display()));
+            s.push_str(&format!(
+                "Path: {}\n",
+                self.location.join(&script.path).display()
+            ));
         }
         s.push('\n');
         for line in self.message(id).lines() {

@@ -19,7 +19,12 @@ pub(crate) struct Ctx<'a> {
     rt: Option<tokio::runtime::Runtime>,
     /// Revision ids and labels of the last loaded folder, for "did you mean" hints.
     known: Vec<String>,
+    /// Every migrator handed out, so that `finish` can skip freeing thousands of scripts.
+    keep: Vec<Migrator>,
 }
+
+/// A connection being opened in the background.
+pub(crate) struct Pending(tokio::task::JoinHandle<Result<Database, MigrateError>>);
 
 /// One database to act on.
 pub(crate) struct Target {
@@ -36,6 +41,7 @@ impl<'a> Ctx<'a> {
             source,
             rt: None,
             known: Vec::new(),
+            keep: Vec::new(),
         })
     }
 
@@ -100,7 +106,10 @@ impl<'a> Ctx<'a> {
                 }
             }
         };
-        Ok(sections.into_iter().map(|section| Target { section }).collect())
+        Ok(sections
+            .into_iter()
+            .map(|section| Target { section })
+            .collect())
     }
 
     /// Prints a `[name]` line before a section's output when several are in play.
@@ -124,7 +133,7 @@ impl<'a> Ctx<'a> {
     pub fn migrator(&mut self, t: &Target) -> Result<Migrator, CliError> {
         let m = match self.source {
             Source::Files => {
-                let dir = ScriptDirectory::load(&t.section.script_location)?;
+                let dir = crate::cache::load(&t.section.script_location)?;
                 Migrator::from_directory(dir)
             }
             Source::Embedded(e) => Migrator::new(e)?,
@@ -134,7 +143,13 @@ impl<'a> Ctx<'a> {
             .scripts
             .iter()
             .map(|s| s.revision.clone())
-            .chain(m.directory().map.branch_labels().iter().map(|(l, _)| l.to_string()))
+            .chain(
+                m.directory()
+                    .map
+                    .branch_labels()
+                    .iter()
+                    .map(|(l, _)| l.to_string()),
+            )
             .collect();
         let s = &t.section;
         let mut m = m.transaction_mode(if s.transaction_per_migration {
@@ -148,6 +163,7 @@ impl<'a> Ctx<'a> {
         if let Some(schema) = &s.version_table_schema {
             m = m.version_table_schema(schema.clone());
         }
+        self.keep.push(m.clone());
         Ok(m)
     }
 
@@ -161,18 +177,42 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    /// Runs a future on the (lazily started) runtime.
-    pub fn block_on<F: Future>(&mut self, fut: F) -> Result<F::Output, CliError> {
+    /// The (lazily started) runtime: one worker thread, so that connecting can proceed
+    /// while the main thread loads the migrations.
+    fn runtime(&mut self) -> Result<&tokio::runtime::Runtime, CliError> {
         if self.rt.is_none() {
-            let rt = tokio::runtime::Builder::new_current_thread()
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
                 .enable_all()
                 .build()
                 .map_err(CliError::Runtime)?;
             self.rt = Some(rt);
         }
-        match &self.rt {
-            Some(rt) => Ok(rt.block_on(fut)),
-            None => unreachable!("runtime was just created"),
+        self.rt
+            .as_ref()
+            .ok_or_else(|| CliError::Runtime(std::io::Error::other("no runtime")))
+    }
+
+    /// Runs a future on the runtime.
+    pub fn block_on<F: Future>(&mut self, fut: F) -> Result<F::Output, CliError> {
+        Ok(self.runtime()?.block_on(fut))
+    }
+
+    /// Starts connecting to a target's database in the background; [`Ctx::connected`]
+    /// waits for it.
+    pub fn start_connect(&mut self, t: &Target) -> Result<Pending, CliError> {
+        let url = t.section.database_url.clone();
+        let handle = self
+            .runtime()?
+            .spawn(async move { Database::connect(&url).await });
+        Ok(Pending(handle))
+    }
+
+    /// Waits for a connection started with [`Ctx::start_connect`].
+    pub fn connected(&mut self, p: Pending) -> Result<Database, CliError> {
+        match self.block_on(p.0)? {
+            Ok(r) => Ok(r?),
+            Err(e) => Err(CliError::Runtime(std::io::Error::other(e.to_string()))),
         }
     }
 
@@ -180,6 +220,16 @@ impl<'a> Ctx<'a> {
     pub fn connect(&mut self, t: &Target) -> Result<Database, CliError> {
         let url = t.section.database_url.clone();
         Ok(self.block_on(Database::connect(&url))??)
+    }
+
+    /// Ends a command-line run: flushes output and leaves the loaded migrations to the
+    /// operating system instead of freeing them one by one (the process exits next).
+    pub fn finish(mut self) {
+        self.printer.flush();
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+        std::mem::forget(self.keep);
     }
 
     /// A "did you mean" hint for unknown revisions.
@@ -207,11 +257,18 @@ impl<'a> Ctx<'a> {
             })
             .collect();
         scored.sort();
-        let picks: Vec<String> = scored.iter().take(3).map(|(_, k)| format!("`{k}`")).collect();
+        let picks: Vec<String> = scored
+            .iter()
+            .take(3)
+            .map(|(_, k)| format!("`{k}`"))
+            .collect();
         if picks.is_empty() {
             None
         } else {
-            Some(format!("did you mean {}? (`migrate history` lists every revision)", picks.join(" or ")))
+            Some(format!(
+                "did you mean {}? (`migrate history` lists every revision)",
+                picks.join(" or ")
+            ))
         }
     }
 }
@@ -239,7 +296,12 @@ impl Target {
 
     /// The SQL dialect of the URL, for offline (`--sql`) output.
     pub fn dialect(&self) -> Result<Dialect, CliError> {
-        let scheme = self.section.database_url.split(':').next().unwrap_or_default();
+        let scheme = self
+            .section
+            .database_url
+            .split(':')
+            .next()
+            .unwrap_or_default();
         match scheme {
             "sqlite" => Ok(Dialect::Sqlite),
             "postgres" | "postgresql" => Ok(Dialect::Postgres),

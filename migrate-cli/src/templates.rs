@@ -38,10 +38,12 @@ pub fn list() -> Vec<TemplateInfo> {
 /// # Errors
 /// [`CliError::NoSuchTemplate`] naming the templates that exist.
 pub fn files(name: &str) -> Result<Vec<(String, &'static str)>, CliError> {
-    let dir = TEMPLATES.get_dir(name).ok_or_else(|| CliError::NoSuchTemplate {
-        name: name.to_string(),
-        available: list().into_iter().map(|t| t.name).collect(),
-    })?;
+    let dir = TEMPLATES
+        .get_dir(name)
+        .ok_or_else(|| CliError::NoSuchTemplate {
+            name: name.to_string(),
+            available: list().into_iter().map(|t| t.name).collect(),
+        })?;
     let mut out = Vec::new();
     collect(dir, dir.path(), &mut out);
     out.sort();
@@ -82,11 +84,16 @@ mod tests {
         let names: Vec<_> = list().into_iter().map(|t| t.name).collect();
         assert_eq!(names, ["generic", "multidb"]);
         let generic = files("generic").unwrap();
-        assert!(generic.iter().any(|(p, t)| p == "migrations.sum" && t.is_empty()));
+        assert!(generic
+            .iter()
+            .any(|(p, t)| p == "migrations.sum" && t.is_empty()));
         assert!(generic.iter().any(|(p, _)| p == "migrate.toml"));
         let multi = files("multidb").unwrap();
         assert!(multi.iter().any(|(p, _)| p == "main/migrations.sum"));
-        assert!(matches!(files("nope"), Err(CliError::NoSuchTemplate { .. })));
+        assert!(matches!(
+            files("nope"),
+            Err(CliError::NoSuchTemplate { .. })
+        ));
         assert!(default_revision_template().contains("${up_revision}"));
     }
 }

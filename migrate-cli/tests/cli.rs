@@ -14,18 +14,29 @@ struct Session<'a> {
 
 impl<'a> Session<'a> {
     fn new(p: &'a Project) -> Self {
-        Session { p, log: String::new() }
+        Session {
+            p,
+            log: String::new(),
+        }
     }
 
     fn run(&mut self, args: &[&str]) -> std::process::Output {
         let out = self.p.run(args);
-        self.log.push_str(&format!("$ migrate {}\n{}\n", args.join(" "), transcript(self.p, &out)));
+        self.log.push_str(&format!(
+            "$ migrate {}\n{}\n",
+            args.join(" "),
+            transcript(self.p, &out)
+        ));
         out
     }
 
     fn ok(&mut self, args: &[&str]) {
         let out = self.run(args);
-        assert!(out.status.success(), "migrate {args:?} failed:\n{}", self.log);
+        assert!(
+            out.status.success(),
+            "migrate {args:?} failed:\n{}",
+            self.log
+        );
     }
 }
 
@@ -37,13 +48,39 @@ fn workflow(p: &Project) -> String {
     let mut s = Session::new(p);
     s.ok(&["init", "migrations"]);
     s.ok(&["revision", "-m", "create account", "--rev-id", "a1"]);
-    p.fill("a1_", "CREATE TABLE account (id INTEGER PRIMARY KEY, name VARCHAR(50));", "DROP TABLE account;");
+    p.fill(
+        "a1_",
+        "CREATE TABLE account (id INTEGER PRIMARY KEY, name VARCHAR(50));",
+        "DROP TABLE account;",
+    );
     s.ok(&["revision", "-m", "add email", "--rev-id", "b2"]);
-    p.fill("b2_", "ALTER TABLE account ADD email VARCHAR(100);", "ALTER TABLE account DROP COLUMN email;");
+    p.fill(
+        "b2_",
+        "ALTER TABLE account ADD email VARCHAR(100);",
+        "ALTER TABLE account DROP COLUMN email;",
+    );
     s.ok(&["revision", "-m", "add audit", "--rev-id", "c3"]);
-    p.fill("c3_", "CREATE TABLE audit (id INTEGER PRIMARY KEY);", "DROP TABLE audit;");
-    s.ok(&["revision", "-m", "reporting base", "--head", "base", "--branch-label", "reporting", "--rev-id", "r1"]);
-    p.fill("r1_", "CREATE TABLE report (id INTEGER PRIMARY KEY);", "DROP TABLE report;");
+    p.fill(
+        "c3_",
+        "CREATE TABLE audit (id INTEGER PRIMARY KEY);",
+        "DROP TABLE audit;",
+    );
+    s.ok(&[
+        "revision",
+        "-m",
+        "reporting base",
+        "--head",
+        "base",
+        "--branch-label",
+        "reporting",
+        "--rev-id",
+        "r1",
+    ]);
+    p.fill(
+        "r1_",
+        "CREATE TABLE report (id INTEGER PRIMARY KEY);",
+        "DROP TABLE report;",
+    );
     s.ok(&["heads"]);
     let out = s.run(&["revision", "-m", "ambiguous"]);
     assert_eq!(out.status.code(), Some(1));
@@ -53,7 +90,11 @@ fn workflow(p: &Project) -> String {
     s.ok(&["hash"]);
     s.ok(&["verify"]);
     s.ok(&["revision", "-m", "add settings", "--rev-id", "d4"]);
-    p.fill("d4_", "CREATE TABLE settings (id INTEGER PRIMARY KEY);", "DROP TABLE settings;");
+    p.fill(
+        "d4_",
+        "CREATE TABLE settings (id INTEGER PRIMARY KEY);",
+        "DROP TABLE settings;",
+    );
     s.ok(&["hash"]);
     s.ok(&["upgrade", "head"]);
     s.ok(&["history", "-i"]);
@@ -94,9 +135,21 @@ fn alembic_graph(p: &Project) {
     p.ok(&["init", "migrations"]);
     p.ok(&["revision", "-m", "create table t", "--rev-id", "a1"]);
     p.ok(&["revision", "-m", "second", "--rev-id", "b2"]);
-    p.ok(&["revision", "-m", "branch b", "--head", "base", "--branch-label", "other", "--rev-id", "c3"]);
+    p.ok(&[
+        "revision",
+        "-m",
+        "branch b",
+        "--head",
+        "base",
+        "--branch-label",
+        "other",
+        "--rev-id",
+        "c3",
+    ]);
     p.ok(&["revision", "-m", "third", "--head", "b2", "--rev-id", "d4"]);
-    p.ok(&["revision", "-m", "side", "--head", "a1", "--splice", "--rev-id", "e5"]);
+    p.ok(&[
+        "revision", "-m", "side", "--head", "a1", "--splice", "--rev-id", "e5",
+    ]);
 }
 
 #[test]
@@ -150,19 +203,42 @@ fn offline_sql() {
     let mut s = Session::new(&p);
     s.ok(&["init", "migrations"]);
     s.ok(&["revision", "-m", "create account", "--rev-id", "a1"]);
-    p.fill("a1_", "CREATE TABLE account (id INTEGER PRIMARY KEY);", "DROP TABLE account;");
+    p.fill(
+        "a1_",
+        "CREATE TABLE account (id INTEGER PRIMARY KEY);",
+        "DROP TABLE account;",
+    );
     s.ok(&["revision", "-m", "add audit", "--rev-id", "b2"]);
-    p.fill("b2_", "CREATE TABLE audit (id INTEGER PRIMARY KEY);", "DROP TABLE audit;");
+    p.fill(
+        "b2_",
+        "CREATE TABLE audit (id INTEGER PRIMARY KEY);",
+        "DROP TABLE audit;",
+    );
     s.ok(&["hash"]);
     s.ok(&["upgrade", "--sql", "base:head"]);
     s.ok(&["upgrade", "--sql", "a1:b2"]);
     s.ok(&["downgrade", "--sql", "b2:base"]);
-    s.ok(&["--database-url", "postgres://u:secret@localhost/db", "upgrade", "--sql", "head"]);
-    s.ok(&["--database-url", "mysql://u:secret@localhost/db", "upgrade", "--sql", "head"]);
+    s.ok(&[
+        "--database-url",
+        "postgres://u:secret@localhost/db",
+        "upgrade",
+        "--sql",
+        "head",
+    ]);
+    s.ok(&[
+        "--database-url",
+        "mysql://u:secret@localhost/db",
+        "upgrade",
+        "--sql",
+        "head",
+    ]);
     s.ok(&["stamp", "--sql", "head"]);
     s.ok(&["stamp", "--sql", "a1:b2"]);
     s.ok(&["ensure_version", "--sql"]);
-    assert!(!p.path().join("test.db").exists(), "offline commands must not touch the database");
+    assert!(
+        !p.path().join("test.db").exists(),
+        "offline commands must not touch the database"
+    );
     insta::assert_snapshot!("offline_sql", s.log);
 }
 
@@ -176,14 +252,27 @@ fn errors() {
     assert_eq!(s.run(&["upgrade"]).status.code(), Some(2));
     s.ok(&["init", "migrations"]);
     assert_eq!(s.run(&["init", "migrations"]).status.code(), Some(1));
-    assert_eq!(s.run(&["init", "other", "-t", "nope"]).status.code(), Some(1));
+    assert_eq!(
+        s.run(&["init", "other", "-t", "nope"]).status.code(),
+        Some(1)
+    );
     s.ok(&["revision", "-m", "create account", "--rev-id", "a1b2c3d4"]);
     s.ok(&["revision", "-m", "second", "--rev-id", "b2"]);
     for args in [
         &["revision", "-m", "dup", "--rev-id", "b2"][..],
         &["revision", "-m", "bad id", "--rev-id", "no-dashes"],
         &["revision", "-m", "not a head", "--head", "a1b2c3d4"],
-        &["revision", "-m", "label", "--branch-label", "x", "--head", "base", "--version-path", "/elsewhere"],
+        &[
+            "revision",
+            "-m",
+            "label",
+            "--branch-label",
+            "x",
+            "--head",
+            "base",
+            "--version-path",
+            "/elsewhere",
+        ],
         &["upgrade", "a1b2c3dX"],
         &["upgrade", "zzz"],
         &["upgrade", "nosuch@head"],
@@ -194,25 +283,55 @@ fn errors() {
         &["merge", "-m", "m", "heads"],
         &["edit", "b2"],
         &["rebase", "b2", "--onto", "a1b2c3d4"],
-        &["--database-url", "postgres://admin:s3cret@127.0.0.1:1/app", "current"],
+        &[
+            "--database-url",
+            "postgres://admin:s3cret@127.0.0.1:1/app",
+            "current",
+        ],
         &["--database-url", "oracle://admin:s3cret@db/app", "current"],
-        &["--database-url", "oracle://admin:s3cret@db/app", "upgrade", "--sql", "head"],
+        &[
+            "--database-url",
+            "oracle://admin:s3cret@db/app",
+            "upgrade",
+            "--sql",
+            "head",
+        ],
     ] {
         let out = s.run(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}\n{}", s.log);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("s3cret"), "password leaked: {stderr}");
-        assert!(!stderr.contains("panicked") && !stderr.contains("{ "), "{stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("{ "),
+            "{stderr}"
+        );
     }
     assert_eq!(s.run(&["-x", "novalue", "heads"]).status.code(), Some(2));
     // A template field nobody set.
     let tmpl = p.path().join("migrations/script.sql.tmpl");
     let text = std::fs::read_to_string(&tmpl).expect("template");
-    std::fs::write(&tmpl, text.replace("-- create_date", "-- author: ${author}\n-- create_date")).expect("write");
-    assert_eq!(s.run(&["revision", "-m", "needs author"]).status.code(), Some(1));
-    s.ok(&["revision", "-m", "with author", "-x", "author=ann", "--rev-id", "c3"]);
+    std::fs::write(
+        &tmpl,
+        text.replace("-- create_date", "-- author: ${author}\n-- create_date"),
+    )
+    .expect("write");
+    assert_eq!(
+        s.run(&["revision", "-m", "needs author"]).status.code(),
+        Some(1)
+    );
+    s.ok(&[
+        "revision",
+        "-m",
+        "with author",
+        "-x",
+        "author=ann",
+        "--rev-id",
+        "c3",
+    ]);
     let c3 = common::find_file(&p.path().join("migrations"), "c3_").expect("c3");
-    assert!(std::fs::read_to_string(c3).expect("read").contains("-- author: ann\n"));
+    assert!(std::fs::read_to_string(c3)
+        .expect("read")
+        .contains("-- author: ann\n"));
     // Database states.
     s.ok(&["upgrade", "b2"]);
     assert_eq!(s.run(&["check"]).status.code(), Some(1));
@@ -220,16 +339,32 @@ fn errors() {
     s.ok(&["upgrade", "head"]);
     let a1 = common::find_file(&p.path().join("migrations"), "a1b2c3d4_").expect("a1");
     let text = std::fs::read_to_string(&a1).expect("read");
-    std::fs::write(&a1, text.replace("-- migrate:upgrade\n", "-- migrate:upgrade\nSELECT 1;\n")).expect("write");
-    assert_eq!(s.run(&["upgrade", "head"]).status.code(), Some(1), "sum mismatch");
+    std::fs::write(
+        &a1,
+        text.replace("-- migrate:upgrade\n", "-- migrate:upgrade\nSELECT 1;\n"),
+    )
+    .expect("write");
+    assert_eq!(
+        s.run(&["upgrade", "head"]).status.code(),
+        Some(1),
+        "sum mismatch"
+    );
     assert_eq!(s.run(&["verify"]).status.code(), Some(1));
     s.ok(&["hash"]);
-    assert_eq!(s.run(&["upgrade", "head"]).status.code(), Some(1), "edited applied migration");
+    assert_eq!(
+        s.run(&["upgrade", "head"]).status.code(),
+        Some(1),
+        "edited applied migration"
+    );
     assert_eq!(s.run(&["check"]).status.code(), Some(1));
     s.ok(&["accept"]);
     s.ok(&["check"]);
     // A broken file: every problem listed.
-    std::fs::write(p.path().join("migrations/zz_bad.sql"), "-- bad\n-- revision: zz\n-- down_revision: nope\n").expect("write");
+    std::fs::write(
+        p.path().join("migrations/zz_bad.sql"),
+        "-- bad\n-- revision: zz\n-- down_revision: nope\n",
+    )
+    .expect("write");
     assert_eq!(s.run(&["verify"]).status.code(), Some(1));
     assert_eq!(s.run(&["heads"]).status.code(), Some(1));
     assert_eq!(s.run(&["--raiseerr", "heads"]).status.code(), Some(1));
@@ -246,11 +381,16 @@ fn rebase_moves_an_unapplied_branch() {
     // Two people add a migration on a1 in parallel branches.
     s.ok(&["revision", "-m", "mine", "--rev-id", "m1"]);
     s.ok(&["revision", "-m", "mine too", "--rev-id", "m2"]);
-    s.ok(&["revision", "-m", "theirs", "--head", "a1", "--splice", "--rev-id", "t1"]);
+    s.ok(&[
+        "revision", "-m", "theirs", "--head", "a1", "--splice", "--rev-id", "t1",
+    ]);
     s.ok(&["heads"]);
     s.ok(&["upgrade", "t1"]);
     // t1 is applied: moving it is refused; moving m1..m2 onto t1 works.
-    assert_eq!(s.run(&["rebase", "t1", "--onto", "m2"]).status.code(), Some(1));
+    assert_eq!(
+        s.run(&["rebase", "t1", "--onto", "m2"]).status.code(),
+        Some(1)
+    );
     s.ok(&["rebase", "m2", "--onto", "t1"]);
     s.ok(&["history"]);
     s.ok(&["verify"]);
@@ -264,8 +404,18 @@ fn multidb_template_acts_on_each_section() {
     let p = Project::sqlite();
     let mut s = Session::new(&p);
     s.ok(&["init", "-t", "multidb", "dbs"]);
-    s.ok(&["-n", "main", "revision", "-m", "main one", "--rev-id", "ma1"]);
-    s.ok(&["-n", "analytics", "revision", "-m", "events", "--rev-id", "an1"]);
+    s.ok(&[
+        "-n", "main", "revision", "-m", "main one", "--rev-id", "ma1",
+    ]);
+    s.ok(&[
+        "-n",
+        "analytics",
+        "revision",
+        "-m",
+        "events",
+        "--rev-id",
+        "an1",
+    ]);
     assert_eq!(s.run(&["revision", "-m", "which"]).status.code(), Some(1));
     let mut c = p.cmd(&["upgrade", "head"]);
     c.env_remove("DATABASE_URL");
@@ -286,7 +436,10 @@ fn generated_ids_and_config() {
     p.ok(&["init", "migrations"]);
     let out = p.ok(&["revision", "-m", "Add ticket priority column!"]);
     let shown = filter_ids(&common::filter(&p, &out));
-    assert_eq!(shown, "Generating migrations/[ID]_add_ticket_priority_column.sql ...  done\n");
+    assert_eq!(
+        shown,
+        "Generating migrations/[ID]_add_ticket_priority_column.sql ...  done\n"
+    );
     // DATABASE_URL < --database-url; ${VAR:-default} in migrate.toml.
     std::fs::write(
         p.path().join("migrate.toml"),
@@ -298,13 +451,18 @@ fn generated_ids_and_config() {
     let out = c.output().expect("run");
     assert!(String::from_utf8_lossy(&out.stdout).contains("for sqlite://fromconfig.db:"));
     let mut c = p.cmd(&["current", "-v"]);
-    c.env_remove("DATABASE_URL").env("APP_DB", "sqlite://fromenv.db");
+    c.env_remove("DATABASE_URL")
+        .env("APP_DB", "sqlite://fromenv.db");
     let out = c.output().expect("run");
     assert!(String::from_utf8_lossy(&out.stdout).contains("for sqlite://fromenv.db:"));
     let out = p.ok(&["--database-url", "sqlite://cli.db", "current", "-v"]);
     assert!(out.contains("for sqlite://cli.db:"));
     // Without any URL: an SQLite file beside the configuration.
-    std::fs::write(p.path().join("migrate.toml"), "script_location = \"migrations\"\n").expect("write");
+    std::fs::write(
+        p.path().join("migrate.toml"),
+        "script_location = \"migrations\"\n",
+    )
+    .expect("write");
     let mut c = p.cmd(&["upgrade", "head"]);
     c.env_remove("DATABASE_URL");
     assert!(c.output().expect("run").status.success());
@@ -312,7 +470,11 @@ fn generated_ids_and_config() {
     // -c elsewhere: paths are relative to the file.
     let sub = p.path().join("sub");
     std::fs::create_dir(&sub).expect("mkdir");
-    let out = p.cmd(&["-c", "../migrate.toml", "heads"]).current_dir(&sub).output().expect("run");
+    let out = p
+        .cmd(&["-c", "../migrate.toml", "heads"])
+        .current_dir(&sub)
+        .output()
+        .expect("run");
     assert!(out.status.success(), "{}", transcript(&p, &out));
     assert!(String::from_utf8_lossy(&out.stdout).ends_with(" (head)\n"));
 }
@@ -322,10 +484,21 @@ fn edit_opens_the_editor() {
     let p = Project::sqlite();
     p.ok(&["init", "migrations"]);
     p.ok(&["revision", "-m", "one", "--rev-id", "a1"]);
-    let out = p.cmd(&["edit", "a1"]).env("EDITOR", "echo editing").output().expect("run");
+    let out = p
+        .cmd(&["edit", "a1"])
+        .env("EDITOR", "echo editing")
+        .output()
+        .expect("run");
     assert!(out.status.success());
-    assert_eq!(common::filter(&p, &String::from_utf8_lossy(&out.stdout)), "editing migrations/a1_one.sql\n");
-    let out = p.cmd(&["edit", "head"]).env("EDITOR", "false").output().expect("run");
+    assert_eq!(
+        common::filter(&p, &String::from_utf8_lossy(&out.stdout)),
+        "editing migrations/a1_one.sql\n"
+    );
+    let out = p
+        .cmd(&["edit", "head"])
+        .env("EDITOR", "false")
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
 }
 
@@ -335,7 +508,11 @@ fn concurrent_upgrades(p: &Project) {
     for i in 0..12 {
         let id = format!("r{i:02}");
         p.ok(&["revision", "-m", &format!("table {i}"), "--rev-id", &id]);
-        p.fill(&format!("{id}_"), &format!("CREATE TABLE t{i} (id INTEGER PRIMARY KEY);"), &format!("DROP TABLE t{i};"));
+        p.fill(
+            &format!("{id}_"),
+            &format!("CREATE TABLE t{i} (id INTEGER PRIMARY KEY);"),
+            &format!("DROP TABLE t{i};"),
+        );
     }
     p.ok(&["hash"]);
     let children: Vec<_> = (0..8)

@@ -16,15 +16,22 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: AcceptArgs) -> Result<(), CliError> {
         }
         let only: Vec<&str> = ids.iter().map(String::as_str).collect();
         let db = ctx.connect(t)?;
-        let result = ctx.block_on(m.accept_checksums(&db, (!args.revisions.is_empty()).then_some(only.as_slice())))?;
+        let result = ctx.block_on(
+            m.accept_checksums(&db, (!args.revisions.is_empty()).then_some(only.as_slice())),
+        )?;
         ctx.block_on(db.close())?;
         let accepted = result?;
         if accepted.is_empty() {
             ctx.printer.line("No edited migrations to accept.");
         }
         for rev in accepted {
-            let path = m.directory().script(&rev).map(|s| s.path.clone()).unwrap_or_default();
-            ctx.printer.line(format!("Accepted the new checksum of {rev} ({path})"));
+            let path = m
+                .directory()
+                .script(&rev)
+                .map(|s| s.path.clone())
+                .unwrap_or_default();
+            ctx.printer
+                .line(format!("Accepted the new checksum of {rev} ({path})"));
         }
     }
     Ok(())

@@ -25,7 +25,14 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: VerboseArgs) -> Result<(), CliError> 
             let head = if args.verbose {
                 f.entry(id, false)
             } else {
-                f.line(id, Include { branches: true, tree: true, ..Default::default() })
+                f.line(
+                    id,
+                    Include {
+                        branches: true,
+                        tree: true,
+                        ..Default::default()
+                    },
+                )
             };
             let pad = " ".repeat(id.len());
             let children: Vec<String> = rev
@@ -41,7 +48,8 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: VerboseArgs) -> Result<(), CliError> 
                     format!("{pad} -> {}", f.line(c, inc))
                 })
                 .collect();
-            ctx.printer.line(format!("{head}\n{}\n", children.join("\n")));
+            ctx.printer
+                .line(format!("{head}\n{}\n", children.join("\n")));
         }
     }
     Ok(())

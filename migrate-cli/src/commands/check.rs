@@ -9,9 +9,10 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), CliError> {
     let targets = ctx.targets(None)?;
     for t in &targets {
         ctx.section_header(&targets, t);
+        let pending = ctx.start_connect(t)?;
         let m = ctx.migrator(t)?;
         ctx.check_sum(t, &m)?;
-        let db = ctx.connect(t)?;
+        let db = ctx.connected(pending)?;
         let result = ctx.block_on(m.check(&db))?;
         ctx.block_on(db.close())?;
         let report = result?;
@@ -20,7 +21,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), CliError> {
         } else {
             report.current.join(", ")
         };
-        ctx.printer.line(format!("Database is up to date at {at}; no migrations pending."));
+        ctx.printer.line(format!(
+            "Database is up to date at {at}; no migrations pending."
+        ));
     }
     Ok(())
 }

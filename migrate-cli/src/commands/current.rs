@@ -11,13 +11,15 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: CurrentArgs) -> Result<(), CliError> 
     let targets = ctx.targets(None)?;
     for t in &targets {
         ctx.section_header(&targets, t);
+        let pending = ctx.start_connect(t)?;
         let m = ctx.migrator(t)?;
-        let db = ctx.connect(t)?;
+        let db = ctx.connected(pending)?;
         let current = ctx.block_on(m.current(&db))?;
         ctx.block_on(db.close())?;
         let current = current?;
         if args.verbose {
-            ctx.printer.line(format!("Current revision(s) for {}:", t.masked_url()));
+            ctx.printer
+                .line(format!("Current revision(s) for {}:", t.masked_url()));
         }
         let dir = m.directory();
         if let Some(unknown) = current.iter().find(|c| dir.map.get(c).is_none()) {
@@ -39,7 +41,13 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: CurrentArgs) -> Result<(), CliError> 
             if args.verbose {
                 ctx.printer.line(f.entry(id, false));
             } else {
-                ctx.printer.line(f.line(id, Include { tree: true, ..Default::default() }));
+                ctx.printer.line(f.line(
+                    id,
+                    Include {
+                        tree: true,
+                        ..Default::default()
+                    },
+                ));
             }
         }
     }

@@ -17,7 +17,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: EditArgs) -> Result<(), CliError> {
         ctx.block_on(db.close())?;
         c?
     } else {
-        m.directory().map.resolve(&args.rev)?.iter().map(|s| s.to_string()).collect()
+        m.directory()
+            .map
+            .resolve(&args.rev)?
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     };
     if ids.is_empty() {
         return Err(RevisionError::NoSuchRevision(args.rev).into());
@@ -25,12 +30,18 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: EditArgs) -> Result<(), CliError> {
     let editor = std::env::var("VISUAL")
         .ok()
         .filter(|e| !e.trim().is_empty())
-        .or_else(|| std::env::var("EDITOR").ok().filter(|e| !e.trim().is_empty()))
+        .or_else(|| {
+            std::env::var("EDITOR")
+                .ok()
+                .filter(|e| !e.trim().is_empty())
+        })
         .ok_or(CliError::NoEditor)?;
     let mut words = editor.split_whitespace();
     let program = words.next().ok_or(CliError::NoEditor)?;
     for id in &ids {
-        let Some(script) = m.directory().script(id) else { continue };
+        let Some(script) = m.directory().script(id) else {
+            continue;
+        };
         let path = t.location().join(&script.path);
         let status = std::process::Command::new(program)
             .args(words.clone())

@@ -20,7 +20,10 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: EnsureVersionArgs) -> Result<(), CliE
         let result = ctx.block_on(m.accept_checksums(&db, Some(&[])))?;
         ctx.block_on(db.close())?;
         result?;
-        ctx.printer.info(format!("Version table `{}` is present", m.options().version_table));
+        ctx.printer.info(format!(
+            "Version table `{}` is present",
+            m.options().version_table
+        ));
     }
     Ok(())
 }

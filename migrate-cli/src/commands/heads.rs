@@ -26,7 +26,13 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: HeadsArgs) -> Result<(), CliError> {
             if args.verbose {
                 ctx.printer.line(f.entry(id, false));
             } else {
-                ctx.printer.line(f.line(id, Include { branches: true, ..Default::default() }));
+                ctx.printer.line(f.line(
+                    id,
+                    Include {
+                        branches: true,
+                        ..Default::default()
+                    },
+                ));
             }
         }
     }

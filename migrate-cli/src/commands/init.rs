@@ -22,7 +22,8 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: InitArgs) -> Result<(), CliError> {
             return Err(CliError::DirectoryNotEmpty(dir.clone()));
         }
     } else {
-        ctx.printer.line(format!("Creating directory {} ...  done", dir.display()));
+        ctx.printer
+            .line(format!("Creating directory {} ...  done", dir.display()));
         std::fs::create_dir_all(dir).map_err(|e| CliError::io("create", dir, e))?;
     }
     let config_path = ctx.config_path();
@@ -43,23 +44,33 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: InitArgs) -> Result<(), CliError> {
     for (rel, text) in files {
         let target: PathBuf = if rel == "migrate.toml" {
             if config_path.exists() {
-                ctx.printer.line(format!("File {} already exists, skipping", config_path.display()));
+                ctx.printer.line(format!(
+                    "File {} already exists, skipping",
+                    config_path.display()
+                ));
                 continue;
             }
             config_path.clone()
         } else {
             dir.join(&rel)
         };
-        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
-            ctx.printer.line(format!("Creating directory {} ...  done", parent.display()));
+        if let Some(parent) = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty() && !p.exists())
+        {
+            ctx.printer
+                .line(format!("Creating directory {} ...  done", parent.display()));
             std::fs::create_dir_all(parent).map_err(|e| CliError::io("create", parent, e))?;
         }
         let body = fill(text);
         if rel == "README" {
-            snippet = body.split_once("    fn main() {").map(|(_, s)| format!("    fn main() {{{s}"));
+            snippet = body
+                .split_once("    fn main() {")
+                .map(|(_, s)| format!("    fn main() {{{s}"));
         }
         std::fs::write(&target, body).map_err(|e| CliError::io("write", &target, e))?;
-        ctx.printer.line(format!("Generating {} ...  done", target.display()));
+        ctx.printer
+            .line(format!("Generating {} ...  done", target.display()));
     }
     ctx.printer.line(format!(
         "Please edit the settings in {} before proceeding.",

@@ -10,7 +10,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), CliError> {
     for t in templates::list() {
         ctx.printer.line(format!("{} - {}", t.name, t.synopsis));
     }
-    ctx.printer.line("\nTemplates are used via the 'init' command, e.g.:");
-    ctx.printer.line("\n  migrate init --template generic ./migrations");
+    ctx.printer
+        .line("\nTemplates are used via the 'init' command, e.g.:");
+    ctx.printer
+        .line("\n  migrate init --template generic ./migrations");
     Ok(())
 }

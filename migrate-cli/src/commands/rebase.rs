@@ -66,10 +66,20 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RebaseArgs) -> Result<(), CliError> {
             )))
         }
     };
-    let root_rev = map.get(&root).ok_or_else(|| fail(format!("`{root}` vanished")))?;
-    let old_parents: Vec<String> = root_rev.down_revisions().iter().map(|s| s.to_string()).collect();
+    let root_rev = map
+        .get(&root)
+        .ok_or_else(|| fail(format!("`{root}` vanished")))?;
+    let old_parents: Vec<String> = root_rev
+        .down_revisions()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     match old_parents.len() {
-        0 => return Err(fail(format!("`{root}` is a base revision (a separate branch by design)"))),
+        0 => {
+            return Err(fail(format!(
+                "`{root}` is a base revision (a separate branch by design)"
+            )))
+        }
         1 => {}
         _ => return Err(fail(format!("`{root}` is a merge point"))),
     }
@@ -82,19 +92,36 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RebaseArgs) -> Result<(), CliError> {
         )));
     }
 
-    let script = dir.script(&root).ok_or_else(|| fail(format!("no file for `{root}`")))?;
+    let script = dir
+        .script(&root)
+        .ok_or_else(|| fail(format!("no file for `{root}`")))?;
     let path = t.location().join(&script.path);
     let text = std::fs::read_to_string(&path).map_err(|e| CliError::io("read", &path, e))?;
-    let new_text = rewrite_down_revision(&text, &onto)
-        .ok_or_else(|| fail(format!("no `-- down_revision:` line in the header of `{}`", script.path)))?;
+    let new_text = rewrite_down_revision(&text, &onto).ok_or_else(|| {
+        fail(format!(
+            "no `-- down_revision:` line in the header of `{}`",
+            script.path
+        ))
+    })?;
     let new_script = Script::parse(&script.path, new_text.as_bytes()).map_err(|errs| {
-        fail(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
+        fail(
+            errs.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
     })?;
     let checksum = new_script.checksum;
     let scripts: Vec<Script> = dir
         .scripts
         .iter()
-        .map(|s| if s.revision == root { new_script.clone() } else { s.clone() })
+        .map(|s| {
+            if s.revision == root {
+                new_script.clone()
+            } else {
+                s.clone()
+            }
+        })
         .collect();
     let new_dir = ScriptDirectory::from_scripts(scripts)?;
     std::fs::write(&path, new_text).map_err(|e| CliError::io("write", &path, e))?;
@@ -131,7 +158,9 @@ fn applied_in_branch(
     let current = ctx.block_on(m.current(&db))?;
     ctx.block_on(db.close())?;
     for c in current? {
-        let Ok(ancestors) = m.directory().map.ancestors(&c) else { continue };
+        let Ok(ancestors) = m.directory().map.ancestors(&c) else {
+            continue;
+        };
         if let Some(hit) = ancestors.into_iter().find(|a| branch.contains(a)) {
             return Ok(Some(hit.to_string()));
         }

@@ -19,7 +19,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RevisionArgs) -> Result<(), CliError>
         None | Some("head") => {
             let heads = map.heads();
             if heads.len() > 1 {
-                return Err(CliError::MultipleHeads(heads.iter().map(|s| s.to_string()).collect()));
+                return Err(CliError::MultipleHeads(
+                    heads.iter().map(|s| s.to_string()).collect(),
+                ));
             }
             heads.iter().map(|s| s.to_string()).collect()
         }
@@ -40,7 +42,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RevisionArgs) -> Result<(), CliError>
             } else {
                 match map.resolve_one(d)? {
                     Some(id) => depends_on.push(id.to_string()),
-                    None => return Err(migrate_core::RevisionError::NoSuchRevision(d.to_string()).into()),
+                    None => {
+                        return Err(
+                            migrate_core::RevisionError::NoSuchRevision(d.to_string()).into()
+                        )
+                    }
                 }
             }
         }
@@ -67,7 +73,12 @@ pub(crate) struct NewRevision {
 }
 
 /// Renders, validates and writes a new revision; updates `migrations.sum`.
-pub(crate) fn create(ctx: &mut Ctx<'_>, t: &Target, m: &Migrator, new: NewRevision) -> Result<PathBuf, CliError> {
+pub(crate) fn create(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    m: &Migrator,
+    new: NewRevision,
+) -> Result<PathBuf, CliError> {
     let dir = m.directory();
     let map = &dir.map;
     let rev = match new.rev_id {
@@ -121,7 +132,10 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, t: &Target, m: &Migrator, new: NewRevisi
             p.display().to_string(),
             std::fs::read_to_string(p).map_err(|e| CliError::io("read", p, e))?,
         ),
-        None => ("<built-in>".to_string(), templates::default_revision_template().to_string()),
+        None => (
+            "<built-in>".to_string(),
+            templates::default_revision_template().to_string(),
+        ),
     };
     let text: String = render_template(&template_text, &vars, &template_name)?
         .split_inclusive('\n')
@@ -164,10 +178,11 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, t: &Target, m: &Migrator, new: NewRevisi
     } else {
         format!("{subdir}/{file_name}")
     };
-    let script = Script::parse(&rel, text.as_bytes()).map_err(|errs| CliError::TemplateInvalid {
-        template: template_name.clone(),
-        problems: errs.iter().map(|e| e.to_string()).collect(),
-    })?;
+    let script =
+        Script::parse(&rel, text.as_bytes()).map_err(|errs| CliError::TemplateInvalid {
+            template: template_name.clone(),
+            problems: errs.iter().map(|e| e.to_string()).collect(),
+        })?;
     if script.revision != rev || script.down_revisions != new.parents {
         return Err(CliError::TemplateInvalid {
             template: template_name,
@@ -187,7 +202,8 @@ pub(crate) fn create(ctx: &mut Ctx<'_>, t: &Target, m: &Migrator, new: NewRevisi
     update_sum(location, dir, |sum| {
         sum.entries.insert(rel.clone(), checksum);
     })?;
-    ctx.printer.line(format!("Generating {} ...  done", path.display()));
+    ctx.printer
+        .line(format!("Generating {} ...  done", path.display()));
     Ok(path)
 }
 
@@ -201,7 +217,8 @@ fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
             std::io::ErrorKind::AlreadyExists => CliError::Exists(path.to_path_buf()),
             _ => CliError::io("create", path, e),
         })?;
-    f.write_all(text.as_bytes()).map_err(|e| CliError::io("write", path, e))
+    f.write_all(text.as_bytes())
+        .map_err(|e| CliError::io("write", path, e))
 }
 
 fn absolute(p: &Path) -> Result<PathBuf, CliError> {
@@ -229,7 +246,11 @@ fn normalize(p: &Path) -> PathBuf {
 }
 
 /// Replaces `${name}` with the variables; an unknown name is an error.
-pub(crate) fn render_template(text: &str, vars: &[(String, String)], template: &str) -> Result<String, CliError> {
+pub(crate) fn render_template(
+    text: &str,
+    vars: &[(String, String)],
+    template: &str,
+) -> Result<String, CliError> {
     let mut out = String::with_capacity(text.len() + 64);
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -273,7 +294,12 @@ pub(crate) fn slug(message: &str) -> String {
 }
 
 /// Expands Alembic's `file_template` tokens.
-pub(crate) fn file_name(template: &str, rev: &str, slug: &str, now: &Utc) -> Result<String, String> {
+pub(crate) fn file_name(
+    template: &str,
+    rev: &str,
+    slug: &str,
+    now: &Utc,
+) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = template;
     while let Some(i) = rest.find('%') {
@@ -291,7 +317,11 @@ pub(crate) fn file_name(template: &str, rev: &str, slug: &str, now: &Utc) -> Res
         let spec_and_rest = &inner[close + 1..];
         let conv = spec_and_rest.find(['s', 'd']).ok_or_else(bad)?;
         let spec = &spec_and_rest[..conv];
-        let width: usize = spec.trim_start_matches('.').trim_start_matches('0').parse().unwrap_or(0);
+        let width: usize = spec
+            .trim_start_matches('.')
+            .trim_start_matches('0')
+            .parse()
+            .unwrap_or(0);
         let num = |n: u64| format!("{n:0width$}");
         let value = match name {
             "rev" => rev.to_string(),
@@ -386,7 +416,10 @@ mod tests {
 
     #[test]
     fn slugs_like_alembic() {
-        assert_eq!(slug("Add ticket priority column!"), "add_ticket_priority_column");
+        assert_eq!(
+            slug("Add ticket priority column!"),
+            "add_ticket_priority_column"
+        );
         assert_eq!(slug(""), "");
         assert_eq!(
             slug("a very long message that goes on and on past forty characters"),
@@ -398,7 +431,10 @@ mod tests {
     fn dates_and_file_names() {
         let t = Utc::at(1_736_937_000); // 2025-01-15 10:30:00
         assert_eq!(t.datetime(), "2025-01-15 10:30:00");
-        assert_eq!(file_name("%(rev)s_%(slug)s", "abc", "x_y", &t).unwrap(), "abc_x_y");
+        assert_eq!(
+            file_name("%(rev)s_%(slug)s", "abc", "x_y", &t).unwrap(),
+            "abc_x_y"
+        );
         assert_eq!(
             file_name("%(year)d_%(month).2d_%(day).2d-%(rev)s", "abc", "", &t).unwrap(),
             "2025_01_15-abc"

@@ -18,7 +18,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: ShowArgs) -> Result<(), CliError> {
             ctx.block_on(db.close())?;
             c?
         } else {
-            m.directory().map.resolve(&args.rev)?.iter().map(|s| s.to_string()).collect()
+            m.directory()
+                .map
+                .resolve(&args.rev)?
+                .iter()
+                .map(|s| s.to_string())
+                .collect()
         };
         let f = Formatter {
             dir: m.directory(),

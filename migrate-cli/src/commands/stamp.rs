@@ -13,6 +13,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: StampArgs) -> Result<(), CliError> {
     let targets = ctx.targets(None)?;
     for t in &targets {
         ctx.section_header(&targets, t);
+        let pending = if args.sql {
+            None
+        } else {
+            Some(ctx.start_connect(t)?)
+        };
         let m = ctx.migrator(t)?;
         ctx.check_sum(t, &m)?;
         if args.sql {
@@ -21,7 +26,8 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: StampArgs) -> Result<(), CliError> {
             continue;
         }
         let revs: Vec<&str> = args.revisions.iter().map(String::as_str).collect();
-        let db = ctx.connect(t)?;
+        let Some(pending) = pending else { continue };
+        let db = ctx.connected(pending)?;
         let result = ctx.block_on(m.stamp(&db, &revs, args.purge))?;
         ctx.block_on(db.close())?;
         print_report(ctx, &result?, false);
@@ -30,7 +36,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: StampArgs) -> Result<(), CliError> {
 }
 
 /// Alembic's `stamp --sql`: version-table statements only (`from:to` allowed).
-fn offline(m: &migrate_runtime::Migrator, revisions: &[String], purge: bool, dialect: Dialect) -> Result<String, CliError> {
+fn offline(
+    m: &migrate_runtime::Migrator,
+    revisions: &[String],
+    purge: bool,
+    dialect: Dialect,
+) -> Result<String, CliError> {
     let map = &m.directory().map;
     let (from, targets): (Option<&str>, Vec<&str>) = match revisions {
         [one] if one.contains(':') => {
@@ -63,8 +74,12 @@ fn offline(m: &migrate_runtime::Migrator, revisions: &[String], purge: bool, dia
     for step in &plan.steps {
         for c in &step.changes {
             let sql = match c {
-                VersionChange::Insert(v) => format!("INSERT INTO {vt} (version_num) VALUES ('{v}')"),
-                VersionChange::Delete(v) => format!("DELETE FROM {vt} WHERE {vt}.version_num = '{v}'"),
+                VersionChange::Insert(v) => {
+                    format!("INSERT INTO {vt} (version_num) VALUES ('{v}')")
+                }
+                VersionChange::Delete(v) => {
+                    format!("DELETE FROM {vt} WHERE {vt}.version_num = '{v}'")
+                }
                 VersionChange::Update { from, to } => {
                     format!("UPDATE {vt} SET version_num='{to}' WHERE {vt}.version_num = '{from}'")
                 }

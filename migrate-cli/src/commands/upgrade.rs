@@ -14,6 +14,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> 
     let targets = ctx.targets(None)?;
     for t in &targets {
         ctx.section_header(&targets, t);
+        let pending = if args.sql {
+            None
+        } else {
+            Some(ctx.start_connect(t)?)
+        };
         let m = ctx.migrator(t)?;
         ctx.check_sum(t, &m)?;
         if args.sql {
@@ -21,7 +26,8 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> 
             ctx.printer.raw(&sql);
             continue;
         }
-        let db = ctx.connect(t)?;
+        let Some(pending) = pending else { continue };
+        let db = ctx.connected(pending)?;
         let result = upgrade(ctx, t, &m, &db, &args.revision);
         ctx.block_on(db.close())?;
         print_report(ctx, &result?, args.verbose);
@@ -29,7 +35,13 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> 
     Ok(())
 }
 
-fn upgrade(ctx: &mut Ctx<'_>, _t: &Target, m: &Migrator, db: &Database, target: &str) -> Result<Report, CliError> {
+fn upgrade(
+    ctx: &mut Ctx<'_>,
+    _t: &Target,
+    m: &Migrator,
+    db: &Database,
+    target: &str,
+) -> Result<Report, CliError> {
     let stepwise = ctx.printer.progress_enabled()
         && m.options().transaction_mode == TransactionMode::PerMigration
         && !target.contains(['+', '-']);
@@ -51,7 +63,11 @@ fn upgrade(ctx: &mut Ctx<'_>, _t: &Target, m: &Migrator, db: &Database, target: 
     bar.enable_steady_tick(Duration::from_millis(100));
     let mut report = Report::default();
     for rev in &revisions {
-        let message = m.directory().script(rev).map(|s| s.message.as_str()).unwrap_or("");
+        let message = m
+            .directory()
+            .script(rev)
+            .map(|s| s.message.as_str())
+            .unwrap_or("");
         bar.set_message(format!("{rev} {message}"));
         match ctx.block_on(m.upgrade(db, rev))? {
             Ok(r) => {
@@ -61,7 +77,8 @@ fn upgrade(ctx: &mut Ctx<'_>, _t: &Target, m: &Migrator, db: &Database, target: 
             Err(mut e) => {
                 bar.finish_and_clear();
                 if let MigrateError::Migration(f) = &mut e {
-                    let done: Vec<String> = report.revisions().iter().map(|s| s.to_string()).collect();
+                    let done: Vec<String> =
+                        report.revisions().iter().map(|s| s.to_string()).collect();
                     f.applied.splice(0..0, done);
                 }
                 return Err(e.into());
@@ -95,7 +112,8 @@ pub(crate) fn spinner(ctx: &Ctx<'_>, msg: &str) -> Option<ProgressBar> {
     }
     let bar = ProgressBar::new_spinner();
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed}] {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
     );
     bar.set_message(msg.to_string());
     bar.enable_steady_tick(Duration::from_millis(100));

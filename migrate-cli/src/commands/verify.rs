@@ -54,7 +54,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), CliError> {
                 loc.display(),
                 d.scripts.len(),
                 if heads.len() == 1 { "head" } else { "heads" },
-                if heads.is_empty() { "none".to_string() } else { heads.join(", ") }
+                if heads.is_empty() {
+                    "none".to_string()
+                } else {
+                    heads.join(", ")
+                }
             ));
             if heads.len() > 1 {
                 ctx.printer.info(

@@ -41,6 +41,7 @@ impl Project {
             .env_remove("VISUAL")
             .env_remove("EDITOR")
             .env("DATABASE_URL", &self.url)
+            .env("MIGRATE_CACHE_DIR", self.path().join(".cache"))
             .args(args);
         c
     }
@@ -167,7 +168,9 @@ pub fn filter_ids(s: &str) -> String {
     let mut word = String::new();
     let flush = |word: &mut String, out: &mut String| {
         if word.len() >= 12
-            && word[..12].chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+            && word[..12]
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
             && word[..12].chars().any(|c| c.is_ascii_digit())
         {
             out.push_str("[ID]");
@@ -276,17 +279,20 @@ pub fn upgrade_counts(url: &str) -> Vec<(String, i64)> {
     rt().block_on(async {
         if url.starts_with("sqlite") {
             let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
-            let rows: Vec<(String, i64)> = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
+            let rows: Vec<(String, i64)> =
+                sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
             pool.close().await;
             rows
         } else if url.starts_with("postgres") {
             let pool = sqlx::PgPool::connect(url).await.expect("postgres");
-            let rows: Vec<(String, i64)> = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
+            let rows: Vec<(String, i64)> =
+                sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
             pool.close().await;
             rows
         } else {
             let pool = sqlx::MySqlPool::connect(url).await.expect("mysql");
-            let rows: Vec<(String, i64)> = sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
+            let rows: Vec<(String, i64)> =
+                sqlx::query_as(sql).fetch_all(&pool).await.expect("query");
             pool.close().await;
             rows
         }
