@@ -92,9 +92,12 @@ where
     let raiseerr = cli.global.raiseerr;
     match execute(source, cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err((err, hint)) => {
-            eprint!("{}", error::render_error(&err, raiseerr, hint.as_deref()));
-            ExitCode::from(err.exit_code())
+        Err(f) => {
+            eprint!(
+                "{}",
+                error::render_error(&f.error, raiseerr, f.hint.as_deref())
+            );
+            ExitCode::from(f.error.exit_code())
         }
     }
 }
@@ -111,17 +114,27 @@ fn single_malloc_arena() {
     }
 }
 
-/// Runs a parsed command line. Returns the error and an optional hint (e.g. the
-/// revisions an unknown identifier may have meant).
+/// A failed command: the error and, when there is one, a hint (e.g. the revisions an
+/// unknown identifier may have meant).
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong.
+    pub error: CliError,
+    /// What the user may have meant.
+    pub hint: Option<String>,
+}
+
+/// Runs a parsed command line; prints nothing on failure (the caller does).
 ///
 /// # Errors
 /// Whatever the command fails with.
-pub fn execute(source: Source<'_>, cli: cli::Cli) -> Result<(), (CliError, Option<String>)> {
-    let mut ctx = target::Ctx::new(source, cli.global).map_err(|e| (e, None))?;
+pub fn execute(source: Source<'_>, cli: cli::Cli) -> Result<(), Box<Failure>> {
+    let mut ctx = target::Ctx::new(source, cli.global)
+        .map_err(|error| Box::new(Failure { error, hint: None }))?;
     let result = commands::dispatch(&mut ctx, cli.command);
-    let result = result.map_err(|e| {
-        let hint = ctx.hint_for(&e);
-        (e, hint)
+    let result = result.map_err(|error| {
+        let hint = ctx.hint_for(&error);
+        Box::new(Failure { error, hint })
     });
     ctx.finish();
     result

@@ -57,18 +57,19 @@ fn upgrade(
     }
     let bar = ProgressBar::new(revisions.len() as u64);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed}] migration {pos}/{len} {msg}")
+        ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(Duration::from_millis(100));
     let mut report = Report::default();
-    for rev in &revisions {
+    let total = revisions.len();
+    for (i, rev) in revisions.iter().enumerate() {
         let message = m
             .directory()
             .script(rev)
             .map(|s| s.message.as_str())
             .unwrap_or("");
-        bar.set_message(format!("{rev} {message}"));
+        bar.set_message(format!("migration {} of {total}: {rev}, {message}", i + 1));
         match ctx.block_on(m.upgrade(db, rev))? {
             Ok(r) => {
                 report.steps.extend(r.steps);
