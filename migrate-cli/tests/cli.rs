@@ -546,3 +546,58 @@ fn concurrent_upgrades_servers() {
         concurrent_upgrades(&Project::with_url(url));
     }
 }
+
+static EMBEDDED: migrate_runtime::EmbeddedMigrations = migrate_runtime::EmbeddedMigrations {
+    migrations: &[migrate_runtime::EmbeddedMigration {
+        path: "a1_account.sql",
+        revision: "a1",
+        down_revisions: &[],
+        branch_labels: &[],
+        depends_on: &[],
+        message: "create account",
+        create_date: "",
+        transactional: true,
+        upgrade: &[migrate_runtime::EmbeddedSection {
+            dialect: "",
+            sql: "CREATE TABLE account (id INTEGER PRIMARY KEY);\n",
+            line: 6,
+        }],
+        downgrade: &[migrate_runtime::EmbeddedSection {
+            dialect: "",
+            sql: "DROP TABLE account;\n",
+            line: 9,
+        }],
+        checksum: [0; 32],
+    }],
+    allow_multiple_heads: false,
+};
+
+#[test]
+fn run_embedded_offers_the_same_commands() {
+    let p = Project::sqlite();
+    let code = |args: &[&str]| {
+        let argv = std::iter::once("myapp")
+            .chain(["--database-url", p.url.as_str()])
+            .chain(args.iter().copied());
+        format!("{:?}", migrate_cli::run_embedded(&EMBEDDED, argv))
+    };
+    let ok = format!("{:?}", std::process::ExitCode::SUCCESS);
+    let failure = format!("{:?}", std::process::ExitCode::from(1));
+    assert_eq!(code(&["upgrade", "head"]), ok);
+    assert_eq!(code(&["check"]), ok);
+    assert_eq!(code(&["history"]), ok);
+    assert_eq!(
+        code(&["revision", "-m", "x"]),
+        failure,
+        "editing commands need files"
+    );
+    assert_eq!(code(&["downgrade", "base"]), ok);
+    assert_eq!(code(&["check"]), failure);
+    assert_eq!(
+        format!(
+            "{:?}",
+            migrate_cli::run_embedded(&EMBEDDED, ["myapp", "upgrade"])
+        ),
+        format!("{:?}", std::process::ExitCode::from(2))
+    );
+}
