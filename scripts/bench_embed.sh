@@ -42,10 +42,10 @@ publish = false
 [workspace]
 
 [dependencies]
-migrate-runtime = { path = "$ROOT/migrate-runtime", default-features = false }
+migrate-runtime = { path = "$ROOT/migrate-runtime" }
 
 [build-dependencies]
-migrate-runtime = { path = "$ROOT/migrate-runtime", default-features = false }
+migrate-runtime = { path = "$ROOT/migrate-runtime" }
 TOML
 cp "$ROOT/Cargo.lock" "$CRATE/Cargo.lock"
 cat > "$CRATE/build.rs" <<'RS'

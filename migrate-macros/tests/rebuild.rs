@@ -30,7 +30,7 @@ impl Probe {
             .canonicalize()
             .unwrap();
         let dep = format!(
-            "migrate-runtime = {{ path = {:?}, default-features = false }}",
+            "migrate-runtime = {{ path = {:?} }}",
             runtime.display().to_string()
         );
         fs::write(
