@@ -27,13 +27,15 @@ struct Key {
     ino: u64,
 }
 
-/// Loads a versions folder, using and refreshing the cache when possible.
+/// Loads a versions folder, using and refreshing the cache when possible. Without
+/// `with_sql` the scripts have no SQL sections (enough for listings and checks, and
+/// cheaper to decode).
 ///
 /// # Errors
 /// As [`ScriptDirectory::load`].
-pub(crate) fn load(dir: &Path) -> Result<ScriptDirectory, CliError> {
+pub(crate) fn load(dir: &Path, with_sql: bool) -> Result<ScriptDirectory, CliError> {
     match cache_file(dir) {
-        Some(cache) => load_cached(dir, &cache, RACY_NS),
+        Some(cache) => load_cached(dir, &cache, RACY_NS, with_sql),
         None => Ok(ScriptDirectory::load(dir)?),
     }
 }
@@ -123,19 +125,24 @@ fn keys_of(_dir: &Path, files: &[(String, PathBuf)]) -> Vec<Option<Key>> {
     files.iter().map(|_| None).collect()
 }
 
-fn load_cached(dir: &Path, cache: &Path, racy_ns: i128) -> Result<ScriptDirectory, CliError> {
+fn load_cached(
+    dir: &Path,
+    cache: &Path,
+    racy_ns: i128,
+    with_sql: bool,
+) -> Result<ScriptDirectory, CliError> {
     // Decoding the cache and stat-ing every file take about as long as each other: do
     // them at the same time.
-    let (files, keys, mut cached) = std::thread::scope(|scope| {
-        let decoder = scope.spawn(|| -> HashMap<String, (Key, Script)> {
+    let (files, keys, cached) = std::thread::scope(|scope| {
+        let decoder = scope.spawn(|| -> Vec<(Key, Script)> {
             std::fs::read(cache)
                 .ok()
-                .and_then(|b| decode(&b))
+                .and_then(|b| decode(&b, with_sql))
                 .unwrap_or_default()
         });
         let files = scan(dir);
         let keys: Vec<Option<Key>> = match &files {
-            Ok(f) => keys_of(dir, f),
+            Ok(f) => keys_in_parallel(dir, f),
             Err(_) => Vec::new(),
         };
         let cached = decoder.join().unwrap_or_default();
@@ -150,13 +157,20 @@ fn load_cached(dir: &Path, cache: &Path, racy_ns: i128) -> Result<ScriptDirector
     let mut scripts = Vec::with_capacity(files.len());
     let mut fresh: Vec<(String, Key)> = Vec::with_capacity(files.len());
     let mut changed = cached.len() != files.len();
+    // Both lists are sorted by path: walk them together.
+    let mut cached = cached.into_iter().peekable();
     for ((rel, abs), key) in files.iter().zip(keys) {
-        let hit = match (key, cached.remove(rel)) {
+        while cached
+            .next_if(|(_, s)| s.path.as_str() < rel.as_str())
+            .is_some()
+        {}
+        let hit = match (key, cached.next_if(|(_, s)| s.path == *rel)) {
             (Some(k), Some((ck, s))) if k == ck && !racy(&k) => Some(s),
             _ => None,
         };
         let script = match hit {
             Some(s) => s,
+            None if !with_sql => return load_cached(dir, cache, racy_ns, true),
             None => {
                 changed = true;
                 let bytes = std::fs::read(abs).map_err(|source| migrate_core::LoadError::Io {
@@ -176,7 +190,7 @@ fn load_cached(dir: &Path, cache: &Path, racy_ns: i128) -> Result<ScriptDirector
         scripts.push(script);
     }
     let directory = ScriptDirectory::from_scripts(scripts)?;
-    if changed {
+    if changed && with_sql {
         let keys: HashMap<&str, Key> = fresh.iter().map(|(r, k)| (r.as_str(), *k)).collect();
         let bytes = encode(
             directory
@@ -187,6 +201,23 @@ fn load_cached(dir: &Path, cache: &Path, racy_ns: i128) -> Result<ScriptDirector
         write_atomically(cache, &bytes);
     }
     Ok(directory)
+}
+
+/// Stats the files on two threads when there are many.
+fn keys_in_parallel(dir: &Path, files: &[(String, PathBuf)]) -> Vec<Option<Key>> {
+    if files.len() < 1024 {
+        return keys_of(dir, files);
+    }
+    let (a, b) = files.split_at(files.len() / 2);
+    std::thread::scope(|scope| {
+        let second = scope.spawn(|| keys_of(dir, b));
+        let mut keys = keys_of(dir, a);
+        match second.join() {
+            Ok(more) => keys.extend(more),
+            Err(_) => keys.extend(keys_of(dir, b)),
+        }
+        keys
+    })
 }
 
 /// Best effort: a cache that cannot be written is simply not used next time.
@@ -298,8 +329,20 @@ impl R<'_> {
         let n = self.u64()?;
         (0..n).map(|_| self.str()).collect()
     }
-    fn sections(&mut self) -> Option<Vec<Section>> {
+    fn skip_str(&mut self) -> Option<()> {
+        let n = usize::try_from(self.u64()?).ok()?;
+        self.take(n).map(|_| ())
+    }
+    fn sections(&mut self, with_sql: bool) -> Option<Vec<Section>> {
         let n = self.u64()?;
+        if !with_sql {
+            for _ in 0..n {
+                self.skip_str()?;
+                self.skip_str()?;
+                self.u64()?;
+            }
+            return Some(Vec::new());
+        }
         (0..n)
             .map(|_| {
                 let d = self.str()?;
@@ -318,10 +361,10 @@ impl R<'_> {
     }
 }
 
-fn decode(bytes: &[u8]) -> Option<HashMap<String, (Key, Script)>> {
+fn decode(bytes: &[u8], with_sql: bool) -> Option<Vec<(Key, Script)>> {
     let mut r = R(bytes.strip_prefix(MAGIC)?);
     let n = r.u64()?;
-    let mut out = HashMap::with_capacity(usize::try_from(n).ok()?.min(1 << 20));
+    let mut out = Vec::with_capacity(usize::try_from(n).ok()?.min(1 << 20));
     for _ in 0..n {
         let key = Key {
             len: r.u64()?,
@@ -344,11 +387,11 @@ fn decode(bytes: &[u8]) -> Option<HashMap<String, (Key, Script)>> {
         let extra_fields = (0..nx)
             .map(|_| Some((r.str()?, r.str()?)))
             .collect::<Option<Vec<_>>>()?;
-        let upgrade = r.sections()?;
-        let downgrade = r.sections()?;
+        let upgrade = r.sections(with_sql)?;
+        let downgrade = r.sections(with_sql)?;
         let checksum = Checksum(r.take(32)?.try_into().ok()?);
         let script = Script {
-            path: path.clone(),
+            path,
             revision,
             down_revisions,
             branch_labels,
@@ -361,7 +404,7 @@ fn decode(bytes: &[u8]) -> Option<HashMap<String, (Key, Script)>> {
             downgrade,
             checksum,
         };
-        out.insert(path, (key, script));
+        out.push((key, script));
     }
     r.0.is_empty().then_some(out)
 }
@@ -372,7 +415,7 @@ mod tests {
     use std::time::Duration;
 
     fn load_cached(dir: &Path, cache: &Path) -> Result<ScriptDirectory, CliError> {
-        super::load_cached(dir, cache, 0)
+        super::load_cached(dir, cache, 0, true)
     }
 
     #[test]
@@ -387,8 +430,14 @@ mod tests {
         let cache = tmp.path().join("cache.bin");
         let first = load_cached(&dir, &cache).unwrap();
         assert!(cache.exists());
-        let decoded = decode(&std::fs::read(&cache).unwrap()).unwrap();
+        let decoded = decode(&std::fs::read(&cache).unwrap(), true).unwrap();
         assert_eq!(decoded.len(), 2);
+        let meta = super::load_cached(&dir, &cache, 0, false).unwrap();
+        assert!(meta.scripts.iter().all(|s| s.upgrade.is_empty()));
+        assert_eq!(
+            meta.script("b2").unwrap().checksum,
+            first.script("b2").unwrap().checksum
+        );
         let second = load_cached(&dir, &cache).unwrap();
         assert_eq!(first.scripts, second.scripts);
         assert_eq!(second.scripts, ScriptDirectory::load(&dir).unwrap().scripts);

@@ -131,9 +131,19 @@ impl<'a> Ctx<'a> {
 
     /// Loads the migrations of a target into a configured migrator.
     pub fn migrator(&mut self, t: &Target) -> Result<Migrator, CliError> {
+        self.load_migrator(t, true)
+    }
+
+    /// A migrator whose scripts have no SQL: for commands that list or check and never
+    /// run a migration (`heads`, `history`, `current`, `check`...).
+    pub fn migrator_without_sql(&mut self, t: &Target) -> Result<Migrator, CliError> {
+        self.load_migrator(t, false)
+    }
+
+    fn load_migrator(&mut self, t: &Target, with_sql: bool) -> Result<Migrator, CliError> {
         let m = match self.source {
             Source::Files => {
-                let dir = crate::cache::load(&t.section.script_location)?;
+                let dir = crate::cache::load(&t.section.script_location, with_sql)?;
                 Migrator::from_directory(dir)
             }
             Source::Embedded(e) => Migrator::new(e)?,

@@ -10,7 +10,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: VerboseArgs) -> Result<(), CliError> 
     let targets = ctx.targets(None)?;
     for t in &targets {
         ctx.section_header(&targets, t);
-        let m = ctx.migrator(t)?;
+        let m = ctx.migrator_without_sql(t)?;
         let dir = m.directory();
         let f = Formatter {
             dir,

@@ -10,7 +10,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), CliError> {
     for t in &targets {
         ctx.section_header(&targets, t);
         let pending = ctx.start_connect(t)?;
-        let m = ctx.migrator(t)?;
+        let m = ctx.migrator_without_sql(t)?;
         ctx.check_sum(t, &m)?;
         let db = ctx.connected(pending)?;
         let result = ctx.block_on(m.check(&db))?;

@@ -12,7 +12,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: CurrentArgs) -> Result<(), CliError> 
     for t in &targets {
         ctx.section_header(&targets, t);
         let pending = ctx.start_connect(t)?;
-        let m = ctx.migrator(t)?;
+        let m = ctx.migrator_without_sql(t)?;
         let db = ctx.connected(pending)?;
         let current = ctx.block_on(m.current(&db))?;
         ctx.block_on(db.close())?;

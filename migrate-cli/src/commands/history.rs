@@ -21,7 +21,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: HistoryArgs) -> Result<(), CliError> 
     let targets = ctx.targets(None)?;
     for t in &targets {
         ctx.section_header(&targets, t);
-        let m = ctx.migrator(t)?;
+        let m = ctx.migrator_without_sql(t)?;
         let current = if needs_db {
             let db = ctx.connect(t)?;
             let c = ctx.block_on(m.current(&db))?;

@@ -11,7 +11,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: ShowArgs) -> Result<(), CliError> {
     let targets = ctx.targets(None)?;
     for t in &targets {
         ctx.section_header(&targets, t);
-        let m = ctx.migrator(t)?;
+        let m = ctx.migrator_without_sql(t)?;
         let ids: Vec<String> = if args.rev == "current" {
             let db = ctx.connect(t)?;
             let c = ctx.block_on(m.current(&db))?;
