@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Whole-process timings of the `migrate` binary on a linear chain of generated revisions
-# (1,000 and 10,000 by default) with an SQLite database already at head.
+# (1,000 and 10,000 by default) with an SQLite database already at head. The first
+# revision creates a table and every other one inserts a row into it (a schema of
+# 10,000 tables would measure SQLite's schema loading instead).
 #
 #   scripts/bench_cli.sh            # 1000 and 10000 revisions
 #   scripts/bench_cli.sh 500 2000   # other sizes
@@ -33,7 +35,14 @@ generate() { # N DIR
     for (i = 1; i <= n; i++) {
       rev = sprintf("r%011d", i);
       f = sprintf("%s/%s_step_%d.sql", dir, rev, i);
-      printf "-- step %d\n--\n-- revision: %s\n-- down_revision: %s\n-- branch_labels:\n-- depends_on:\n-- create_date: 2025-01-15 10:30:00\n\n-- migrate:upgrade\nCREATE TABLE t%d (id INTEGER PRIMARY KEY, name VARCHAR(50));\n\n-- migrate:downgrade\nDROP TABLE t%d;\n", i, rev, prev, i, i > f;
+      if (i == 1) {
+        up = "CREATE TABLE bench (id INTEGER PRIMARY KEY, step INTEGER NOT NULL, note VARCHAR(50));";
+        down = "DROP TABLE bench;";
+      } else {
+        up = sprintf("INSERT INTO bench (step, note) VALUES (%d, '\''step %d'\'');", i, i);
+        down = sprintf("DELETE FROM bench WHERE step = %d;", i);
+      }
+      printf "-- step %d\n--\n-- revision: %s\n-- down_revision: %s\n-- branch_labels:\n-- depends_on:\n-- create_date: 2025-01-15 10:30:00\n\n-- migrate:upgrade\n%s\n\n-- migrate:downgrade\n%s\n", i, rev, prev, up, down > f;
       close(f);
       prev = rev;
     }
@@ -51,7 +60,7 @@ measure() { # LABEL COMMAND...
   if command -v hyperfine >/dev/null 2>&1; then
     local json="$WORK/h.json"
     hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$json" "$*" >/dev/null 2>&1
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%-34s mean %6.2f ms  min %6.2f ms" % (sys.argv[2], r["mean"]*1000, r["min"]*1000))' "$json" "$label"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][0]; print("%-34s mean %6.2f ms  min %6.2f ms  cpu %6.2f ms" % (sys.argv[2], r["mean"]*1000, r["min"]*1000, (r["user"]+r["system"])*1000))' "$json" "$label"
   else
     "$@" >/dev/null 2>&1
     local total=0 min=999999999999 t0 t1 d
