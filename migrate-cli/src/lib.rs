@@ -93,10 +93,9 @@ where
     match execute(source, cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprint!(
-                "{}",
-                error::render_error(&f.error, raiseerr, f.hint.as_deref())
-            );
+            let text = error::render_error(&f.error, raiseerr, f.hint.as_deref());
+            // Nothing more can be done if stderr is closed.
+            let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
             ExitCode::from(f.error.exit_code())
         }
     }

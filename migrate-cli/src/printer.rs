@@ -31,6 +31,13 @@ impl Printer {
         let _ = self.out.write_all(b"\n");
     }
 
+    /// A status message such as `Generating x ...  done` (stdout), unless quiet.
+    pub fn status(&mut self, s: impl AsRef<str>) {
+        if !self.quiet {
+            self.line(s);
+        }
+    }
+
     /// Text as is (stdout).
     pub fn raw(&mut self, s: &str) {
         let _ = self.out.write_all(s.as_bytes());
@@ -40,7 +47,7 @@ impl Printer {
     pub fn info(&mut self, s: impl AsRef<str>) {
         if !self.quiet {
             self.flush();
-            eprintln!("{}", s.as_ref());
+            let _ = writeln!(std::io::stderr(), "{}", s.as_ref());
         }
     }
 

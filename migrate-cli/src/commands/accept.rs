@@ -22,7 +22,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: AcceptArgs) -> Result<(), CliError> {
         ctx.block_on(db.close())?;
         let accepted = result?;
         if accepted.is_empty() {
-            ctx.printer.line("No edited migrations to accept.");
+            ctx.printer.status("No edited migrations to accept.");
         }
         for rev in accepted {
             let path = m
@@ -31,7 +31,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: AcceptArgs) -> Result<(), CliError> {
                 .map(|s| s.path.clone())
                 .unwrap_or_default();
             ctx.printer
-                .line(format!("Accepted the new checksum of {rev} ({path})"));
+                .status(format!("Accepted the new checksum of {rev} ({path})"));
         }
     }
     Ok(())

@@ -15,7 +15,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), CliError> {
         let text = sum.render();
         let old = std::fs::read_to_string(&path).ok();
         if old.as_deref() == Some(text.as_str()) {
-            ctx.printer.line(format!(
+            ctx.printer.status(format!(
                 "{} is up to date ({} migrations)",
                 path.display(),
                 sum.entries.len()
@@ -23,7 +23,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), CliError> {
             continue;
         }
         std::fs::write(&path, text).map_err(|e| CliError::io("write", &path, e))?;
-        ctx.printer.line(format!(
+        ctx.printer.status(format!(
             "Wrote {} ({} migrations)",
             path.display(),
             sum.entries.len()

@@ -23,7 +23,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: InitArgs) -> Result<(), CliError> {
         }
     } else {
         ctx.printer
-            .line(format!("Creating directory {} ...  done", dir.display()));
+            .status(format!("Creating directory {} ...  done", dir.display()));
         std::fs::create_dir_all(dir).map_err(|e| CliError::io("create", dir, e))?;
     }
     let config_path = ctx.config_path();
@@ -44,7 +44,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: InitArgs) -> Result<(), CliError> {
     for (rel, text) in files {
         let target: PathBuf = if rel == "migrate.toml" {
             if config_path.exists() {
-                ctx.printer.line(format!(
+                ctx.printer.status(format!(
                     "File {} already exists, skipping",
                     config_path.display()
                 ));
@@ -59,7 +59,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: InitArgs) -> Result<(), CliError> {
             .filter(|p| !p.as_os_str().is_empty() && !p.exists())
         {
             ctx.printer
-                .line(format!("Creating directory {} ...  done", parent.display()));
+                .status(format!("Creating directory {} ...  done", parent.display()));
             std::fs::create_dir_all(parent).map_err(|e| CliError::io("create", parent, e))?;
         }
         let body = fill(text);
@@ -70,14 +70,14 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: InitArgs) -> Result<(), CliError> {
         }
         std::fs::write(&target, body).map_err(|e| CliError::io("write", &target, e))?;
         ctx.printer
-            .line(format!("Generating {} ...  done", target.display()));
+            .status(format!("Generating {} ...  done", target.display()));
     }
-    ctx.printer.line(format!(
+    ctx.printer.status(format!(
         "Please edit the settings in {} before proceeding.",
         config_path.display()
     ));
     if let Some(s) = snippet {
-        ctx.printer.line(format!(
+        ctx.printer.status(format!(
             "To embed the migrations with `embed_migrations!`, add migrate-runtime to [build-dependencies] and this build.rs:\n\n{}",
             s.trim_end()
         ));

@@ -129,7 +129,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RebaseArgs) -> Result<(), CliError> {
     update_sum(t.location(), dir, |sum| {
         sum.entries.insert(rel, checksum);
     })?;
-    ctx.printer.line(format!(
+    ctx.printer.status(format!(
         "Rebased {root} ({}) from {} onto {onto}; heads: {}",
         path.display(),
         old_parents.join(", "),

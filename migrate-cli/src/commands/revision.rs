@@ -203,7 +203,7 @@ pub(crate) fn create(
         sum.entries.insert(rel.clone(), checksum);
     })?;
     ctx.printer
-        .line(format!("Generating {} ...  done", path.display()));
+        .status(format!("Generating {} ...  done", path.display()));
     Ok(path)
 }
 
