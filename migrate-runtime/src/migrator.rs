@@ -521,6 +521,28 @@ impl Migrator {
         Ok(accepted)
     }
 
+    /// Creates the version and history tables if they do not exist (`migrate
+    /// ensure_version`), under the migration lock.
+    ///
+    /// # Errors
+    /// Lock timeouts and database failures.
+    pub async fn ensure_version_table<'a>(
+        &self,
+        db: impl Into<Db<'a>>,
+    ) -> Result<(), MigrateError> {
+        self.check_names()?;
+        let db = db.into();
+        let lock = db.lock(&self.lock_name(), self.opts.lock_timeout).await?;
+        let result = async {
+            let mut conn = db.acquire().await?;
+            self.ensure_tables(&mut conn).await
+        }
+        .await;
+        let released = lock.release().await;
+        result?;
+        released
+    }
+
     fn lock_name(&self) -> String {
         self.qualified(&self.opts.version_table)
     }

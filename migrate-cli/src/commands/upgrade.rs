@@ -5,7 +5,7 @@ use crate::error::CliError;
 use crate::target::{Ctx, Target};
 use indicatif::{ProgressBar, ProgressStyle};
 use migrate_core::Direction;
-use migrate_runtime::{Database, MigrateError, Migrator, Report, TransactionMode};
+use migrate_runtime::{Database, Migrator, Report};
 use std::time::Duration;
 
 /// Upgrades every configured database (or the `-n` one) to the target.
@@ -42,53 +42,32 @@ fn upgrade(
     db: &Database,
     target: &str,
 ) -> Result<Report, CliError> {
-    let stepwise = ctx.printer.progress_enabled()
-        && m.options().transaction_mode == TransactionMode::PerMigration
-        && !target.contains(['+', '-']);
-    if !stepwise {
+    if !ctx.printer.progress_enabled() {
         return Ok(ctx.block_on(m.upgrade(db, target))??);
     }
-    // On a terminal: one revision at a time, so the bar can show which one runs.
-    let current = ctx.block_on(m.current(db))??;
-    let plan = m.directory().map.upgrade_plan(&current, target)?;
-    let revisions: Vec<String> = plan.revisions().iter().map(|s| s.to_string()).collect();
-    if revisions.len() < 2 {
-        return Ok(ctx.block_on(m.upgrade(db, target))??);
-    }
-    let bar = ProgressBar::new(revisions.len() as u64);
+    // On a terminal: a bar fed by the runner's progress hook, one run under one lock.
+    let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(Duration::from_millis(100));
-    let mut report = Report::default();
-    let total = revisions.len();
-    for (i, rev) in revisions.iter().enumerate() {
-        let message = m
-            .directory()
-            .script(rev)
-            .map(|s| s.message.as_str())
-            .unwrap_or("");
-        bar.set_message(format!("migration {} of {total}: {rev}, {message}", i + 1));
-        match ctx.block_on(m.upgrade(db, rev))? {
-            Ok(r) => {
-                report.steps.extend(r.steps);
-                report.heads = r.heads;
-            }
-            Err(mut e) => {
-                bar.finish_and_clear();
-                if let MigrateError::Migration(f) = &mut e {
-                    let done: Vec<String> =
-                        report.revisions().iter().map(|s| s.to_string()).collect();
-                    f.applied.splice(0..0, done);
-                }
-                return Err(e.into());
-            }
+    let shown = bar.clone();
+    let m = m.clone().on_progress(move |p| {
+        shown.set_length(p.total as u64);
+        match p.finished {
+            None => shown.set_message(format!(
+                "migration {} of {}: {}",
+                p.index + 1,
+                p.total,
+                p.description
+            )),
+            Some(_) => shown.inc(1),
         }
-        bar.inc(1);
-    }
+    });
+    let result = ctx.block_on(m.upgrade(db, target))?;
     bar.finish_and_clear();
-    Ok(report)
+    Ok(result?)
 }
 
 /// Alembic's `Running upgrade a -> b, message` lines (stderr), with timings at `-v`.

@@ -13,10 +13,15 @@ pub(crate) async fn connect(url: &str) -> Result<sqlx::MySqlPool, sqlx::Error> {
         Some(rest) => format!("mysql{rest}"),
         None => url.to_string(),
     };
-    sqlx::mysql::MySqlPoolOptions::new()
+    use std::str::FromStr;
+    let opts = sqlx::mysql::MySqlConnectOptions::from_str(&url)?;
+    // One direct connection first: a pool retries a refused connection until its
+    // acquire timeout and then reports only that it timed out.
+    let probe = MySqlConnection::connect_with(&opts).await?;
+    let _ = probe.close().await;
+    Ok(sqlx::mysql::MySqlPoolOptions::new()
         .max_connections(2)
-        .connect(&url)
-        .await
+        .connect_lazy_with(opts))
 }
 
 pub(crate) fn history_ddl(table: &str) -> String {

@@ -9,10 +9,15 @@ use std::time::{Duration, Instant};
 
 #[cfg(feature = "postgres")]
 pub(crate) async fn connect(url: &str) -> Result<sqlx::PgPool, sqlx::Error> {
-    sqlx::postgres::PgPoolOptions::new()
+    use std::str::FromStr;
+    let opts = sqlx::postgres::PgConnectOptions::from_str(url)?;
+    // One direct connection first: a pool retries a refused connection until its
+    // acquire timeout and then reports only that it timed out.
+    let probe = PgConnection::connect_with(&opts).await?;
+    let _ = probe.close().await;
+    Ok(sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
-        .connect(url)
-        .await
+        .connect_lazy_with(opts))
 }
 
 pub(crate) fn history_ddl(table: &str) -> String {
