@@ -5,7 +5,6 @@ use crate::checksum::{SumFile, SUM_FILE};
 use crate::error::{LoadError, Origin, Problem, SumError};
 use crate::revision::{RevisionMap, RevisionSpec};
 use crate::script::Script;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// A versions folder: its scripts in path order and their revision graph.
@@ -15,7 +14,6 @@ pub struct ScriptDirectory {
     pub scripts: Vec<Script>,
     /// The validated graph; revision order follows `scripts`.
     pub map: RevisionMap,
-    by_rev: HashMap<String, usize>,
 }
 
 /// Lists the migration files under `dir`: `*.sql`, recursively, skipping hidden files
@@ -115,7 +113,9 @@ impl ScriptDirectory {
     /// # Errors
     /// [`LoadError::Invalid`] with every graph problem.
     pub fn from_scripts(mut scripts: Vec<Script>) -> Result<ScriptDirectory, LoadError> {
-        scripts.sort_by(|a, b| a.path.cmp(&b.path));
+        if !scripts.is_sorted_by(|a, b| a.path <= b.path) {
+            scripts.sort_by(|a, b| a.path.cmp(&b.path));
+        }
         let specs = scripts.iter().map(|s| RevisionSpec {
             id: s.revision.clone(),
             down_revisions: s.down_revisions.clone(),
@@ -125,21 +125,13 @@ impl ScriptDirectory {
         });
         let map = RevisionMap::new(specs)
             .map_err(|e| LoadError::Invalid(e.0.into_iter().map(Problem::Graph).collect()))?;
-        let by_rev = scripts
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.revision.clone(), i))
-            .collect();
-        Ok(ScriptDirectory {
-            scripts,
-            map,
-            by_rev,
-        })
+        Ok(ScriptDirectory { scripts, map })
     }
 
     /// The script of a revision id.
     pub fn script(&self, revision: &str) -> Option<&Script> {
-        self.by_rev.get(revision).map(|&i| &self.scripts[i])
+        // The map keeps the scripts' order, so its index is the script's.
+        self.map.by_id.get(revision).map(|&i| &self.scripts[i])
     }
 
     /// The sum file these scripts would have.

@@ -86,8 +86,8 @@ pub struct RevisionMap {
     pub(crate) nodes: Vec<Node>,
     pub(crate) by_id: HashMap<String, Idx>,
     pub(crate) by_label: HashMap<String, Idx>,
-    /// Indices sorted by id, for prefix lookups.
-    pub(crate) sorted: Vec<Idx>,
+    /// Indices sorted by id, for prefix lookups; built on the first one.
+    pub(crate) sorted: std::sync::OnceLock<Vec<Idx>>,
     /// Revisions no other revision names as `down_revision`.
     pub(crate) heads: Vec<Idx>,
     /// Revisions nothing names as `down_revision` or `depends_on`.
@@ -287,7 +287,7 @@ impl RevisionMap {
 
         let n = specs.len();
         let mut nodes: Vec<Node> = Vec::with_capacity(n);
-        for spec in &specs {
+        for spec in specs {
             let mut down = Vec::with_capacity(spec.down_revisions.len());
             for p in &spec.down_revisions {
                 match by_id.get(p) {
@@ -312,13 +312,14 @@ impl RevisionMap {
                     }),
                 }
             }
+            let labels = spec.branch_labels.iter().cloned().collect();
             nodes.push(Node {
-                id: spec.id.clone(),
-                origin: spec.origin.clone(),
+                id: spec.id,
+                origin: spec.origin,
                 down,
-                own_labels: spec.branch_labels.clone(),
-                labels: spec.branch_labels.iter().cloned().collect(),
-                depends_on: spec.depends_on.clone(),
+                own_labels: spec.branch_labels,
+                labels,
+                depends_on: spec.depends_on,
                 deps,
                 norm_down: Vec::new(),
                 norm_dep_count: 0,
@@ -327,12 +328,13 @@ impl RevisionMap {
             });
         }
         for i in 0..n {
-            let (down, deps) = (nodes[i].down.clone(), nodes[i].deps.clone());
-            for &p in &down {
+            for j in 0..nodes[i].down.len() {
+                let p = nodes[i].down[j];
                 nodes[p].next.push(i);
                 nodes[p].all_next.push(i);
             }
-            for &d in &deps {
+            for j in 0..nodes[i].deps.len() {
+                let d = nodes[i].deps[j];
                 if !nodes[d].all_next.contains(&i) {
                     nodes[d].all_next.push(i);
                 }
@@ -385,8 +387,7 @@ impl RevisionMap {
             return Err(GraphErrors(errors));
         }
 
-        let mut sorted: Vec<Idx> = (0..n).collect();
-        sorted.sort_by(|a, b| nodes[*a].id.cmp(&nodes[*b].id));
+        let sorted = std::sync::OnceLock::new();
         let mut map = RevisionMap {
             nodes,
             by_id,
@@ -851,10 +852,13 @@ impl RevisionMap {
         let found = if let Some(&i) = self.by_id.get(ident).or_else(|| self.by_label.get(ident)) {
             i
         } else {
-            let start = self
-                .sorted
-                .partition_point(|&i| self.nodes[i].id.as_str() < ident);
-            let mut candidates: Vec<Idx> = self.sorted[start..]
+            let sorted = self.sorted.get_or_init(|| {
+                let mut v: Vec<Idx> = (0..self.nodes.len()).collect();
+                v.sort_by(|a, b| self.nodes[*a].id.cmp(&self.nodes[*b].id));
+                v
+            });
+            let start = sorted.partition_point(|&i| self.nodes[i].id.as_str() < ident);
+            let mut candidates: Vec<Idx> = sorted[start..]
                 .iter()
                 .copied()
                 .take_while(|&i| self.nodes[i].id.starts_with(ident))

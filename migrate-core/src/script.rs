@@ -297,7 +297,7 @@ impl<'a> Parser<'a> {
         }
 
         // Header: the leading run of comment lines, up to the first directive.
-        let mut fields: Vec<(String, String, usize)> = Vec::new();
+        let mut fields: Vec<(&str, &str, usize)> = Vec::with_capacity(8);
         let mut message: Option<String> = None;
         let header_start = i;
         while i < lines.len() {
@@ -313,7 +313,7 @@ impl<'a> Parser<'a> {
             });
             match field {
                 Some((k, v)) => {
-                    if let Some((_, _, first)) = fields.iter().find(|(fk, _, _)| fk == k) {
+                    if let Some((_, _, first)) = fields.iter().find(|(fk, _, _)| *fk == k) {
                         let first_line = *first;
                         self.err(
                             lineno,
@@ -323,7 +323,7 @@ impl<'a> Parser<'a> {
                             },
                         );
                     } else {
-                        fields.push((k.to_string(), v.to_string(), lineno));
+                        fields.push((k, v, lineno));
                     }
                 }
                 None if c.is_empty() => {}
@@ -347,21 +347,21 @@ impl<'a> Parser<'a> {
         let mut transactional = true;
         let mut extra_fields = Vec::new();
         for (k, v, line) in fields {
-            match k.as_str() {
-                "revision" => match crate::script::validate_revision_id(&v) {
-                    Ok(()) => revision = Some(v),
+            match k {
+                "revision" => match crate::script::validate_revision_id(v) {
+                    Ok(()) => revision = Some(v.to_string()),
                     Err(e) => self.err(line, ParseErrorKind::BadRevisionId(e)),
                 },
-                "down_revision" => down_revisions = Some(self.id_list(line, "down_revision", &v)),
-                "branch_labels" => branch_labels = self.id_list(line, "branch_labels", &v),
-                "depends_on" => depends_on = self.id_list(line, "depends_on", &v),
-                "create_date" => create_date = (!v.is_empty()).then_some(v),
-                "transactional" => match v.as_str() {
+                "down_revision" => down_revisions = Some(self.id_list(line, "down_revision", v)),
+                "branch_labels" => branch_labels = self.id_list(line, "branch_labels", v),
+                "depends_on" => depends_on = self.id_list(line, "depends_on", v),
+                "create_date" => create_date = (!v.is_empty()).then(|| v.to_string()),
+                "transactional" => match v {
                     "true" | "True" => transactional = true,
                     "false" | "False" => transactional = false,
-                    _ => self.err(line, ParseErrorKind::BadTransactional(v)),
+                    _ => self.err(line, ParseErrorKind::BadTransactional(v.to_string())),
                 },
-                _ => extra_fields.push((k, v)),
+                _ => extra_fields.push((k.to_string(), v.to_string())),
             }
         }
         let has_revision_field = revision.is_some()
