@@ -138,6 +138,10 @@ async fn main() {
             admin: Some(u),
         });
     }
+    // BENCH_ONLY=postgres (or sqlite, mysql) measures one database.
+    if let Ok(only) = std::env::var("BENCH_ONLY") {
+        targets.retain(|t| t.name == only);
+    }
     println!("{n} revisions, median of {runs} runs");
     println!("| database | baseline, commit each | migrator, per migration | ratio | baseline, one tx | migrator, single tx | ratio | at-head check |");
     println!("|---|---|---|---|---|---|---|---|");
