@@ -334,11 +334,29 @@ impl Migrator {
         &self,
         conn: &mut Conn,
     ) -> Result<HashMap<String, String>, MigrateError> {
-        let sql = format!(
-            "SELECT revision, checksum FROM {} WHERE direction IN ('upgrade', 'stamp', 'accept') ORDER BY id",
-            self.qualified(&self.history_name())
+        let hist = self.qualified(&self.history_name());
+        // The newest recorded checksum of each revision.
+        let latest = format!(
+            "SELECT revision, checksum FROM {hist} WHERE id IN (SELECT MAX(id) FROM {hist} \
+             WHERE direction IN ('upgrade', 'stamp', 'accept') AND checksum IS NOT NULL GROUP BY revision)"
         );
-        match conn.pairs(&sql).await {
+        let rows = if conn.dialect() == Dialect::Sqlite {
+            // One row instead of one per revision: SQLite hands rows over one at a time
+            // from its worker thread, which dominates the start-up check of a binary
+            // already at head.
+            let sql =
+                format!("SELECT group_concat(revision || ' ' || checksum, ',') FROM ({latest})");
+            conn.optional_string(&sql).await.map(|one| {
+                one.unwrap_or_default()
+                    .split(',')
+                    .filter_map(|pair| pair.split_once(' '))
+                    .map(|(r, c)| (r.to_string(), Some(c.to_string())))
+                    .collect()
+            })
+        } else {
+            conn.pairs(&latest).await
+        };
+        match rows {
             Ok(rows) => Ok(rows
                 .into_iter()
                 .filter_map(|(r, c)| c.map(|c| (r, c)))

@@ -260,6 +260,12 @@ impl Conn {
     }
 
     /// Runs a query returning two text columns, the second nullable.
+    pub(crate) fn optional_string<'a>(&'a mut self, sql: &'a str) -> BoxFut<'a, Option<String>> {
+        on_conn!(self, c => Box::pin(async move {
+            sqlx::query_scalar::<_, Option<String>>(sql).fetch_one(&mut **c).await
+        }))
+    }
+
     pub(crate) fn pairs<'a>(
         &'a mut self,
         sql: &'a str,
