@@ -41,6 +41,17 @@ impl Checksum {
         s
     }
 
+    /// Whether `hex` is this checksum in hex (either case), without allocating.
+    pub fn matches_hex(&self, hex: &str) -> bool {
+        let h = hex.as_bytes();
+        h.len() == 64
+            && self.0.iter().enumerate().all(|(i, b)| {
+                let digit = |c: u8| char::from(c).to_digit(16);
+                digit(h[2 * i]) == Some(u32::from(b >> 4))
+                    && digit(h[2 * i + 1]) == Some(u32::from(b & 15))
+            })
+    }
+
     /// Parses 64 hex digits.
     pub fn from_hex(s: &str) -> Option<Checksum> {
         if s.len() != 64 || !s.is_ascii() {
@@ -163,6 +174,15 @@ impl SumFile {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn matches_hex_agrees_with_to_hex() {
+        let c = Checksum::of(b"abc");
+        assert!(c.matches_hex(&c.to_hex()));
+        assert!(c.matches_hex(&c.to_hex().to_uppercase()));
+        assert!(!c.matches_hex(&Checksum::of(b"abd").to_hex()));
+        assert!(!c.matches_hex("ba78"));
+    }
 
     #[test]
     fn known_digest() {

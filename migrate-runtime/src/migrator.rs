@@ -409,19 +409,20 @@ impl Migrator {
         for h in heads {
             applied.extend(self.dir.map.ancestors(h)?);
         }
-        applied.sort_unstable();
-        applied.dedup();
+        if heads.len() > 1 {
+            applied.sort_unstable();
+            applied.dedup();
+        }
         for rev in applied {
             let (Some(rec), Some(script)) = (recorded.get(rev), self.dir.script(rev)) else {
                 continue;
             };
-            let now = script.checksum.to_hex();
-            if *rec != now {
+            if !script.checksum.matches_hex(rec) {
                 out.push(EditedMigration {
                     revision: rev.to_string(),
                     path: script.path.clone(),
                     recorded: rec.clone(),
-                    current: now,
+                    current: script.checksum.to_hex(),
                 });
             }
         }
