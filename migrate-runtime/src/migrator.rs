@@ -335,17 +335,20 @@ impl Migrator {
         conn: &mut Conn,
     ) -> Result<HashMap<String, String>, MigrateError> {
         let hist = self.qualified(&self.history_name());
-        // The newest recorded checksum of each revision.
-        let latest = format!(
-            "SELECT revision, checksum FROM {hist} WHERE id IN (SELECT MAX(id) FROM {hist} \
-             WHERE direction IN ('upgrade', 'stamp', 'accept') AND checksum IS NOT NULL GROUP BY revision)"
+        // Oldest first, so the newest checksum of a revision wins when collected.
+        let ordered = format!(
+            "SELECT revision, checksum FROM {hist} \
+             WHERE direction IN ('upgrade', 'stamp', 'accept') AND checksum IS NOT NULL ORDER BY id"
         );
         let rows = if conn.dialect() == Dialect::Sqlite {
             // One row instead of one per revision: SQLite hands rows over one at a time
             // from its worker thread, which dominates the start-up check of a binary
             // already at head.
-            let sql =
-                format!("SELECT group_concat(revision || ' ' || checksum, ',') FROM ({latest})");
+            // (An ordered aggregate: SQLite 3.44+, which sqlx bundles.)
+            let sql = format!(
+                "SELECT group_concat(revision || ' ' || checksum, ',' ORDER BY id) FROM {hist} \
+                 WHERE direction IN ('upgrade', 'stamp', 'accept') AND checksum IS NOT NULL"
+            );
             conn.optional_string(&sql).await.map(|one| {
                 one.unwrap_or_default()
                     .split(',')
@@ -354,7 +357,7 @@ impl Migrator {
                     .collect()
             })
         } else {
-            conn.pairs(&latest).await
+            conn.pairs(&ordered).await
         };
         match rows {
             Ok(rows) => Ok(rows

@@ -19,14 +19,33 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> 
         } else {
             Some(ctx.start_connect(t)?)
         };
-        let m = ctx.migrator(t)?;
-        ctx.check_sum(t, &m)?;
         if args.sql {
+            let m = ctx.migrator(t)?;
+            ctx.check_sum(t, &m)?;
             let sql = m.sql(Direction::Upgrade, &args.revision, t.dialect()?)?;
             ctx.printer.raw(&sql);
             continue;
         }
         let Some(pending) = pending else { continue };
+        if matches!(args.revision.as_str(), "head" | "heads") {
+            // The usual start of a deploy is a database already at head: that needs the
+            // graph and the checksums, not the SQL of every migration.
+            let listing = ctx.migrator_without_sql(t)?;
+            ctx.check_sum(t, &listing)?;
+            let db = ctx.connected(pending)?;
+            let at_head = ctx.block_on(listing.check(&db))?;
+            if at_head.is_ok() {
+                ctx.block_on(db.close())?;
+                continue;
+            }
+            let m = ctx.migrator(t)?;
+            let result = upgrade(ctx, t, &m, &db, &args.revision);
+            ctx.block_on(db.close())?;
+            print_report(ctx, &result?, args.verbose);
+            continue;
+        }
+        let m = ctx.migrator(t)?;
+        ctx.check_sum(t, &m)?;
         let db = ctx.connected(pending)?;
         let result = upgrade(ctx, t, &m, &db, &args.revision);
         ctx.block_on(db.close())?;
