@@ -468,7 +468,8 @@ async fn unsupported_url_and_masked_password() {
 async fn progress_hook_sees_every_step_start_and_finish() {
     use std::sync::{Arc, Mutex};
     let t = databases("progress").await.remove(0);
-    let seen: Arc<Mutex<Vec<(usize, usize, Option<String>, bool)>>> = Arc::default();
+    type Event = (usize, usize, Option<String>, bool);
+    let seen: Arc<Mutex<Vec<Event>>> = Arc::default();
     let sink = seen.clone();
     let m = migrator(&linear()).on_progress(move |p| {
         sink.lock().expect("lock").push((
