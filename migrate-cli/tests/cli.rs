@@ -601,3 +601,37 @@ fn run_embedded_offers_the_same_commands() {
         format!("{:?}", std::process::ExitCode::from(2))
     );
 }
+
+#[test]
+fn history_from_current_with_several_current_heads() {
+    let p = Project::sqlite();
+    p.ok(&["init", "migrations"]);
+    p.ok(&["revision", "-m", "a", "--rev-id", "a1a1"]);
+    p.ok(&["revision", "-m", "b", "--rev-id", "b2b2", "--head", "a1a1"]);
+    p.ok(&[
+        "revision", "-m", "c", "--rev-id", "c3c3", "--head", "a1a1", "--splice",
+    ]);
+    p.ok(&["revision", "-m", "d", "--rev-id", "d4d4", "--head", "b2b2"]);
+    p.ok(&["upgrade", "b2b2"]);
+    p.ok(&["upgrade", "c3c3"]);
+    assert_eq!(p.ok(&["current"]).lines().count(), 2, "two current heads");
+    let out = p.ok(&["history", "-r", "current:"]);
+    let lines: Vec<&str> = out.lines().collect();
+    // From the current heads (b2b2, c3c3) up to the heads: d4d4 and the two current ones.
+    assert_eq!(lines.len(), 3, "{out}");
+    assert!(
+        out.contains("-> d4d4") && out.contains("-> b2b2") && out.contains("-> c3c3"),
+        "{out}"
+    );
+    let pos = |r: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(r))
+            .unwrap_or(usize::MAX)
+    };
+    assert!(pos("-> d4d4") < pos("-> b2b2"), "newest first: {out}");
+    assert!(!out.contains("-> a1a1"), "{out}");
+    let err = p.run(&["history", "-r", "a1a1"]);
+    assert_eq!(err.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&err.stderr).contains("[start]:[end]"));
+}

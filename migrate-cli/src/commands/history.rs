@@ -30,21 +30,33 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: HistoryArgs) -> Result<(), CliError> 
         } else {
             Vec::new()
         };
-        let range = args.rev_range.as_deref().map(|r| {
-            let (lo, hi) = r.split_once(':').unwrap_or((r, ""));
-            let sub = |p: &str| -> String {
-                if p.trim() != "current" {
-                    p.to_string()
-                } else if current.is_empty() {
-                    "base".to_string()
-                } else {
-                    current.join(",")
-                }
-            };
-            format!("{}:{}", sub(lo), sub(hi))
-        });
+        // `current` stands for every row of the version table, so a database with several
+        // heads gives a bound of several revisions (as Alembic passes a tuple).
+        let bound = |p: &str, default: &str| -> Vec<String> {
+            match p.trim() {
+                "" => vec![default.to_string()],
+                "current" if current.is_empty() => vec!["base".to_string()],
+                "current" => current.clone(),
+                other => vec![other.to_string()],
+            }
+        };
         let dir = m.directory();
-        let ids = dir.map.history(range.as_deref())?;
+        let ids = match args.rev_range.as_deref() {
+            None => dir.map.history(None)?,
+            Some(r) => {
+                let Some((lo, hi)) = r.split_once(':') else {
+                    return Err(migrate_core::RevisionError::BadRange(r.to_string()).into());
+                };
+                let (lower, upper) = (bound(lo, "base"), bound(hi, "heads"));
+                let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
+                let upper: Vec<&str> = upper.iter().map(String::as_str).collect();
+                let opts = migrate_core::IterateOptions {
+                    inclusive: true,
+                    ..Default::default()
+                };
+                dir.map.iterate_revisions(&upper, &lower, opts)?
+            }
+        };
         let f = Formatter {
             dir,
             location: t.location(),
