@@ -78,6 +78,14 @@ pub enum MigrateError {
         /// Rows that changed.
         actual: u64,
     },
+    /// Another migrator moved the version table during a run with a relative target.
+    #[error("another migrator changed the version table while moving to the relative target `{target}`; nothing more was run{}; check `current` and run again with an absolute target", applied_note(.applied))]
+    ConcurrentChange {
+        /// The relative target.
+        target: String,
+        /// Steps this run completed before it noticed.
+        applied: Vec<String>,
+    },
     /// A table or schema name that is not a plain identifier.
     #[error("invalid table or schema name {0:?}: use letters, digits and `_` (at most 63)")]
     InvalidName(String),

@@ -765,11 +765,19 @@ impl Migrator {
                     };
                     if now != expected {
                         if relative {
-                            return Err(MigrateError::VersionTable {
-                                table: self.opts.version_table.clone(),
-                                revision: step.revision.clone().unwrap_or_default(),
-                                expected: 0,
-                                actual: 0,
+                            // A relative target meant "from where the database was";
+                            // re-planning from the new rows would move it further.
+                            return Err(MigrateError::ConcurrentChange {
+                                target: match op {
+                                    Op::Upgrade(t) | Op::Downgrade(t) => t.to_string(),
+                                    Op::Stamp(..) => String::new(),
+                                },
+                                applied: run
+                                    .report
+                                    .revisions()
+                                    .iter()
+                                    .map(|r| r.to_string())
+                                    .collect(),
                             });
                         }
                         if !single {

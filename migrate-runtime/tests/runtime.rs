@@ -565,3 +565,57 @@ async fn lock_wait_times_out_with_a_clear_message() {
         );
     }
 }
+
+/// Moves the version table from another connection when the run is about to begin its
+/// first step, as a second migrator would on SQLite between planning and applying.
+fn meddler(url: String) -> impl Fn(&migrate_runtime::Progress<'_>) + Send + Sync + 'static {
+    let done = std::sync::atomic::AtomicBool::new(false);
+    move |p| {
+        if p.index == 0
+            && p.finished.is_none()
+            && !done.swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("rt");
+                rt.block_on(async {
+                    let db = Database::connect(&url).await.expect("connect");
+                    raw(
+                        &db,
+                        "INSERT INTO alembic_version (version_num) VALUES ('a1')",
+                    )
+                    .await;
+                    raw(&db, "CREATE TABLE t_a1 (id INT)").await;
+                    db.close().await;
+                });
+            })
+            .join()
+            .expect("meddler thread");
+        }
+    }
+}
+
+#[tokio::test]
+async fn sqlite_replans_when_another_migrator_moved_the_table() {
+    let t = databases("replan").await.remove(0);
+    let m = migrator(&linear()).on_progress(meddler(t.url.clone()));
+    let r = m.upgrade(&t.db, "head").await.expect("upgrade");
+    assert_eq!(
+        r.revisions(),
+        ["b2", "c3"],
+        "a1 was applied by the other migrator"
+    );
+    assert_eq!(rows(&m, &t.db).await, ["c3"]);
+
+    let t = databases("replanrel").await.remove(0);
+    let m = migrator(&linear()).on_progress(meddler(t.url.clone()));
+    let err = m.upgrade(&t.db, "+2").await.unwrap_err();
+    assert!(
+        matches!(err, MigrateError::ConcurrentChange { .. }),
+        "{err}"
+    );
+    assert_eq!(rows(&m, &t.db).await, ["a1"], "nothing more ran");
+}
