@@ -557,6 +557,7 @@ static EMBEDDED: migrate_runtime::EmbeddedMigrations = migrate_runtime::Embedded
         message: "create account",
         create_date: "",
         transactional: true,
+        extra_fields: &[],
         upgrade: &[migrate_runtime::EmbeddedSection {
             dialect: "",
             sql: "CREATE TABLE account (id INTEGER PRIMARY KEY);\n",

@@ -574,6 +574,15 @@ fn push_migration(out: &mut String, s: &Script) {
     push_str_lit(out, s.create_date.as_deref().unwrap_or(""));
     out.push_str(", transactional: ");
     out.push_str(if s.transactional { "true" } else { "false" });
+    out.push_str(", extra_fields: &[");
+    for (k, v) in &s.extra_fields {
+        out.push('(');
+        push_str_lit(out, k);
+        out.push(',');
+        push_str_lit(out, v);
+        out.push_str("),");
+    }
+    out.push(']');
     out.push_str(", upgrade: &[");
     for section in &s.upgrade {
         push_section(out, section);

@@ -31,6 +31,8 @@ pub struct EmbeddedMigration {
     pub create_date: &'static str,
     /// `false` runs outside a transaction.
     pub transactional: bool,
+    /// Header fields the project does not interpret (team fields such as `author`).
+    pub extra_fields: &'static [(&'static str, &'static str)],
     /// Upgrade sections.
     pub upgrade: &'static [EmbeddedSection],
     /// Downgrade sections (empty: irreversible).
@@ -73,7 +75,11 @@ impl EmbeddedMigration {
             message: self.message.to_string(),
             create_date: (!self.create_date.is_empty()).then(|| self.create_date.to_string()),
             transactional: self.transactional,
-            extra_fields: Vec::new(),
+            extra_fields: self
+                .extra_fields
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             upgrade: self.upgrade.iter().map(|s| s.to_section()).collect(),
             downgrade: self.downgrade.iter().map(|s| s.to_section()).collect(),
             checksum: Checksum(self.checksum),

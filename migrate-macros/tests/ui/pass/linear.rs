@@ -16,7 +16,9 @@ fn main() {
     assert!(m.iter().all(|m| m.transactional && m.branch_labels.is_empty() && m.depends_on.is_empty()));
     assert_eq!(m[1].upgrade.len(), 1);
     assert_eq!(m[1].upgrade[0].dialect, "");
-    assert_eq!(m[1].upgrade[0].line, 10);
+    assert_eq!(m[1].upgrade[0].line, 12);
+    assert_eq!(m[1].extra_fields, [("author", "ann"), ("jira", "DESK-42")]);
+    assert!(m[0].extra_fields.is_empty());
     assert_eq!(
         m[1].upgrade[0].sql,
         "ALTER TABLE tickets ADD COLUMN priority VARCHAR(20) DEFAULT 'normal';\nCREATE INDEX ix_tickets_priority ON tickets (priority);\n"
