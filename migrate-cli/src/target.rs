@@ -232,6 +232,32 @@ impl<'a> Ctx<'a> {
         Ok(self.block_on(Database::connect(&url))??)
     }
 
+    /// The version-table rows of a target's database (connects and closes).
+    pub fn current_revisions(&mut self, t: &Target, m: &Migrator) -> Result<Vec<String>, CliError> {
+        let db = self.connect(t)?;
+        let current = self.block_on(m.current(&db))?;
+        self.block_on(db.close())?;
+        Ok(current?)
+    }
+
+    /// The revisions an identifier names; `current` means the database's rows.
+    pub fn revisions_named(
+        &mut self,
+        t: &Target,
+        m: &Migrator,
+        ident: &str,
+    ) -> Result<Vec<String>, CliError> {
+        if ident == "current" {
+            return self.current_revisions(t, m);
+        }
+        Ok(m.directory()
+            .map
+            .resolve(ident)?
+            .iter()
+            .map(|s| s.to_string())
+            .collect())
+    }
+
     /// Ends a command-line run: flushes output and leaves the loaded migrations to the
     /// operating system instead of freeing them one by one (the process exits next).
     pub fn finish(mut self) {

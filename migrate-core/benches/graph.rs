@@ -51,10 +51,10 @@ fn branchy(n: usize) -> Vec<Vec<usize>> {
     let (mut a, mut b) = (0, 0);
     while parents.len() < n {
         let i = parents.len();
-        if i + 1 == n || (i % 10 == 0 && a != b) {
+        if i + 1 == n || (i.is_multiple_of(10) && a != b) {
             parents.push(if a == b { vec![a] } else { vec![a, b] });
             (a, b) = (i, i);
-        } else if i % 2 == 0 {
+        } else if i.is_multiple_of(2) {
             parents.push(vec![a]);
             a = i;
         } else {

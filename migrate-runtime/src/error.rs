@@ -86,6 +86,15 @@ pub enum MigrateError {
         /// Steps this run completed before it noticed.
         applied: Vec<String>,
     },
+    /// The lock file beside an SQLite database could not be created or locked.
+    #[error("cannot use the migration lock file `{}`", path.display())]
+    LockFile {
+        /// The lock file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A table or schema name that is not a plain identifier.
     #[error("invalid table or schema name {0:?}: use letters, digits and `_` (at most 63)")]
     InvalidName(String),

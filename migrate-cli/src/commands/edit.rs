@@ -11,19 +11,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: EditArgs) -> Result<(), CliError> {
     let targets = ctx.targets(Some("edit"))?;
     let t = &targets[0];
     let m = ctx.migrator(t)?;
-    let ids: Vec<String> = if args.rev == "current" {
-        let db = ctx.connect(t)?;
-        let c = ctx.block_on(m.current(&db))?;
-        ctx.block_on(db.close())?;
-        c?
-    } else {
-        m.directory()
-            .map
-            .resolve(&args.rev)?
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    };
+    let ids = ctx.revisions_named(t, &m, &args.rev)?;
     if ids.is_empty() {
         return Err(RevisionError::NoSuchRevision(args.rev).into());
     }

@@ -23,10 +23,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: HistoryArgs) -> Result<(), CliError> 
         ctx.section_header(&targets, t);
         let m = ctx.migrator_without_sql(t)?;
         let current = if needs_db {
-            let db = ctx.connect(t)?;
-            let c = ctx.block_on(m.current(&db))?;
-            ctx.block_on(db.close())?;
-            c?
+            ctx.current_revisions(t, &m)?
         } else {
             Vec::new()
         };

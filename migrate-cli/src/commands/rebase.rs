@@ -154,10 +154,7 @@ fn applied_in_branch(
             return Ok(None);
         }
     }
-    let db = ctx.connect(t)?;
-    let current = ctx.block_on(m.current(&db))?;
-    ctx.block_on(db.close())?;
-    for c in current? {
+    for c in ctx.current_revisions(t, m)? {
         let Ok(ancestors) = m.directory().map.ancestors(&c) else {
             continue;
         };

@@ -12,19 +12,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: ShowArgs) -> Result<(), CliError> {
     for t in &targets {
         ctx.section_header(&targets, t);
         let m = ctx.migrator_without_sql(t)?;
-        let ids: Vec<String> = if args.rev == "current" {
-            let db = ctx.connect(t)?;
-            let c = ctx.block_on(m.current(&db))?;
-            ctx.block_on(db.close())?;
-            c?
-        } else {
-            m.directory()
-                .map
-                .resolve(&args.rev)?
-                .iter()
-                .map(|s| s.to_string())
-                .collect()
-        };
+        let ids = ctx.revisions_named(t, &m, &args.rev)?;
         let f = Formatter {
             dir: m.directory(),
             location: t.location(),

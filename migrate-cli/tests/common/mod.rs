@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A temporary working directory with a database URL.
 pub struct Project {
@@ -194,34 +193,10 @@ pub fn filter_ids(s: &str) -> String {
 
 // ---- databases ---------------------------------------------------------------------
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-fn unique(tag: &str) -> String {
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("mc_{tag}_{}_{n}_{nanos}", std::process::id())
-}
-
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map(|i| i + scheme_end)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{db}", &base[..path_start]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
+/// The runtime tests' database helpers: one way to name, create and clean up test
+/// databases for the whole workspace.
+#[path = "../../../migrate-runtime/tests/common/mod.rs"]
+mod shared;
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -245,32 +220,7 @@ pub fn servers() -> Vec<(&'static str, String)> {
 /// Creates a fresh database through the admin URL and returns its URL. Panics (fails
 /// the test) when the server is unreachable.
 pub fn fresh_database(kind: &str, admin: &str, tag: &str) -> String {
-    let name = unique(tag);
-    rt().block_on(async {
-        match kind {
-            "postgres" => {
-                let pool = sqlx::PgPool::connect(admin)
-                    .await
-                    .unwrap_or_else(|e| panic!("postgres test URL is set but unreachable: {e}"));
-                sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-                    .execute(&pool)
-                    .await
-                    .expect("create database");
-                pool.close().await;
-            }
-            _ => {
-                let pool = sqlx::MySqlPool::connect(admin)
-                    .await
-                    .unwrap_or_else(|e| panic!("mysql test URL is set but unreachable: {e}"));
-                sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-                    .execute(&pool)
-                    .await
-                    .expect("create database");
-                pool.close().await;
-            }
-        }
-    });
-    with_database(admin, &name)
+    rt().block_on(shared::fresh_url(kind, admin, tag))
 }
 
 /// Rows of the history table with direction 'upgrade', per revision.

@@ -78,12 +78,16 @@ impl Db<'_> {
     }
 
     /// Takes the migration lock on a connection of its own, so that the work
-    /// connection's transactions never release it. SQLite has no such lock: each step
-    /// runs in a write-locking transaction instead (see `migrator.rs`).
+    /// connection's transactions never release it. SQLite has no such lock: a file lock
+    /// beside the database file stands in for it (and each step still runs in a
+    /// write-locking transaction, see `migrator.rs`).
     pub(crate) async fn lock(&self, key: &str, timeout: Duration) -> Result<Lock, MigrateError> {
         match self {
             #[cfg(feature = "sqlite")]
-            Db::Sqlite(_) => Ok(Lock::None),
+            Db::Sqlite(p) => sqlite::lock(p, key, timeout).await.map(|l| match l {
+                Some(file) => Lock::Sqlite(file),
+                None => Lock::None,
+            }),
             #[cfg(feature = "postgres")]
             Db::Postgres(p) => postgres::lock(p, key, timeout).await.map(Lock::Postgres),
             #[cfg(feature = "mysql")]
@@ -96,6 +100,8 @@ impl Db<'_> {
 pub(crate) enum Lock {
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     None,
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlite::FileLock),
     #[cfg(feature = "postgres")]
     Postgres(postgres::PgLock),
     #[cfg(feature = "mysql")]
@@ -106,6 +112,11 @@ impl Lock {
     pub(crate) async fn release(self) -> Result<(), MigrateError> {
         match self {
             Lock::None => Ok(()),
+            #[cfg(feature = "sqlite")]
+            Lock::Sqlite(l) => {
+                l.release();
+                Ok(())
+            }
             #[cfg(feature = "postgres")]
             Lock::Postgres(l) => l.release().await,
             #[cfg(feature = "mysql")]

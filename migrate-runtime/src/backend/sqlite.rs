@@ -25,3 +25,74 @@ pub(crate) fn history_ddl(table: &str) -> String {
         "CREATE TABLE IF NOT EXISTS {table} (\n    id INTEGER PRIMARY KEY AUTOINCREMENT,\n    revision VARCHAR(32) NOT NULL,\n    direction VARCHAR(16) NOT NULL,\n    checksum VARCHAR(64),\n    applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n    duration_ms BIGINT NOT NULL DEFAULT 0\n)"
     )
 }
+
+/// An exclusive `flock` on `<database file>.migrate-lock`, held for a whole run.
+///
+/// SQLite's own write lock cannot be held across the separate transactions of a run, and
+/// a migration marked `transactional: false` runs outside any; the file lock keeps a
+/// second migrator (another process of the same deploy) out meanwhile. The operating
+/// system drops it when the process dies, so a crash leaves nothing to clean up. The
+/// lock file itself stays, empty, beside the database.
+#[cfg(feature = "sqlite")]
+pub(crate) struct FileLock(std::fs::File);
+
+#[cfg(feature = "sqlite")]
+impl FileLock {
+    pub(crate) fn release(self) {
+        // Closing the file releases the lock as well; unlocking first says so explicitly.
+        let _ = self.0.unlock();
+    }
+}
+
+/// Takes the file lock of a file-backed database; `None` for an in-memory one, which no
+/// other process can reach.
+#[cfg(feature = "sqlite")]
+pub(crate) async fn lock(
+    pool: &sqlx::SqlitePool,
+    key: &str,
+    timeout: Duration,
+) -> Result<Option<FileLock>, crate::error::MigrateError> {
+    use crate::error::MigrateError;
+    use std::fs::TryLockError;
+    let options = pool.connect_options();
+    let db_file = options.get_filename();
+    let name = db_file.to_string_lossy();
+    // sqlx names an in-memory database `file:sqlx-in-memory-N`.
+    if name.is_empty() || name == ":memory:" || name.starts_with("file:") {
+        return Ok(None);
+    }
+    // One lock per version table, like the advisory locks on the servers.
+    let mut lock_path = db_file.as_os_str().to_owned();
+    lock_path.push(format!(".{}.migrate-lock", key.replace(['.', '/'], "_")));
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| MigrateError::LockFile {
+            path: lock_path.clone().into(),
+            source: e,
+        })?;
+    let started = std::time::Instant::now();
+    let mut pause = Duration::from_millis(5);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(FileLock(file))),
+            Err(TryLockError::WouldBlock) => {}
+            Err(TryLockError::Error(e)) => {
+                return Err(MigrateError::LockFile {
+                    path: lock_path.into(),
+                    source: e,
+                })
+            }
+        }
+        if started.elapsed() >= timeout {
+            return Err(MigrateError::LockTimeout {
+                waited: started.elapsed(),
+                what: format!("lock file {}", std::path::Path::new(&lock_path).display()),
+            });
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}

@@ -57,15 +57,18 @@ pub async fn databases(tag: &str) -> Vec<TestDb> {
         _dir: Some(dir),
     });
     if let Ok(admin) = std::env::var("MIGRATE_TEST_POSTGRES_URL") {
-        out.push(fresh(&admin, "postgres", tag, "CREATE DATABASE").await);
+        out.push(fresh(&admin, "postgres", tag).await);
     }
     if let Ok(admin) = std::env::var("MIGRATE_TEST_MYSQL_URL") {
-        out.push(fresh(&admin, "mysql", tag, "CREATE DATABASE").await);
+        out.push(fresh(&admin, "mysql", tag).await);
     }
     out
 }
 
-async fn fresh(admin: &str, name: &'static str, tag: &str, create: &str) -> TestDb {
+/// Creates an empty database on a server through its admin URL (first dropping those
+/// left by test processes that are gone) and returns its URL. `name` is `postgres` or
+/// `mysql`. A set URL that is unreachable fails the test.
+pub async fn fresh_url(name: &str, admin: &str, tag: &str) -> String {
     let admin_db = Database::connect(admin).await.unwrap_or_else(|e| {
         panic!(
             "{name} test URL is set but unreachable: {e}: {:?}",
@@ -74,9 +77,13 @@ async fn fresh(admin: &str, name: &'static str, tag: &str, create: &str) -> Test
     });
     drop_stale(&admin_db, name).await;
     let db_name = unique(tag);
-    raw(&admin_db, &format!("{create} {db_name}")).await;
+    raw(&admin_db, &format!("CREATE DATABASE {db_name}")).await;
     admin_db.close().await;
-    let url = with_database(admin, &db_name);
+    with_database(admin, &db_name)
+}
+
+async fn fresh(admin: &str, name: &'static str, tag: &str) -> TestDb {
+    let url = fresh_url(name, admin, tag).await;
     let db = Database::connect(&url)
         .await
         .unwrap_or_else(|e| panic!("cannot connect to fresh {name} database: {e}"));
@@ -102,14 +109,25 @@ pub async fn raw(db: &Database, sql: &str) {
 /// One integer from a query (whatever integer or decimal type the database returns).
 pub async fn scalar(db: &Database, sql: &str) -> i64 {
     let r = match db {
-        Database::Sqlite(p) => sqlx::query_scalar::<_, i64>(sql).fetch_one(p).await,
+        Database::Sqlite(p) => {
+            sqlx::query_scalar::<_, i64>(sql)
+                .persistent(false)
+                .fetch_one(p)
+                .await
+        }
         Database::Postgres(p) => {
             let wrapped = format!("SELECT CAST(({sql}) AS BIGINT)");
-            sqlx::query_scalar::<_, i64>(&wrapped).fetch_one(p).await
+            sqlx::query_scalar::<_, i64>(&wrapped)
+                .persistent(false)
+                .fetch_one(p)
+                .await
         }
         Database::Mysql(p) => {
             let wrapped = format!("SELECT CAST(({sql}) AS SIGNED)");
-            sqlx::query_scalar::<_, i64>(&wrapped).fetch_one(p).await
+            sqlx::query_scalar::<_, i64>(&wrapped)
+                .persistent(false)
+                .fetch_one(p)
+                .await
         }
         _ => unreachable!("all drivers are enabled in tests"),
     };
@@ -190,12 +208,29 @@ async fn drop_stale(admin: &Database, name: &str) {
     }
 }
 
-/// Text rows of a one-column query.
+/// Text rows of a one-column query. Statements are not cached: tests read the same
+/// table before and after migrations change its columns, which would invalidate a
+/// PostgreSQL prepared statement ("cached plan must not change result type").
 pub async fn strings(db: &Database, sql: &str) -> Vec<String> {
     let r = match db {
-        Database::Sqlite(p) => sqlx::query_scalar::<_, String>(sql).fetch_all(p).await,
-        Database::Postgres(p) => sqlx::query_scalar::<_, String>(sql).fetch_all(p).await,
-        Database::Mysql(p) => sqlx::query_scalar::<_, String>(sql).fetch_all(p).await,
+        Database::Sqlite(p) => {
+            sqlx::query_scalar::<_, String>(sql)
+                .persistent(false)
+                .fetch_all(p)
+                .await
+        }
+        Database::Postgres(p) => {
+            sqlx::query_scalar::<_, String>(sql)
+                .persistent(false)
+                .fetch_all(p)
+                .await
+        }
+        Database::Mysql(p) => {
+            sqlx::query_scalar::<_, String>(sql)
+                .persistent(false)
+                .fetch_all(p)
+                .await
+        }
         _ => unreachable!("all drivers are enabled in tests"),
     };
     r.unwrap_or_else(|e| panic!("{sql}: {e}"))
