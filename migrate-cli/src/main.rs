@@ -4,3 +4,8 @@
 fn main() -> std::process::ExitCode {
     migrate_cli::run(std::env::args_os())
 }
+
+// mimalloc instead of glibc's malloc halves the time of `migrate upgrade --sql` on ten
+// thousand migrations (many small strings, allocated from several threads).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -26,6 +26,12 @@ pub(crate) struct Ctx<'a> {
 /// A connection being opened in the background.
 pub(crate) struct Pending(tokio::task::JoinHandle<Result<Database, MigrateError>>);
 
+/// A connection being opened and read in the background (see [`Ctx::prefetch`]).
+pub(crate) struct Prefetch<T>(Fetching<T>);
+
+type Fetching<T> =
+    tokio::task::JoinHandle<Result<(Database, Result<T, MigrateError>), MigrateError>>;
+
 /// One database to act on.
 pub(crate) struct Target {
     pub section: Section,
@@ -161,20 +167,42 @@ impl<'a> Ctx<'a> {
                     .map(|(l, _)| l.to_string()),
             )
             .collect();
-        let s = &t.section;
-        let mut m = m.transaction_mode(if s.transaction_per_migration {
-            TransactionMode::PerMigration
-        } else {
-            TransactionMode::Single
-        });
-        if let Some(vt) = &s.version_table {
-            m = m.version_table(vt.clone());
-        }
-        if let Some(schema) = &s.version_table_schema {
-            m = m.version_table_schema(schema.clone());
-        }
+        let m = configure(m, &t.section);
         self.keep.push(m.clone());
         Ok(m)
+    }
+
+    /// Connects to a target's database and runs `read` on it in the background, with a
+    /// migrator that knows the target's tables and no migrations: the database is read
+    /// while the main thread loads the folder. [`Ctx::prefetched`] waits for both.
+    pub fn prefetch<T, F, Fut>(&mut self, t: &Target, read: F) -> Result<Prefetch<T>, CliError>
+    where
+        F: FnOnce(Migrator, Database) -> Fut + Send + 'static,
+        Fut: Future<Output = (Database, Result<T, MigrateError>)> + Send + 'static,
+        T: Send + 'static,
+    {
+        let reader = configure(
+            Migrator::from_directory(ScriptDirectory::from_scripts(Vec::new())?),
+            &t.section,
+        );
+        let url = t.section.database_url.clone();
+        let handle = self.runtime()?.spawn(async move {
+            let db = Database::connect(&url).await?;
+            Ok(read(reader, db).await)
+        });
+        Ok(Prefetch(handle))
+    }
+
+    /// Waits for a [`Ctx::prefetch`]: the open database and what was read (a failed
+    /// connection is the error; a failed read is left to the caller).
+    pub fn prefetched<T>(
+        &mut self,
+        p: Prefetch<T>,
+    ) -> Result<(Database, Result<T, MigrateError>), CliError> {
+        match self.block_on(p.0)? {
+            Ok(r) => Ok(r?),
+            Err(e) => Err(CliError::Runtime(std::io::Error::other(e.to_string()))),
+        }
     }
 
     /// Fails when `migrations.sum` disagrees with the files (the check the macro does at
@@ -307,6 +335,22 @@ impl<'a> Ctx<'a> {
             ))
         }
     }
+}
+
+/// Applies a section's table names and transaction mode.
+fn configure(m: Migrator, s: &Section) -> Migrator {
+    let mut m = m.transaction_mode(if s.transaction_per_migration {
+        TransactionMode::PerMigration
+    } else {
+        TransactionMode::Single
+    });
+    if let Some(vt) = &s.version_table {
+        m = m.version_table(vt.clone());
+    }
+    if let Some(schema) = &s.version_table_schema {
+        m = m.version_table_schema(schema.clone());
+    }
+    m
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

@@ -29,7 +29,8 @@ pub use migrate_core as core;
 pub use migrate_core::{Dialect, Direction};
 pub use migrate_macros::{embed_migrations, migrations};
 pub use migrator::{
-    CheckReport, HistoryRow, Migrator, Options, Progress, Report, StepReport, TransactionMode,
+    AppliedState, CheckReport, HistoryRow, Migrator, Options, Progress, Report, StepReport,
+    TransactionMode,
 };
 
 /// Items the generated code of [`embed_migrations!`] refers to. Not a public API.

@@ -92,6 +92,16 @@ pub struct CheckReport {
     pub current: Vec<String>,
 }
 
+/// What a database records about its migrations, as read by
+/// [`Migrator::applied_state`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppliedState {
+    /// Version-table rows, sorted.
+    pub current: Vec<String>,
+    /// The newest checksum (hex) recorded for each revision.
+    pub recorded: HashMap<String, String>,
+}
+
 /// One row of the history table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryRow {
@@ -442,17 +452,57 @@ impl Migrator {
         self.check_names()?;
         let mut conn = db.into().acquire().await?;
         let current = self.read_heads(&mut conn).await?;
-        let mut heads: Vec<String> = self.dir.map.heads().iter().map(|s| s.to_string()).collect();
-        heads.sort();
-        if current != heads {
-            return Err(MigrateError::NotAtHead { current, heads });
-        }
+        self.at_heads(&current)?;
         let recorded = self.recorded_checksums(&mut conn).await?;
-        let edited = self.edited(&current, &recorded)?;
+        self.check_state(&AppliedState { current, recorded })
+    }
+
+    /// Reads what [`check`](Self::check) compares with the migrations: the version
+    /// table's rows and the newest recorded checksum of each revision. Only the table
+    /// names are used, so this can run while the migrations are still being loaded (the
+    /// `migrate` command line overlaps the two); [`check_state`](Self::check_state) then
+    /// judges the result.
+    ///
+    /// # Errors
+    /// Invalid table names and database failures (a missing table reads as empty).
+    pub async fn applied_state<'a>(
+        &self,
+        db: impl Into<Db<'a>>,
+    ) -> Result<AppliedState, MigrateError> {
+        self.check_names()?;
+        let mut conn = db.into().acquire().await?;
+        let current = self.read_heads(&mut conn).await?;
+        let recorded = self.recorded_checksums(&mut conn).await?;
+        Ok(AppliedState { current, recorded })
+    }
+
+    /// [`check`](Self::check) on a state read earlier with
+    /// [`applied_state`](Self::applied_state), possibly by a migrator configured with the
+    /// same tables and no migrations.
+    ///
+    /// # Errors
+    /// [`MigrateError::NotAtHead`], [`MigrateError::Edited`].
+    pub fn check_state(&self, state: &AppliedState) -> Result<CheckReport, MigrateError> {
+        self.at_heads(&state.current)?;
+        let edited = self.edited(&state.current, &state.recorded)?;
         if !edited.is_empty() {
             return Err(MigrateError::Edited(edited));
         }
-        Ok(CheckReport { current })
+        Ok(CheckReport {
+            current: state.current.clone(),
+        })
+    }
+
+    fn at_heads(&self, current: &[String]) -> Result<(), MigrateError> {
+        let mut heads: Vec<String> = self.dir.map.heads().iter().map(|s| s.to_string()).collect();
+        heads.sort();
+        if current != heads {
+            return Err(MigrateError::NotAtHead {
+                current: current.to_vec(),
+                heads,
+            });
+        }
+        Ok(())
     }
 
     // ---- writing ----------------------------------------------------------------

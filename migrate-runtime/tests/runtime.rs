@@ -292,6 +292,41 @@ async fn edited_applied_migration_is_refused_until_accepted() {
 }
 
 #[tokio::test]
+async fn applied_state_read_without_migrations_is_judged_like_check() {
+    for t in databases("state").await {
+        // The command line reads the state with a migrator that only knows the tables.
+        let reader = migrator(&[]).version_table("app_version");
+        let empty = reader.applied_state(&t.db).await.expect("no tables yet");
+        assert!(empty.current.is_empty() && empty.recorded.is_empty());
+        let m = migrator(&linear()).version_table("app_version");
+        assert!(matches!(
+            m.check_state(&empty),
+            Err(MigrateError::NotAtHead { .. })
+        ));
+        m.upgrade(&t.db, "head").await.expect("up");
+        let state = reader.applied_state(&t.db).await.expect("state");
+        assert_eq!(state.current, ["c3"], "{}", t.name);
+        assert_eq!(state.recorded.len(), 3, "{}", t.name);
+        assert_eq!(
+            m.check_state(&state).expect("at head").current,
+            m.check(&t.db).await.expect("check").current
+        );
+        let mut files = linear();
+        files[1].1.push_str("-- an edit\n");
+        match migrator(&files)
+            .version_table("app_version")
+            .check_state(&state)
+        {
+            Err(MigrateError::Edited(v)) => assert_eq!(v[0].revision, "b2", "{}", t.name),
+            other => panic!("{}: unexpected {other:?}", t.name),
+        }
+        // Another table is another (empty) state.
+        let other = migrator(&[]).applied_state(&t.db).await.expect("other");
+        assert!(other.current.is_empty(), "{}", t.name);
+    }
+}
+
+#[tokio::test]
 async fn irreversible_revision_stops_downgrade_before_anything_runs() {
     for t in databases("irrev").await {
         let files = vec![

@@ -9,13 +9,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), CliError> {
     let targets = ctx.targets(None)?;
     for t in &targets {
         ctx.section_header(&targets, t);
-        let pending = ctx.start_connect(t)?;
+        let prefetch = ctx.prefetch(t, super::upgrade::read_state)?;
         let m = ctx.migrator_without_sql(t)?;
         ctx.check_sum(t, &m)?;
-        let db = ctx.connected(pending)?;
-        let result = ctx.block_on(m.check(&db))?;
+        let (db, state) = ctx.prefetched(prefetch)?;
         ctx.block_on(db.close())?;
-        let report = result?;
+        let report = m.check_state(&state?)?;
         let at = if report.current.is_empty() {
             "<base>".to_string()
         } else {

@@ -5,16 +5,16 @@ use crate::error::CliError;
 use crate::printer::{Formatter, Include};
 use crate::target::Ctx;
 use migrate_core::RevisionError;
+use migrate_runtime::{Database, MigrateError, Migrator};
 
 /// Prints the version-table rows of every configured database.
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: CurrentArgs) -> Result<(), CliError> {
     let targets = ctx.targets(None)?;
     for t in &targets {
         ctx.section_header(&targets, t);
-        let pending = ctx.start_connect(t)?;
+        let prefetch = ctx.prefetch(t, read_current)?;
         let m = ctx.migrator_without_sql(t)?;
-        let db = ctx.connected(pending)?;
-        let current = ctx.block_on(m.current(&db))?;
+        let (db, current) = ctx.prefetched(prefetch)?;
         ctx.block_on(db.close())?;
         let current = current?;
         if args.verbose {
@@ -52,4 +52,10 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: CurrentArgs) -> Result<(), CliError> 
         }
     }
     Ok(())
+}
+
+/// The version-table rows, read while the folder loads.
+async fn read_current(m: Migrator, db: Database) -> (Database, Result<Vec<String>, MigrateError>) {
+    let current = m.current(&db).await;
+    (db, current)
 }

@@ -5,7 +5,7 @@ use crate::error::CliError;
 use crate::target::{Ctx, Target};
 use indicatif::{ProgressBar, ProgressStyle};
 use migrate_core::Direction;
-use migrate_runtime::{Database, Migrator, Report};
+use migrate_runtime::{AppliedState, Database, MigrateError, Migrator, Report};
 use std::time::Duration;
 
 /// Upgrades every configured database (or the `-n` one) to the target.
@@ -14,11 +14,6 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> 
     let targets = ctx.targets(None)?;
     for t in &targets {
         ctx.section_header(&targets, t);
-        let pending = if args.sql {
-            None
-        } else {
-            Some(ctx.start_connect(t)?)
-        };
         if args.sql {
             let m = ctx.migrator(t)?;
             ctx.check_sum(t, &m)?;
@@ -26,32 +21,40 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> 
             ctx.printer.raw(&sql);
             continue;
         }
-        let Some(pending) = pending else { continue };
-        if matches!(args.revision.as_str(), "head" | "heads") {
+        let (db, m) = if matches!(args.revision.as_str(), "head" | "heads") {
             // The usual start of a deploy is a database already at head: that needs the
-            // graph and the checksums, not the SQL of every migration.
+            // graph and the checksums, not the SQL of every migration, and the database
+            // can be read while the folder loads.
+            let prefetch = ctx.prefetch(t, read_state)?;
             let listing = ctx.migrator_without_sql(t)?;
             ctx.check_sum(t, &listing)?;
-            let db = ctx.connected(pending)?;
-            let at_head = ctx.block_on(listing.check(&db))?;
-            if at_head.is_ok() {
+            let (db, state) = ctx.prefetched(prefetch)?;
+            // Any other outcome (behind, edited, unreadable) is the full run's to report.
+            if state.and_then(|s| listing.check_state(&s)).is_ok() {
                 ctx.block_on(db.close())?;
                 continue;
             }
+            (db, ctx.migrator(t)?)
+        } else {
+            let pending = ctx.start_connect(t)?;
             let m = ctx.migrator(t)?;
-            let result = upgrade(ctx, t, &m, &db, &args.revision);
-            ctx.block_on(db.close())?;
-            print_report(ctx, &result?, args.verbose);
-            continue;
-        }
-        let m = ctx.migrator(t)?;
-        ctx.check_sum(t, &m)?;
-        let db = ctx.connected(pending)?;
+            ctx.check_sum(t, &m)?;
+            (ctx.connected(pending)?, m)
+        };
         let result = upgrade(ctx, t, &m, &db, &args.revision);
         ctx.block_on(db.close())?;
         print_report(ctx, &result?, args.verbose);
     }
     Ok(())
+}
+
+/// The database's version rows and checksums, read while the folder loads.
+pub(crate) async fn read_state(
+    m: Migrator,
+    db: Database,
+) -> (Database, Result<AppliedState, MigrateError>) {
+    let state = m.applied_state(&db).await;
+    (db, state)
 }
 
 fn upgrade(
