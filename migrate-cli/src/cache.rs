@@ -1,6 +1,10 @@
 //! A parse cache for versions folders, so that a command on thousands of migrations
 //! costs one `stat` per file instead of open, read and parse.
 //!
+//! The folders' listing is cached too, under each folder's own key: adding, removing or
+//! renaming an entry moves a folder's modification time, so while no folder moved the
+//! listing is reused and only the files are stat-ed (an edit in place moves only the
+//! file's times).
 //! Like git's index, an entry is reused only when the file's size, modification time,
 //! change time and inode are unchanged; files modified in the last two seconds are never
 //! cached ("racily clean" files are re-read). The cache lives in `$MIGRATE_CACHE_DIR`,
@@ -9,11 +13,11 @@
 //! with the cache (missing, corrupt, unwritable) falls back to reading every file.
 
 use crate::error::CliError;
-use migrate_core::{scan, Checksum, Dialect, Script, ScriptDirectory, Section};
-use std::collections::HashMap;
+use migrate_core::{scan_with, Checksum, Dialect, Script, ScriptDirectory, Section};
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8] = b"migrate-cache v1\n";
+const MAGIC: &[u8] = b"migrate-cache v2\n";
 
 /// Files changed this recently (by change time, which tools cannot set) are re-read.
 const RACY_NS: i128 = 2_000_000_000;
@@ -79,20 +83,23 @@ fn key_of_metadata(m: &std::fs::Metadata) -> Key {
 /// Stats every file; on Linux relative to the folder's descriptor, which spares the
 /// kernel walking the folder's path again for each of thousands of files.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn keys_of(dir: &Path, files: &[(String, PathBuf)]) -> Vec<Option<Key>> {
-    use std::ffi::CString;
+fn keys_of(dir: &Path, files: &[Cow<'_, str>]) -> Vec<Option<Key>> {
     use std::os::fd::AsRawFd;
     let Ok(folder) = std::fs::File::open(dir) else {
         return files
             .iter()
-            .map(|(_, abs)| std::fs::metadata(abs).ok().map(|m| key_of_metadata(&m)))
+            .map(|rel| key_of_path(&dir.join(&**rel)))
             .collect();
     };
     let fd = folder.as_raw_fd();
+    let mut name: Vec<u8> = Vec::with_capacity(256);
     files
         .iter()
-        .map(|(rel, _)| {
-            let name = CString::new(rel.as_bytes()).ok()?;
+        .map(|rel| {
+            name.clear();
+            name.extend_from_slice(rel.as_bytes());
+            name.push(0);
+            let name = std::ffi::CStr::from_bytes_with_nul(&name).ok()?;
             // SAFETY: `st` is a plain C struct that fstatat fills; `fd` is open for the
             // whole loop and `name` is NUL-terminated.
             let st = unsafe {
@@ -112,17 +119,22 @@ fn keys_of(dir: &Path, files: &[(String, PathBuf)]) -> Vec<Option<Key>> {
         .collect()
 }
 
-#[cfg(all(unix, not(all(target_os = "linux", target_env = "gnu"))))]
-fn keys_of(_dir: &Path, files: &[(String, PathBuf)]) -> Vec<Option<Key>> {
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn keys_of(dir: &Path, files: &[Cow<'_, str>]) -> Vec<Option<Key>> {
     files
         .iter()
-        .map(|(_, abs)| std::fs::metadata(abs).ok().map(|m| key_of_metadata(&m)))
+        .map(|rel| key_of_path(&dir.join(&**rel)))
         .collect()
 }
 
+#[cfg(unix)]
+fn key_of_path(path: &Path) -> Option<Key> {
+    std::fs::metadata(path).ok().map(|m| key_of_metadata(&m))
+}
+
 #[cfg(not(unix))]
-fn keys_of(_dir: &Path, files: &[(String, PathBuf)]) -> Vec<Option<Key>> {
-    files.iter().map(|_| None).collect()
+fn key_of_path(_path: &Path) -> Option<Key> {
+    None
 }
 
 fn load_cached(
@@ -131,40 +143,57 @@ fn load_cached(
     racy_ns: i128,
     with_sql: bool,
 ) -> Result<ScriptDirectory, CliError> {
-    // Decoding the cache and stat-ing every file take about as long as each other: do
-    // them at the same time.
-    let (files, keys, cached) = std::thread::scope(|scope| {
-        let decoder = scope.spawn(|| -> Vec<(Key, Script)> {
-            std::fs::read(cache)
-                .ok()
-                .and_then(|b| decode(&b, with_sql))
-                .unwrap_or_default()
-        });
-        let files = scan(dir);
-        let keys: Vec<Option<Key>> = match &files {
-            Ok(f) => keys_in_parallel(dir, f),
-            Err(_) => Vec::new(),
-        };
-        let cached = decoder.join().unwrap_or_default();
-        (files, keys, cached)
-    });
-    let files = files?;
     let now_ns = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as i128)
         .unwrap_or(0);
     let racy = |k: &Key| now_ns - k.mtime.max(k.ctime) < racy_ns;
+    let bytes = std::fs::read(cache).unwrap_or_default();
+    let header = decode_header(&bytes);
+    // A folder's modification time moves whenever an entry is added, removed or
+    // renamed in it, so while no listed folder moved, the listing is still right and
+    // only the files need a stat (for edits in place).
+    let reuse = header.as_ref().is_some_and(|h| {
+        !h.folders.is_empty()
+            && h.folders.iter().all(|(rel, k)| {
+                key_of_path(&dir.join(rel)).is_some_and(|now| now == *k && !racy(&now))
+            })
+    });
+    let mut folders: Vec<(String, Option<Key>)> = Vec::new();
+    let files: Vec<Cow<'_, str>> = match &header {
+        Some(h) if reuse => {
+            folders = h
+                .folders
+                .iter()
+                .map(|(r, k)| (r.to_string(), Some(*k)))
+                .collect();
+            h.listing.iter().map(|r| Cow::Borrowed(*r)).collect()
+        }
+        _ => scan_with(dir, |abs, rel| {
+            folders.push((rel.to_string(), key_of_path(abs)))
+        })?
+        .into_iter()
+        .map(|(rel, _)| Cow::Owned(rel))
+        .collect(),
+    };
+    let entries = header.as_ref().map(|h| h.entries).unwrap_or_default();
+    // Decoding the entries and stat-ing every file take about as long as each other: do
+    // them at the same time.
+    let (keys, cached) = std::thread::scope(|scope| {
+        let decoder = scope.spawn(|| decode_entries(entries, with_sql).unwrap_or_default());
+        let keys = keys_in_parallel(dir, &files);
+        (keys, decoder.join().unwrap_or_default())
+    });
     let mut scripts = Vec::with_capacity(files.len());
-    let mut fresh: Vec<(String, Key)> = Vec::with_capacity(files.len());
-    let mut changed = cached.len() != files.len();
+    // The key each script is cached under (none for files changed too recently).
+    let mut kept: Vec<Option<Key>> = Vec::with_capacity(files.len());
+    let mut missed = cached.len() != files.len();
     // Both lists are sorted by path: walk them together.
     let mut cached = cached.into_iter().peekable();
-    for ((rel, abs), key) in files.iter().zip(keys) {
-        while cached
-            .next_if(|(_, s)| s.path.as_str() < rel.as_str())
-            .is_some()
-        {}
-        let hit = match (key, cached.next_if(|(_, s)| s.path == *rel)) {
+    for (rel, key) in files.iter().zip(keys) {
+        let rel: &str = rel;
+        while cached.next_if(|(_, s)| s.path.as_str() < rel).is_some() {}
+        let hit = match (key, cached.next_if(|(_, s)| s.path == rel)) {
             (Some(k), Some((ck, s))) if k == ck && !racy(&k) => Some(s),
             _ => None,
         };
@@ -172,11 +201,10 @@ fn load_cached(
             Some(s) => s,
             None if !with_sql => return load_cached(dir, cache, racy_ns, true),
             None => {
-                changed = true;
-                let bytes = std::fs::read(abs).map_err(|source| migrate_core::LoadError::Io {
-                    path: abs.clone(),
-                    source,
-                })?;
+                missed = true;
+                let abs = dir.join(rel);
+                let bytes = std::fs::read(&abs)
+                    .map_err(|source| migrate_core::LoadError::Io { path: abs, source })?;
                 match Script::parse(rel, &bytes) {
                     Ok(s) => s,
                     // Report exactly what the uncached loader reports.
@@ -184,27 +212,39 @@ fn load_cached(
                 }
             }
         };
-        if let Some(k) = key.filter(|k| !racy(k)) {
-            fresh.push((rel.clone(), k));
-        }
+        kept.push(key.filter(|k| !racy(k)));
         scripts.push(script);
     }
     let directory = ScriptDirectory::from_scripts(scripts)?;
-    if changed && with_sql {
-        let keys: HashMap<&str, Key> = fresh.iter().map(|(r, k)| (r.as_str(), *k)).collect();
-        let bytes = encode(
+    // A listing is only worth keeping when no folder changed too recently to tell.
+    let folders: Vec<(String, Key)> = folders
+        .into_iter()
+        .map(|(r, k)| k.filter(|k| !racy(k)).map(|k| (r, k)))
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default();
+    let listing: Vec<&str> = files.iter().map(|f| &**f).collect();
+    if missed && with_sql {
+        let mut out = encode_header(&folders, &listing);
+        encode_entries(
+            &mut out,
             directory
                 .scripts
                 .iter()
-                .filter_map(|s| keys.get(s.path.as_str()).map(|k| (*k, s))),
+                .zip(&kept)
+                .filter_map(|(s, k)| k.map(|k| (k, s))),
         );
-        write_atomically(cache, &bytes);
+        write_atomically(cache, &out);
+    } else if !reuse && !missed && !folders.is_empty() {
+        // Same entries, a new listing (e.g. a file other than a migration was added).
+        let mut out = encode_header(&folders, &listing);
+        out.extend_from_slice(entries);
+        write_atomically(cache, &out);
     }
     Ok(directory)
 }
 
 /// Stats the files on two threads when there are many.
-fn keys_in_parallel(dir: &Path, files: &[(String, PathBuf)]) -> Vec<Option<Key>> {
+fn keys_in_parallel(dir: &Path, files: &[Cow<'_, str>]) -> Vec<Option<Key>> {
     if files.len() < 1024 {
         return keys_of(dir, files);
     }
@@ -268,16 +308,39 @@ impl W {
     }
 }
 
-fn encode<'a>(entries: impl Iterator<Item = (Key, &'a Script)>) -> Vec<u8> {
+impl W {
+    fn key(&mut self, k: Key) {
+        self.u64(k.len);
+        self.i128(k.mtime);
+        self.i128(k.ctime);
+        self.u64(k.ino);
+    }
+}
+
+/// The file's start: the folders listed (relative path and key, none when the listing
+/// must not be reused) and the `.sql` files found in them, sorted.
+fn encode_header(folders: &[(String, Key)], listing: &[&str]) -> Vec<u8> {
     let mut w = W(Vec::with_capacity(1 << 16));
     w.0.extend_from_slice(MAGIC);
+    w.u64(folders.len() as u64);
+    for (rel, k) in folders {
+        w.str(rel);
+        w.key(*k);
+    }
+    w.u64(listing.len() as u64);
+    for rel in listing {
+        w.str(rel);
+    }
+    w.0
+}
+
+/// The parsed scripts, each under the key of its file.
+fn encode_entries<'a>(out: &mut Vec<u8>, entries: impl Iterator<Item = (Key, &'a Script)>) {
+    let mut w = W(std::mem::take(out));
     let entries: Vec<_> = entries.collect();
     w.u64(entries.len() as u64);
     for (k, s) in entries {
-        w.u64(k.len);
-        w.i128(k.mtime);
-        w.i128(k.ctime);
-        w.u64(k.ino);
+        w.key(k);
         w.str(&s.path);
         w.str(&s.revision);
         w.strs(&s.down_revisions);
@@ -301,13 +364,13 @@ fn encode<'a>(entries: impl Iterator<Item = (Key, &'a Script)>) -> Vec<u8> {
         w.sections(&s.downgrade);
         w.0.extend_from_slice(&s.checksum.0);
     }
-    w.0
+    *out = w.0;
 }
 
 struct R<'a>(&'a [u8]);
 
-impl R<'_> {
-    fn take(&mut self, n: usize) -> Option<&[u8]> {
+impl<'a> R<'a> {
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         if self.0.len() < n {
             return None;
         }
@@ -320,6 +383,18 @@ impl R<'_> {
     }
     fn i128(&mut self) -> Option<i128> {
         Some(i128::from_le_bytes(self.take(16)?.try_into().ok()?))
+    }
+    fn key(&mut self) -> Option<Key> {
+        Some(Key {
+            len: self.u64()?,
+            mtime: self.i128()?,
+            ctime: self.i128()?,
+            ino: self.u64()?,
+        })
+    }
+    fn str_ref(&mut self) -> Option<&'a str> {
+        let n = usize::try_from(self.u64()?).ok()?;
+        std::str::from_utf8(self.take(n)?).ok()
     }
     fn str(&mut self) -> Option<String> {
         let n = usize::try_from(self.u64()?).ok()?;
@@ -361,17 +436,47 @@ impl R<'_> {
     }
 }
 
-fn decode(bytes: &[u8], with_sql: bool) -> Option<Vec<(Key, Script)>> {
+/// The start of a cache file, borrowed from its bytes.
+struct Header<'a> {
+    folders: Vec<(&'a str, Key)>,
+    listing: Vec<&'a str>,
+    /// The encoded entries that follow.
+    entries: &'a [u8],
+}
+
+fn decode_header(bytes: &[u8]) -> Option<Header<'_>> {
     let mut r = R(bytes.strip_prefix(MAGIC)?);
+    let nf = usize::try_from(r.u64()?).ok()?;
+    let mut folders = Vec::with_capacity(nf.min(1 << 16));
+    for _ in 0..nf {
+        let rel = r.str_ref()?;
+        folders.push((rel, r.key()?));
+    }
+    let nl = usize::try_from(r.u64()?).ok()?;
+    let mut listing: Vec<&str> = Vec::with_capacity(nl.min(1 << 20));
+    for _ in 0..nl {
+        let rel = r.str_ref()?;
+        // Only what a scan can produce: sorted, relative, inside the folder. Anything
+        // else is a damaged cache, not a listing to act on.
+        let inside = !rel.starts_with('/') && !rel.split('/').any(|p| p == ".." || p.is_empty());
+        if !inside || !rel.ends_with(".sql") || listing.last().is_some_and(|l| *l >= rel) {
+            return None;
+        }
+        listing.push(rel);
+    }
+    Some(Header {
+        folders,
+        listing,
+        entries: r.0,
+    })
+}
+
+fn decode_entries(bytes: &[u8], with_sql: bool) -> Option<Vec<(Key, Script)>> {
+    let mut r = R(bytes);
     let n = r.u64()?;
     let mut out = Vec::with_capacity(usize::try_from(n).ok()?.min(1 << 20));
     for _ in 0..n {
-        let key = Key {
-            len: r.u64()?,
-            mtime: r.i128()?,
-            ctime: r.i128()?,
-            ino: r.u64()?,
-        };
+        let key = r.key()?;
         let path = r.str()?;
         let revision = r.str()?;
         let down_revisions = r.strs()?;
@@ -430,8 +535,10 @@ mod tests {
         let cache = tmp.path().join("cache.bin");
         let first = load_cached(&dir, &cache).unwrap();
         assert!(cache.exists());
-        let decoded = decode(&std::fs::read(&cache).unwrap(), true).unwrap();
-        assert_eq!(decoded.len(), 2);
+        let bytes = std::fs::read(&cache).unwrap();
+        let header = decode_header(&bytes).unwrap();
+        assert_eq!(header.listing, ["a.sql", "b.sql"]);
+        assert_eq!(decode_entries(header.entries, true).unwrap().len(), 2);
         let meta = super::load_cached(&dir, &cache, 0, false).unwrap();
         assert!(meta.scripts.iter().all(|s| s.upgrade.is_empty()));
         assert_eq!(
@@ -450,11 +557,114 @@ mod tests {
             .sql
             .contains("SELECT 2"));
         // A corrupt cache is ignored.
-        std::fs::write(&cache, b"migrate-cache v1\ngarbage").unwrap();
+        std::fs::write(&cache, b"migrate-cache v2\ngarbage").unwrap();
         assert_eq!(load_cached(&dir, &cache).unwrap().scripts, third.scripts);
         // Errors are those of the uncached loader.
         std::fs::write(dir.join("c.sql"), "-- bad\n-- revision: c3\n").unwrap();
         let err = load_cached(&dir, &cache).unwrap_err().to_string();
         assert_eq!(err, ScriptDirectory::load(&dir).unwrap_err().to_string());
+    }
+
+    fn write(path: &Path, rev: &str, down: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let text = format!("-- {rev}\n-- revision: {rev}\n-- down_revision: {down}\n\n-- migrate:upgrade\nSELECT 1;\n");
+        std::fs::write(path, text).unwrap();
+    }
+
+    /// Folder and file times come from a clock that may tick only every few
+    /// milliseconds; the production cache never trusts anything changed in the last two
+    /// seconds, the tests trust at once and so leave a tick between changes.
+    fn tick() {
+        std::thread::sleep(Duration::from_millis(30));
+    }
+
+    /// Loads twice (the second time from a cache with a listing), checking both against
+    /// the uncached loader.
+    fn load_twice(dir: &Path, cache: &Path) -> Vec<String> {
+        let fresh = ScriptDirectory::load(dir).unwrap();
+        for _ in 0..2 {
+            let cached = load_cached(dir, cache).unwrap();
+            assert_eq!(cached.scripts, fresh.scripts);
+        }
+        fresh.scripts.iter().map(|s| s.path.clone()).collect()
+    }
+
+    #[test]
+    fn the_folder_listing_is_reused_until_a_folder_changes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("m");
+        let cache = tmp.path().join("cache.bin");
+        write(&dir.join("a.sql"), "a1", "");
+        std::fs::create_dir_all(dir.join("empty")).unwrap();
+        assert_eq!(load_twice(&dir, &cache), ["a.sql"]);
+        let bytes = std::fs::read(&cache).unwrap();
+        let header = decode_header(&bytes).unwrap();
+        let mut folders: Vec<&str> = header.folders.iter().map(|(r, _)| *r).collect();
+        folders.sort();
+        assert_eq!(folders, ["", "empty"], "every folder listed is recorded");
+        assert_eq!(header.listing, ["a.sql"]);
+
+        // New files in the top folder, in a folder that held none, in a new folder.
+        tick();
+        write(&dir.join("b.sql"), "b2", "a1");
+        assert_eq!(load_twice(&dir, &cache), ["a.sql", "b.sql"]);
+        tick();
+        write(&dir.join("empty/c.sql"), "c3", "b2");
+        assert_eq!(load_twice(&dir, &cache), ["a.sql", "b.sql", "empty/c.sql"]);
+        tick();
+        write(&dir.join("new/deeper/d.sql"), "d4", "c3");
+        assert_eq!(
+            load_twice(&dir, &cache),
+            ["a.sql", "b.sql", "empty/c.sql", "new/deeper/d.sql"]
+        );
+        // Removed and renamed files.
+        tick();
+        std::fs::remove_file(dir.join("new/deeper/d.sql")).unwrap();
+        std::fs::rename(dir.join("b.sql"), dir.join("bb.sql")).unwrap();
+        assert_eq!(load_twice(&dir, &cache), ["a.sql", "bb.sql", "empty/c.sql"]);
+        // A file that is not a migration changes the listing's folder but not the result.
+        tick();
+        std::fs::write(dir.join("notes.txt"), "x").unwrap();
+        assert_eq!(load_twice(&dir, &cache), ["a.sql", "bb.sql", "empty/c.sql"]);
+    }
+
+    #[test]
+    fn a_listing_that_a_scan_cannot_produce_is_refused() {
+        let k = Key {
+            len: 1,
+            mtime: 2,
+            ctime: 3,
+            ino: 4,
+        };
+        let folders = [(String::new(), k)];
+        assert!(decode_header(&encode_header(&folders, &["a.sql", "b/c.sql"])).is_some());
+        for bad in [
+            &["b.sql", "a.sql"][..],
+            &["a.sql", "a.sql"],
+            &["../x.sql"],
+            &["/etc/x.sql"],
+            &["a//b.sql"],
+            &["notes.txt"],
+        ] {
+            assert!(
+                decode_header(&encode_header(&folders, bad)).is_none(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn folders_changed_too_recently_are_not_trusted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("m");
+        let cache = tmp.path().join("cache.bin");
+        write(&dir.join("a.sql"), "a1", "");
+        super::load_cached(&dir, &cache, RACY_NS, true).unwrap();
+        let bytes = std::fs::read(&cache).unwrap();
+        assert!(decode_header(&bytes).unwrap().folders.is_empty());
+        // Within the racy window a new file is still seen (the folder is scanned).
+        write(&dir.join("b.sql"), "b2", "a1");
+        let d = super::load_cached(&dir, &cache, RACY_NS, true).unwrap();
+        assert_eq!(d.scripts.len(), 2);
     }
 }

@@ -22,9 +22,23 @@ pub struct ScriptDirectory {
 /// # Errors
 /// [`LoadError::Io`] when the folder or a subfolder cannot be read.
 pub fn scan(dir: &Path) -> Result<Vec<(String, PathBuf)>, LoadError> {
+    scan_with(dir, |_, _| {})
+}
+
+/// [`scan`], calling `before_listing(absolute, relative)` for every folder it lists
+/// (`""` for `dir` itself) just before listing it: a cache that records the folders'
+/// modification times there sees any entry added while it lists.
+///
+/// # Errors
+/// As [`scan`].
+pub fn scan_with(
+    dir: &Path,
+    mut before_listing: impl FnMut(&Path, &str),
+) -> Result<Vec<(String, PathBuf)>, LoadError> {
     let mut out = Vec::new();
     let mut stack = vec![(dir.to_path_buf(), String::new())];
     while let Some((abs, rel)) = stack.pop() {
+        before_listing(&abs, &rel);
         let entries = std::fs::read_dir(&abs).map_err(|source| LoadError::Io {
             path: abs.clone(),
             source,

@@ -38,7 +38,7 @@ pub mod script;
 pub mod sql;
 
 pub use checksum::{Checksum, SumFile, SUM_FILE};
-pub use directory::{read_sum_file, scan, ScriptDirectory};
+pub use directory::{read_sum_file, scan, scan_with, ScriptDirectory};
 pub use error::{
     GraphError, GraphErrors, LoadError, Origin, ParseError, ParseErrorKind, Problem, RevisionError,
     RevisionIdError, SumError, SumMismatch,
