@@ -172,6 +172,27 @@ impl<'a> Ctx<'a> {
         Ok(m)
     }
 
+    /// The start of a command that changes a database: the migrations, checked against
+    /// `migrations.sum`, and unless `offline` the connection, opened while they load.
+    pub fn load_for_change(
+        &mut self,
+        t: &Target,
+        offline: bool,
+    ) -> Result<(Migrator, Option<Database>), CliError> {
+        let pending = if offline {
+            None
+        } else {
+            Some(self.start_connect(t)?)
+        };
+        let m = self.migrator(t)?;
+        self.check_sum(t, &m)?;
+        let db = match pending {
+            Some(p) => Some(self.connected(p)?),
+            None => None,
+        };
+        Ok((m, db))
+    }
+
     /// Connects to a target's database and runs `read` on it in the background, with a
     /// migrator that knows the target's tables and no migrations: the database is read
     /// while the main thread loads the folder. [`Ctx::prefetched`] waits for both.

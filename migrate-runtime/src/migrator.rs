@@ -1126,8 +1126,7 @@ impl Migrator {
             out.push_str("BEGIN;\n\n");
         }
         if from_base && direction == Direction::Upgrade {
-            out.push_str(&self.version_ddl().replace("IF NOT EXISTS ", ""));
-            out.push_str(";\n\n");
+            out.push_str(&self.version_table_sql());
         }
         for step in &plan.steps {
             let Some((script, section)) = self.section_for(step, dialect)? else {
@@ -1159,6 +1158,63 @@ impl Migrator {
             out.push_str("COMMIT;\n\n");
         }
         Ok(out)
+    }
+
+    /// Alembic's `stamp --sql`: the version-table statements that set the table to
+    /// `targets` (an empty table before, or the start of one `from:to` range), in one
+    /// transaction where the dialect has transactional DDL. No migration SQL.
+    ///
+    /// # Errors
+    /// A malformed range, invalid table names and resolution failures.
+    pub fn stamp_sql(
+        &self,
+        targets: &[&str],
+        purge: bool,
+        dialect: Dialect,
+    ) -> Result<String, MigrateError> {
+        self.check_names()?;
+        let (from, targets): (Option<&str>, Vec<&str>) = match targets {
+            [one] if one.contains(':') => match one.split_once(':') {
+                Some((_, "")) | None => return Err(RevisionError::BadRange(one.to_string()).into()),
+                Some((f, to)) => (Some(f).filter(|f| !f.is_empty() && *f != "base"), vec![to]),
+            },
+            many => (None, many.to_vec()),
+        };
+        let current: Vec<&str> = match from {
+            Some(f) => self.dir.map.resolve(f)?,
+            None => Vec::new(),
+        };
+        let plan = self.dir.map.stamp_plan(&current, &targets, purge)?;
+        let vt = self.qualified(&self.opts.version_table);
+        let tx = dialect != Dialect::Mysql;
+        let mut out = String::new();
+        if tx {
+            out.push_str("BEGIN;\n\n");
+        }
+        if from.is_none() {
+            out.push_str(&self.version_table_sql());
+        }
+        for step in &plan.steps {
+            out.push_str(&format!(
+                "-- Running stamp_revision {} -> {}\n\n",
+                step.from.join(", "),
+                step.to.join(", ")
+            ));
+            for c in &step.changes {
+                out.push_str(&offline_change_sql(&vt, c, dialect));
+                out.push_str(";\n\n");
+            }
+        }
+        if tx {
+            out.push_str("COMMIT;\n\n");
+        }
+        Ok(out)
+    }
+
+    /// The statement that creates the version table, as offline scripts print it
+    /// (`ensure_version --sql`).
+    pub fn version_table_sql(&self) -> String {
+        format!("{};\n\n", self.version_ddl().replace("IF NOT EXISTS ", ""))
     }
 }
 

@@ -476,6 +476,36 @@ async fn offline_sql_matches_alembic_shape() {
         .is_err());
 }
 
+#[test]
+fn offline_stamp_matches_alembic_shape() {
+    let m = migrator(&linear());
+    // What `alembic stamp --sql head` prints on PostgreSQL.
+    assert_eq!(
+        m.stamp_sql(&["head"], false, Dialect::Postgres).expect("stamp"),
+        "BEGIN;\n\nCREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n);\n\n-- Running stamp_revision  -> c3\n\nINSERT INTO alembic_version (version_num) VALUES ('c3') RETURNING alembic_version.version_num;\n\nCOMMIT;\n\n"
+    );
+    assert_eq!(
+        m.stamp_sql(&["a1:c3"], false, Dialect::Mysql).expect("range"),
+        "-- Running stamp_revision a1 -> c3\n\nUPDATE alembic_version SET version_num='c3' WHERE alembic_version.version_num = 'a1';\n\n"
+    );
+    let down = m
+        .stamp_sql(&["c3:base"], false, Dialect::Sqlite)
+        .expect("to base");
+    assert!(
+        down.contains("DELETE FROM alembic_version WHERE alembic_version.version_num = 'c3'"),
+        "{down}"
+    );
+    assert!(m
+        .version_table_sql()
+        .starts_with("CREATE TABLE alembic_version ("));
+    for bad in ["a1:", "zz:c3"] {
+        assert!(
+            m.stamp_sql(&[bad], false, Dialect::Sqlite).is_err(),
+            "{bad}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn current_on_a_new_database_creates_nothing() {
     for t in databases("fresh").await {

@@ -12,20 +12,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: DowngradeArgs) -> Result<(), CliError
     let targets = ctx.targets(None)?;
     for t in &targets {
         ctx.section_header(&targets, t);
-        let pending = if args.sql {
-            None
-        } else {
-            Some(ctx.start_connect(t)?)
-        };
-        let m = ctx.migrator(t)?;
-        ctx.check_sum(t, &m)?;
-        if args.sql {
+        let (m, db) = ctx.load_for_change(t, args.sql)?;
+        let Some(db) = db else {
             let sql = m.sql(Direction::Downgrade, &args.revision, t.dialect()?)?;
             ctx.printer.raw(&sql);
             continue;
-        }
-        let Some(pending) = pending else { continue };
-        let db = ctx.connected(pending)?;
+        };
         let bar = spinner(ctx, &format!("downgrading to {}", args.revision));
         let result = ctx.block_on(m.downgrade(&db, &args.revision))?;
         if let Some(b) = bar {

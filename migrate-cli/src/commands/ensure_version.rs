@@ -1,6 +1,5 @@
 //! `migrate ensure_version [--sql]`.
 
-use super::version_table_ddl;
 use crate::cli::EnsureVersionArgs;
 use crate::error::CliError;
 use crate::target::Ctx;
@@ -12,7 +11,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: EnsureVersionArgs) -> Result<(), CliE
         ctx.section_header(&targets, t);
         let m = ctx.migrator(t)?;
         if args.sql {
-            ctx.printer.raw(&version_table_ddl(&m));
+            ctx.printer.raw(&m.version_table_sql());
             continue;
         }
         let db = ctx.connect(t)?;

@@ -48,16 +48,3 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, command: Command) -> Result<(), CliErr
         Command::Accept(a) => accept::run(ctx, a),
     }
 }
-
-/// The version-table DDL, as the runtime creates it (for `--sql` output).
-pub(crate) fn version_table_ddl(m: &migrate_runtime::Migrator) -> String {
-    let o = m.options();
-    let qualified = match &o.version_table_schema {
-        Some(s) => format!("{s}.{}", o.version_table),
-        None => o.version_table.clone(),
-    };
-    format!(
-        "CREATE TABLE {qualified} (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT {}_pkc PRIMARY KEY (version_num)\n);\n\n",
-        o.version_table
-    )
-}

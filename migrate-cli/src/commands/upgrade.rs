@@ -15,13 +15,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> 
     for t in &targets {
         ctx.section_header(&targets, t);
         if args.sql {
-            let m = ctx.migrator(t)?;
-            ctx.check_sum(t, &m)?;
+            let (m, _) = ctx.load_for_change(t, true)?;
             let sql = m.sql(Direction::Upgrade, &args.revision, t.dialect()?)?;
             ctx.printer.raw(&sql);
             continue;
         }
-        let (db, m) = if matches!(args.revision.as_str(), "head" | "heads") {
+        let (m, db) = if matches!(args.revision.as_str(), "head" | "heads") {
             // The usual start of a deploy is a database already at head: that needs the
             // graph and the checksums, not the SQL of every migration, and the database
             // can be read while the folder loads.
@@ -34,12 +33,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> 
                 ctx.block_on(db.close())?;
                 continue;
             }
-            (db, ctx.migrator(t)?)
+            (ctx.migrator(t)?, db)
         } else {
-            let pending = ctx.start_connect(t)?;
-            let m = ctx.migrator(t)?;
-            ctx.check_sum(t, &m)?;
-            (ctx.connected(pending)?, m)
+            match ctx.load_for_change(t, false)? {
+                (m, Some(db)) => (m, db),
+                (_, None) => continue,
+            }
         };
         let result = upgrade(ctx, t, &m, &db, &args.revision);
         ctx.block_on(db.close())?;
