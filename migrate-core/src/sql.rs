@@ -5,7 +5,7 @@
 ///
 /// Each statement is returned trimmed, without its `;`, with the 1-based line it starts
 /// on (relative to the text). Comment-only pieces are dropped.
-pub fn split_statements(sql: &str) -> Vec<(usize, String)> {
+pub fn split_statements(sql: &str) -> Vec<(usize, &str)> {
     let b = sql.as_bytes();
     let mut out = Vec::new();
     let mut start = 0usize;
@@ -135,10 +135,10 @@ pub fn split_statements(sql: &str) -> Vec<(usize, String)> {
     out
 }
 
-fn push(out: &mut Vec<(usize, String)>, piece: &str, line: usize, significant: bool) {
+fn push<'a>(out: &mut Vec<(usize, &'a str)>, piece: &'a str, line: usize, significant: bool) {
     let t = piece.trim();
     if significant && !t.is_empty() {
-        out.push((line, t.to_string()));
+        out.push((line, t));
     }
 }
 
@@ -147,7 +147,10 @@ mod tests {
     use super::*;
 
     fn stmts(s: &str) -> Vec<String> {
-        split_statements(s).into_iter().map(|(_, s)| s).collect()
+        split_statements(s)
+            .into_iter()
+            .map(|(_, s)| s.to_string())
+            .collect()
     }
 
     #[test]
@@ -156,8 +159,8 @@ mod tests {
         assert_eq!(
             v,
             vec![
-                (1, "CREATE TABLE a (x INT)".to_string()),
-                (4, "INSERT INTO a VALUES (1)".to_string())
+                (1, "CREATE TABLE a (x INT)"),
+                (4, "INSERT INTO a VALUES (1)")
             ]
         );
     }

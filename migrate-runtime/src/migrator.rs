@@ -9,6 +9,7 @@ use migrate_core::{
     Dialect, Direction, Plan, RevisionError, Script, ScriptDirectory, Section, Step, VersionChange,
 };
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -981,7 +982,7 @@ impl Migrator {
         report: &Report,
     ) -> Result<(), MigrateError> {
         for (line, stmt) in split_statements(&section.sql) {
-            if let Err(source) = conn.execute(&stmt).await {
+            if let Err(source) = conn.execute(stmt).await {
                 let message = match &source {
                     sqlx::Error::Database(d) => d.message().to_string(),
                     other => other.to_string(),
@@ -991,7 +992,7 @@ impl Migrator {
                     revision: script.revision.clone(),
                     path: script.path.clone(),
                     line: section.line + line - 1,
-                    statement: stmt,
+                    statement: stmt.to_string(),
                     message,
                     applied: report.revisions().iter().map(|s| s.to_string()).collect(),
                     source,
@@ -1136,14 +1137,16 @@ impl Migrator {
             if tx {
                 out.push_str("BEGIN;\n\n");
             }
-            out.push_str(&format!(
+            // Writing to a String cannot fail.
+            let _ = write!(
+                out,
                 "-- Running {} {} -> {}\n\n",
                 step.direction,
                 step.from.join(", "),
                 step.to.join(", ")
-            ));
+            );
             for (_, stmt) in split_statements(&section.sql) {
-                out.push_str(&stmt);
+                out.push_str(stmt);
                 out.push_str(";\n\n");
             }
             for c in &step.changes {
