@@ -243,6 +243,33 @@ fn offline_sql() {
 }
 
 #[test]
+fn upgrade_head_with_several_heads_fails_even_at_those_heads() {
+    let p = Project::sqlite();
+    let mut s = Session::new(&p);
+    s.ok(&["init", "migrations"]);
+    s.ok(&["revision", "-m", "a", "--rev-id", "a1"]);
+    s.ok(&[
+        "revision",
+        "-m",
+        "b",
+        "--rev-id",
+        "b1",
+        "--head",
+        "base",
+        "--branch-label",
+        "other",
+    ]);
+    s.ok(&["upgrade", "heads"]);
+    let out = s.run(&["upgrade", "head"]);
+    assert_eq!(out.status.code(), Some(1), "{}", s.log);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("multiple heads"), "{stderr}");
+    s.ok(&["upgrade", "heads"]);
+    s.ok(&["upgrade", "other@head"]);
+    s.ok(&["check"]);
+}
+
+#[test]
 fn errors() {
     let p = Project::sqlite();
     let mut s = Session::new(&p);

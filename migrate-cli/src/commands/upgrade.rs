@@ -28,8 +28,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> 
             let listing = ctx.migrator_without_sql(t)?;
             ctx.check_sum(t, &listing)?;
             let (db, state) = ctx.prefetched(prefetch)?;
-            // Any other outcome (behind, edited, unreadable) is the full run's to report.
-            if state.and_then(|s| listing.check_state(&s)).is_ok() {
+            // `head` with several heads is an error even at those heads (as in Alembic);
+            // that and any other outcome (behind, edited, unreadable) is the full run's
+            // to report.
+            let unambiguous = args.revision == "heads" || listing.heads().len() <= 1;
+            if unambiguous && state.and_then(|s| listing.check_state(&s)).is_ok() {
                 ctx.block_on(db.close())?;
                 continue;
             }
