@@ -235,6 +235,9 @@ fn offline_sql() {
     s.ok(&["stamp", "--sql", "head"]);
     s.ok(&["stamp", "--sql", "a1:b2"]);
     s.ok(&["ensure_version", "--sql"]);
+    let purge = p.run(&["stamp", "--sql", "--purge", "head"]);
+    assert_eq!(purge.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&purge.stderr).contains("--purge cannot be used with --sql"));
     assert!(
         !p.path().join("test.db").exists(),
         "offline commands must not touch the database"

@@ -798,17 +798,14 @@ impl RevisionMap {
     ) -> Result<Plan, RevisionError> {
         let mut steps = Vec::new();
         let mut heads: Vec<String> = current.iter().map(|s| s.as_ref().to_string()).collect();
-        if purge {
-            for h in heads.drain(..) {
-                steps.push(Step {
-                    revision: None,
-                    direction: Direction::Downgrade,
-                    from: vec![h.clone()],
-                    to: Vec::new(),
-                    changes: vec![VersionChange::Delete(h)],
-                });
-            }
-        }
+        // As in Alembic, a purge is no step of its own: the rows go in the same step
+        // (and so the same transaction) as the first stamp, which starts from an empty
+        // table.
+        let purged: Vec<String> = if purge {
+            heads.drain(..).collect()
+        } else {
+            Vec::new()
+        };
         let head_idx = self.indices(&heads)?;
         let targets: Vec<&str> = if targets.is_empty() {
             vec!["base"]
@@ -876,6 +873,21 @@ impl RevisionMap {
                 to: self.ids_owned(&to),
                 changes,
             });
+        }
+        if !purged.is_empty() {
+            let deletes = purged.iter().cloned().map(VersionChange::Delete);
+            match steps.first_mut() {
+                Some(first) => {
+                    first.changes.splice(0..0, deletes);
+                }
+                None => steps.push(Step {
+                    revision: None,
+                    direction: Direction::Downgrade,
+                    from: purged.clone(),
+                    to: Vec::new(),
+                    changes: deletes.collect(),
+                }),
+            }
         }
         Ok(Plan {
             steps,

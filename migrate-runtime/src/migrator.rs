@@ -1165,16 +1165,12 @@ impl Migrator {
 
     /// Alembic's `stamp --sql`: the version-table statements that set the table to
     /// `targets` (an empty table before, or the start of one `from:to` range), in one
-    /// transaction where the dialect has transactional DDL. No migration SQL.
+    /// transaction where the dialect has transactional DDL. No migration SQL. There is
+    /// no purge: a script written without the database cannot know its stray rows.
     ///
     /// # Errors
     /// A malformed range, invalid table names and resolution failures.
-    pub fn stamp_sql(
-        &self,
-        targets: &[&str],
-        purge: bool,
-        dialect: Dialect,
-    ) -> Result<String, MigrateError> {
+    pub fn stamp_sql(&self, targets: &[&str], dialect: Dialect) -> Result<String, MigrateError> {
         self.check_names()?;
         let (from, targets): (Option<&str>, Vec<&str>) = match targets {
             [one] if one.contains(':') => match one.split_once(':') {
@@ -1187,7 +1183,7 @@ impl Migrator {
             Some(f) => self.dir.map.resolve(f)?,
             None => Vec::new(),
         };
-        let plan = self.dir.map.stamp_plan(&current, &targets, purge)?;
+        let plan = self.dir.map.stamp_plan(&current, &targets, false)?;
         let vt = self.qualified(&self.opts.version_table);
         let tx = dialect != Dialect::Mysql;
         let mut out = String::new();

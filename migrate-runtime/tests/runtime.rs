@@ -148,8 +148,11 @@ async fn stamp_moves_rows_without_running_sql() {
             "{}: unknown current revision",
             t.name
         );
-        m.stamp(&t.db, &["a0"], true).await.expect("stamp --purge");
+        let r = m.stamp(&t.db, &["a0"], true).await.expect("stamp --purge");
         assert_eq!(rows(&m, &t.db).await, ["a0"], "{}", t.name);
+        // As Alembic logs it: the purge is part of the one stamp step.
+        let steps: Vec<&str> = r.steps.iter().map(|s| s.description.as_str()).collect();
+        assert_eq!(steps, ["stamp_revision  -> a0"], "{}", t.name);
     }
 }
 
@@ -481,16 +484,14 @@ fn offline_stamp_matches_alembic_shape() {
     let m = migrator(&linear());
     // What `alembic stamp --sql head` prints on PostgreSQL.
     assert_eq!(
-        m.stamp_sql(&["head"], false, Dialect::Postgres).expect("stamp"),
+        m.stamp_sql(&["head"], Dialect::Postgres).expect("stamp"),
         "BEGIN;\n\nCREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n);\n\n-- Running stamp_revision  -> c3\n\nINSERT INTO alembic_version (version_num) VALUES ('c3') RETURNING alembic_version.version_num;\n\nCOMMIT;\n\n"
     );
     assert_eq!(
-        m.stamp_sql(&["a1:c3"], false, Dialect::Mysql).expect("range"),
+        m.stamp_sql(&["a1:c3"], Dialect::Mysql).expect("range"),
         "-- Running stamp_revision a1 -> c3\n\nUPDATE alembic_version SET version_num='c3' WHERE alembic_version.version_num = 'a1';\n\n"
     );
-    let down = m
-        .stamp_sql(&["c3:base"], false, Dialect::Sqlite)
-        .expect("to base");
+    let down = m.stamp_sql(&["c3:base"], Dialect::Sqlite).expect("to base");
     assert!(
         down.contains("DELETE FROM alembic_version WHERE alembic_version.version_num = 'c3'"),
         "{down}"
@@ -499,10 +500,7 @@ fn offline_stamp_matches_alembic_shape() {
         .version_table_sql()
         .starts_with("CREATE TABLE alembic_version ("));
     for bad in ["a1:", "zz:c3"] {
-        assert!(
-            m.stamp_sql(&[bad], false, Dialect::Sqlite).is_err(),
-            "{bad}"
-        );
+        assert!(m.stamp_sql(&[bad], Dialect::Sqlite).is_err(), "{bad}");
     }
 }
 
