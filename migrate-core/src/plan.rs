@@ -802,7 +802,7 @@ impl RevisionMap {
         // (and so the same transaction) as the first stamp, which starts from an empty
         // table.
         let purged: Vec<String> = if purge {
-            heads.drain(..).collect()
+            std::mem::take(&mut heads)
         } else {
             Vec::new()
         };
