@@ -119,7 +119,8 @@ impl Formatter<'_> {
         };
         let mut text = id.to_string();
         if inc.parents {
-            let deps = rev.dependencies();
+            // As written (labels stay labels), as Alembic prints them.
+            let deps = rev.depends_on();
             text = if deps.is_empty() {
                 format!("{} -> {text}", self.down(id))
             } else {
@@ -178,7 +179,7 @@ impl Formatter<'_> {
         } else {
             s.push_str(&format!("Parent: {}\n", self.down(id)));
         }
-        let deps = rev.dependencies();
+        let deps = rev.depends_on();
         if !deps.is_empty() {
             s.push_str(&format!("Also depends on: {}\n", deps.join(", ")));
         }

@@ -273,6 +273,46 @@ fn upgrade_head_with_several_heads_fails_even_at_those_heads() {
 }
 
 #[test]
+fn dependencies_are_listed_as_written_and_current_includes_them() {
+    let p = Project::sqlite();
+    let mut s = Session::new(&p);
+    s.ok(&["init", "migrations"]);
+    s.ok(&["revision", "-m", "a", "--rev-id", "a1"]);
+    s.ok(&[
+        "revision",
+        "-m",
+        "reports",
+        "--rev-id",
+        "r1",
+        "--head",
+        "base",
+        "--branch-label",
+        "reports",
+    ]);
+    s.ok(&[
+        "revision",
+        "-m",
+        "b",
+        "--rev-id",
+        "b2",
+        "--head",
+        "a1",
+        "--depends-on",
+        "reports",
+    ]);
+    let stdout = |out: std::process::Output| String::from_utf8_lossy(&out.stdout).into_owned();
+    let history = stdout(s.run(&["history"]));
+    assert!(history.contains("a1 (reports) -> b2 (head), b"), "{history}");
+    s.ok(&["upgrade", "b2"]);
+    // The table holds b2 only; r1 is applied as its dependency, and listed as Alembic
+    // lists it.
+    let current = stdout(s.run(&["current"]));
+    assert_eq!(current, "b2 (head)\nr1 (effective head)\n", "{}", s.log);
+    let verbose = stdout(s.run(&["history", "-v", "-r", "b2:b2"]));
+    assert!(verbose.contains("Also depends on: reports"), "{verbose}");
+}
+
+#[test]
 fn errors() {
     let p = Project::sqlite();
     let mut s = Session::new(&p);

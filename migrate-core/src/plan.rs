@@ -258,7 +258,7 @@ impl RevisionMap {
                     if on_branch.is_empty() {
                         // Every head of the branch may sit under another current head
                         // through dependencies: look at all current revisions.
-                        let all = self.all_current(&current_revs);
+                        let all = self.all_current_idx(&current_revs);
                         on_branch = self.lineage_filter(&all, l, false)?;
                     }
                     match on_branch.as_slice() {
@@ -313,11 +313,16 @@ impl RevisionMap {
     }
 
     /// The current revisions plus everything under them, reduced to branch tips.
-    fn all_current(&self, current: &[Idx]) -> Vec<Idx> {
+    pub(crate) fn all_current_idx(&self, current: &[Idx]) -> Vec<Idx> {
         let all = self.related(current, Rel::Ancestors { deps: true });
-        all.iter()
-            .copied()
-            .filter(|&r| !all.iter().any(|&o| o != r && self.is_ancestor(r, o, false)))
+        let mut applied = vec![false; self.nodes.len()];
+        for &i in &all {
+            applied[i] = true;
+        }
+        // The set is closed under parents, so a revision has an applied descendant
+        // through `down_revision` exactly when one of its children is applied.
+        all.into_iter()
+            .filter(|&r| !self.nodes[r].next.iter().any(|&c| applied[c]))
             .collect()
     }
 

@@ -552,6 +552,20 @@ impl RevisionMap {
         Ok(self.ids(&self.related(&[i], Rel::Descendants { deps: true })))
     }
 
+    /// What `alembic current` lists for a database holding `current`: of every revision
+    /// applied (the rows, their ancestors and their dependencies), those that no other
+    /// applied revision descends from through `down_revision`. That is the rows, plus
+    /// any revision applied only because another depends on it. Sorted by id.
+    ///
+    /// # Errors
+    /// [`RevisionError::UnknownCurrent`] for a row naming no revision.
+    pub fn all_current<S: AsRef<str>>(&self, current: &[S]) -> Result<Vec<&str>, RevisionError> {
+        let cur = self.indices(current)?;
+        let mut out = self.ids(&self.all_current_idx(&cur));
+        out.sort_unstable();
+        Ok(out)
+    }
+
     fn one(&self, id: &str) -> Result<Idx, RevisionError> {
         match self.get_revision(id)? {
             Some(i) => Ok(i),

@@ -1641,3 +1641,29 @@ fn normalized_down_rev_test_partial_traversal_implicit_base_three() {
     // a3's dependency on c1 is implied by a2's
     assert_eq!(m.get("a3").unwrap().normalized_down_revisions(), ["a2"]);
 }
+
+// ---- get_all_current (what `alembic current` lists) --------------------------------------
+
+/// The rows, plus what is applied only as a dependency; an ancestor through
+/// `down_revision` is never listed.
+#[test]
+fn all_current_adds_revisions_applied_only_as_dependencies() {
+    // a -> b -> c; x -> y; c depends on y.
+    let m = specs(vec![
+        rev("a", ""),
+        rev("b", "a"),
+        rev("c", "b").depends_on("y"),
+        rev("x", ""),
+        rev("y", "x"),
+        rev("z", "y"),
+    ]);
+    assert_eq!(m.all_current(&["c"]).unwrap(), ["c", "y"]);
+    assert_eq!(m.all_current(&["b"]).unwrap(), ["b"]);
+    // Once z (a child of y) is applied too, y is no longer a branch head of the set.
+    assert_eq!(m.all_current(&["c", "z"]).unwrap(), ["c", "z"]);
+    assert!(m.all_current::<&str>(&[]).unwrap().is_empty());
+    assert_eq!(
+        m.all_current(&["nope"]),
+        Err(RevisionError::UnknownCurrent("nope".into()))
+    );
+}

@@ -37,7 +37,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: CurrentArgs) -> Result<(), CliError> 
             location: t.location(),
             current: &current,
         };
-        for id in &current {
+        // As `alembic current`: the rows, plus revisions applied only as another's
+        // dependency.
+        for id in dir.map.all_current(&current)? {
             if args.verbose {
                 ctx.printer.line(f.entry(id, false));
             } else {

@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""Differential test: the `migrate` command line against the `alembic` command line.
+
+How to run (from the workspace root; needs cargo and python3 with alembic 1.x):
+
+    python3 scripts/cli_differential.py                   # 100 graphs, 12 commands each
+    python3 scripts/cli_differential.py -n 300 --seed 7 --steps 20
+    python3 scripts/cli_differential.py --show 12          # print graph 12's session
+
+It is not part of `cargo test` because it needs Python and Alembic. Where
+`alembic_differential.py` compares the revision graph's plans, this one compares what
+the two tools do to a real SQLite database: it builds the same random revision graph as
+an Alembic project (empty `upgrade()`/`downgrade()`) and as a `migrate` project (a
+`SELECT 1;` in each section), runs the same random sequence of `upgrade`, `downgrade`
+and `stamp` commands (absolute, relative, `label@head`, `label@-1`, `heads`, `base`,
+`--purge`) with `current`, `heads`, `branches` and `history -i` between them on both,
+and after every command compares:
+
+- success or failure (messages are not compared);
+- what the listing commands print (as sets of lines: Alembic's orders there come
+  from Python sets);
+- the version table's rows;
+- the `Running ...` lines both print, as sets (their order is compared by
+  `alembic_differential.py`, which knows where Alembic's order is arbitrary).
+
+Known differences are counted, not reported: `downgrade -N` from several heads
+(Alembic warns and picks one; `migrate` refuses) and commands on which Alembic crashes
+with an internal error (an AssertionError or a KeyError in its version-table upkeep);
+after one, Alembic's table is stamped to match ours and the session goes on. A session
+stops at its first unexplained difference. Exits 1 if there was any.
+"""
+
+import argparse
+import io
+import logging
+import os
+import random
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import warnings
+
+if "PYTHONHASHSEED" not in os.environ:
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from alembic import command  # noqa: E402
+from alembic.config import Config  # noqa: E402
+from alembic.util import CommandError  # noqa: E402
+from alembic_differential import ROOT, Graph  # noqa: E402
+
+ENV_PY = """
+from alembic import context
+from sqlalchemy import create_engine
+
+engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
+with engine.connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+def py_tuple(names):
+    if not names:
+        return "None"
+    if len(names) == 1:
+        return repr(names[0])
+    return "(" + ", ".join(repr(n) for n in names) + ")"
+
+
+def write_projects(g, root):
+    """The graph as an Alembic project in root/al and a migrate project in root/ours."""
+    al, ours = os.path.join(root, "al"), os.path.join(root, "ours")
+    os.makedirs(os.path.join(al, "env", "versions"))
+    os.makedirs(os.path.join(ours, "migrations"))
+    with open(os.path.join(al, "env", "env.py"), "w") as f:
+        f.write(ENV_PY)
+    with open(os.path.join(ours, "migrate.toml"), "w") as f:
+        f.write('script_location = "migrations"\n')
+        f.write('database_url = "sqlite://%s"\n' % os.path.join(ours, "ours.db"))
+    for i in g.order:
+        rev = "r%d" % i
+        parents = ["r%d" % p for p in g.parents[i]]
+        labels = ["lb%d" % i] if g.labelled[i] else []
+        with open(os.path.join(al, "env", "versions", rev + ".py"), "w") as f:
+            f.write('"""%s"""\n' % rev)
+            f.write("revision = %r\n" % rev)
+            f.write("down_revision = %s\n" % py_tuple(parents))
+            f.write("branch_labels = %s\n" % py_tuple(labels))
+            f.write("depends_on = %s\n" % py_tuple(g.deps[i]))
+            f.write("\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n")
+        with open(os.path.join(ours, "migrations", rev + ".sql"), "w") as f:
+            f.write("-- %s\n--\n-- revision: %s\n" % (rev, rev))
+            f.write("-- down_revision: %s\n" % ", ".join(parents))
+            f.write("-- branch_labels: %s\n" % ", ".join(labels))
+            f.write("-- depends_on: %s\n" % ", ".join(g.deps[i]))
+            f.write("\n-- migrate:upgrade\nSELECT 1;\n\n-- migrate:downgrade\nSELECT 1;\n")
+    cfg = Config()
+    cfg.set_main_option("script_location", os.path.join(al, "env"))
+    cfg.set_main_option("sqlalchemy.url", "sqlite:///" + os.path.join(al, "al.db"))
+    return cfg, ours
+
+
+def rows(db):
+    con = sqlite3.connect(db)
+    try:
+        return sorted(r[0] for r in con.execute("SELECT version_num FROM alembic_version"))
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        con.close()
+
+
+class Lines(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.INFO)
+        self.lines = []
+
+    def emit(self, record):
+        msg = record.getMessage()
+        if msg.startswith("Running "):
+            self.lines.append(msg)
+
+
+def run_alembic(cfg, args, lines):
+    """('ok' | 'err' | 'crash', detail, warned about several heads, stdout)."""
+    lines.lines = []
+    verb, rest = args[0], args[1:]
+    cfg.stdout = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if verb == "current":
+                command.current(cfg)
+            elif verb == "heads":
+                command.heads(cfg)
+            elif verb == "branches":
+                command.branches(cfg)
+            elif verb == "history":
+                command.history(cfg, indicate_current=True)
+            elif verb == "upgrade":
+                command.upgrade(cfg, rest[0])
+            elif verb == "downgrade":
+                command.downgrade(cfg, rest[0])
+            else:
+                purge = "--purge" in rest
+                command.stamp(cfg, [r for r in rest if r != "--purge"], purge=purge)
+            outcome = ("ok", "")
+        except CommandError as e:
+            outcome = ("err", str(e))
+        except Exception as e:  # Alembic's own failures (KeyError, AssertionError...)
+            outcome = ("crash", "%s: %s" % (type(e).__name__, e))
+    warned = any("from multiple heads is ambiguous" in str(w.message) for w in caught)
+    return outcome + (warned, cfg.stdout.getvalue())
+
+
+def run_ours(binary, project, args):
+    p = subprocess.run(
+        [binary] + args, cwd=project, capture_output=True, text=True, env=ENV
+    )
+    out = [line for line in p.stderr.splitlines() if line.startswith("Running ")]
+    return ("ok" if p.returncode == 0 else "err"), p.stderr.strip(), out, p.stdout
+
+
+def canonical(line):
+    """A `Running ...` line with the names on each side of `->` sorted: Alembic lists
+    them in the order the database returned the rows. (The right side ends with the
+    message, the revision's name here, which sorts along harmlessly.)"""
+    words = line.split(" ", 2)
+    if len(words) < 3 or " -> " not in words[2]:
+        return line
+    left, right = words[2].split(" -> ", 1)
+    return "%s %s %s -> %s" % (words[0], words[1], sorted(left.split(", ")), sorted(right.split(", ")))
+
+
+def listing(verb, text):
+    """What a listing says, without the orders Alembic takes from Python sets: lines
+    (and `branches` blocks, and each block's children) sorted, and every parenthesised
+    list (branch labels, dependencies) sorted. `history` order is compared by
+    `alembic_differential.py`."""
+
+    def sort_lists(line):
+        return re.sub(
+            r"\(([^()]*)\)", lambda m: "(" + ", ".join(sorted(m.group(1).split(", "))) + ")", line
+        )
+
+    lines = [sort_lists(line) for line in text.strip().splitlines()]
+    if verb == "branches":
+        blocks = [b.splitlines() for b in "\n".join(lines).split("\n\n") if b.strip()]
+        return sorted(b[:1] + sorted(b[1:]) for b in blocks)
+    return sorted(lines)
+
+
+def commands(g, rng, steps):
+    revs = ["r%d" % i for i in range(g.n)]
+    labels = ["lb%d" % i for i in range(g.n) if g.labelled[i]]
+    out = []
+    for _ in range(steps):
+        k = rng.randrange(16)
+        if k < 2:
+            out.append(["upgrade", rng.choice(["heads", "head"])])
+        elif k < 5:
+            out.append(["upgrade", rng.choice(revs)])
+        elif k == 5:
+            out.append(["upgrade", rng.choice(["+1", "+2"])])
+        elif k == 6 and labels:
+            out.append(["upgrade", rng.choice(labels) + "@head"])
+        elif k < 8:
+            out.append(["downgrade", rng.choice(["base", "-1"])])
+        elif k < 10:
+            out.append(["downgrade", rng.choice(revs)])
+        elif k == 10 and labels:
+            out.append(["downgrade", rng.choice(labels) + "@-1"])
+        elif k < 13:
+            out.append(["stamp", rng.choice(revs + ["heads", "base"])])
+        elif k == 13:
+            out.append(["stamp", "--purge", rng.choice(revs)])
+        elif k == 14:
+            out.append(rng.choice([["current"], ["heads"], ["branches"], ["history", "-i"]]))
+        else:
+            out.append(["upgrade", "heads"])
+    return out
+
+
+def session(idx, seed, args, binary, lines, show):
+    """Runs one graph's commands on both; returns (kind, detail) per command, kind being
+    `agree`, `mismatch`, `alembic-crash` or `several-heads`. After a known difference
+    Alembic's table is stamped to ours and the session goes on; after a mismatch it
+    stops."""
+    rng = random.Random("%d-%d" % (seed, idx))
+    g = Graph(rng, args.max_revs)
+    events = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg, ours = write_projects(g, tmp)
+        h = subprocess.run([binary, "-q", "hash"], cwd=ours, capture_output=True, text=True, env=ENV)
+        if h.returncode != 0:
+            return [("mismatch", "graph %d: migrate hash failed: %s" % (idx, h.stderr.strip()))]
+        al_db, our_db = os.path.join(tmp, "al", "al.db"), os.path.join(ours, "ours.db")
+        for n, cmd in enumerate(commands(g, rng, args.steps)):
+            a_status, a_detail, warned, a_out = run_alembic(cfg, cmd, lines)
+            a_lines = list(lines.lines)
+            o_status, o_detail, o_lines, o_out = run_ours(binary, ours, cmd)
+            a_rows, o_rows = rows(al_db), rows(our_db)
+            if show:
+                print("$ %s\n  alembic %s %s %s\n  migrate %s %s %s" % (
+                    " ".join(cmd), a_status, a_rows, a_detail, o_status, o_rows, o_detail))
+            where = "graph %d, command %d `%s`" % (idx, n + 1, " ".join(cmd))
+            known = None
+            if a_status == "crash":
+                known = ("alembic-crash", "%s: Alembic %s; migrate %s" % (where, a_detail, o_status))
+            elif a_status == "ok" and o_status == "err" and warned and "multiple heads" in o_detail:
+                known = ("several-heads", where)
+            if known:
+                events.append(known)
+                command.stamp(cfg, o_rows or ["base"], purge=True)
+                continue
+            if a_status != o_status:
+                events.append(("mismatch", "%s: alembic %s (%s), migrate %s (%s)" % (
+                    where, a_status, a_detail, o_status, o_detail)))
+            elif a_rows != o_rows:
+                events.append(("mismatch", "%s: rows alembic %s, migrate %s" % (where, a_rows, o_rows)))
+            elif listing(cmd[0], a_out) != listing(cmd[0], o_out):
+                events.append(("mismatch", "%s: alembic printed\n%s\nmigrate printed\n%s" % (
+                    where, a_out.rstrip(), o_out.rstrip())))
+            elif sorted(map(canonical, a_lines)) != sorted(map(canonical, o_lines)):
+                events.append(("mismatch", "%s: alembic ran %s, migrate ran %s" % (where, a_lines, o_lines)))
+            else:
+                events.append(("agree", None))
+                continue
+            break
+    return events
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("-n", type=int, default=100, help="number of graphs")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--steps", type=int, default=12, help="commands per graph")
+    ap.add_argument("--max-revs", type=int, default=12)
+    ap.add_argument("--show", type=int, help="print every command of this graph")
+    ap.add_argument("--binary", help="a `migrate` binary to test instead of building one")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print the known differences too")
+    args = ap.parse_args()
+
+    binary = os.path.abspath(args.binary) if args.binary else None
+    if binary is None:
+        subprocess.run(["cargo", "build", "--release", "-q", "-p", "migrate-cli"], cwd=ROOT, check=True)
+        target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+        binary = os.path.join(target, "release", "migrate")
+
+    lines = Lines()
+    logging.getLogger("alembic.runtime.migration").addHandler(lines)
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
+
+    graphs = [args.show] if args.show is not None else range(args.n)
+    counts = {}
+    mismatches = []
+    for idx in graphs:
+        for kind, detail in session(idx, args.seed, args, binary, lines, args.show is not None):
+            counts[kind] = counts.get(kind, 0) + 1
+            if kind == "mismatch":
+                mismatches.append(detail)
+                print("MISMATCH " + detail)
+            elif args.verbose and detail:
+                print("%s %s" % (kind, detail))
+    print("commands: " + ", ".join("%s %d" % kv for kv in sorted(counts.items())))
+    return 1 if mismatches else 0
+
+
+# The parse cache is left out: every session is a new folder.
+ENV = dict(os.environ, MIGRATE_NO_CACHE="1")
+
+if __name__ == "__main__":
+    sys.exit(main())
