@@ -19,13 +19,19 @@ and after every command compares:
 - success or failure (messages are not compared);
 - what the listing commands print (as sets of lines: Alembic's orders there come
   from Python sets);
+- the offline scripts of `upgrade --sql`, `downgrade --sql` and `stamp --sql` for
+  PostgreSQL, in one transaction or one per migration (chosen per session); where
+  only the order of steps differs (Alembic's order among several dependencies comes
+  from a Python set), that is counted as a known difference;
 - the version table's rows;
 - the `Running ...` lines both print, as sets (their order is compared by
   `alembic_differential.py`, which knows where Alembic's order is arbitrary).
 
 Known differences are counted, not reported: `downgrade -N` from several heads
-(Alembic warns and picks one; `migrate` refuses) and commands on which Alembic crashes
-with an internal error (an AssertionError or a KeyError in its version-table upkeep);
+(Alembic warns and picks one; `migrate` refuses), an offline `from:to` whose `from`
+names several revisions (`heads`; Alembic wants one, `migrate` starts from all of
+them), and commands on which Alembic crashes with an internal error (an AssertionError
+or a KeyError in its version-table upkeep);
 after one, Alembic's table is stamped to match ours and the session goes on. A session
 stops at its first unexplained difference. Exits 1 if there was any.
 """
@@ -41,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from collections import Counter
 
 if "PYTHONHASHSEED" not in os.environ:
     os.environ["PYTHONHASHSEED"] = "0"
@@ -56,12 +63,29 @@ ENV_PY = """
 from alembic import context
 from sqlalchemy import create_engine
 
-engine = create_engine(context.config.get_main_option("sqlalchemy.url"))
-with engine.connect() as connection:
-    context.configure(connection=connection)
+config = context.config
+url = config.get_main_option("sqlalchemy.url")
+per_migration = config.get_main_option("per_migration") == "1"
+if context.is_offline_mode():
+    context.configure(
+        url=url,
+        literal_binds=True,
+        output_buffer=config.attributes["buffer"],
+        transaction_per_migration=per_migration,
+    )
     with context.begin_transaction():
         context.run_migrations()
+else:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        context.configure(connection=connection, transaction_per_migration=per_migration)
+        with context.begin_transaction():
+            context.run_migrations()
 """
+
+# Offline scripts are compared for PostgreSQL (both tools treat its DDL as
+# transactional; Alembic does not for SQLite).
+OFFLINE_URL = "postgresql://app@localhost/app"
 
 
 def py_tuple(names):
@@ -72,7 +96,7 @@ def py_tuple(names):
     return "(" + ", ".join(repr(n) for n in names) + ")"
 
 
-def write_projects(g, root):
+def write_projects(g, root, per_migration):
     """The graph as an Alembic project in root/al and a migrate project in root/ours."""
     al, ours = os.path.join(root, "al"), os.path.join(root, "ours")
     os.makedirs(os.path.join(al, "env", "versions"))
@@ -82,6 +106,7 @@ def write_projects(g, root):
     with open(os.path.join(ours, "migrate.toml"), "w") as f:
         f.write('script_location = "migrations"\n')
         f.write('database_url = "sqlite://%s"\n' % os.path.join(ours, "ours.db"))
+        f.write("transaction_per_migration = %s\n" % ("true" if per_migration else "false"))
     for i in g.order:
         rev = "r%d" % i
         parents = ["r%d" % p for p in g.parents[i]]
@@ -92,17 +117,22 @@ def write_projects(g, root):
             f.write("down_revision = %s\n" % py_tuple(parents))
             f.write("branch_labels = %s\n" % py_tuple(labels))
             f.write("depends_on = %s\n" % py_tuple(g.deps[i]))
-            f.write("\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n")
+            f.write("\nfrom alembic import op\n\n\ndef upgrade():\n    op.execute('SELECT 1')\n")
+            f.write("\n\ndef downgrade():\n    op.execute('SELECT 2')\n")
         with open(os.path.join(ours, "migrations", rev + ".sql"), "w") as f:
             f.write("-- %s\n--\n-- revision: %s\n" % (rev, rev))
             f.write("-- down_revision: %s\n" % ", ".join(parents))
             f.write("-- branch_labels: %s\n" % ", ".join(labels))
             f.write("-- depends_on: %s\n" % ", ".join(g.deps[i]))
-            f.write("\n-- migrate:upgrade\nSELECT 1;\n\n-- migrate:downgrade\nSELECT 1;\n")
-    cfg = Config()
-    cfg.set_main_option("script_location", os.path.join(al, "env"))
-    cfg.set_main_option("sqlalchemy.url", "sqlite:///" + os.path.join(al, "al.db"))
-    return cfg, ours
+            f.write("\n-- migrate:upgrade\nSELECT 1;\n\n-- migrate:downgrade\nSELECT 2;\n")
+    cfgs = []
+    for url in ("sqlite:///" + os.path.join(al, "al.db"), OFFLINE_URL):
+        cfg = Config()
+        cfg.set_main_option("script_location", os.path.join(al, "env"))
+        cfg.set_main_option("sqlalchemy.url", url)
+        cfg.set_main_option("per_migration", "1" if per_migration else "0")
+        cfgs.append(cfg)
+    return cfgs, ours
 
 
 def rows(db):
@@ -126,11 +156,14 @@ class Lines(logging.Handler):
             self.lines.append(msg)
 
 
-def run_alembic(cfg, args, lines):
+def run_alembic(cfgs, args, lines):
     """('ok' | 'err' | 'crash', detail, warned about several heads, stdout)."""
     lines.lines = []
-    verb, rest = args[0], args[1:]
+    verb, rest = args[0], [a for a in args[1:] if a != "--sql"]
+    sql = "--sql" in args
+    cfg = cfgs[1] if sql else cfgs[0]
     cfg.stdout = io.StringIO()
+    cfg.attributes["buffer"] = cfg.stdout
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -143,12 +176,12 @@ def run_alembic(cfg, args, lines):
             elif verb == "history":
                 command.history(cfg, indicate_current=True)
             elif verb == "upgrade":
-                command.upgrade(cfg, rest[0])
+                command.upgrade(cfg, rest[0], sql=sql)
             elif verb == "downgrade":
-                command.downgrade(cfg, rest[0])
+                command.downgrade(cfg, rest[0], sql=sql)
             else:
                 purge = "--purge" in rest
-                command.stamp(cfg, [r for r in rest if r != "--purge"], purge=purge)
+                command.stamp(cfg, [r for r in rest if r != "--purge"], sql=sql, purge=purge)
             outcome = ("ok", "")
         except CommandError as e:
             outcome = ("err", str(e))
@@ -159,8 +192,9 @@ def run_alembic(cfg, args, lines):
 
 
 def run_ours(binary, project, args):
+    url = ["--database-url", OFFLINE_URL.replace("postgresql", "postgres")] if "--sql" in args else []
     p = subprocess.run(
-        [binary] + args, cwd=project, capture_output=True, text=True, env=ENV
+        [binary] + url + args, cwd=project, capture_output=True, text=True, env=ENV
     )
     out = [line for line in p.stderr.splitlines() if line.startswith("Running ")]
     return ("ok" if p.returncode == 0 else "err"), p.stderr.strip(), out, p.stdout
@@ -175,6 +209,58 @@ def canonical(line):
         return line
     left, right = words[2].split(" -> ", 1)
     return "%s %s %s -> %s" % (words[0], words[1], sorted(left.split(", ")), sorted(right.split(", ")))
+
+
+def offline(text):
+    """An offline script with each run of version-table statements replaced by its net
+    effect on the rows. Where a step leaves several rows (an unmerge), Alembic picks
+    which parent the UPDATE moves to and which is INSERTed in Python set order; the
+    rows that result are what matters. Everything else is compared as printed."""
+    out, effect = [], Counter()
+
+    def flush():
+        if effect:
+            out.append(("rows", tuple(sorted((k, v) for k, v in effect.items() if v))))
+            effect.clear()
+
+    for chunk in text.strip().split("\n\n"):
+        m = re.match(r"INSERT INTO alembic_version \(version_num\) VALUES \('([^']*)'\)", chunk)
+        if m:
+            effect[m.group(1)] += 1
+            continue
+        m = re.match(r"DELETE FROM alembic_version WHERE alembic_version.version_num = '([^']*)'", chunk)
+        if m:
+            effect[m.group(1)] -= 1
+            continue
+        m = re.match(r"UPDATE alembic_version SET version_num='([^']*)' WHERE alembic_version.version_num = '([^']*)'", chunk)
+        if m:
+            effect[m.group(1)] += 1
+            effect[m.group(2)] -= 1
+            continue
+        flush()
+        out.append(chunk)
+    flush()
+    return out
+
+
+def offline_unordered(text):
+    """The same script with the order of its steps left out: the steps (comment and
+    SQL) as a multiset, the net effect of all version-table statements, and the
+    transaction statements. Where a revision has two or more dependencies, Alembic's
+    order among them comes from a Python set (`alembic_differential.py` checks that
+    ours respects every edge)."""
+    steps, net, other = [], Counter(), []
+    for item in offline(text):
+        if isinstance(item, tuple):
+            for name, n in item[1]:
+                net[name] += n
+        elif item.startswith("-- Running "):
+            steps.append([item])
+        elif item in ("BEGIN;", "COMMIT;") or not steps:
+            other.append(item)
+        else:
+            steps[-1].append(item)
+    return sorted(map(tuple, steps)), sorted((k, v) for k, v in net.items() if v), other
 
 
 def listing(verb, text):
@@ -200,7 +286,7 @@ def commands(g, rng, steps):
     labels = ["lb%d" % i for i in range(g.n) if g.labelled[i]]
     out = []
     for _ in range(steps):
-        k = rng.randrange(16)
+        k = rng.randrange(17)
         if k < 2:
             out.append(["upgrade", rng.choice(["heads", "head"])])
         elif k < 5:
@@ -221,6 +307,14 @@ def commands(g, rng, steps):
             out.append(["stamp", "--purge", rng.choice(revs)])
         elif k == 14:
             out.append(rng.choice([["current"], ["heads"], ["branches"], ["history", "-i"]]))
+        elif k == 15:
+            a, b = rng.choice(revs + ["base"]), rng.choice(revs + ["heads"])
+            out.append(rng.choice([
+                ["upgrade", "--sql", "%s:%s" % (a, b)],
+                ["downgrade", "--sql", "%s:%s" % (b, a)],
+                ["stamp", "--sql", rng.choice(revs + ["heads"])],
+                ["stamp", "--sql", "%s:%s" % (a, b)],
+            ]))
         else:
             out.append(["upgrade", "heads"])
     return out
@@ -235,13 +329,13 @@ def session(idx, seed, args, binary, lines, show):
     g = Graph(rng, args.max_revs)
     events = []
     with tempfile.TemporaryDirectory() as tmp:
-        cfg, ours = write_projects(g, tmp)
+        cfgs, ours = write_projects(g, tmp, rng.random() < 0.5)
         h = subprocess.run([binary, "-q", "hash"], cwd=ours, capture_output=True, text=True, env=ENV)
         if h.returncode != 0:
             return [("mismatch", "graph %d: migrate hash failed: %s" % (idx, h.stderr.strip()))]
         al_db, our_db = os.path.join(tmp, "al", "al.db"), os.path.join(ours, "ours.db")
         for n, cmd in enumerate(commands(g, rng, args.steps)):
-            a_status, a_detail, warned, a_out = run_alembic(cfg, cmd, lines)
+            a_status, a_detail, warned, a_out = run_alembic(cfgs, cmd, lines)
             a_lines = list(lines.lines)
             o_status, o_detail, o_lines, o_out = run_ours(binary, ours, cmd)
             a_rows, o_rows = rows(al_db), rows(our_db)
@@ -254,19 +348,39 @@ def session(idx, seed, args, binary, lines, show):
                 known = ("alembic-crash", "%s: Alembic %s; migrate %s" % (where, a_detail, o_status))
             elif a_status == "ok" and o_status == "err" and warned and "multiple heads" in o_detail:
                 known = ("several-heads", where)
+            elif (
+                "--sql" in cmd
+                and a_status == "err"
+                and o_status == "ok"
+                and "Multiple head revisions" in a_detail
+            ):
+                known = ("sql-start-several", where)
             if known:
                 events.append(known)
-                command.stamp(cfg, o_rows or ["base"], purge=True)
+                command.stamp(cfgs[0], o_rows or ["base"], purge=True)
                 continue
             if a_status != o_status:
                 events.append(("mismatch", "%s: alembic %s (%s), migrate %s (%s)" % (
                     where, a_status, a_detail, o_status, o_detail)))
             elif a_rows != o_rows:
                 events.append(("mismatch", "%s: rows alembic %s, migrate %s" % (where, a_rows, o_rows)))
-            elif listing(cmd[0], a_out) != listing(cmd[0], o_out):
+            elif (
+                a_status == "ok"
+                and "--sql" in cmd
+                and offline(a_out) != offline(o_out)
+                and offline_unordered(a_out) == offline_unordered(o_out)
+            ):
+                events.append(("sql-step-order", where))
+                continue
+            elif a_status == "ok" and "--sql" in cmd and offline(a_out) != offline(o_out):
                 events.append(("mismatch", "%s: alembic printed\n%s\nmigrate printed\n%s" % (
                     where, a_out.rstrip(), o_out.rstrip())))
-            elif sorted(map(canonical, a_lines)) != sorted(map(canonical, o_lines)):
+            elif "--sql" not in cmd and listing(cmd[0], a_out) != listing(cmd[0], o_out):
+                events.append(("mismatch", "%s: alembic printed\n%s\nmigrate printed\n%s" % (
+                    where, a_out.rstrip(), o_out.rstrip())))
+            elif "--sql" not in cmd and sorted(map(canonical, a_lines)) != sorted(
+                map(canonical, o_lines)
+            ):
                 events.append(("mismatch", "%s: alembic ran %s, migrate ran %s" % (where, a_lines, o_lines)))
             else:
                 events.append(("agree", None))

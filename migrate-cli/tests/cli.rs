@@ -302,7 +302,10 @@ fn dependencies_are_listed_as_written_and_current_includes_them() {
     ]);
     let stdout = |out: std::process::Output| String::from_utf8_lossy(&out.stdout).into_owned();
     let history = stdout(s.run(&["history"]));
-    assert!(history.contains("a1 (reports) -> b2 (head), b"), "{history}");
+    assert!(
+        history.contains("a1 (reports) -> b2 (head), b"),
+        "{history}"
+    );
     s.ok(&["upgrade", "b2"]);
     // The table holds b2 only; r1 is applied as its dependency, and listed as Alembic
     // lists it.

@@ -1119,54 +1119,13 @@ impl Migrator {
             Direction::Upgrade => self.dir.map.upgrade_plan(&current, to)?,
             Direction::Downgrade => self.dir.map.downgrade_plan(&current, to)?,
         };
-        let transactional_ddl = dialect != Dialect::Mysql;
-        let per_migration = self.opts.transaction_mode == TransactionMode::PerMigration;
-        let vt = self.qualified(&self.opts.version_table);
-        let mut out = String::new();
-        if transactional_ddl && !per_migration {
-            out.push_str("BEGIN;\n\n");
-        }
-        if from_base && direction == Direction::Upgrade {
-            out.push_str(&self.version_table_sql());
-        }
-        for step in &plan.steps {
-            let Some((script, section)) = self.section_for(step, dialect)? else {
-                continue;
-            };
-            let tx = transactional_ddl && per_migration && script.transactional;
-            if tx {
-                out.push_str("BEGIN;\n\n");
-            }
-            // Writing to a String cannot fail.
-            let _ = write!(
-                out,
-                "-- Running {} {} -> {}\n\n",
-                step.direction,
-                step.from.join(", "),
-                step.to.join(", ")
-            );
-            for (_, stmt) in split_statements(&section.sql) {
-                out.push_str(stmt);
-                out.push_str(";\n\n");
-            }
-            for c in &step.changes {
-                out.push_str(&offline_change_sql(&vt, c, dialect));
-                out.push_str(";\n\n");
-            }
-            if tx {
-                out.push_str("COMMIT;\n\n");
-            }
-        }
-        if transactional_ddl && !per_migration {
-            out.push_str("COMMIT;\n\n");
-        }
-        Ok(out)
+        self.offline_script(&plan, current, dialect)
     }
 
     /// Alembic's `stamp --sql`: the version-table statements that set the table to
-    /// `targets` (an empty table before, or the start of one `from:to` range), in one
-    /// transaction where the dialect has transactional DDL. No migration SQL. There is
-    /// no purge: a script written without the database cannot know its stray rows.
+    /// `targets` (an empty table before, or the start of one `from:to` range), with
+    /// transactions as [`sql`](Self::sql) writes them. No migration SQL. There is no
+    /// purge: a script written without the database cannot know its stray rows.
     ///
     /// # Errors
     /// A malformed range, invalid table names and resolution failures.
@@ -1184,27 +1143,66 @@ impl Migrator {
             None => Vec::new(),
         };
         let plan = self.dir.map.stamp_plan(&current, &targets, false)?;
+        let current = current.into_iter().map(str::to_string).collect();
+        self.offline_script(&plan, current, dialect)
+    }
+
+    /// Writes a plan as Alembic's offline mode does: `-- Running ...` comments, the
+    /// migration SQL and the version-table statements; one transaction for everything,
+    /// or one per step in per-migration mode (none for `transactional: false` scripts),
+    /// where the database has transactional DDL; and the version table's creation in
+    /// the first step that starts from an empty table.
+    fn offline_script(
+        &self,
+        plan: &Plan,
+        mut heads: Vec<String>,
+        dialect: Dialect,
+    ) -> Result<String, MigrateError> {
+        let transactional_ddl = dialect != Dialect::Mysql;
+        let per_migration = self.opts.transaction_mode == TransactionMode::PerMigration;
         let vt = self.qualified(&self.opts.version_table);
-        let tx = dialect != Dialect::Mysql;
         let mut out = String::new();
-        if tx {
+        if transactional_ddl && !per_migration {
             out.push_str("BEGIN;\n\n");
         }
-        if from.is_none() {
-            out.push_str(&self.version_table_sql());
-        }
         for step in &plan.steps {
-            out.push_str(&format!(
-                "-- Running stamp_revision {} -> {}\n\n",
+            let section = self.section_for(step, dialect)?;
+            let tx = transactional_ddl
+                && per_migration
+                && section.is_none_or(|(script, _)| script.transactional);
+            if tx {
+                out.push_str("BEGIN;\n\n");
+            }
+            if heads.is_empty() {
+                out.push_str(&self.version_table_sql());
+            }
+            let kind = match &step.revision {
+                Some(_) => step.direction.name(),
+                None => "stamp_revision",
+            };
+            // Writing to a String cannot fail.
+            let _ = write!(
+                out,
+                "-- Running {kind} {} -> {}\n\n",
                 step.from.join(", "),
                 step.to.join(", ")
-            ));
+            );
+            if let Some((_, section)) = section {
+                for (_, stmt) in split_statements(&section.sql) {
+                    out.push_str(stmt);
+                    out.push_str(";\n\n");
+                }
+            }
             for c in &step.changes {
                 out.push_str(&offline_change_sql(&vt, c, dialect));
                 out.push_str(";\n\n");
             }
+            if tx {
+                out.push_str("COMMIT;\n\n");
+            }
+            apply_changes(&mut heads, &step.changes);
         }
-        if tx {
+        if transactional_ddl && !per_migration {
             out.push_str("COMMIT;\n\n");
         }
         Ok(out)

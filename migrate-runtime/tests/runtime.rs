@@ -456,7 +456,6 @@ async fn offline_sql_matches_alembic_shape() {
     assert_eq!(
         pg,
         "BEGIN;\n\nCREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n);\n\n-- Running upgrade  -> a1\n\nCREATE TABLE t_a1 (id INT);\n\nINSERT INTO alembic_version (version_num) VALUES ('a1') RETURNING alembic_version.version_num;\n\nCOMMIT;\n\nBEGIN;\n\n-- Running upgrade a1 -> b2\n\nCREATE TABLE t_b2 (id INT);\n\nUPDATE alembic_version SET version_num='b2' WHERE alembic_version.version_num = 'a1';\n\nCOMMIT;\n\n"
-            .replace("BEGIN;\n\nCREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n);\n\n", "CREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n);\n\nBEGIN;\n\n")
     );
     let my = m
         .sql(Direction::Downgrade, "c3:a1", Dialect::Mysql)
@@ -499,6 +498,32 @@ fn offline_stamp_matches_alembic_shape() {
     assert!(m
         .version_table_sql()
         .starts_with("CREATE TABLE alembic_version ("));
+    // Two roots: per migration (the default), one transaction per stamp step, the table
+    // created in the first; in one transaction, a single BEGIN.
+    let roots = migrator(&[
+        ("a1.sql", table_mig("a1", "", "").1),
+        ("x1.sql", table_mig("x1", "", "").1),
+    ]);
+    let per_step = roots
+        .stamp_sql(&["heads"], Dialect::Postgres)
+        .expect("heads");
+    assert_eq!(per_step.matches("BEGIN;").count(), 2, "{per_step}");
+    assert!(
+        per_step.starts_with("BEGIN;\n\nCREATE TABLE alembic_version"),
+        "{per_step}"
+    );
+    let single = roots
+        .clone()
+        .transaction_mode(TransactionMode::Single)
+        .stamp_sql(&["heads"], Dialect::Postgres)
+        .expect("heads");
+    assert_eq!(single.matches("BEGIN;").count(), 1, "{single}");
+    assert_eq!(single.matches("CREATE TABLE").count(), 1, "{single}");
+    // Nothing to do: not even the version table (as Alembic).
+    let none = m
+        .sql(Direction::Upgrade, "c3:head", Dialect::Postgres)
+        .expect("none");
+    assert!(!none.contains("CREATE TABLE"), "{none}");
     for bad in ["a1:", "zz:c3"] {
         assert!(m.stamp_sql(&[bad], Dialect::Sqlite).is_err(), "{bad}");
     }
