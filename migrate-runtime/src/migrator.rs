@@ -1080,11 +1080,12 @@ impl Migrator {
         }
     }
 
-    /// The script of an offline run, as Alembic's `--sql` prints it: version-table
-    /// creation when starting from base, `-- Running upgrade a -> b` comments, the
-    /// migration SQL and the version-table statements, BEGIN/COMMIT where the database
-    /// has transactional DDL. `range` is `from:to` (`from` may be omitted for upgrades,
-    /// meaning base).
+    /// The script of an offline run, as Alembic's `--sql` prints it: the version
+    /// table's creation in the first step from an empty table, `-- Running upgrade a
+    /// -> b` comments, the migration SQL and the version-table statements,
+    /// BEGIN/COMMIT where the database has transactional DDL. `range` is `from:to`
+    /// (`from` may be omitted for upgrades, meaning base; unlike Alembic it may name
+    /// several revisions, e.g. `heads`).
     ///
     /// # Errors
     /// A malformed range, resolution failures, irreversible revisions or revisions
