@@ -10,8 +10,8 @@ How to run (from the workspace root; needs cargo and python3 with alembic 1.x):
 It is not part of `cargo test` because it needs Python and Alembic. Where
 `alembic_differential.py` compares the revision graph's plans, this one compares what
 the two tools do to a real SQLite database: it builds the same random revision graph as
-an Alembic project (empty `upgrade()`/`downgrade()`) and as a `migrate` project (a
-`SELECT 1;` in each section), runs the same random sequence of `upgrade`, `downgrade`
+an Alembic project (`op.execute("SELECT 1")` to upgrade, `SELECT 2` to downgrade) and as
+a `migrate` project (the same statements in its sections), runs the same random sequence of `upgrade`, `downgrade`
 and `stamp` commands (absolute, relative, `label@head`, `label@-1`, `heads`, `base`,
 `--purge`) with `current`, `heads`, `branches` and `history -i` between them on both,
 and after every command compares:
@@ -31,9 +31,9 @@ Known differences are counted, not reported: `downgrade -N` from several heads
 (Alembic warns and picks one; `migrate` refuses), an offline `from:to` whose `from`
 names several revisions (`heads`; Alembic wants one, `migrate` starts from all of
 them), and commands on which Alembic crashes with an internal error (an AssertionError
-or a KeyError in its version-table upkeep);
-after one, Alembic's table is stamped to match ours and the session goes on. A session
-stops at its first unexplained difference. Exits 1 if there was any.
+or a KeyError in its version-table upkeep). After one, Alembic's table is stamped to
+match ours and the session goes on. A session stops at its first unexplained
+difference. Exits 1 if there was any.
 """
 
 import argparse
