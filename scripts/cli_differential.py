@@ -20,7 +20,7 @@ and after every command compares:
 - what the listing commands print (as sets of lines: Alembic's orders there come
   from Python sets);
 - the offline scripts of `upgrade --sql`, `downgrade --sql` and `stamp --sql` for
-  PostgreSQL, in one transaction or one per migration (chosen per session); where
+  PostgreSQL or MySQL, in one transaction or one per migration (chosen per session); where
   only the order of steps differs (Alembic's order among several dependencies comes
   from a Python set), that is counted as a known difference;
 - the version table's rows;
@@ -83,9 +83,13 @@ else:
             context.run_migrations()
 """
 
-# Offline scripts are compared for PostgreSQL (both tools treat its DDL as
-# transactional; Alembic does not for SQLite).
-OFFLINE_URL = "postgresql://app@localhost/app"
+# Offline scripts are compared for PostgreSQL (transactional DDL) or MySQL (none),
+# chosen per session; not for SQLite, whose DDL Alembic treats as non-transactional.
+# (Alembic's URL first, ours second.)
+OFFLINE_URLS = [
+    ("postgresql://app@localhost/app", "postgres://app@localhost/app"),
+    ("mysql://app@localhost/app", "mysql://app@localhost/app"),
+]
 
 
 def py_tuple(names):
@@ -96,7 +100,7 @@ def py_tuple(names):
     return "(" + ", ".join(repr(n) for n in names) + ")"
 
 
-def write_projects(g, root, per_migration):
+def write_projects(g, root, per_migration, offline_url):
     """The graph as an Alembic project in root/al and a migrate project in root/ours."""
     al, ours = os.path.join(root, "al"), os.path.join(root, "ours")
     os.makedirs(os.path.join(al, "env", "versions"))
@@ -126,7 +130,7 @@ def write_projects(g, root, per_migration):
             f.write("-- depends_on: %s\n" % ", ".join(g.deps[i]))
             f.write("\n-- migrate:upgrade\nSELECT 1;\n\n-- migrate:downgrade\nSELECT 2;\n")
     cfgs = []
-    for url in ("sqlite:///" + os.path.join(al, "al.db"), OFFLINE_URL):
+    for url in ("sqlite:///" + os.path.join(al, "al.db"), offline_url):
         cfg = Config()
         cfg.set_main_option("script_location", os.path.join(al, "env"))
         cfg.set_main_option("sqlalchemy.url", url)
@@ -191,8 +195,8 @@ def run_alembic(cfgs, args, lines):
     return outcome + (warned, cfg.stdout.getvalue())
 
 
-def run_ours(binary, project, args):
-    url = ["--database-url", OFFLINE_URL.replace("postgresql", "postgres")] if "--sql" in args else []
+def run_ours(binary, project, args, offline_url):
+    url = ["--database-url", offline_url] if "--sql" in args else []
     p = subprocess.run(
         [binary] + url + args, cwd=project, capture_output=True, text=True, env=ENV
     )
@@ -329,7 +333,8 @@ def session(idx, seed, args, binary, lines, show):
     g = Graph(rng, args.max_revs)
     events = []
     with tempfile.TemporaryDirectory() as tmp:
-        cfgs, ours = write_projects(g, tmp, rng.random() < 0.5)
+        al_url, our_url = rng.choice(OFFLINE_URLS)
+        cfgs, ours = write_projects(g, tmp, rng.random() < 0.5, al_url)
         h = subprocess.run([binary, "-q", "hash"], cwd=ours, capture_output=True, text=True, env=ENV)
         if h.returncode != 0:
             return [("mismatch", "graph %d: migrate hash failed: %s" % (idx, h.stderr.strip()))]
@@ -337,7 +342,7 @@ def session(idx, seed, args, binary, lines, show):
         for n, cmd in enumerate(commands(g, rng, args.steps)):
             a_status, a_detail, warned, a_out = run_alembic(cfgs, cmd, lines)
             a_lines = list(lines.lines)
-            o_status, o_detail, o_lines, o_out = run_ours(binary, ours, cmd)
+            o_status, o_detail, o_lines, o_out = run_ours(binary, ours, cmd, our_url)
             a_rows, o_rows = rows(al_db), rows(our_db)
             if show:
                 print("$ %s\n  alembic %s %s %s\n  migrate %s %s %s" % (
