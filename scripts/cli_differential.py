@@ -3,7 +3,7 @@
 
 How to run (from the workspace root; needs cargo and python3 with alembic 1.x):
 
-    python3 scripts/cli_differential.py                   # 100 graphs, 12 commands each
+    python3 scripts/cli_differential.py                   # 100 sessions of 12 commands
     python3 scripts/cli_differential.py -n 300 --seed 7 --steps 20
     python3 scripts/cli_differential.py --show 12          # print graph 12's session
 
@@ -13,8 +13,9 @@ the two tools do to a real SQLite database: it builds the same random revision g
 an Alembic project (`op.execute("SELECT 1")` to upgrade, `SELECT 2` to downgrade) and as
 a `migrate` project (the same statements in its sections), runs the same random sequence of `upgrade`, `downgrade`
 and `stamp` commands (absolute, relative, `label@head`, `label@-1`, `heads`, `base`,
-`--purge`) with `current`, `heads`, `branches` and `history -i` between them on both,
-and after every command compares:
+`--purge`), `revision` (`--head`, `--splice`, `--branch-label`, `--depends-on`) and
+`merge heads`, with `current`, `heads`, `branches` and `history -i` between them on
+both, and after every command compares:
 
 - success or failure (messages are not compared);
 - what the listing commands print (as sets of lines: Alembic's orders there come
@@ -25,18 +26,21 @@ and after every command compares:
   from a Python set), that is counted as a known difference;
 - the version table's rows;
 - the `Running ...` lines both print, as sets (their order is compared by
-  `alembic_differential.py`, which knows where Alembic's order is arbitrary).
+  `alembic_differential.py`, which knows where Alembic's order is arbitrary);
+- after `revision` and `merge`, the whole `history`.
 
 Known differences are counted, not reported: `downgrade -N` from several heads
 (Alembic warns and picks one; `migrate` refuses), an offline `from:to` whose `from`
 names several revisions (`heads`; Alembic wants one, `migrate` starts from all of
-them), and commands on which Alembic crashes with an internal error (an AssertionError
+them), `merge heads` with a single head (Alembic writes an ordinary revision,
+`migrate` refuses), and commands on which Alembic crashes with an internal error (an AssertionError
 or a KeyError in its version-table upkeep). After one, Alembic's table is stamped to
-match ours and the session goes on. A session stops at its first unexplained
+match ours (and a revision only Alembic wrote is removed) and the session goes on. A session stops at its first unexplained
 difference. Exits 1 if there was any.
 """
 
 import argparse
+import contextlib
 import io
 import logging
 import os
@@ -83,6 +87,24 @@ else:
             context.run_migrations()
 """
 
+# What `alembic revision` writes: the same statements as the generated files.
+MAKO = '''"""${message}"""
+from alembic import op
+
+revision = ${repr(up_revision)}
+down_revision = ${repr(down_revision)}
+branch_labels = ${repr(branch_labels)}
+depends_on = ${repr(depends_on)}
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
+'''
+
 # Offline scripts are compared for PostgreSQL (transactional DDL) or MySQL (none),
 # chosen per session; not for SQLite, whose DDL Alembic treats as non-transactional.
 # (Alembic's URL first, ours second.)
@@ -107,6 +129,8 @@ def write_projects(g, root, per_migration, offline_url):
     os.makedirs(os.path.join(ours, "migrations"))
     with open(os.path.join(al, "env", "env.py"), "w") as f:
         f.write(ENV_PY)
+    with open(os.path.join(al, "env", "script.py.mako"), "w") as f:
+        f.write(MAKO)
     with open(os.path.join(ours, "migrate.toml"), "w") as f:
         f.write('script_location = "migrations"\n')
         f.write('database_url = "sqlite://%s"\n' % os.path.join(ours, "ours.db"))
@@ -168,7 +192,8 @@ def run_alembic(cfgs, args, lines):
     cfg = cfgs[1] if sql else cfgs[0]
     cfg.stdout = io.StringIO()
     cfg.attributes["buffer"] = cfg.stdout
-    with warnings.catch_warnings(record=True) as caught:
+    # `revision` and `merge` print their file names straight to stdout.
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("always")
         try:
             if verb == "current":
@@ -178,7 +203,30 @@ def run_alembic(cfgs, args, lines):
             elif verb == "branches":
                 command.branches(cfg)
             elif verb == "history":
-                command.history(cfg, indicate_current=True)
+                command.history(cfg, indicate_current="-i" in rest)
+            elif verb in ("revision", "merge"):
+                opts = {}
+                positional = []
+                it = iter(rest)
+                for a in it:
+                    if a == "--splice":
+                        opts["splice"] = True
+                    elif a.startswith("-"):
+                        opts[a] = next(it)
+                    else:
+                        positional.append(a)
+                if verb == "merge":
+                    command.merge(cfg, positional, message=opts["-m"], rev_id=opts["--rev-id"])
+                else:
+                    command.revision(
+                        cfg,
+                        message=opts["-m"],
+                        rev_id=opts["--rev-id"],
+                        head=opts.get("--head", "head"),
+                        splice=opts.get("splice", False),
+                        branch_label=opts.get("--branch-label"),
+                        depends_on=opts.get("--depends-on"),
+                    )
             elif verb == "upgrade":
                 command.upgrade(cfg, rest[0], sql=sql)
             elif verb == "downgrade":
@@ -285,43 +333,53 @@ def listing(verb, text):
     return sorted(lines)
 
 
-def commands(g, rng, steps):
-    revs = ["r%d" % i for i in range(g.n)]
-    labels = ["lb%d" % i for i in range(g.n) if g.labelled[i]]
-    out = []
-    for _ in range(steps):
-        k = rng.randrange(17)
-        if k < 2:
-            out.append(["upgrade", rng.choice(["heads", "head"])])
-        elif k < 5:
-            out.append(["upgrade", rng.choice(revs)])
-        elif k == 5:
-            out.append(["upgrade", rng.choice(["+1", "+2"])])
-        elif k == 6 and labels:
-            out.append(["upgrade", rng.choice(labels) + "@head"])
-        elif k < 8:
-            out.append(["downgrade", rng.choice(["base", "-1"])])
-        elif k < 10:
-            out.append(["downgrade", rng.choice(revs)])
-        elif k == 10 and labels:
-            out.append(["downgrade", rng.choice(labels) + "@-1"])
-        elif k < 13:
-            out.append(["stamp", rng.choice(revs + ["heads", "base"])])
-        elif k == 13:
-            out.append(["stamp", "--purge", rng.choice(revs)])
-        elif k == 14:
-            out.append(rng.choice([["current"], ["heads"], ["branches"], ["history", "-i"]]))
-        elif k == 15:
-            a, b = rng.choice(revs + ["base"]), rng.choice(revs + ["heads"])
-            out.append(rng.choice([
-                ["upgrade", "--sql", "%s:%s" % (a, b)],
-                ["downgrade", "--sql", "%s:%s" % (b, a)],
-                ["stamp", "--sql", rng.choice(revs + ["heads"])],
-                ["stamp", "--sql", "%s:%s" % (a, b)],
-            ]))
-        else:
-            out.append(["upgrade", "heads"])
-    return out
+def next_command(rng, revs, labels, fresh):
+    """One random command over the revisions and labels there are now; `fresh` is the
+    id a new revision gets."""
+    k = rng.randrange(19)
+    if k < 2:
+        return ["upgrade", rng.choice(["heads", "head"])]
+    if k < 5:
+        return ["upgrade", rng.choice(revs)]
+    if k == 5:
+        return ["upgrade", rng.choice(["+1", "+2"])]
+    if k == 6 and labels:
+        return ["upgrade", rng.choice(labels) + "@head"]
+    if k < 8:
+        return ["downgrade", rng.choice(["base", "-1"])]
+    if k < 10:
+        return ["downgrade", rng.choice(revs)]
+    if k == 10 and labels:
+        return ["downgrade", rng.choice(labels) + "@-1"]
+    if k < 13:
+        return ["stamp", rng.choice(revs + ["heads", "base"])]
+    if k == 13:
+        return ["stamp", "--purge", rng.choice(revs)]
+    if k == 14:
+        return rng.choice([["current"], ["heads"], ["branches"], ["history", "-i"]])
+    if k == 15:
+        a, b = rng.choice(revs + ["base"]), rng.choice(revs + ["heads"])
+        return rng.choice([
+            ["upgrade", "--sql", "%s:%s" % (a, b)],
+            ["downgrade", "--sql", "%s:%s" % (b, a)],
+            ["stamp", "--sql", rng.choice(revs + ["heads"])],
+            ["stamp", "--sql", "%s:%s" % (a, b)],
+        ])
+    if k == 16:
+        cmd = ["revision", "-m", fresh, "--rev-id", fresh]
+        if rng.random() < 0.7:
+            heads = ["head", "base"] + revs + [lb + "@head" for lb in labels]
+            cmd += ["--head", rng.choice(heads)]
+        if rng.random() < 0.3:
+            cmd.append("--splice")
+        if rng.random() < 0.3:
+            cmd += ["--branch-label", "lb" + fresh[1:]]
+        if rng.random() < 0.2:
+            cmd += ["--depends-on", rng.choice(revs + labels)]
+        return cmd
+    if k == 17:
+        return ["merge", "-m", fresh, "--rev-id", fresh, "heads"]
+    return ["upgrade", "heads"]
 
 
 def session(idx, seed, args, binary, lines, show):
@@ -339,7 +397,10 @@ def session(idx, seed, args, binary, lines, show):
         if h.returncode != 0:
             return [("mismatch", "graph %d: migrate hash failed: %s" % (idx, h.stderr.strip()))]
         al_db, our_db = os.path.join(tmp, "al", "al.db"), os.path.join(ours, "ours.db")
-        for n, cmd in enumerate(commands(g, rng, args.steps)):
+        revs = ["r%d" % i for i in range(g.n)]
+        labels = ["lb%d" % i for i in range(g.n) if g.labelled[i]]
+        for n in range(args.steps):
+            cmd = next_command(rng, revs, labels, "r%d" % len(revs))
             a_status, a_detail, warned, a_out = run_alembic(cfgs, cmd, lines)
             a_lines = list(lines.lines)
             o_status, o_detail, o_lines, o_out = run_ours(binary, ours, cmd, our_url)
@@ -353,6 +414,8 @@ def session(idx, seed, args, binary, lines, show):
                 known = ("alembic-crash", "%s: Alembic %s; migrate %s" % (where, a_detail, o_status))
             elif a_status == "ok" and o_status == "err" and warned and "multiple heads" in o_detail:
                 known = ("several-heads", where)
+            elif cmd[0] == "merge" and a_status == "ok" and "at least two distinct" in o_detail:
+                known = ("merge-one-head", where)
             elif (
                 "--sql" in cmd
                 and a_status == "err"
@@ -362,6 +425,11 @@ def session(idx, seed, args, binary, lines, show):
                 known = ("sql-start-several", where)
             if known:
                 events.append(known)
+                if known[0] == "merge-one-head":
+                    # Alembic wrote a revision that we refused: take it back.
+                    for f in os.listdir(os.path.join(tmp, "al", "env", "versions")):
+                        if f.startswith(cmd[2] + "_"):
+                            os.remove(os.path.join(tmp, "al", "env", "versions", f))
                 command.stamp(cfgs[0], o_rows or ["base"], purge=True)
                 continue
             if a_status != o_status:
@@ -380,13 +448,30 @@ def session(idx, seed, args, binary, lines, show):
             elif a_status == "ok" and "--sql" in cmd and offline(a_out) != offline(o_out):
                 events.append(("mismatch", "%s: alembic printed\n%s\nmigrate printed\n%s" % (
                     where, a_out.rstrip(), o_out.rstrip())))
-            elif "--sql" not in cmd and listing(cmd[0], a_out) != listing(cmd[0], o_out):
+            elif (
+                "--sql" not in cmd
+                and cmd[0] not in ("revision", "merge")
+                and listing(cmd[0], a_out) != listing(cmd[0], o_out)
+            ):
                 events.append(("mismatch", "%s: alembic printed\n%s\nmigrate printed\n%s" % (
                     where, a_out.rstrip(), o_out.rstrip())))
             elif "--sql" not in cmd and sorted(map(canonical, a_lines)) != sorted(
                 map(canonical, o_lines)
             ):
                 events.append(("mismatch", "%s: alembic ran %s, migrate ran %s" % (where, a_lines, o_lines)))
+            elif a_status == "ok" and cmd[0] in ("revision", "merge"):
+                # The new revision must sit in the same place in both graphs.
+                revs.append(cmd[2])
+                if "--branch-label" in cmd:
+                    labels.append(cmd[cmd.index("--branch-label") + 1])
+                _, _, _, a_hist = run_alembic(cfgs, ["history"], lines)
+                _, _, _, o_hist = run_ours(binary, ours, ["history"], our_url)
+                if listing("history", a_hist) != listing("history", o_hist):
+                    events.append(("mismatch", "%s: history after it, alembic\n%s\nmigrate\n%s" % (
+                        where, a_hist.rstrip(), o_hist.rstrip())))
+                    break
+                events.append(("agree", None))
+                continue
             else:
                 events.append(("agree", None))
                 continue
