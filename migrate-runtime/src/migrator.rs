@@ -245,7 +245,9 @@ impl Migrator {
         self
     }
 
-    /// Calls `f` before and after every step of a run (a progress bar, per-step timings).
+    /// Calls `f` before and after every step of a run (a progress bar, per-step timings),
+    /// and for every step an offline script ([`sql`](Self::sql),
+    /// [`stamp_sql`](Self::stamp_sql)) writes, with a zero duration.
     pub fn on_progress(mut self, f: impl Fn(&Progress<'_>) + Send + Sync + 'static) -> Self {
         self.progress = Some(ProgressHook(Arc::new(f)));
         self
@@ -1166,8 +1168,21 @@ impl Migrator {
         if transactional_ddl && !per_migration {
             out.push_str("BEGIN;\n\n");
         }
-        for step in &plan.steps {
+        let total = plan.steps.len();
+        for (index, step) in plan.steps.iter().enumerate() {
             let section = self.section_for(step, dialect)?;
+            if let Some(hook) = &self.progress {
+                let description = self.describe(step);
+                for finished in [None, Some(Duration::ZERO)] {
+                    (hook.0)(&Progress {
+                        index,
+                        total,
+                        revision: step.revision.as_deref(),
+                        description: &description,
+                        finished,
+                    });
+                }
+            }
             let tx = transactional_ddl
                 && per_migration
                 && section.is_none_or(|(script, _)| script.transactional);

@@ -1,6 +1,6 @@
 //! `migrate downgrade TARGET [--sql]`.
 
-use super::upgrade::{print_report, spinner};
+use super::upgrade::{print_offline, print_report, spinner};
 use crate::cli::DowngradeArgs;
 use crate::error::CliError;
 use crate::target::Ctx;
@@ -14,8 +14,10 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: DowngradeArgs) -> Result<(), CliError
         ctx.section_header(&targets, t);
         let (m, db) = ctx.load_for_change(t, args.sql)?;
         let Some(db) = db else {
-            let sql = m.sql(Direction::Downgrade, &args.revision, t.dialect()?)?;
-            ctx.printer.raw(&sql);
+            let dialect = t.dialect()?;
+            print_offline(ctx, &m, |m| {
+                m.sql(Direction::Downgrade, &args.revision, dialect)
+            })?;
             continue;
         };
         let bar = spinner(ctx, &format!("downgrading to {}", args.revision));

@@ -1,6 +1,6 @@
 //! `migrate stamp REV... [--sql] [--purge]`.
 
-use super::upgrade::print_report;
+use super::upgrade::{print_offline, print_report};
 use crate::cli::StampArgs;
 use crate::error::CliError;
 use crate::target::Ctx;
@@ -19,8 +19,8 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: StampArgs) -> Result<(), CliError> {
         let revs: Vec<&str> = args.revisions.iter().map(String::as_str).collect();
         let (m, db) = ctx.load_for_change(t, args.sql)?;
         let Some(db) = db else {
-            let sql = m.stamp_sql(&revs, t.dialect()?)?;
-            ctx.printer.raw(&sql);
+            let dialect = t.dialect()?;
+            print_offline(ctx, &m, |m| m.stamp_sql(&revs, dialect))?;
             continue;
         };
         let result = ctx.block_on(m.stamp(&db, &revs, args.purge))?;

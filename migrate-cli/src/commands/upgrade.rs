@@ -6,6 +6,7 @@ use crate::target::{Ctx, Target};
 use indicatif::{ProgressBar, ProgressStyle};
 use migrate_core::Direction;
 use migrate_runtime::{AppliedState, Database, MigrateError, Migrator, Report};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Upgrades every configured database (or the `-n` one) to the target.
@@ -16,8 +17,10 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> 
         ctx.section_header(&targets, t);
         if args.sql {
             let (m, _) = ctx.load_for_change(t, true)?;
-            let sql = m.sql(Direction::Upgrade, &args.revision, t.dialect()?)?;
-            ctx.printer.raw(&sql);
+            let dialect = t.dialect()?;
+            print_offline(ctx, &m, |m| {
+                m.sql(Direction::Upgrade, &args.revision, dialect)
+            })?;
             continue;
         }
         let (m, db) = if matches!(args.revision.as_str(), "head" | "heads") {
@@ -92,6 +95,31 @@ fn upgrade(
     let result = ctx.block_on(m.upgrade(db, target))?;
     bar.finish_and_clear();
     Ok(result?)
+}
+
+/// Writes an offline script: its `Running ...` lines on stderr, as Alembic logs them
+/// in `--sql` mode, and the script on stdout.
+pub(crate) fn print_offline(
+    ctx: &mut Ctx<'_>,
+    m: &Migrator,
+    write: impl FnOnce(&Migrator) -> Result<String, MigrateError>,
+) -> Result<(), CliError> {
+    let steps = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&steps);
+    let m = m.clone().on_progress(move |p| {
+        if p.finished.is_none() {
+            if let Ok(mut v) = seen.lock() {
+                v.push(p.description.to_string());
+            }
+        }
+    });
+    let sql = write(&m)?;
+    let steps = steps.lock().map(|v| v.clone()).unwrap_or_default();
+    for d in steps {
+        ctx.printer.info(format!("Running {d}"));
+    }
+    ctx.printer.raw(&sql);
+    Ok(())
 }
 
 /// Alembic's `Running upgrade a -> b, message` lines (stderr), with timings at `-v`.
