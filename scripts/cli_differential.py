@@ -14,8 +14,8 @@ an Alembic project (`op.execute("SELECT 1")` to upgrade, `SELECT 2` to downgrade
 a `migrate` project (the same statements in its sections), runs the same random sequence of `upgrade`, `downgrade`
 and `stamp` commands (absolute, relative, `label@head`, `label@-1`, `heads`, `base`,
 `--purge`), `revision` (`--head`, `--splice`, `--branch-label`, `--depends-on`) and
-`merge heads`, with `current`, `heads`, `branches` and `history -i` between them on
-both, and after every command compares:
+`merge heads`, with `current`, `heads [--resolve-dependencies]`, `branches`,
+`history -i` and `history -r from:to` between them on both, and after every command compares:
 
 - success or failure (messages are not compared);
 - what the listing commands print (as sets of lines: Alembic's orders there come
@@ -188,6 +188,8 @@ def run_alembic(cfgs, args, lines):
     """('ok' | 'err' | 'crash', detail, warned about several heads, stdout)."""
     lines.lines = []
     verb, rest = args[0], [a for a in args[1:] if a != "--sql"]
+    if verb == "heads" and "--resolve-dependencies" in rest:
+        verb = "heads-deps"
     sql = "--sql" in args
     cfg = cfgs[1] if sql else cfgs[0]
     cfg.stdout = io.StringIO()
@@ -203,7 +205,10 @@ def run_alembic(cfgs, args, lines):
             elif verb == "branches":
                 command.branches(cfg)
             elif verb == "history":
-                command.history(cfg, indicate_current="-i" in rest)
+                rng_ = rest[rest.index("-r") + 1] if "-r" in rest else None
+                command.history(cfg, rev_range=rng_, indicate_current="-i" in rest)
+            elif verb == "heads-deps":
+                command.heads(cfg, resolve_dependencies=True)
             elif verb in ("revision", "merge"):
                 opts = {}
                 positional = []
@@ -356,7 +361,16 @@ def next_command(rng, revs, labels, fresh):
     if k == 13:
         return ["stamp", "--purge", rng.choice(revs)]
     if k == 14:
-        return rng.choice([["current"], ["heads"], ["branches"], ["history", "-i"]])
+        ends = revs + ["base", "heads", "current"] + [lb + "@head" for lb in labels]
+        a, b = rng.choice(ends + [""]), rng.choice(ends + [""])
+        return rng.choice([
+            ["current"],
+            ["heads"],
+            ["heads", "--resolve-dependencies"],
+            ["branches"],
+            ["history", "-i"],
+            ["history", "-r", "%s:%s" % (a, b)],
+        ])
     if k == 15:
         a, b = rng.choice(revs + ["base"]), rng.choice(revs + ["heads"])
         return rng.choice([
