@@ -15,7 +15,7 @@ a `migrate` project (the same statements in its sections), runs the same random 
 and `stamp` commands (absolute, relative, `label@head`, `label@-1`, `heads`, `base`,
 `--purge`), `revision` (`--head`, `--splice`, `--branch-label`, `--depends-on`) and
 `merge heads`, with `current`, `heads [--resolve-dependencies]`, `branches`,
-`history -i` and `history -r from:to` between them on both, and after every command compares:
+`history -i`, `history -r from:to` and the `-v` forms between them on both, and after every command compares:
 
 - success or failure (messages are not compared);
 - what the listing commands print (as sets of lines: Alembic's orders there come
@@ -33,7 +33,8 @@ Known differences are counted, not reported: `downgrade -N` from several heads
 (Alembic warns and picks one; `migrate` refuses), an offline `from:to` whose `from`
 names several revisions (`heads`; Alembic wants one, `migrate` starts from all of
 them), `merge heads` with a single head (Alembic writes an ordinary revision,
-`migrate` refuses), and commands on which Alembic crashes with an internal error (an AssertionError
+`migrate` refuses), `history -r current:current` (Alembic resolves only one side's
+`current`; `migrate` lists the current revisions), and commands on which Alembic crashes with an internal error (an AssertionError
 or a KeyError in its version-table upkeep). After one, Alembic's table is stamped to
 match ours (and a revision only Alembic wrote is removed) and the session goes on. A session stops at its first unexplained
 difference. Exits 1 if there was any.
@@ -198,15 +199,16 @@ def run_alembic(cfgs, args, lines):
     with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("always")
         try:
+            verbose = "-v" in rest
             if verb == "current":
-                command.current(cfg)
+                command.current(cfg, verbose=verbose)
             elif verb == "heads":
-                command.heads(cfg)
+                command.heads(cfg, verbose=verbose)
             elif verb == "branches":
-                command.branches(cfg)
+                command.branches(cfg, verbose=verbose)
             elif verb == "history":
                 rng_ = rest[rest.index("-r") + 1] if "-r" in rest else None
-                command.history(cfg, rev_range=rng_, indicate_current="-i" in rest)
+                command.history(cfg, rev_range=rng_, verbose=verbose, indicate_current="-i" in rest)
             elif verb == "heads-deps":
                 command.heads(cfg, resolve_dependencies=True)
             elif verb in ("revision", "merge"):
@@ -323,15 +325,24 @@ def offline_unordered(text):
 def listing(verb, text):
     """What a listing says, without the orders Alembic takes from Python sets: lines
     (and `branches` blocks, and each block's children) sorted, and every parenthesised
-    list (branch labels, dependencies) sorted. `history` order is compared by
-    `alembic_differential.py`."""
+    list (branch labels, dependencies) and `-v` list of children or labels sorted.
+    `history` order is compared by `alembic_differential.py`."""
 
     def sort_lists(line):
+        for key in ("Branches into: ", "Branch names: "):
+            if line.startswith(key):
+                return key + ", ".join(sorted(line[len(key):].split(", ")))
         return re.sub(
             r"\(([^()]*)\)", lambda m: "(" + ", ".join(sorted(m.group(1).split(", "))) + ")", line
         )
 
-    lines = [sort_lists(line) for line in text.strip().splitlines()]
+    # In `-v` blocks, paths and the documentation (Alembic shows the module's
+    # docstring, we show the message) necessarily differ, as does the URL's spelling.
+    lines = [
+        sort_lists(line)
+        for line in text.strip().splitlines()
+        if not line.startswith(("Path: ", "    ", "Current revision(s) for "))
+    ]
     if verb == "branches":
         blocks = [b.splitlines() for b in "\n".join(lines).split("\n\n") if b.strip()]
         return sorted(b[:1] + sorted(b[1:]) for b in blocks)
@@ -370,6 +381,7 @@ def next_command(rng, revs, labels, fresh):
             ["branches"],
             ["history", "-i"],
             ["history", "-r", "%s:%s" % (a, b)],
+            [rng.choice(["current", "heads", "branches", "history"]), "-v"],
         ])
     if k == 15:
         a, b = rng.choice(revs + ["base"]), rng.choice(revs + ["heads"])
@@ -428,6 +440,8 @@ def session(idx, seed, args, binary, lines, show):
                 known = ("alembic-crash", "%s: Alembic %s; migrate %s" % (where, a_detail, o_status))
             elif a_status == "ok" and o_status == "err" and warned and "multiple heads" in o_detail:
                 known = ("several-heads", where)
+            elif cmd[:3] == ["history", "-r", "current:current"] and a_status == "err":
+                known = ("history-current-both", where)
             elif cmd[0] == "merge" and a_status == "ok" and "at least two distinct" in o_detail:
                 known = ("merge-one-head", where)
             elif (
