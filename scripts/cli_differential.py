@@ -15,7 +15,7 @@ a `migrate` project (the same statements in its sections), runs the same random 
 and `stamp` commands (absolute, relative, `label@head`, `label@-1`, `heads`, `base`,
 `--purge`), `revision` (`--head`, `--splice`, `--branch-label`, `--depends-on`) and
 `merge heads`, with `current`, `heads [--resolve-dependencies]`, `branches`,
-`history -i`, `history -r from:to` and the `-v` forms between them on both, and after every command compares:
+`history -i`, `history -r from:to`, `show` and the `-v` forms between them on both, and after every command compares:
 
 - success or failure (messages are not compared);
 - what the listing commands print (as sets of lines: Alembic's orders there come
@@ -34,7 +34,9 @@ Known differences are counted, not reported: `downgrade -N` from several heads
 names several revisions (`heads`; Alembic wants one, `migrate` starts from all of
 them), `merge heads` with a single head (Alembic writes an ordinary revision,
 `migrate` refuses), `history -r current:current` (Alembic resolves only one side's
-`current`; `migrate` lists the current revisions), and commands on which Alembic crashes with an internal error (an AssertionError
+`current`; `migrate` lists the current revisions), `history -r X:current` on an
+empty database (Alembic reads the empty `current` as `heads`; `migrate` as `base`,
+which makes the range fail), and commands on which Alembic crashes with an internal error (an AssertionError
 or a KeyError in its version-table upkeep). After one, Alembic's table is stamped to
 match ours (and a revision only Alembic wrote is removed) and the session goes on. A session stops at its first unexplained
 difference. Exits 1 if there was any.
@@ -209,6 +211,8 @@ def run_alembic(cfgs, args, lines):
             elif verb == "history":
                 rng_ = rest[rest.index("-r") + 1] if "-r" in rest else None
                 command.history(cfg, rev_range=rng_, verbose=verbose, indicate_current="-i" in rest)
+            elif verb == "show":
+                command.show(cfg, rest[0])
             elif verb == "heads-deps":
                 command.heads(cfg, resolve_dependencies=True)
             elif verb in ("revision", "merge"):
@@ -382,6 +386,7 @@ def next_command(rng, revs, labels, fresh):
             ["history", "-i"],
             ["history", "-r", "%s:%s" % (a, b)],
             [rng.choice(["current", "heads", "branches", "history"]), "-v"],
+            ["show", rng.choice(revs + ["head", "heads", "base"] + [lb + "@head" for lb in labels])],
         ])
     if k == 15:
         a, b = rng.choice(revs + ["base"]), rng.choice(revs + ["heads"])
@@ -442,6 +447,13 @@ def session(idx, seed, args, binary, lines, show):
                 known = ("several-heads", where)
             elif cmd[:3] == ["history", "-r", "current:current"] and a_status == "err":
                 known = ("history-current-both", where)
+            elif (
+                cmd[:2] == ["history", "-r"]
+                and cmd[2].endswith(":current")
+                and not o_rows
+                and (a_status, o_status) == ("ok", "err")
+            ):
+                known = ("history-to-empty-current", where)
             elif cmd[0] == "merge" and a_status == "ok" and "at least two distinct" in o_detail:
                 known = ("merge-one-head", where)
             elif (
