@@ -1005,11 +1005,12 @@ impl Migrator {
     }
 
     fn describe(&self, step: &Step) -> String {
-        let kind = match (&step.revision, step.direction) {
-            (None, _) => "stamp_revision",
-            (_, d) => d.name(),
-        };
-        let mut s = format!("{kind} {} -> {}", step.from.join(", "), step.to.join(", "));
+        let mut s = format!(
+            "{} {} -> {}",
+            step_kind(step),
+            step.from.join(", "),
+            step.to.join(", ")
+        );
         if let Some(script) = step.revision.as_deref().and_then(|r| self.dir.script(r)) {
             if !script.message.is_empty() {
                 s.push_str(", ");
@@ -1192,14 +1193,11 @@ impl Migrator {
             if heads.is_empty() {
                 out.push_str(&self.version_table_sql());
             }
-            let kind = match &step.revision {
-                Some(_) => step.direction.name(),
-                None => "stamp_revision",
-            };
             // Writing to a String cannot fail.
             let _ = write!(
                 out,
-                "-- Running {kind} {} -> {}\n\n",
+                "-- Running {} {} -> {}\n\n",
+                step_kind(step),
                 step.from.join(", "),
                 step.to.join(", ")
             );
@@ -1228,6 +1226,14 @@ impl Migrator {
     /// (`ensure_version --sql`).
     pub fn version_table_sql(&self) -> String {
         format!("{};\n\n", self.version_ddl().replace("IF NOT EXISTS ", ""))
+    }
+}
+
+/// Alembic's name for a step in its log lines.
+fn step_kind(step: &Step) -> &'static str {
+    match step.revision {
+        Some(_) => step.direction.name(),
+        None => "stamp_revision",
     }
 }
 
