@@ -203,9 +203,11 @@ async fn failing_migration_keeps_last_good_revision() {
             t.name
         );
         if t.name == "postgres" {
+            // Only this test's database: tests running beside it take locks of their own.
             let held = scalar(
                 &t.db,
-                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory'",
+                "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
             )
             .await;
             assert_eq!(held, 0, "advisory lock leaked");
