@@ -51,6 +51,23 @@ impl Printer {
         }
     }
 
+    /// Several informational lines (stderr) in one write, unless quiet: stderr is
+    /// unbuffered, and a run of ten thousand migrations has as many lines.
+    pub fn info_lines<S: AsRef<str>>(&mut self, lines: impl IntoIterator<Item = S>) {
+        if self.quiet {
+            return;
+        }
+        let mut text = String::new();
+        for l in lines {
+            text.push_str(l.as_ref());
+            text.push('\n');
+        }
+        if !text.is_empty() {
+            self.flush();
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+        }
+    }
+
     /// Whether a progress display makes sense: stderr is a terminal and not quiet.
     pub fn progress_enabled(&self) -> bool {
         !self.quiet && std::io::stderr().is_terminal()

@@ -235,6 +235,9 @@ fn offline_sql() {
     s.ok(&["stamp", "--sql", "head"]);
     s.ok(&["stamp", "--sql", "a1:b2"]);
     s.ok(&["ensure_version", "--sql"]);
+    let quiet = p.run(&["-q", "upgrade", "--sql", "base:head"]);
+    assert!(quiet.status.success() && quiet.stderr.is_empty());
+    assert!(String::from_utf8_lossy(&quiet.stdout).contains("-- Running upgrade a1 -> b2"));
     let purge = p.run(&["stamp", "--sql", "--purge", "head"]);
     assert_eq!(purge.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&purge.stderr).contains("--purge cannot be used with --sql"));

@@ -104,6 +104,11 @@ pub(crate) fn print_offline(
     m: &Migrator,
     write: impl FnOnce(&Migrator) -> Result<String, MigrateError>,
 ) -> Result<(), CliError> {
+    if ctx.printer.quiet() {
+        let sql = write(m)?;
+        ctx.printer.raw(&sql);
+        return Ok(());
+    }
     let steps = Arc::new(Mutex::new(Vec::new()));
     let seen = Arc::clone(&steps);
     let m = m.clone().on_progress(move |p| {
@@ -115,26 +120,25 @@ pub(crate) fn print_offline(
     });
     let sql = write(&m)?;
     let steps = steps.lock().map(|v| v.clone()).unwrap_or_default();
-    for d in steps {
-        ctx.printer.info(format!("Running {d}"));
-    }
+    ctx.printer
+        .info_lines(steps.iter().map(|d| format!("Running {d}")));
     ctx.printer.raw(&sql);
     Ok(())
 }
 
 /// Alembic's `Running upgrade a -> b, message` lines (stderr), with timings at `-v`.
 pub(crate) fn print_report(ctx: &mut Ctx<'_>, report: &Report, verbose: bool) {
-    for s in &report.steps {
+    ctx.printer.info_lines(report.steps.iter().map(|s| {
         if verbose {
-            ctx.printer.info(format!(
+            format!(
                 "Running {} ({:.1} ms)",
                 s.description,
                 s.duration.as_secs_f64() * 1000.0
-            ));
+            )
         } else {
-            ctx.printer.info(format!("Running {}", s.description));
+            format!("Running {}", s.description)
         }
-    }
+    }));
 }
 
 /// A spinner on a terminal while a single database call runs.
