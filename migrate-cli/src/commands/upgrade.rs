@@ -114,14 +114,16 @@ pub(crate) fn print_offline(
     let m = m.clone().on_progress(move |p| {
         if p.finished.is_none() {
             if let Ok(mut v) = seen.lock() {
-                v.push(p.description.to_string());
+                v.push(format!("Running {}", p.description));
             }
         }
     });
     let sql = write(&m)?;
-    let steps = steps.lock().map(|v| v.clone()).unwrap_or_default();
-    ctx.printer
-        .info_lines(steps.iter().map(|d| format!("Running {d}")));
+    let steps = steps
+        .lock()
+        .map(|mut v| std::mem::take(&mut *v))
+        .unwrap_or_default();
+    ctx.printer.info_lines(steps);
     ctx.printer.raw(&sql);
     Ok(())
 }
