@@ -1108,17 +1108,7 @@ impl Migrator {
         if direction == Direction::Downgrade && from.is_empty() {
             return Err(RevisionError::BadRange(range.to_string()).into());
         }
-        let from_base = from.is_empty() || from == "base";
-        let current: Vec<String> = if from_base {
-            Vec::new()
-        } else {
-            self.dir
-                .map
-                .resolve(from)?
-                .into_iter()
-                .map(str::to_string)
-                .collect()
-        };
+        let current = self.offline_start(from)?;
         let plan = match direction {
             Direction::Upgrade => self.dir.map.upgrade_plan(&current, to)?,
             Direction::Downgrade => self.dir.map.downgrade_plan(&current, to)?,
@@ -1135,20 +1125,31 @@ impl Migrator {
     /// A malformed range, invalid table names and resolution failures.
     pub fn stamp_sql(&self, targets: &[&str], dialect: Dialect) -> Result<String, MigrateError> {
         self.check_names()?;
-        let (from, targets): (Option<&str>, Vec<&str>) = match targets {
+        let (from, targets): (&str, Vec<&str>) = match targets {
             [one] if one.contains(':') => match one.split_once(':') {
                 Some((_, "")) | None => return Err(RevisionError::BadRange(one.to_string()).into()),
-                Some((f, to)) => (Some(f).filter(|f| !f.is_empty() && *f != "base"), vec![to]),
+                Some((f, to)) => (f, vec![to]),
             },
-            many => (None, many.to_vec()),
+            many => ("", many.to_vec()),
         };
-        let current: Vec<&str> = match from {
-            Some(f) => self.dir.map.resolve(f)?,
-            None => Vec::new(),
-        };
+        let current = self.offline_start(from)?;
         let plan = self.dir.map.stamp_plan(&current, &targets, false)?;
-        let current = current.into_iter().map(str::to_string).collect();
         self.offline_script(&plan, current, dialect)
+    }
+
+    /// The version rows an offline range starts from: none for `base` or an omitted
+    /// start, else what the start resolves to.
+    fn offline_start(&self, from: &str) -> Result<Vec<String>, MigrateError> {
+        if from.is_empty() || from == "base" {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .dir
+            .map
+            .resolve(from)?
+            .into_iter()
+            .map(str::to_string)
+            .collect())
     }
 
     /// Writes a plan as Alembic's offline mode does: `-- Running ...` comments, the

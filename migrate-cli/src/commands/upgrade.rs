@@ -2,7 +2,7 @@
 
 use crate::cli::UpgradeArgs;
 use crate::error::CliError;
-use crate::target::{Ctx, Target};
+use crate::target::Ctx;
 use indicatif::{ProgressBar, ProgressStyle};
 use migrate_core::Direction;
 use migrate_runtime::{AppliedState, Database, MigrateError, Migrator, Report};
@@ -46,7 +46,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> 
                 (_, None) => continue,
             }
         };
-        let result = upgrade(ctx, t, &m, &db, &args.revision);
+        let result = upgrade(ctx, &m, &db, &args.revision);
         ctx.block_on(db.close())?;
         print_report(ctx, &result?, args.verbose);
     }
@@ -64,7 +64,6 @@ pub(crate) async fn read_state(
 
 fn upgrade(
     ctx: &mut Ctx<'_>,
-    _t: &Target,
     m: &Migrator,
     db: &Database,
     target: &str,
