@@ -29,6 +29,16 @@ impl Dialect {
         }
     }
 
+    /// Whether DDL takes part in transactions. MySQL and MariaDB commit implicitly
+    /// before and after most DDL statements, so a migration there cannot be rolled back
+    /// and a transaction cannot span several migrations.
+    pub fn transactional_ddl(self) -> bool {
+        match self {
+            Dialect::Postgres | Dialect::Sqlite => true,
+            Dialect::Mysql => false,
+        }
+    }
+
     /// Parses a directive name; `postgresql` and `mariadb` are accepted as aliases.
     pub fn from_name(name: &str) -> Option<Dialect> {
         match name {

@@ -142,6 +142,80 @@ fn push<'a>(out: &mut Vec<(usize, &'a str)>, piece: &'a str, line: usize, signif
     }
 }
 
+/// Why `name` cannot name a table or schema unquoted on every supported database, or
+/// `None` when it can: letters, digits and `_`, not starting with a digit, at most 63
+/// characters (PostgreSQL's limit), and not a reserved word of PostgreSQL, MySQL,
+/// MariaDB or SQLite. The version and history tables are written unquoted, as Alembic
+/// writes them, so a name that would need quotes is refused before any SQL runs.
+pub fn plain_identifier_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        return Some("it is empty");
+    }
+    if name.len() > 63 {
+        return Some("it is longer than 63 characters");
+    }
+    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Some("use only letters, digits and `_`");
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some("it starts with a digit");
+    }
+    let upper = name.to_ascii_uppercase();
+    if RESERVED_WORDS.binary_search(&upper.as_str()).is_ok() {
+        return Some("it is a reserved word in SQL");
+    }
+    None
+}
+
+/// Reserved words of PostgreSQL (reserved, including those allowed as function or type
+/// names), MySQL 8, MariaDB 10/11 and SQLite's keywords that cannot name a table,
+/// upper case and sorted.
+const RESERVED_WORDS: &[&str] = &[
+    "ACCESSIBLE", "ADD", "ALL", "ALTER", "ANALYSE", "ANALYZE", "AND", "ANY", "ARRAY", "AS",
+    "ASC", "ASENSITIVE", "ASYMMETRIC", "AUTHORIZATION", "BEFORE", "BETWEEN", "BIGINT",
+    "BINARY", "BLOB", "BOTH", "BY", "CALL", "CASCADE", "CASE", "CAST", "CHANGE", "CHAR",
+    "CHARACTER", "CHECK", "COLLATE", "COLLATION", "COLUMN", "CONCURRENTLY", "CONDITION",
+    "CONSTRAINT", "CONTINUE", "CONVERT", "CREATE", "CROSS", "CUBE", "CUME_DIST",
+    "CURRENT_CATALOG", "CURRENT_DATE", "CURRENT_ROLE", "CURRENT_SCHEMA", "CURRENT_TIME",
+    "CURRENT_TIMESTAMP", "CURRENT_USER", "CURSOR", "DATABASE", "DATABASES", "DAY_HOUR",
+    "DAY_MICROSECOND", "DAY_MINUTE", "DAY_SECOND", "DEC", "DECIMAL", "DECLARE", "DEFAULT",
+    "DEFERRABLE", "DELAYED", "DELETE", "DELETE_DOMAIN_ID", "DENSE_RANK", "DESC", "DESCRIBE",
+    "DETERMINISTIC", "DISTINCT", "DISTINCTROW", "DIV", "DO", "DOUBLE", "DO_DOMAIN_IDS",
+    "DROP", "DUAL", "EACH", "ELSE", "ELSEIF", "EMPTY", "ENCLOSED", "END", "ESCAPE",
+    "ESCAPED", "EXCEPT", "EXISTS", "EXIT", "EXPLAIN", "FALSE", "FETCH", "FIRST_VALUE",
+    "FLOAT", "FLOAT4", "FLOAT8", "FOR", "FORCE", "FOREIGN", "FREEZE", "FROM", "FULL",
+    "FULLTEXT", "FUNCTION", "GENERAL", "GENERATED", "GET", "GLOB", "GRANT", "GROUP",
+    "GROUPING", "GROUPS", "HAVING", "HIGH_PRIORITY", "HOUR_MICROSECOND", "HOUR_MINUTE",
+    "HOUR_SECOND", "IF", "IGNORE", "IGNORE_DOMAIN_IDS", "IGNORE_SERVER_IDS", "ILIKE", "IN",
+    "INDEX", "INFILE", "INITIALLY", "INNER", "INOUT", "INSENSITIVE", "INSERT", "INT",
+    "INT1", "INT2", "INT3", "INT4", "INT8", "INTEGER", "INTERSECT", "INTERVAL", "INTO",
+    "IO_AFTER_GTIDS", "IO_BEFORE_GTIDS", "IS", "ISNULL", "ITERATE", "JOIN", "JSON_TABLE",
+    "KEY", "KEYS", "KILL", "LAG", "LAST_VALUE", "LATERAL", "LEAD", "LEADING", "LEAVE",
+    "LEFT", "LIKE", "LIMIT", "LINEAR", "LINES", "LOAD", "LOCALTIME", "LOCALTIMESTAMP",
+    "LOCK", "LONG", "LONGBLOB", "LONGTEXT", "LOOP", "LOW_PRIORITY", "MASTER_BIND",
+    "MASTER_HEARTBEAT_PERIOD", "MASTER_SSL_VERIFY_SERVER_CERT", "MATCH", "MAXVALUE",
+    "MEDIUMBLOB", "MEDIUMINT", "MEDIUMTEXT", "MIDDLEINT", "MINUTE_MICROSECOND",
+    "MINUTE_SECOND", "MOD", "MODIFIES", "NATURAL", "NOT", "NOTHING", "NOTNULL",
+    "NO_WRITE_TO_BINLOG", "NTH_VALUE", "NTILE", "NULL", "NUMERIC", "OF", "OFFSET", "ON",
+    "ONLY", "OPTIMIZE", "OPTIMIZER_COSTS", "OPTION", "OPTIONALLY", "OR", "ORDER", "OUT",
+    "OUTER", "OUTFILE", "OVER", "OVERLAPS", "PAGE_CHECKSUM", "PARSE_VCOL_EXPR", "PARTITION",
+    "PERCENT_RANK", "PLACING", "POSITION", "PRECISION", "PRIMARY", "PROCEDURE", "PURGE",
+    "RAISE", "RANGE", "RANK", "READ", "READS", "READ_WRITE", "REAL", "RECURSIVE",
+    "REFERENCES", "REF_SYSTEM_ID", "REGEXP", "RELEASE", "RENAME", "REPEAT", "REPLACE",
+    "REQUIRE", "RESIGNAL", "RESTRICT", "RETURN", "RETURNING", "REVOKE", "RIGHT", "RLIKE",
+    "ROW", "ROWS", "ROW_NUMBER", "SCHEMA", "SCHEMAS", "SECOND_MICROSECOND", "SELECT",
+    "SENSITIVE", "SEPARATOR", "SESSION_USER", "SET", "SHOW", "SIGNAL", "SIMILAR", "SLOW",
+    "SMALLINT", "SOME", "SPATIAL", "SPECIFIC", "SQL", "SQLEXCEPTION", "SQLSTATE",
+    "SQLWARNING", "SQL_BIG_RESULT", "SQL_CALC_FOUND_ROWS", "SQL_SMALL_RESULT", "SSL",
+    "STARTING", "STATS_AUTO_RECALC", "STATS_PERSISTENT", "STATS_SAMPLE_PAGES", "STORED",
+    "STRAIGHT_JOIN", "SYMMETRIC", "SYSTEM", "TABLE", "TABLESAMPLE", "TERMINATED", "THEN",
+    "TINYBLOB", "TINYINT", "TINYTEXT", "TO", "TRAILING", "TRANSACTION", "TRIGGER", "TRUE",
+    "UNDO", "UNION", "UNIQUE", "UNLOCK", "UNSIGNED", "UPDATE", "USAGE", "USE", "USER",
+    "USING", "UTC_DATE", "UTC_TIME", "UTC_TIMESTAMP", "VALUES", "VARBINARY", "VARCHAR",
+    "VARCHARACTER", "VARIADIC", "VARYING", "VERBOSE", "VIRTUAL", "WHEN", "WHERE", "WHILE",
+    "WINDOW", "WITH", "WRITE", "XOR", "YEAR_MONTH", "ZEROFILL",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,5 +260,17 @@ mod tests {
     fn trigger_bodies_stay_whole() {
         let sql = "CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET x = 1; UPDATE t SET y = CASE WHEN 1 THEN 2 END; END;\nSELECT 1;";
         assert_eq!(stmts(sql).len(), 2);
+    }
+
+    #[test]
+    fn reserved_words_are_sorted_and_refused() {
+        assert!(RESERVED_WORDS.windows(2).all(|w| w[0] < w[1]));
+        for bad in ["order", "ORDER", "user", "table", "select", "key", "1abc", "9", "", "a-b", "a.b"] {
+            assert!(plain_identifier_problem(bad).is_some(), "{bad:?} accepted");
+        }
+        for good in ["alembic_version", "migrations_v2", "_private", "Orders", "users_history"] {
+            assert_eq!(plain_identifier_problem(good), None, "{good:?} refused");
+        }
+        assert!(plain_identifier_problem(&"a".repeat(64)).is_some());
     }
 }

@@ -30,6 +30,19 @@ pub enum MigrateError {
         #[source]
         source: sqlx::Error,
     },
+    /// Connecting, or the handshake and login after it, got no answer within the connect
+    /// timeout (see [`Database::connect_with_timeout`](crate::Database::connect_with_timeout)).
+    #[error("timed out after {timeout:?} connecting to {addr} ({what}) for {url}")]
+    ConnectTimeout {
+        /// The URL, password masked.
+        url: String,
+        /// `host:port`, or the socket path, connected to.
+        addr: String,
+        /// What got no answer, e.g. `no answer to the PostgreSQL handshake`.
+        what: &'static str,
+        /// The connect timeout.
+        timeout: Duration,
+    },
     /// A database operation of the migrator itself (not of a migration) failed.
     #[error("{context}")]
     Database {
@@ -95,9 +108,14 @@ pub enum MigrateError {
         #[source]
         source: std::io::Error,
     },
-    /// A table or schema name that is not a plain identifier.
-    #[error("invalid table or schema name {0:?}: use letters, digits and `_` (at most 63)")]
-    InvalidName(String),
+    /// A table or schema name that cannot be written unquoted on every database.
+    #[error("invalid table or schema name {name:?}: {reason}; pick a name of letters, digits and `_` that starts with a letter and is not an SQL keyword")]
+    InvalidName {
+        /// The name.
+        name: String,
+        /// Why it is refused.
+        reason: &'static str,
+    },
     /// The database is not at the heads (from [`Migrator::check`](crate::Migrator::check)).
     #[error("database is not up to date: current {current}, heads {heads}", current = or_base(.current), heads = or_base(.heads))]
     NotAtHead {
@@ -110,7 +128,7 @@ pub enum MigrateError {
 
 /// The details of [`MigrateError::Migration`].
 #[derive(Debug, thiserror::Error)]
-#[error("{direction} of revision `{revision}` failed at {path}:{line}: {message}\n  statement: {statement}{}", applied_note(.applied))]
+#[error("{direction} of revision `{revision}` failed at {path}:{line}: {message}\n  statement: {statement}{}{}", partial_note(.revision, *.partly_applied), applied_note(.applied))]
 #[non_exhaustive]
 pub struct MigrationFailed {
     /// `upgrade` or `downgrade`.
@@ -125,8 +143,12 @@ pub struct MigrationFailed {
     pub statement: String,
     /// The database's message.
     pub message: String,
-    /// Revisions applied (or reverted) before the failure, in order.
+    /// Revisions applied (or reverted) before the failure, in order; steps a rollback
+    /// undid are not listed.
     pub applied: Vec<String>,
+    /// Why the failed revision may be partly applied (statements that committed before
+    /// the failing one), or `None` when its changes were rolled back.
+    pub partly_applied: Option<&'static str>,
     /// Driver error.
     #[source]
     pub source: sqlx::Error,
@@ -160,6 +182,15 @@ fn applied_note(applied: &[String]) -> String {
     }
 }
 
+fn partial_note(revision: &str, why: Option<&str>) -> String {
+    match why {
+        Some(why) => format!(
+            "\n  revision `{revision}` may be partly applied: {why}; the version table does not list it, so check the schema and undo (or finish by hand and `migrate stamp`) what ran before running again"
+        ),
+        None => String::new(),
+    }
+}
+
 fn or_base(v: &[String]) -> String {
     if v.is_empty() {
         "<base>".to_string()
@@ -177,27 +208,62 @@ impl MigrateError {
     }
 }
 
-/// Masks the password of a URL for display: `postgres://u:***@h/db`.
+/// Masks every credential of a database URL for display: the password of the user
+/// info (`postgres://u:***@h/db`, also when it holds a raw `/`, `?` or `@`, and in a
+/// URL written without a scheme) and the values of query parameters that carry secrets
+/// (`password`, `sslpassword`, ...: `?password=***`). What cannot be parsed is masked
+/// rather than shown.
 pub fn mask_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
+    let (scheme, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
     };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_string();
+    let mut out = String::with_capacity(url.len());
+    out.push_str(scheme);
+    // The user info ends at the last `@`: a password may hold `@`, `/` or `?` unescaped,
+    // and masking a host too much is better than showing a password.
+    let after_userinfo = match rest.rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            match userinfo.find(':') {
+                Some(colon) => {
+                    out.push_str(&userinfo[..colon]);
+                    out.push_str(":***");
+                }
+                None => out.push_str(userinfo),
+            }
+            out.push('@');
+            &rest[at + 1..]
+        }
+        None => rest,
     };
-    let userinfo = &authority[..at];
-    match userinfo.find(':') {
-        Some(colon) => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &userinfo[..colon],
-            &url[scheme_end + 3 + at..]
-        ),
-        None => url.to_string(),
+    let Some(q) = after_userinfo.find('?') else {
+        out.push_str(after_userinfo);
+        return out;
+    };
+    out.push_str(&after_userinfo[..=q]);
+    for (i, pair) in after_userinfo[q + 1..].split('&').enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        match pair.split_once('=') {
+            Some((key, _)) if is_secret_parameter(key) => {
+                out.push_str(key);
+                out.push_str("=***");
+            }
+            _ => out.push_str(pair),
+        }
     }
+    out
+}
+
+/// Query parameters of a database URL whose value is a secret.
+fn is_secret_parameter(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key.contains("password")
+        || key.contains("secret")
+        || key.contains("token")
+        || matches!(key.as_str(), "pass" | "passwd" | "pwd")
 }
 
 #[cfg(test)]
@@ -213,5 +279,27 @@ mod tests {
         assert_eq!(mask_url("mysql://root@h/db"), "mysql://root@h/db");
         assert_eq!(mask_url("sqlite://a.db"), "sqlite://a.db");
         assert_eq!(mask_url("postgres://u:p@ss@h/db"), "postgres://u:***@h/db");
+    }
+
+    #[test]
+    fn masks_every_credential() {
+        let cases = [
+            ("postgres://h/db?password=SECRET", "postgres://h/db?password=***"),
+            (
+                "postgres://u@h/db?sslmode=require&sslpassword=SECRET&application_name=x",
+                "postgres://u@h/db?sslmode=require&sslpassword=***&application_name=x",
+            ),
+            ("postgres://u:SE?CRET@h/db", "postgres://u:***@h/db"),
+            ("postgres://u:SE/CRET@h/db?x=1", "postgres://u:***@h/db?x=1"),
+            ("mysql://u:a/b?c@d@h:3306/db", "mysql://u:***@h:3306/db"),
+            ("bob:SECRET@127.0.0.1", "bob:***@127.0.0.1"),
+            ("bob:SECRET@127.0.0.1/db?Password=SECRET", "bob:***@127.0.0.1/db?Password=***"),
+            ("postgres://h/db?PASSWORD=SECRET&pwd=SECRET", "postgres://h/db?PASSWORD=***&pwd=***"),
+        ];
+        for (url, masked) in cases {
+            assert_eq!(mask_url(url), masked, "{url}");
+            assert!(!mask_url(url).contains("SECRET"), "{url}");
+            assert!(!mask_url(url).contains("CRET"), "{url}");
+        }
     }
 }

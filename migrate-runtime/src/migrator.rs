@@ -165,6 +165,9 @@ struct Run {
     tx_heads: Vec<String>,
     /// History rows deferred to the commit (single-transaction mode).
     pending: Vec<HistoryValues>,
+    /// Steps of the report completed when the open transaction began: the ones after
+    /// it are undone if it rolls back.
+    tx_start: usize,
 }
 
 struct HistoryValues {
@@ -178,12 +181,6 @@ enum Op<'a> {
     Upgrade(&'a str),
     Downgrade(&'a str),
     Stamp(&'a [&'a str], bool),
-}
-
-fn valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 63
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 impl Migrator {
@@ -302,10 +299,15 @@ impl Migrator {
         if let Some(s) = &self.opts.version_table_schema {
             names.push(s);
         }
-        match names.into_iter().find(|n| !valid_name(n)) {
-            Some(bad) => Err(MigrateError::InvalidName(bad.to_string())),
-            None => Ok(()),
+        for name in names {
+            if let Some(reason) = migrate_core::sql::plain_identifier_problem(name) {
+                return Err(MigrateError::InvalidName {
+                    name: name.to_string(),
+                    reason,
+                });
+            }
         }
+        Ok(())
     }
 
     fn version_ddl(&self) -> String {
@@ -740,14 +742,24 @@ impl Migrator {
             in_tx: false,
             tx_heads: Vec::new(),
             pending: Vec::new(),
+            tx_start: 0,
         };
         let result = self.apply_inner(conn, op, &mut run).await;
         if result.is_err() && run.in_tx {
             // The original error matters more than a failed rollback, which the server
             // performs anyway when the session ends.
             let _ = conn.execute("ROLLBACK").await;
+            run.report.steps.truncate(run.tx_start);
         }
-        result.map(|()| run.report)
+        match result {
+            Ok(()) => Ok(run.report),
+            // The failure lists what stays applied, not what the rollback undid.
+            Err(MigrateError::Migration(mut failed)) => {
+                failed.applied = run.report.revisions().iter().map(|r| r.to_string()).collect();
+                Err(MigrateError::Migration(failed))
+            }
+            Err(other) => Err(other),
+        }
     }
 
     async fn apply_inner(
@@ -758,7 +770,11 @@ impl Migrator {
     ) -> Result<(), MigrateError> {
         let dialect = conn.dialect();
         let sqlite = dialect == Dialect::Sqlite;
-        let single = self.opts.transaction_mode == TransactionMode::Single;
+        // Without transactional DDL a transaction cannot span migrations: each DDL
+        // statement commits. Rows written only at the end would then be lost on a
+        // failure while the tables stay, so there every migration records itself.
+        let single =
+            self.opts.transaction_mode == TransactionMode::Single && dialect.transactional_ddl();
         let relative = matches!(op, Op::Upgrade(t) | Op::Downgrade(t) if t.contains(['+', '-']));
         // SQLite has no lock that survives between transactions on another connection,
         // so each transaction takes the write lock (BEGIN IMMEDIATE) and checks that the
@@ -769,12 +785,15 @@ impl Migrator {
             if single && !run.in_tx {
                 self.tx(conn, begin).await?;
                 run.in_tx = true;
+                run.tx_start = run.report.steps.len();
             }
             let heads = self.read_heads(conn).await?;
             if single {
                 run.tx_heads = heads.clone();
             }
-            if matches!(op, Op::Upgrade(_)) {
+            // A downgrade runs the edited file's downgrade section, so it is refused
+            // as an upgrade is, until the edit is accepted.
+            if matches!(op, Op::Upgrade(_) | Op::Downgrade(_)) {
                 let recorded = self.recorded_checksums(conn).await?;
                 let edited = self.edited(&heads, &recorded)?;
                 if !edited.is_empty() {
@@ -811,6 +830,7 @@ impl Migrator {
                 if transactional && !run.in_tx {
                     self.tx(conn, begin).await?;
                     run.in_tx = true;
+                    run.tx_start = run.report.steps.len();
                     let now = if sqlite || single {
                         self.read_heads(conn).await?
                     } else {
@@ -983,11 +1003,18 @@ impl Migrator {
         direction: Direction,
         report: &Report,
     ) -> Result<(), MigrateError> {
-        for (line, stmt) in split_statements(&section.sql) {
+        for (index, (line, stmt)) in split_statements(&section.sql).into_iter().enumerate() {
             if let Err(source) = conn.execute(stmt).await {
                 let message = match &source {
                     sqlx::Error::Database(d) => d.message().to_string(),
                     other => other.to_string(),
+                };
+                let partly_applied = if !conn.dialect().transactional_ddl() {
+                    Some("MySQL and MariaDB commit each DDL statement at once, so what ran before the failure stays")
+                } else if !script.transactional && index > 0 {
+                    Some("it is `transactional: false`, so the statements before this one stay")
+                } else {
+                    None
                 };
                 return Err(MigrateError::Migration(Box::new(MigrationFailed {
                     direction: direction.name(),
@@ -997,6 +1024,7 @@ impl Migrator {
                     statement: stmt.to_string(),
                     message,
                     applied: report.revisions().iter().map(|s| s.to_string()).collect(),
+                    partly_applied,
                     source,
                 })));
             }

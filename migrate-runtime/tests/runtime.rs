@@ -613,7 +613,7 @@ async fn custom_version_table_and_schema() {
         let bad = migrator(&linear()).version_table("x; DROP TABLE t_a1");
         assert!(matches!(
             bad.upgrade(&t.db, "head").await,
-            Err(MigrateError::InvalidName(_))
+            Err(MigrateError::InvalidName { .. })
         ));
     }
 }

@@ -1,33 +1,112 @@
 //! MySQL and MariaDB: `GET_LOCK` on a connection of its own.
 
 #[cfg(feature = "mysql")]
-use crate::error::MigrateError;
+use crate::error::{mask_url, MigrateError};
 #[cfg(feature = "mysql")]
-use sqlx::{Connection, MySqlConnection};
+use sqlx::{mysql::MySqlConnectOptions, Connection, MySqlConnection};
 #[cfg(feature = "mysql")]
 use std::time::{Duration, Instant};
 
 #[cfg(feature = "mysql")]
-pub(crate) async fn connect(url: &str) -> Result<sqlx::MySqlPool, sqlx::Error> {
+pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<sqlx::MySqlPool, MigrateError> {
+    let masked = mask_url(url);
     let url = match url.strip_prefix("mariadb") {
         Some(rest) => format!("mysql{rest}"),
         None => url.to_string(),
     };
     use std::str::FromStr;
-    let opts = sqlx::mysql::MySqlConnectOptions::from_str(&url)?;
+    let connect_err = |source| MigrateError::Connect {
+        url: masked.clone(),
+        source,
+    };
+    let opts = MySqlConnectOptions::from_str(&url).map_err(connect_err)?;
     // One direct connection first: a pool retries a refused connection until its
     // acquire timeout and then reports only that it timed out.
-    let probe = MySqlConnection::connect_with(&opts).await?;
+    let probe = connect_within(&opts, timeout, masked.clone(), HANDSHAKE)
+        .await?
+        .map_err(connect_err)?;
     let _ = probe.close().await;
+    // The pool opens its connections within the same time (its acquire timeout), and
+    // the lock connection reads it back from there.
     Ok(sqlx::mysql::MySqlPoolOptions::new()
         .max_connections(2)
+        .acquire_timeout(timeout)
         .connect_lazy_with(opts))
+}
+
+#[cfg(feature = "mysql")]
+const HANDSHAKE: &str = "no answer to the MySQL handshake";
+
+/// Opens one connection, giving up after `timeout`: TCP, TLS and the login all count. A
+/// MySQL client waits for the server to speak first, so a server of another kind (or one
+/// that accepts and hangs) would otherwise hold the caller until it hangs up.
+#[cfg(feature = "mysql")]
+async fn connect_within(
+    opts: &MySqlConnectOptions,
+    timeout: Duration,
+    url: String,
+    what: &'static str,
+) -> Result<Result<MySqlConnection, sqlx::Error>, MigrateError> {
+    tokio::time::timeout(timeout, MySqlConnection::connect_with(opts))
+        .await
+        .map_err(|_| MigrateError::ConnectTimeout {
+            url,
+            addr: addr(opts),
+            what,
+            timeout,
+        })
+}
+
+/// The error for a pool whose acquire timeout passed.
+#[cfg(feature = "mysql")]
+pub(crate) fn pool_timed_out(pool: &sqlx::MySqlPool) -> MigrateError {
+    let opts = pool.connect_options();
+    MigrateError::ConnectTimeout {
+        url: describe(&opts),
+        addr: addr(&opts),
+        what: "no pooled MySQL connection became available",
+        timeout: pool.options().get_acquire_timeout(),
+    }
+}
+
+/// `host:port`, or the socket path.
+#[cfg(feature = "mysql")]
+fn addr(opts: &MySqlConnectOptions) -> String {
+    match opts.get_socket() {
+        Some(socket) => socket.display().to_string(),
+        None => format!("{}:{}", opts.get_host(), opts.get_port()),
+    }
+}
+
+/// A URL for messages, without the password, when the original is not at hand.
+#[cfg(feature = "mysql")]
+fn describe(opts: &MySqlConnectOptions) -> String {
+    format!(
+        "mysql://{}@{}/{}",
+        opts.get_username(),
+        addr(opts),
+        opts.get_database().unwrap_or_default()
+    )
 }
 
 pub(crate) fn history_ddl(table: &str) -> String {
     format!(
         "CREATE TABLE IF NOT EXISTS {table} (\n    id BIGINT AUTO_INCREMENT PRIMARY KEY,\n    revision VARCHAR(32) NOT NULL,\n    direction VARCHAR(16) NOT NULL,\n    checksum VARCHAR(64),\n    applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),\n    duration_ms BIGINT NOT NULL DEFAULT 0\n)"
     )
+}
+
+/// The `GET_LOCK` name of a qualified version table: `migrate:<database>.<table>`, or,
+/// beyond the server's 64-character limit, a prefix of it followed by a hash of the
+/// whole, so that long names stay distinct.
+pub(crate) fn lock_name(qualified: &str) -> String {
+    let full = format!("migrate:{qualified}");
+    if full.len() <= 64 {
+        return full;
+    }
+    let hash = format!("~{:016x}", super::lock_key(qualified) as u64);
+    // Names are plain ASCII identifiers (checked before any lock is taken).
+    let keep: String = full.chars().take(64 - hash.len()).collect();
+    format!("{keep}{hash}")
 }
 
 /// A held `GET_LOCK`.
@@ -43,11 +122,25 @@ pub(crate) async fn lock(
     key: &str,
     timeout: Duration,
 ) -> Result<MySqlLock, MigrateError> {
-    // Lock names are limited to 64 characters.
-    let name: String = format!("migrate:{key}").chars().take(64).collect();
-    let mut conn = MySqlConnection::connect_with(&pool.connect_options())
-        .await
+    let opts = pool.connect_options();
+    let within = pool.options().get_acquire_timeout();
+    let what = "no answer to the MySQL handshake on the lock connection";
+    let mut conn = connect_within(&opts, within, describe(&opts), what)
+        .await?
         .map_err(|e| MigrateError::db("cannot open the lock connection", e))?;
+    // `GET_LOCK` names are server-wide: qualify an unqualified table with the
+    // connection's database, so deploys to two databases of one server do not wait
+    // for each other.
+    let qualified = if key.contains('.') {
+        key.to_string()
+    } else {
+        let database: Option<String> = sqlx::query_scalar("SELECT DATABASE()")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|e| MigrateError::db("cannot read the current database", e))?;
+        format!("{}.{key}", database.unwrap_or_default())
+    };
+    let name = lock_name(&qualified);
     let started = Instant::now();
     let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
         .bind(&name)
@@ -76,5 +169,20 @@ impl MySqlLock {
         released
             .map(|_| ())
             .map_err(|e| MigrateError::db("cannot release the migration lock", e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lock_name;
+
+    #[test]
+    fn lock_names_are_per_database_and_fit() {
+        assert_eq!(lock_name("a.alembic_version"), "migrate:a.alembic_version");
+        assert_ne!(lock_name("a.alembic_version"), lock_name("b.alembic_version"));
+        let long_a = format!("{}.v", "d".repeat(63));
+        let long_b = format!("{}.w", "d".repeat(63));
+        assert_eq!(lock_name(&long_a).len(), 64);
+        assert_ne!(lock_name(&long_a), lock_name(&long_b));
     }
 }

@@ -61,8 +61,15 @@ pub(crate) async fn lock(
     if name.is_empty() || name == ":memory:" || name.starts_with("file:") {
         return Ok(None);
     }
+    // Another path to the same file (a symlink, `./x.db`, a relative path from another
+    // directory) must find the same lock: name it after the file's canonical path.
+    // The database file exists by now (the pool opened it).
+    let canonical = std::fs::canonicalize(db_file).map_err(|e| MigrateError::LockFile {
+        path: db_file.to_path_buf(),
+        source: e,
+    })?;
     // One lock per version table, like the advisory locks on the servers.
-    let mut lock_path = db_file.as_os_str().to_owned();
+    let mut lock_path = canonical.into_os_string();
     lock_path.push(format!(".{}.migrate-lock", key.replace(['.', '/'], "_")));
     let file = std::fs::OpenOptions::new()
         .create(true)

@@ -1,0 +1,101 @@
+//! Production faults seen through the real binary: credentials in messages, table
+//! names that would need quoting, and edited migrations on the way down.
+
+mod common;
+
+use common::Project;
+
+fn stdout_and_stderr(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn no_credential_is_ever_printed() {
+    let p = Project::sqlite();
+    p.ok(&["init", "migrations"]);
+    // Port 1 refuses connections at once, so every command fails while connecting and
+    // prints the URL it tried.
+    let urls = [
+        "postgres://bob:SECRET@127.0.0.1:1/db",
+        "postgres://bob@127.0.0.1:1/db?password=SECRET",
+        "postgres://bob@127.0.0.1:1/db?sslmode=disable&sslpassword=SECRET",
+        "postgres://bob:SE?CRET@127.0.0.1:1/db",
+        "postgres://bob:SE/CRET@127.0.0.1:1/db",
+        "mysql://bob:SE/C?RET@127.0.0.1:1/db",
+        "bob:SECRET@127.0.0.1",
+    ];
+    for url in urls {
+        for command in [&["current"][..], &["upgrade", "head"][..]] {
+            let mut args = vec!["--database-url", url];
+            args.extend_from_slice(command);
+            let out = p.run(&args);
+            assert!(!out.status.success(), "{url}: {command:?} succeeded");
+            let text = stdout_and_stderr(&out);
+            assert!(text.contains("error:"), "{url}: {text}");
+            assert!(
+                !text.contains("SECRET") && !text.contains("CRET"),
+                "{url}: credential printed:\n{text}"
+            );
+            assert!(text.contains("***"), "{url}: no masked URL in\n{text}");
+        }
+    }
+}
+
+#[test]
+fn version_table_needing_quotes_is_refused_with_its_name() {
+    let p = Project::sqlite();
+    p.ok(&["init", "migrations"]);
+    p.ok(&["revision", "-m", "one", "--rev-id", "a1"]);
+    p.fill("a1_", "CREATE TABLE account (id INTEGER);", "DROP TABLE account;");
+    p.ok(&["hash"]);
+    let config = p.path().join("migrate.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    for bad in ["order", "1abc"] {
+        let changed = text.replace(
+            "version_table = \"alembic_version\"",
+            &format!("version_table = \"{bad}\""),
+        );
+        assert_ne!(changed, text, "the generated configuration names its version table");
+        std::fs::write(&config, changed).expect("write");
+        for command in [&["upgrade", "head"][..], &["upgrade", "--sql", "head"][..]] {
+            let out = p.run(command);
+            assert_eq!(out.status.code(), Some(1), "{bad} {command:?}");
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains(&format!("invalid table or schema name \"{bad}\"")),
+                "{bad}: {err}"
+            );
+        }
+    }
+    std::fs::write(&config, text).expect("write");
+    p.ok(&["upgrade", "head"]);
+}
+
+#[test]
+fn downgrade_of_an_edited_migration_is_refused() {
+    let p = Project::sqlite();
+    p.ok(&["init", "migrations"]);
+    p.ok(&["revision", "-m", "one", "--rev-id", "a1"]);
+    p.fill("a1_", "CREATE TABLE account (id INTEGER);", "DROP TABLE account;");
+    p.ok(&["revision", "-m", "two", "--rev-id", "b2"]);
+    p.fill("b2_", "CREATE TABLE audit (id INTEGER);", "DROP TABLE audit;");
+    p.ok(&["hash"]);
+    p.ok(&["upgrade", "head"]);
+    let file = common::find_file(&p.path().join("migrations"), "b2_").expect("b2");
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(&file, text.replace("DROP TABLE audit;", "DROP TABLE account;"))
+        .expect("write");
+    p.ok(&["hash"]);
+    let out = p.run(&["downgrade", "-1"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("edited since they ran") && err.contains("`b2`"), "{err}");
+    assert!(p.ok(&["current"]).contains("b2"));
+    p.ok(&["accept"]);
+    p.ok(&["downgrade", "-1"]);
+    assert!(p.ok(&["current"]).contains("a1"));
+}
