@@ -1,6 +1,6 @@
 //! `migrate downgrade TARGET [--sql]`.
 
-use super::upgrade::{print_offline, print_report, spinner};
+use super::upgrade::{print_offline, run_shown};
 use crate::cli::DowngradeArgs;
 use crate::error::CliError;
 use crate::target::Ctx;
@@ -20,13 +20,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: DowngradeArgs) -> Result<(), CliError
             })?;
             continue;
         };
-        let bar = spinner(ctx, &format!("downgrading to {}", args.revision));
-        let result = ctx.block_on(m.downgrade(&db, &args.revision))?;
-        if let Some(b) = bar {
-            b.finish_and_clear();
-        }
+        let (target, db_ref) = (args.revision.as_str(), &db);
+        let result = run_shown(ctx, &m, args.verbose, |m| async move {
+            m.downgrade(db_ref, target).await
+        });
         ctx.block_on(db.close())?;
-        print_report(ctx, &result?, args.verbose);
+        result?;
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! `migrate stamp REV... [--sql] [--purge]`.
 
-use super::upgrade::{print_offline, print_report};
+use super::upgrade::{print_offline, run_shown};
 use crate::cli::StampArgs;
 use crate::error::CliError;
 use crate::target::Ctx;
@@ -23,9 +23,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: StampArgs) -> Result<(), CliError> {
             print_offline(ctx, &m, |m| m.stamp_sql(&revs, dialect))?;
             continue;
         };
-        let result = ctx.block_on(m.stamp(&db, &revs, args.purge))?;
+        let (revs, purge, db_ref) = (&revs, args.purge, &db);
+        let result = run_shown(ctx, &m, false, |m| async move {
+            m.stamp(db_ref, revs, purge).await
+        });
         ctx.block_on(db.close())?;
-        print_report(ctx, &result?, false);
+        result?;
     }
     Ok(())
 }

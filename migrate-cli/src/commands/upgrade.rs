@@ -6,6 +6,7 @@ use crate::target::Ctx;
 use indicatif::{ProgressBar, ProgressStyle};
 use migrate_core::Direction;
 use migrate_runtime::{AppliedState, Database, MigrateError, Migrator, Report};
+use std::io::Write as _;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -46,9 +47,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> 
                 (_, None) => continue,
             }
         };
-        let result = upgrade(ctx, &m, &db, &args.revision);
+        let result = upgrade(ctx, &m, &db, &args.revision, args.verbose);
         ctx.block_on(db.close())?;
-        print_report(ctx, &result?, args.verbose);
+        result?;
     }
     Ok(())
 }
@@ -67,33 +68,159 @@ fn upgrade(
     m: &Migrator,
     db: &Database,
     target: &str,
+    verbose: bool,
 ) -> Result<Report, CliError> {
-    if !ctx.printer.progress_enabled() {
-        return Ok(ctx.block_on(m.upgrade(db, target))??);
+    run_shown(ctx, m, verbose, |m| async move { m.upgrade(db, target).await })
+}
+
+/// Runs `run` on a migrator whose steps are shown as they happen: a bar on a terminal,
+/// and otherwise (CI, containers, `| tee`) Alembic's `Running ...` line on stderr as
+/// each step starts (with `-v`, with its time as it ends), plus a `still running` line
+/// every [`heartbeat_interval`] while one step lasts. Lines are written unbuffered, so a
+/// failure, a kill or a pipe shows every step that started. Returns the report; its
+/// lines are printed by [`print_report`] only where they were not shown live.
+pub(crate) fn run_shown<'m, F, Fut>(
+    ctx: &mut Ctx<'_>,
+    m: &'m Migrator,
+    verbose: bool,
+    run: F,
+) -> Result<Report, CliError>
+where
+    F: FnOnce(Migrator) -> Fut,
+    Fut: std::future::Future<Output = Result<Report, MigrateError>> + 'm,
+{
+    if ctx.printer.quiet() {
+        let report = ctx.block_on(run(m.clone()))??;
+        return Ok(report);
     }
-    // On a terminal: a bar fed by the runner's progress hook, one run under one lock.
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.enable_steady_tick(Duration::from_millis(100));
-    let shown = bar.clone();
+    if ctx.printer.progress_enabled() {
+        // On a terminal: a bar fed by the runner's progress hook, one run under one lock.
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(100));
+        let shown = bar.clone();
+        let m = m.clone().on_progress(move |p| {
+            shown.set_length(p.total as u64);
+            match p.finished {
+                None => shown.set_message(format!(
+                    "migration {} of {}: {}",
+                    p.index + 1,
+                    p.total,
+                    p.description
+                )),
+                Some(_) => shown.inc(1),
+            }
+        });
+        let result = ctx.block_on(run(m))?;
+        bar.finish_and_clear();
+        let report = result?;
+        print_report(ctx, &report, verbose);
+        return Ok(report);
+    }
+    ctx.printer.flush();
+    let heartbeat = Heartbeat::start(heartbeat_interval());
+    let running = Arc::clone(&heartbeat.running);
     let m = m.clone().on_progress(move |p| {
-        shown.set_length(p.total as u64);
-        match p.finished {
-            None => shown.set_message(format!(
-                "migration {} of {}: {}",
-                p.index + 1,
-                p.total,
-                p.description
-            )),
-            Some(_) => shown.inc(1),
+        let line = match p.finished {
+            None => {
+                if let Ok(mut r) = running.lock() {
+                    let what = p.revision.map_or_else(|| p.description.to_string(), str::to_string);
+                    *r = Some((what, std::time::Instant::now()));
+                }
+                (!verbose).then(|| format!("Running {}\n", p.description))
+            }
+            Some(took) => {
+                if let Ok(mut r) = running.lock() {
+                    *r = None;
+                }
+                verbose.then(|| {
+                    format!(
+                        "Running {} ({:.1} ms)\n",
+                        p.description,
+                        took.as_secs_f64() * 1000.0
+                    )
+                })
+            }
+        };
+        if let Some(line) = line {
+            // Nothing more can be done if stderr is closed.
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
         }
     });
-    let result = ctx.block_on(m.upgrade(db, target))?;
-    bar.finish_and_clear();
-    Ok(result?)
+    let result = ctx.block_on(run(m));
+    drop(heartbeat);
+    Ok(result??)
+}
+
+/// How often a step that is still running is reported when stderr is not a terminal:
+/// `MIGRATE_PROGRESS_INTERVAL` seconds, 10 by default.
+fn heartbeat_interval() -> Duration {
+    std::env::var("MIGRATE_PROGRESS_INTERVAL")
+        .ok()
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map_or(Duration::from_secs(10), Duration::from_secs_f64)
+}
+
+/// A thread that writes `still running revision X (N s)` while a step lasts longer
+/// than the interval, and every interval after that.
+struct Heartbeat {
+    running: Arc<Mutex<Option<(String, std::time::Instant)>>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Heartbeat {
+    fn start(interval: Duration) -> Heartbeat {
+        let running: Arc<Mutex<Option<(String, std::time::Instant)>>> = Arc::default();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (r, s) = (Arc::clone(&running), Arc::clone(&stop));
+        // Without a thread the line would be printed only while the runner yields.
+        let thread = std::thread::Builder::new()
+            .name("migrate-heartbeat".to_string())
+            .spawn(move || {
+                let mut reported: Option<(String, u64)> = None;
+                while !s.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::park_timeout(interval.min(Duration::from_millis(250)));
+                    let Ok(guard) = r.lock() else { return };
+                    let Some((what, since)) = guard.as_ref() else {
+                        reported = None;
+                        continue;
+                    };
+                    let elapsed = since.elapsed();
+                    let ticks = (elapsed.as_secs_f64() / interval.as_secs_f64()) as u64;
+                    let due = ticks > 0
+                        && reported.as_ref().is_none_or(|(w, t)| w != what || *t < ticks);
+                    if due {
+                        let line = format!(
+                            "still running revision {what} ({} s)\n",
+                            elapsed.as_secs()
+                        );
+                        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+                        reported = Some((what.clone(), ticks));
+                    }
+                }
+            })
+            .ok();
+        Heartbeat {
+            running,
+            stop,
+            thread,
+        }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+    }
 }
 
 /// Writes an offline script: its `Running ...` lines on stderr, as Alembic logs them
@@ -127,8 +254,9 @@ pub(crate) fn print_offline(
     Ok(())
 }
 
-/// Alembic's `Running upgrade a -> b, message` lines (stderr), with timings at `-v`.
-pub(crate) fn print_report(ctx: &mut Ctx<'_>, report: &Report, verbose: bool) {
+/// Alembic's `Running upgrade a -> b, message` lines (stderr), with timings at `-v`,
+/// for a run shown by a bar.
+fn print_report(ctx: &mut Ctx<'_>, report: &Report, verbose: bool) {
     ctx.printer.info_lines(report.steps.iter().map(|s| {
         if verbose {
             format!(
@@ -140,19 +268,4 @@ pub(crate) fn print_report(ctx: &mut Ctx<'_>, report: &Report, verbose: bool) {
             format!("Running {}", s.description)
         }
     }));
-}
-
-/// A spinner on a terminal while a single database call runs.
-pub(crate) fn spinner(ctx: &Ctx<'_>, msg: &str) -> Option<ProgressBar> {
-    if !ctx.printer.progress_enabled() {
-        return None;
-    }
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed}] {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-    );
-    bar.set_message(msg.to_string());
-    bar.enable_steady_tick(Duration::from_millis(100));
-    Some(bar)
 }
