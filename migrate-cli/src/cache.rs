@@ -13,6 +13,7 @@
 //! with the cache (missing, corrupt, unwritable) falls back to reading every file.
 
 use crate::error::CliError;
+use migrate_core::directory::read_regular_file;
 use migrate_core::{scan_with, Checksum, Dialect, Script, ScriptDirectory, Section};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -81,14 +82,22 @@ fn key_of_metadata(m: &std::fs::Metadata) -> Key {
 }
 
 /// Stats every file; on Linux relative to the folder's descriptor, which spares the
-/// kernel walking the folder's path again for each of thousands of files.
+/// kernel walking the folder's path again for each of thousands of files. Anything but
+/// a regular file has no key, so it is never taken from the cache (and the loader
+/// refuses it without opening it).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn keys_of(dir: &Path, files: &[Cow<'_, str>]) -> Vec<Option<Key>> {
     use std::os::fd::AsRawFd;
-    let Ok(folder) = std::fs::File::open(dir) else {
+    use std::os::unix::fs::OpenOptionsExt;
+    // O_DIRECTORY: whatever `dir` has become, only a folder is opened.
+    let folder = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(dir);
+    let Ok(folder) = folder else {
         return files
             .iter()
-            .map(|rel| key_of_path(&dir.join(&**rel)))
+            .map(|rel| key_of_file(&dir.join(&**rel)))
             .collect();
     };
     let fd = folder.as_raw_fd();
@@ -109,6 +118,9 @@ fn keys_of(dir: &Path, files: &[Cow<'_, str>]) -> Vec<Option<Key>> {
                 }
                 st
             };
+            if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+                return None;
+            }
             Some(Key {
                 len: st.st_size as u64,
                 mtime: i128::from(st.st_mtime) * 1_000_000_000 + i128::from(st.st_mtime_nsec),
@@ -123,13 +135,27 @@ fn keys_of(dir: &Path, files: &[Cow<'_, str>]) -> Vec<Option<Key>> {
 fn keys_of(dir: &Path, files: &[Cow<'_, str>]) -> Vec<Option<Key>> {
     files
         .iter()
-        .map(|rel| key_of_path(&dir.join(&**rel)))
+        .map(|rel| key_of_file(&dir.join(&**rel)))
         .collect()
 }
 
 #[cfg(unix)]
 fn key_of_path(path: &Path) -> Option<Key> {
     std::fs::metadata(path).ok().map(|m| key_of_metadata(&m))
+}
+
+/// [`key_of_path`] for a migration: none unless it is a regular file.
+#[cfg(unix)]
+fn key_of_file(path: &Path) -> Option<Key> {
+    std::fs::metadata(path)
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| key_of_metadata(&m))
+}
+
+#[cfg(not(unix))]
+fn key_of_file(_path: &Path) -> Option<Key> {
+    None
 }
 
 #[cfg(not(unix))]
@@ -202,9 +228,7 @@ fn load_cached(
             None if !with_sql => return load_cached(dir, cache, racy_ns, true),
             None => {
                 missed = true;
-                let abs = dir.join(rel);
-                let bytes = std::fs::read(&abs)
-                    .map_err(|source| migrate_core::LoadError::Io { path: abs, source })?;
+                let bytes = read_regular_file(&dir.join(rel))?;
                 match Script::parse(rel, &bytes) {
                     Ok(s) => s,
                     // Report exactly what the uncached loader reports.
@@ -456,10 +480,13 @@ fn decode_header(bytes: &[u8]) -> Option<Header<'_>> {
     let mut listing: Vec<&str> = Vec::with_capacity(nl.min(1 << 20));
     for _ in 0..nl {
         let rel = r.str_ref()?;
-        // Only what a scan can produce: sorted, relative, inside the folder. Anything
-        // else is a damaged cache, not a listing to act on.
+        // Only what a scan can produce: sorted, relative, inside the folder, no control
+        // characters (a cache written before the scan refused them must not bring them
+        // back). Anything else is a damaged cache, not a listing to act on.
         let inside = !rel.starts_with('/') && !rel.split('/').any(|p| p == ".." || p.is_empty());
-        if !inside || !rel.ends_with(".sql") || listing.last().is_some_and(|l| *l >= rel) {
+        let clean = !rel.chars().any(char::is_control);
+        if !inside || !clean || !rel.ends_with(".sql") || listing.last().is_some_and(|l| *l >= rel)
+        {
             return None;
         }
         listing.push(rel);
@@ -645,6 +672,8 @@ mod tests {
             &["/etc/x.sql"],
             &["a//b.sql"],
             &["notes.txt"],
+            &["a\nb.sql"],
+            &["a\r.sql"],
         ] {
             assert!(
                 decode_header(&encode_header(&folders, bad)).is_none(),
@@ -666,5 +695,41 @@ mod tests {
         write(&dir.join("b.sql"), "b2", "a1");
         let d = super::load_cached(&dir, &cache, RACY_NS, true).unwrap();
         assert_eq!(d.scripts.len(), 2);
+    }
+
+    /// Even a listing taken from the cache never leads to opening a named pipe: it has
+    /// no key, so it is re-read, and the loader refuses it before opening it.
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_in_a_cached_listing_is_refused_without_being_opened() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("m");
+        let cache = tmp.path().join("cache.bin");
+        write(&dir.join("a.sql"), "a1", "");
+        let ok = std::process::Command::new("mkfifo")
+            .arg(dir.join("b.sql"))
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        tick();
+        // A listing as a scan that accepted the pipe would have written it.
+        let folders = [(String::new(), key_of_path(&dir).unwrap())];
+        write_atomically(&cache, &encode_header(&folders, &["a.sql", "b.sql"]));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (d, c) = (dir.clone(), cache.clone());
+        std::thread::spawn(move || {
+            let _ = tx.send(load_cached(&d, &c).map(|_| ()).map_err(|e| e.to_string()));
+        });
+        let result = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the cache opened the named pipe");
+        assert_eq!(
+            result.unwrap_err(),
+            format!(
+                "`{}` is a named pipe (FIFO), not a regular file; replace it with a regular file or remove it",
+                dir.join("b.sql").display()
+            )
+        );
     }
 }

@@ -19,8 +19,16 @@ pub struct ScriptDirectory {
 /// Lists the migration files under `dir`: `*.sql`, recursively, skipping hidden files
 /// and folders. Returns `(relative path with '/', absolute path)` sorted by relative path.
 ///
+/// Symbolic links are followed, and nothing is opened but folders: a `*.sql` entry must
+/// be a regular file (a named pipe would block whoever opens it), and the names of
+/// `*.sql` files and of folders must be UTF-8 without control characters, so that every
+/// path can be written to `migrations.sum` and read back. Other entries are ignored.
+///
 /// # Errors
-/// [`LoadError::Io`] when the folder or a subfolder cannot be read.
+/// [`LoadError::Io`] when the folder or a subfolder cannot be read;
+/// [`LoadError::NotAFile`], [`LoadError::NonUtf8Name`],
+/// [`LoadError::ControlCharacterInName`] or [`LoadError::FolderLoop`] for the first
+/// refused entry in path order.
 pub fn scan(dir: &Path) -> Result<Vec<(String, PathBuf)>, LoadError> {
     scan_with(dir, |_, _| {})
 }
@@ -35,59 +43,196 @@ pub fn scan_with(
     dir: &Path,
     mut before_listing: impl FnMut(&Path, &str),
 ) -> Result<Vec<(String, PathBuf)>, LoadError> {
-    let mut out = Vec::new();
-    let mut stack = vec![(dir.to_path_buf(), String::new())];
-    while let Some((abs, rel)) = stack.pop() {
-        before_listing(&abs, &rel);
-        let entries = std::fs::read_dir(&abs).map_err(|source| LoadError::Io {
-            path: abs.clone(),
+    let root = std::fs::metadata(dir)
+        .and_then(|m| folder_id(&m, dir))
+        .map_err(|source| LoadError::Io {
+            path: dir.to_path_buf(),
             source,
         })?;
-        for entry in entries {
-            let entry = entry.map_err(|source| LoadError::Io {
-                path: abs.clone(),
-                source,
-            })?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') {
-                continue;
-            }
-            let path = entry.path();
-            let rel_path = if rel.is_empty() {
-                name.clone()
-            } else {
-                format!("{rel}/{name}")
-            };
-            let file_type = entry.file_type().map_err(|source| LoadError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            let is_dir = file_type.is_dir() || (file_type.is_symlink() && path.is_dir());
-            if is_dir {
-                stack.push((path, rel_path));
-            } else if name.ends_with(".sql") {
-                out.push((rel_path, path));
-            }
-        }
+    let mut walk = Walk {
+        out: Vec::new(),
+        refused: None,
+        before_listing: &mut before_listing,
+    };
+    walk.folder(dir, "", &mut vec![(root, dir.to_path_buf())])?;
+    if let Some((_, e)) = walk.refused {
+        return Err(e);
     }
+    let mut out = walk.out;
     out.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(out)
+}
+
+/// What tells folders apart: device and inode, so a link back to a folder being walked
+/// is seen whatever path leads to it.
+#[cfg(unix)]
+type FolderId = (u64, u64);
+#[cfg(not(unix))]
+type FolderId = PathBuf;
+
+#[cfg(unix)]
+fn folder_id(meta: &std::fs::Metadata, _path: &Path) -> std::io::Result<FolderId> {
+    use std::os::unix::fs::MetadataExt;
+    Ok((meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn folder_id(_meta: &std::fs::Metadata, path: &Path) -> std::io::Result<FolderId> {
+    std::fs::canonicalize(path)
+}
+
+/// What a file that is not a regular file is, for messages.
+fn kind_of(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "named pipe (FIFO)";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "device";
+        }
+    }
+    if t.is_dir() {
+        "folder"
+    } else {
+        "special file"
+    }
+}
+
+/// One folder walk: the files found and the first refused entry by relative path.
+struct Walk<'a, F> {
+    out: Vec<(String, PathBuf)>,
+    refused: Option<(String, LoadError)>,
+    before_listing: &'a mut F,
+}
+
+impl<F: FnMut(&Path, &str)> Walk<'_, F> {
+    /// Keeps the refusal of the entry that sorts first, so the error does not depend on
+    /// the order the file system lists entries in.
+    fn refuse(&mut self, rel: String, e: LoadError) {
+        if self.refused.as_ref().is_none_or(|(r, _)| rel < *r) {
+            self.refused = Some((rel, e));
+        }
+    }
+
+    /// Lists `abs`; `ancestors` are the folders walked down to it, itself included.
+    fn folder(
+        &mut self,
+        abs: &Path,
+        rel: &str,
+        ancestors: &mut Vec<(FolderId, PathBuf)>,
+    ) -> Result<(), LoadError> {
+        (self.before_listing)(abs, rel);
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| LoadError::Io { path, source }
+        };
+        let entries = std::fs::read_dir(abs).map_err(io(abs))?;
+        for entry in entries {
+            let entry = entry.map_err(io(abs))?;
+            let name = entry.file_name();
+            let bytes = name.as_encoded_bytes();
+            if bytes.starts_with(b".") {
+                continue;
+            }
+            let is_sql = bytes.ends_with(b".sql");
+            let path = entry.path();
+            let rel_path = {
+                let name = name.to_string_lossy();
+                if rel.is_empty() {
+                    name.into_owned()
+                } else {
+                    format!("{rel}/{name}")
+                }
+            };
+            let file_type = entry.file_type().map_err(io(&path))?;
+            // What the entry is, through symbolic links; `stat` never opens the file.
+            let meta = if file_type.is_symlink() {
+                match std::fs::metadata(&path) {
+                    Ok(m) => Some(m),
+                    Err(source) if is_sql => {
+                        self.refuse(rel_path, LoadError::Io { path, source });
+                        continue;
+                    }
+                    // A dangling link that is not a migration is ignored, as before.
+                    Err(_) => continue,
+                }
+            } else if file_type.is_dir() {
+                Some(entry.metadata().map_err(io(&path))?)
+            } else {
+                None
+            };
+            let kind = meta
+                .as_ref()
+                .map_or(file_type, std::fs::Metadata::file_type);
+            if !kind.is_dir() && !is_sql {
+                continue;
+            }
+            let Some(name) = name.to_str() else {
+                self.refuse(rel_path, LoadError::NonUtf8Name { path });
+                continue;
+            };
+            if let Some(ch) = name.chars().find(|c| c.is_control()) {
+                self.refuse(rel_path, LoadError::ControlCharacterInName { path, ch });
+                continue;
+            }
+            if let Some(meta) = meta.filter(|_| kind.is_dir()) {
+                let id = folder_id(&meta, &path).map_err(io(&path))?;
+                if let Some((_, target)) = ancestors.iter().find(|(a, _)| *a == id) {
+                    let target = target.clone();
+                    self.refuse(rel_path, LoadError::FolderLoop { link: path, target });
+                    continue;
+                }
+                ancestors.push((id, path.clone()));
+                let walked = self.folder(&path, &rel_path, ancestors);
+                ancestors.pop();
+                walked?;
+            } else if kind.is_file() {
+                self.out.push((rel_path, path));
+            } else {
+                let kind = kind_of(kind);
+                self.refuse(rel_path, LoadError::NotAFile { path, kind });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Reads a file of a versions folder. Anything but a regular file (after symbolic
+/// links) is refused before it is opened.
+///
+/// # Errors
+/// [`LoadError::NotAFile`] for a named pipe, socket, device or folder;
+/// [`LoadError::Io`] when it cannot be read.
+pub fn read_regular_file(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let io = |source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    if !meta.is_file() {
+        return Err(LoadError::NotAFile {
+            path: path.to_path_buf(),
+            kind: kind_of(meta.file_type()),
+        });
+    }
+    std::fs::read(path).map_err(io)
 }
 
 impl ScriptDirectory {
     /// Reads, parses and validates every migration under `dir`.
     ///
     /// # Errors
-    /// [`LoadError::Io`] for unreadable files; [`LoadError::Invalid`] with every parse
-    /// and graph problem found.
+    /// [`LoadError::Io`] for unreadable files; the refusals of [`scan`];
+    /// [`LoadError::Invalid`] with every parse and graph problem found.
     pub fn load(dir: &Path) -> Result<ScriptDirectory, LoadError> {
         let mut files = Vec::new();
         for (rel, abs) in scan(dir)? {
-            let bytes = std::fs::read(&abs).map_err(|source| LoadError::Io {
-                path: abs.clone(),
-                source,
-            })?;
-            files.push((rel, bytes));
+            files.push((rel, read_regular_file(&abs)?));
         }
         Self::from_files(files)
     }
@@ -190,12 +335,313 @@ impl ScriptDirectory {
 /// Reads `migrations.sum` from a versions folder; `Ok(None)` when it does not exist.
 ///
 /// # Errors
+/// [`LoadError::NotAFile`] when it is not a regular file (it is not opened);
 /// [`LoadError::Io`] when it exists but cannot be read.
 pub fn read_sum_file(dir: &Path) -> Result<Option<String>, LoadError> {
     let path = dir.join(SUM_FILE);
-    match std::fs::read_to_string(&path) {
-        Ok(s) => Ok(Some(s)),
+    match std::fs::metadata(&path) {
+        Ok(m) if !m.is_file() => Err(LoadError::NotAFile {
+            kind: kind_of(m.file_type()),
+            path,
+        }),
+        Ok(_) => match std::fs::read_to_string(&path) {
+            Ok(s) => Ok(Some(s)),
+            Err(source) => Err(LoadError::Io { path, source }),
+        },
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(source) => Err(LoadError::Io { path, source }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// A fresh folder under the system's temp dir, removed on drop (the core crate has
+    /// no `tempfile`).
+    struct Temp(PathBuf);
+
+    impl Temp {
+        fn new() -> Temp {
+            static N: AtomicU32 = AtomicU32::new(0);
+            let p = std::env::temp_dir().join(format!(
+                "migrate-core-directory-{}-{}",
+                std::process::id(),
+                N.fetch_add(1, Ordering::Relaxed)
+            ));
+            let _ = std::fs::remove_dir_all(&p);
+            std::fs::create_dir_all(p.join("m")).unwrap();
+            Temp(p)
+        }
+
+        /// The versions folder.
+        fn m(&self) -> PathBuf {
+            self.0.join("m")
+        }
+
+        fn write(&self, rel: &str, rev: &str, down: &str) {
+            let path = self.m().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let text = format!(
+                "-- {rev}\n-- revision: {rev}\n-- down_revision: {down}\n\n-- migrate:upgrade\nSELECT 1;\n"
+            );
+            std::fs::write(path, text).unwrap();
+        }
+    }
+
+    impl Drop for Temp {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// Runs `f` on another thread and fails the test if it has not returned within ten
+    /// seconds (opening a named pipe blocks until a writer comes).
+    fn within_seconds<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(f());
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the loader blocked: it opened a named pipe")
+    }
+
+    #[cfg(unix)]
+    fn mkfifo(path: &Path) {
+        let ok = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "mkfifo {}", path.display());
+    }
+
+    #[test]
+    fn scan_lists_sql_files_recursively_and_skips_hidden_ones() {
+        let t = Temp::new();
+        t.write("b.sql", "b", "a");
+        t.write("a.sql", "a", "");
+        t.write("sub/c.sql", "c", "b");
+        t.write(".hidden/d.sql", "d", "c");
+        t.write(".e.sql", "e", "c");
+        std::fs::write(t.m().join("notes.txt"), "x").unwrap();
+        let rels: Vec<String> = scan(&t.m()).unwrap().into_iter().map(|(r, _)| r).collect();
+        assert_eq!(rels, ["a.sql", "b.sql", "sub/c.sql"]);
+        assert_eq!(ScriptDirectory::load(&t.m()).unwrap().map.heads(), ["c"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_named_sql_is_refused_without_being_opened() {
+        let t = Temp::new();
+        t.write("a.sql", "a", "");
+        mkfifo(&t.m().join("b.sql"));
+        let m = t.m();
+        let err = within_seconds(move || ScriptDirectory::load(&m).unwrap_err());
+        assert!(
+            matches!(&err, LoadError::NotAFile { path, kind: "named pipe (FIFO)" } if path.ends_with("m/b.sql")),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`{}` is a named pipe (FIFO), not a regular file; replace it with a regular file or remove it",
+                t.m().join("b.sql").display()
+            )
+        );
+        let m = t.m().join("b.sql");
+        let err = within_seconds(move || read_regular_file(&m).unwrap_err());
+        assert!(matches!(err, LoadError::NotAFile { .. }), "{err:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_not_named_sql_is_ignored() {
+        let t = Temp::new();
+        t.write("a.sql", "a", "");
+        mkfifo(&t.m().join("pipe"));
+        mkfifo(&t.m().join(".pipe.sql"));
+        let m = t.m();
+        let d = within_seconds(move || ScriptDirectory::load(&m).unwrap());
+        assert_eq!(d.scripts.len(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_named_pipe_as_the_sum_file_is_refused_without_being_opened() {
+        let t = Temp::new();
+        mkfifo(&t.m().join(SUM_FILE));
+        let m = t.m();
+        let err = within_seconds(move || read_sum_file(&m).unwrap_err());
+        assert!(matches!(err, LoadError::NotAFile { .. }), "{err:?}");
+        assert!(err.to_string().contains("migrations.sum` is a named pipe"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_to_a_named_pipe_is_refused() {
+        let t = Temp::new();
+        mkfifo(&t.0.join("pipe"));
+        std::os::unix::fs::symlink(t.0.join("pipe"), t.m().join("a.sql")).unwrap();
+        let m = t.m();
+        let err = within_seconds(move || scan(&m).unwrap_err());
+        assert!(matches!(err, LoadError::NotAFile { .. }), "{err:?}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_refused() {
+        use std::os::unix::ffi::OsStrExt;
+        let t = Temp::new();
+        t.write("a.sql", "a", "");
+        let bad = t.m().join(std::ffi::OsStr::from_bytes(b"a4\xff.sql"));
+        std::fs::write(
+            &bad,
+            "-- x\n-- revision: x\n-- down_revision: a\n\n-- migrate:upgrade\nSELECT 1;\n",
+        )
+        .unwrap();
+        let err = scan(&t.m()).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::NonUtf8Name { path } if *path == bad),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the name of `{}/a4\u{fffd}.sql` is not valid UTF-8; rename it",
+                t.m().display()
+            )
+        );
+        assert!(matches!(
+            ScriptDirectory::load(&t.m()),
+            Err(LoadError::NonUtf8Name { .. })
+        ));
+
+        // A folder too, since its files would get lossy paths; other entries are ignored.
+        std::fs::remove_file(&bad).unwrap();
+        std::fs::write(
+            t.m().join(std::ffi::OsStr::from_bytes(b"notes\xff.txt")),
+            "x",
+        )
+        .unwrap();
+        assert_eq!(scan(&t.m()).unwrap().len(), 1);
+        t.write("sub\u{1}/b.sql", "b", "a");
+        std::fs::rename(
+            t.m().join("sub\u{1}"),
+            t.m().join(std::ffi::OsStr::from_bytes(b"s\xfe")),
+        )
+        .unwrap();
+        assert!(matches!(scan(&t.m()), Err(LoadError::NonUtf8Name { .. })));
+    }
+
+    #[test]
+    fn names_with_control_characters_are_refused() {
+        for name in [
+            "a\n.sql",
+            "a\r.sql",
+            "a\t.sql",
+            "a\u{1b}.sql",
+            "a\u{85}.sql",
+        ] {
+            let t = Temp::new();
+            t.write("a.sql", "a", "");
+            if std::fs::write(t.m().join(name), "x").is_err() {
+                continue; // a file system that refuses the name itself
+            }
+            let err = scan(&t.m()).unwrap_err();
+            let ch = name.chars().nth(1).unwrap();
+            assert!(
+                matches!(&err, LoadError::ControlCharacterInName { ch: c, .. } if *c == ch),
+                "{name:?}: {err:?}"
+            );
+            let msg = err.to_string();
+            assert!(!msg.contains(ch), "the message stays on one line: {msg:?}");
+            assert!(
+                msg.ends_with(&format!("contains the control character {ch:?}; rename it")),
+                "{msg}"
+            );
+        }
+        // `migrate hash` would write this sum file and fail to read it back.
+        let t = Temp::new();
+        t.write("x\ny/b.sql", "b", "");
+        let err = ScriptDirectory::load(&t.m()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "the name of `{}/x\\ny` contains the control character '\\n'; rename it",
+                t.m().display()
+            )
+        );
+        // Ignored when it is neither a migration nor a folder.
+        let t = Temp::new();
+        std::fs::write(t.m().join("notes\n.txt"), "x").unwrap();
+        assert!(scan(&t.m()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_first_refused_entry_in_path_order_is_reported() {
+        let t = Temp::new();
+        for name in ["d\n.sql", "b\n.sql", "c\n.sql", "e\n.sql"] {
+            std::fs::write(t.m().join(name), "x").unwrap();
+        }
+        let err = scan(&t.m()).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::ControlCharacterInName { path, .. } if path.ends_with("b\n.sql")),
+            "{err:?}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_loop_is_one_error_naming_the_link() {
+        let t = Temp::new();
+        t.write("a.sql", "a", "");
+        t.write("sub/b.sql", "b", "a");
+        std::os::unix::fs::symlink(".", t.m().join("self")).unwrap();
+        let err = ScriptDirectory::load(&t.m()).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::FolderLoop { link, target } if *link == t.m().join("self") && *target == t.m()),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "`{0}/self` leads back to `{0}`, a folder that contains it, so the folder walk would never end; remove the link",
+                t.m().display()
+            )
+        );
+
+        // Through two folders: a/to_b -> ../b, b/to_a -> ../a.
+        let t = Temp::new();
+        t.write("a/x.sql", "x", "");
+        t.write("b/y.sql", "y", "x");
+        std::os::unix::fs::symlink("../b", t.m().join("a/to_b")).unwrap();
+        std::os::unix::fs::symlink("../a", t.m().join("b/to_a")).unwrap();
+        let err = scan(&t.m()).unwrap_err();
+        assert!(
+            matches!(&err, LoadError::FolderLoop { link, target } if link.ends_with("a/to_b/to_a") && *target == t.m().join("a")),
+            "{err:?}"
+        );
+
+        // A link to a folder elsewhere is followed, not a loop.
+        let t = Temp::new();
+        std::fs::create_dir_all(t.0.join("shared")).unwrap();
+        std::fs::write(t.0.join("shared/s.sql"), "x").unwrap();
+        std::os::unix::fs::symlink("../shared", t.m().join("shared")).unwrap();
+        let rels: Vec<String> = scan(&t.m()).unwrap().into_iter().map(|(r, _)| r).collect();
+        assert_eq!(rels, ["shared/s.sql"]);
+    }
+
+    #[test]
+    fn map_paths_rewrites_every_path() {
+        let e = LoadError::FolderLoop {
+            link: PathBuf::from("/abs/m/self"),
+            target: PathBuf::from("/abs/m"),
+        };
+        let e = e.map_paths(|p| p.strip_prefix("/abs").map(Path::to_path_buf).unwrap_or(p));
+        assert!(
+            matches!(&e, LoadError::FolderLoop { link, target } if *link == Path::new("m/self") && *target == Path::new("m"))
+        );
     }
 }

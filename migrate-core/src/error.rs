@@ -314,7 +314,7 @@ pub enum RevisionError {
         heads: Vec<String>,
     },
     /// The version table holds a revision this folder does not know.
-    #[error("the database is at revision '{0}', which is not among the migrations; was a migration file deleted or is this the wrong folder?")]
+    #[error("the database is at revision '{0}', which is not among the migrations: it was migrated by a newer release, a migration file was deleted, or this is the wrong folder; deploy the migrations that have it, or overwrite the version table on purpose with `migrate stamp --purge REV`")]
     UnknownCurrent(String),
 }
 
@@ -334,6 +334,90 @@ pub enum LoadError {
     /// One or more files or graph problems.
     #[error("{}", render_problems(.0))]
     Invalid(Vec<Problem>),
+    /// A `*.sql` entry (or `migrations.sum`) that is a named pipe, socket or device. It is
+    /// never opened: opening a named pipe waits for a writer.
+    #[error(
+        "`{}` is a {kind}, not a regular file; replace it with a regular file or remove it",
+        shown(path)
+    )]
+    NotAFile {
+        /// The entry.
+        path: PathBuf,
+        /// What it is: `named pipe (FIFO)`, `socket`, `device`...
+        kind: &'static str,
+    },
+    /// A migration or folder whose name is not valid UTF-8: paths in `migrations.sum`,
+    /// messages and the version history are UTF-8.
+    #[error("the name of `{}` is not valid UTF-8; rename it", shown(path))]
+    NonUtf8Name {
+        /// The entry (shown with U+FFFD for the invalid bytes).
+        path: PathBuf,
+    },
+    /// A migration or folder whose name holds a control character (a newline would break
+    /// `migrations.sum`, which lists one path per line).
+    #[error(
+        "the name of `{}` contains the control character {ch:?}; rename it",
+        shown(path)
+    )]
+    ControlCharacterInName {
+        /// The entry (control characters shown escaped).
+        path: PathBuf,
+        /// The first control character.
+        ch: char,
+    },
+    /// A folder reached again inside itself, e.g. through `ln -s . migrations/self`.
+    #[error("`{}` leads back to `{}`, a folder that contains it, so the folder walk would never end; remove the link", shown(link), shown(target))]
+    FolderLoop {
+        /// The symbolic link (or mount) that closes the loop.
+        link: PathBuf,
+        /// The folder it leads back to.
+        target: PathBuf,
+    },
+}
+
+impl LoadError {
+    /// The same error with every path passed through `f`, e.g. to show paths relative
+    /// to the crate in `embed_migrations!` messages.
+    #[must_use]
+    pub fn map_paths(self, f: impl Fn(PathBuf) -> PathBuf) -> LoadError {
+        match self {
+            LoadError::Io { path, source } => LoadError::Io {
+                path: f(path),
+                source,
+            },
+            LoadError::NotAFile { path, kind } => LoadError::NotAFile {
+                path: f(path),
+                kind,
+            },
+            LoadError::NonUtf8Name { path } => LoadError::NonUtf8Name { path: f(path) },
+            LoadError::ControlCharacterInName { path, ch } => {
+                LoadError::ControlCharacterInName { path: f(path), ch }
+            }
+            LoadError::FolderLoop { link, target } => LoadError::FolderLoop {
+                link: f(link),
+                target: f(target),
+            },
+            invalid @ LoadError::Invalid(_) => invalid,
+        }
+    }
+}
+
+/// A path on one line: invalid UTF-8 as U+FFFD, control characters escaped (`\n`).
+fn shown(path: &std::path::Path) -> String {
+    let lossy = path.to_string_lossy();
+    if !lossy.chars().any(char::is_control) {
+        return lossy.into_owned();
+    }
+    lossy
+        .chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// One problem of a versions folder.

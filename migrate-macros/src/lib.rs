@@ -36,6 +36,7 @@
 // The examples show a whole `build.rs`, `fn main` included.
 #![allow(clippy::needless_doctest_main)]
 
+use migrate_core::directory::read_regular_file;
 use migrate_core::{
     read_sum_file, scan, Checksum, GraphError, LoadError, Origin, ParseError, Problem, Script,
     ScriptDirectory, Section, SumError, SumFile, SumMismatch, SUM_FILE,
@@ -321,11 +322,7 @@ fn expand(input: &Input) -> syn::Result<TokenStream2> {
     let sum_text = match read_sum_file(&dir) {
         Ok(t) => t,
         Err(e) => {
-            problems.push(format!(
-                "cannot read `{}`: {}",
-                shown.file(SUM_FILE),
-                io_reason(&e)
-            ));
+            problems.push(load_error_message(e, &dir, &shown));
             None
         }
     };
@@ -411,17 +408,18 @@ fn read_folder(dir: &Path, shown: &Shown) -> Result<Vec<File>, String> {
             shown.dir()
         ));
     }
-    let listed = scan(dir).map_err(|e| load_error_message(&e, dir, shown))?;
+    // The loader's own refusals (named pipes, names that are not UTF-8 or hold control
+    // characters, folder loops), so the macro accepts exactly what the CLI accepts.
+    let listed = scan(dir).map_err(|e| load_error_message(e, dir, shown))?;
     let mut files = Vec::with_capacity(listed.len());
     for (rel, abs) in listed {
-        let bytes = std::fs::read(&abs)
-            .map_err(|e| format!("cannot read `{}`: {}", shown.file(&rel), e))?;
+        let bytes = read_regular_file(&abs).map_err(|e| load_error_message(e, dir, shown))?;
         files.push(File { rel, abs, bytes });
     }
     Ok(files)
 }
 
-fn load_error_message(e: &LoadError, dir: &Path, shown: &Shown) -> String {
+fn load_error_message(e: LoadError, dir: &Path, shown: &Shown) -> String {
     match e {
         LoadError::Io { path, source } => {
             let rel = path
@@ -435,14 +433,14 @@ fn load_error_message(e: &LoadError, dir: &Path, shown: &Shown) -> String {
             };
             format!("cannot read `{name}`: {source}")
         }
-        other => other.to_string(),
-    }
-}
-
-fn io_reason(e: &LoadError) -> String {
-    match e {
-        LoadError::Io { source, .. } => source.to_string(),
-        other => other.to_string(),
+        // Paths as the literal names them, not the absolute ones the loader walked.
+        other => other
+            .map_paths(|p| match p.strip_prefix(dir) {
+                Ok(r) if r.as_os_str().is_empty() => PathBuf::from(shown.dir()),
+                Ok(r) => PathBuf::from(shown.file(&r.to_string_lossy().replace('\\', "/"))),
+                Err(_) => p,
+            })
+            .to_string(),
     }
 }
 
@@ -606,4 +604,42 @@ fn push_section(out: &mut String, s: &Section) {
     push_str_lit(out, &s.sql);
     // Suffixed: unsuffixed integers are inference variables, slow in large statics.
     let _ = write!(out, ", line: {}usize }},", s.line);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The loader's refusals reach the macro with paths as the literal names them.
+    #[cfg(unix)]
+    #[test]
+    fn refused_entries_are_named_relative_to_the_crate() {
+        let root =
+            std::env::temp_dir().join(format!("migrate-macros-refused-{}", std::process::id()));
+        let dir = root.join("migrations");
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("a.sql"),
+            "-- a\n-- revision: a\n-- down_revision:\n\n-- migrate:upgrade\nSELECT 1;\n",
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(".", dir.join("self")).unwrap();
+        let shown = Shown::new("migrations");
+        let loop_error = read_folder(&dir, &shown).err();
+        std::fs::remove_file(dir.join("self")).unwrap();
+        std::fs::write(dir.join("b\n.sql"), "x").unwrap();
+        let name_error = read_folder(&dir, &shown).err();
+        let _ = std::fs::remove_dir_all(&root);
+        assert_eq!(
+            loop_error.as_deref(),
+            Some("`migrations/self` leads back to `migrations`, a folder that contains it, so the folder walk would never end; remove the link")
+        );
+        assert_eq!(
+            name_error.as_deref(),
+            Some(
+                "the name of `migrations/b\\n.sql` contains the control character '\\n'; rename it"
+            )
+        );
+    }
 }

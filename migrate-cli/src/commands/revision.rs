@@ -173,6 +173,16 @@ pub(crate) fn create(
             }
         })?
     );
+    if let Some(problem) = file_name_problem(&file_name) {
+        return Err(CliError::Config {
+            path: ctx.config_path(),
+            message: format!(
+                "file_template {:?} gives `{}`, which {problem}; write a file name relative to the versions folder, such as \"%(rev)s_%(slug)s\"",
+                t.section.file_template,
+                file_name.escape_default()
+            ),
+        });
+    }
     let rel = if subdir.is_empty() {
         file_name
     } else {
@@ -195,6 +205,12 @@ pub(crate) fn create(
     ScriptDirectory::from_scripts(scripts)?;
 
     let path = location.join(&rel);
+    if !normalize(&path).starts_with(normalize(location)) {
+        return Err(CliError::VersionPath {
+            path,
+            versions: location.to_path_buf(),
+        });
+    }
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| CliError::io("create", parent, e))?;
     }
@@ -243,6 +259,34 @@ fn normalize(p: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Why a file name made from `file_template` cannot be a migration of the versions
+/// folder: it leaves the folder, or the loader would skip or refuse it.
+fn file_name_problem(name: &str) -> Option<String> {
+    if name.starts_with(['/', '\\']) || Path::new(name).is_absolute() {
+        return Some("is an absolute path, outside the versions folder".into());
+    }
+    if let Some(ch) = name.chars().find(|c| c.is_control()) {
+        return Some(format!("contains the control character {ch:?}"));
+    }
+    if name.contains('\\') {
+        return Some("contains `\\`; separate folders with `/`".into());
+    }
+    let parts: Vec<&str> = name.split('/').collect();
+    if parts.contains(&"..") {
+        return Some("leaves the versions folder through `..`".into());
+    }
+    if parts.iter().any(|p| p.is_empty()) {
+        return Some("has an empty folder name".into());
+    }
+    if parts.iter().any(|p| p.starts_with('.')) {
+        return Some(
+            "is hidden (a name starting with `.`), and the loader skips hidden files and folders"
+                .into(),
+        );
+    }
+    None
 }
 
 /// Replaces `${name}` with the variables; an unknown name is an error.
@@ -440,6 +484,34 @@ mod tests {
             "2025_01_15-abc"
         );
         assert!(file_name("%(nope)s", "a", "", &t).is_err());
+    }
+
+    #[test]
+    fn file_names_outside_the_versions_folder_are_refused() {
+        assert_eq!(file_name_problem("abc_x.sql"), None);
+        assert_eq!(file_name_problem("2025/01/abc_x.sql"), None);
+        assert_eq!(file_name_problem("a..b.sql"), None);
+        for (name, problem) in [
+            ("../../x_abc.sql", "leaves the versions folder through `..`"),
+            ("sub/../../x.sql", "leaves the versions folder through `..`"),
+            ("/tmp/x.sql", "is an absolute path, outside the versions folder"),
+            ("\\tmp\\x.sql", "is an absolute path, outside the versions folder"),
+            ("a\\..\\x.sql", "contains `\\`; separate folders with `/`"),
+            ("a\nb.sql", "contains the control character '\\n'"),
+            ("a//b.sql", "has an empty folder name"),
+            (".abc.sql", "is hidden (a name starting with `.`), and the loader skips hidden files and folders"),
+            ("./abc.sql", "is hidden (a name starting with `.`), and the loader skips hidden files and folders"),
+        ] {
+            assert_eq!(file_name_problem(name).as_deref(), Some(problem), "{name:?}");
+        }
+        // An empty slug must not turn `.%(slug)s.` into `..`.
+        let t = Utc::at(0);
+        let name = format!(
+            "{}.sql",
+            file_name(".%(slug)s./%(rev)s", "abc", "", &t).unwrap()
+        );
+        assert_eq!(name, "../abc.sql");
+        assert!(file_name_problem(&name).is_some());
     }
 
     #[test]

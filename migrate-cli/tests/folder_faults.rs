@@ -1,0 +1,352 @@
+//! Issue 10, items 7 to 11: what a versions folder may hold besides migrations. Every
+//! command that loads the folder refuses the same entries with the same message, with
+//! the parse cache and without it (`MIGRATE_NO_CACHE=1`), and none of them hangs.
+#![cfg(unix)]
+
+mod common;
+
+use common::{transcript, Project};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The commands that load the versions folder.
+const COMMANDS: &[&[&str]] = &[
+    &["verify"],
+    &["heads"],
+    &["history"],
+    &["upgrade", "head"],
+    &["upgrade", "--sql", "base:head"],
+    &["check"],
+    &["hash"],
+];
+
+/// A project with two revisions and a matching `migrations.sum`.
+fn project() -> Project {
+    let p = Project::sqlite();
+    p.ok(&["init", "migrations"]);
+    p.ok(&["revision", "-m", "one", "--rev-id", "a1"]);
+    p.ok(&["revision", "-m", "two", "--rev-id", "b2"]);
+    p
+}
+
+/// Runs the binary, failing the test (and killing the child) when it has not finished
+/// within 30 seconds: a command that opens a named pipe waits forever.
+fn run(p: &Project, args: &[&str], no_cache: bool) -> Output {
+    let mut cmd = p.cmd(args);
+    if no_cache {
+        cmd.env("MIGRATE_NO_CACHE", "1");
+    }
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn migrate");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`migrate {}` hung", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+/// Runs every command that loads the folder, with and without the cache, and returns
+/// the one transcript they all give (the test fails if any differs or succeeds).
+fn every_command_fails_alike(p: &Project) -> String {
+    let mut first: Option<(String, String)> = None;
+    for args in COMMANDS {
+        for no_cache in [false, true] {
+            let out = run(p, args, no_cache);
+            let text = transcript(p, &out);
+            let what = format!(
+                "migrate {}{}",
+                args.join(" "),
+                if no_cache {
+                    " (MIGRATE_NO_CACHE=1)"
+                } else {
+                    ""
+                }
+            );
+            assert_eq!(out.status.code(), Some(1), "{what}:\n{text}");
+            match &first {
+                None => first = Some((what, text)),
+                Some((w, t)) => assert_eq!(&text, t, "{what} differs from {w}"),
+            }
+        }
+    }
+    first.map(|(_, t)| t).unwrap_or_default()
+}
+
+fn mkfifo(path: &Path) {
+    let ok = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo")
+        .success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+fn sum_of(p: &Project) -> String {
+    std::fs::read_to_string(p.path().join("migrations/migrations.sum")).expect("sum")
+}
+
+// ---- 7: named pipes --------------------------------------------------------------
+
+#[test]
+fn a_named_pipe_named_sql_is_refused_by_every_command_without_hanging() {
+    let p = project();
+    p.ok(&["heads"]); // a warm cache
+    mkfifo(&p.path().join("migrations/c3_pipe.sql"));
+    insta::assert_snapshot!(every_command_fails_alike(&p), @r"
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: `migrations/c3_pipe.sql` is a named pipe (FIFO), not a regular file; replace it with a regular file or remove it
+    ");
+}
+
+#[test]
+fn a_named_pipe_not_named_sql_is_ignored() {
+    let p = project();
+    mkfifo(&p.path().join("migrations/notes.pipe"));
+    for args in COMMANDS {
+        for no_cache in [false, true] {
+            let out = run(&p, args, no_cache);
+            assert!(
+                out.status.success(),
+                "migrate {args:?} (no cache: {no_cache}):\n{}",
+                transcript(&p, &out)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_named_pipe_as_migrations_sum_is_refused_without_hanging() {
+    let p = project();
+    let sum = p.path().join("migrations/migrations.sum");
+    std::fs::remove_file(&sum).expect("remove sum");
+    mkfifo(&sum);
+    for args in [&["verify"][..], &["check"], &["hash"], &["upgrade", "head"]] {
+        let out = run(&p, args, false);
+        let text = transcript(&p, &out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}:\n{text}");
+        assert!(
+            text.contains(
+                "error: `migrations/migrations.sum` is a named pipe (FIFO), not a regular file"
+            ),
+            "{args:?}:\n{text}"
+        );
+    }
+}
+
+// ---- 8: names that are not UTF-8 ---------------------------------------------------
+
+#[test]
+fn a_name_that_is_not_utf8_is_refused_by_every_command() {
+    let p = project();
+    p.ok(&["heads"]); // a warm cache
+    let versions = p.path().join("migrations");
+    let good = std::fs::read(common::find_file(&versions, "b2_").expect("b2")).expect("read");
+    let text = String::from_utf8(good)
+        .expect("utf-8")
+        .replace("revision: b2", "revision: c3")
+        .replace("down_revision: a1", "down_revision: b2");
+    let bad = versions.join(std::ffi::OsStr::from_bytes(b"a4\xff.sql"));
+    std::fs::write(&bad, text).expect("write");
+    insta::assert_snapshot!(every_command_fails_alike(&p), @r"
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: the name of `migrations/a4�.sql` is not valid UTF-8; rename it
+    ");
+}
+
+#[test]
+fn a_folder_name_that_is_not_utf8_is_refused() {
+    let p = project();
+    let folder = p
+        .path()
+        .join("migrations")
+        .join(std::ffi::OsStr::from_bytes(b"old\xfe"));
+    std::fs::create_dir(&folder).expect("mkdir");
+    let out = run(&p, &["heads"], false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(transcript(&p, &out)
+        .contains("error: the name of `migrations/old�` is not valid UTF-8; rename it"));
+}
+
+// ---- 9: control characters in names ----------------------------------------------
+
+#[test]
+fn a_name_with_a_newline_is_refused_and_hash_writes_nothing() {
+    let p = project();
+    let before = sum_of(&p);
+    std::fs::write(p.path().join("migrations/c3\nx.sql"), "-- c3\n").expect("write");
+    insta::assert_snapshot!(every_command_fails_alike(&p), @r"
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: the name of `migrations/c3\nx.sql` contains the control character '\n'; rename it
+    ");
+    assert_eq!(sum_of(&p), before, "hash must not rewrite migrations.sum");
+}
+
+#[test]
+fn names_with_other_control_characters_are_refused() {
+    for (name, shown) in [
+        (
+            "c3\rx.sql",
+            "c3\\rx.sql` contains the control character '\\r'",
+        ),
+        (
+            "c3\tx.sql",
+            "c3\\tx.sql` contains the control character '\\t'",
+        ),
+        (
+            "c3\u{1b}x.sql",
+            "c3\\u{1b}x.sql` contains the control character '\\u{1b}'",
+        ),
+        (
+            "sub\n/c3.sql",
+            "sub\\n` contains the control character '\\n'",
+        ),
+    ] {
+        let p = project();
+        let path = p.path().join("migrations").join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&path, "-- c3\n").expect("write");
+        for args in [&["hash"][..], &["heads"]] {
+            let out = run(&p, args, false);
+            let text = transcript(&p, &out);
+            assert_eq!(out.status.code(), Some(1), "{name:?} {args:?}:\n{text}");
+            assert!(
+                text.contains(&format!(
+                    "error: the name of `migrations/{shown}; rename it"
+                )),
+                "{name:?} {args:?}:\n{text}"
+            );
+        }
+    }
+}
+
+// ---- 10: file_template outside the versions folder --------------------------------
+
+fn set_file_template(p: &Project, template: &str) {
+    let path = p.path().join("migrate.toml");
+    let text = std::fs::read_to_string(&path).expect("read config");
+    let old = "file_template = \"%(rev)s_%(slug)s\"";
+    assert!(text.contains(old));
+    let new = format!("file_template = {}", toml_string(template));
+    std::fs::write(&path, text.replace(old, &new)).expect("write config");
+}
+
+fn toml_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+#[test]
+fn a_file_template_that_leaves_the_versions_folder_is_refused() {
+    let p = project();
+    let before = sum_of(&p);
+    // The issue's template: `migrations/../../x_<rev>.sql` is beside the temp project.
+    let rev = format!("t{}", std::process::id());
+    let escaped = p
+        .path()
+        .parent()
+        .expect("parent")
+        .join(format!("x_{rev}.sql"));
+    set_file_template(&p, "../../x_%(rev)s");
+    let out = run(&p, &["revision", "-m", "three", "--rev-id", &rev], false);
+    let written = escaped.exists();
+    let _ = std::fs::remove_file(&escaped);
+    assert!(
+        !written,
+        "the revision was written outside the versions folder"
+    );
+    let text = transcript(&p, &out).replace(&rev, "[REV]");
+    insta::assert_snapshot!(text, @r#"
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: migrate.toml: file_template "../../x_%(rev)s" gives `../../x_[REV].sql`, which leaves the versions folder through `..`; write a file name relative to the versions folder, such as "%(rev)s_%(slug)s"
+    "#);
+    assert_eq!(sum_of(&p), before);
+
+    // One level up, an absolute path, and `..` made by an empty slug.
+    let outside = p.path().join("abs");
+    for (template, message) in [
+        (
+            "../x_%(rev)s",
+            "which leaves the versions folder through `..`",
+        ),
+        (
+            &*format!("{}/%(rev)s", outside.display()),
+            "which is an absolute path, outside the versions folder",
+        ),
+        (
+            ".%(slug)s./%(rev)s",
+            "which leaves the versions folder through `..`",
+        ),
+    ] {
+        let p = project();
+        let before = sum_of(&p);
+        set_file_template(&p, template);
+        let out = run(&p, &["revision", "--rev-id", "c3"], false);
+        let text = transcript(&p, &out);
+        assert_eq!(out.status.code(), Some(1), "{template}:\n{text}");
+        assert!(
+            text.contains(&format!("file_template {template:?} gives")) && text.contains(message),
+            "{template}:\n{text}"
+        );
+        assert!(common::find_file(p.path(), "c3").is_none(), "{template}");
+        assert!(common::find_file(p.path(), "x_c3").is_none(), "{template}");
+        assert_eq!(sum_of(&p), before, "{template}");
+    }
+
+    // A subfolder inside the versions folder stays allowed.
+    let p = project();
+    set_file_template(&p, "%(year)d/%(rev)s_%(slug)s");
+    p.ok(&["revision", "-m", "three", "--rev-id", "c3"]);
+    assert_eq!(p.ok(&["heads"]), "c3 (head)\n");
+    p.ok(&["verify"]);
+}
+
+// ---- 11: symbolic link loops ------------------------------------------------------
+
+#[test]
+fn a_symbolic_link_loop_is_one_error_naming_the_link() {
+    let p = project();
+    std::os::unix::fs::symlink(".", p.path().join("migrations/self")).expect("symlink");
+    let text = every_command_fails_alike(&p);
+    assert!(!text.contains("duplicate"), "{text}");
+    insta::assert_snapshot!(text, @r"
+    exit_code: 1
+    ----- stdout -----
+    ----- stderr -----
+    error: `migrations/self` leads back to `migrations`, a folder that contains it, so the folder walk would never end; remove the link
+    ");
+}
+
+#[test]
+fn a_link_to_a_folder_outside_is_followed() {
+    let p = project();
+    let shared = p.path().join("shared");
+    std::fs::create_dir(&shared).expect("mkdir");
+    let b2 = common::find_file(&p.path().join("migrations"), "b2_").expect("b2");
+    let text = std::fs::read_to_string(&b2)
+        .expect("read")
+        .replace("revision: b2", "revision: c3")
+        .replace("down_revision: a1", "down_revision: b2");
+    std::fs::write(shared.join("c3_shared.sql"), text).expect("write");
+    std::os::unix::fs::symlink("../shared", p.path().join("migrations/shared")).expect("symlink");
+    p.ok(&["hash"]);
+    assert_eq!(p.ok(&["heads"]), "c3 (head)\n");
+    p.ok(&["verify"]);
+}
