@@ -8,6 +8,8 @@
 //! transaction_per_migration = true
 //! file_template = "%(rev)s_%(slug)s"
 //! revision_template = "migrations/script.sql.tmpl"
+//! connect_timeout = 30                    # seconds to wait for a server to answer
+//! allow_multiple_heads = false            # several heads fail verify and check
 //! ```
 //!
 //! Several databases: top-level keys are defaults, and each table (`[main]`,
@@ -15,16 +17,24 @@
 //! commands act on each section in turn, `-n NAME` picks one. String values may use
 //! `${VAR}` and `${VAR:-default}`, taken from `-x VAR=value` first, then the
 //! environment. The URL is `--database-url`, else `DATABASE_URL` (when one section is
-//! in play), else `database_url`, else an SQLite file beside the configuration.
+//! in play), else `database_url`, else an SQLite file beside the configuration; a value
+//! is only resolved when it is used, so a `database_url` naming an unset `${VAR}` does not
+//! matter when `--database-url` or `DATABASE_URL` gives the URL. `connect_timeout` (whole
+//! seconds, default 30, also per section) bounds connecting, TLS and login on PostgreSQL
+//! and MySQL; `--connect-timeout` overrides it.
 
 use crate::error::CliError;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The default configuration file name.
 pub const CONFIG_FILE: &str = "migrate.toml";
 
 /// Alembic's default file name template.
 pub const DEFAULT_FILE_TEMPLATE: &str = "%(rev)s_%(slug)s";
+
+/// The longest `connect_timeout` accepted, in seconds (a day).
+pub const MAX_CONNECT_TIMEOUT: u64 = 86_400;
 
 /// The settings of one database (one section).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +55,12 @@ pub struct Section {
     pub file_template: String,
     /// The revision template file, if configured.
     pub revision_template: Option<PathBuf>,
+    /// How long to wait for the server to answer when connecting.
+    pub connect_timeout: Duration,
+    /// Whether several heads are expected (`allow_multiple_heads = true`): otherwise
+    /// `verify`, `check` and `current --check-heads` fail on them, as
+    /// `embed_migrations!` does.
+    pub allow_multiple_heads: bool,
 }
 
 /// Values that come from the command line and the environment.
@@ -56,6 +72,8 @@ pub struct Overrides {
     pub env_database_url: Option<String>,
     /// `-x key=value`.
     pub x: Vec<(String, String)>,
+    /// `--connect-timeout`.
+    pub connect_timeout: Option<Duration>,
 }
 
 /// A loaded configuration: the file and its sections.
@@ -229,7 +247,6 @@ impl Config {
                             None => "missing `script_location` (the versions folder)".to_string(),
                         },
                     })?;
-            let configured_url = ctx.string("database_url")?;
             let default_url = || {
                 let file = match &sname {
                     Some(n) => format!("{n}.db"),
@@ -237,7 +254,7 @@ impl Config {
                 };
                 format!("sqlite://{}", dir.join(file).display())
             };
-            let database_url = over
+            let overriding_url = over
                 .database_url
                 .clone()
                 .or_else(|| {
@@ -247,15 +264,29 @@ impl Config {
                         None
                     }
                 })
-                .filter(|u| !u.is_empty())
-                .or(configured_url.filter(|u| !u.is_empty()))
-                .unwrap_or_else(default_url);
+                .filter(|u| !u.is_empty());
+            // The configured URL is resolved only when no override wins: its `${VAR}`
+            // may name what only the deploy that does not pass a URL sets.
+            let database_url = match overriding_url {
+                Some(url) => url,
+                None => ctx
+                    .string("database_url")?
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or_else(default_url),
+            };
+            let connect_timeout = match over.connect_timeout {
+                Some(t) => t,
+                None => ctx
+                    .seconds("connect_timeout")?
+                    .unwrap_or(migrate_runtime::Database::DEFAULT_CONNECT_TIMEOUT),
+            };
             let version_table = ctx.string("version_table")?;
             let version_table_schema = ctx
                 .string("version_table_schema")?
                 .filter(|s| !s.is_empty());
             let transaction_per_migration =
                 ctx.boolean("transaction_per_migration")?.unwrap_or(true);
+            let allow_multiple_heads = ctx.boolean("allow_multiple_heads")?.unwrap_or(false);
             let file_template = ctx
                 .string("file_template")?
                 .unwrap_or_else(|| DEFAULT_FILE_TEMPLATE.to_string());
@@ -269,6 +300,8 @@ impl Config {
                 transaction_per_migration,
                 file_template,
                 revision_template,
+                connect_timeout,
+                allow_multiple_heads,
             });
         }
         Ok(Config {
@@ -317,6 +350,30 @@ impl Ctx<'_> {
                 key,
                 format!("expected a string, found {}", other.type_str()),
             )),
+        }
+    }
+
+    /// A whole number of seconds from 1 to [`MAX_CONNECT_TIMEOUT`].
+    fn seconds(&self, key: &str) -> Result<Option<Duration>, CliError> {
+        let expected = || format!("expected whole seconds from 1 to {MAX_CONNECT_TIMEOUT}");
+        let n = match self.value(key) {
+            None => return Ok(None),
+            Some(toml::Value::Integer(n)) => *n,
+            Some(toml::Value::String(s)) => {
+                let v = interpolate(s, self.x, self.env).map_err(|m| self.err(key, m))?;
+                v.trim()
+                    .parse::<i64>()
+                    .map_err(|_| self.err(key, format!("{}, found {v:?}", expected())))?
+            }
+            Some(other) => {
+                return Err(self.err(key, format!("{}, found {}", expected(), other.type_str())))
+            }
+        };
+        match u64::try_from(n) {
+            Ok(secs) if (1..=MAX_CONNECT_TIMEOUT).contains(&secs) => {
+                Ok(Some(Duration::from_secs(secs)))
+            }
+            _ => Err(self.err(key, format!("{}, found {n}", expected()))),
         }
     }
 
@@ -422,5 +479,79 @@ mod tests {
             parse("[a]\nx = 1\n", None, &Overrides::default()),
             Err(CliError::Config { .. })
         ));
+    }
+
+    #[test]
+    fn configured_url_is_resolved_only_when_no_override_wins() {
+        let text = "script_location = \"m\"\ndatabase_url = \"${UNSET_VAR}\"\n";
+        let over = Overrides {
+            database_url: Some("sqlite://cli.db".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            parse(text, None, &over).unwrap().sections[0].database_url,
+            "sqlite://cli.db"
+        );
+        let over = Overrides {
+            env_database_url: Some("sqlite://env.db".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            parse(text, None, &over).unwrap().sections[0].database_url,
+            "sqlite://env.db"
+        );
+        // An empty DATABASE_URL does not win, so the configured URL is needed.
+        let over = Overrides {
+            env_database_url: Some(String::new()),
+            ..Default::default()
+        };
+        let err = parse(text, None, &over).unwrap_err().to_string();
+        assert!(
+            err.contains("database_url: ${UNSET_VAR} is not set"),
+            "{err}"
+        );
+        // With several sections DATABASE_URL applies to none, so each URL is resolved.
+        let text = "[main]\nscript_location = \"m\"\ndatabase_url = \"${UNSET_VAR}\"\n[b]\nscript_location = \"b\"\n";
+        let over = Overrides {
+            env_database_url: Some("sqlite://env.db".into()),
+            ..Default::default()
+        };
+        let err = parse(text, None, &over).unwrap_err().to_string();
+        assert!(err.contains("[main] database_url: ${UNSET_VAR}"), "{err}");
+    }
+
+    #[test]
+    fn connect_timeout_defaults_sections_and_override() {
+        let text = "connect_timeout = 5\n[a]\nscript_location = \"a\"\n[b]\nscript_location = \"b\"\nconnect_timeout = \"${T:-7}\"\n";
+        let c = parse(text, None, &Overrides::default()).unwrap();
+        let secs: Vec<u64> = c
+            .sections
+            .iter()
+            .map(|s| s.connect_timeout.as_secs())
+            .collect();
+        assert_eq!(secs, [5, 7]);
+        let over = Overrides {
+            connect_timeout: Some(Duration::from_secs(2)),
+            ..Default::default()
+        };
+        let c = parse(text, None, &over).unwrap();
+        let secs: Vec<u64> = c
+            .sections
+            .iter()
+            .map(|s| s.connect_timeout.as_secs())
+            .collect();
+        assert_eq!(secs, [2, 2]);
+        let c = parse("script_location = \"m\"\n", None, &Overrides::default()).unwrap();
+        assert_eq!(c.sections[0].connect_timeout, Duration::from_secs(30));
+        for bad in ["0", "-1", "1.5", "\"soon\"", "100000"] {
+            let text = format!("script_location = \"m\"\nconnect_timeout = {bad}\n");
+            let err = parse(&text, None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("connect_timeout: expected whole seconds from 1 to 86400"),
+                "{bad}: {err}"
+            );
+        }
     }
 }

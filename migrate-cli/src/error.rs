@@ -181,28 +181,65 @@ pub enum CliError {
     /// No database URL for an embedded binary.
     #[error("no database URL: set DATABASE_URL or pass --database-url")]
     NoDatabaseUrl,
-    /// `current --check-heads` found the database behind.
-    #[error(
-        "database is not on all head revisions: current {}, heads {}",
-        or_base(current),
-        or_base(heads)
-    )]
-    NotAtHeads {
-        /// Current rows.
-        current: Vec<String>,
-        /// Heads.
+    /// `verify`, `check` or `current --check-heads` found several heads and the
+    /// configuration does not allow them.
+    #[error("several heads ({}) in `{}`; merge them (`migrate merge heads`) or rebase one (`migrate rebase`), or set `allow_multiple_heads = true` if the branches are meant to stay apart", heads.join(", "), path.display())]
+    SeveralHeads {
+        /// The heads.
         heads: Vec<String>,
+        /// The versions folder.
+        path: PathBuf,
     },
+    /// Several problems found by one command (`check`); the exit code is the first's.
+    #[error("{} problems found:\n  - {}", .0.len(), .0.iter().map(|p| p.to_string().replace('\n', "\n    ")).collect::<Vec<_>>().join("\n  - "))]
+    Problems(Vec<CliError>),
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
 }
 
-fn or_base(v: &[String]) -> String {
-    if v.is_empty() {
-        "<base>".to_string()
-    } else {
-        v.join(", ")
+/// The exit codes of the `migrate` command.
+pub mod exit {
+    /// Success.
+    pub const SUCCESS: u8 = 0;
+    /// Any failure without a code of its own (invalid folder or configuration, I/O...).
+    pub const FAILURE: u8 = 1;
+    /// Bad command line or option combination.
+    pub const USAGE: u8 = 2;
+    /// The database cannot be reached, or refused the credentials.
+    pub const CONNECT: u8 = 3;
+    /// The database is behind the migrations (`check`, `current --check-heads`).
+    pub const BEHIND: u8 = 4;
+    /// The database is at a revision the migrations do not have (ahead of them, or
+    /// migrated by other migrations).
+    pub const UNKNOWN_REVISION: u8 = 5;
+    /// An applied migration was edited since it ran.
+    pub const EDITED: u8 = 6;
+    /// Several heads where one is required.
+    pub const MULTIPLE_HEADS: u8 = 7;
+    /// A migration's SQL failed.
+    pub const MIGRATION_FAILED: u8 = 8;
+    /// Another migrator held the migration lock past the timeout.
+    pub const LOCKED: u8 = 9;
+}
+
+fn migrate_exit_code(e: &MigrateError) -> u8 {
+    match e {
+        MigrateError::Connect { .. } | MigrateError::ConnectTimeout { .. } => exit::CONNECT,
+        MigrateError::NotAtHead { .. } => exit::BEHIND,
+        MigrateError::Edited(_) => exit::EDITED,
+        MigrateError::Migration(_) => exit::MIGRATION_FAILED,
+        MigrateError::LockTimeout { .. } => exit::LOCKED,
+        MigrateError::Revision(r) => revision_exit_code(r),
+        _ => exit::FAILURE,
+    }
+}
+
+fn revision_exit_code(e: &RevisionError) -> u8 {
+    match e {
+        RevisionError::MultipleHeads { .. } => exit::MULTIPLE_HEADS,
+        RevisionError::UnknownCurrent(_) => exit::UNKNOWN_REVISION,
+        _ => exit::FAILURE,
     }
 }
 
@@ -219,11 +256,16 @@ impl CliError {
         }
     }
 
-    /// The process exit code for this error: 2 for usage errors, 1 otherwise.
+    /// The process exit code for this error, one per kind of failure a deploy script
+    /// may want to tell apart (see [`exit`] and the README).
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Usage(_) => 2,
-            _ => 1,
+            CliError::Usage(_) => exit::USAGE,
+            CliError::Migrate(e) => migrate_exit_code(e),
+            CliError::Revision(e) => revision_exit_code(e),
+            CliError::MultipleHeads(_) | CliError::SeveralHeads { .. } => exit::MULTIPLE_HEADS,
+            CliError::Problems(problems) => problems.first().map_or(exit::FAILURE, CliError::exit_code),
+            _ => exit::FAILURE,
         }
     }
 }

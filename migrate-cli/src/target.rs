@@ -10,6 +10,7 @@ use migrate_core::{Dialect, RevisionError, ScriptDirectory, SumFile};
 use migrate_runtime::{mask_url, Database, MigrateError, Migrator, TransactionMode};
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub(crate) struct Ctx<'a> {
     pub global: GlobalArgs,
@@ -56,6 +57,7 @@ impl<'a> Ctx<'a> {
             database_url: self.global.database_url.clone(),
             env_database_url: std::env::var("DATABASE_URL").ok(),
             x: self.x.clone(),
+            connect_timeout: self.global.connect_timeout.map(Duration::from_secs),
         }
     }
 
@@ -107,6 +109,12 @@ impl<'a> Ctx<'a> {
                         transaction_per_migration: true,
                         file_template: config::DEFAULT_FILE_TEMPLATE.to_string(),
                         revision_template: None,
+                        connect_timeout: over
+                            .connect_timeout
+                            .unwrap_or(Database::DEFAULT_CONNECT_TIMEOUT),
+                        // `embed_migrations!` already refused several heads unless
+                        // its own option allowed them.
+                        allow_multiple_heads: true,
                     }],
                     (None, None) => return Err(CliError::NoDatabaseUrl),
                 }
@@ -207,8 +215,9 @@ impl<'a> Ctx<'a> {
             &t.section,
         );
         let url = t.section.database_url.clone();
+        let timeout = t.section.connect_timeout;
         let handle = self.runtime()?.spawn(async move {
-            let db = Database::connect(&url).await?;
+            let db = Database::connect_with_timeout(&url, timeout).await?;
             Ok(read(reader, db).await)
         });
         Ok(Prefetch(handle))
@@ -224,6 +233,19 @@ impl<'a> Ctx<'a> {
             Ok(r) => Ok(r?),
             Err(e) => Err(CliError::Runtime(std::io::Error::other(e.to_string()))),
         }
+    }
+
+    /// Fails when the migrations have several heads and the target's configuration
+    /// does not allow them (embedded migrations were checked when the binary was built).
+    pub fn check_single_head(&self, t: &Target, m: &Migrator) -> Result<(), CliError> {
+        let heads = m.heads();
+        if heads.len() > 1 && !t.section.allow_multiple_heads && matches!(self.source, Source::Files) {
+            return Err(CliError::SeveralHeads {
+                heads: heads.iter().map(|h| h.to_string()).collect(),
+                path: t.location().to_path_buf(),
+            });
+        }
+        Ok(())
     }
 
     /// Fails when `migrations.sum` disagrees with the files (the check the macro does at
@@ -261,9 +283,10 @@ impl<'a> Ctx<'a> {
     /// waits for it.
     pub fn start_connect(&mut self, t: &Target) -> Result<Pending, CliError> {
         let url = t.section.database_url.clone();
+        let timeout = t.section.connect_timeout;
         let handle = self
             .runtime()?
-            .spawn(async move { Database::connect(&url).await });
+            .spawn(async move { Database::connect_with_timeout(&url, timeout).await });
         Ok(Pending(handle))
     }
 
@@ -278,7 +301,8 @@ impl<'a> Ctx<'a> {
     /// Connects to a target's database.
     pub fn connect(&mut self, t: &Target) -> Result<Database, CliError> {
         let url = t.section.database_url.clone();
-        Ok(self.block_on(Database::connect(&url))??)
+        let timeout = t.section.connect_timeout;
+        Ok(self.block_on(Database::connect_with_timeout(&url, timeout))??)
     }
 
     /// The version-table rows of a target's database (connects and closes).
@@ -324,6 +348,8 @@ impl<'a> Ctx<'a> {
             | CliError::Migrate(MigrateError::Revision(RevisionError::NoSuchRevision(s))) => s,
             CliError::Revision(RevisionError::NoSuchBranch(s))
             | CliError::Migrate(MigrateError::Revision(RevisionError::NoSuchBranch(s))) => s,
+            CliError::Revision(RevisionError::UnknownCurrent(s))
+            | CliError::Migrate(MigrateError::Revision(RevisionError::UnknownCurrent(s))) => s,
             _ => return None,
         };
         let needle = unknown.split('@').next().unwrap_or_default();

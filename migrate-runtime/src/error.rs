@@ -117,7 +117,7 @@ pub enum MigrateError {
         reason: &'static str,
     },
     /// The database is not at the heads (from [`Migrator::check`](crate::Migrator::check)).
-    #[error("database is not up to date: current {current}, heads {heads}", current = or_base(.current), heads = or_base(.heads))]
+    #[error("database is behind the migrations: current {current}, heads {heads}; run `migrate upgrade head`", current = or_base(.current), heads = or_base(.heads))]
     NotAtHead {
         /// Rows of the version table.
         current: Vec<String>,

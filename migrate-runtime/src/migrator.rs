@@ -457,6 +457,7 @@ impl Migrator {
         self.check_names()?;
         let mut conn = db.into().acquire().await?;
         let current = self.read_heads(&mut conn).await?;
+        self.known_current(&current)?;
         self.at_heads(&current)?;
         let recorded = self.recorded_checksums(&mut conn).await?;
         self.check_state(&AppliedState { current, recorded })
@@ -488,14 +489,45 @@ impl Migrator {
     /// # Errors
     /// [`MigrateError::NotAtHead`], [`MigrateError::Edited`].
     pub fn check_state(&self, state: &AppliedState) -> Result<CheckReport, MigrateError> {
-        self.at_heads(&state.current)?;
-        let edited = self.edited(&state.current, &state.recorded)?;
-        if !edited.is_empty() {
-            return Err(MigrateError::Edited(edited));
+        match self.check_problems(state).into_iter().next() {
+            Some(problem) => Err(problem),
+            None => Ok(CheckReport {
+                current: state.current.clone(),
+            }),
         }
-        Ok(CheckReport {
-            current: state.current.clone(),
-        })
+    }
+
+    /// Every problem [`check_state`](Self::check_state) would report, not only the
+    /// first: edited applied migrations, then where the database stands (revisions the
+    /// migrations do not have, or behind the heads). Empty when the database is up to
+    /// date.
+    pub fn check_problems(&self, state: &AppliedState) -> Vec<MigrateError> {
+        let mut problems = Vec::new();
+        let known: Vec<String> = state
+            .current
+            .iter()
+            .filter(|r| self.dir.map.get(r).is_some())
+            .cloned()
+            .collect();
+        match self.edited(&known, &state.recorded) {
+            Ok(edited) if !edited.is_empty() => problems.push(MigrateError::Edited(edited)),
+            Ok(_) => {}
+            Err(e) => problems.push(e),
+        }
+        if let Err(e) = self.known_current(&state.current) {
+            problems.push(e);
+        } else if let Err(e) = self.at_heads(&state.current) {
+            problems.push(e);
+        }
+        problems
+    }
+
+    /// Fails when the version table names a revision the migrations do not have.
+    fn known_current(&self, current: &[String]) -> Result<(), MigrateError> {
+        match current.iter().find(|r| self.dir.map.get(r).is_none()) {
+            Some(unknown) => Err(RevisionError::UnknownCurrent(unknown.clone()).into()),
+            None => Ok(()),
+        }
     }
 
     fn at_heads(&self, current: &[String]) -> Result<(), MigrateError> {
@@ -655,6 +687,7 @@ impl Migrator {
             let mut conn = db.acquire().await?;
             let heads = self.read_heads(&mut conn).await?;
             if !heads.is_empty() {
+                self.known_current(&heads)?;
                 let recorded = self.recorded_checksums(&mut conn).await?;
                 let edited = self.edited(&heads, &recorded)?;
                 if !edited.is_empty() {
@@ -794,6 +827,7 @@ impl Migrator {
             // A downgrade runs the edited file's downgrade section, so it is refused
             // as an upgrade is, until the edit is accepted.
             if matches!(op, Op::Upgrade(_) | Op::Downgrade(_)) {
+                self.known_current(&heads)?;
                 let recorded = self.recorded_checksums(conn).await?;
                 let edited = self.edited(&heads, &recorded)?;
                 if !edited.is_empty() {

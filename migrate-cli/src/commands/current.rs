@@ -26,10 +26,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: CurrentArgs) -> Result<(), CliError> 
             return Err(RevisionError::UnknownCurrent(unknown.clone()).into());
         }
         if args.check_heads {
+            ctx.check_single_head(t, &m)?;
             let mut heads: Vec<String> = dir.map.heads().iter().map(|s| s.to_string()).collect();
             heads.sort();
             if heads != current {
-                return Err(CliError::NotAtHeads { current, heads });
+                return Err(MigrateError::NotAtHead { current, heads }.into());
             }
         }
         let f = Formatter {

@@ -60,10 +60,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), CliError> {
                     heads.join(", ")
                 }
             ));
-            if heads.len() > 1 {
-                ctx.printer.info(
-                    "warning: several heads; `embed_migrations!` refuses them unless allowed; merge them (`migrate merge heads`) or rebase one (`migrate rebase`)",
-                );
+            if heads.len() > 1 && !t.section.allow_multiple_heads {
+                return Err(CliError::SeveralHeads {
+                    heads: heads.iter().map(|h| h.to_string()).collect(),
+                    path: loc.to_path_buf(),
+                });
             }
         }
     }
