@@ -36,6 +36,11 @@ pub struct GlobalArgs {
     /// Database URL; overrides `DATABASE_URL` and the configuration.
     #[arg(long = "database-url", global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// Seconds to wait for a database server to answer when connecting (TCP, TLS and
+    /// login); overrides `connect_timeout` in the configuration (default 30).
+    #[arg(long = "connect-timeout", global = true, value_name = "SECS",
+          value_parser = clap::value_parser!(u64).range(1..=crate::config::MAX_CONNECT_TIMEOUT))]
+    pub connect_timeout: Option<u64>,
     /// Do not print informational messages (listings still print).
     #[arg(short = 'q', long = "quiet", global = true)]
     pub quiet: bool,

@@ -69,11 +69,15 @@ impl Db<'_> {
             #[cfg(feature = "sqlite")]
             Db::Sqlite(p) => Conn::Sqlite(p.acquire().await.map_err(|e| MigrateError::db(ctx, e))?),
             #[cfg(feature = "postgres")]
-            Db::Postgres(p) => {
-                Conn::Postgres(p.acquire().await.map_err(|e| MigrateError::db(ctx, e))?)
-            }
+            Db::Postgres(p) => Conn::Postgres(p.acquire().await.map_err(|e| match e {
+                sqlx::Error::PoolTimedOut => postgres::pool_timed_out(p),
+                e => MigrateError::db(ctx, e),
+            })?),
             #[cfg(feature = "mysql")]
-            Db::Mysql(p) => Conn::Mysql(p.acquire().await.map_err(|e| MigrateError::db(ctx, e))?),
+            Db::Mysql(p) => Conn::Mysql(p.acquire().await.map_err(|e| match e {
+                sqlx::Error::PoolTimedOut => mysql::pool_timed_out(p),
+                e => MigrateError::db(ctx, e),
+            })?),
         })
     }
 
@@ -149,39 +153,61 @@ const EXPECTED: &str = concat!(
 );
 
 impl Database {
+    /// How long [`Database::connect`] waits for a server to answer: 30 seconds.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
     /// Opens a pool for `postgres://…`, `postgresql://…`, `mysql://…`, `mariadb://…` or
-    /// `sqlite://path` / `sqlite:path` (the file is created if it does not exist).
+    /// `sqlite://path` / `sqlite:path` (the file is created if it does not exist), with
+    /// the [default connect timeout](Database::DEFAULT_CONNECT_TIMEOUT).
+    ///
+    /// TLS follows the URL: `sslmode` (`disable`, `prefer`, the default, `require`,
+    /// `verify-ca`, `verify-full`) and `sslrootcert` on PostgreSQL, `ssl-mode`
+    /// (`DISABLED`, `PREFERRED`, the default, `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY`)
+    /// and `ssl-ca` on MySQL/MariaDB. Verification trusts the operating system's root
+    /// certificates plus the CA the URL names.
+    ///
+    /// # Errors
+    /// As [`Database::connect_with_timeout`].
+    pub async fn connect(url: &str) -> Result<Database, MigrateError> {
+        Self::connect_with_timeout(url, Self::DEFAULT_CONNECT_TIMEOUT).await
+    }
+
+    /// [`Database::connect`] giving up after `timeout` on PostgreSQL and MySQL/MariaDB:
+    /// the first connection (TCP, TLS and login), every connection the pool opens later
+    /// (its acquire timeout) and the connection the migration lock is taken on. SQLite
+    /// opens a local file and has no such wait.
     ///
     /// # Errors
     /// [`MigrateError::UnsupportedUrl`] for other schemes or drivers not compiled in;
+    /// [`MigrateError::ConnectTimeout`] when the server does not answer in time;
     /// [`MigrateError::Connect`] (with the password masked) when connecting fails.
-    pub async fn connect(url: &str) -> Result<Database, MigrateError> {
-        let masked = mask_url(url);
-        let connect_err = |source| MigrateError::Connect {
-            url: masked.clone(),
-            source,
-        };
+    pub async fn connect_with_timeout(
+        url: &str,
+        timeout: Duration,
+    ) -> Result<Database, MigrateError> {
         let scheme = url.split(':').next().unwrap_or_default();
         match scheme {
             #[cfg(feature = "sqlite")]
             "sqlite" => sqlite::connect(url)
                 .await
                 .map(Database::Sqlite)
-                .map_err(connect_err),
+                .map_err(|source| MigrateError::Connect {
+                    url: mask_url(url),
+                    source,
+                }),
             #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => postgres::connect(url)
+            "postgres" | "postgresql" => postgres::connect(url, timeout)
                 .await
-                .map(Database::Postgres)
-                .map_err(connect_err),
+                .map(Database::Postgres),
             #[cfg(feature = "mysql")]
-            "mysql" | "mariadb" => mysql::connect(url)
-                .await
-                .map(Database::Mysql)
-                .map_err(connect_err),
-            _ => Err(MigrateError::UnsupportedUrl {
-                url: masked.clone(),
-                expected: EXPECTED,
-            }),
+            "mysql" | "mariadb" => mysql::connect(url, timeout).await.map(Database::Mysql),
+            _ => {
+                let _ = timeout;
+                Err(MigrateError::UnsupportedUrl {
+                    url: mask_url(url),
+                    expected: EXPECTED,
+                })
+            }
         }
     }
 
@@ -309,6 +335,7 @@ impl Conn {
 }
 
 /// A 64-bit FNV-1a hash, for lock keys derived from table names.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn lock_key(s: &str) -> i64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in s.bytes() {

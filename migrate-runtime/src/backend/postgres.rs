@@ -1,23 +1,87 @@
 //! PostgreSQL: advisory lock on a connection of its own.
 
 #[cfg(feature = "postgres")]
-use crate::error::MigrateError;
+use crate::error::{mask_url, MigrateError};
 #[cfg(feature = "postgres")]
-use sqlx::{Connection, PgConnection};
+use sqlx::{postgres::PgConnectOptions, Connection, PgConnection};
 #[cfg(feature = "postgres")]
 use std::time::{Duration, Instant};
 
 #[cfg(feature = "postgres")]
-pub(crate) async fn connect(url: &str) -> Result<sqlx::PgPool, sqlx::Error> {
+pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<sqlx::PgPool, MigrateError> {
     use std::str::FromStr;
-    let opts = sqlx::postgres::PgConnectOptions::from_str(url)?;
+    let connect_err = |source| MigrateError::Connect {
+        url: mask_url(url),
+        source,
+    };
+    let opts = PgConnectOptions::from_str(url).map_err(connect_err)?;
     // One direct connection first: a pool retries a refused connection until its
     // acquire timeout and then reports only that it timed out.
-    let probe = PgConnection::connect_with(&opts).await?;
+    let probe = connect_within(&opts, timeout, mask_url(url), HANDSHAKE)
+        .await?
+        .map_err(connect_err)?;
     let _ = probe.close().await;
+    // The pool opens its connections within the same time (its acquire timeout), and
+    // the lock connection reads it back from there.
     Ok(sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
+        .acquire_timeout(timeout)
         .connect_lazy_with(opts))
+}
+
+#[cfg(feature = "postgres")]
+const HANDSHAKE: &str = "no answer to the PostgreSQL handshake";
+
+/// Opens one connection, giving up after `timeout`: TCP, TLS and the login all count. A
+/// server that accepts and never answers would otherwise hold the caller for as long as
+/// the operating system keeps the socket open.
+#[cfg(feature = "postgres")]
+async fn connect_within(
+    opts: &PgConnectOptions,
+    timeout: Duration,
+    url: String,
+    what: &'static str,
+) -> Result<Result<PgConnection, sqlx::Error>, MigrateError> {
+    tokio::time::timeout(timeout, PgConnection::connect_with(opts))
+        .await
+        .map_err(|_| MigrateError::ConnectTimeout {
+            url,
+            addr: addr(opts),
+            what,
+            timeout,
+        })
+}
+
+/// The error for a pool whose acquire timeout passed.
+#[cfg(feature = "postgres")]
+pub(crate) fn pool_timed_out(pool: &sqlx::PgPool) -> MigrateError {
+    let opts = pool.connect_options();
+    MigrateError::ConnectTimeout {
+        url: describe(&opts),
+        addr: addr(&opts),
+        what: "no pooled PostgreSQL connection became available",
+        timeout: pool.options().get_acquire_timeout(),
+    }
+}
+
+/// `host:port`, or the socket path.
+#[cfg(feature = "postgres")]
+fn addr(opts: &PgConnectOptions) -> String {
+    match opts.get_socket() {
+        Some(socket) => socket.display().to_string(),
+        None => format!("{}:{}", opts.get_host(), opts.get_port()),
+    }
+}
+
+/// A URL for messages, without the password, when the original is not at hand.
+#[cfg(feature = "postgres")]
+fn describe(opts: &PgConnectOptions) -> String {
+    format!(
+        "postgres://{}@{}/{}",
+        opts.get_username(),
+        addr(opts),
+        opts.get_database().unwrap_or_default()
+    )
 }
 
 pub(crate) fn history_ddl(table: &str) -> String {
@@ -40,8 +104,11 @@ pub(crate) async fn lock(
     timeout: Duration,
 ) -> Result<PgLock, MigrateError> {
     let key = super::lock_key(name);
-    let mut conn = PgConnection::connect_with(&pool.connect_options())
-        .await
+    let opts = pool.connect_options();
+    let within = pool.options().get_acquire_timeout();
+    let what = "no answer to the PostgreSQL handshake on the lock connection";
+    let mut conn = connect_within(&opts, within, describe(&opts), what)
+        .await?
         .map_err(|e| MigrateError::db("cannot open the lock connection", e))?;
     let started = Instant::now();
     // Polling `pg_try_advisory_lock` keeps the wait bounded without a server-side

@@ -1,0 +1,138 @@
+//! TLS to the servers: the URL's `sslmode` / `ssl-mode` and the CA it names, checked
+//! through the server's own view of the session (`pg_stat_ssl`, `Ssl_cipher`). Each test
+//! runs when `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL` is set; a set URL
+//! that cannot be reached, or a server without TLS, fails the test.
+//!
+//! The CAs: `MIGRATE_TEST_POSTGRES_TLS_CA` (default: Debian's self-signed "snakeoil"
+//! certificate, which PostgreSQL serves there) and `MIGRATE_TEST_MYSQL_TLS_CA` (default:
+//! the CA `.ci/run` creates in `/etc/mysql/migrate-tls`).
+
+#[path = "support/tls.rs"]
+mod support;
+
+use migrate_runtime::{Database, MigrateError};
+use support::{mysql_ca, postgres_ca, postgres_tls_host, with_host, with_params};
+
+async fn connect(url: &str) -> Database {
+    Database::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("{e}: {:?}", std::error::Error::source(&e)))
+}
+
+/// Whether the PostgreSQL session is encrypted, as the server sees it.
+async fn postgres_ssl(db: &Database) -> bool {
+    let Database::Postgres(pool) = db else {
+        panic!("not PostgreSQL")
+    };
+    sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        .fetch_one(pool)
+        .await
+        .expect("pg_stat_ssl")
+}
+
+/// The session's cipher as MariaDB/MySQL sees it; empty without TLS.
+async fn mysql_cipher(db: &Database) -> String {
+    let Database::Mysql(pool) = db else {
+        panic!("not MySQL")
+    };
+    let (_, cipher): (String, String) = sqlx::query_as("SHOW STATUS LIKE 'Ssl_cipher'")
+        .fetch_one(pool)
+        .await
+        .expect("Ssl_cipher");
+    cipher
+}
+
+/// The error and its causes on one line.
+fn chain(e: &MigrateError) -> String {
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+#[tokio::test]
+async fn postgres_sslmode_require_encrypts_the_session() {
+    let Ok(admin) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let db = connect(&with_params(&admin, "sslmode=require")).await;
+    assert!(
+        postgres_ssl(&db).await,
+        "sslmode=require left the session plain"
+    );
+    db.close().await;
+    // The check itself tells the difference.
+    let db = connect(&with_params(&admin, "sslmode=disable")).await;
+    assert!(!postgres_ssl(&db).await);
+    db.close().await;
+}
+
+#[tokio::test]
+async fn postgres_verify_ca_and_verify_full_with_the_servers_ca() {
+    let Ok(admin) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let url = with_host(&admin, &postgres_tls_host());
+    for mode in ["verify-ca", "verify-full"] {
+        let params = format!("sslmode={mode}&sslrootcert={}", postgres_ca());
+        let db = connect(&with_params(&url, &params)).await;
+        assert!(
+            postgres_ssl(&db).await,
+            "sslmode={mode} left the session plain"
+        );
+        db.close().await;
+    }
+}
+
+#[tokio::test]
+async fn mysql_ssl_mode_required_encrypts_the_session() {
+    let Ok(admin) = std::env::var("MIGRATE_TEST_MYSQL_URL") else {
+        return;
+    };
+    let db = connect(&with_params(&admin, "ssl-mode=REQUIRED")).await;
+    assert!(
+        !mysql_cipher(&db).await.is_empty(),
+        "no cipher with REQUIRED"
+    );
+    db.close().await;
+    let db = connect(&with_params(&admin, "ssl-mode=DISABLED")).await;
+    assert_eq!(mysql_cipher(&db).await, "");
+    db.close().await;
+}
+
+#[tokio::test]
+async fn mysql_verify_ca_and_verify_identity_with_the_servers_ca() {
+    let Ok(admin) = std::env::var("MIGRATE_TEST_MYSQL_URL") else {
+        return;
+    };
+    for mode in ["VERIFY_CA", "VERIFY_IDENTITY"] {
+        let params = format!("ssl-mode={mode}&ssl-ca={}", mysql_ca());
+        let db = connect(&with_params(&admin, &params)).await;
+        assert!(!mysql_cipher(&db).await.is_empty(), "no cipher with {mode}");
+        db.close().await;
+    }
+}
+
+#[tokio::test]
+async fn mysql_verify_ca_with_a_wrong_ca_fails_clearly() {
+    let Ok(admin) = std::env::var("MIGRATE_TEST_MYSQL_URL") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let wrong = support::wrong_ca(dir.path());
+    let params = format!("ssl-mode=VERIFY_CA&ssl-ca={}", wrong.display());
+    let err = Database::connect(&with_params(&admin, &params))
+        .await
+        .expect_err("a server certificate from another CA was accepted");
+    assert!(matches!(err, MigrateError::Connect { .. }), "{err:?}");
+    let text = chain(&err);
+    assert!(text.starts_with("cannot connect to mysql://"), "{text}");
+    assert!(
+        text.contains("invalid peer certificate: UnknownIssuer"),
+        "{text}"
+    );
+}
