@@ -1,0 +1,15 @@
+//! The schema half of the toolkit: a model of what a database holds (tables, columns,
+//! keys, indexes, constraints, views, PostgreSQL enums and sequences), the ordered list
+//! of changes between two schemas, and the DDL that applies them on each database.
+//!
+//! Everything here is pure: a [`Schema`] is read from a database by
+//! `migrate_runtime::schema` (PostgreSQL's catalogs, SQLite's pragmas, MySQL's
+//! `information_schema`), always after the database itself has normalized what the SQL
+//! said (types, defaults, implicit names); nothing here parses SQL to build it.
+
+pub mod model;
+
+pub use model::{
+    Check, Column, Deferrable, EnumType, ForeignKey, Generated, Identity, Index, IndexKey,
+    IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Unique, View,
+};
