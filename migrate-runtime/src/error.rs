@@ -128,7 +128,7 @@ pub enum MigrateError {
 
 /// The details of [`MigrateError::Migration`].
 #[derive(Debug, thiserror::Error)]
-#[error("{direction} of revision `{revision}` failed at {path}:{line}: {message}\n  statement: {statement}{}{}", partial_note(.revision, *.partly_applied), applied_note(.applied))]
+#[error("{direction} of revision `{revision}` failed at {path}:{line}: {message}\n  statement: {statement}{}{}{}", partial_note(.revision, *.partly_applied), applied_note(.applied), hint_note(*.hint))]
 #[non_exhaustive]
 pub struct MigrationFailed {
     /// `upgrade` or `downgrade`.
@@ -149,6 +149,8 @@ pub struct MigrationFailed {
     /// Why the failed revision may be partly applied (statements that committed before
     /// the failing one), or `None` when its changes were rolled back.
     pub partly_applied: Option<&'static str>,
+    /// What usually fixes this failure, when the database's message is a known one.
+    pub hint: Option<&'static str>,
     /// Driver error.
     #[source]
     pub source: sqlx::Error,
@@ -180,6 +182,10 @@ fn applied_note(applied: &[String]) -> String {
     } else {
         format!("\n  completed before the failure: {}", applied.join(", "))
     }
+}
+
+fn hint_note(hint: Option<&str>) -> String {
+    hint.map(|h| format!("\n  hint: {h}")).unwrap_or_default()
 }
 
 fn partial_note(revision: &str, why: Option<&str>) -> String {

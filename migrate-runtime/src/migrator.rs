@@ -1043,6 +1043,7 @@ impl Migrator {
                     sqlx::Error::Database(d) => d.message().to_string(),
                     other => other.to_string(),
                 };
+                let hint = failure_hint(&message);
                 let partly_applied = if !conn.dialect().transactional_ddl() {
                     Some("MySQL and MariaDB commit each DDL statement at once, so what ran before the failure stays")
                 } else if !script.transactional && index > 0 {
@@ -1059,6 +1060,7 @@ impl Migrator {
                     message,
                     applied: report.revisions().iter().map(|s| s.to_string()).collect(),
                     partly_applied,
+                    hint,
                     source,
                 })));
             }
@@ -1290,6 +1292,17 @@ impl Migrator {
     pub fn version_table_sql(&self) -> String {
         format!("{};\n\n", self.version_ddl().replace("IF NOT EXISTS ", ""))
     }
+}
+
+/// A hint for database messages whose fix is known.
+fn failure_hint(message: &str) -> Option<&'static str> {
+    if message.contains("cannot run inside a transaction block")
+        || message.contains("cannot be executed within a pipeline")
+    {
+        // PostgreSQL: CREATE INDEX CONCURRENTLY, VACUUM, ALTER TYPE ... ADD VALUE (< 12).
+        return Some("this statement cannot run in a transaction: put it in a revision of its own with `-- transactional: false` in the header");
+    }
+    None
 }
 
 /// Alembic's name for a step in its log lines.

@@ -214,3 +214,31 @@ async fn sqlite_lock_holds_through_a_symlink_to_the_same_file() {
     let history = scalar(&db, "SELECT COUNT(*) FROM alembic_version_history").await;
     assert_eq!(history, 1, "the migration ran once");
 }
+
+#[tokio::test]
+async fn concurrently_inside_a_transaction_gets_a_hint() {
+    let Ok(admin) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
+        // Only PostgreSQL has CREATE INDEX CONCURRENTLY; CI sets the URL.
+        return;
+    };
+    let url = common::fresh_url("postgres", &admin, "concurrently").await;
+    let db = Database::connect(&url).await.expect("connect");
+    let files = vec![(
+        "a1.sql",
+        mig(
+            "a1",
+            "",
+            "",
+            "CREATE TABLE t (id INT);\nCREATE INDEX CONCURRENTLY ix_t ON t (id);",
+            None,
+        ),
+    )];
+    let err = migrator(&files).upgrade(&db, "head").await.unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("transactional: false"), "{text}");
+    let MigrateError::Migration(failed) = err else {
+        panic!("expected a migration failure");
+    };
+    assert_eq!(failed.line, 7, "the CONCURRENTLY statement's line");
+    assert!(!table_exists(&db, "t").await, "rolled back");
+}
