@@ -1,6 +1,6 @@
 //! The command line, as Alembic's: global options first, then one subcommand.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// `migrate`: Alembic's command set over plain `.sql` migrations.
@@ -79,7 +79,7 @@ pub enum Command {
     /// Set the version table to the given revision(s) without running migrations.
     Stamp(StampArgs),
     /// Fail unless the database is at head with no edited migration and a valid folder.
-    Check,
+    Check(OutputArgs),
     /// Create the version table if it does not exist.
     #[command(name = "ensure_version", alias = "ensure-version")]
     EnsureVersion(EnsureVersionArgs),
@@ -88,11 +88,41 @@ pub enum Command {
     /// Rewrite migrations.sum from the files as they are.
     Hash,
     /// Check the versions folder (graph and migrations.sum) without a database.
-    Verify,
+    Verify(OutputArgs),
     /// Move a branch that no database has applied on top of another head.
     Rebase(RebaseArgs),
     /// Accept the new contents of applied migrations that were edited on purpose.
     Accept(AcceptArgs),
+    /// List the migrations `upgrade` would run, without running them.
+    Pending(PendingArgs),
+}
+
+/// How a listing or check is printed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Alembic's lines, for people.
+    #[default]
+    Text,
+    /// One JSON document on stdout, for scripts.
+    Json,
+}
+
+/// `--format text|json` and its shorthand `--json`.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text, value_name = "FORMAT")]
+    pub format: Format,
+    /// Shorthand for `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl OutputArgs {
+    /// Whether JSON was asked for.
+    pub fn is_json(&self) -> bool {
+        self.json || self.format == Format::Json
+    }
 }
 
 /// `init`.
@@ -196,6 +226,9 @@ pub struct CurrentArgs {
     /// Fail unless the database is on every head.
     #[arg(long = "check-heads")]
     pub check_heads: bool,
+    /// Output format.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `history`.
@@ -210,6 +243,9 @@ pub struct HistoryArgs {
     /// Mark the database's current revisions.
     #[arg(short = 'i', long = "indicate-current")]
     pub indicate_current: bool,
+    /// Output format.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `heads`.
@@ -221,6 +257,9 @@ pub struct HeadsArgs {
     /// Treat dependency versions as down revisions.
     #[arg(long = "resolve-dependencies")]
     pub resolve_dependencies: bool,
+    /// Output format.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// A command whose only option is `-v`.
@@ -236,13 +275,18 @@ pub struct VerboseArgs {
 pub struct ShowArgs {
     /// Revision identifier (`current` for the database's).
     pub rev: String,
+    /// Output format.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `stamp`.
 #[derive(Debug, Args)]
 pub struct StampArgs {
     /// Target revision(s) (`from:to` with `--sql`).
-    #[arg(required = true, allow_hyphen_values = true)]
+    // Negative numbers only: with any hyphen value allowed, `stamp REV --purge` took
+    // `--purge` for a revision, where Alembic accepts options in any position.
+    #[arg(required = true, allow_negative_numbers = true)]
     pub revisions: Vec<String>,
     /// Print the SQL instead of running it (offline mode).
     #[arg(long)]
@@ -285,4 +329,15 @@ pub struct RebaseArgs {
 pub struct AcceptArgs {
     /// Revisions whose new checksum to accept (default: every edited one).
     pub revisions: Vec<String>,
+}
+
+/// `pending`.
+#[derive(Debug, Args)]
+pub struct PendingArgs {
+    /// Target, as for `upgrade`: `head`, `heads`, `+2`, `label@head`, a revision...
+    #[arg(default_value = "head")]
+    pub revision: String,
+    /// Output format.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }

@@ -102,15 +102,29 @@ pub fn parse_x(args: &[String]) -> Result<Vec<(String, String)>, CliError> {
         .collect()
 }
 
-/// Expands `${VAR}` and `${VAR:-default}` in `s`, looking in `x` first, then `env`.
+/// Why `${...}` could not be expanded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InterpolateError {
+    /// A variable that is not set and has no default.
+    #[error("${{{0}}} is not set and has no default (`${{{0}:-default}}`)")]
+    Unset(String),
+    /// A `${` without its `}`.
+    #[error("unclosed `${{` in {0:?}")]
+    Unclosed(String),
+}
+
+/// Expands `${VAR}` and `${VAR:-default}` in `s`, looking in `x` first, then `env`
+/// (an empty environment value counts as unset when there is a default). The one
+/// expansion of the project: configuration values and revision templates alike.
 ///
 /// # Errors
-/// The name of a variable that is unset and has no default, or an unclosed `${`.
+/// A variable that is unset and has no default, or an unclosed `${`.
 pub fn interpolate(
     s: &str,
     x: &[(String, String)],
     env: &dyn Fn(&str) -> Option<String>,
-) -> Result<String, String> {
+) -> Result<String, InterpolateError> {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
     while let Some(start) = rest.find("${") {
@@ -118,7 +132,7 @@ pub fn interpolate(
         let after = &rest[start + 2..];
         let end = after
             .find('}')
-            .ok_or_else(|| format!("unclosed `${{` in {s:?}"))?;
+            .ok_or_else(|| InterpolateError::Unclosed(s.to_string()))?;
         let inner = &after[..end];
         let (name, default) = match inner.split_once(":-") {
             Some((n, d)) => (n, Some(d)),
@@ -133,11 +147,7 @@ pub fn interpolate(
         match (value, default) {
             (Some(v), _) => out.push_str(&v),
             (None, Some(d)) => out.push_str(d),
-            (None, None) => {
-                return Err(format!(
-                    "${{{name}}} is not set and has no default (`${{{name}:-default}}`)"
-                ))
-            }
+            (None, None) => return Err(InterpolateError::Unset(name.to_string())),
         }
         rest = &after[end + 1..];
     }
@@ -145,7 +155,8 @@ pub fn interpolate(
     Ok(out)
 }
 
-fn env_var(name: &str) -> Option<String> {
+/// The process environment, as [`interpolate`] reads it.
+pub fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok()
 }
 
@@ -345,7 +356,7 @@ impl Ctx<'_> {
             None => Ok(None),
             Some(toml::Value::String(s)) => interpolate(s, self.x, self.env)
                 .map(Some)
-                .map_err(|m| self.err(key, m)),
+                .map_err(|m| self.err(key, m.to_string())),
             Some(other) => Err(self.err(
                 key,
                 format!("expected a string, found {}", other.type_str()),
@@ -360,7 +371,7 @@ impl Ctx<'_> {
             None => return Ok(None),
             Some(toml::Value::Integer(n)) => *n,
             Some(toml::Value::String(s)) => {
-                let v = interpolate(s, self.x, self.env).map_err(|m| self.err(key, m))?;
+                let v = interpolate(s, self.x, self.env).map_err(|m| self.err(key, m.to_string()))?;
                 v.trim()
                     .parse::<i64>()
                     .map_err(|_| self.err(key, format!("{}, found {v:?}", expected())))?
@@ -382,7 +393,7 @@ impl Ctx<'_> {
             None => Ok(None),
             Some(toml::Value::Boolean(b)) => Ok(Some(*b)),
             Some(toml::Value::String(s)) => {
-                let v = interpolate(s, self.x, self.env).map_err(|m| self.err(key, m))?;
+                let v = interpolate(s, self.x, self.env).map_err(|m| self.err(key, m.to_string()))?;
                 match v.trim().to_ascii_lowercase().as_str() {
                     "true" | "1" | "yes" | "on" => Ok(Some(true)),
                     "false" | "0" | "no" | "off" => Ok(Some(false)),
@@ -425,6 +436,7 @@ mod tests {
         assert_eq!(interpolate("${who}", &x, &env).unwrap(), "ann");
         assert!(interpolate("${NOPE}", &x, &env)
             .unwrap_err()
+            .to_string()
             .contains("${NOPE} is not set"));
         assert!(interpolate("${NOPE", &x, &env).is_err());
     }

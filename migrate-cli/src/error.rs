@@ -98,7 +98,7 @@ pub enum CliError {
         revision: String,
     },
     /// The revision template refers to a variable nobody set.
-    #[error("the revision template `{template}` uses ${{{name}}}, which is not set; pass -x {name}=VALUE")]
+    #[error("the revision template `{template}` uses ${{{name}}}, which is not set; pass -x {name}=VALUE, set {name} in the environment, or write a default: ${{{name}:-VALUE}}")]
     TemplateVariable {
         /// The template.
         template: String,

@@ -193,12 +193,68 @@ impl<'a> Ctx<'a> {
             Some(self.start_connect(t)?)
         };
         let m = self.migrator(t)?;
-        self.check_sum(t, &m)?;
+        let sum = self.check_sum(t, &m);
         let db = match pending {
             Some(p) => Some(self.connected(p)?),
             None => None,
         };
+        if let Err(e) = sum {
+            let Some(db) = &db else { return Err(e) };
+            let current = self.block_on(m.current(db))??;
+            self.rehash_unapplied(t, &m, &current, e)?;
+        }
         Ok((m, db))
+    }
+
+    /// After [`Ctx::check_sum`] failed with `err`: when every file that disagrees with
+    /// `migrations.sum` belongs to a revision the database has not applied (a revision
+    /// being written, edited since `migrate revision`), writes their new checksums with
+    /// a notice instead of failing, so that a new revision needs no `migrate hash`
+    /// after each edit before its first upgrade. Applied revisions stay protected: any
+    /// of them disagreeing returns `err`.
+    pub fn rehash_unapplied(
+        &mut self,
+        t: &Target,
+        m: &Migrator,
+        current: &[String],
+        err: CliError,
+    ) -> Result<(), CliError> {
+        let CliError::Sum(migrate_core::SumError::Mismatch(mismatches)) = &err else {
+            return Err(err);
+        };
+        let dir = m.directory();
+        let mut applied: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        for c in current {
+            if dir.map.get(c).is_none() {
+                return Err(err);
+            }
+            applied.extend(dir.map.ancestors(c)?);
+        }
+        let mut rehashed = Vec::new();
+        for mismatch in mismatches {
+            let (migrate_core::SumMismatch::Changed(path) | migrate_core::SumMismatch::NotListed(path)) =
+                mismatch
+            else {
+                return Err(err);
+            };
+            match dir.scripts.iter().find(|s| &s.path == path) {
+                Some(script) if !applied.contains(script.revision.as_str()) => {
+                    rehashed.push((path.clone(), script.checksum));
+                }
+                _ => return Err(err),
+            }
+        }
+        update_sum(t.location(), dir, |sum| {
+            for (path, checksum) in &rehashed {
+                sum.entries.insert(path.clone(), *checksum);
+            }
+        })?;
+        let names: Vec<&str> = rehashed.iter().map(|(p, _)| p.as_str()).collect();
+        self.printer.info(format!(
+            "migrations.sum: re-hashed {} (not applied to this database yet)",
+            names.join(", ")
+        ));
+        Ok(())
     }
 
     /// Connects to a target's database and runs `read` on it in the background, with a

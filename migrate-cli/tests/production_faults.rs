@@ -91,11 +91,26 @@ fn downgrade_of_an_edited_migration_is_refused() {
         .expect("write");
     p.ok(&["hash"]);
     let out = p.run(&["downgrade", "-1"]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(6), "edited applied migration");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("edited since they ran") && err.contains("`b2`"), "{err}");
     assert!(p.ok(&["current"]).contains("b2"));
     p.ok(&["accept"]);
     p.ok(&["downgrade", "-1"]);
     assert!(p.ok(&["current"]).contains("a1"));
+}
+
+#[test]
+fn stamp_takes_options_after_the_revisions() {
+    let p = Project::sqlite();
+    p.ok(&["init", "migrations"]);
+    p.ok(&["revision", "-m", "one", "--rev-id", "a1"]);
+    p.ok(&["revision", "-m", "two", "--rev-id", "b2"]);
+    p.ok(&["hash"]);
+    p.ok(&["stamp", "b2"]);
+    p.ok(&["stamp", "a1", "--purge"]);
+    assert!(p.ok(&["current"]).contains("a1"));
+    let out = p.run(&["stamp", "b2", "--sql"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("INSERT INTO alembic_version"));
 }

@@ -289,35 +289,23 @@ fn file_name_problem(name: &str) -> Option<String> {
     None
 }
 
-/// Replaces `${name}` with the variables; an unknown name is an error.
+/// Expands `${name}` and `${name:-default}` in a revision template: the revision's own
+/// fields and `-x` values first, then the environment, as `migrate.toml` does.
 pub(crate) fn render_template(
     text: &str,
     vars: &[(String, String)],
     template: &str,
 ) -> Result<String, CliError> {
-    let mut out = String::with_capacity(text.len() + 64);
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else {
-            out.push_str(&rest[start..]);
-            return Ok(out);
-        };
-        let name = after[..end].trim();
-        match vars.iter().rev().find(|(k, _)| k == name) {
-            Some((_, v)) => out.push_str(v),
-            None => {
-                return Err(CliError::TemplateVariable {
-                    template: template.to_string(),
-                    name: name.to_string(),
-                })
-            }
-        }
-        rest = &after[end + 1..];
-    }
-    out.push_str(rest);
-    Ok(out)
+    crate::config::interpolate(text, vars, &crate::config::env_var).map_err(|e| match e {
+        crate::config::InterpolateError::Unset(name) => CliError::TemplateVariable {
+            template: template.to_string(),
+            name,
+        },
+        other => CliError::Config {
+            path: template.into(),
+            message: other.to_string(),
+        },
+    })
 }
 
 /// Alembic's slug: the message's words joined by `_`, lowercased, at most 40 characters.
@@ -350,8 +338,14 @@ pub(crate) fn file_name(
         out.push_str(&rest[..i]);
         let after = &rest[i + 1..];
         if let Some(r) = after.strip_prefix('%') {
-            out.push('%');
-            rest = r;
+            // `%%(year)d` is how `alembic.ini` spells `%(year)d` (configparser's
+            // escape): read it as the token; any other `%%` is a literal `%`.
+            if !r.starts_with('(') {
+                out.push('%');
+                rest = r;
+                continue;
+            }
+            rest = &rest[i + 1..];
             continue;
         }
         let bad = || format!("file_template: cannot read the token at {:?}", &rest[i..]);
@@ -484,6 +478,12 @@ mod tests {
             "2025_01_15-abc"
         );
         assert!(file_name("%(nope)s", "a", "", &t).is_err());
+        // alembic.ini's escaped spelling, and a literal percent.
+        assert_eq!(
+            file_name("%%(year)d_%%(month).2d_%%(rev)s_%%(slug)s", "abc", "x", &t).unwrap(),
+            file_name("%(year)d_%(month).2d_%(rev)s_%(slug)s", "abc", "x", &t).unwrap()
+        );
+        assert_eq!(file_name("100%%_%(rev)s", "abc", "", &t).unwrap(), "100%_abc");
     }
 
     #[test]
@@ -519,9 +519,18 @@ mod tests {
         let vars = vec![("a".to_string(), "1".to_string())];
         assert_eq!(render_template("x ${a} y", &vars, "t").unwrap(), "x 1 y");
         assert!(matches!(
-            render_template("${author}", &vars, "t"),
+            render_template("${author_unset_in_tests}", &vars, "t"),
             Err(CliError::TemplateVariable { .. })
         ));
+        assert_eq!(
+            render_template("by ${author_unset_in_tests:-unknown}, ${a:-9}", &vars, "t").unwrap(),
+            "by unknown, 1"
+        );
+        // The environment, as in migrate.toml.
+        assert_eq!(
+            render_template("${CARGO_PKG_NAME}", &vars, "t").unwrap(),
+            env!("CARGO_PKG_NAME")
+        );
         assert_eq!(random_id().len(), 12);
     }
 }

@@ -30,8 +30,14 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> 
             // can be read while the folder loads.
             let prefetch = ctx.prefetch(t, read_state)?;
             let listing = ctx.migrator_without_sql(t)?;
-            ctx.check_sum(t, &listing)?;
+            let sum = ctx.check_sum(t, &listing);
             let (db, state) = ctx.prefetched(prefetch)?;
+            if let Err(e) = sum {
+                match &state {
+                    Ok(s) => ctx.rehash_unapplied(t, &listing, &s.current, e)?,
+                    Err(_) => return Err(e),
+                }
+            }
             // `head` with several heads is an error even at those heads (as in Alembic);
             // that and any other outcome (behind, edited, unreadable) is the full run's
             // to report.
