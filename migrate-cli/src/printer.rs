@@ -43,6 +43,13 @@ impl Printer {
         let _ = self.out.write_all(s.as_bytes());
     }
 
+    /// A value as one pretty-printed JSON document and a newline (stdout).
+    pub fn json<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
+        // The derived documents always serialize; only the write can fail.
+        let _ = serde_json::to_writer_pretty(&mut self.out, value);
+        let _ = self.out.write_all(b"\n");
+    }
+
     /// An informational message (stderr), unless quiet.
     pub fn info(&mut self, s: impl AsRef<str>) {
         if !self.quiet {
@@ -221,6 +228,31 @@ impl Formatter<'_> {
         }
         if self.message(id).is_empty() {
             s.push('\n');
+        }
+        // The rest of what Alembic's docstring holds: the creation date and the
+        // template's own header fields (author, ticket...).
+        if let Some(script) = self.dir.script(id) {
+            let fields: Vec<(&str, &str)> = script
+                .create_date
+                .as_deref()
+                .map(|d| ("Create Date", d))
+                .into_iter()
+                .chain(
+                    script
+                        .extra_fields
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str())),
+                )
+                .filter(|(_, v)| !v.trim().is_empty())
+                .collect();
+            if !fields.is_empty() {
+                if !self.message(id).is_empty() {
+                    s.push('\n');
+                }
+                for (k, v) in fields {
+                    s.push_str(&format!("    {k}: {v}\n"));
+                }
+            }
         }
         s
     }

@@ -93,3 +93,22 @@ fn alembic_ini_file_templates_with_doubled_percents() {
     assert!(names[0].ends_with("_a1_add_tickets.sql"), "{names:?}");
     assert!(names[0].starts_with("20"), "{names:?}");
 }
+
+#[test]
+fn verbose_listings_show_the_creation_date_and_the_template_fields() {
+    let p = Project::sqlite();
+    p.ok(&["init", "migrations"]);
+    p.ok(&["revision", "-m", "one", "--rev-id", "a1"]);
+    let file = common::find_file(&p.path().join("migrations"), "a1_").expect("a1");
+    let text = std::fs::read_to_string(&file).expect("read");
+    std::fs::write(&file, text.replacen("--\n", "--\n-- author: ann\n-- jira: SUP-12\n", 1))
+        .expect("write");
+    p.ok(&["hash"]);
+    p.ok(&["upgrade", "head"]);
+    for args in [&["show", "a1"][..], &["history", "-v"][..], &["current", "-v"][..]] {
+        let out = p.ok(args);
+        assert!(out.contains("    Create Date: 20"), "{args:?}: {out}");
+        assert!(out.contains("    author: ann\n"), "{args:?}: {out}");
+        assert!(out.contains("    jira: SUP-12\n"), "{args:?}: {out}");
+    }
+}
