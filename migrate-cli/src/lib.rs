@@ -28,6 +28,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+mod json;
 pub mod printer;
 mod target;
 pub mod templates;

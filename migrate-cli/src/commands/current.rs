@@ -1,7 +1,8 @@
-//! `migrate current [-v] [--check-heads]`.
+//! `migrate current [-v] [--check-heads] [--format json]`.
 
 use crate::cli::CurrentArgs;
 use crate::error::CliError;
+use crate::json;
 use crate::printer::{Formatter, Include};
 use crate::target::Ctx;
 use migrate_core::RevisionError;
@@ -9,15 +10,19 @@ use migrate_runtime::{Database, MigrateError, Migrator};
 
 /// Prints the version-table rows of every configured database.
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: CurrentArgs) -> Result<(), CliError> {
+    let json = args.output.is_json();
+    let mut docs = Vec::new();
     let targets = ctx.targets(None)?;
     for t in &targets {
-        ctx.section_header(&targets, t);
+        if !json {
+            ctx.section_header(&targets, t);
+        }
         let prefetch = ctx.prefetch(t, read_current)?;
         let m = ctx.migrator_without_sql(t)?;
         let (db, current) = ctx.prefetched(prefetch)?;
         ctx.block_on(db.close())?;
         let current = current?;
-        if args.verbose {
+        if args.verbose && !json {
             ctx.printer
                 .line(format!("Current revision(s) for {}:", t.masked_url()));
         }
@@ -40,7 +45,19 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: CurrentArgs) -> Result<(), CliError> 
         };
         // As `alembic current`: the rows, plus revisions applied only as another's
         // dependency.
-        for id in dir.map.all_current(&current)? {
+        let listed = dir.map.all_current(&current)?;
+        if json {
+            docs.push(json::Current {
+                section: t.section.name.clone(),
+                database: t.masked_url(),
+                current: listed
+                    .iter()
+                    .map(|id| json::Revision::of(dir, t.location(), id, None))
+                    .collect(),
+            });
+            continue;
+        }
+        for id in listed {
             if args.verbose {
                 ctx.printer.line(f.entry(id, false));
             } else {
@@ -54,11 +71,17 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: CurrentArgs) -> Result<(), CliError> 
             }
         }
     }
+    if json {
+        json::print(&mut ctx.printer, &docs);
+    }
     Ok(())
 }
 
 /// The version-table rows, read while the folder loads.
-async fn read_current(m: Migrator, db: Database) -> (Database, Result<Vec<String>, MigrateError>) {
+pub(crate) async fn read_current(
+    m: Migrator,
+    db: Database,
+) -> (Database, Result<Vec<String>, MigrateError>) {
     let current = m.current(&db).await;
     (db, current)
 }

@@ -1,7 +1,8 @@
-//! `migrate history [-r RANGE] [-v] [-i]`.
+//! `migrate history [-r RANGE] [-v] [-i] [--format json]`.
 
 use crate::cli::HistoryArgs;
 use crate::error::CliError;
+use crate::json;
 use crate::printer::{Formatter, Include};
 use crate::target::Ctx;
 use migrate_core::RevisionError;
@@ -18,9 +19,13 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: HistoryArgs) -> Result<(), CliError> 
             .rev_range
             .as_deref()
             .is_some_and(|r| r.split(':').any(|p| p.trim() == "current"));
+    let json = args.output.is_json();
+    let mut docs = Vec::new();
     let targets = ctx.targets(None)?;
     for t in &targets {
-        ctx.section_header(&targets, t);
+        if !json {
+            ctx.section_header(&targets, t);
+        }
         let m = ctx.migrator_without_sql(t)?;
         let current = if needs_db {
             ctx.current_revisions(t, &m)?
@@ -54,6 +59,17 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: HistoryArgs) -> Result<(), CliError> 
                 dir.map.iterate_revisions(&upper, &lower, opts)?
             }
         };
+        if json {
+            let marks = args.indicate_current.then_some(current.as_slice());
+            docs.push(json::Revisions {
+                section: t.section.name.clone(),
+                revisions: ids
+                    .iter()
+                    .map(|id| json::Revision::of(dir, t.location(), id, marks))
+                    .collect(),
+            });
+            continue;
+        }
         let f = Formatter {
             dir,
             location: t.location(),
@@ -73,6 +89,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: HistoryArgs) -> Result<(), CliError> 
                 ctx.printer.line(f.line(id, inc));
             }
         }
+    }
+    if json {
+        json::print(&mut ctx.printer, &docs);
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ pub mod history;
 pub mod init;
 pub mod list_templates;
 pub mod merge;
+pub mod pending;
 pub mod rebase;
 pub mod revision;
 pub mod show;
@@ -39,12 +40,13 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, command: Command) -> Result<(), CliErr
         Command::Branches(a) => branches::run(ctx, a),
         Command::Show(a) => show::run(ctx, a),
         Command::Stamp(a) => stamp::run(ctx, a),
-        Command::Check => check::run(ctx),
+        Command::Check(a) => check::run(ctx, a),
         Command::EnsureVersion(a) => ensure_version::run(ctx, a),
         Command::Edit(a) => edit::run(ctx, a),
         Command::Hash => hash::run(ctx),
-        Command::Verify => verify::run(ctx),
+        Command::Verify(a) => verify::run(ctx, a),
         Command::Rebase(a) => rebase::run(ctx, a),
         Command::Accept(a) => accept::run(ctx, a),
+        Command::Pending(a) => pending::run(ctx, a),
     }
 }

@@ -1,72 +1,169 @@
-//! `migrate verify`: the folder's graph and sum, without a database.
+//! `migrate verify [--format json]`: the folder's graph and sum, without a database.
 
 use super::hash::compute;
+use crate::cli::OutputArgs;
 use crate::error::CliError;
-use crate::target::Ctx;
+use crate::json::{self, ProblemJson};
+use crate::target::{Ctx, Target};
 use crate::Source;
 use migrate_core::{read_sum_file, LoadError, ScriptDirectory, SumError, SumFile};
+use migrate_runtime::Migrator;
 
-/// Lists every problem of the versions folder; exits non-zero when there is one.
-pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), CliError> {
+/// Lists every problem of the versions folder; exits non-zero when there is one. In
+/// JSON mode every section's document is printed, failing or not; the error returned
+/// is the first failing section's.
+pub(crate) fn run(ctx: &mut Ctx<'_>, args: OutputArgs) -> Result<(), CliError> {
+    let json = args.is_json();
     if let Source::Embedded(e) = ctx.source {
+        if json {
+            let mut heads: Vec<String> = Migrator::new(e)?
+                .heads()
+                .iter()
+                .map(|h| h.to_string())
+                .collect();
+            heads.sort();
+            let doc = json::Verify {
+                section: None,
+                ok: true,
+                migrations: e.migrations.len(),
+                heads,
+                problems: Vec::new(),
+            };
+            json::print(&mut ctx.printer, &[doc]);
+            return Ok(());
+        }
         ctx.printer.line(format!(
             "{} embedded migrations, verified when the binary was built",
             e.migrations.len()
         ));
         return Ok(());
     }
+    let mut docs = Vec::new();
+    let mut failure = None;
     let targets = ctx.targets(None)?;
     for t in &targets {
-        let loc = t.location();
-        let mut problems = Vec::new();
-        let dir = match ScriptDirectory::load(loc) {
-            Ok(d) => Some(d),
-            Err(LoadError::Invalid(ps)) => {
-                problems.extend(ps.iter().map(|p| p.to_string()));
-                None
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let actual = compute(loc)?;
-        match read_sum_file(loc)? {
-            None => problems.push(SumError::MissingSumFile.to_string()),
-            Some(text) => match SumFile::parse(&text) {
-                Err(e) => problems.push(e.to_string()),
-                Ok(sum) => {
-                    if let Err(SumError::Mismatch(ms)) =
-                        sum.verify(actual.entries.iter().map(|(p, c)| (p.as_str(), *c)))
-                    {
-                        problems.extend(ms.iter().map(|m| m.to_string()));
-                    }
-                }
-            },
+        let verified = verify(t);
+        if json {
+            let (doc, error) = document(t, verified);
+            docs.push(doc);
+            failure = failure.or(error);
+            continue;
         }
-        if !problems.is_empty() {
-            return Err(CliError::Verify {
-                path: loc.display().to_string(),
-                problems,
-            });
-        }
-        if let Some(d) = dir {
-            let heads = d.map.heads();
+        let v = verified?;
+        if v.problems.is_empty() {
             ctx.printer.line(format!(
                 "{}: {} migrations, {} {}, migrations.sum matches",
-                loc.display(),
-                d.scripts.len(),
-                if heads.len() == 1 { "head" } else { "heads" },
-                if heads.is_empty() {
+                t.location().display(),
+                v.migrations,
+                if v.heads.len() == 1 { "head" } else { "heads" },
+                if v.heads.is_empty() {
                     "none".to_string()
                 } else {
-                    heads.join(", ")
+                    v.heads.join(", ")
                 }
             ));
-            if heads.len() > 1 && !t.section.allow_multiple_heads {
-                return Err(CliError::SeveralHeads {
-                    heads: heads.iter().map(|h| h.to_string()).collect(),
-                    path: loc.to_path_buf(),
-                });
-            }
+        }
+        if let Some(e) = verdict(t, &v) {
+            return Err(e);
         }
     }
-    Ok(())
+    if json {
+        json::print(&mut ctx.printer, &docs);
+    }
+    failure.map_or(Ok(()), Err)
+}
+
+/// What `verify` found in one versions folder.
+struct Verified {
+    /// Migrations loaded (files found when the folder does not load).
+    migrations: usize,
+    /// The heads, in the graph's order (none when the folder does not load).
+    heads: Vec<String>,
+    /// Every problem of the folder and its sum (several heads aside).
+    problems: Vec<ProblemJson>,
+}
+
+/// Verifies one section's folder; an error is a failure to read it at all.
+fn verify(t: &Target) -> Result<Verified, CliError> {
+    let loc = t.location();
+    let mut problems = Vec::new();
+    let dir = match ScriptDirectory::load(loc) {
+        Ok(d) => Some(d),
+        Err(LoadError::Invalid(ps)) => {
+            problems.extend(ps.iter().map(json::load_problem));
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let actual = compute(loc)?;
+    match read_sum_file(loc)? {
+        None => problems.extend(json::sum_problems(&SumError::MissingSumFile)),
+        Some(text) => match SumFile::parse(&text) {
+            Err(e) => problems.extend(json::sum_problems(&e)),
+            Ok(sum) => {
+                if let Err(SumError::Mismatch(ms)) =
+                    sum.verify(actual.entries.iter().map(|(p, c)| (p.as_str(), *c)))
+                {
+                    problems.extend(ms.iter().map(json::mismatch));
+                }
+            }
+        },
+    }
+    Ok(Verified {
+        migrations: dir
+            .as_ref()
+            .map_or(actual.entries.len(), |d| d.scripts.len()),
+        heads: dir
+            .as_ref()
+            .map(|d| d.map.heads().iter().map(|h| h.to_string()).collect())
+            .unwrap_or_default(),
+        problems,
+    })
+}
+
+/// The error a verified folder exits with: its problems, else several heads where the
+/// configuration wants one.
+fn verdict(t: &Target, v: &Verified) -> Option<CliError> {
+    if !v.problems.is_empty() {
+        return Some(CliError::Verify {
+            path: t.location().display().to_string(),
+            problems: v.problems.iter().map(|p| p.message.clone()).collect(),
+        });
+    }
+    (v.heads.len() > 1 && !t.section.allow_multiple_heads).then(|| CliError::SeveralHeads {
+        heads: v.heads.clone(),
+        path: t.location().to_path_buf(),
+    })
+}
+
+/// The JSON document of one section, and the error it exits with.
+fn document(t: &Target, verified: Result<Verified, CliError>) -> (json::Verify, Option<CliError>) {
+    let v = match verified {
+        Ok(v) => v,
+        Err(e) => {
+            let doc = json::Verify {
+                section: t.section.name.clone(),
+                ok: false,
+                migrations: 0,
+                heads: Vec::new(),
+                problems: json::problems(&e, None),
+            };
+            return (doc, Some(e));
+        }
+    };
+    let error = verdict(t, &v);
+    let mut problems = v.problems;
+    if let Some(e @ CliError::SeveralHeads { .. }) = &error {
+        problems.extend(json::problems(e, None));
+    }
+    let mut heads = v.heads;
+    heads.sort();
+    let doc = json::Verify {
+        section: t.section.name.clone(),
+        ok: error.is_none(),
+        migrations: v.migrations,
+        heads,
+        problems,
+    };
+    (doc, error)
 }
