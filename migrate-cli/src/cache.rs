@@ -13,7 +13,7 @@
 //! with the cache (missing, corrupt, unwritable) falls back to reading every file.
 
 use crate::error::CliError;
-use migrate_core::directory::read_regular_file;
+use migrate_core::directory::{path_order, read_regular_file};
 use migrate_core::{scan_with, Checksum, Dialect, Script, ScriptDirectory, Section};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
@@ -214,11 +214,14 @@ fn load_cached(
     // The key each script is cached under (none for files changed too recently).
     let mut kept: Vec<Option<Key>> = Vec::with_capacity(files.len());
     let mut missed = cached.len() != files.len();
-    // Both lists are sorted by path: walk them together.
+    // Both lists are in the loader's path order: walk them together.
     let mut cached = cached.into_iter().peekable();
     for (rel, key) in files.iter().zip(keys) {
         let rel: &str = rel;
-        while cached.next_if(|(_, s)| s.path.as_str() < rel).is_some() {}
+        while cached
+            .next_if(|(_, s)| path_order(&s.path, rel).is_lt())
+            .is_some()
+        {}
         let hit = match (key, cached.next_if(|(_, s)| s.path == rel)) {
             (Some(k), Some((ck, s))) if k == ck && !racy(&k) => Some(s),
             _ => None,
@@ -342,7 +345,7 @@ impl W {
 }
 
 /// The file's start: the folders listed (relative path and key, none when the listing
-/// must not be reused) and the `.sql` files found in them, sorted.
+/// must not be reused) and the `.sql` files found in them, in the loader's path order.
 fn encode_header(folders: &[(String, Key)], listing: &[&str]) -> Vec<u8> {
     let mut w = W(Vec::with_capacity(1 << 16));
     w.0.extend_from_slice(MAGIC);
@@ -480,12 +483,15 @@ fn decode_header(bytes: &[u8]) -> Option<Header<'_>> {
     let mut listing: Vec<&str> = Vec::with_capacity(nl.min(1 << 20));
     for _ in 0..nl {
         let rel = r.str_ref()?;
-        // Only what a scan can produce: sorted, relative, inside the folder, no control
-        // characters (a cache written before the scan refused them must not bring them
-        // back). Anything else is a damaged cache, not a listing to act on.
+        // Only what a scan can produce: in path order, relative, inside the folder, no
+        // control characters (a cache written before the scan refused them must not
+        // bring them back). Anything else is a damaged cache, not a listing to act on.
         let inside = !rel.starts_with('/') && !rel.split('/').any(|p| p == ".." || p.is_empty());
         let clean = !rel.chars().any(char::is_control);
-        if !inside || !clean || !rel.ends_with(".sql") || listing.last().is_some_and(|l| *l >= rel)
+        if !inside
+            || !clean
+            || !rel.ends_with(".sql")
+            || listing.last().is_some_and(|l| path_order(l, rel).is_ge())
         {
             return None;
         }
@@ -665,8 +671,11 @@ mod tests {
         };
         let folders = [(String::new(), k)];
         assert!(decode_header(&encode_header(&folders, &["a.sql", "b/c.sql"])).is_some());
+        // A folder's files come before its subfolders, as the loader lists them.
+        assert!(decode_header(&encode_header(&folders, &["z.sql", "b/c.sql"])).is_some());
         for bad in [
             &["b.sql", "a.sql"][..],
+            &["b/c.sql", "z.sql"],
             &["a.sql", "a.sql"],
             &["../x.sql"],
             &["/etc/x.sql"],
@@ -680,6 +689,28 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    /// A folder's files before its subfolders (Alembic's walk), in the listing and the
+    /// entries alike, so every file is a hit.
+    #[test]
+    fn the_cache_keeps_the_loaders_order_and_hits_every_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("m");
+        let cache = tmp.path().join("cache.bin");
+        write(&dir.join("m003.sql"), "m3", "");
+        write(&dir.join("alpha/x.sql"), "x1", "m3");
+        write(&dir.join("alpha/deep/d.sql"), "d1", "x1");
+        write(&dir.join("z.sql"), "z9", "d1");
+        let want = ["m003.sql", "z.sql", "alpha/x.sql", "alpha/deep/d.sql"];
+        assert_eq!(load_twice(&dir, &cache), want);
+        let bytes = std::fs::read(&cache).unwrap();
+        assert_eq!(decode_header(&bytes).unwrap().listing, want);
+        // Without SQL, a single miss would reload everything with it.
+        let meta = super::load_cached(&dir, &cache, 0, false).unwrap();
+        let paths: Vec<&str> = meta.scripts.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(paths, want);
+        assert!(meta.scripts.iter().all(|s| s.upgrade.is_empty()));
     }
 
     #[test]

@@ -356,3 +356,30 @@ fn a_link_to_a_folder_outside_is_followed() {
     assert_eq!(p.ok(&["heads"]), "c3 (head)\n");
     p.ok(&["verify"]);
 }
+
+// ---- issue 11, item 7: Alembic's file order ----------------------------------------
+
+/// A folder's files come before its subfolders (Alembic's `os.walk`): `m003.sql` before
+/// `alpha/x.sql`, with the cache and without it.
+#[test]
+fn a_folders_files_come_before_its_subfolders() {
+    let p = Project::sqlite();
+    p.ok(&["init", "migrations"]);
+    let root = |rev: &str| {
+        format!("-- {rev}\n-- revision: {rev}\n-- down_revision:\n\n-- migrate:upgrade\nCREATE TABLE t_{rev} (id INT);\n\n-- migrate:downgrade\nDROP TABLE t_{rev};\n")
+    };
+    let versions = p.path().join("migrations");
+    std::fs::create_dir_all(versions.join("alpha")).expect("mkdir");
+    std::fs::write(versions.join("alpha/x.sql"), root("x1")).expect("write");
+    std::fs::write(versions.join("m003.sql"), root("m3")).expect("write");
+    p.ok(&["hash"]);
+    for no_cache in [false, true, false] {
+        let out = run(&p, &["heads"], no_cache);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "m3 (head)\nx1 (head)\n",
+            "{}",
+            transcript(&p, &out)
+        );
+    }
+}

@@ -5,19 +5,21 @@ use crate::checksum::{SumFile, SUM_FILE};
 use crate::error::{LoadError, Origin, Problem, SumError};
 use crate::revision::{RevisionMap, RevisionSpec};
 use crate::script::Script;
+use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
-/// A versions folder: its scripts in path order and their revision graph.
+/// A versions folder: its scripts in [`path_order`] and their revision graph.
 #[derive(Debug, Clone)]
 pub struct ScriptDirectory {
-    /// Scripts sorted by relative path.
+    /// Scripts in [`path_order`] of their relative paths.
     pub scripts: Vec<Script>,
     /// The validated graph; revision order follows `scripts`.
     pub map: RevisionMap,
 }
 
 /// Lists the migration files under `dir`: `*.sql`, recursively, skipping hidden files
-/// and folders. Returns `(relative path with '/', absolute path)` sorted by relative path.
+/// and folders. Returns `(relative path with '/', absolute path)` in [`path_order`]:
+/// a folder's files by name, then its subfolders by name, as Alembic walks it.
 ///
 /// Symbolic links are followed, and nothing is opened but folders: a `*.sql` entry must
 /// be a regular file (a named pipe would block whoever opens it), and the names of
@@ -55,12 +57,31 @@ pub fn scan_with(
         before_listing: &mut before_listing,
     };
     walk.folder(dir, "", &mut vec![(root, dir.to_path_buf())])?;
-    if let Some((_, e)) = walk.refused {
-        return Err(e);
+    match walk.refused {
+        Some((_, e)) => Err(e),
+        None => Ok(walk.out),
     }
-    let mut out = walk.out;
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
+}
+
+/// The order of the files of a versions folder, Alembic's (`os.walk`, files sorted, then
+/// folders sorted): a folder's files by name, then its subfolders by name, each in the
+/// same order. So `m003.sql` comes before `alpha/x.sql`. Takes relative `/` paths.
+pub fn path_order(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a.split('/'), b.split('/'));
+    loop {
+        match (a.next(), b.next()) {
+            (Some(x), Some(y)) => {
+                // A name that is not the last is a folder; files come first.
+                let x_folder = a.clone().next().is_some();
+                let y_folder = b.clone().next().is_some();
+                match x_folder.cmp(&y_folder).then_with(|| x.cmp(y)) {
+                    Ordering::Equal => {}
+                    o => return o,
+                }
+            }
+            (x, y) => return x.is_some().cmp(&y.is_some()),
+        }
+    }
 }
 
 /// What tells folders apart: device and inode, so a link back to a folder being walked
@@ -114,7 +135,11 @@ impl<F: FnMut(&Path, &str)> Walk<'_, F> {
     /// Keeps the refusal of the entry that sorts first, so the error does not depend on
     /// the order the file system lists entries in.
     fn refuse(&mut self, rel: String, e: LoadError) {
-        if self.refused.as_ref().is_none_or(|(r, _)| rel < *r) {
+        if self
+            .refused
+            .as_ref()
+            .is_none_or(|(r, _)| path_order(&rel, r).is_lt())
+        {
             self.refused = Some((rel, e));
         }
     }
@@ -132,6 +157,8 @@ impl<F: FnMut(&Path, &str)> Walk<'_, F> {
             move |source| LoadError::Io { path, source }
         };
         let entries = std::fs::read_dir(abs).map_err(io(abs))?;
+        let first_file = self.out.len();
+        let mut subfolders = Vec::new();
         for entry in entries {
             let entry = entry.map_err(io(abs))?;
             let name = entry.file_name();
@@ -187,16 +214,23 @@ impl<F: FnMut(&Path, &str)> Walk<'_, F> {
                     self.refuse(rel_path, LoadError::FolderLoop { link: path, target });
                     continue;
                 }
-                ancestors.push((id, path.clone()));
-                let walked = self.folder(&path, &rel_path, ancestors);
-                ancestors.pop();
-                walked?;
+                subfolders.push((rel_path, path, id));
             } else if kind.is_file() {
                 self.out.push((rel_path, path));
             } else {
                 let kind = kind_of(kind);
                 self.refuse(rel_path, LoadError::NotAFile { path, kind });
             }
+        }
+        // Alembic's order (`os.walk`): this folder's files by name, then each subfolder
+        // by name, walked the same way. Paths in one folder differ only by name.
+        self.out[first_file..].sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        subfolders.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (rel_path, path, id) in subfolders {
+            ancestors.push((id, path.clone()));
+            let walked = self.folder(&path, &rel_path, ancestors);
+            ancestors.pop();
+            walked?;
         }
         Ok(())
     }
@@ -272,8 +306,8 @@ impl ScriptDirectory {
     /// # Errors
     /// [`LoadError::Invalid`] with every graph problem.
     pub fn from_scripts(mut scripts: Vec<Script>) -> Result<ScriptDirectory, LoadError> {
-        if !scripts.is_sorted_by(|a, b| a.path <= b.path) {
-            scripts.sort_by(|a, b| a.path.cmp(&b.path));
+        if !scripts.is_sorted_by(|a, b| path_order(&a.path, &b.path).is_le()) {
+            scripts.sort_by(|a, b| path_order(&a.path, &b.path));
         }
         let specs = scripts.iter().map(|s| RevisionSpec {
             id: s.revision.clone(),
@@ -314,7 +348,16 @@ impl ScriptDirectory {
     /// the same (path) order, with the same checksums. Anything else goes through the
     /// full comparison, which names every difference.
     fn sum_matches_in_order(&self, text: &str) -> bool {
-        let mut scripts = self.scripts.iter();
+        // `migrations.sum` lists paths in plain string order; the scripts differ from it
+        // only when a folder's files sort after one of its subfolders' names.
+        let mut scripts: Box<dyn Iterator<Item = &Script>> =
+            if self.scripts.is_sorted_by(|a, b| a.path <= b.path) {
+                Box::new(self.scripts.iter())
+            } else {
+                let mut by_path: Vec<&Script> = self.scripts.iter().collect();
+                by_path.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+                Box::new(by_path.into_iter())
+            };
         for line in text.lines() {
             let line = line.trim_end_matches('\r');
             if line.trim().is_empty() {
@@ -356,7 +399,7 @@ pub fn read_sum_file(dir: &Path) -> Result<Option<String>, LoadError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::atomic::AtomicU32;
 
     /// A fresh folder under the system's temp dir, removed on drop (the core crate has
     /// no `tempfile`).
@@ -368,7 +411,7 @@ mod tests {
             let p = std::env::temp_dir().join(format!(
                 "migrate-core-directory-{}-{}",
                 std::process::id(),
-                N.fetch_add(1, Ordering::Relaxed)
+                N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             ));
             let _ = std::fs::remove_dir_all(&p);
             std::fs::create_dir_all(p.join("m")).unwrap();
@@ -643,5 +686,92 @@ mod tests {
         assert!(
             matches!(&e, LoadError::FolderLoop { link, target } if *link == Path::new("m/self") && *target == Path::new("m"))
         );
+    }
+
+    #[test]
+    fn path_order_puts_a_folders_files_before_its_subfolders() {
+        let mut paths = vec![
+            "beta/b.sql",
+            "alpha/deep/a.sql",
+            "z.sql",
+            "alpha/y.sql",
+            "m003.sql",
+            "alpha/x.sql",
+            "alpha/deep/z/q.sql",
+            "alpha/deep/b.sql",
+        ];
+        paths.sort_by(|a, b| path_order(a, b));
+        assert_eq!(
+            paths,
+            [
+                "m003.sql",
+                "z.sql",
+                "alpha/x.sql",
+                "alpha/y.sql",
+                "alpha/deep/a.sql",
+                "alpha/deep/b.sql",
+                "alpha/deep/z/q.sql",
+                "beta/b.sql",
+            ]
+        );
+        assert_eq!(path_order("a.sql", "a.sql"), Ordering::Equal);
+        // A file and a folder of the same name: the file first.
+        assert_eq!(path_order("a", "a/b.sql"), Ordering::Less);
+        assert_eq!(path_order("a/b.sql", "a"), Ordering::Greater);
+    }
+
+    #[test]
+    fn scan_and_load_follow_alembics_walk() {
+        let t = Temp::new();
+        t.write("alpha/x.sql", "x", "");
+        t.write("alpha/deep/d.sql", "d", "");
+        t.write("m003.sql", "m", "");
+        t.write("beta/b.sql", "b", "");
+        t.write("a001.sql", "a", "");
+        let want = [
+            "a001.sql",
+            "m003.sql",
+            "alpha/x.sql",
+            "alpha/deep/d.sql",
+            "beta/b.sql",
+        ];
+        let rels: Vec<String> = scan(&t.m()).unwrap().into_iter().map(|(r, _)| r).collect();
+        assert_eq!(rels, want);
+        let d = ScriptDirectory::load(&t.m()).unwrap();
+        let paths: Vec<&str> = d.scripts.iter().map(|s| s.path.as_str()).collect();
+        assert_eq!(paths, want);
+        // The graph keeps that order: five roots, five heads, in file order.
+        assert_eq!(d.map.heads(), ["a", "m", "x", "d", "b"]);
+
+        // In-memory files are put in the same order.
+        let mut files: Vec<(String, Vec<u8>)> = want
+            .iter()
+            .map(|p| (p.to_string(), std::fs::read(t.m().join(p)).unwrap()))
+            .collect();
+        files.reverse();
+        let from_files = ScriptDirectory::from_files(files).unwrap();
+        assert_eq!(from_files.scripts, d.scripts);
+
+        // migrations.sum stays in plain path order and still matches, quickly or not.
+        let sum = d.sum_file().render();
+        let listed: Vec<&str> = sum.lines().map(|l| &l[66..]).collect();
+        assert_eq!(
+            listed,
+            [
+                "a001.sql",
+                "alpha/deep/d.sql",
+                "alpha/x.sql",
+                "beta/b.sql",
+                "m003.sql"
+            ]
+        );
+        assert!(d.sum_matches_in_order(&sum));
+        assert_eq!(d.verify_sum(Some(&sum)), Ok(()));
+        let edited = sum.replacen(&sum[..64], &"0".repeat(64), 1);
+        assert!(!d.sum_matches_in_order(&edited));
+        assert!(matches!(
+            d.verify_sum(Some(&edited)),
+            Err(SumError::Mismatch(_))
+        ));
     }
 }

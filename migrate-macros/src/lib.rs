@@ -73,7 +73,8 @@ const MANIFEST_DIR_OVERRIDE: &str = "MIGRATE_MACROS_MANIFEST_DIR";
 /// under it (subfolders included, hidden ones skipped) is parsed with `migrate-core`, and
 /// the result is a `migrate_runtime::EmbeddedMigrations` holding each revision's id,
 /// parents, branch labels, `depends_on`, message, `create_date`, `transactional` flag,
-/// upgrade and downgrade SQL and checksum, sorted by path.
+/// upgrade and downgrade SQL and checksum, in the loader's order (a folder's files by
+/// name, then its subfolders by name, as Alembic walks a versions folder).
 ///
 /// # Errors
 ///

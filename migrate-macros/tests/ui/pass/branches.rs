@@ -6,12 +6,13 @@ static MIGRATIONS: migrate_runtime::EmbeddedMigrations =
 
 fn main() {
     let paths: Vec<&str> = MIGRATIONS.migrations.iter().map(|m| m.path).collect();
+    // Alembic's walk: the folder's files, then each subfolder.
     assert_eq!(
         paths,
         [
             "a0_base.sql",
-            "billing/b1_invoices.sql",
             "m1_merge.sql",
+            "billing/b1_invoices.sql",
             "reporting/r1_reports.sql",
             "reporting/r2_report_views.sql",
         ]
