@@ -55,6 +55,9 @@ pub struct Section {
     pub file_template: String,
     /// The revision template file, if configured.
     pub revision_template: Option<PathBuf>,
+    /// Where `database_url` came from (`--database-url`, `$DATABASE_URL`, a section's
+    /// `url_env` variable, the file, or the default), printed beside the masked URL.
+    pub url_origin: String,
     /// How long to wait for the server to answer when connecting.
     pub connect_timeout: Duration,
     /// Whether several heads are expected (`allow_multiple_heads = true`): otherwise
@@ -236,7 +239,6 @@ impl Config {
             (None, true) => named.into_iter().map(|(n, t)| (Some(n), t)).collect(),
             (None, false) => vec![(None, Table::new())],
         };
-        let single = chosen.len() == 1;
         let mut sections = Vec::new();
         for (sname, t) in chosen {
             let ctx = Ctx {
@@ -265,25 +267,44 @@ impl Config {
                 };
                 format!("sqlite://{}", dir.join(file).display())
             };
-            let overriding_url = over
+            // A section's own variable (`url_env`), so that one environment can hold
+            // the URLs of several databases without one overriding another.
+            let url_env = if has_sections {
+                ctx.own_string("url_env")?
+            } else {
+                ctx.string("url_env")?
+            }
+            .filter(|v| !v.is_empty());
+            let from_env = match &url_env {
+                Some(var) => env(var)
+                    .filter(|u| !u.is_empty())
+                    .map(|u| (u, format!("${var}"))),
+                // DATABASE_URL names the database of a configuration with one; with
+                // sections it would send every section's migrations to one database.
+                None if !has_sections => over
+                    .env_database_url
+                    .clone()
+                    .filter(|u| !u.is_empty())
+                    .map(|u| (u, "$DATABASE_URL".to_string())),
+                None => None,
+            };
+            let overriding = over
                 .database_url
                 .clone()
-                .or_else(|| {
-                    if single {
-                        over.env_database_url.clone()
-                    } else {
-                        None
-                    }
-                })
-                .filter(|u| !u.is_empty());
+                .filter(|u| !u.is_empty())
+                .map(|u| (u, "--database-url".to_string()))
+                .or(from_env);
             // The configured URL is resolved only when no override wins: its `${VAR}`
             // may name what only the deploy that does not pass a URL sets.
-            let database_url = match overriding_url {
-                Some(url) => url,
-                None => ctx
-                    .string("database_url")?
-                    .filter(|u| !u.is_empty())
-                    .unwrap_or_else(default_url),
+            let (database_url, url_origin) = match overriding {
+                Some(found) => found,
+                None => match ctx.string("database_url")?.filter(|u| !u.is_empty()) {
+                    Some(url) => (url, format!("database_url in {}", path.display())),
+                    None => (
+                        default_url(),
+                        "the default: no URL is configured".to_string(),
+                    ),
+                },
             };
             let connect_timeout = match over.connect_timeout {
                 Some(t) => t,
@@ -311,6 +332,7 @@ impl Config {
                 transaction_per_migration,
                 file_template,
                 revision_template,
+                url_origin,
                 connect_timeout,
                 allow_multiple_heads,
             });
@@ -385,6 +407,21 @@ impl Ctx<'_> {
                 Ok(Some(Duration::from_secs(secs)))
             }
             _ => Err(self.err(key, format!("{}, found {n}", expected()))),
+        }
+    }
+
+    /// A string of the section itself, never inherited from the top-level defaults
+    /// (for keys that must differ per section, such as `url_env`).
+    fn own_string(&self, key: &str) -> Result<Option<String>, CliError> {
+        match self.own.get(key) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => interpolate(s, self.x, self.env)
+                .map(Some)
+                .map_err(|m| self.err(key, m.to_string())),
+            Some(other) => Err(self.err(
+                key,
+                format!("expected a string, found {}", other.type_str()),
+            )),
         }
     }
 
@@ -466,6 +503,41 @@ mod tests {
         );
         let c = parse("script_location = \"m\"\n", None, &Overrides::default()).unwrap();
         assert_eq!(c.sections[0].database_url, "sqlite://conf/migrate.db");
+    }
+
+    #[test]
+    fn url_env_per_section_and_database_url_only_without_sections() {
+        let text = "script_location = \"m\"\n[tickets]\nurl_env = \"DB_HOST\"\n[reports]\ndatabase_url = \"sqlite://r.db\"\n";
+        let over = Overrides {
+            env_database_url: Some("sqlite://env.db".into()),
+            ..Default::default()
+        };
+        // With -n, DATABASE_URL no longer replaces the section's own URL.
+        let c = parse(text, Some("reports"), &over).unwrap();
+        assert_eq!(c.sections[0].database_url, "sqlite://r.db");
+        assert!(c.sections[0].url_origin.starts_with("database_url in "));
+        let c = parse(text, None, &over).unwrap();
+        assert_eq!(c.sections[0].database_url, "db.example");
+        assert_eq!(c.sections[0].url_origin, "$DB_HOST");
+        assert_eq!(c.sections[1].database_url, "sqlite://r.db");
+        // --database-url still wins for the one section picked.
+        let over = Overrides {
+            database_url: Some("sqlite://cli.db".into()),
+            ..Default::default()
+        };
+        let c = parse(text, Some("tickets"), &over).unwrap();
+        assert_eq!(c.sections[0].database_url, "sqlite://cli.db");
+        assert_eq!(c.sections[0].url_origin, "--database-url");
+        // url_env is the section's own: a top-level one is not inherited by sections.
+        let inherited = "url_env = \"DB_HOST\"\nscript_location = \"m\"\n[a]\n";
+        let c = parse(inherited, None, &Overrides::default()).unwrap();
+        assert_eq!(c.sections[0].database_url, "sqlite://conf/a.db");
+        // Without sections, DATABASE_URL and a top-level url_env both apply.
+        let plain = "script_location = \"m\"\nurl_env = \"DB_HOST\"\n";
+        assert_eq!(
+            parse(plain, None, &Overrides::default()).unwrap().sections[0].database_url,
+            "db.example"
+        );
     }
 
     #[test]

@@ -225,7 +225,9 @@ pub mod exit {
 
 fn migrate_exit_code(e: &MigrateError) -> u8 {
     match e {
-        MigrateError::Connect { .. } | MigrateError::ConnectTimeout { .. } => exit::CONNECT,
+        MigrateError::Connect { .. }
+        | MigrateError::ConnectTimeout { .. }
+        | MigrateError::MissingDatabase { .. } => exit::CONNECT,
         MigrateError::NotAtHead { .. } => exit::BEHIND,
         MigrateError::Edited(_) => exit::EDITED,
         MigrateError::Migration(_) => exit::MIGRATION_FAILED,

@@ -131,6 +131,14 @@ pub struct Failure {
 pub fn execute(source: Source<'_>, cli: cli::Cli) -> Result<(), Box<Failure>> {
     let mut ctx = target::Ctx::new(source, cli.global)
         .map_err(|error| Box::new(Failure { error, hint: None }))?;
+    ctx.changes_database = match &cli.command {
+        cli::Command::Upgrade(a) => !a.sql,
+        cli::Command::Downgrade(a) => !a.sql,
+        cli::Command::Stamp(a) => !a.sql,
+        cli::Command::EnsureVersion(a) => !a.sql,
+        cli::Command::Accept(_) => true,
+        _ => false,
+    };
     let result = commands::dispatch(&mut ctx, cli.command);
     let result = result.map_err(|error| {
         let hint = ctx.hint_for(&error);

@@ -7,7 +7,9 @@ use crate::error::CliError;
 use crate::printer::Printer;
 use crate::Source;
 use migrate_core::{Dialect, RevisionError, ScriptDirectory, SumFile};
-use migrate_runtime::{mask_url, Database, MigrateError, Migrator, TransactionMode};
+use migrate_runtime::{
+    mask_url, ConnectOptions, Database, MigrateError, Migrator, TransactionMode,
+};
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,6 +24,11 @@ pub(crate) struct Ctx<'a> {
     known: Vec<String>,
     /// Every migrator handed out, so that `finish` can skip freeing thousands of scripts.
     keep: Vec<Migrator>,
+    /// Whether the command changes databases: only then is a missing SQLite file
+    /// created, and the database named before it is changed.
+    pub changes_database: bool,
+    /// Sections whose database was already named.
+    announced: Vec<Option<String>>,
 }
 
 /// A connection being opened in the background.
@@ -49,6 +56,8 @@ impl<'a> Ctx<'a> {
             rt: None,
             known: Vec::new(),
             keep: Vec::new(),
+            changes_database: false,
+            announced: Vec::new(),
         })
     }
 
@@ -75,6 +84,13 @@ impl<'a> Ctx<'a> {
         let sections = match self.source {
             Source::Files => {
                 let cfg = Config::load(&self.config_path(), self.global.name.as_deref(), &over)?;
+                let env_used = cfg.sections.iter().any(|s| s.url_origin == "$DATABASE_URL");
+                if cfg.named && over.env_database_url.is_some() && !env_used {
+                    self.printer.info(format!(
+                        "warning: DATABASE_URL is set but not used: `{}` has sections, and each takes its URL from its own `url_env` variable or `database_url`",
+                        cfg.path.display()
+                    ));
+                }
                 if cfg.sections.len() > 1 {
                     if let Some(command) = single {
                         return Err(CliError::SeveralSections {
@@ -93,14 +109,19 @@ impl<'a> Ctx<'a> {
                 cfg.sections
             }
             Source::Embedded(_) => {
-                let url = over.database_url.clone().or(over.env_database_url.clone());
+                let url = over
+                    .database_url
+                    .clone()
+                    .map(|u| (u, "--database-url"))
+                    .or(over.env_database_url.clone().map(|u| (u, "$DATABASE_URL")));
                 match (&self.global.config, url) {
                     (Some(path), _) => {
                         let mut cfg = Config::load(path, self.global.name.as_deref(), &over)?;
                         cfg.sections.truncate(1);
                         cfg.sections
                     }
-                    (None, Some(url)) => vec![Section {
+                    (None, Some((url, origin))) => vec![Section {
+                        url_origin: origin.to_string(),
                         name: None,
                         script_location: PathBuf::from("migrations"),
                         database_url: url,
@@ -271,9 +292,9 @@ impl<'a> Ctx<'a> {
             &t.section,
         );
         let url = t.section.database_url.clone();
-        let timeout = t.section.connect_timeout;
+        let options = self.connect_options(t);
         let handle = self.runtime()?.spawn(async move {
-            let db = Database::connect_with_timeout(&url, timeout).await?;
+            let db = Database::connect_with(&url, &options).await?;
             Ok(read(reader, db).await)
         });
         Ok(Prefetch(handle))
@@ -339,10 +360,10 @@ impl<'a> Ctx<'a> {
     /// waits for it.
     pub fn start_connect(&mut self, t: &Target) -> Result<Pending, CliError> {
         let url = t.section.database_url.clone();
-        let timeout = t.section.connect_timeout;
+        let options = self.connect_options(t);
         let handle = self
             .runtime()?
-            .spawn(async move { Database::connect_with_timeout(&url, timeout).await });
+            .spawn(async move { Database::connect_with(&url, &options).await });
         Ok(Pending(handle))
     }
 
@@ -357,8 +378,25 @@ impl<'a> Ctx<'a> {
     /// Connects to a target's database.
     pub fn connect(&mut self, t: &Target) -> Result<Database, CliError> {
         let url = t.section.database_url.clone();
-        let timeout = t.section.connect_timeout;
-        Ok(self.block_on(Database::connect_with_timeout(&url, timeout))??)
+        let options = self.connect_options(t);
+        Ok(self.block_on(Database::connect_with(&url, &options))??)
+    }
+
+    /// How a target's database is opened: its timeout, and a missing SQLite file is
+    /// created only by commands that change the database.
+    fn connect_options(&mut self, t: &Target) -> ConnectOptions {
+        if self.changes_database && !self.announced.contains(&t.section.name) {
+            // Which database a deploy acts on, before it acts (masked).
+            self.announced.push(t.section.name.clone());
+            self.printer.info(format!(
+                "Using database {} (from {})",
+                t.masked_url(),
+                t.section.url_origin
+            ));
+        }
+        ConnectOptions::default()
+            .timeout(t.section.connect_timeout)
+            .create_if_missing(self.changes_database)
     }
 
     /// The version-table rows of a target's database (connects and closes).

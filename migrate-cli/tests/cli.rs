@@ -529,6 +529,10 @@ fn generated_ids_and_config() {
         "script_location = \"migrations\"\ndatabase_url = \"${APP_DB:-sqlite://fromconfig.db}\"\n",
     )
     .expect("write");
+    // `current` only reads: the databases must exist (it would not create them).
+    for db in ["fromconfig.db", "fromenv.db", "cli.db"] {
+        std::fs::File::create(p.path().join(db)).expect("create");
+    }
     let mut c = p.cmd(&["current", "-v"]);
     c.env_remove("DATABASE_URL");
     let out = c.output().expect("run");

@@ -214,6 +214,9 @@ fn configured_url_is_resolved_only_when_used() {
     )
     .expect("write");
     let db = format!("sqlite://{}/flag.db", p.path().display());
+    // `current` only reads: both databases must exist.
+    std::fs::File::create(p.path().join("flag.db")).expect("create");
+    std::fs::File::create(p.path().join("test.db")).expect("create");
     let mut log = String::new();
     for (label, mut cmd) in [
         ("DATABASE_URL set", p.cmd(&["current"])),

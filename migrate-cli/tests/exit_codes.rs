@@ -40,6 +40,9 @@ fn usage_and_connection_failures() {
 #[test]
 fn behind_unknown_edited_and_failed() {
     let p = project();
+    // `check` only reads: it names a missing database instead of creating it.
+    assert_eq!(code(&p, &["check"]).0, 3);
+    p.ok(&["ensure_version"]);
     let (c, err) = code(&p, &["check"]);
     assert_eq!(c, 4, "{err}");
     assert!(err.contains("behind the migrations"), "{err}");

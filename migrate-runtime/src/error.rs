@@ -43,6 +43,12 @@ pub enum MigrateError {
         /// The connect timeout.
         timeout: Duration,
     },
+    /// The SQLite file does not exist and the caller only reads (nothing was created).
+    #[error("the database {url} does not exist; this command only reads and does not create it: check the URL, or create the database with `migrate upgrade`")]
+    MissingDatabase {
+        /// The URL, password masked.
+        url: String,
+    },
     /// A database operation of the migrator itself (not of a migration) failed.
     #[error("{context}")]
     Database {
@@ -115,6 +121,36 @@ pub enum MigrateError {
         name: String,
         /// Why it is refused.
         reason: &'static str,
+    },
+    /// A statement of the declared schema failed (see
+    /// [`apply_declared`](crate::schema::apply_declared)).
+    #[error(transparent)]
+    Declared(Box<crate::schema::DeclaredFailed>),
+    /// The declared schema folder cannot be read or is invalid, or an annotation names a
+    /// table or column the schema does not have.
+    #[error(transparent)]
+    DeclaredSchema(#[from] migrate_schema::declared::DeclaredError),
+    /// A scratch database (or schema) already holds objects, so it would not compare as
+    /// the schema its SQL creates.
+    #[error("the scratch {kind} `{name}` is not empty (it holds {}); it was not used; remove them from the server's template database (PostgreSQL `template1`)", .objects.join(", "))]
+    ScratchNotEmpty {
+        /// `database` or `schema`.
+        kind: &'static str,
+        /// Its name.
+        name: String,
+        /// The first objects found.
+        objects: Vec<String>,
+    },
+    /// The role may create neither a scratch database nor a scratch schema.
+    #[error("cannot create a scratch database on {url}: the role may not create databases ({database}){}; grant it CREATEDB (PostgreSQL) or CREATE (MySQL), or CREATE on the database for a scratch schema", schema_note(.schema))]
+    ScratchDenied {
+        /// The URL, password masked.
+        url: String,
+        /// The server's message for `CREATE DATABASE`.
+        database: String,
+        /// The server's message for `CREATE SCHEMA` (PostgreSQL), `None` where there is no
+        /// schema to fall back to.
+        schema: Option<String>,
     },
     /// The database is not at the heads (from [`Migrator::check`](crate::Migrator::check)).
     #[error("database is behind the migrations: current {current}, heads {heads}; run `migrate upgrade head`", current = or_base(.current), heads = or_base(.heads))]
@@ -193,6 +229,13 @@ fn partial_note(revision: &str, why: Option<&str>) -> String {
         Some(why) => format!(
             "\n  revision `{revision}` may be partly applied: {why}; the version table does not list it, so check the schema and undo (or finish by hand and `migrate stamp`) what ran before running again"
         ),
+        None => String::new(),
+    }
+}
+
+fn schema_note(schema: &Option<String>) -> String {
+    match schema {
+        Some(m) => format!(" nor schemas ({m})"),
         None => String::new(),
     }
 }

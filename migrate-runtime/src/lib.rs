@@ -21,8 +21,9 @@ pub mod build;
 mod embedded;
 mod error;
 mod migrator;
+pub mod schema;
 
-pub use backend::{Database, Db};
+pub use backend::{ConnectOptions, Database, Db};
 pub use embedded::{EmbeddedMigration, EmbeddedMigrations, EmbeddedSection};
 pub use error::{mask_url, EditedMigration, MigrateError, MigrationFailed};
 pub use migrate_core as core;

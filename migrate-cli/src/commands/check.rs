@@ -67,9 +67,24 @@ fn check(ctx: &mut Ctx<'_>, t: &Target) -> Result<Checked, CliError> {
     if let Err(e) = ctx.check_single_head(t, &m) {
         problems.push(e);
     }
-    let (db, state) = ctx.prefetched(prefetch)?;
-    ctx.block_on(db.close())?;
-    let state = state?;
+    // Problems of the folder come first: a database that cannot be read is listed
+    // after them rather than hiding them.
+    let read = ctx.prefetched(prefetch).and_then(|(db, state)| {
+        ctx.block_on(db.close())?;
+        Ok(state?)
+    });
+    let state = match read {
+        Ok(state) => state,
+        Err(e) if !problems.is_empty() => {
+            problems.push(e);
+            return Ok(Checked {
+                migrator: m,
+                current: Vec::new(),
+                problems,
+            });
+        }
+        Err(e) => return Err(e),
+    };
     problems.extend(m.check_problems(&state).into_iter().map(CliError::from));
     Ok(Checked {
         migrator: m,

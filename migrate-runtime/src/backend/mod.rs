@@ -129,6 +129,39 @@ impl Lock {
     }
 }
 
+/// How [`Database::connect_with`] opens a database.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConnectOptions {
+    /// How long to wait for a server to answer (TCP, TLS and login).
+    pub timeout: Duration,
+    /// Whether a missing SQLite file is created (the default) or an error.
+    pub create_if_missing: bool,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            timeout: Database::DEFAULT_CONNECT_TIMEOUT,
+            create_if_missing: true,
+        }
+    }
+}
+
+impl ConnectOptions {
+    /// Sets the connect timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets whether a missing SQLite file is created.
+    pub fn create_if_missing(mut self, create: bool) -> Self {
+        self.create_if_missing = create;
+        self
+    }
+}
+
 /// An owned pool opened from a URL, for the CLI and URL-driven callers.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -185,16 +218,27 @@ impl Database {
         url: &str,
         timeout: Duration,
     ) -> Result<Database, MigrateError> {
+        Self::connect_with(url, &ConnectOptions::default().timeout(timeout)).await
+    }
+
+    /// [`Database::connect`] with every option: the timeout, and whether a missing
+    /// SQLite file may be created (tools that only read a database should not leave an
+    /// empty one behind a mistyped path).
+    ///
+    /// # Errors
+    /// As [`Database::connect_with_timeout`], and [`MigrateError::MissingDatabase`] for
+    /// an SQLite file that does not exist when `create_if_missing` is off.
+    pub async fn connect_with(
+        url: &str,
+        options: &ConnectOptions,
+    ) -> Result<Database, MigrateError> {
+        let timeout = options.timeout;
         let scheme = url.split(':').next().unwrap_or_default();
         match scheme {
             #[cfg(feature = "sqlite")]
-            "sqlite" => sqlite::connect(url)
+            "sqlite" => sqlite::connect(url, options.create_if_missing)
                 .await
-                .map(Database::Sqlite)
-                .map_err(|source| MigrateError::Connect {
-                    url: mask_url(url),
-                    source,
-                }),
+                .map(Database::Sqlite),
             #[cfg(feature = "postgres")]
             "postgres" | "postgresql" => postgres::connect(url, timeout)
                 .await

@@ -8,16 +8,33 @@ use std::str::FromStr;
 use std::time::Duration;
 
 #[cfg(feature = "sqlite")]
-pub(crate) async fn connect(url: &str) -> Result<sqlx::SqlitePool, sqlx::Error> {
-    let opts = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
+pub(crate) async fn connect(
+    url: &str,
+    create_if_missing: bool,
+) -> Result<sqlx::SqlitePool, crate::error::MigrateError> {
+    let connect_err = |source| crate::error::MigrateError::Connect {
+        url: crate::error::mask_url(url),
+        source,
+    };
+    let opts = SqliteConnectOptions::from_str(url)
+        .map_err(connect_err)?
+        .create_if_missing(create_if_missing)
         .busy_timeout(Duration::from_secs(30));
+    let file = opts.get_filename();
+    let name = file.to_string_lossy();
+    let in_memory = name.is_empty() || name == ":memory:" || name.starts_with("file:");
+    if !create_if_missing && !in_memory && !file.exists() {
+        return Err(crate::error::MigrateError::MissingDatabase {
+            url: crate::error::mask_url(url),
+        });
+    }
     // One connection: a migrator does one thing at a time, and an in-memory database
     // exists only on the connection that created it.
     SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(opts)
         .await
+        .map_err(connect_err)
 }
 
 pub(crate) fn history_ddl(table: &str) -> String {
