@@ -11,13 +11,13 @@
 //!
 //! // In the application: `static MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");`
 //! fn main_with(migrations: &'static EmbeddedMigrations) -> std::process::ExitCode {
-//!     let mut args = std::env::args_os();
-//!     let program = args.next();
+//!     let mut args = std::env::args_os().skip(1);
 //!     match args.next() {
-//!         // `myapp migrate upgrade head`: the rest goes to the migrate commands.
-//!         Some(a) if a == "migrate" => {
-//!             migrate_cli::run_embedded(migrations, program.into_iter().chain(args))
-//!         }
+//!         // `myapp migrate upgrade head`: the rest goes to the migrate commands, under
+//!         // the name the user typed, with the application's own default database.
+//!         Some(a) if a == "migrate" => migrate_cli::Embedded::new(migrations)
+//!             .default_database_url("sqlite://myapp.db")
+//!             .run("myapp migrate", args),
 //!         _ => std::process::ExitCode::SUCCESS,
 //!     }
 //! }
@@ -33,7 +33,6 @@ pub mod printer;
 mod target;
 pub mod templates;
 
-use clap::Parser;
 pub use error::CliError;
 use migrate_runtime::EmbeddedMigrations;
 use std::ffi::OsString;
@@ -49,36 +48,118 @@ pub enum Source<'a> {
 }
 
 /// Runs the `migrate` command line over migration files: parses `args` (the program
-/// name first), runs the command, prints any error and returns the exit code (0 on
-/// success, 1 for a failure, 2 for a usage error).
+/// name first), runs the command, prints any error and returns the exit code (see
+/// [`error::exit`]).
 pub fn run<I, T>(args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    entry(Source::Files, args)
+    entry(Source::Files, None, args, false)
 }
 
-/// Runs the same commands over migrations embedded with
-/// [`embed_migrations!`](migrate_runtime::embed_migrations), for self-migrating
-/// binaries. `args` starts with the program name. Commands that edit files (`revision`,
-/// `merge`, `edit`, `hash`, `rebase`, `init`) report that they need the files. The URL
-/// is `--database-url`, else `DATABASE_URL`, else the `-c` configuration's.
-pub fn run_embedded<I, T>(migrations: &EmbeddedMigrations, args: I) -> ExitCode
-where
-    I: IntoIterator<Item = T>,
-    T: Into<OsString> + Clone,
-{
-    entry(Source::Embedded(migrations), args)
-}
-
-fn entry<I, T>(source: Source<'_>, args: I) -> ExitCode
+/// The `migrate` binary's entry: [`run`], plus what only a process that exits right
+/// after may do (one malloc arena; the loaded migrations left to the operating system
+/// instead of freed one by one). Not for applications.
+#[doc(hidden)]
+pub fn run_binary<I, T>(args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
     single_malloc_arena();
-    let cli = match cli::Cli::try_parse_from(args) {
+    entry(Source::Files, None, args, true)
+}
+
+/// Runs the same commands over migrations embedded with
+/// [`embed_migrations!`](migrate_runtime::embed_migrations), for self-migrating
+/// binaries. `args` starts with the program name. Equivalent to
+/// `Embedded::new(migrations).run(program, rest)`; see [`Embedded`].
+pub fn run_embedded<I, T>(migrations: &EmbeddedMigrations, args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    entry(Source::Embedded(migrations), None, args, false)
+}
+
+/// The `migrate` commands inside an application, over its embedded migrations
+/// (`myapp migrate upgrade head`). Only the commands that work without the migration
+/// files are listed in `--help` (`init`, `revision`, `merge`, `edit`, `hash` and
+/// `rebase` need the files and say so if called). The URL is `--database-url`, else
+/// `DATABASE_URL`, else the `-c` configuration's, else the application's default.
+#[derive(Debug, Clone)]
+pub struct Embedded<'a> {
+    migrations: &'a EmbeddedMigrations,
+    default_url: Option<String>,
+}
+
+impl<'a> Embedded<'a> {
+    /// The commands over `migrations`.
+    pub fn new(migrations: &'a EmbeddedMigrations) -> Embedded<'a> {
+        Embedded {
+            migrations,
+            default_url: None,
+        }
+    }
+
+    /// The database the commands use when nothing else names one: the application's
+    /// own default, so that `myapp migrate current` looks at the database the
+    /// application itself uses.
+    pub fn default_database_url(mut self, url: impl Into<String>) -> Embedded<'a> {
+        self.default_url = Some(url.into());
+        self
+    }
+
+    /// Parses `args` (without the program name) as the commands of `program` (the
+    /// words the user typed, e.g. `"myapp migrate"`, shown in usage lines), runs the
+    /// command, prints any error and returns the exit code.
+    pub fn run<I, T>(&self, program: &str, args: I) -> ExitCode
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let args = std::iter::once(OsString::from(program)).chain(args.into_iter().map(Into::into));
+        entry(
+            Source::Embedded(self.migrations),
+            self.default_url.as_deref(),
+            args,
+            false,
+        )
+    }
+}
+
+/// Commands that need the migration files, hidden from an embedded binary's help.
+const FILE_COMMANDS: &[&str] = &[
+    "init",
+    "list_templates",
+    "revision",
+    "merge",
+    "edit",
+    "hash",
+    "rebase",
+];
+
+fn entry<I, T>(source: Source<'_>, default_url: Option<&str>, args: I, exiting: bool) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let mut command = <cli::Cli as clap::CommandFactory>::command();
+    if let Source::Embedded(_) = source {
+        // The program name is the words the user typed (`myapp migrate`), not a path.
+        if let Some(name) = args.first().and_then(|a| a.to_str()) {
+            command = command.bin_name(name.to_string());
+        }
+        for name in FILE_COMMANDS {
+            command = command.mut_subcommand(name, |c| c.hide(true));
+        }
+    }
+    let parsed = command
+        .try_get_matches_from(args)
+        .and_then(|m| <cli::Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
@@ -91,7 +172,7 @@ where
         }
     };
     let raiseerr = cli.global.raiseerr;
-    match execute(source, cli) {
+    match execute_with(source, default_url, cli, exiting) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             let text = error::render_error(&f.error, raiseerr, f.hint.as_deref());
@@ -129,8 +210,18 @@ pub struct Failure {
 /// # Errors
 /// Whatever the command fails with.
 pub fn execute(source: Source<'_>, cli: cli::Cli) -> Result<(), Box<Failure>> {
+    execute_with(source, None, cli, false)
+}
+
+fn execute_with(
+    source: Source<'_>,
+    default_url: Option<&str>,
+    cli: cli::Cli,
+    exiting: bool,
+) -> Result<(), Box<Failure>> {
     let mut ctx = target::Ctx::new(source, cli.global)
         .map_err(|error| Box::new(Failure { error, hint: None }))?;
+    ctx.default_url = default_url.map(str::to_string);
     ctx.changes_database = match &cli.command {
         cli::Command::Upgrade(a) => !a.sql,
         cli::Command::Downgrade(a) => !a.sql,
@@ -144,6 +235,6 @@ pub fn execute(source: Source<'_>, cli: cli::Cli) -> Result<(), Box<Failure>> {
         let hint = ctx.hint_for(&error);
         Box::new(Failure { error, hint })
     });
-    ctx.finish();
+    ctx.finish(exiting);
     result
 }

@@ -2,7 +2,7 @@
 //! (`error: …` and `  Caused by: …` lines) and exits 0, 1 (failure) or 2 (usage).
 
 fn main() -> std::process::ExitCode {
-    migrate_cli::run(std::env::args_os())
+    migrate_cli::run_binary(std::env::args_os())
 }
 
 // mimalloc instead of glibc's malloc halves the time of `migrate upgrade --sql` on ten

@@ -29,6 +29,8 @@ pub(crate) struct Ctx<'a> {
     pub changes_database: bool,
     /// Sections whose database was already named.
     announced: Vec<Option<String>>,
+    /// An embedding application's own database, used when nothing else names one.
+    pub default_url: Option<String>,
 }
 
 /// A connection being opened in the background.
@@ -58,6 +60,7 @@ impl<'a> Ctx<'a> {
             keep: Vec::new(),
             changes_database: false,
             announced: Vec::new(),
+            default_url: None,
         })
     }
 
@@ -113,7 +116,11 @@ impl<'a> Ctx<'a> {
                     .database_url
                     .clone()
                     .map(|u| (u, "--database-url"))
-                    .or(over.env_database_url.clone().map(|u| (u, "$DATABASE_URL")));
+                    .or(over.env_database_url.clone().map(|u| (u, "$DATABASE_URL")))
+                    .or(self
+                        .default_url
+                        .clone()
+                        .map(|u| (u, "the application's default")));
                 match (&self.global.config, url) {
                     (Some(path), _) => {
                         let mut cfg = Config::load(path, self.global.name.as_deref(), &over)?;
@@ -425,14 +432,17 @@ impl<'a> Ctx<'a> {
             .collect())
     }
 
-    /// Ends a command-line run: flushes output and leaves the loaded migrations to the
-    /// operating system instead of freeing them one by one (the process exits next).
-    pub fn finish(mut self) {
+    /// Ends a command-line run: flushes output and, when the process exits next (the
+    /// `migrate` binary, not an application calling the commands), leaves the loaded
+    /// migrations to the operating system instead of freeing them one by one.
+    pub fn finish(mut self, exiting: bool) {
         self.printer.flush();
         if let Some(rt) = self.rt.take() {
             rt.shutdown_background();
         }
-        std::mem::forget(self.keep);
+        if exiting {
+            std::mem::forget(self.keep);
+        }
     }
 
     /// A "did you mean" hint for unknown revisions.

@@ -69,7 +69,18 @@ impl From<sqlx::Error> for AppError {
 /// Any migration failure.
 pub async fn migrate(db: &Database) -> Result<String, AppError> {
     let report = Migrator::new(&MIGRATIONS)?.upgrade(db, "head").await?;
-    Ok(report.heads.join(", "))
+    let at = report.heads.join(", ");
+    match report.revisions().len() {
+        0 => tracing::info!(revision = %at, "database already at head {at}"),
+        n => tracing::info!(
+            revision = %at,
+            applied = n,
+            "applied {n} migration{}: {}; database now at {at}",
+            if n == 1 { "" } else { "s" },
+            report.revisions().join(", ")
+        ),
+    }
+    Ok(at)
 }
 
 /// Lists open tickets (not resolved or closed), most urgent first.

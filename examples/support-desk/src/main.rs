@@ -6,24 +6,49 @@ use migrate_runtime::Database;
 use std::process::ExitCode;
 use support_desk::{migrate, open_ticket, open_tickets, DEFAULT_URL, MIGRATIONS};
 
+const USAGE: &str = "\
+Usage: support-desk [TITLE]
+       support-desk migrate <COMMAND> [OPTIONS]
+
+Migrates the database to head, opens a ticket titled TITLE (default \"Printer on fire\")
+and lists the open tickets by priority. The database is DATABASE_URL, else
+sqlite://support-desk.db. `support-desk migrate --help` lists the migration commands
+(current, history, upgrade, downgrade, check, pending...) over the embedded migrations.
+RUST_LOG=warn quiets the start-up log.
+";
+
 fn main() -> ExitCode {
-    let mut args = std::env::args_os();
-    let program = args.next();
-    let rest: Vec<_> = args.collect();
-    if rest.first().is_some_and(|a| a == "migrate") {
-        if std::env::var_os("DATABASE_URL").is_none() {
-            // The app's own default, so `support-desk migrate current` looks at the same
-            // database the service uses. Nothing else runs yet, so no thread reads the
-            // environment concurrently.
-            std::env::set_var("DATABASE_URL", DEFAULT_URL);
+    let mut args = std::env::args_os().skip(1);
+    let first = args.next();
+    match first.as_ref().and_then(|a| a.to_str()) {
+        Some("migrate") => {
+            // The app's own default, so `support-desk migrate current` looks at the
+            // database the service uses.
+            return migrate_cli::Embedded::new(&MIGRATIONS)
+                .default_database_url(DEFAULT_URL)
+                .run("support-desk migrate", args);
         }
-        return migrate_cli::run_embedded(
-            &MIGRATIONS,
-            program.into_iter().chain(rest.into_iter().skip(1)),
-        );
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some("-V" | "--version") => {
+            println!("support-desk {}", env!("CARGO_PKG_VERSION"));
+            return ExitCode::SUCCESS;
+        }
+        Some(flag) if flag.starts_with('-') => {
+            eprintln!("error: unexpected option `{flag}`\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+        _ => {}
     }
-    let title = rest
-        .first()
+    if args.next().is_some() {
+        eprintln!("error: one title at most (quote a title of several words)\n\n{USAGE}");
+        return ExitCode::from(2);
+    }
+    init_logging();
+    let title = first
+        .as_ref()
         .and_then(|t| t.to_str())
         .unwrap_or("Printer on fire")
         .to_string();
@@ -40,6 +65,7 @@ fn main() -> ExitCode {
     match runtime.block_on(serve(&title)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            tracing::error!("{e}");
             eprintln!("error: {e}");
             let mut source = std::error::Error::source(&*e);
             while let Some(s) = source {
@@ -49,6 +75,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Start-up logs on stderr: the migrations applied (the runtime logs each step through
+/// `tracing`) and the revision the service runs on. `RUST_LOG` filters them.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 async fn serve(title: &str) -> Result<(), Box<dyn std::error::Error>> {

@@ -374,3 +374,64 @@ async fn job_functions_open_and_list() {
         let _ = Database::connect(&t.url).await.expect("reconnect");
     }
 }
+
+#[test]
+fn the_binary_explains_itself_and_its_migrate_commands() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/sd.db", dir.path().display());
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_support-desk"))
+            .env("DATABASE_URL", &url)
+            .current_dir(dir.path())
+            .args(args)
+            .output()
+            .expect("run support-desk")
+    };
+    let help = run(&["--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.starts_with("Usage: support-desk [TITLE]"), "{text}");
+    assert!(!dir.path().join("sd.db").exists(), "--help must not touch the database");
+    assert_eq!(run(&["--frobnicate"]).status.code(), Some(2));
+
+    let help = run(&["migrate", "--help"]);
+    assert!(help.status.success());
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("Usage: support-desk migrate [OPTIONS] <COMMAND>"), "{text}");
+    for shown in ["upgrade", "current", "check", "pending", "history"] {
+        assert!(text.contains(&format!("\n  {shown} ")), "{shown} missing:\n{text}");
+    }
+    for hidden in ["revision", "hash", "init", "edit", "rebase", "merge"] {
+        assert!(!text.contains(&format!("\n  {hidden} ")), "{hidden} listed:\n{text}");
+    }
+    let refused = run(&["migrate", "hash"]);
+    assert_eq!(refused.status.code(), Some(1));
+
+    // Start-up logs what it applied, then that nothing was left to do.
+    let first = run(&["Printer on fire"]);
+    assert!(first.status.success());
+    let log = String::from_utf8_lossy(&first.stderr);
+    assert!(log.contains("applied 13 migrations"), "{log}");
+    assert!(log.contains(&format!("database now at {HEAD}")), "{log}");
+    assert!(log.contains("Running upgrade"), "{log}");
+    let second = run(&["Toner low"]);
+    let log = String::from_utf8_lossy(&second.stderr);
+    assert!(log.contains(&format!("database already at head {HEAD}")), "{log}");
+
+    // A database at a revision this build does not know: start-up says what it means.
+    let pool_url = url.clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let db = migrate_runtime::Database::connect(&pool_url).await.expect("connect");
+        raw(&db, "UPDATE alembic_version SET version_num = 'f00dfeed'").await;
+        db.close().await;
+    });
+    let newer = run(&["x"]);
+    assert_eq!(newer.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&newer.stderr);
+    assert!(err.contains("'f00dfeed', which is not among the migrations"), "{err}");
+    assert!(err.contains("newer release"), "{err}");
+}
