@@ -7,8 +7,10 @@
 //! `information_schema`), always after the database itself has normalized what the SQL
 //! said (types, defaults, implicit names); nothing here parses SQL to build it.
 
+pub mod declared;
 pub mod model;
 
+pub use declared::{DeclaredError, DeclaredSchema};
 pub use model::{
     Check, Column, Deferrable, EnumType, ForeignKey, Generated, Identity, Index, IndexKey,
     IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Unique, View,

@@ -1,0 +1,247 @@
+//! The schema of a live database: reading it into the [`model`] ([`introspect`]),
+//! empty scratch databases to apply SQL to ([`scratch`]), and the declared schema
+//! folder run on one of them ([`apply_declared`]), so that what the SQL of the folder
+//! creates can be read back and compared with what a database holds.
+//!
+//! ```no_run
+//! use migrate_runtime::schema::{self, model::declared::DeclaredSchema};
+//! use migrate_runtime::Database;
+//!
+//! # async fn run() -> Result<(), migrate_runtime::MigrateError> {
+//! let url = "postgres://app@db.internal/app";
+//! let db = Database::connect(url).await?;
+//! let exclude = ["alembic_version", "alembic_version_history"];
+//! let current = schema::introspect(&db, &exclude).await?;
+//!
+//! let declared = DeclaredSchema::load(std::path::Path::new("schema"))?;
+//! let scratch = schema::scratch(url).await?;
+//! // Always drop the scratch database, also when reading it failed.
+//! let wanted = schema::introspect_declared(scratch.database(), &declared).await;
+//! scratch.drop().await?;
+//! let wanted = wanted?;
+//! println!("{} tables wanted, {} there", wanted.tables.len(), current.tables.len());
+//! # Ok(()) }
+//! ```
+//!
+//! Each database reports types, defaults and expressions in its own normalized text, so
+//! a schema is compared with another read from the same kind of database. What each
+//! database needs beyond that (SQLite's declared types, MariaDB's quoted defaults,
+//! generated constraint names) is normalized here and documented on [`introspect`].
+
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+mod scratch;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqltext;
+
+pub use migrate_schema as model;
+pub use migrate_schema::declared::{DeclaredError, DeclaredSchema};
+pub use migrate_schema::Schema;
+pub use scratch::{scratch, Scratch, ScratchDropper};
+
+use crate::backend::Db;
+use crate::error::MigrateError;
+use migrate_core::sql::split_statements;
+use migrate_schema::{Check, ForeignKey, Table, Unique};
+
+/// Reads the schema of the database `db` is connected to: on PostgreSQL the current
+/// schema (`current_schema()`), on MySQL/MariaDB the current database (`DATABASE()`),
+/// on SQLite `main`. Tables named in `exclude` are left out (pass the version and
+/// history tables; a qualified `schema.table` excludes `table`), and so are objects
+/// owned by an extension and SQLite's internal `sqlite_%` tables.
+///
+/// Names are as the database stores them. Constraints whose name is the one the
+/// database would have generated are read with `name: None`: PostgreSQL's
+/// `<table>_pkey`, `<table>_<columns>_key`, `<table>_<columns>_fkey`,
+/// `<table>_<column>_check` and `<table>_check` (truncated to 63 bytes and numbered on a
+/// clash as PostgreSQL does); MySQL's `PRIMARY`, `<table>_ibfk_<n>`, `<table>_chk_<n>`
+/// and unique keys named after their first column (`email`, `email_2`); MariaDB's
+/// `CONSTRAINT_<n>` and column checks named after their column; SQLite's unnamed
+/// constraints (autoindex names are never names). Uniques, foreign keys and checks are
+/// sorted by content, indexes by name.
+///
+/// What each database needs normalized:
+/// - **SQLite** keeps the SQL as written. Declared types are lower-cased with spaces
+///   folded, and a few spellings of one type made one (`int`, `int4` and `integer` are
+///   `integer`; `int8` is `bigint`; `int2` is `smallint`; `character varying(n)` is
+///   `varchar(n)`; `character(n)` is `char(n)`; `bool` is `boolean`; `double` and
+///   `float8` are `double precision`). Defaults, checks, generated expressions, index
+///   expressions and predicates and view queries are read from the SQL text with
+///   comments dropped, spaces folded and words lower-cased outside quotes; a quoted
+///   number as the default of a column of numeric affinity is unquoted (`'0'` is `0`);
+///   `DEFAULT NULL` is no default. A primary key column is `NOT NULL` (as on the
+///   servers). The expression of a generated column and deferrability come from the
+///   `CREATE TABLE` text.
+/// - **PostgreSQL** prints everything itself (`format_type`, `pg_get_expr`,
+///   `pg_get_indexdef`, `pg_get_viewdef`, all pretty-printed); view definitions lose
+///   their surrounding blanks and final `;`.
+/// - **MySQL/MariaDB**: MariaDB quotes string defaults and reports a missing default as
+///   `NULL`, MySQL 8 does not quote: both read as MariaDB's quoted literal, `None` for no
+///   default, and `CURRENT_TIMESTAMP` as `current_timestamp()`. `RESTRICT` is
+///   `NO ACTION` (InnoDB does not tell them apart, and reports either for an unspecified
+///   action depending on the server). Every unique index on plain ascending columns is a
+///   unique constraint (MySQL does not tell them apart either), and the index the server
+///   creates for a foreign key that has none (named after the constraint or its first
+///   column) is not listed. View definitions lose the `` `database`. `` qualifier the
+///   server adds, so scratch and real databases compare equal.
+///
+/// # Errors
+/// [`MigrateError::Database`] when a catalog query fails.
+pub async fn introspect<'a>(
+    db: impl Into<Db<'a>>,
+    exclude: &[&str],
+) -> Result<Schema, MigrateError> {
+    let db = db.into();
+    let mut schema = match db {
+        #[cfg(feature = "sqlite")]
+        Db::Sqlite(p) => sqlite::introspect(p).await?,
+        #[cfg(feature = "postgres")]
+        Db::Postgres(p) => postgres::introspect(p).await?,
+        #[cfg(feature = "mysql")]
+        Db::Mysql(p) => mysql::introspect(p).await?,
+    };
+    schema.tables.retain(|name, _| {
+        !exclude
+            .iter()
+            .any(|e| e.rsplit('.').next().unwrap_or(e) == name)
+    });
+    for table in schema.tables.values_mut() {
+        sort_table(table);
+    }
+    Ok(schema)
+}
+
+/// Sorts a table's collections into the order [`introspect`] promises.
+pub(crate) fn sort_table(t: &mut Table) {
+    t.indexes.sort_by(|a, b| a.name.cmp(&b.name));
+    let unique_key = |u: &Unique| (u.columns.clone(), u.name.clone());
+    t.uniques.sort_by_key(unique_key);
+    let fk_key = |f: &ForeignKey| {
+        (
+            f.columns.clone(),
+            f.referenced_table.clone(),
+            f.referenced_columns.clone(),
+            f.name.clone(),
+        )
+    };
+    t.foreign_keys.sort_by_key(fk_key);
+    let check_key = |c: &Check| (c.expression.clone(), c.name.clone());
+    t.checks.sort_by_key(check_key);
+}
+
+/// The details of [`MigrateError::Declared`]: a statement of the declared schema that
+/// the database refused.
+#[derive(Debug, thiserror::Error)]
+#[error("declared schema statement failed at {path}:{line}: {message}\n  statement: {statement}")]
+#[non_exhaustive]
+pub struct DeclaredFailed {
+    /// The file, relative to the declared schema folder.
+    pub path: String,
+    /// Line of the failing statement in the file.
+    pub line: usize,
+    /// The failing statement.
+    pub statement: String,
+    /// The database's message.
+    pub message: String,
+    /// Driver error.
+    #[source]
+    pub source: sqlx::Error,
+}
+
+/// Runs the declared schema on `db`, normally a [`scratch`] database: each file's SQL
+/// for this database (its own section, else the shared one), file by file in path
+/// order, statement by statement, outside any transaction. The statements of a file
+/// must not need those of a later file (a foreign key to a table created later fails).
+///
+/// # Errors
+/// [`MigrateError::Declared`] naming the file, line, statement and the database's
+/// message of the first statement that fails (what ran before it stays);
+/// [`MigrateError::Database`] when no connection can be had.
+pub async fn apply_declared<'a>(
+    db: impl Into<Db<'a>>,
+    declared: &DeclaredSchema,
+) -> Result<(), MigrateError> {
+    let db = db.into();
+    let dialect = db.dialect();
+    let mut conn = db.acquire().await?;
+    for piece in declared.pieces(dialect) {
+        for (line, statement) in split_statements(piece.sql) {
+            if let Err(source) = conn.execute(statement).await {
+                let message = match &source {
+                    sqlx::Error::Database(d) => d.message().to_string(),
+                    other => other.to_string(),
+                };
+                return Err(MigrateError::Declared(Box::new(DeclaredFailed {
+                    path: piece.path.to_string(),
+                    line: piece.line + line - 1,
+                    statement: statement.to_string(),
+                    message,
+                    source,
+                })));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sets `renamed_from` on the tables and columns of `schema` from the
+/// `-- migrate:renamed_from` annotations of `declared` that hold on `dialect`
+/// ([`DeclaredSchema::apply_renames`], here beside the functions that produce the
+/// schema it is applied to).
+///
+/// # Errors
+/// [`MigrateError::DeclaredSchema`] naming the file and line of each annotation whose
+/// table or column `schema` does not have.
+pub fn apply_renames(
+    schema: &mut Schema,
+    declared: &DeclaredSchema,
+    dialect: migrate_core::Dialect,
+) -> Result<(), MigrateError> {
+    Ok(declared.apply_renames(schema, dialect)?)
+}
+
+/// The schema `declared` creates: runs it on `db` (an empty [`scratch`] database) with
+/// [`apply_declared`], reads it back with [`introspect`] and applies the
+/// `-- migrate:renamed_from` annotations. `db` is left as the declared schema made it;
+/// dropping it is the caller's job.
+///
+/// # Errors
+/// As [`apply_declared`], [`introspect`] and [`apply_renames`].
+pub async fn introspect_declared<'a>(
+    db: impl Into<Db<'a>>,
+    declared: &DeclaredSchema,
+) -> Result<Schema, MigrateError> {
+    let db = db.into();
+    apply_declared(db, declared).await?;
+    let mut schema = introspect(db, &[]).await?;
+    apply_renames(&mut schema, declared, db.dialect())?;
+    Ok(schema)
+}
+
+/// Whether `s` is a plain number literal (`0`, `-1.5`, `2e10`).
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+pub(crate) fn is_numeric_text(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let mut digits = 0;
+    let mut dot = false;
+    let mut exp = false;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '0'..='9' => digits += 1,
+            '.' if !dot && !exp => dot = true,
+            'e' | 'E' if digits > 0 && !exp => {
+                exp = true;
+                if matches!(chars.peek(), Some('-' | '+')) {
+                    chars.next();
+                }
+            }
+            _ => return false,
+        }
+    }
+    digits > 0
+}

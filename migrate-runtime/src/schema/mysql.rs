@@ -1,0 +1,503 @@
+//! MySQL and MariaDB: one query per `information_schema` table for the whole current
+//! database (`TABLES`, `COLUMNS`, `STATISTICS`, `KEY_COLUMN_USAGE`,
+//! `REFERENTIAL_CONSTRAINTS`, `CHECK_CONSTRAINTS`, `VIEWS`), joined here rather than on
+//! the server, whose `information_schema` joins scan every table once per row.
+
+use crate::error::MigrateError;
+use migrate_schema::{
+    Check, Column, Deferrable, ForeignKey, Generated, Identity, Index, IndexKey, IndexPart,
+    PrimaryKey, ReferentialAction, Schema, Table, Unique, View,
+};
+use sqlx::mysql::MySqlRow;
+use sqlx::Row;
+use std::collections::{BTreeMap, HashMap};
+
+/// Which server, from `VERSION()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Server {
+    mariadb: bool,
+    version: (u32, u32, u32),
+}
+
+impl Server {
+    fn parse(version: &str) -> Server {
+        let mut nums = version
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse::<u32>().unwrap_or(0));
+        Server {
+            mariadb: version.contains("MariaDB"),
+            version: (
+                nums.next().unwrap_or(0),
+                nums.next().unwrap_or(0),
+                nums.next().unwrap_or(0),
+            ),
+        }
+    }
+
+    /// MySQL 8.0.13+ reports functional index parts in `STATISTICS.EXPRESSION`.
+    fn has_index_expressions(self) -> bool {
+        !self.mariadb && self.version >= (8, 0, 13)
+    }
+
+    /// MySQL 8.0.16+ and MariaDB 10.2+ keep CHECK constraints.
+    fn has_checks(self) -> bool {
+        if self.mariadb {
+            self.version >= (10, 2, 0)
+        } else {
+            self.version >= (8, 0, 16)
+        }
+    }
+}
+
+/// A text column, whatever the server's `information_schema` types it as (some are
+/// binary strings on some versions).
+fn text(row: &MySqlRow, i: usize) -> Result<Option<String>, sqlx::Error> {
+    match row.try_get::<Option<String>, _>(i) {
+        Ok(s) => Ok(s),
+        Err(_) => Ok(row
+            .try_get::<Option<Vec<u8>>, _>(i)?
+            .map(|b| String::from_utf8_lossy(&b).into_owned())),
+    }
+}
+
+fn req(row: &MySqlRow, i: usize) -> Result<String, sqlx::Error> {
+    Ok(text(row, i)?.unwrap_or_default())
+}
+
+pub(crate) async fn introspect(pool: &sqlx::MySqlPool) -> Result<Schema, MigrateError> {
+    let err = |what: &'static str| {
+        move |e| MigrateError::db(format!("cannot read the schema ({what})"), e)
+    };
+    let mut c = pool.acquire().await.map_err(err("connection"))?;
+    macro_rules! rows {
+        ($sql:expr, $what:literal) => {
+            sqlx::query($sql)
+                .fetch_all(&mut *c)
+                .await
+                .map_err(err($what))?
+        };
+    }
+    let head = rows!("SELECT VERSION(), DATABASE()", "version");
+    let (server, database) = match head.first() {
+        Some(r) => (
+            Server::parse(&req(r, 0).map_err(err("version"))?),
+            text(r, 1).map_err(err("version"))?.unwrap_or_default(),
+        ),
+        None => (Server::parse(""), String::new()),
+    };
+
+    let tables = rows!(
+        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
+        "TABLES"
+    );
+    let columns = rows!(
+        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, \
+         GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+         ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        "COLUMNS"
+    );
+    let statistics_sql = format!(
+        "SELECT TABLE_NAME, INDEX_NAME, CAST(NON_UNIQUE AS SIGNED), COLUMN_NAME, COLLATION, \
+         CAST(SUB_PART AS SIGNED), INDEX_TYPE, {} FROM information_schema.STATISTICS \
+         WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
+        if server.has_index_expressions() {
+            "EXPRESSION"
+        } else {
+            "NULL"
+        }
+    );
+    let statistics = rows!(&statistics_sql, "STATISTICS");
+    let key_columns = rows!(
+        "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, \
+         REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
+         WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL \
+         ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
+        "KEY_COLUMN_USAGE"
+    );
+    let referential = rows!(
+        "SELECT TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE \
+         FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
+        "REFERENTIAL_CONSTRAINTS"
+    );
+    let checks = if !server.has_checks() {
+        Vec::new()
+    } else if server.mariadb {
+        rows!(
+            "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = DATABASE()",
+            "CHECK_CONSTRAINTS"
+        )
+    } else {
+        // MySQL's CHECK_CONSTRAINTS has no table; its names are unique per database.
+        rows!(
+            "SELECT tc.TABLE_NAME, cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE \
+             FROM information_schema.CHECK_CONSTRAINTS cc JOIN information_schema.TABLE_CONSTRAINTS tc \
+             ON tc.CONSTRAINT_SCHEMA = cc.CONSTRAINT_SCHEMA AND tc.CONSTRAINT_NAME = cc.CONSTRAINT_NAME \
+             AND tc.CONSTRAINT_TYPE = 'CHECK' WHERE cc.CONSTRAINT_SCHEMA = DATABASE()",
+            "CHECK_CONSTRAINTS"
+        )
+    };
+    let views = rows!(
+        "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
+        "VIEWS"
+    );
+    drop(c);
+    build(
+        server,
+        &database,
+        tables,
+        columns,
+        statistics,
+        key_columns,
+        referential,
+        checks,
+        views,
+    )
+    .map_err(err("decoding"))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build(
+    server: Server,
+    database: &str,
+    tables: Vec<MySqlRow>,
+    columns: Vec<MySqlRow>,
+    statistics: Vec<MySqlRow>,
+    key_columns: Vec<MySqlRow>,
+    referential: Vec<MySqlRow>,
+    checks: Vec<MySqlRow>,
+    views: Vec<MySqlRow>,
+) -> Result<Schema, sqlx::Error> {
+    let mut schema = Schema::default();
+    for r in &tables {
+        let kind = req(r, 1)?;
+        if kind == "BASE TABLE" || kind == "SYSTEM VERSIONED" {
+            schema.add_table(Table::new(req(r, 0)?));
+        }
+    }
+    for r in &views {
+        let name = req(r, 0)?;
+        let definition = strip_database(&req(r, 1)?, database);
+        schema.views.insert(name.clone(), View { name, definition });
+    }
+
+    for r in &columns {
+        let Some(t) = schema.tables.get_mut(&req(r, 0)?) else {
+            continue;
+        };
+        let column_type = req(r, 2)?;
+        let extra = req(r, 5)?.to_ascii_lowercase();
+        let expression = text(r, 6)?.filter(|e| !e.is_empty());
+        let generated = expression.map(|expression| Generated {
+            expression,
+            stored: extra.contains("stored") || extra.contains("persistent"),
+        });
+        let default = if generated.is_some() {
+            None
+        } else {
+            normalize_default(text(r, 4)?, &column_type, &extra, server.mariadb)
+        };
+        t.columns.push(Column {
+            name: req(r, 1)?,
+            data_type: column_type,
+            nullable: req(r, 3)? == "YES",
+            default,
+            identity: extra
+                .contains("auto_increment")
+                .then_some(Identity::AutoIncrement),
+            generated,
+            renamed_from: None,
+        });
+    }
+
+    // Foreign keys, grouped by (table, constraint) in column order.
+    let mut rules: HashMap<(String, String), (String, String)> = HashMap::new();
+    for r in &referential {
+        rules.insert((req(r, 0)?, req(r, 1)?), (req(r, 2)?, req(r, 3)?));
+    }
+    let mut fks: BTreeMap<(String, String), ForeignKey> = BTreeMap::new();
+    for r in &key_columns {
+        let (table, name) = (req(r, 0)?, req(r, 1)?);
+        let ref_schema = req(r, 3)?;
+        let ref_table = req(r, 4)?;
+        let (update, delete) = rules
+            .get(&(table.clone(), name.clone()))
+            .cloned()
+            .unwrap_or_default();
+        let fk = fks
+            .entry((table, name.clone()))
+            .or_insert_with(|| ForeignKey {
+                name: Some(name),
+                columns: Vec::new(),
+                referenced_table: if ref_schema == database {
+                    ref_table
+                } else {
+                    format!("{ref_schema}.{ref_table}")
+                },
+                referenced_columns: Vec::new(),
+                on_delete: action(&delete),
+                on_update: action(&update),
+                deferrable: Deferrable::NotDeferrable,
+            });
+        fk.columns.push(req(r, 2)?);
+        fk.referenced_columns.push(req(r, 5)?);
+    }
+
+    // Indexes, grouped by (table, index) in key order.
+    struct Part {
+        column: Option<String>,
+        expression: Option<String>,
+        descending: bool,
+        prefix: bool,
+    }
+    let mut groups: BTreeMap<(String, String), (bool, String, Vec<Part>)> = BTreeMap::new();
+    for r in &statistics {
+        let key = (req(r, 0)?, req(r, 1)?);
+        let non_unique: i64 = r.try_get(2)?;
+        let sub_part: Option<i64> = r.try_get(5)?;
+        let entry = groups
+            .entry(key)
+            .or_insert_with(|| (non_unique == 0, String::new(), Vec::new()));
+        entry.1 = req(r, 6)?;
+        entry.2.push(Part {
+            column: text(r, 3)?,
+            expression: text(r, 7)?,
+            descending: text(r, 4)?.as_deref() == Some("D"),
+            prefix: sub_part.is_some(),
+        });
+    }
+    for ((table, name), (unique, index_type, parts)) in groups {
+        let Some(t) = schema.tables.get_mut(&table) else {
+            continue;
+        };
+        let columns: Vec<String> = parts.iter().filter_map(|p| p.column.clone()).collect();
+        if name == "PRIMARY" {
+            t.primary_key = Some(PrimaryKey {
+                name: None,
+                columns,
+            });
+            continue;
+        }
+        let plain = parts
+            .iter()
+            .all(|p| p.column.is_some() && p.expression.is_none() && !p.descending && !p.prefix);
+        let first = columns.first().map(String::as_str).unwrap_or_default();
+        if unique && plain && index_type == "BTREE" {
+            t.uniques.push(Unique {
+                name: (!numbered(&name, first)).then_some(name),
+                columns,
+            });
+            continue;
+        }
+        // The index the server made for a foreign key that had none.
+        let for_fk = !unique
+            && plain
+            && fks.iter().any(|((fk_table, fk_name), fk)| {
+                *fk_table == table
+                    && fk.columns == columns
+                    && (name == *fk_name || numbered(&name, first))
+            });
+        if for_fk {
+            continue;
+        }
+        t.indexes.push(Index {
+            name,
+            parts: parts
+                .into_iter()
+                .map(|p| IndexPart {
+                    key: match p.expression {
+                        Some(e) => IndexKey::Expression(e),
+                        None => IndexKey::Column(p.column.unwrap_or_default()),
+                    },
+                    descending: p.descending,
+                })
+                .collect(),
+            unique,
+            predicate: None,
+            method: (index_type != "BTREE").then(|| index_type.to_ascii_lowercase()),
+        });
+    }
+
+    for ((table, name), mut fk) in fks {
+        let Some(t) = schema.tables.get_mut(&table) else {
+            continue;
+        };
+        if numbered_strict(&name, &format!("{table}_ibfk")) {
+            fk.name = None;
+        }
+        t.foreign_keys.push(fk);
+    }
+
+    for r in &checks {
+        let Some(t) = schema.tables.get_mut(&req(r, 0)?) else {
+            continue;
+        };
+        let name = req(r, 1)?;
+        // MySQL's `<table>_chk_<n>`, MariaDB's `CONSTRAINT_<n>` and, for a column's
+        // check, the column's name.
+        let generated = numbered_strict(&name, &format!("{}_chk", t.name))
+            || numbered_strict(&name, "CONSTRAINT")
+            || t.columns.iter().any(|c| c.name == name);
+        t.checks.push(Check {
+            name: (!generated).then_some(name),
+            expression: req(r, 2)?,
+        });
+    }
+    Ok(schema)
+}
+
+/// Whether `name` is `base` or `base_<n>`.
+fn numbered(name: &str, base: &str) -> bool {
+    name == base || numbered_strict(name, base)
+}
+
+/// Whether `name` is `base_<n>`.
+fn numbered_strict(name: &str, base: &str) -> bool {
+    name.strip_prefix(base)
+        .and_then(|r| r.strip_prefix('_'))
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `UPDATE_RULE` / `DELETE_RULE`; `RESTRICT` is `NO ACTION` (the same in InnoDB).
+fn action(rule: &str) -> ReferentialAction {
+    match ReferentialAction::parse(rule) {
+        Some(ReferentialAction::Restrict) | None => ReferentialAction::NoAction,
+        Some(a) => a,
+    }
+}
+
+/// Whether a `COLUMN_TYPE` takes numbers.
+fn is_numeric_type(column_type: &str) -> bool {
+    let t = column_type.to_ascii_lowercase();
+    [
+        "tinyint",
+        "smallint",
+        "mediumint",
+        "int",
+        "integer",
+        "bigint",
+        "decimal",
+        "numeric",
+        "float",
+        "double",
+        "real",
+        "year",
+    ]
+    .iter()
+    .any(|n| t.starts_with(n))
+}
+
+/// `COLUMN_DEFAULT` in MariaDB's form whatever the server: string literals quoted,
+/// `None` for no default (MariaDB says `NULL`), `current_timestamp()`.
+fn normalize_default(
+    raw: Option<String>,
+    column_type: &str,
+    extra: &str,
+    mariadb: bool,
+) -> Option<String> {
+    let d = raw?;
+    let lower = d.to_ascii_lowercase();
+    if let Some(rest) = lower.strip_prefix("current_timestamp") {
+        let rest = if rest.is_empty() { "()" } else { rest };
+        return Some(format!("current_timestamp{rest}"));
+    }
+    if mariadb {
+        return (d != "NULL").then_some(d);
+    }
+    // MySQL: literals unquoted, expressions marked in EXTRA.
+    if extra.contains("default_generated")
+        || (is_numeric_type(column_type) && super::is_numeric_text(&d))
+        || lower.starts_with("b'")
+        || lower.starts_with("0x")
+    {
+        return Some(d);
+    }
+    Some(format!("'{}'", d.replace('\'', "''")))
+}
+
+/// A view definition without the `` `database`. `` the server writes before every name.
+fn strip_database(definition: &str, database: &str) -> String {
+    if database.is_empty() {
+        return definition.to_string();
+    }
+    definition.replace(&format!("`{}`.", database.replace('`', "``")), "")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers() {
+        let m = Server::parse("10.11.19-MariaDB-0+deb12u1");
+        assert!(m.mariadb && m.has_checks() && !m.has_index_expressions());
+        let my = Server::parse("8.0.36");
+        assert!(!my.mariadb && my.has_checks() && my.has_index_expressions());
+        assert!(!Server::parse("5.7.44-log").has_checks());
+    }
+
+    #[test]
+    fn defaults_read_alike() {
+        let cases = [
+            // (raw, type, extra, mariadb, read)
+            (Some("NULL"), "varchar(5)", "", true, None),
+            (None, "varchar(5)", "", false, None),
+            (Some("'x'"), "varchar(5)", "", true, Some("'x'")),
+            (Some("x"), "varchar(5)", "", false, Some("'x'")),
+            (Some("it's"), "varchar(5)", "", false, Some("'it''s'")),
+            (Some("0"), "int(11)", "", true, Some("0")),
+            (Some("0"), "int", "", false, Some("0")),
+            (Some("0.00"), "decimal(10,2)", "", false, Some("0.00")),
+            (
+                Some("current_timestamp()"),
+                "timestamp",
+                "",
+                true,
+                Some("current_timestamp()"),
+            ),
+            (
+                Some("CURRENT_TIMESTAMP"),
+                "timestamp",
+                "default_generated",
+                false,
+                Some("current_timestamp()"),
+            ),
+            (
+                Some("CURRENT_TIMESTAMP(6)"),
+                "timestamp(6)",
+                "default_generated",
+                false,
+                Some("current_timestamp(6)"),
+            ),
+            (
+                Some("uuid()"),
+                "char(36)",
+                "default_generated",
+                false,
+                Some("uuid()"),
+            ),
+        ];
+        for (raw, ty, extra, mariadb, read) in cases {
+            assert_eq!(
+                normalize_default(raw.map(str::to_string), ty, extra, mariadb).as_deref(),
+                read,
+                "{raw:?} {ty} {extra} {mariadb}"
+            );
+        }
+    }
+
+    #[test]
+    fn generated_names() {
+        assert!(numbered("email", "email"));
+        assert!(numbered("email_2", "email"));
+        assert!(!numbered("email_x", "email"));
+        assert!(numbered_strict("tickets_ibfk_1", "tickets_ibfk"));
+        assert!(numbered_strict("CONSTRAINT_1", "CONSTRAINT"));
+        assert!(!numbered_strict("tickets_ibfk", "tickets_ibfk"));
+        assert_eq!(
+            strip_database("select `d`.`t`.`id` AS `id` from `d`.`t`", "d"),
+            "select `t`.`id` AS `id` from `t`"
+        );
+    }
+}

@@ -1,0 +1,750 @@
+//! SQLite: four queries joining `sqlite_master` with the table-valued pragmas
+//! (`pragma_table_xinfo`, `pragma_index_list` + `pragma_index_xinfo`,
+//! `pragma_foreign_key_list`), and the stored `CREATE` statements for what the pragmas
+//! do not tell: constraint names, CHECK and generated expressions, `AUTOINCREMENT`,
+//! deferrability, index expressions and predicates, view queries.
+
+use super::sqltext::{closing, lex, normalize, normalize_text, split_commas, Kind, Tok};
+use crate::error::MigrateError;
+use migrate_schema::{
+    Check, Column, Deferrable, ForeignKey, Generated, Identity, Index, IndexKey, IndexPart,
+    PrimaryKey, ReferentialAction, Schema, Table, Unique, View,
+};
+use std::collections::BTreeMap;
+
+/// `sqlite_master` rows that are not SQLite's own.
+const USER: &str = "m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
+
+pub(crate) async fn introspect(pool: &sqlx::SqlitePool) -> Result<Schema, MigrateError> {
+    let err = |what: &'static str| {
+        move |e| MigrateError::db(format!("cannot read the schema ({what})"), e)
+    };
+    let mut c = pool.acquire().await.map_err(err("connection"))?;
+    let objects: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&format!(
+        "SELECT m.type, m.name, m.tbl_name, m.sql FROM sqlite_master m WHERE {USER} AND m.type IN ('table', 'view', 'index')"
+    ))
+    .fetch_all(&mut *c)
+    .await
+    .map_err(err("sqlite_master"))?;
+    type ColumnRow = (
+        String,
+        String,
+        Option<String>,
+        i64,
+        Option<String>,
+        i64,
+        i64,
+    );
+    let columns: Vec<ColumnRow> = sqlx::query_as(&format!(
+        "SELECT m.name, x.name, x.type, x.\"notnull\", x.dflt_value, x.pk, x.hidden \
+         FROM sqlite_master m JOIN pragma_table_xinfo(m.name) x \
+         WHERE m.type = 'table' AND {USER} ORDER BY m.name, x.cid"
+    ))
+    .fetch_all(&mut *c)
+    .await
+    .map_err(err("pragma_table_xinfo"))?;
+    type IndexRow = (String, String, i64, String, i64, i64, Option<String>, i64);
+    let index_rows: Vec<IndexRow> = sqlx::query_as(&format!(
+        "SELECT m.name, il.name, il.\"unique\", il.origin, il.partial, ix.cid, ix.name, ix.\"desc\" \
+         FROM sqlite_master m JOIN pragma_index_list(m.name) il JOIN pragma_index_xinfo(il.name) ix \
+         WHERE m.type = 'table' AND {USER} AND ix.key = 1 ORDER BY m.name, il.name, ix.seqno"
+    ))
+    .fetch_all(&mut *c)
+    .await
+    .map_err(err("pragma_index_list"))?;
+    type FkRow = (String, i64, String, String, Option<String>, String, String);
+    let fk_rows: Vec<FkRow> = sqlx::query_as(&format!(
+        "SELECT m.name, fk.id, fk.\"table\", fk.\"from\", fk.\"to\", fk.on_update, fk.on_delete \
+         FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) fk \
+         WHERE m.type = 'table' AND {USER} ORDER BY m.name, fk.id, fk.seq"
+    ))
+    .fetch_all(&mut *c)
+    .await
+    .map_err(err("pragma_foreign_key_list"))?;
+    drop(c);
+
+    let mut schema = Schema::default();
+    let mut parsed: BTreeMap<String, CreateTable> = BTreeMap::new();
+    let mut index_sql: BTreeMap<&str, &str> = BTreeMap::new();
+    for (kind, name, _, sql) in &objects {
+        let sql = sql.as_deref().unwrap_or("");
+        match kind.as_str() {
+            "table" => {
+                parsed.insert(name.clone(), parse_create_table(sql));
+                schema.add_table(Table::new(name.clone()));
+            }
+            "view" => {
+                schema.views.insert(
+                    name.clone(),
+                    View {
+                        name: name.clone(),
+                        definition: view_query(sql),
+                    },
+                );
+            }
+            _ => {
+                index_sql.insert(name, sql);
+            }
+        }
+    }
+
+    // Columns and primary keys.
+    let mut pks: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
+    for (table, name, ty, notnull, default, pk, hidden) in columns {
+        // Hidden columns of virtual tables are not columns of the schema.
+        if hidden == 1 {
+            continue;
+        }
+        let info = parsed.get(&table);
+        let col_info = info.and_then(|p| {
+            p.columns
+                .iter()
+                .find(|c| c.name.eq_ignore_ascii_case(&name))
+        });
+        let declared = ty.unwrap_or_default();
+        let data_type = canonical_type(&declared);
+        let generated = (hidden == 2 || hidden == 3).then(|| Generated {
+            expression: col_info
+                .and_then(|c| c.generated.clone())
+                .unwrap_or_default(),
+            stored: hidden == 3,
+        });
+        let column = Column {
+            name: name.clone(),
+            data_type,
+            nullable: notnull == 0 && pk == 0,
+            default: if generated.is_some() {
+                None
+            } else {
+                default
+                    .as_deref()
+                    .and_then(|d| normalize_default(d, &declared))
+            },
+            identity: col_info
+                .filter(|c| c.autoincrement)
+                .map(|_| Identity::AutoIncrement),
+            generated,
+            renamed_from: None,
+        };
+        if pk > 0 {
+            pks.entry(table.clone()).or_default().push((pk, name));
+        }
+        if let Some(t) = schema.table_mut(&table) {
+            t.columns.push(column);
+        }
+    }
+    for (table, mut cols) in pks {
+        cols.sort();
+        let name = parsed.get(&table).and_then(|p| p.pk_name.clone());
+        if let Some(t) = schema.table_mut(&table) {
+            t.primary_key = Some(PrimaryKey {
+                name,
+                columns: cols.into_iter().map(|(_, c)| c).collect(),
+            });
+        }
+    }
+
+    // Unique constraints and indexes.
+    let mut i = 0;
+    while i < index_rows.len() {
+        let (table, index, unique, origin, partial, ..) = &index_rows[i];
+        let mut j = i;
+        let mut parts = Vec::new();
+        while j < index_rows.len() && index_rows[j].0 == *table && index_rows[j].1 == *index {
+            let (_, _, _, _, _, cid, col, desc) = &index_rows[j];
+            parts.push((*cid, col.clone(), *desc != 0));
+            j += 1;
+        }
+        i = j;
+        let Some(t) = schema.tables.get_mut(table) else {
+            continue;
+        };
+        match origin.as_str() {
+            "pk" => {}
+            "u" => {
+                let columns: Vec<String> = parts.into_iter().filter_map(|(_, c, _)| c).collect();
+                let name = parsed
+                    .get_mut(table)
+                    .and_then(|p| p.take_unique_name(&columns));
+                t.uniques.push(Unique { name, columns });
+            }
+            _ => {
+                let sql = index_sql.get(index.as_str()).copied().unwrap_or("");
+                let (exprs, predicate) = parse_create_index(sql);
+                let mut n_expr = 0;
+                let parts = parts
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, (cid, col, descending))| {
+                        let key = match col.filter(|_| cid >= 0) {
+                            Some(c) => IndexKey::Column(c),
+                            None => {
+                                n_expr += 1;
+                                IndexKey::Expression(exprs.get(k).cloned().unwrap_or_default())
+                            }
+                        };
+                        IndexPart { key, descending }
+                    })
+                    .collect();
+                t.indexes.push(Index {
+                    name: index.clone(),
+                    parts,
+                    unique: *unique != 0,
+                    predicate: if *partial != 0 { predicate } else { None },
+                    method: None,
+                });
+            }
+        }
+    }
+
+    // Foreign keys: one per (table, id).
+    let pk_of = |schema: &Schema, table: &str| -> Vec<String> {
+        schema
+            .tables
+            .values()
+            .find(|t| t.name.eq_ignore_ascii_case(table))
+            .and_then(|t| t.primary_key.as_ref())
+            .map(|pk| pk.columns.clone())
+            .unwrap_or_default()
+    };
+    let mut fks: Vec<(String, ForeignKey)> = Vec::new();
+    let mut i = 0;
+    while i < fk_rows.len() {
+        let (table, id, target, _, _, on_update, on_delete) = &fk_rows[i];
+        let mut columns = Vec::new();
+        let mut referenced = Vec::new();
+        let mut j = i;
+        while j < fk_rows.len() && fk_rows[j].0 == *table && fk_rows[j].1 == *id {
+            columns.push(fk_rows[j].3.clone());
+            referenced.push(fk_rows[j].4.clone());
+            j += 1;
+        }
+        i = j;
+        let referenced_table = schema
+            .tables
+            .keys()
+            .find(|t| t.eq_ignore_ascii_case(target))
+            .cloned()
+            .unwrap_or_else(|| target.clone());
+        // `REFERENCES t` without columns names t's primary key.
+        let referenced_columns = if referenced.iter().all(Option::is_none) {
+            pk_of(&schema, &referenced_table)
+        } else {
+            referenced
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect()
+        };
+        let (name, deferrable) = parsed
+            .get_mut(table)
+            .and_then(|p| p.take_fk(&columns, target))
+            .unwrap_or((None, Deferrable::NotDeferrable));
+        fks.push((
+            table.clone(),
+            ForeignKey {
+                name,
+                columns,
+                referenced_table,
+                referenced_columns,
+                on_delete: ReferentialAction::parse(on_delete).unwrap_or_default(),
+                on_update: ReferentialAction::parse(on_update).unwrap_or_default(),
+                deferrable,
+            },
+        ));
+    }
+    for (table, fk) in fks {
+        if let Some(t) = schema.table_mut(&table) {
+            t.foreign_keys.push(fk);
+        }
+    }
+
+    // CHECK constraints, from the SQL text.
+    for (table, p) in parsed {
+        if let Some(t) = schema.table_mut(&table) {
+            t.checks = p
+                .checks
+                .into_iter()
+                .map(|(name, expression)| Check { name, expression })
+                .collect();
+        }
+    }
+    Ok(schema)
+}
+
+/// What the `CREATE TABLE` text of a table says beyond the pragmas.
+#[derive(Debug, Default, PartialEq)]
+struct CreateTable {
+    columns: Vec<ColumnText>,
+    pk_name: Option<String>,
+    /// `(name, columns)` of each UNIQUE constraint.
+    uniques: Vec<(Option<String>, Vec<String>)>,
+    /// `(name, columns, referenced table, deferrability)` of each foreign key.
+    fks: Vec<(Option<String>, Vec<String>, String, Deferrable)>,
+    /// `(name, expression)` of each CHECK, column ones included.
+    checks: Vec<(Option<String>, String)>,
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct ColumnText {
+    name: String,
+    autoincrement: bool,
+    generated: Option<String>,
+}
+
+impl CreateTable {
+    /// The name of the UNIQUE constraint on `columns` (each is used once).
+    fn take_unique_name(&mut self, columns: &[String]) -> Option<String> {
+        let k = self
+            .uniques
+            .iter()
+            .position(|(_, c)| same_names(c, columns))?;
+        self.uniques.remove(k).0
+    }
+
+    /// The name and deferrability of the foreign key on `columns` to `target`.
+    fn take_fk(
+        &mut self,
+        columns: &[String],
+        target: &str,
+    ) -> Option<(Option<String>, Deferrable)> {
+        let k = self
+            .fks
+            .iter()
+            .position(|(_, c, t, _)| same_names(c, columns) && t.eq_ignore_ascii_case(target))?;
+        let (name, _, _, d) = self.fks.remove(k);
+        Some((name, d))
+    }
+}
+
+fn same_names(a: &[String], b: &[String]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+}
+
+/// Words that start a table constraint in `CREATE TABLE (...)`.
+fn starts_table_constraint(sql: &str, t: &Tok) -> bool {
+    ["constraint", "primary", "unique", "check", "foreign"]
+        .iter()
+        .any(|w| t.is_word(sql, w))
+}
+
+/// The identifiers of a parenthesized column list starting at `toks[open]` (each
+/// entry's first token: `(a COLLATE nocase DESC, b)` is `[a, b]`), and the index after
+/// its `)`.
+fn column_list(sql: &str, toks: &[Tok], open: usize) -> (Vec<String>, usize) {
+    if !toks.get(open).is_some_and(|t| t.is(b'(')) {
+        return (Vec::new(), open);
+    }
+    let close = closing(toks, open);
+    let cols = split_commas(&toks[open + 1..close])
+        .into_iter()
+        .filter_map(|item| item.first().and_then(|t| t.ident(sql)))
+        .collect();
+    (cols, close + 1)
+}
+
+/// The normalized text inside the parentheses starting at `toks[open]`, and the index
+/// after the `)`.
+fn parenthesized(sql: &str, toks: &[Tok], open: usize) -> (Option<String>, usize) {
+    if !toks.get(open).is_some_and(|t| t.is(b'(')) {
+        return (None, open);
+    }
+    let close = closing(toks, open);
+    (Some(normalize(sql, &toks[open + 1..close])), close + 1)
+}
+
+/// `REFERENCES t [(cols)] [ON ...] [[NOT] DEFERRABLE [INITIALLY DEFERRED|IMMEDIATE]]`
+/// starting at `toks[at]` (the word after REFERENCES): the table, the deferrability, and
+/// the index after the clause.
+fn references(sql: &str, toks: &[Tok], at: usize) -> (String, Deferrable, usize) {
+    let table = toks.get(at).and_then(|t| t.ident(sql)).unwrap_or_default();
+    let (_, mut k) = column_list(sql, toks, at + 1);
+    let mut deferrable = false;
+    let mut not = false;
+    let mut deferred = false;
+    let stop = [
+        "constraint",
+        "primary",
+        "unique",
+        "check",
+        "default",
+        "collate",
+        "generated",
+        "as",
+        "references",
+    ];
+    while let Some(t) = toks.get(k) {
+        if stop.iter().any(|w| t.is_word(sql, w)) {
+            break;
+        }
+        if t.is_word(sql, "not")
+            && toks
+                .get(k + 1)
+                .is_some_and(|n| n.is_word(sql, "deferrable"))
+        {
+            not = true;
+        } else if t.is_word(sql, "deferrable") {
+            deferrable = !not;
+        } else if t.is_word(sql, "initially") {
+            deferred = toks.get(k + 1).is_some_and(|n| n.is_word(sql, "deferred"));
+        } else if t.is_word(sql, "not") && toks.get(k + 1).is_some_and(|n| n.is_word(sql, "null")) {
+            break;
+        }
+        k += 1;
+    }
+    let d = match (deferrable, deferred) {
+        (false, _) => Deferrable::NotDeferrable,
+        (true, false) => Deferrable::InitiallyImmediate,
+        (true, true) => Deferrable::InitiallyDeferred,
+    };
+    (table, d, k)
+}
+
+/// Reads a stored `CREATE TABLE` statement.
+fn parse_create_table(sql: &str) -> CreateTable {
+    let toks = lex(sql);
+    let mut out = CreateTable::default();
+    // `CREATE TABLE x AS SELECT ...` has no column definitions.
+    let Some(open) = toks.iter().position(|t| t.is(b'(') || t.is_word(sql, "as")) else {
+        return out;
+    };
+    if !toks[open].is(b'(') {
+        return out;
+    }
+    let close = closing(&toks, open);
+    for item in split_commas(&toks[open + 1..close]) {
+        let Some(first) = item.first() else { continue };
+        if starts_table_constraint(sql, first) {
+            table_constraint(sql, item, &mut out);
+        } else {
+            column_definition(sql, item, &mut out);
+        }
+    }
+    out
+}
+
+fn table_constraint(sql: &str, item: &[Tok], out: &mut CreateTable) {
+    let (name, k) = if item[0].is_word(sql, "constraint") {
+        (item.get(1).and_then(|t| t.ident(sql)), 2)
+    } else {
+        (None, 0)
+    };
+    let Some(kw) = item.get(k) else { return };
+    if kw.is_word(sql, "primary") {
+        out.pk_name = name;
+    } else if kw.is_word(sql, "unique") {
+        let (cols, _) = column_list(sql, item, k + 1);
+        out.uniques.push((name, cols));
+    } else if kw.is_word(sql, "check") {
+        if let (Some(expr), _) = parenthesized(sql, item, k + 1) {
+            out.checks.push((name, expr));
+        }
+    } else if kw.is_word(sql, "foreign") {
+        // FOREIGN KEY (cols) REFERENCES t ...
+        let (cols, after) = column_list(sql, item, k + 2);
+        if item
+            .get(after)
+            .is_some_and(|t| t.is_word(sql, "references"))
+        {
+            let (table, d, _) = references(sql, item, after + 1);
+            out.fks.push((name, cols, table, d));
+        }
+    }
+}
+
+fn column_definition(sql: &str, item: &[Tok], out: &mut CreateTable) {
+    let Some(name) = item[0].ident(sql) else {
+        return;
+    };
+    let mut col = ColumnText {
+        name: name.clone(),
+        ..ColumnText::default()
+    };
+    let mut pending: Option<String> = None;
+    let mut k = 1;
+    while let Some(t) = item.get(k) {
+        if t.is(b'(') {
+            k = closing(item, k) + 1;
+            continue;
+        }
+        if t.kind != Kind::Word {
+            k += 1;
+            continue;
+        }
+        let w = t.text(sql).to_ascii_lowercase();
+        match w.as_str() {
+            "constraint" => {
+                pending = item.get(k + 1).and_then(|t| t.ident(sql));
+                k += 2;
+                continue;
+            }
+            "check" => {
+                let (expr, next) = parenthesized(sql, item, k + 1);
+                if let Some(expr) = expr {
+                    out.checks.push((pending.take(), expr));
+                }
+                k = next.max(k + 1);
+                continue;
+            }
+            "primary" => out.pk_name = pending.take(),
+            "unique" => out.uniques.push((pending.take(), vec![name.clone()])),
+            "references" => {
+                let (table, d, next) = references(sql, item, k + 1);
+                out.fks.push((pending.take(), vec![name.clone()], table, d));
+                k = next.max(k + 1);
+                continue;
+            }
+            "autoincrement" => col.autoincrement = true,
+            "as" => {
+                let (expr, next) = parenthesized(sql, item, k + 1);
+                col.generated = expr;
+                k = next.max(k + 1);
+                continue;
+            }
+            "not" | "null" | "default" | "collate" | "generated" => pending = None,
+            _ => {}
+        }
+        k += 1;
+    }
+    out.columns.push(col);
+}
+
+/// The key parts (expressions normalized, `None`-free: a column part's text is unused)
+/// and the predicate of a stored `CREATE INDEX` statement.
+fn parse_create_index(sql: &str) -> (Vec<String>, Option<String>) {
+    let toks = lex(sql);
+    let Some(on) = toks.iter().position(|t| t.is_word(sql, "on")) else {
+        return (Vec::new(), None);
+    };
+    let Some(open) = toks[on..].iter().position(|t| t.is(b'(')).map(|p| on + p) else {
+        return (Vec::new(), None);
+    };
+    let close = closing(&toks, open);
+    let parts = split_commas(&toks[open + 1..close])
+        .into_iter()
+        .map(|part| {
+            let mut end = part.len();
+            while end > 0
+                && (part[end - 1].is_word(sql, "asc") || part[end - 1].is_word(sql, "desc"))
+            {
+                end -= 1;
+            }
+            normalize(sql, &part[..end])
+        })
+        .collect();
+    let predicate = toks
+        .get(close + 1)
+        .filter(|t| t.is_word(sql, "where"))
+        .map(|_| normalize(sql, &toks[close + 2..]));
+    (parts, predicate)
+}
+
+/// The query of a stored `CREATE VIEW` statement: the text after its `AS`, normalized.
+fn view_query(sql: &str) -> String {
+    let toks = lex(sql);
+    // The first `AS` outside parentheses: the optional column list comes before it.
+    let mut depth = 0;
+    for (i, t) in toks.iter().enumerate() {
+        if t.is(b'(') {
+            depth += 1;
+        } else if t.is(b')') {
+            depth -= 1;
+        } else if depth == 0 && t.is_word(sql, "as") {
+            return normalize(sql, &toks[i + 1..]);
+        }
+    }
+    normalize_text(sql)
+}
+
+/// SQLite's declared type, canonicalized so that spellings of one type compare equal:
+/// lower case, blanks folded (none around `(`, `)` and `,`), and these names made one:
+///
+/// | written | read as |
+/// |---|---|
+/// | `int`, `integer`, `int4` | `integer` |
+/// | `bigint`, `int8` | `bigint` |
+/// | `smallint`, `int2` | `smallint` |
+/// | `varchar`, `character varying` | `varchar` |
+/// | `char`, `character` | `char` |
+/// | `bool`, `boolean` | `boolean` |
+/// | `double`, `double precision`, `float8` | `double precision` |
+/// | `real`, `float4` | `real` |
+/// | `numeric`, `decimal` | `numeric` |
+pub(crate) fn canonical_type(declared: &str) -> String {
+    let folded = declared
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_lowercase();
+    let mut compact = String::with_capacity(folded.len());
+    let chars: Vec<char> = folded.chars().collect();
+    for (i, &c) in chars.iter().enumerate() {
+        if c == ' ' {
+            let prev = i.checked_sub(1).map(|p| chars[p]);
+            let next = chars.get(i + 1).copied();
+            if matches!(prev, Some('(' | ',')) || matches!(next, Some('(' | ')' | ',')) {
+                continue;
+            }
+        }
+        compact.push(c);
+    }
+    let (base, params) = match compact.find('(') {
+        Some(p) => compact.split_at(p),
+        None => (compact.as_str(), ""),
+    };
+    let base = match base {
+        "int" | "integer" | "int4" => "integer",
+        "bigint" | "int8" => "bigint",
+        "smallint" | "int2" => "smallint",
+        "varchar" | "character varying" => "varchar",
+        "char" | "character" => "char",
+        "bool" | "boolean" => "boolean",
+        "double" | "double precision" | "float8" => "double precision",
+        "real" | "float4" => "real",
+        "numeric" | "decimal" => "numeric",
+        other => other,
+    };
+    format!("{base}{params}")
+}
+
+/// Whether a declared type gives numeric affinity (SQLite's rules: not TEXT, not BLOB).
+fn numeric_affinity(declared: &str) -> bool {
+    let t = declared.to_ascii_uppercase();
+    if t.contains("INT") {
+        return true;
+    }
+    if t.contains("CHAR")
+        || t.contains("CLOB")
+        || t.contains("TEXT")
+        || t.contains("BLOB")
+        || t.trim().is_empty()
+    {
+        return false;
+    }
+    true
+}
+
+/// A default as SQLite stored it, normalized: `NULL` is no default, and a quoted
+/// number on a column of numeric affinity is the number.
+fn normalize_default(written: &str, declared: &str) -> Option<String> {
+    let d = normalize_text(written);
+    if d == "null" || d.is_empty() {
+        return None;
+    }
+    if numeric_affinity(declared) {
+        if let Some(inner) = d.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
+            if super::is_numeric_text(inner) {
+                return Some(inner.to_string());
+            }
+        }
+    }
+    Some(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_are_canonical() {
+        for (written, read) in [
+            ("INT", "integer"),
+            ("integer", "integer"),
+            ("Int4", "integer"),
+            ("INT8", "bigint"),
+            ("varchar (20)", "varchar(20)"),
+            ("CHARACTER  VARYING( 20 )", "varchar(20)"),
+            ("numeric(10, 2)", "numeric(10,2)"),
+            ("decimal(10,2)", "numeric(10,2)"),
+            ("double precision", "double precision"),
+            ("TEXT", "text"),
+            ("", ""),
+            ("unsigned big int", "unsigned big int"),
+        ] {
+            assert_eq!(canonical_type(written), read, "{written}");
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        assert_eq!(normalize_default("'0'", "INT").as_deref(), Some("0"));
+        assert_eq!(normalize_default("0", "integer").as_deref(), Some("0"));
+        assert_eq!(normalize_default("'0'", "TEXT").as_deref(), Some("'0'"));
+        assert_eq!(normalize_default("'-1.5'", "REAL").as_deref(), Some("-1.5"));
+        assert_eq!(normalize_default("NULL", "TEXT"), None);
+        assert_eq!(
+            normalize_default("CURRENT_TIMESTAMP", "TIMESTAMP").as_deref(),
+            Some("current_timestamp")
+        );
+        assert_eq!(
+            normalize_default("'Normal'", "VARCHAR(20)").as_deref(),
+            Some("'Normal'")
+        );
+    }
+
+    #[test]
+    fn reads_create_table_text() {
+        let sql = "CREATE TABLE t (\n  id INTEGER CONSTRAINT t_pk PRIMARY KEY AUTOINCREMENT,\n  a int CHECK (a > 0) CONSTRAINT a_pos CHECK(a<100),\n  b TEXT GENERATED ALWAYS AS (a || 'x') STORED,\n  c INT AS (a+1),\n  u INT REFERENCES users DEFERRABLE INITIALLY DEFERRED,\n  v INT CONSTRAINT v_fk REFERENCES users (id) NOT DEFERRABLE,\n  CONSTRAINT uq UNIQUE (a, \"c\"),\n  UNIQUE (b),\n  CHECK (a <> c),\n  FOREIGN KEY (a, c) REFERENCES pairs (x, y) ON DELETE CASCADE DEFERRABLE\n)";
+        let p = parse_create_table(sql);
+        assert_eq!(p.pk_name.as_deref(), Some("t_pk"));
+        assert!(p.columns[0].autoincrement);
+        assert_eq!(p.columns[2].generated.as_deref(), Some("a || 'x'"));
+        assert_eq!(p.columns[3].generated.as_deref(), Some("a + 1"));
+        assert_eq!(
+            p.checks,
+            [
+                (None, "a > 0".to_string()),
+                (Some("a_pos".to_string()), "a < 100".to_string()),
+                (None, "a <> c".to_string())
+            ]
+        );
+        assert_eq!(
+            p.uniques,
+            [
+                (
+                    Some("uq".to_string()),
+                    vec!["a".to_string(), "c".to_string()]
+                ),
+                (None, vec!["b".to_string()])
+            ]
+        );
+        let fks: Vec<_> = p
+            .fks
+            .iter()
+            .map(|(n, c, t, d)| (n.clone(), c.join(","), t.clone(), *d))
+            .collect();
+        assert_eq!(
+            fks,
+            [
+                (
+                    None,
+                    "u".to_string(),
+                    "users".to_string(),
+                    Deferrable::InitiallyDeferred
+                ),
+                (
+                    Some("v_fk".to_string()),
+                    "v".to_string(),
+                    "users".to_string(),
+                    Deferrable::NotDeferrable
+                ),
+                (
+                    None,
+                    "a,c".to_string(),
+                    "pairs".to_string(),
+                    Deferrable::InitiallyImmediate
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn reads_index_and_view_text() {
+        let (parts, pred) = parse_create_index("CREATE UNIQUE INDEX ix ON t (lower( b ) DESC, a, (a + 1) ASC) WHERE a > 0 AND b IS NOT NULL");
+        assert_eq!(parts, ["lower(b)", "a", "(a + 1)"]);
+        assert_eq!(pred.as_deref(), Some("a > 0 and b is not null"));
+        assert_eq!(
+            view_query("CREATE VIEW v (x) AS\n  SELECT id AS x FROM users"),
+            "select id as x from users"
+        );
+    }
+}
