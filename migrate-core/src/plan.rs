@@ -790,6 +790,64 @@ impl RevisionMap {
         }
     }
 
+    /// One step that reverts `revision`, which must be one of the `current` rows: its
+    /// downgrade, with the row replaced by those of its parents that no other row
+    /// already stands on. Unlike a downgrade to a target, nothing else moves, whatever
+    /// the other branches hold: the step a stairway test takes back down.
+    ///
+    /// # Errors
+    /// [`RevisionError::NothingToDrop`] when `revision` is not a current row; unknown
+    /// current revisions.
+    pub fn revert_plan<S: AsRef<str>>(
+        &self,
+        current: &[S],
+        revision: &str,
+    ) -> Result<Plan, RevisionError> {
+        let current: Vec<&str> = current.iter().map(AsRef::as_ref).collect();
+        let rev = self
+            .get(revision)
+            .ok_or_else(|| RevisionError::NoSuchRevision(revision.to_string()))?;
+        let rev_id = rev.id();
+        if !current.contains(&rev_id) {
+            return Err(RevisionError::NothingToDrop {
+                target: revision.to_string(),
+                current: current.iter().map(|c| c.to_string()).collect(),
+            });
+        }
+        let remaining: Vec<&str> = current.iter().copied().filter(|c| *c != rev_id).collect();
+        let mut covered: Vec<&str> = Vec::new();
+        for h in &remaining {
+            covered.extend(self.ancestors(h)?);
+        }
+        let parents = rev.down_revisions();
+        let added: Vec<&str> = parents
+            .iter()
+            .copied()
+            .filter(|p| !covered.contains(p))
+            .collect();
+        let changes = match added.as_slice() {
+            [one] => vec![VersionChange::Update {
+                from: rev_id.to_string(),
+                to: one.to_string(),
+            }],
+            _ => std::iter::once(VersionChange::Delete(rev_id.to_string()))
+                .chain(added.iter().map(|a| VersionChange::Insert(a.to_string())))
+                .collect(),
+        };
+        let mut heads_after: Vec<String> = remaining.iter().map(|s| s.to_string()).collect();
+        heads_after.extend(added.iter().map(|a| a.to_string()));
+        Ok(Plan {
+            steps: vec![Step {
+                revision: Some(rev_id.to_string()),
+                direction: Direction::Downgrade,
+                from: vec![rev_id.to_string()],
+                to: parents.iter().map(|p| p.to_string()).collect(),
+                changes,
+            }],
+            heads_after,
+        })
+    }
+
     /// The version-table changes of `alembic stamp`: moves the rows to `targets`
     /// without running SQL. `purge` empties the table first (whatever it held).
     ///

@@ -327,3 +327,47 @@ fn head_maintainer_merge_with_parent_under_other_head() {
     let plan = assert_upgrade(&m, "c", &["b1", "d2"], &["c"], &["c", "d2"]);
     assert_eq!(changes(&plan), [upd("b1", "c")]);
 }
+
+// `revert_plan`: the one step a stairway test takes back down, whatever else is applied.
+
+#[test]
+fn revert_one_head_leaves_the_other_branches() {
+    // a -> b1, a -> b2: reverting b2 keeps b1, and a is covered by b1.
+    let m = map(&[("a", ""), ("b1", "a"), ("b2", "a")]);
+    let plan = m.revert_plan(&["b1", "b2"], "b2").expect("plan");
+    assert_eq!(plan.steps.len(), 1);
+    assert_eq!(plan.steps[0].revision.as_deref(), Some("b2"));
+    assert_eq!(plan.steps[0].changes, [VersionChange::Delete("b2".into())]);
+    assert_eq!(plan.heads_after, ["b1"]);
+    // Linear: the row moves to the parent.
+    let plan = m.revert_plan(&["b1"], "b1").expect("plan");
+    assert_eq!(
+        plan.steps[0].changes,
+        [VersionChange::Update {
+            from: "b1".into(),
+            to: "a".into()
+        }]
+    );
+    // A root: the row goes.
+    let plan = m.revert_plan(&["a"], "a").expect("plan");
+    assert_eq!(plan.steps[0].changes, [VersionChange::Delete("a".into())]);
+    assert!(plan.heads_after.is_empty());
+}
+
+#[test]
+fn revert_a_merge_restores_both_parents() {
+    let m = map(&[("a", ""), ("b1", "a"), ("b2", "a"), ("c", "b1,b2")]);
+    let plan = m.revert_plan(&["c"], "c").expect("plan");
+    assert_eq!(
+        plan.steps[0].changes,
+        [
+            VersionChange::Delete("c".into()),
+            VersionChange::Insert("b1".into()),
+            VersionChange::Insert("b2".into())
+        ]
+    );
+    assert!(matches!(
+        m.revert_plan(&["c"], "b1"),
+        Err(RevisionError::NothingToDrop { .. })
+    ));
+}

@@ -43,6 +43,9 @@ pub enum MigrateError {
         /// The connect timeout.
         timeout: Duration,
     },
+    /// Two schemas cannot be compared (a rename annotation that matches nothing).
+    #[error(transparent)]
+    SchemaDiff(#[from] migrate_schema::DiffError),
     /// The SQLite file does not exist and the caller only reads (nothing was created).
     #[error("the database {url} does not exist; this command only reads and does not create it: check the URL, or create the database with `migrate upgrade`")]
     MissingDatabase {

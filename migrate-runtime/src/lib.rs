@@ -22,6 +22,7 @@ mod embedded;
 mod error;
 mod migrator;
 pub mod schema;
+pub mod testing;
 
 pub use backend::{ConnectOptions, Database, Db};
 pub use embedded::{EmbeddedMigration, EmbeddedMigrations, EmbeddedSection};

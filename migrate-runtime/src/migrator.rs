@@ -180,6 +180,8 @@ struct HistoryValues {
 enum Op<'a> {
     Upgrade(&'a str),
     Downgrade(&'a str),
+    /// Downgrade exactly one revision that is a current row (the stairway's step down).
+    Revert(&'a str),
     Stamp(&'a [&'a str], bool),
 }
 
@@ -284,6 +286,15 @@ impl Migrator {
             Some(s) => format!("{s}.{table}"),
             None => table.to_string(),
         }
+    }
+
+    /// The migrator's own tables, the version table and the history table
+    /// (schema-qualified when a schema is set), which schema comparisons leave out.
+    pub fn own_tables(&self) -> Vec<String> {
+        vec![
+            self.qualified(&self.opts.version_table),
+            self.qualified(&self.history_name()),
+        ]
     }
 
     fn history_name(&self) -> String {
@@ -591,6 +602,22 @@ impl Migrator {
         self.run(db.into(), Op::Stamp(targets, purge)).await
     }
 
+    /// Runs the downgrade of `revision`, which must be one of the version table's rows,
+    /// and nothing else: its row is replaced by those of its parents that no other row
+    /// already stands on. Other branches stay as they are, unlike a downgrade to a
+    /// target (see [`RevisionMap::revert_plan`](migrate_core::RevisionMap::revert_plan)).
+    ///
+    /// # Errors
+    /// As [`downgrade`](Self::downgrade); `revision` not being a current row is a
+    /// [`RevisionError::NothingToDrop`].
+    pub async fn revert<'a>(
+        &self,
+        db: impl Into<Db<'a>>,
+        revision: &str,
+    ) -> Result<Report, MigrateError> {
+        self.run(db.into(), Op::Revert(revision)).await
+    }
+
     /// Records the current checksums of applied revisions as accepted, after an
     /// intended edit; `None` accepts every edited one.
     ///
@@ -679,7 +706,7 @@ impl Migrator {
                     }
                 }
             }
-            Op::Stamp(..) => {}
+            Op::Stamp(..) | Op::Revert(_) => {}
         }
         if let Op::Upgrade(_) = op {
             // The start-up check of a binary already at head: one query on the version
@@ -729,6 +756,7 @@ impl Migrator {
             Op::Upgrade(t) => self.dir.map.upgrade_plan(heads, t)?,
             Op::Downgrade(t) => self.dir.map.downgrade_plan(heads, t)?,
             Op::Stamp(targets, purge) => self.dir.map.stamp_plan(heads, targets, *purge)?,
+            Op::Revert(r) => self.dir.map.revert_plan(heads, r)?,
         })
     }
 
@@ -826,7 +854,7 @@ impl Migrator {
             }
             // A downgrade runs the edited file's downgrade section, so it is refused
             // as an upgrade is, until the edit is accepted.
-            if matches!(op, Op::Upgrade(_) | Op::Downgrade(_)) {
+            if matches!(op, Op::Upgrade(_) | Op::Downgrade(_) | Op::Revert(_)) {
                 self.known_current(&heads)?;
                 let recorded = self.recorded_checksums(conn).await?;
                 let edited = self.edited(&heads, &recorded)?;
@@ -876,7 +904,9 @@ impl Migrator {
                             // re-planning from the new rows would move it further.
                             return Err(MigrateError::ConcurrentChange {
                                 target: match op {
-                                    Op::Upgrade(t) | Op::Downgrade(t) => t.to_string(),
+                                    Op::Upgrade(t) | Op::Downgrade(t) | Op::Revert(t) => {
+                                        t.to_string()
+                                    }
                                     Op::Stamp(..) => String::new(),
                                 },
                                 applied: run

@@ -1,0 +1,283 @@
+//! Schema checks for `cargo test` and for the `migrate` command line: the schema the
+//! migrations produce, the declared schema, drift, and the stairway test that proves
+//! each downgrade leaves no trace.
+//!
+//! ```no_run
+//! # async fn t() -> Result<(), Box<dyn std::error::Error>> {
+//! use migrate_runtime::{testing, Migrator};
+//! let migrator = Migrator::load("migrations")?;
+//! // Every revision up, down, up again on a scratch database of the server the URL
+//! // names (an in-memory database for SQLite), which is dropped afterwards.
+//! let report = testing::stairway(&migrator, "postgres://localhost/app", None).await?;
+//! assert!(report.is_ok(), "{report}");
+//! # Ok(()) }
+//! ```
+
+use crate::error::MigrateError;
+use crate::schema;
+use crate::{Database, Db, Migrator};
+use migrate_schema::{diff, DeclaredSchema, Diff, Schema};
+use std::fmt;
+
+/// The schema of a database, without the migrator's own version and history tables.
+///
+/// # Errors
+/// Catalog queries that fail.
+pub async fn live_schema<'a>(m: &Migrator, db: impl Into<Db<'a>>) -> Result<Schema, MigrateError> {
+    let own = m.own_tables();
+    let own: Vec<&str> = own.iter().map(String::as_str).collect();
+    schema::introspect(db, &own).await
+}
+
+/// The schema the migrations produce at `revisions` (the database's current rows, or
+/// the heads), replayed from base into `db`, an empty scratch database.
+///
+/// # Errors
+/// A migration that fails, and catalog queries that fail.
+pub async fn replay(
+    m: &Migrator,
+    db: &Database,
+    revisions: &[String],
+) -> Result<Schema, MigrateError> {
+    for r in revisions {
+        m.upgrade(db, r).await?;
+    }
+    live_schema(m, db).await
+}
+
+/// The schema a declared schema folder creates, loaded into `db`, an empty scratch
+/// database, with its `renamed_from` annotations.
+///
+/// # Errors
+/// A statement that fails (naming file, line and statement), catalog queries, and
+/// annotations that name nothing.
+pub async fn declared_schema(
+    declared: &DeclaredSchema,
+    db: &Database,
+) -> Result<Schema, MigrateError> {
+    schema::introspect_declared(db, declared).await
+}
+
+/// What a stairway test found.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct StairwayReport {
+    /// Revisions taken up, down and up again, in upgrade order.
+    pub checked: Vec<String>,
+    /// Revisions without a downgrade, only taken up.
+    pub irreversible: Vec<String>,
+    /// The first problem found, if any.
+    pub failure: Option<StairwayFailure>,
+}
+
+impl StairwayReport {
+    /// Whether every revision passed (and the head matched the declared schema).
+    pub fn is_ok(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+/// A revision whose steps do not give the schema back, or a head that differs from the
+/// declared schema.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum StairwayFailure {
+    /// Its downgrade did not give back the schema from before its upgrade.
+    Trace {
+        /// The revision.
+        revision: String,
+        /// What the downgrade left (from the schema after it to the one before the
+        /// upgrade).
+        difference: Vec<String>,
+    },
+    /// Its upgrade run a second time (after the downgrade) gave another schema.
+    NotRepeatable {
+        /// The revision.
+        revision: String,
+        /// From the first upgrade's schema to the second's.
+        difference: Vec<String>,
+    },
+    /// The heads' schema is not the declared schema.
+    Declared {
+        /// From the heads' schema to the declared one.
+        difference: Vec<String>,
+    },
+}
+
+impl fmt::Display for StairwayReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.failure {
+            None => write!(
+                f,
+                "{} revisions up, down and up again: every downgrade left no trace",
+                self.checked.len()
+            )?,
+            Some(failure) => write!(f, "{failure}")?,
+        }
+        if !self.irreversible.is_empty() {
+            write!(
+                f,
+                "\n  irreversible, only upgraded: {}",
+                self.irreversible.join(", ")
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for StairwayFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (head, lines) = match self {
+            StairwayFailure::Trace {
+                revision,
+                difference,
+            } => (
+                format!("the downgrade of revision `{revision}` leaves a trace; to give back the schema from before its upgrade it would still need to"),
+                difference,
+            ),
+            StairwayFailure::NotRepeatable {
+                revision,
+                difference,
+            } => (
+                format!("revision `{revision}` upgraded again after its downgrade gives another schema; the second upgrade would need to"),
+                difference,
+            ),
+            StairwayFailure::Declared { difference } => (
+                "the migrations' head schema is not the declared schema; a revision is missing that would".to_string(),
+                difference,
+            ),
+        };
+        f.write_str(&head)?;
+        for l in lines {
+            write!(f, "\n  - {l}")?;
+        }
+        Ok(())
+    }
+}
+
+fn described(d: &Diff) -> Vec<String> {
+    d.changes.iter().map(|c| c.describe()).collect()
+}
+
+/// The stairway test on a scratch database of the server `url` names (an in-memory
+/// database for SQLite): for every revision in upgrade order, upgrade to it and read
+/// the schema, take exactly that revision back down and require the schema from before
+/// its upgrade, upgrade it again and require the same schema as the first time. At the
+/// heads, require `declared` when given. The scratch is dropped afterwards.
+///
+/// # Errors
+/// Failures to run it at all (creating the scratch, a migration that fails, catalog
+/// queries); what the test finds wrong is the report's
+/// [`failure`](StairwayReport::failure).
+pub async fn stairway(
+    m: &Migrator,
+    url: &str,
+    declared: Option<&DeclaredSchema>,
+) -> Result<StairwayReport, MigrateError> {
+    let scratch = schema::scratch(url).await?;
+    let result = stairway_on(m, scratch.database(), url, declared).await;
+    let dropped = scratch.drop().await;
+    let report = result?;
+    dropped?;
+    Ok(report)
+}
+
+async fn stairway_on(
+    m: &Migrator,
+    db: &Database,
+    url: &str,
+    declared: Option<&DeclaredSchema>,
+) -> Result<StairwayReport, MigrateError> {
+    let plan = m.directory().map.upgrade_plan::<&str>(&[], "heads")?;
+    let mut report = StairwayReport::default();
+    let mut before = live_schema(m, db).await?;
+    for step in &plan.steps {
+        let Some(rev) = step.revision.as_deref() else {
+            continue;
+        };
+        m.upgrade(db, rev).await?;
+        let after = live_schema(m, db).await?;
+        let reversible = m
+            .directory()
+            .script(rev)
+            .is_some_and(|s| !s.downgrade.is_empty());
+        if !reversible {
+            report.irreversible.push(rev.to_string());
+            before = after;
+            continue;
+        }
+        m.revert(db, rev).await?;
+        let back = live_schema(m, db).await?;
+        let trace = diff(&back, &before)?;
+        if !trace.is_empty() {
+            report.failure = Some(StairwayFailure::Trace {
+                revision: rev.to_string(),
+                difference: described(&trace),
+            });
+            return Ok(report);
+        }
+        m.upgrade(db, rev).await?;
+        let again = live_schema(m, db).await?;
+        let changed = diff(&after, &again)?;
+        if !changed.is_empty() {
+            report.failure = Some(StairwayFailure::NotRepeatable {
+                revision: rev.to_string(),
+                difference: described(&changed),
+            });
+            return Ok(report);
+        }
+        report.checked.push(rev.to_string());
+        before = again;
+    }
+    if let Some(declared) = declared {
+        let scratch = schema::scratch(url).await?;
+        let wanted = declared_schema(declared, scratch.database()).await;
+        let dropped = scratch.drop().await;
+        let wanted = wanted?;
+        dropped?;
+        let missing = diff(&before, &wanted)?;
+        if !missing.is_empty() {
+            report.failure = Some(StairwayFailure::Declared {
+                difference: described(&missing),
+            });
+        }
+    }
+    Ok(report)
+}
+
+/// Fails (panics, for `cargo test`) unless the database behind `db` has the schema
+/// `declared` creates, printing every difference. The declared schema is loaded into a
+/// scratch database on the server `scratch_url` names (the database's own URL is the
+/// usual choice; an SQLite URL gives an in-memory scratch).
+///
+/// # Panics
+/// When the schemas differ, or when they cannot be read.
+pub async fn assert_matches_declared<'a>(
+    m: &Migrator,
+    db: impl Into<Db<'a>>,
+    declared: &DeclaredSchema,
+    scratch_url: &str,
+) {
+    let live = match live_schema(m, db).await {
+        Ok(s) => s,
+        Err(e) => panic!("cannot read the database's schema: {e}"),
+    };
+    let scratch = match schema::scratch(scratch_url).await {
+        Ok(s) => s,
+        Err(e) => panic!("cannot create a scratch database: {e}"),
+    };
+    let wanted = declared_schema(declared, scratch.database()).await;
+    let _ = scratch.drop().await;
+    let wanted = match wanted {
+        Ok(s) => s,
+        Err(e) => panic!("cannot load the declared schema: {e}"),
+    };
+    match diff(&live, &wanted) {
+        Ok(d) if d.is_empty() => {}
+        Ok(d) => panic!(
+            "the database differs from the declared schema; to match it, it would need to:\n  - {}",
+            described(&d).join("\n  - ")
+        ),
+        Err(e) => panic!("cannot compare the schemas: {e}"),
+    }
+}
