@@ -8,10 +8,14 @@
 //! said (types, defaults, implicit names); nothing here parses SQL to build it.
 
 pub mod declared;
+pub mod diff;
 pub mod model;
+pub mod render;
 
 pub use declared::{DeclaredError, DeclaredSchema};
 pub use model::{
     Check, Column, Deferrable, EnumType, ForeignKey, Generated, Identity, Index, IndexKey,
     IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Unique, View,
 };
+pub use diff::{diff, Change, Diff, DiffError, EnumColumn, ObjectKind};
+pub use render::{render, RenderError, RenderOptions, Rendered};
