@@ -79,7 +79,7 @@ pub enum Command {
     /// Set the version table to the given revision(s) without running migrations.
     Stamp(StampArgs),
     /// Fail unless the database is at head with no edited migration and a valid folder.
-    Check(OutputArgs),
+    Check(CheckArgs),
     /// Create the version table if it does not exist.
     #[command(name = "ensure_version", alias = "ensure-version")]
     EnsureVersion(EnsureVersionArgs),
@@ -95,6 +95,47 @@ pub enum Command {
     Accept(AcceptArgs),
     /// List the migrations `upgrade` would run, without running them.
     Pending(PendingArgs),
+    /// Print the DDL between two schemas (database, migrations, declared schema).
+    Diff(DiffArgs),
+    /// The stairway test: every revision up, down and up again on a scratch database.
+    Test(TestArgs),
+}
+
+/// `check`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct CheckArgs {
+    /// Output format.
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// The declared schema folder (default: `schema_location`); with one, `check`
+    /// also compares the live schema with the migrations' (drift) and the declared one.
+    #[arg(long, value_name = "DIR")]
+    pub schema: Option<PathBuf>,
+}
+
+/// `diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// Where to start: `database`, `migrations`, `migrations@REV` or `schema`.
+    #[arg(long, default_value = "migrations")]
+    pub from: String,
+    /// Where to arrive: `database`, `migrations`, `migrations@REV` or `schema`.
+    #[arg(long, default_value = "schema")]
+    pub to: String,
+    /// The declared schema folder (default: `schema_location`).
+    #[arg(long, value_name = "DIR")]
+    pub schema: Option<PathBuf>,
+    /// Write destructive changes (drops, narrowing types) as statements, not comments.
+    #[arg(long)]
+    pub allow_destructive: bool,
+}
+
+/// `test`.
+#[derive(Debug, Clone, Args)]
+pub struct TestArgs {
+    /// The declared schema folder the heads must match (default: `schema_location`).
+    #[arg(long, value_name = "DIR")]
+    pub schema: Option<PathBuf>,
 }
 
 /// How a listing or check is printed.
@@ -162,6 +203,17 @@ pub struct RevisionArgs {
     /// Revisions or branch labels the new revision depends on.
     #[arg(long = "depends-on", num_args = 1..)]
     pub depends_on: Vec<String>,
+    /// Fill the revision with the DDL from the migrations' head schema to the declared
+    /// schema (`schema_location`), then verify it on a scratch database.
+    #[arg(long)]
+    pub autogenerate: bool,
+    /// The declared schema folder for `--autogenerate` (default: `schema_location`).
+    #[arg(long, value_name = "DIR", requires = "autogenerate")]
+    pub schema: Option<PathBuf>,
+    /// With `--autogenerate`: write destructive changes (drops, narrowing types) as
+    /// statements instead of comments.
+    #[arg(long, requires = "autogenerate")]
+    pub allow_destructive: bool,
 }
 
 /// `merge`.

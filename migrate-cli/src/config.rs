@@ -10,6 +10,7 @@
 //! revision_template = "migrations/script.sql.tmpl"
 //! connect_timeout = 30                    # seconds to wait for a server to answer
 //! allow_multiple_heads = false            # several heads fail verify and check
+//! schema_location = "schema"              # the declared schema: plain SQL files
 //! ```
 //!
 //! Several databases: top-level keys are defaults, and each table (`[main]`,
@@ -55,6 +56,8 @@ pub struct Section {
     pub file_template: String,
     /// The revision template file, if configured.
     pub revision_template: Option<PathBuf>,
+    /// The declared schema folder (`schema_location`), if configured.
+    pub schema_location: Option<PathBuf>,
     /// Where `database_url` came from (`--database-url`, `$DATABASE_URL`, a section's
     /// `url_env` variable, the file, or the default), printed beside the masked URL.
     pub url_origin: String,
@@ -323,6 +326,10 @@ impl Config {
                 .string("file_template")?
                 .unwrap_or_else(|| DEFAULT_FILE_TEMPLATE.to_string());
             let revision_template = ctx.string("revision_template")?.map(|p| dir.join(p));
+            let schema_location = ctx
+                .string("schema_location")?
+                .filter(|p| !p.is_empty())
+                .map(|p| dir.join(p));
             sections.push(Section {
                 name: sname,
                 script_location: dir.join(script_location),
@@ -332,6 +339,7 @@ impl Config {
                 transaction_per_migration,
                 file_template,
                 revision_template,
+                schema_location,
                 url_origin,
                 connect_timeout,
                 allow_multiple_heads,

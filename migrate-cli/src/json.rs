@@ -257,6 +257,10 @@ pub(crate) fn problems(err: &CliError, dir: Option<&ScriptDirectory>) -> Vec<Pro
         CliError::Migrate(MigrateError::Connect { .. } | MigrateError::ConnectTimeout { .. }) => {
             vec![ProblemJson::new("connect", err)]
         }
+        CliError::Drift { revisions, .. } => {
+            vec![ProblemJson::new("drift", err).with_revisions(revisions)]
+        }
+        CliError::SchemaAhead { .. } => vec![ProblemJson::new("schema_ahead", err)],
         other => vec![ProblemJson::new("error", other)],
     }
 }

@@ -30,6 +30,7 @@ pub mod config;
 pub mod error;
 mod json;
 pub mod printer;
+mod schema;
 mod target;
 pub mod templates;
 

@@ -137,6 +137,7 @@ impl<'a> Ctx<'a> {
                         transaction_per_migration: true,
                         file_template: config::DEFAULT_FILE_TEMPLATE.to_string(),
                         revision_template: None,
+                        schema_location: None,
                         connect_timeout: over
                             .connect_timeout
                             .unwrap_or(Database::DEFAULT_CONNECT_TIMEOUT),

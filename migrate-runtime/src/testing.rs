@@ -175,18 +175,45 @@ pub async fn stairway(
     declared: Option<&DeclaredSchema>,
 ) -> Result<StairwayReport, MigrateError> {
     let scratch = schema::scratch(url).await?;
-    let result = stairway_on(m, scratch.database(), url, declared).await;
-    let dropped = scratch.drop().await;
+    let declared_scratch = match declared {
+        Some(_) => match schema::scratch(url).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                let _ = scratch.drop().await;
+                return Err(e);
+            }
+        },
+        None => None,
+    };
+    let declared_in = declared.zip(declared_scratch.as_ref().map(|s| s.database()));
+    let result = stairway_in(m, scratch.database(), declared_in).await;
+    let mut dropped = scratch.drop().await;
+    if let Some(s) = declared_scratch {
+        dropped = dropped.and(s.drop().await);
+    }
     let report = result?;
     dropped?;
     Ok(report)
 }
 
+/// [`stairway`] on databases the caller made and drops (e.g. to drop them from a
+/// Ctrl-C handler too): `db` for the migrations, and an empty one to load the declared
+/// schema into when there is one.
+///
+/// # Errors
+/// As [`stairway`].
+pub async fn stairway_in(
+    m: &Migrator,
+    db: &Database,
+    declared: Option<(&DeclaredSchema, &Database)>,
+) -> Result<StairwayReport, MigrateError> {
+    stairway_on(m, db, declared).await
+}
+
 async fn stairway_on(
     m: &Migrator,
     db: &Database,
-    url: &str,
-    declared: Option<&DeclaredSchema>,
+    declared: Option<(&DeclaredSchema, &Database)>,
 ) -> Result<StairwayReport, MigrateError> {
     let plan = m.directory().map.upgrade_plan::<&str>(&[], "heads")?;
     let mut report = StairwayReport::default();
@@ -229,12 +256,8 @@ async fn stairway_on(
         report.checked.push(rev.to_string());
         before = again;
     }
-    if let Some(declared) = declared {
-        let scratch = schema::scratch(url).await?;
-        let wanted = declared_schema(declared, scratch.database()).await;
-        let dropped = scratch.drop().await;
-        let wanted = wanted?;
-        dropped?;
+    if let Some((declared, declared_db)) = declared {
+        let wanted = declared_schema(declared, declared_db).await?;
         let missing = diff(&before, &wanted)?;
         if !missing.is_empty() {
             report.failure = Some(StairwayFailure::Declared {

@@ -1,6 +1,7 @@
 //! `migrate check [--format json]`.
 
-use crate::cli::OutputArgs;
+use crate::cli::CheckArgs;
+use crate::schema::{guarded, SchemaSource, Sources};
 use crate::error::CliError;
 use crate::json;
 use crate::target::{Ctx, Target};
@@ -11,8 +12,13 @@ use migrate_runtime::Migrator;
 /// edited. Every problem found is reported; the exit code is the first one's. In JSON
 /// mode every section is checked and its document printed, failing or not; the error
 /// returned is the first failing section's.
-pub(crate) fn run(ctx: &mut Ctx<'_>, args: OutputArgs) -> Result<(), CliError> {
-    let json = args.is_json();
+///
+/// With a declared schema (`schema_location`, or `--schema DIR`) it also replays the
+/// migrations into scratch databases and fails when the live schema differs from what
+/// they produce at the database's revisions (drift: changes made by hand), or when the
+/// declared schema differs from what they produce at their heads (a missing revision).
+pub(crate) fn run(ctx: &mut Ctx<'_>, args: CheckArgs) -> Result<(), CliError> {
+    let json = args.output.is_json();
     let mut docs = Vec::new();
     let mut failure = None;
     let targets = ctx.targets(None)?;
@@ -20,7 +26,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: OutputArgs) -> Result<(), CliError> {
         if !json {
             ctx.section_header(&targets, t);
         }
-        let checked = check(ctx, t);
+        let checked = check(ctx, t, args.schema.as_ref());
         if json {
             let (doc, error) = document(t, checked);
             docs.push(doc);
@@ -57,7 +63,11 @@ struct Checked {
 
 /// Checks one section; an error is a failure to check at all (the database or the
 /// folder could not be read).
-fn check(ctx: &mut Ctx<'_>, t: &Target) -> Result<Checked, CliError> {
+fn check(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    schema: Option<&std::path::PathBuf>,
+) -> Result<Checked, CliError> {
     let prefetch = ctx.prefetch(t, super::upgrade::read_state)?;
     let m = ctx.migrator_without_sql(t)?;
     let mut problems: Vec<CliError> = Vec::new();
@@ -86,6 +96,13 @@ fn check(ctx: &mut Ctx<'_>, t: &Target) -> Result<Checked, CliError> {
         Err(e) => return Err(e),
     };
     problems.extend(m.check_problems(&state).into_iter().map(CliError::from));
+    let known = state
+        .current
+        .iter()
+        .all(|r| m.directory().map.get(r).is_some());
+    if known && (schema.is_some() || t.section.schema_location.is_some()) {
+        problems.extend(schema_problems(ctx, t, schema, &state.current)?);
+    }
     Ok(Checked {
         migrator: m,
         current: state.current,
@@ -124,4 +141,55 @@ fn document(t: &Target, checked: Result<Checked, CliError>) -> (json::Check, Opt
         problems,
     };
     (doc, error)
+}
+
+/// Drift (the live schema against the migrations at the database's revisions) and a
+/// missing revision (the declared schema against the migrations at their heads).
+fn schema_problems(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    schema: Option<&std::path::PathBuf>,
+    current: &[String],
+) -> Result<Vec<CliError>, CliError> {
+    let sources = Sources::of(ctx, t, schema)?;
+    let current = current.to_vec();
+    let heads = {
+        let mut h = sources.heads();
+        h.sort();
+        h
+    };
+    let at_heads_is_current = heads == current;
+    let (live, at_current, at_heads, declared) = {
+        let current = current.clone();
+        guarded(ctx, move |scratches| async move {
+            let live = sources.read(&SchemaSource::Database, &scratches).await?;
+            let at_current = sources.migrations_at(&current, &scratches).await?;
+            let at_heads = if at_heads_is_current {
+                at_current.clone()
+            } else {
+                sources.migrations_at(&heads, &scratches).await?
+            };
+            let declared = sources.read(&SchemaSource::Declared, &scratches).await?;
+            Ok((live, at_current, at_heads, declared))
+        })?
+    };
+    let mut problems = Vec::new();
+    // Described as what was done outside the migrations (from their schema to the live
+    // one): `add column tickets.notes`.
+    let drift = migrate_runtime::schema::model::diff(&at_current, &live)
+        .map_err(migrate_runtime::MigrateError::from)?;
+    if !drift.is_empty() {
+        problems.push(CliError::Drift {
+            revisions: current,
+            changes: drift.changes.iter().map(|c| c.describe()).collect(),
+        });
+    }
+    let ahead = migrate_runtime::schema::model::diff(&at_heads, &declared)
+        .map_err(migrate_runtime::MigrateError::from)?;
+    if !ahead.is_empty() {
+        problems.push(CliError::SchemaAhead {
+            changes: ahead.changes.iter().map(|c| c.describe()).collect(),
+        });
+    }
+    Ok(problems)
 }

@@ -45,6 +45,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: MergeArgs) -> Result<(), CliError> {
         depends_on: Vec::new(),
         rev_id: args.rev_id,
         version_path: None,
+        fill: None,
     };
     create(ctx, t, &m, new).map(|_| ())
 }

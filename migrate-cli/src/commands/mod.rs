@@ -8,6 +8,7 @@ pub mod accept;
 pub mod branches;
 pub mod check;
 pub mod current;
+pub mod diff;
 pub mod downgrade;
 pub mod edit;
 pub mod ensure_version;
@@ -22,6 +23,7 @@ pub mod rebase;
 pub mod revision;
 pub mod show;
 pub mod stamp;
+pub mod test;
 pub mod upgrade;
 pub mod verify;
 
@@ -48,5 +50,7 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, command: Command) -> Result<(), CliErr
         Command::Rebase(a) => rebase::run(ctx, a),
         Command::Accept(a) => accept::run(ctx, a),
         Command::Pending(a) => pending::run(ctx, a),
+        Command::Diff(a) => diff::run(ctx, a),
+        Command::Test(a) => test::run(ctx, a),
     }
 }

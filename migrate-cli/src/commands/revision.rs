@@ -58,11 +58,225 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RevisionArgs) -> Result<(), CliError>
         depends_on,
         rev_id: args.rev_id,
         version_path: args.version_path,
+        fill: None,
     };
-    create(ctx, t, &m, new).map(|_| ())
+    if !args.autogenerate {
+        return create(ctx, t, &m, new).map(|_| ());
+    }
+    autogenerate(ctx, t, &m, new, args.schema.as_ref(), args.allow_destructive)
+}
+
+/// `revision --autogenerate`: the DDL from the schema the migrations produce at the new
+/// revision's parents to the declared schema, written into the new revision, which is
+/// then verified on a scratch database: its upgrade must give the declared schema and
+/// its downgrade the parents' schema back. A revision that fails verification is still
+/// written, with the failure in a comment block above its upgrade section.
+fn autogenerate(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    m: &Migrator,
+    mut new: NewRevision,
+    schema: Option<&PathBuf>,
+    allow_destructive: bool,
+) -> Result<(), CliError> {
+    use crate::schema::{guarded, SchemaSource, Sources};
+    use migrate_runtime::schema::model::{diff, render, RenderOptions};
+    use migrate_runtime::MigrateError;
+
+    let dialect = t.dialect()?;
+    let sources = Sources::of(ctx, t, schema)?;
+    sources.declared()?;
+    let parents = new.parents.clone();
+    let (from, to) = {
+        let sources = sources.clone();
+        guarded(ctx, move |scratches| async move {
+            let from = sources.migrations_at(&parents, &scratches).await?;
+            let to = sources.read(&SchemaSource::Declared, &scratches).await?;
+            Ok((from, to))
+        })?
+    };
+    let changes = diff(&from, &to).map_err(MigrateError::from)?;
+    if changes.is_empty() {
+        ctx.printer.info(
+            "No changes in schema detected: the migrations already produce the declared schema; no revision written.",
+        );
+        return Ok(());
+    }
+    let rendered = render(
+        &changes,
+        &from,
+        &to,
+        dialect,
+        &RenderOptions { allow_destructive },
+    )?;
+    for w in changes.warnings.iter().chain(&rendered.warnings) {
+        ctx.printer.info(format!("warning: {w}"));
+    }
+    for c in &changes.changes {
+        ctx.printer.info(format!("Detected {}", c.describe()));
+    }
+    new.fill = Some(Fill {
+        upgrade: rendered.upgrade.clone(),
+        downgrade: rendered.downgrade.clone(),
+        preamble: None,
+    });
+    let path = create(ctx, t, m, new.clone())?;
+
+    // Verify: the new revision applied after its parents gives the declared schema,
+    // and its downgrade gives the parents' schema back.
+    let verifier = ctx.migrator(t)?;
+    let rel = path
+        .strip_prefix(t.location())
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default();
+    let Some(rev) = verifier
+        .directory()
+        .scripts
+        .iter()
+        .find(|s| s.path == rel)
+        .map(|s| s.revision.clone())
+    else {
+        return Ok(());
+    };
+    let url = t.section.database_url.clone();
+    let (parents, want_up, want_down) = (new.parents.clone(), to.clone(), from.clone());
+    let problem = guarded(ctx, move |scratches| async move {
+        let scratch = scratches.create(&url).await?;
+        let db = scratch.database();
+        migrate_runtime::testing::replay(&verifier, db, &parents).await?;
+        let mut problems = Vec::new();
+        match verifier.upgrade(db, &rev).await {
+            Err(e) => problems.push(format!("its upgrade fails: {e}")),
+            Ok(_) => {
+                let after = migrate_runtime::testing::live_schema(&verifier, db).await?;
+                let left = diff(&after, &want_up).map_err(MigrateError::from)?;
+                if !left.is_empty() {
+                    problems.push(format!(
+                        "after its upgrade the schema still differs from the declared one: {}",
+                        described(&left)
+                    ));
+                }
+                match verifier.revert(db, &rev).await {
+                    Err(e) => problems.push(format!("its downgrade fails: {e}")),
+                    Ok(_) => {
+                        let back = migrate_runtime::testing::live_schema(&verifier, db).await?;
+                        let trace = diff(&back, &want_down).map_err(MigrateError::from)?;
+                        if !trace.is_empty() {
+                            problems.push(format!(
+                                "its downgrade does not give back the previous schema: {}",
+                                described(&trace)
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        scratch.drop().await?;
+        Ok(problems)
+    })?;
+    if problem.is_empty() {
+        ctx.printer.info("Verified on a scratch database: the upgrade gives the declared schema and the downgrade gives the previous one back.");
+        return Ok(());
+    }
+    let problem = problem.join("; ");
+    // Written anyway, with the failure where a reviewer sees it first.
+    let text = std::fs::read_to_string(&path).map_err(|e| CliError::io("read", &path, e))?;
+    let preamble = format!(
+        "-- migrate: autogenerate could not verify this revision on a scratch database:\n{}\n-- Review and fix it before applying it.\n",
+        problem
+            .lines()
+            .map(|l| format!("--   {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let text = insert_preamble(&text, &preamble);
+    std::fs::write(&path, &text).map_err(|e| CliError::io("write", &path, e))?;
+    let checksum = migrate_core::Checksum::of(text.as_bytes());
+    let reloaded = ctx.migrator(t)?;
+    let checksum = reloaded
+        .directory()
+        .scripts
+        .iter()
+        .find(|s| s.path == rel)
+        .map_or(checksum, |s| s.checksum);
+    update_sum(t.location(), reloaded.directory(), |sum| {
+        sum.entries.insert(rel.clone(), checksum);
+    })?;
+    Err(CliError::AutogenerateUnverified { path, problem })
+}
+
+fn described(d: &migrate_runtime::schema::model::Diff) -> String {
+    d.changes
+        .iter()
+        .map(|c| c.describe())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// SQL to put into a new revision's sections.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Fill {
+    /// The upgrade section's SQL.
+    pub upgrade: String,
+    /// The downgrade section's SQL.
+    pub downgrade: String,
+    /// Comment lines above the upgrade section.
+    pub preamble: Option<String>,
+}
+
+/// Puts `fill`'s SQL under the template's `-- migrate:upgrade` and
+/// `-- migrate:downgrade` lines (adding the downgrade section if the template has
+/// none).
+fn fill_sections(text: &str, fill: &Fill) -> String {
+    let mut out = String::with_capacity(text.len() + fill.upgrade.len() + fill.downgrade.len());
+    let (mut up_done, mut down_done) = (false, false);
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end();
+        if !up_done && bare == "-- migrate:upgrade" {
+            if let Some(p) = &fill.preamble {
+                out.push_str(p);
+                out.push('\n');
+            }
+            out.push_str(line);
+            if !line.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(fill.upgrade.trim_end());
+            out.push('\n');
+            up_done = true;
+            continue;
+        }
+        if !down_done && bare == "-- migrate:downgrade" {
+            out.push_str(line);
+            if !line.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(fill.downgrade.trim_end());
+            out.push('\n');
+            down_done = true;
+            continue;
+        }
+        out.push_str(line);
+    }
+    if !up_done {
+        out.push_str(&format!("\n-- migrate:upgrade\n{}\n", fill.upgrade.trim_end()));
+    }
+    if !down_done {
+        out.push_str(&format!("\n-- migrate:downgrade\n{}\n", fill.downgrade.trim_end()));
+    }
+    out
+}
+
+/// Puts comment lines just above the `-- migrate:upgrade` line.
+fn insert_preamble(text: &str, preamble: &str) -> String {
+    match text.find("\n-- migrate:upgrade") {
+        Some(i) => format!("{}\n{preamble}{}", &text[..i], &text[i..]),
+        None => format!("{preamble}{text}"),
+    }
 }
 
 /// What to write.
+#[derive(Clone)]
 pub(crate) struct NewRevision {
     pub message: Option<String>,
     pub parents: Vec<String>,
@@ -70,6 +284,8 @@ pub(crate) struct NewRevision {
     pub depends_on: Vec<String>,
     pub rev_id: Option<String>,
     pub version_path: Option<PathBuf>,
+    /// SQL for the sections (autogenerate); `None` leaves the template's empty ones.
+    pub fill: Option<Fill>,
 }
 
 /// Renders, validates and writes a new revision; updates `migrations.sum`.
@@ -144,6 +360,10 @@ pub(crate) fn create(
             format!("{}{}", body.trim_end(), &l[body.len()..])
         })
         .collect();
+    let text = match &new.fill {
+        Some(fill) => fill_sections(&text, fill),
+        None => text,
+    };
 
     // Where: --version-path, else the folder of the first parent, else the top.
     let location = t.location();
