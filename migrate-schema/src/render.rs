@@ -6,7 +6,7 @@
 //! `"` on PostgreSQL and SQLite and a backtick on MySQL.
 //!
 //! Destructive changes ([`Change::is_destructive`]) are written commented out under a
-//! `-- migrate: destructive change, uncomment to apply: ...` line, with a warning,
+//! `-- autogenerate: destructive change, uncomment to apply: ...` line, with a warning,
 //! unless [`RenderOptions::allow_destructive`]; so are the changes that only exist
 //! because of them (the foreign keys and indexes of a dropped table, the indexes and
 //! constraints over a dropped column) and, in the downgrade, their inverses.
@@ -323,9 +323,7 @@ impl Renderer<'_> {
 
     /// An identifier, quoted when it must be.
     fn q(&self, name: &str) -> String {
-        let plain = plain_identifier_problem(name).is_none()
-            && !name.chars().any(|c| c.is_ascii_uppercase());
-        if plain {
+        if !needs_quotes(name) {
             return name.to_string();
         }
         match self.dialect {
@@ -404,12 +402,12 @@ impl Renderer<'_> {
             } else {
                 let header = if self.downgrade {
                     format!(
-                        "-- migrate: commented out with the upgrade's destructive change: {}",
+                        "-- autogenerate: commented out with the upgrade's destructive change: {}",
                         b.reasons.join("; ")
                     )
                 } else {
                     format!(
-                        "-- migrate: destructive change, uncomment to apply: {}",
+                        "-- autogenerate: destructive change, uncomment to apply: {}",
                         b.reasons.join("; ")
                     )
                 };
@@ -497,7 +495,11 @@ impl Renderer<'_> {
         auto_increment: bool,
     ) -> Result<String, RenderError> {
         let mut s = self.q(&c.name);
-        if !c.data_type.is_empty() {
+        let serial = self.serial_type(c);
+        if let Some(serial) = serial {
+            s.push(' ');
+            s.push_str(serial);
+        } else if !c.data_type.is_empty() {
             s.push(' ');
             s.push_str(&c.data_type);
         }
@@ -527,7 +529,7 @@ impl Renderer<'_> {
                 if !c.nullable {
                     s.push_str(" NOT NULL");
                 }
-                if let Some(d) = &c.default {
+                if let (Some(d), None) = (&c.default, serial) {
                     s.push_str(&format!(" DEFAULT {}", self.default_sql(d)));
                 }
             }
@@ -585,6 +587,29 @@ impl Renderer<'_> {
             }
         }
         Ok(s)
+    }
+
+    /// PostgreSQL's `serial` for a column numbered by a sequence that no schema lists
+    /// (introspection leaves out the sequences columns own): the column then creates
+    /// its own, `<table>_<column>_seq`, as it was.
+    fn serial_type(&self, c: &Column) -> Option<&'static str> {
+        if self.dialect != Db::Postgres {
+            return None;
+        }
+        let d = c.default.as_deref()?.trim();
+        let inner = d
+            .strip_prefix("nextval('")?
+            .strip_suffix("'::regclass)")?;
+        let seq = inner.rsplit('.').next().unwrap_or(inner).trim_matches('"');
+        if self.to.sequences.contains_key(seq) || self.from.sequences.contains_key(seq) {
+            return None;
+        }
+        match c.data_type.as_str() {
+            "integer" => Some("serial"),
+            "bigint" => Some("bigserial"),
+            "smallint" => Some("smallserial"),
+            _ => None,
+        }
     }
 
     fn constraint_name(&self, name: &Option<String>) -> String {
@@ -691,7 +716,15 @@ impl Renderer<'_> {
             .map(|p| {
                 let key = match &p.key {
                     IndexKey::Column(c) => self.q(c),
-                    IndexKey::Expression(e) => format!("({e})"),
+                    // SQLite keeps the text as written (and reads it back so), MySQL
+                    // wants functional key parts in parentheses, PostgreSQL reprints
+                    // whatever it is given.
+                    IndexKey::Expression(e) => match self.dialect {
+                        Db::Sqlite => e.clone(),
+                        Db::Mysql => format!("({e})"),
+                        Db::Postgres if fully_parenthesized(e) => e.clone(),
+                        Db::Postgres => format!("({e})"),
+                    },
                 };
                 if p.descending {
                     format!("{key} DESC")
@@ -841,6 +874,79 @@ impl Renderer<'_> {
     fn mysql_dynamic(&self, ddl_select: String) -> Vec<String> {
         vec![
             format!("SET @migrate_ddl = ({ddl_select})"),
+            "PREPARE migrate_stmt FROM @migrate_ddl".into(),
+            "EXECUTE migrate_stmt".into(),
+            "DEALLOCATE PREPARE migrate_stmt".into(),
+        ]
+    }
+
+    /// The lookup of an unnamed check's name. MariaDB names a check written on a column
+    /// after the column and cannot drop it by that name (the column's definition holds
+    /// it): `MODIFY COLUMN` with the definition without it does.
+    fn mysql_check_lookup(&self, table: &str, check: &Check) -> Result<String, RenderError> {
+        let w = words(&check.expression);
+        let mut cases = String::new();
+        if let Some(t) = self.from.tables.get(table) {
+            for c in t.columns.iter().filter(|c| w.contains(&c.name.to_lowercase())) {
+                let modify = self.alter(
+                    table,
+                    format!("MODIFY COLUMN {}", self.column_def(table, c, false, true)?),
+                );
+                cases.push_str(&format!(
+                    "WHEN {} THEN {} ",
+                    self.lit(&c.name),
+                    self.lit(&modify)
+                ));
+            }
+        }
+        let drop = self.mysql_concat_name(
+            &format!("ALTER TABLE {} DROP CONSTRAINT", self.q(table)),
+            "tc.constraint_name",
+        );
+        let pick = if cases.is_empty() {
+            drop
+        } else {
+            format!("CASE tc.constraint_name {cases}ELSE {drop} END")
+        };
+        Ok(format!(
+            "SELECT {pick} FROM information_schema.table_constraints tc JOIN information_schema.check_constraints cc ON cc.constraint_schema = tc.constraint_schema AND cc.constraint_name = tc.constraint_name WHERE tc.table_schema = DATABASE() AND tc.table_name = {} AND tc.constraint_type = 'CHECK' AND cc.check_clause = {} LIMIT 1",
+            self.lit(table),
+            self.lit(&check.expression)
+        ))
+    }
+
+    /// MySQL creates an index for a foreign key that has none (named after the
+    /// constraint, or its first column), which introspection does not list and which
+    /// stays when the key goes: drop it too, when it is there.
+    fn mysql_drop_foreign_key_index(&self, table: &str, k: &ForeignKey) -> Vec<String> {
+        let first = k.columns.first().cloned().unwrap_or_default();
+        let escaped: String = first
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c.to_string()
+                } else {
+                    format!("\\{c}")
+                }
+            })
+            .collect();
+        let mut names = format!(
+            "index_name = {} OR index_name REGEXP {}",
+            self.lit(&first),
+            self.lit(&format!("^{escaped}_[0-9]+$"))
+        );
+        if let Some(n) = &k.name {
+            names.push_str(&format!(" OR index_name = {}", self.lit(n)));
+        }
+        let lookup = format!(
+            "SELECT CONCAT('DROP INDEX `', REPLACE(index_name, '`', '``'), {}) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = {} AND non_unique = 1 AND ({names}) GROUP BY index_name HAVING GROUP_CONCAT(column_name ORDER BY seq_in_index) = {} LIMIT 1",
+            self.lit(&format!("` ON {}", self.q(table))),
+            self.lit(table),
+            self.lit(&k.columns.join(","))
+        );
+        // `DO 0` when there is none: the key used an index of its own.
+        vec![
+            format!("SET @migrate_ddl = COALESCE(({lookup}), 'DO 0')"),
             "PREPARE migrate_stmt FROM @migrate_ddl".into(),
             "EXECUTE migrate_stmt".into(),
             "DEALLOCATE PREPARE migrate_stmt".into(),
@@ -1005,12 +1111,7 @@ impl Renderer<'_> {
                 vec![self.alter(table, format!("ADD {}", self.check_clause(check)))]
             }
             Change::DropCheck { table, check } => match (&check.name, self.dialect) {
-                (None, Db::Mysql) => self.mysql_dynamic(format!(
-                    "SELECT {} FROM information_schema.table_constraints tc JOIN information_schema.check_constraints cc ON cc.constraint_schema = tc.constraint_schema AND cc.constraint_name = tc.constraint_name WHERE tc.table_schema = DATABASE() AND tc.table_name = {} AND tc.constraint_type = 'CHECK' AND cc.check_clause = {} LIMIT 1",
-                    self.mysql_concat_name(&format!("ALTER TABLE {} DROP CONSTRAINT", self.q(table)), "tc.constraint_name"),
-                    self.lit(table),
-                    self.lit(&check.expression)
-                )),
+                (None, Db::Mysql) => self.mysql_dynamic(self.mysql_check_lookup(table, check)?),
                 (name, _) => {
                     let name = name.clone().unwrap_or_else(|| self.postgres_check_name(table, check));
                     vec![self.alter(table, format!("DROP CONSTRAINT {}", self.q(&name)))]
@@ -1025,15 +1126,19 @@ impl Renderer<'_> {
                 vec![self.alter(table, format!("ADD {}", self.foreign_key_clause(table, foreign_key)?))]
             }
             Change::DropForeignKey { table, foreign_key: k } => match (&k.name, self.dialect) {
-                (Some(n), Db::Mysql) => vec![self.alter(table, format!("DROP FOREIGN KEY {}", self.q(n)))],
-                (None, Db::Mysql) => self.mysql_dynamic(format!(
+                (Some(n), Db::Mysql) => {
+                    let mut out = vec![self.alter(table, format!("DROP FOREIGN KEY {}", self.q(n)))];
+                    out.extend(self.mysql_drop_foreign_key_index(table, k));
+                    out
+                }
+                (None, Db::Mysql) => [self.mysql_dynamic(format!(
                     "SELECT {} FROM information_schema.key_column_usage WHERE table_schema = DATABASE() AND table_name = {} AND referenced_table_schema = DATABASE() AND referenced_table_name = {} GROUP BY constraint_name HAVING GROUP_CONCAT(column_name ORDER BY ordinal_position) = {} AND GROUP_CONCAT(referenced_column_name ORDER BY ordinal_position) = {} LIMIT 1",
                     self.mysql_concat_name(&format!("ALTER TABLE {} DROP FOREIGN KEY", self.q(table)), "constraint_name"),
                     self.lit(table),
                     self.lit(&k.referenced_table),
                     self.lit(&k.columns.join(",")),
                     self.lit(&k.referenced_columns.join(","))
-                )),
+                )), self.mysql_drop_foreign_key_index(table, k)].concat(),
                 (name, _) => {
                     let name = name
                         .clone()
@@ -1327,7 +1432,7 @@ impl Renderer<'_> {
             blocks.push(Block {
                 reasons,
                 comments: vec![
-                    "migrate: this rebuilds or drops a table that other tables reference: with PRAGMA foreign_keys on, SQLite would delete or orphan their rows, and the pragma cannot change inside a transaction".into(),
+                    "autogenerate: this rebuilds or drops a table that other tables reference: with PRAGMA foreign_keys on, SQLite would delete or orphan their rows, and the pragma cannot change inside a transaction".into(),
                     "run it with foreign keys off (e.g. `transactional: false`, with PRAGMA foreign_keys = OFF before and ON after); it stops here otherwise".into(),
                 ],
                 statements: vec![
@@ -1352,7 +1457,7 @@ impl Renderer<'_> {
                 } else {
                     Vec::new()
                 },
-                comments: vec!["migrate: the rebuilt tables' rows must satisfy their foreign keys (PRAGMA foreign_key_check lists those that do not)".into()],
+                comments: vec!["autogenerate: the rebuilt tables' rows must satisfy their foreign keys (PRAGMA foreign_key_check lists those that do not)".into()],
                 statements: vec![
                     "CREATE TEMP TABLE _migrate_foreign_key_check (violation INTEGER CONSTRAINT \"foreign key violations after rebuilding tables: see PRAGMA foreign_key_check\" CHECK (violation IS NULL))".into(),
                     "INSERT INTO _migrate_foreign_key_check SELECT 1 FROM pragma_foreign_key_check LIMIT 1".into(),
@@ -1441,7 +1546,7 @@ impl Renderer<'_> {
             blocks.push(Block {
                 reasons,
                 comments: vec![format!(
-                    "migrate: SQLite cannot alter {name} in place: rebuild it ({})",
+                    "autogenerate: SQLite cannot alter {name} in place: rebuild it ({})",
                     about.join("; ")
                 )],
                 statements,
@@ -1449,6 +1554,36 @@ impl Renderer<'_> {
         }
         Ok(blocks)
     }
+}
+
+/// Whether an identifier must be quoted: not plain lower-case letters, digits and `_`
+/// (upper case would fold on PostgreSQL), or a keyword.
+pub(crate) fn needs_quotes(name: &str) -> bool {
+    plain_identifier_problem(name).is_some() || name.chars().any(|c| c.is_ascii_uppercase())
+}
+
+/// Whether `e` is one parenthesized expression: `(a + 1)`, not `(a) + (b)`.
+fn fully_parenthesized(e: &str) -> bool {
+    let e = e.trim();
+    if !e.starts_with('(') || !e.ends_with(')') {
+        return false;
+    }
+    let mut depth = 0i32;
+    let mut in_string = false;
+    for (i, c) in e.char_indices() {
+        match c {
+            '\'' => in_string = !in_string,
+            '(' if !in_string => depth += 1,
+            ')' if !in_string => {
+                depth -= 1;
+                if depth == 0 && i + 1 < e.len() {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0
 }
 
 /// A literal: a number, a string, NULL, TRUE/FALSE, a blob or bit literal.
@@ -1626,11 +1761,11 @@ mod tests {
         let r = both(&a, &b, Dialect::Postgres, false);
         assert_eq!(
             r.upgrade,
-            "-- migrate: destructive change, uncomment to apply: drop column tickets.rating\n-- DROP INDEX ix_rating;\n-- ALTER TABLE tickets DROP COLUMN rating;\n"
+            "-- autogenerate: destructive change, uncomment to apply: drop column tickets.rating\n-- DROP INDEX ix_rating;\n-- ALTER TABLE tickets DROP COLUMN rating;\n"
         );
         assert_eq!(
             r.downgrade,
-            "-- migrate: commented out with the upgrade's destructive change: drop column tickets.rating\n-- ALTER TABLE tickets ADD COLUMN rating integer;\n-- CREATE INDEX ix_rating ON tickets (rating DESC);\n"
+            "-- autogenerate: commented out with the upgrade's destructive change: drop column tickets.rating\n-- ALTER TABLE tickets ADD COLUMN rating integer;\n-- CREATE INDEX ix_rating ON tickets (rating DESC);\n"
         );
         assert_eq!(
             r.warnings,
@@ -1755,13 +1890,13 @@ mod tests {
         assert_eq!(
             r.upgrade,
             "ALTER TABLE tickets RENAME COLUMN rating TO score;\n\
-             -- migrate: SQLite cannot alter tickets in place: rebuild it (alter column tickets.title: set not null; create index ix_title on tickets (title); add foreign key on tickets (user_id) references users (id))\n\
+             -- autogenerate: SQLite cannot alter tickets in place: rebuild it (alter column tickets.title: set not null; create index ix_title on tickets (title); add foreign key on tickets (user_id) references users (id))\n\
              CREATE TABLE _migrate_new_tickets (\n    id integer NOT NULL,\n    user_id integer,\n    score integer,\n    title varchar(20) NOT NULL,\n    PRIMARY KEY (id),\n    FOREIGN KEY (user_id) REFERENCES users (id) ON DELETE CASCADE\n);\n\
              INSERT INTO _migrate_new_tickets (id, user_id, score, title) SELECT id, user_id, score, title FROM tickets;\n\
              DROP TABLE tickets;\n\
              ALTER TABLE _migrate_new_tickets RENAME TO tickets;\n\
              CREATE INDEX ix_title ON tickets (title) WHERE title IS NOT NULL;\n\
-             -- migrate: the rebuilt tables' rows must satisfy their foreign keys (PRAGMA foreign_key_check lists those that do not)\n\
+             -- autogenerate: the rebuilt tables' rows must satisfy their foreign keys (PRAGMA foreign_key_check lists those that do not)\n\
              CREATE TEMP TABLE _migrate_foreign_key_check (violation INTEGER CONSTRAINT \"foreign key violations after rebuilding tables: see PRAGMA foreign_key_check\" CHECK (violation IS NULL));\n\
              INSERT INTO _migrate_foreign_key_check SELECT 1 FROM pragma_foreign_key_check LIMIT 1;\n\
              DROP TABLE _migrate_foreign_key_check;\n"
@@ -1783,7 +1918,7 @@ mod tests {
         let r = both(&b, &c, Dialect::Sqlite, false);
         assert!(
             r.upgrade
-                .contains("-- migrate: this rebuilds or drops a table that other tables reference"),
+                .contains("-- autogenerate: this rebuilds or drops a table that other tables reference"),
             "{}",
             r.upgrade
         );
@@ -1821,7 +1956,7 @@ mod tests {
         let pg = both(&b, &a, Dialect::Postgres, false);
         assert_eq!(
             pg.upgrade,
-            "-- migrate: destructive change, uncomment to apply: drop table tickets\n-- ALTER TABLE tickets DROP CONSTRAINT tickets_user_id_fkey;\n-- DROP TABLE tickets;\n"
+            "-- autogenerate: destructive change, uncomment to apply: drop table tickets\n-- ALTER TABLE tickets DROP CONSTRAINT tickets_user_id_fkey;\n-- DROP TABLE tickets;\n"
         );
     }
 

@@ -182,7 +182,7 @@ fn autogenerate(
     // Written anyway, with the failure where a reviewer sees it first.
     let text = std::fs::read_to_string(&path).map_err(|e| CliError::io("read", &path, e))?;
     let preamble = format!(
-        "-- migrate: autogenerate could not verify this revision on a scratch database:\n{}\n-- Review and fix it before applying it.\n",
+        "-- autogenerate: could not verify this revision on a scratch database:\n{}\n-- Review and fix it before applying it.\n",
         problem
             .lines()
             .map(|l| format!("--   {l}"))
