@@ -2580,7 +2580,9 @@ pub(crate) mod generated {
     /// A constraint name decided by its content, so that equal constraints on both
     /// sides have the same name (or none).
     fn name_for(content: &str, prefix: &str) -> Option<String> {
-        let h = content.bytes().fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
+        let h = content
+            .bytes()
+            .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
         (h % 3 == 0).then(|| format!("{prefix}_{}", h % 1000))
     }
 
@@ -2659,9 +2661,17 @@ pub(crate) mod generated {
                 columns: vec![col],
             }),
             1 => {
-                let ints: Vec<&Column> = t.columns.iter().filter(|c| is_int(&c.data_type) && c.name != "id" && c.name != "parent_id").collect();
+                let ints: Vec<&Column> = t
+                    .columns
+                    .iter()
+                    .filter(|c| is_int(&c.data_type) && c.name != "id" && c.name != "parent_id")
+                    .collect();
                 if let Some(c) = ints.first() {
-                    let q = if crate::render::needs_quotes(&c.name) { format!("\"{}\"", c.name) } else { c.name.clone() };
+                    let q = if crate::render::needs_quotes(&c.name) {
+                        format!("\"{}\"", c.name)
+                    } else {
+                        c.name.clone()
+                    };
                     let expression = format!("{q} > {}", rng.below(3));
                     if !t.checks.iter().any(|k| k.expression == expression) {
                         t.checks.push(Check {
@@ -2701,13 +2711,31 @@ pub(crate) mod generated {
         add_view(&mut rng, &mut s);
         if postgres {
             if rng.chance(50) {
-                s.enums.insert("mood".into(), EnumType { name: "mood".into(), values: vec!["happy".into(), "sad".into()] });
+                s.enums.insert(
+                    "mood".into(),
+                    EnumType {
+                        name: "mood".into(),
+                        values: vec!["happy".into(), "sad".into()],
+                    },
+                );
                 if let Some(t) = s.tables.values_mut().next() {
-                    t.columns.push(Column::new("mood", "mood").default_expr("'happy'::mood"));
+                    t.columns
+                        .push(Column::new("mood", "mood").default_expr("'happy'::mood"));
                 }
             }
             if rng.chance(50) {
-                s.sequences.insert("ticket_no".into(), Sequence { name: "ticket_no".into(), data_type: "bigint".into(), start: 1, increment: 1, min_value: 1, max_value: i64::MAX, cycle: false });
+                s.sequences.insert(
+                    "ticket_no".into(),
+                    Sequence {
+                        name: "ticket_no".into(),
+                        data_type: "bigint".into(),
+                        start: 1,
+                        increment: 1,
+                        min_value: 1,
+                        max_value: i64::MAX,
+                        cycle: false,
+                    },
+                );
             }
         }
         fixup(&mut s);
@@ -2721,7 +2749,13 @@ pub(crate) mod generated {
         }
         let t = *rng.pick(&tables);
         let col = rng.pick(&t.columns).name.clone();
-        let q = |n: &str| if crate::render::needs_quotes(n) { format!("\"{n}\"") } else { n.to_string() };
+        let q = |n: &str| {
+            if crate::render::needs_quotes(n) {
+                format!("\"{n}\"")
+            } else {
+                n.to_string()
+            }
+        };
         let name = format!("v_{}", t.name.to_lowercase());
         let definition = format!("SELECT id, {} FROM {}", q(&col), q(&t.name));
         s.views.insert(name.clone(), View { name, definition });
@@ -2733,16 +2767,30 @@ pub(crate) mod generated {
     pub(crate) fn fixup(s: &mut Schema) {
         let tables: HashSet<String> = s.tables.keys().cloned().collect();
         for t in s.tables.values_mut() {
-            let cols: HashMap<String, String> = t.columns.iter().map(|c| (c.name.clone(), c.data_type.clone())).collect();
+            let cols: HashMap<String, String> = t
+                .columns
+                .iter()
+                .map(|c| (c.name.clone(), c.data_type.clone()))
+                .collect();
             let ok = |c: &String| cols.get(c).is_some_and(|ty| ty != "text");
             t.uniques.retain(|u| u.columns.iter().all(ok));
-            t.indexes.retain(|i| i.parts.iter().all(|p| matches!(&p.key, IndexKey::Column(c) if ok(c))));
+            t.indexes.retain(|i| {
+                i.parts
+                    .iter()
+                    .all(|p| matches!(&p.key, IndexKey::Column(c) if ok(c)))
+            });
             t.checks.retain(|k| {
                 let w = words(&k.expression);
-                cols.iter().any(|(c, ty)| w.contains(&c.to_lowercase()) && is_int(ty))
-                    && !cols.iter().any(|(c, ty)| w.contains(&c.to_lowercase()) && !is_int(ty))
+                cols.iter()
+                    .any(|(c, ty)| w.contains(&c.to_lowercase()) && is_int(ty))
+                    && !cols
+                        .iter()
+                        .any(|(c, ty)| w.contains(&c.to_lowercase()) && !is_int(ty))
             });
-            t.foreign_keys.retain(|k| tables.contains(&k.referenced_table) && k.columns.iter().all(|c| cols.contains_key(c)));
+            t.foreign_keys.retain(|k| {
+                tables.contains(&k.referenced_table)
+                    && k.columns.iter().all(|c| cols.contains_key(c))
+            });
             // A column of a dropped enum goes too.
         }
         // Index names are the schema's (PostgreSQL, SQLite): one of each.
@@ -2752,7 +2800,8 @@ pub(crate) mod generated {
         }
         let enums: HashSet<String> = s.enums.keys().cloned().collect();
         for t in s.tables.values_mut() {
-            t.columns.retain(|c| c.data_type != "mood" || enums.contains("mood"));
+            t.columns
+                .retain(|c| c.data_type != "mood" || enums.contains("mood"));
         }
         let snapshot = s.tables.clone();
         s.views.retain(|_, v| {
@@ -2760,14 +2809,22 @@ pub(crate) mod generated {
             snapshot.values().any(|t| {
                 w.contains(&t.name.to_lowercase())
                     && w.iter().all(|x| {
-                        matches!(x.as_str(), "select" | "from" | "id") || x == &t.name.to_lowercase() || t.columns.iter().any(|c| c.name.to_lowercase() == *x)
+                        matches!(x.as_str(), "select" | "from" | "id")
+                            || x == &t.name.to_lowercase()
+                            || t.columns.iter().any(|c| c.name.to_lowercase() == *x)
                     })
             })
         });
     }
 
     /// A changed copy of `s`: `ops` random changes; `renames` allows annotated renames.
-    pub(crate) fn mutate(s: &Schema, seed: u64, ops: usize, renames: bool, postgres: bool) -> Schema {
+    pub(crate) fn mutate(
+        s: &Schema,
+        seed: u64,
+        ops: usize,
+        renames: bool,
+        postgres: bool,
+    ) -> Schema {
         let mut rng = Rng(seed);
         let original = s;
         let mut s = s.clone();
@@ -2776,7 +2833,10 @@ pub(crate) mod generated {
         let was_there = |t: &Table, column: Option<&Column>| {
             let old_table = t.renamed_from.as_deref().unwrap_or(&t.name);
             original.tables.get(old_table).is_some_and(|o| {
-                column.is_none_or(|c| o.get_column(c.renamed_from.as_deref().unwrap_or(&c.name)).is_some())
+                column.is_none_or(|c| {
+                    o.get_column(c.renamed_from.as_deref().unwrap_or(&c.name))
+                        .is_some()
+                })
             })
         };
         for _ in 0..ops {
@@ -2789,7 +2849,11 @@ pub(crate) mod generated {
                     }
                 }
                 1 => {
-                    let free: Vec<&str> = TABLES.iter().copied().filter(|n| !s.tables.contains_key(*n) && !claimed_tables(&s).contains(*n)).collect();
+                    let free: Vec<&str> = TABLES
+                        .iter()
+                        .copied()
+                        .filter(|n| !s.tables.contains_key(*n) && !claimed_tables(&s).contains(*n))
+                        .collect();
                     if !free.is_empty() {
                         let n = *rng.pick(&free);
                         let others: Vec<&str> = names.iter().map(String::as_str).collect();
@@ -2800,7 +2864,17 @@ pub(crate) mod generated {
                 2 => {
                     if let Some(n) = pick_table(&mut rng) {
                         let t = s.table_mut(&n).unwrap();
-                        let free: Vec<&str> = COLUMNS.iter().copied().filter(|c| t.get_column(c).is_none() && !t.columns.iter().any(|x| x.renamed_from.as_deref() == Some(*c))).collect();
+                        let free: Vec<&str> = COLUMNS
+                            .iter()
+                            .copied()
+                            .filter(|c| {
+                                t.get_column(c).is_none()
+                                    && !t
+                                        .columns
+                                        .iter()
+                                        .any(|x| x.renamed_from.as_deref() == Some(*c))
+                            })
+                            .collect();
                         if !free.is_empty() {
                             let c = *rng.pick(&free);
                             t.columns.push(column(&mut rng, c));
@@ -2844,9 +2918,15 @@ pub(crate) mod generated {
                             add_constraint(&mut rng, t);
                         } else {
                             match rng.below(3) {
-                                0 if !t.uniques.is_empty() => { t.uniques.remove(0); }
-                                1 if !t.checks.is_empty() => { t.checks.remove(0); }
-                                _ if !t.indexes.is_empty() => { t.indexes.remove(0); }
+                                0 if !t.uniques.is_empty() => {
+                                    t.uniques.remove(0);
+                                }
+                                1 if !t.checks.is_empty() => {
+                                    t.checks.remove(0);
+                                }
+                                _ if !t.indexes.is_empty() => {
+                                    t.indexes.remove(0);
+                                }
                                 _ => {}
                             }
                         }
@@ -2862,13 +2942,27 @@ pub(crate) mod generated {
                             t.foreign_keys.clear();
                         } else {
                             t.foreign_keys[0].on_delete = ReferentialAction::Cascade;
-                            let content = format!("{}{}{:?}", t.name, t.foreign_keys[0].referenced_table, ReferentialAction::Cascade);
+                            let content = format!(
+                                "{}{}{:?}",
+                                t.name,
+                                t.foreign_keys[0].referenced_table,
+                                ReferentialAction::Cascade
+                            );
                             t.foreign_keys[0].name = name_for(&content, "fk");
                         }
                     }
                 }
                 10 if renames => {
-                    let free: Vec<&str> = TABLES.iter().copied().filter(|n| !s.tables.contains_key(*n) && !claimed_tables(&s).contains(*n)).collect();
+                    // Not a name `original` has: that table would match by name.
+                    let free: Vec<&str> = TABLES
+                        .iter()
+                        .copied()
+                        .filter(|n| {
+                            !s.tables.contains_key(*n)
+                                && !claimed_tables(&s).contains(*n)
+                                && !original.tables.contains_key(*n)
+                        })
+                        .collect();
                     if let (Some(n), false) = (pick_table(&mut rng), free.is_empty()) {
                         let new = rng.pick(&free).to_string();
                         let mut t = s.tables.remove(&n).unwrap();
@@ -2894,21 +2988,41 @@ pub(crate) mod generated {
                             }
                         }
                         s.add_table(t);
-                        s.views.retain(|_, v| !words(&v.definition).contains(&n.to_lowercase()));
+                        s.views
+                            .retain(|_, v| !words(&v.definition).contains(&n.to_lowercase()));
                     }
                 }
                 11 if renames => {
                     if let Some(n) = pick_table(&mut rng) {
                         let t = s.table_mut(&n).unwrap();
-                        let free: Vec<&str> = COLUMNS.iter().copied().filter(|c| t.get_column(c).is_none() && !t.columns.iter().any(|x| x.renamed_from.as_deref() == Some(*c))).collect();
-                        let candidates: Vec<usize> = (0..t.columns.len()).filter(|k| !["id", "parent_id", "mood"].contains(&t.columns[*k].name.as_str())).collect();
+                        let free: Vec<&str> = COLUMNS
+                            .iter()
+                            .copied()
+                            .filter(|c| {
+                                t.get_column(c).is_none()
+                                    && !t
+                                        .columns
+                                        .iter()
+                                        .any(|x| x.renamed_from.as_deref() == Some(*c))
+                            })
+                            .collect();
+                        let candidates: Vec<usize> = (0..t.columns.len())
+                            .filter(|k| {
+                                !["id", "parent_id", "mood"].contains(&t.columns[*k].name.as_str())
+                            })
+                            .collect();
                         if !free.is_empty() && !candidates.is_empty() {
                             let k = *rng.pick(&candidates);
                             let old = t.columns[k].name.clone();
                             let new = rng.pick(&free).to_string();
-                            let annotated = was_there(t, Some(&t.columns[k]));
+                            let annotated = was_there(t, Some(&t.columns[k]))
+                                && !original
+                                    .tables
+                                    .get(t.renamed_from.as_deref().unwrap_or(&t.name))
+                                    .is_some_and(|o| o.get_column(&new).is_some());
                             t.columns[k].name = new.clone();
-                            t.columns[k].renamed_from = t.columns[k].renamed_from.clone().or(Some(old.clone()));
+                            t.columns[k].renamed_from =
+                                t.columns[k].renamed_from.clone().or(Some(old.clone()));
                             if !annotated {
                                 t.columns[k].renamed_from = None;
                             }
@@ -2927,8 +3041,10 @@ pub(crate) mod generated {
                                 }
                             }
                             // Check texts are not rewritten here: they are dropped.
-                            t.checks.retain(|c| !words(&c.expression).contains(&old.to_lowercase()));
-                            s.views.retain(|_, v| !words(&v.definition).contains(&n.to_lowercase()));
+                            t.checks
+                                .retain(|c| !words(&c.expression).contains(&old.to_lowercase()));
+                            s.views
+                                .retain(|_, v| !words(&v.definition).contains(&n.to_lowercase()));
                         }
                     }
                 }
@@ -2938,20 +3054,24 @@ pub(crate) mod generated {
                     }
                     add_view(&mut rng, &mut s);
                 }
-                13 if postgres => {
-                    match s.enums.get_mut("mood") {
-                        Some(e) => match rng.below(3) {
-                            0 => e.values.insert(1, "meh".into()),
-                            1 => e.values.reverse(),
-                            _ => {
-                                s.enums.clear();
-                            }
-                        },
-                        None => {
-                            s.enums.insert("mood".into(), EnumType { name: "mood".into(), values: vec!["happy".into(), "sad".into()] });
+                13 if postgres => match s.enums.get_mut("mood") {
+                    Some(e) => match rng.below(3) {
+                        0 => e.values.insert(1, "meh".into()),
+                        1 => e.values.reverse(),
+                        _ => {
+                            s.enums.clear();
                         }
+                    },
+                    None => {
+                        s.enums.insert(
+                            "mood".into(),
+                            EnumType {
+                                name: "mood".into(),
+                                values: vec!["happy".into(), "sad".into()],
+                            },
+                        );
                     }
-                }
+                },
                 14 if postgres => {
                     if let Some(q) = s.sequences.get_mut("ticket_no") {
                         if rng.chance(50) {
@@ -2960,7 +3080,18 @@ pub(crate) mod generated {
                             s.sequences.clear();
                         }
                     } else {
-                        s.sequences.insert("ticket_no".into(), Sequence { name: "ticket_no".into(), data_type: "integer".into(), start: 10, increment: 1, min_value: 1, max_value: 1000, cycle: true });
+                        s.sequences.insert(
+                            "ticket_no".into(),
+                            Sequence {
+                                name: "ticket_no".into(),
+                                data_type: "integer".into(),
+                                start: 10,
+                                increment: 1,
+                                min_value: 1,
+                                max_value: 1000,
+                                cycle: true,
+                            },
+                        );
                     }
                 }
                 _ => {}
@@ -2971,7 +3102,10 @@ pub(crate) mod generated {
     }
 
     fn claimed_tables(s: &Schema) -> HashSet<String> {
-        s.tables.values().filter_map(|t| t.renamed_from.clone()).collect()
+        s.tables
+            .values()
+            .filter_map(|t| t.renamed_from.clone())
+            .collect()
     }
 
     /// The schema without annotations, each collection in a canonical order.
@@ -2992,17 +3126,24 @@ pub(crate) mod generated {
     }
 
     fn table_of<'a>(s: &'a mut Schema, name: &str, c: &Change) -> &'a mut Table {
-        s.tables.get_mut(name).unwrap_or_else(|| panic!("{c}: no table {name}"))
+        s.tables
+            .get_mut(name)
+            .unwrap_or_else(|| panic!("{c}: no table {name}"))
     }
 
     fn strip(c: &Column) -> Column {
-        Column { renamed_from: None, ..c.clone() }
+        Column {
+            renamed_from: None,
+            ..c.clone()
+        }
     }
 
     /// Applies one change to the model, checking what a database would refuse.
     pub(crate) fn apply(s: &mut Schema, c: &Change) {
         let uses_table = |s: &Schema, name: &str| {
-            s.tables.values().any(|t| t.name != name && t.foreign_keys.iter().any(|k| k.referenced_table == name))
+            s.tables.values().any(|t| {
+                t.name != name && t.foreign_keys.iter().any(|k| k.referenced_table == name)
+            })
         };
         match c {
             Change::CreateTable(t) => {
@@ -3011,16 +3152,34 @@ pub(crate) mod generated {
                 s.add_table(t.clone());
             }
             Change::DropTable(t) => {
-                let cur = s.tables.get(&t.name).unwrap_or_else(|| panic!("{c}: missing"));
-                assert!(cur.foreign_keys.is_empty() && cur.indexes.is_empty(), "{c}: keys left");
-                assert_eq!(normalized_table(cur), normalized_table(t), "{c}: not as recorded");
+                let cur = s
+                    .tables
+                    .get(&t.name)
+                    .unwrap_or_else(|| panic!("{c}: missing"));
+                assert!(
+                    cur.foreign_keys.is_empty() && cur.indexes.is_empty(),
+                    "{c}: keys left"
+                );
+                assert_eq!(
+                    normalized_table(cur),
+                    normalized_table(t),
+                    "{c}: not as recorded"
+                );
                 assert!(!uses_table(s, &t.name), "{c}: still referenced");
-                assert!(!s.views.values().any(|v| words(&v.definition).contains(&t.name.to_lowercase())), "{c}: a view reads it");
+                assert!(
+                    !s.views
+                        .values()
+                        .any(|v| words(&v.definition).contains(&t.name.to_lowercase())),
+                    "{c}: a view reads it"
+                );
                 s.tables.remove(&t.name);
             }
             Change::RenameTable { from, to } => {
                 assert!(!s.tables.contains_key(to), "{c}: target exists");
-                let mut t = s.tables.remove(from).unwrap_or_else(|| panic!("{c}: missing"));
+                let mut t = s
+                    .tables
+                    .remove(from)
+                    .unwrap_or_else(|| panic!("{c}: missing"));
                 t.name = to.clone();
                 for k in &mut t.foreign_keys {
                     if k.referenced_table == *from {
@@ -3042,25 +3201,62 @@ pub(crate) mod generated {
                 t.columns.push(column.clone());
             }
             Change::DropColumn { table, column } => {
-                let referenced = s.tables.values().any(|u| u.foreign_keys.iter().any(|k| k.referenced_table == *table && k.referenced_columns.contains(&column.name)));
+                let referenced = s.tables.values().any(|u| {
+                    u.foreign_keys.iter().any(|k| {
+                        k.referenced_table == *table && k.referenced_columns.contains(&column.name)
+                    })
+                });
                 assert!(!referenced, "{c}: referenced");
                 let t = table_of(s, table, c);
-                let k = t.columns.iter().position(|x| x.name == column.name).unwrap_or_else(|| panic!("{c}: missing"));
+                let k = t
+                    .columns
+                    .iter()
+                    .position(|x| x.name == column.name)
+                    .unwrap_or_else(|| panic!("{c}: missing"));
                 assert_eq!(strip(&t.columns[k]), *column, "{c}: not as recorded");
                 let n = &column.name;
-                assert!(!t.primary_key.as_ref().is_some_and(|p| p.columns.contains(n)), "{c}: in the primary key");
-                assert!(!t.uniques.iter().any(|u| u.columns.contains(n)), "{c}: in a unique");
-                assert!(!t.indexes.iter().any(|i| i.parts.iter().any(|p| p.key == IndexKey::Column(n.clone()))), "{c}: indexed");
-                assert!(!t.foreign_keys.iter().any(|f| f.columns.contains(n)), "{c}: in a foreign key");
-                assert!(!t.checks.iter().any(|k| words(&k.expression).contains(&n.to_lowercase())), "{c}: in a check");
+                assert!(
+                    !t.primary_key
+                        .as_ref()
+                        .is_some_and(|p| p.columns.contains(n)),
+                    "{c}: in the primary key"
+                );
+                assert!(
+                    !t.uniques.iter().any(|u| u.columns.contains(n)),
+                    "{c}: in a unique"
+                );
+                assert!(
+                    !t.indexes
+                        .iter()
+                        .any(|i| i.parts.iter().any(|p| p.key == IndexKey::Column(n.clone()))),
+                    "{c}: indexed"
+                );
+                assert!(
+                    !t.foreign_keys.iter().any(|f| f.columns.contains(n)),
+                    "{c}: in a foreign key"
+                );
+                assert!(
+                    !t.checks
+                        .iter()
+                        .any(|k| words(&k.expression).contains(&n.to_lowercase())),
+                    "{c}: in a check"
+                );
                 t.columns.remove(k);
             }
             Change::RenameColumn { table, from, to } => {
                 let t = table_of(s, table, c);
                 assert!(t.get_column(to).is_none(), "{c}: target exists");
-                let col = t.columns.iter_mut().find(|x| x.name == *from).unwrap_or_else(|| panic!("{c}: missing"));
+                let col = t
+                    .columns
+                    .iter_mut()
+                    .find(|x| x.name == *from)
+                    .unwrap_or_else(|| panic!("{c}: missing"));
                 col.name = to.clone();
-                let ren = |v: &mut Vec<String>| v.iter_mut().filter(|x| *x == from).for_each(|x| *x = to.clone());
+                let ren = |v: &mut Vec<String>| {
+                    v.iter_mut()
+                        .filter(|x| *x == from)
+                        .for_each(|x| *x = to.clone())
+                };
                 if let Some(p) = &mut t.primary_key {
                     ren(&mut p.columns);
                 }
@@ -3083,7 +3279,11 @@ pub(crate) mod generated {
             }
             Change::AlterColumn { table, from, to } => {
                 let t = table_of(s, table, c);
-                let col = t.columns.iter_mut().find(|x| x.name == from.name).unwrap_or_else(|| panic!("{c}: missing"));
+                let col = t
+                    .columns
+                    .iter_mut()
+                    .find(|x| x.name == from.name)
+                    .unwrap_or_else(|| panic!("{c}: missing"));
                 assert_eq!(strip(col), *from, "{c}: not as recorded");
                 assert_eq!(from.name, to.name);
                 *col = to.clone();
@@ -3091,52 +3291,117 @@ pub(crate) mod generated {
             Change::AddPrimaryKey { table, primary_key } => {
                 let t = table_of(s, table, c);
                 assert!(t.primary_key.is_none(), "{c}: has one");
-                assert!(primary_key.columns.iter().all(|x| t.get_column(x).is_some()), "{c}: column missing");
+                assert!(
+                    primary_key
+                        .columns
+                        .iter()
+                        .all(|x| t.get_column(x).is_some()),
+                    "{c}: column missing"
+                );
                 t.primary_key = Some(primary_key.clone());
             }
             Change::DropPrimaryKey { table, primary_key } => {
-                let referenced = s.tables.values().any(|u| u.foreign_keys.iter().any(|k| k.referenced_table == *table && k.referenced_columns == primary_key.columns));
+                let referenced = s.tables.values().any(|u| {
+                    u.foreign_keys.iter().any(|k| {
+                        k.referenced_table == *table && k.referenced_columns == primary_key.columns
+                    })
+                });
                 assert!(!referenced, "{c}: a foreign key uses it");
                 let t = table_of(s, table, c);
-                assert_eq!(t.primary_key.as_ref(), Some(primary_key), "{c}: not as recorded");
+                assert_eq!(
+                    t.primary_key.as_ref(),
+                    Some(primary_key),
+                    "{c}: not as recorded"
+                );
                 t.primary_key = None;
             }
             Change::AddUnique { table, unique } => {
                 let t = table_of(s, table, c);
-                assert!(unique.columns.iter().all(|x| t.get_column(x).is_some()), "{c}: column missing");
+                assert!(
+                    unique.columns.iter().all(|x| t.get_column(x).is_some()),
+                    "{c}: column missing"
+                );
                 t.uniques.push(unique.clone());
             }
             Change::DropUnique { table, unique } => {
-                let referenced = s.tables.values().any(|u| u.foreign_keys.iter().any(|k| k.referenced_table == *table && k.referenced_columns == unique.columns));
+                let referenced = s.tables.values().any(|u| {
+                    u.foreign_keys.iter().any(|k| {
+                        k.referenced_table == *table && k.referenced_columns == unique.columns
+                    })
+                });
                 assert!(!referenced, "{c}: a foreign key uses it");
                 let t = table_of(s, table, c);
-                let k = t.uniques.iter().position(|x| x == unique).unwrap_or_else(|| panic!("{c}: missing"));
+                let k = t
+                    .uniques
+                    .iter()
+                    .position(|x| x == unique)
+                    .unwrap_or_else(|| panic!("{c}: missing"));
                 t.uniques.remove(k);
             }
             Change::CreateIndex { table, index } => {
-                assert!(!s.tables.values().any(|t| t.indexes.iter().any(|i| i.name == index.name)), "{c}: name taken");
+                assert!(
+                    !s.tables
+                        .values()
+                        .any(|t| t.indexes.iter().any(|i| i.name == index.name)),
+                    "{c}: name taken"
+                );
                 let t = table_of(s, table, c);
-                assert!(index.parts.iter().all(|p| match &p.key { IndexKey::Column(x) => t.get_column(x).is_some(), _ => true }), "{c}: column missing");
+                assert!(
+                    index.parts.iter().all(|p| match &p.key {
+                        IndexKey::Column(x) => t.get_column(x).is_some(),
+                        _ => true,
+                    }),
+                    "{c}: column missing"
+                );
                 t.indexes.push(index.clone());
             }
             Change::DropIndex { table, index } => {
                 let t = table_of(s, table, c);
-                let k = t.indexes.iter().position(|x| x == index).unwrap_or_else(|| panic!("{c}: missing"));
+                let k = t
+                    .indexes
+                    .iter()
+                    .position(|x| x == index)
+                    .unwrap_or_else(|| panic!("{c}: missing"));
                 t.indexes.remove(k);
             }
             Change::AddForeignKey { table, foreign_key } => {
-                let target = s.tables.get(&foreign_key.referenced_table).unwrap_or_else(|| panic!("{c}: no referenced table"));
-                assert!(foreign_key.referenced_columns.iter().all(|x| target.get_column(x).is_some()), "{c}: referenced column missing");
-                let keyed = target.primary_key.as_ref().is_some_and(|p| p.columns == foreign_key.referenced_columns)
-                    || target.uniques.iter().any(|u| u.columns == foreign_key.referenced_columns);
+                let target = s
+                    .tables
+                    .get(&foreign_key.referenced_table)
+                    .unwrap_or_else(|| panic!("{c}: no referenced table"));
+                assert!(
+                    foreign_key
+                        .referenced_columns
+                        .iter()
+                        .all(|x| target.get_column(x).is_some()),
+                    "{c}: referenced column missing"
+                );
+                let keyed = target
+                    .primary_key
+                    .as_ref()
+                    .is_some_and(|p| p.columns == foreign_key.referenced_columns)
+                    || target
+                        .uniques
+                        .iter()
+                        .any(|u| u.columns == foreign_key.referenced_columns);
                 assert!(keyed, "{c}: referenced columns are no key");
                 let t = table_of(s, table, c);
-                assert!(foreign_key.columns.iter().all(|x| t.get_column(x).is_some()), "{c}: column missing");
+                assert!(
+                    foreign_key
+                        .columns
+                        .iter()
+                        .all(|x| t.get_column(x).is_some()),
+                    "{c}: column missing"
+                );
                 t.foreign_keys.push(foreign_key.clone());
             }
             Change::DropForeignKey { table, foreign_key } => {
                 let t = table_of(s, table, c);
-                let k = t.foreign_keys.iter().position(|x| x == foreign_key).unwrap_or_else(|| panic!("{c}: missing"));
+                let k = t
+                    .foreign_keys
+                    .iter()
+                    .position(|x| x == foreign_key)
+                    .unwrap_or_else(|| panic!("{c}: missing"));
                 t.foreign_keys.remove(k);
             }
             Change::AddCheck { table, check } => {
@@ -3144,40 +3409,81 @@ pub(crate) mod generated {
             }
             Change::DropCheck { table, check } => {
                 let t = table_of(s, table, c);
-                let k = t.checks.iter().position(|x| x == check).unwrap_or_else(|| panic!("{c}: missing"));
+                let k = t
+                    .checks
+                    .iter()
+                    .position(|x| x == check)
+                    .unwrap_or_else(|| panic!("{c}: missing"));
                 t.checks.remove(k);
             }
             Change::CreateView(v) => {
-                assert!(!s.views.contains_key(&v.name) && !s.tables.contains_key(&v.name), "{c}: exists");
+                assert!(
+                    !s.views.contains_key(&v.name) && !s.tables.contains_key(&v.name),
+                    "{c}: exists"
+                );
                 let w = words(&v.definition);
                 // What it reads must be there (tables by name, in this generator).
-                assert!(s.tables.keys().chain(s.views.keys()).any(|n| w.contains(&n.to_lowercase())) || !w.contains("from"), "{c}: reads nothing there");
+                assert!(
+                    s.tables
+                        .keys()
+                        .chain(s.views.keys())
+                        .any(|n| w.contains(&n.to_lowercase()))
+                        || !w.contains("from"),
+                    "{c}: reads nothing there"
+                );
                 s.views.insert(v.name.clone(), v.clone());
             }
             Change::DropView(v) => {
                 assert_eq!(s.views.get(&v.name), Some(v), "{c}: not as recorded");
-                assert!(!s.views.values().any(|o| o.name != v.name && words(&o.definition).contains(&v.name.to_lowercase())), "{c}: a view reads it");
+                assert!(
+                    !s.views.values().any(|o| o.name != v.name
+                        && words(&o.definition).contains(&v.name.to_lowercase())),
+                    "{c}: a view reads it"
+                );
                 s.views.remove(&v.name);
             }
             Change::CreateEnum(e) => {
-                assert!(s.enums.insert(e.name.clone(), e.clone()).is_none(), "{c}: exists");
+                assert!(
+                    s.enums.insert(e.name.clone(), e.clone()).is_none(),
+                    "{c}: exists"
+                );
             }
             Change::DropEnum(e) => {
-                assert!(!s.tables.values().any(|t| t.columns.iter().any(|x| x.data_type == e.name)), "{c}: in use");
-                assert_eq!(s.enums.remove(&e.name).as_ref(), Some(e), "{c}: not as recorded");
+                assert!(
+                    !s.tables
+                        .values()
+                        .any(|t| t.columns.iter().any(|x| x.data_type == e.name)),
+                    "{c}: in use"
+                );
+                assert_eq!(
+                    s.enums.remove(&e.name).as_ref(),
+                    Some(e),
+                    "{c}: not as recorded"
+                );
             }
             Change::AlterEnum { from, to, .. } => {
                 assert_eq!(s.enums.get(&from.name), Some(from), "{c}: not as recorded");
                 s.enums.insert(to.name.clone(), to.clone());
             }
             Change::CreateSequence(q) => {
-                assert!(s.sequences.insert(q.name.clone(), q.clone()).is_none(), "{c}: exists");
+                assert!(
+                    s.sequences.insert(q.name.clone(), q.clone()).is_none(),
+                    "{c}: exists"
+                );
             }
             Change::DropSequence(q) => {
-                assert_eq!(s.sequences.remove(&q.name).as_ref(), Some(q), "{c}: not as recorded");
+                assert_eq!(
+                    s.sequences.remove(&q.name).as_ref(),
+                    Some(q),
+                    "{c}: not as recorded"
+                );
             }
             Change::AlterSequence { from, to } => {
-                assert_eq!(s.sequences.get(&from.name), Some(from), "{c}: not as recorded");
+                assert_eq!(
+                    s.sequences.get(&from.name),
+                    Some(from),
+                    "{c}: not as recorded"
+                );
                 s.sequences.insert(to.name.clone(), to.clone());
             }
         }

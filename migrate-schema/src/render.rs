@@ -597,9 +597,7 @@ impl Renderer<'_> {
             return None;
         }
         let d = c.default.as_deref()?.trim();
-        let inner = d
-            .strip_prefix("nextval('")?
-            .strip_suffix("'::regclass)")?;
+        let inner = d.strip_prefix("nextval('")?.strip_suffix("'::regclass)")?;
         let seq = inner.rsplit('.').next().unwrap_or(inner).trim_matches('"');
         if self.to.sequences.contains_key(seq) || self.from.sequences.contains_key(seq) {
             return None;
@@ -887,7 +885,11 @@ impl Renderer<'_> {
         let w = words(&check.expression);
         let mut cases = String::new();
         if let Some(t) = self.from.tables.get(table) {
-            for c in t.columns.iter().filter(|c| w.contains(&c.name.to_lowercase())) {
+            for c in t
+                .columns
+                .iter()
+                .filter(|c| w.contains(&c.name.to_lowercase()))
+            {
                 let modify = self.alter(
                     table,
                     format!("MODIFY COLUMN {}", self.column_def(table, c, false, true)?),
@@ -1917,8 +1919,9 @@ mod tests {
             .push(Column::new("name", "text").not_null());
         let r = both(&b, &c, Dialect::Sqlite, false);
         assert!(
-            r.upgrade
-                .contains("-- autogenerate: this rebuilds or drops a table that other tables reference"),
+            r.upgrade.contains(
+                "-- autogenerate: this rebuilds or drops a table that other tables reference"
+            ),
             "{}",
             r.upgrade
         );
