@@ -820,10 +820,24 @@ impl RevisionMap {
             covered.extend(self.ancestors(h)?);
         }
         let parents = rev.down_revisions();
-        let added: Vec<&str> = parents
+        // Its parents and dependencies stay applied: a row for each that no remaining
+        // row already stands on (and that is not below another of them). Dependencies
+        // count, since the version table drops a dependency's row when a dependent
+        // takes its place.
+        let mut candidates: Vec<&str> = parents.clone();
+        for d in rev.dependencies() {
+            if !candidates.contains(&d) {
+                candidates.push(d);
+            }
+        }
+        let mut below: Vec<&str> = Vec::new();
+        for c in &candidates {
+            below.extend(self.ancestors(c)?.into_iter().filter(|a| a != c));
+        }
+        let added: Vec<&str> = candidates
             .iter()
             .copied()
-            .filter(|p| !covered.contains(p))
+            .filter(|c| !covered.contains(c) && !below.contains(c))
             .collect();
         let changes = match added.as_slice() {
             [one] => vec![VersionChange::Update {

@@ -371,3 +371,22 @@ fn revert_a_merge_restores_both_parents() {
         Err(RevisionError::NothingToDrop { .. })
     ));
 }
+
+#[test]
+fn revert_a_dependent_root_restores_its_dependency() {
+    // r1 starts a branch of its own but depends on a: applying it replaced a's row.
+    let m = specs(vec![rev("a", ""), rev("b", "a"), {
+        let mut r = rev("r1", "");
+        r.depends_on = vec!["a".into()];
+        r
+    }]);
+    let plan = m.revert_plan(&["r1"], "r1").expect("plan");
+    assert_eq!(
+        plan.steps[0].changes,
+        [VersionChange::Update {
+            from: "r1".into(),
+            to: "a".into()
+        }]
+    );
+    assert_eq!(plan.heads_after, ["a"]);
+}

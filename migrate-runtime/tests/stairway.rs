@@ -103,3 +103,33 @@ async fn a_downgrade_that_leaves_an_index_is_named_with_the_index() {
         assert!(!report.checked.contains(&"b2".to_string()), "{}", t.name);
     }
 }
+
+#[tokio::test]
+async fn a_branch_that_depends_on_another_is_reverted_alone() {
+    // r1 starts a branch of its own but depends on a1: reverting it gives a1's row back
+    // instead of emptying the version table.
+    for t in databases("stairdep").await {
+        let files = vec![
+            (
+                "a1.sql",
+                mig("a1", "", "", "CREATE TABLE one (id INT);", Some("DROP TABLE one;")),
+            ),
+            (
+                "r1.sql",
+                mig(
+                    "r1",
+                    "",
+                    "-- depends_on: a1",
+                    "CREATE TABLE two (id INT);",
+                    Some("DROP TABLE two;"),
+                ),
+            ),
+        ];
+        let m = migrator(&files);
+        let report = stairway(&m, &t.url, None)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        assert!(report.is_ok(), "{}: {report}", t.name);
+        assert_eq!(report.checked.len(), 2, "{}", t.name);
+    }
+}

@@ -435,3 +435,47 @@ fn the_binary_explains_itself_and_its_migrate_commands() {
     assert!(err.contains("'f00dfeed', which is not among the migrations"), "{err}");
     assert!(err.contains("newer release"), "{err}");
 }
+
+fn declared() -> migrate_runtime::schema::model::DeclaredSchema {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema");
+    migrate_runtime::schema::model::DeclaredSchema::load(&dir)
+        .unwrap_or_else(|e| panic!("schema/: {e}"))
+}
+
+#[tokio::test]
+async fn stairway_every_revision_up_down_up_and_the_head_is_the_declared_schema() {
+    let declared = declared();
+    for t in databases("sdstair").await {
+        let report = migrate_runtime::testing::stairway(&migrator(), &t.url, Some(&declared))
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        assert!(report.is_ok(), "{}: {report}", t.name);
+        assert_eq!(report.checked.len(), 13, "{}: {report}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn the_database_at_head_matches_the_declared_schema_until_changed_by_hand() {
+    use migrate_runtime::schema::model::diff;
+    use migrate_runtime::testing::{live_schema, replay};
+    let declared = declared();
+    for t in databases("sddrift").await {
+        migrate(&t.db).await.unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        let m = migrator();
+        migrate_runtime::testing::assert_matches_declared(&m, &t.db, &declared, &t.url).await;
+        // The migrations replayed on a scratch database give the live schema: no drift.
+        let scratch = migrate_runtime::schema::scratch(&t.url).await.expect("scratch");
+        let heads: Vec<String> = m.heads().iter().map(|s| s.to_string()).collect();
+        let replayed = replay(&m, scratch.database(), &heads).await.expect("replay");
+        scratch.drop().await.expect("drop scratch");
+        let live = live_schema(&m, &t.db).await.expect("live");
+        assert!(diff(&replayed, &live).expect("diff").is_empty(), "{}", t.name);
+        // A column added by hand is drift.
+        raw(&t.db, "ALTER TABLE tickets ADD COLUMN notes VARCHAR(100)").await;
+        let live = live_schema(&m, &t.db).await.expect("live");
+        let drift = diff(&replayed, &live).expect("diff");
+        let described: Vec<String> = drift.changes.iter().map(|c| c.describe()).collect();
+        assert_eq!(described.len(), 1, "{}: {described:?}", t.name);
+        assert!(described[0].contains("tickets.notes"), "{}: {described:?}", t.name);
+    }
+}
