@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The prefix of every scratch database and schema name.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) const PREFIX: &str = "migrate_scratch_";
 
 /// How long dropping waits for the scratch's own connections to close before dropping
@@ -283,6 +284,7 @@ async fn ensure_empty(
 }
 
 /// Checks a new scratch and drops it if it is not empty.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 async fn checked(s: Scratch) -> Result<Scratch, MigrateError> {
     match s.ensure_empty().await {
         Ok(()) => Ok(s),
@@ -445,12 +447,7 @@ async fn pg_drop_database(
 
 #[cfg(feature = "postgres")]
 async fn postgres(url: &str) -> Result<Scratch, MigrateError> {
-    let Database::Postgres(admin) = Database::connect(url).await? else {
-        return Err(MigrateError::UnsupportedUrl {
-            url: mask_url(url),
-            expected: "a postgres:// URL",
-        });
-    };
+    let admin = crate::backend::postgres::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
     // Stale scratch databases and schemas of dead processes of this host. Best effort:
     // a database still in use is refused by the server and stays.
     let host = host_tag();
@@ -548,12 +545,7 @@ async fn postgres(url: &str) -> Result<Scratch, MigrateError> {
 
 #[cfg(feature = "mysql")]
 async fn mysql(url: &str) -> Result<Scratch, MigrateError> {
-    let Database::Mysql(admin) = Database::connect(url).await? else {
-        return Err(MigrateError::UnsupportedUrl {
-            url: mask_url(url),
-            expected: "a mysql:// URL",
-        });
-    };
+    let admin = crate::backend::mysql::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
     let host = host_tag();
     let names: Vec<String> = sqlx::query_scalar(
         "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'migrate\\_scratch\\_%'",

@@ -10,83 +10,127 @@ use migrate_schema::{
     Check, Column, Deferrable, ForeignKey, Generated, Identity, Index, IndexKey, IndexPart,
     PrimaryKey, ReferentialAction, Schema, Table, Unique, View,
 };
+use serde_json::Value;
 use std::collections::BTreeMap;
 
-/// `sqlite_master` rows that are not SQLite's own.
-const USER: &str = "m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
+/// One row per table: its SQL, and its columns, indexes (with their key columns, and
+/// the SQL of those with expressions or a predicate) and foreign keys as JSON arrays.
+/// Through sqlx every row costs several microseconds, so a row per table rather than per
+/// column keeps a schema of thousands of columns fast.
+const TABLES: &str = "SELECT m.name, m.sql, \
+  (SELECT json_group_array(json_array(x.cid, x.name, x.type, x.\"notnull\", x.dflt_value, x.pk, x.hidden)) \
+     FROM pragma_table_xinfo(m.name) x), \
+  (SELECT json_group_array(json_array(il.name, il.\"unique\", il.origin, il.partial, \
+       json((SELECT json_group_array(json_array(ix.seqno, ix.cid, ix.name, ix.\"desc\")) \
+             FROM pragma_index_xinfo(il.name) ix WHERE ix.key = 1)), \
+       CASE WHEN il.partial = 1 OR EXISTS (SELECT 1 FROM pragma_index_xinfo(il.name) e \
+                                           WHERE e.key = 1 AND e.cid = -2) \
+         THEN (SELECT s.sql FROM sqlite_master s WHERE s.type = 'index' AND s.name = il.name) END)) \
+     FROM pragma_index_list(m.name) il), \
+  (SELECT json_group_array(json_array(fk.id, fk.seq, fk.\"table\", fk.\"from\", fk.\"to\", fk.on_update, fk.on_delete)) \
+     FROM pragma_foreign_key_list(m.name) fk) \
+  FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
+
+/// A JSON array of arrays, as the query above returns them.
+fn arrays(json: &str) -> Result<Vec<Vec<Value>>, sqlx::Error> {
+    serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+fn int(v: Option<&Value>) -> i64 {
+    v.and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn string(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_string)
+}
 
 pub(crate) async fn introspect(pool: &sqlx::SqlitePool) -> Result<Schema, MigrateError> {
     let err = |what: &'static str| {
         move |e| MigrateError::db(format!("cannot read the schema ({what})"), e)
     };
     let mut c = pool.acquire().await.map_err(err("connection"))?;
-    let objects: Vec<(String, String, String, Option<String>)> = sqlx::query_as(&format!(
-        "SELECT m.type, m.name, m.tbl_name, m.sql FROM sqlite_master m WHERE {USER} AND m.type IN ('table', 'view', 'index')"
-    ))
-    .fetch_all(&mut *c)
-    .await
-    .map_err(err("sqlite_master"))?;
-    type ColumnRow = (
-        String,
-        String,
-        Option<String>,
-        i64,
-        Option<String>,
-        i64,
-        i64,
-    );
-    let columns: Vec<ColumnRow> = sqlx::query_as(&format!(
-        "SELECT m.name, x.name, x.type, x.\"notnull\", x.dflt_value, x.pk, x.hidden \
-         FROM sqlite_master m JOIN pragma_table_xinfo(m.name) x \
-         WHERE m.type = 'table' AND {USER} ORDER BY m.name, x.cid"
-    ))
-    .fetch_all(&mut *c)
-    .await
-    .map_err(err("pragma_table_xinfo"))?;
-    type IndexRow = (String, String, i64, String, i64, i64, Option<String>, i64);
-    let index_rows: Vec<IndexRow> = sqlx::query_as(&format!(
-        "SELECT m.name, il.name, il.\"unique\", il.origin, il.partial, ix.cid, ix.name, ix.\"desc\" \
-         FROM sqlite_master m JOIN pragma_index_list(m.name) il JOIN pragma_index_xinfo(il.name) ix \
-         WHERE m.type = 'table' AND {USER} AND ix.key = 1 ORDER BY m.name, il.name, ix.seqno"
-    ))
-    .fetch_all(&mut *c)
-    .await
-    .map_err(err("pragma_index_list"))?;
-    type FkRow = (String, i64, String, String, Option<String>, String, String);
-    let fk_rows: Vec<FkRow> = sqlx::query_as(&format!(
-        "SELECT m.name, fk.id, fk.\"table\", fk.\"from\", fk.\"to\", fk.on_update, fk.on_delete \
-         FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) fk \
-         WHERE m.type = 'table' AND {USER} ORDER BY m.name, fk.id, fk.seq"
-    ))
-    .fetch_all(&mut *c)
-    .await
-    .map_err(err("pragma_foreign_key_list"))?;
+    let rows: Vec<(String, Option<String>, String, String, String)> = sqlx::query_as(TABLES)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(err("tables"))?;
+    let views: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'view'")
+            .fetch_all(&mut *c)
+            .await
+            .map_err(err("views"))?;
     drop(c);
+    build(rows, views).map_err(err("decoding"))
+}
 
+type TableRow = (String, Option<String>, String, String, String);
+
+fn build(rows: Vec<TableRow>, views: Vec<(String, Option<String>)>) -> Result<Schema, sqlx::Error> {
     let mut schema = Schema::default();
+    for (name, sql) in views {
+        schema.views.insert(
+            name.clone(),
+            View {
+                name,
+                definition: view_query(sql.as_deref().unwrap_or("")),
+            },
+        );
+    }
     let mut parsed: BTreeMap<String, CreateTable> = BTreeMap::new();
-    let mut index_sql: BTreeMap<&str, &str> = BTreeMap::new();
-    for (kind, name, _, sql) in &objects {
-        let sql = sql.as_deref().unwrap_or("");
-        match kind.as_str() {
-            "table" => {
-                parsed.insert(name.clone(), parse_create_table(sql));
-                schema.add_table(Table::new(name.clone()));
-            }
-            "view" => {
-                schema.views.insert(
-                    name.clone(),
-                    View {
-                        name: name.clone(),
-                        definition: view_query(sql),
-                    },
-                );
-            }
-            _ => {
-                index_sql.insert(name, sql);
-            }
+    let mut columns = Vec::new();
+    let mut index_rows = Vec::new();
+    let mut fk_rows = Vec::new();
+    for (table, sql, cols, idx, fks) in rows {
+        parsed.insert(
+            table.clone(),
+            parse_create_table(sql.as_deref().unwrap_or("")),
+        );
+        schema.add_table(Table::new(table.clone()));
+        let mut cols = arrays(&cols)?;
+        cols.sort_by_key(|c| int(c.first()));
+        for c in cols {
+            columns.push((
+                table.clone(),
+                string(c.get(1)).unwrap_or_default(),
+                string(c.get(2)),
+                int(c.get(3)),
+                string(c.get(4)),
+                int(c.get(5)),
+                int(c.get(6)),
+            ));
+        }
+        for i in arrays(&idx)? {
+            let name = string(i.first()).unwrap_or_default();
+            let mut parts = arrays(&i.get(4).map(Value::to_string).unwrap_or_default())?;
+            parts.sort_by_key(|p| int(p.first()));
+            let parts = parts
+                .into_iter()
+                .map(|p| (int(p.get(1)), string(p.get(2)), int(p.get(3)) != 0))
+                .collect::<Vec<_>>();
+            index_rows.push((
+                table.clone(),
+                name,
+                int(i.get(1)) != 0,
+                string(i.get(2)).unwrap_or_default(),
+                int(i.get(3)) != 0,
+                parts,
+                string(i.get(5)),
+            ));
+        }
+        let mut fks = arrays(&fks)?;
+        fks.sort_by_key(|f| (int(f.first()), int(f.get(1))));
+        for f in fks {
+            fk_rows.push((
+                table.clone(),
+                int(f.first()),
+                string(f.get(2)).unwrap_or_default(),
+                string(f.get(3)).unwrap_or_default(),
+                string(f.get(4)),
+                string(f.get(5)).unwrap_or_default(),
+                string(f.get(6)).unwrap_or_default(),
+            ));
         }
     }
+    index_rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
 
     // Columns and primary keys.
     let mut pks: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
@@ -145,18 +189,8 @@ pub(crate) async fn introspect(pool: &sqlx::SqlitePool) -> Result<Schema, Migrat
     }
 
     // Unique constraints and indexes.
-    let mut i = 0;
-    while i < index_rows.len() {
-        let (table, index, unique, origin, partial, ..) = &index_rows[i];
-        let mut j = i;
-        let mut parts = Vec::new();
-        while j < index_rows.len() && index_rows[j].0 == *table && index_rows[j].1 == *index {
-            let (_, _, _, _, _, cid, col, desc) = &index_rows[j];
-            parts.push((*cid, col.clone(), *desc != 0));
-            j += 1;
-        }
-        i = j;
-        let Some(t) = schema.tables.get_mut(table) else {
+    for (table, index, unique, origin, partial, parts, sql) in index_rows {
+        let Some(t) = schema.tables.get_mut(&table) else {
             continue;
         };
         match origin.as_str() {
@@ -164,33 +198,28 @@ pub(crate) async fn introspect(pool: &sqlx::SqlitePool) -> Result<Schema, Migrat
             "u" => {
                 let columns: Vec<String> = parts.into_iter().filter_map(|(_, c, _)| c).collect();
                 let name = parsed
-                    .get_mut(table)
+                    .get_mut(&table)
                     .and_then(|p| p.take_unique_name(&columns));
                 t.uniques.push(Unique { name, columns });
             }
             _ => {
-                let sql = index_sql.get(index.as_str()).copied().unwrap_or("");
-                let (exprs, predicate) = parse_create_index(sql);
-                let mut n_expr = 0;
+                let (exprs, predicate) = parse_create_index(sql.as_deref().unwrap_or(""));
                 let parts = parts
                     .into_iter()
                     .enumerate()
                     .map(|(k, (cid, col, descending))| {
                         let key = match col.filter(|_| cid >= 0) {
                             Some(c) => IndexKey::Column(c),
-                            None => {
-                                n_expr += 1;
-                                IndexKey::Expression(exprs.get(k).cloned().unwrap_or_default())
-                            }
+                            None => IndexKey::Expression(exprs.get(k).cloned().unwrap_or_default()),
                         };
                         IndexPart { key, descending }
                     })
                     .collect();
                 t.indexes.push(Index {
-                    name: index.clone(),
+                    name: index,
                     parts,
-                    unique: *unique != 0,
-                    predicate: if *partial != 0 { predicate } else { None },
+                    unique,
+                    predicate: if partial { predicate } else { None },
                     method: None,
                 });
             }
