@@ -763,13 +763,13 @@ fn find_renames(
     let mut item_start = false;
     // Recognizing `CREATE ... TABLE [IF NOT EXISTS] name`.
     #[derive(PartialEq)]
-    enum Create {
+    enum State {
         Idle,
         Create,
         Table,
         Named,
     }
-    let mut create = Create::Idle;
+    let mut state = State::Idle;
     let ident = |t: &Tok| match t {
         Tok::Word(w) => Some(Ident {
             name: w.clone(),
@@ -831,11 +831,11 @@ fn find_renames(
         match tok {
             Tok::Punct('(') => {
                 depth += 1;
-                if create == Create::Named && depth == 1 {
+                if state == State::Named && depth == 1 {
                     body = Some(depth);
                     item_start = true;
                 }
-                create = Create::Idle;
+                state = State::Idle;
             }
             Tok::Punct(')') => {
                 if body == Some(depth) {
@@ -847,31 +847,31 @@ fn find_renames(
             Tok::Punct(';') => {
                 depth = 0;
                 body = None;
-                create = Create::Idle;
+                state = State::Idle;
             }
             _ => {}
         }
         if depth != 0 {
             continue;
         }
-        create = match (create, word.as_deref()) {
-            (Create::Idle, Some("create")) => Create::Create,
-            (Create::Create, Some("table")) => Create::Table,
-            (Create::Create, Some(w)) if TABLE_MODIFIERS.contains(&w) => Create::Create,
-            (Create::Table, Some("if" | "not" | "exists")) => Create::Table,
-            (Create::Table, _) | (Create::Named, _) if matches!(tok, Tok::Punct('.')) => {
-                Create::Table
+        state = match (state, word.as_deref()) {
+            (State::Idle, Some("create")) => State::Create,
+            (State::Create, Some("table")) => State::Table,
+            (State::Create, Some(w)) if TABLE_MODIFIERS.contains(&w) => State::Create,
+            (State::Table, Some("if" | "not" | "exists")) => State::Table,
+            (State::Table, _) | (State::Named, _) if matches!(tok, Tok::Punct('.')) => {
+                State::Table
             }
-            (Create::Table, _) => match ident(tok) {
+            (State::Table, _) => match ident(tok) {
                 Some(i) => {
                     table = Some((i, line));
                     column_on_line = None;
-                    Create::Named
+                    State::Named
                 }
-                None => Create::Idle,
+                None => State::Idle,
             },
-            (Create::Named, _) => Create::Idle,
-            _ => Create::Idle,
+            (State::Named, _) => State::Idle,
+            _ => State::Idle,
         };
     }
     (renames, bad)
