@@ -489,7 +489,7 @@ fn two_spellings(name: &str) -> (&'static str, &'static str) {
             "CREATE TABLE users (
                  id INTEGER NOT NULL PRIMARY KEY,
                  email CHARACTER  VARYING (20) NOT NULL UNIQUE,
-                 n INTEGER DEFAULT '0' CHECK(n>=0),
+                 n INTEGER DEFAULT ('0') CHECK((n>=0)),
                  big BIGINT
              );
              CREATE TABLE tickets (

@@ -71,7 +71,9 @@ use migrate_schema::{Check, ForeignKey, Table, Unique};
 ///   `varchar(n)`; `character(n)` is `char(n)`; `bool` is `boolean`; `double` and
 ///   `float8` are `double precision`). Defaults, checks, generated expressions, index
 ///   expressions and predicates and view queries are read from the SQL text with
-///   comments dropped, spaces folded and words lower-cased outside quotes; a quoted
+///   comments dropped, words lower-cased outside quotes, blanks folded, one space around
+///   binary operators (`n>=0` is `n >= 0`) and parentheses around a whole expression
+///   dropped (`DEFAULT (0)` is `0`, `CHECK ((a > 0))` is `a > 0`); a quoted
 ///   number as the default of a column of numeric affinity is unquoted (`'0'` is `0`);
 ///   `DEFAULT NULL` is no default. A primary key column is `NOT NULL` (as on the
 ///   servers). The expression of a generated column and deferrability come from the

@@ -4,7 +4,9 @@
 //! do not tell: constraint names, CHECK and generated expressions, `AUTOINCREMENT`,
 //! deferrability, index expressions and predicates, view queries.
 
-use super::sqltext::{closing, lex, normalize, normalize_text, split_commas, Kind, Tok};
+use super::sqltext::{
+    closing, lex, normalize, normalize_expression, normalize_text, split_commas, Kind, Tok,
+};
 use crate::error::MigrateError;
 use migrate_schema::{
     Check, Column, Deferrable, ForeignKey, Generated, Identity, Index, IndexKey, IndexPart,
@@ -378,7 +380,10 @@ fn parenthesized(sql: &str, toks: &[Tok], open: usize) -> (Option<String>, usize
         return (None, open);
     }
     let close = closing(toks, open);
-    (Some(normalize(sql, &toks[open + 1..close])), close + 1)
+    (
+        Some(normalize_expression(sql, &toks[open + 1..close])),
+        close + 1,
+    )
 }
 
 /// `REFERENCES t [(cols)] [ON ...] [[NOT] DEFERRABLE [INITIALLY DEFERRED|IMMEDIATE]]`
@@ -557,13 +562,13 @@ fn parse_create_index(sql: &str) -> (Vec<String>, Option<String>) {
             {
                 end -= 1;
             }
-            normalize(sql, &part[..end])
+            normalize_expression(sql, &part[..end])
         })
         .collect();
     let predicate = toks
         .get(close + 1)
         .filter(|t| t.is_word(sql, "where"))
-        .map(|_| normalize(sql, &toks[close + 2..]));
+        .map(|_| normalize_expression(sql, &toks[close + 2..]));
     (parts, predicate)
 }
 
@@ -655,7 +660,7 @@ fn numeric_affinity(declared: &str) -> bool {
 /// A default as SQLite stored it, normalized: `NULL` is no default, and a quoted
 /// number on a column of numeric affinity is the number.
 fn normalize_default(written: &str, declared: &str) -> Option<String> {
-    let d = normalize_text(written);
+    let d = normalize_expression(written, &lex(written));
     if d == "null" || d.is_empty() {
         return None;
     }
@@ -700,6 +705,8 @@ mod tests {
         assert_eq!(normalize_default("'0'", "TEXT").as_deref(), Some("'0'"));
         assert_eq!(normalize_default("'-1.5'", "REAL").as_deref(), Some("-1.5"));
         assert_eq!(normalize_default("NULL", "TEXT"), None);
+        assert_eq!(normalize_default("(0)", "INT").as_deref(), Some("0"));
+        assert_eq!(normalize_default("('0')", "INT").as_deref(), Some("0"));
         assert_eq!(
             normalize_default("CURRENT_TIMESTAMP", "TIMESTAMP").as_deref(),
             Some("current_timestamp")
@@ -769,7 +776,7 @@ mod tests {
     #[test]
     fn reads_index_and_view_text() {
         let (parts, pred) = parse_create_index("CREATE UNIQUE INDEX ix ON t (lower( b ) DESC, a, (a + 1) ASC) WHERE a > 0 AND b IS NOT NULL");
-        assert_eq!(parts, ["lower(b)", "a", "(a + 1)"]);
+        assert_eq!(parts, ["lower(b)", "a", "a + 1"]);
         assert_eq!(pred.as_deref(), Some("a > 0 and b is not null"));
         assert_eq!(
             view_query("CREATE VIEW v (x) AS\n  SELECT id AS x FROM users"),

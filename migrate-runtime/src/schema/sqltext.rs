@@ -255,6 +255,24 @@ pub(crate) fn normalize_text(sql: &str) -> String {
     normalize(sql, &lex(sql))
 }
 
+/// `toks` without parentheses around the whole of it: `((a > 0))` is `a > 0`, as the
+/// servers print it (`(a) + (b)` keeps its parentheses).
+pub(crate) fn without_outer_parens(mut toks: &[Tok]) -> &[Tok] {
+    while toks.len() >= 2
+        && toks[0].is(b'(')
+        && toks[toks.len() - 1].is(b')')
+        && closing(toks, 0) == toks.len() - 1
+    {
+        toks = &toks[1..toks.len() - 1];
+    }
+    toks
+}
+
+/// [`normalize`] of an expression's text, without its outer parentheses.
+pub(crate) fn normalize_expression(sql: &str, toks: &[Tok]) -> String {
+    normalize(sql, without_outer_parens(toks))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,6 +293,10 @@ mod tests {
         assert_eq!(normalize_text("count(*)"), "count(*)");
         assert_eq!(normalize_text("t.a-(-1)"), "t.a - (-1)");
         assert_eq!(normalize_text("j->>'k'"), "j ->> 'k'");
+        let outer = |t: &str| normalize_expression(t, &lex(t));
+        assert_eq!(outer("((a > 0))"), "a > 0");
+        assert_eq!(outer("(a) + (b)"), "(a) + (b)");
+        assert_eq!(outer("(0)"), "0");
     }
 
     #[test]
