@@ -890,13 +890,23 @@ impl Migrator {
                     run.in_tx = false;
                 }
                 if transactional && !run.in_tx {
-                    self.tx(conn, begin).await?;
+                    // Counted as open before it is: if the combined statement below
+                    // fails after its BEGIN, the error path still rolls back.
                     run.in_tx = true;
                     run.tx_start = run.report.steps.len();
-                    let now = if sqlite || single {
-                        self.read_heads(conn).await?
+                    // SQLite re-reads the rows under its write lock before each
+                    // migration, so that a writer that does not take the migration lock
+                    // (another tool) cannot be overrun; the lock and the read go in one
+                    // round trip. Elsewhere the migration lock covers the whole run.
+                    let now = if sqlite && !single {
+                        self.begin_and_read_heads(conn, begin).await?
                     } else {
-                        expected.clone()
+                        self.tx(conn, begin).await?;
+                        if single {
+                            self.read_heads(conn).await?
+                        } else {
+                            expected.clone()
+                        }
                     };
                     if now != expected {
                         if relative {
@@ -1045,6 +1055,32 @@ impl Migrator {
                 actual: n,
             }),
             Err(e) => Err(MigrateError::db("cannot update the version table", e)),
+        }
+    }
+
+    /// `begin` and the version table's rows in one round trip (SQLite).
+    async fn begin_and_read_heads(
+        &self,
+        conn: &mut Conn,
+        begin: &str,
+    ) -> Result<Vec<String>, MigrateError> {
+        let sql = format!(
+            "{begin}; SELECT version_num FROM {}",
+            self.qualified(&self.opts.version_table)
+        );
+        match conn.strings(&sql).await {
+            Ok(mut v) => {
+                v.sort();
+                Ok(v)
+            }
+            Err(e) if conn.is_busy(&e) => Err(MigrateError::LockTimeout {
+                waited: self.opts.lock_timeout,
+                what: "SQLite write lock".to_string(),
+            }),
+            Err(e) => Err(MigrateError::db(
+                "cannot begin a transaction and read the version table",
+                e,
+            )),
         }
     }
 
