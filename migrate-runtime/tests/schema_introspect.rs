@@ -90,6 +90,7 @@ CREATE INDEX ix_tickets_title ON tickets (title);
 CREATE UNIQUE INDEX ix_tickets_user_title ON tickets (user_id, title DESC);
 CREATE INDEX ix_tickets_lower ON tickets (lower(title)) WHERE priority > 2;
 CREATE VIEW open_tickets AS SELECT id, title FROM tickets WHERE priority > 1;
+CREATE VIRTUAL TABLE ticket_search USING fts5(title);
 ";
 
 const POSTGRES_KINDS: &str = "

@@ -52,7 +52,8 @@ use migrate_schema::{Check, ForeignKey, Table, Unique};
 /// schema (`current_schema()`), on MySQL/MariaDB the current database (`DATABASE()`),
 /// on SQLite `main`. Tables named in `exclude` are left out (pass the version and
 /// history tables; a qualified `schema.table` excludes `table`), and so are objects
-/// owned by an extension and SQLite's internal `sqlite_%` tables.
+/// owned by an extension, SQLite's internal `sqlite_%` tables and its virtual tables
+/// (with their shadow tables).
 ///
 /// Names are as the database stores them. Constraints whose name is the one the
 /// database would have generated are read with `name: None`: PostgreSQL's

@@ -17,6 +17,9 @@ use std::collections::BTreeMap;
 
 /// One row per table: its SQL, and its columns, indexes (with their key columns, and
 /// the SQL of those with expressions or a predicate) and foreign keys as JSON arrays.
+/// Virtual tables (FTS5, R*Tree...) and their shadow tables are left out: they are not
+/// tables the schema model describes, and the pragmas fail on a virtual table whose
+/// module is not loaded.
 /// Through sqlx every row costs several microseconds, so a row per table rather than per
 /// column keeps a schema of thousands of columns fast.
 const TABLES: &str = "SELECT m.name, m.sql, \
@@ -31,7 +34,8 @@ const TABLES: &str = "SELECT m.name, m.sql, \
      FROM pragma_index_list(m.name) il), \
   (SELECT json_group_array(json_array(fk.id, fk.seq, fk.\"table\", fk.\"from\", fk.\"to\", fk.on_update, fk.on_delete)) \
      FROM pragma_foreign_key_list(m.name) fk) \
-  FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
+  FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+  AND (SELECT tl.type FROM pragma_table_list(m.name) tl WHERE tl.schema = 'main') = 'table'";
 
 /// A JSON array of arrays, as the query above returns them.
 fn arrays(json: &str) -> Result<Vec<Vec<Value>>, sqlx::Error> {
@@ -102,7 +106,15 @@ fn build(rows: Vec<TableRow>, views: Vec<(String, Option<String>)>) -> Result<Sc
         }
         for i in arrays(&idx)? {
             let name = string(i.first()).unwrap_or_default();
-            let mut parts = arrays(&i.get(4).map(Value::to_string).unwrap_or_default())?;
+            let mut parts: Vec<&[Value]> = i
+                .get(4)
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|p| p.as_array().map(Vec::as_slice))
+                        .collect()
+                })
+                .unwrap_or_default();
             parts.sort_by_key(|p| int(p.first()));
             let parts = parts
                 .into_iter()
