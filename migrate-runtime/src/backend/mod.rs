@@ -162,6 +162,54 @@ impl ConnectOptions {
     }
 }
 
+/// Opens one connection, giving up after `timeout`: TCP, TLS and the login all count.
+/// A server that accepts and never answers (or a server of another kind, for a MySQL
+/// client that waits for the server to speak first) would otherwise hold the caller for
+/// as long as the operating system keeps the socket open. `url` (masked) and `addr`
+/// name the server in the error, `what` what did not answer.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) async fn connect_within<C: sqlx::Connection>(
+    opts: &<C as sqlx::Connection>::Options,
+    timeout: Duration,
+    url: String,
+    addr: String,
+    what: &'static str,
+) -> Result<Result<C, sqlx::Error>, MigrateError> {
+    tokio::time::timeout(timeout, C::connect_with(opts))
+        .await
+        .map_err(|_| MigrateError::ConnectTimeout {
+            url,
+            addr,
+            what,
+            timeout,
+        })
+}
+
+/// A pool on a server, after one direct connection that proves the server answers: a
+/// pool retries a refused connection until its acquire timeout and then reports only
+/// that it timed out. The pool opens its connections within the same time (its acquire
+/// timeout), and the lock connection reads it back from there.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) async fn open_pool<DB: sqlx::Database>(
+    url: &str,
+    opts: <DB::Connection as sqlx::Connection>::Options,
+    timeout: Duration,
+    addr: String,
+    handshake: &'static str,
+) -> Result<sqlx::Pool<DB>, MigrateError> {
+    let probe = connect_within::<DB::Connection>(&opts, timeout, mask_url(url), addr, handshake)
+        .await?
+        .map_err(|source| MigrateError::Connect {
+            url: mask_url(url),
+            source,
+        })?;
+    let _ = sqlx::Connection::close(probe).await;
+    Ok(sqlx::pool::PoolOptions::<DB>::new()
+        .max_connections(2)
+        .acquire_timeout(timeout)
+        .connect_lazy_with(opts))
+}
+
 /// An owned pool opened from a URL, for the CLI and URL-driven callers.
 #[derive(Debug, Clone)]
 #[non_exhaustive]

@@ -9,53 +9,22 @@ use std::time::{Duration, Instant};
 
 #[cfg(feature = "mysql")]
 pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<sqlx::MySqlPool, MigrateError> {
-    let masked = mask_url(url);
-    let url = match url.strip_prefix("mariadb") {
+    use std::str::FromStr;
+    let normalized = match url.strip_prefix("mariadb") {
         Some(rest) => format!("mysql{rest}"),
         None => url.to_string(),
     };
-    use std::str::FromStr;
-    let connect_err = |source| MigrateError::Connect {
-        url: masked.clone(),
-        source,
-    };
-    let opts = MySqlConnectOptions::from_str(&url).map_err(connect_err)?;
-    // One direct connection first: a pool retries a refused connection until its
-    // acquire timeout and then reports only that it timed out.
-    let probe = connect_within(&opts, timeout, masked.clone(), HANDSHAKE)
-        .await?
-        .map_err(connect_err)?;
-    let _ = probe.close().await;
-    // The pool opens its connections within the same time (its acquire timeout), and
-    // the lock connection reads it back from there.
-    Ok(sqlx::mysql::MySqlPoolOptions::new()
-        .max_connections(2)
-        .acquire_timeout(timeout)
-        .connect_lazy_with(opts))
+    let opts =
+        MySqlConnectOptions::from_str(&normalized).map_err(|source| MigrateError::Connect {
+            url: mask_url(url),
+            source,
+        })?;
+    let at = addr(&opts);
+    super::open_pool::<sqlx::MySql>(url, opts, timeout, at, HANDSHAKE).await
 }
 
 #[cfg(feature = "mysql")]
 const HANDSHAKE: &str = "no answer to the MySQL handshake";
-
-/// Opens one connection, giving up after `timeout`: TCP, TLS and the login all count. A
-/// MySQL client waits for the server to speak first, so a server of another kind (or one
-/// that accepts and hangs) would otherwise hold the caller until it hangs up.
-#[cfg(feature = "mysql")]
-async fn connect_within(
-    opts: &MySqlConnectOptions,
-    timeout: Duration,
-    url: String,
-    what: &'static str,
-) -> Result<Result<MySqlConnection, sqlx::Error>, MigrateError> {
-    tokio::time::timeout(timeout, MySqlConnection::connect_with(opts))
-        .await
-        .map_err(|_| MigrateError::ConnectTimeout {
-            url,
-            addr: addr(opts),
-            what,
-            timeout,
-        })
-}
 
 /// The error for a pool whose acquire timeout passed.
 #[cfg(feature = "mysql")]
@@ -98,6 +67,7 @@ pub(crate) fn history_ddl(table: &str) -> String {
 /// The `GET_LOCK` name of a qualified version table: `migrate:<database>.<table>`, or,
 /// beyond the server's 64-character limit, a prefix of it followed by a hash of the
 /// whole, so that long names stay distinct.
+#[cfg(feature = "mysql")]
 pub(crate) fn lock_name(qualified: &str) -> String {
     let full = format!("migrate:{qualified}");
     if full.len() <= 64 {
@@ -125,7 +95,7 @@ pub(crate) async fn lock(
     let opts = pool.connect_options();
     let within = pool.options().get_acquire_timeout();
     let what = "no answer to the MySQL handshake on the lock connection";
-    let mut conn = connect_within(&opts, within, describe(&opts), what)
+    let mut conn = super::connect_within::<MySqlConnection>(&opts, within, describe(&opts), addr(&opts), what)
         .await?
         .map_err(|e| MigrateError::db("cannot open the lock connection", e))?;
     // `GET_LOCK` names are server-wide: qualify an unqualified table with the
@@ -172,7 +142,7 @@ impl MySqlLock {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "mysql"))]
 mod tests {
     use super::lock_name;
 

@@ -10,47 +10,16 @@ use std::time::{Duration, Instant};
 #[cfg(feature = "postgres")]
 pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<sqlx::PgPool, MigrateError> {
     use std::str::FromStr;
-    let connect_err = |source| MigrateError::Connect {
+    let opts = PgConnectOptions::from_str(url).map_err(|source| MigrateError::Connect {
         url: mask_url(url),
         source,
-    };
-    let opts = PgConnectOptions::from_str(url).map_err(connect_err)?;
-    // One direct connection first: a pool retries a refused connection until its
-    // acquire timeout and then reports only that it timed out.
-    let probe = connect_within(&opts, timeout, mask_url(url), HANDSHAKE)
-        .await?
-        .map_err(connect_err)?;
-    let _ = probe.close().await;
-    // The pool opens its connections within the same time (its acquire timeout), and
-    // the lock connection reads it back from there.
-    Ok(sqlx::postgres::PgPoolOptions::new()
-        .max_connections(2)
-        .acquire_timeout(timeout)
-        .connect_lazy_with(opts))
+    })?;
+    let at = addr(&opts);
+    super::open_pool::<sqlx::Postgres>(url, opts, timeout, at, HANDSHAKE).await
 }
 
 #[cfg(feature = "postgres")]
 const HANDSHAKE: &str = "no answer to the PostgreSQL handshake";
-
-/// Opens one connection, giving up after `timeout`: TCP, TLS and the login all count. A
-/// server that accepts and never answers would otherwise hold the caller for as long as
-/// the operating system keeps the socket open.
-#[cfg(feature = "postgres")]
-async fn connect_within(
-    opts: &PgConnectOptions,
-    timeout: Duration,
-    url: String,
-    what: &'static str,
-) -> Result<Result<PgConnection, sqlx::Error>, MigrateError> {
-    tokio::time::timeout(timeout, PgConnection::connect_with(opts))
-        .await
-        .map_err(|_| MigrateError::ConnectTimeout {
-            url,
-            addr: addr(opts),
-            what,
-            timeout,
-        })
-}
 
 /// The error for a pool whose acquire timeout passed.
 #[cfg(feature = "postgres")]
@@ -107,7 +76,7 @@ pub(crate) async fn lock(
     let opts = pool.connect_options();
     let within = pool.options().get_acquire_timeout();
     let what = "no answer to the PostgreSQL handshake on the lock connection";
-    let mut conn = connect_within(&opts, within, describe(&opts), what)
+    let mut conn = super::connect_within::<PgConnection>(&opts, within, describe(&opts), addr(&opts), what)
         .await?
         .map_err(|e| MigrateError::db("cannot open the lock connection", e))?;
     let started = Instant::now();
