@@ -1161,7 +1161,7 @@ fn parents_first<'a>(names: &[&'a str], table: &dyn Fn(&str) -> Option<&'a Table
 }
 
 /// Views in an order where each comes after the views it reads (by name in its text).
-fn views_dependencies_first<'a>(views: &[&'a View]) -> Vec<&'a View> {
+pub(crate) fn views_dependencies_first<'a>(views: &[&'a View]) -> Vec<&'a View> {
     let by_name: BTreeMap<&str, &View> = views.iter().map(|v| (v.name.as_str(), *v)).collect();
     let mut done: HashSet<&str> = HashSet::new();
     let mut out = Vec::with_capacity(views.len());
@@ -1833,8 +1833,11 @@ pub fn generate_schema(tables: usize, variant: u64) -> Schema {
     let mut s = Schema::default();
     let name = |i: usize| format!("t{i:04}");
     for i in 0..tables {
-        let changed =
-            variant != 0 && (i as u64).wrapping_mul(2654435761).wrapping_add(variant) % 10 == 0;
+        let changed = variant != 0
+            && (i as u64)
+                .wrapping_mul(2654435761)
+                .wrapping_add(variant)
+                .is_multiple_of(10);
         if variant != 0 && i % 97 == 5 {
             continue; // dropped in the variant
         }
@@ -3015,11 +3018,12 @@ pub(crate) mod generated {
                             let k = *rng.pick(&candidates);
                             let old = t.columns[k].name.clone();
                             let new = rng.pick(&free).to_string();
-                            let annotated = was_there(t, Some(&t.columns[k]))
-                                && !original
-                                    .tables
-                                    .get(t.renamed_from.as_deref().unwrap_or(&t.name))
-                                    .is_some_and(|o| o.get_column(&new).is_some());
+                            // Not a name the original table has: it would match by name.
+                            let taken = original
+                                .tables
+                                .get(t.renamed_from.as_deref().unwrap_or(&t.name))
+                                .is_some_and(|o| o.get_column(&new).is_some());
+                            let annotated = was_there(t, Some(&t.columns[k])) && !taken;
                             t.columns[k].name = new.clone();
                             t.columns[k].renamed_from =
                                 t.columns[k].renamed_from.clone().or(Some(old.clone()));

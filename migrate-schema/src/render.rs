@@ -548,11 +548,10 @@ impl Renderer<'_> {
                     }
                 }
                 match c.identity {
-                    Some(Identity::AutoIncrement) => {
-                        if auto_increment {
-                            s.push_str(" AUTO_INCREMENT");
-                        }
+                    Some(Identity::AutoIncrement) if auto_increment => {
+                        s.push_str(" AUTO_INCREMENT")
                     }
+                    Some(Identity::AutoIncrement) => {}
                     Some(_) => {
                         return Err(
                             self.unsupported("identity columns (use AUTO_INCREMENT)", object())
@@ -921,22 +920,7 @@ impl Renderer<'_> {
     /// constraint, or its first column), which introspection does not list and which
     /// stays when the key goes: drop it too, when it is there.
     fn mysql_drop_foreign_key_index(&self, table: &str, k: &ForeignKey) -> Vec<String> {
-        let first = k.columns.first().cloned().unwrap_or_default();
-        let escaped: String = first
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '_' {
-                    c.to_string()
-                } else {
-                    format!("\\{c}")
-                }
-            })
-            .collect();
-        let mut names = format!(
-            "index_name = {} OR index_name REGEXP {}",
-            self.lit(&first),
-            self.lit(&format!("^{escaped}_[0-9]+$"))
-        );
+        let mut names = self.mysql_generated_index_names(&k.columns);
         if let Some(n) = &k.name {
             names.push_str(&format!(" OR index_name = {}", self.lit(n)));
         }
@@ -953,6 +937,27 @@ impl Renderer<'_> {
             "EXECUTE migrate_stmt".into(),
             "DEALLOCATE PREPARE migrate_stmt".into(),
         ]
+    }
+
+    /// The condition on `index_name` that MySQL's own names for a key over `columns`
+    /// meet: the first column's name, or it with `_2`, `_3`...
+    fn mysql_generated_index_names(&self, columns: &[String]) -> String {
+        let first = columns.first().cloned().unwrap_or_default();
+        let escaped: String = first
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '_' {
+                    c.to_string()
+                } else {
+                    format!("\\{c}")
+                }
+            })
+            .collect();
+        format!(
+            "index_name = {} OR index_name REGEXP {}",
+            self.lit(&first),
+            self.lit(&format!("^{escaped}_[0-9]+$"))
+        )
     }
 
     fn mysql_concat_name(&self, prefix: &str, column: &str) -> String {
@@ -1097,9 +1102,10 @@ impl Renderer<'_> {
             Change::DropUnique { table, unique } => match (&unique.name, self.dialect) {
                 (Some(n), Db::Mysql) => vec![self.alter(table, format!("DROP INDEX {}", self.q(n)))],
                 (None, Db::Mysql) => self.mysql_dynamic(format!(
-                    "SELECT {} FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = {} AND non_unique = 0 AND index_name <> 'PRIMARY' GROUP BY index_name HAVING GROUP_CONCAT(column_name ORDER BY seq_in_index) = {} LIMIT 1",
+                    "SELECT {} FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = {} AND non_unique = 0 AND ({}) GROUP BY index_name HAVING GROUP_CONCAT(column_name ORDER BY seq_in_index) = {} LIMIT 1",
                     self.mysql_concat_name(&format!("ALTER TABLE {} DROP INDEX", self.q(table)), "index_name"),
                     self.lit(table),
+                    self.mysql_generated_index_names(&unique.columns),
                     self.lit(&unique.columns.join(","))
                 )),
                 (name, _) => {
@@ -1407,10 +1413,8 @@ impl Renderer<'_> {
                     continue
                 }
                 Change::AddForeignKey { table, .. } if info.created.contains(table) => continue,
-                Change::DropTable(t) => {
-                    if referenced(self.from, &t.name, &info.dropped) {
-                        note_fk_off(&reasons[i]);
-                    }
+                Change::DropTable(t) if referenced(self.from, &t.name, &info.dropped) => {
+                    note_fk_off(&reasons[i]);
                 }
                 _ => {}
             }
@@ -1554,7 +1558,83 @@ impl Renderer<'_> {
                 statements,
             });
         }
-        Ok(blocks)
+        if blocks.is_empty() {
+            return Ok(blocks);
+        }
+        // Renaming the new table into place checks every view, and one reading the
+        // dropped table fails it: views over rebuilt tables (that the changes do not
+        // drop already) are dropped before and created again after.
+        let dropped_here: HashSet<&str> = changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::DropView(v) => Some(v.name.as_str()),
+                _ => None,
+            })
+            .collect();
+        let standing: Vec<&View> = self
+            .from
+            .views
+            .values()
+            .filter(|v| !dropped_here.contains(v.name.as_str()))
+            .collect();
+        let mut around: BTreeSet<&str> = BTreeSet::new();
+        for v in &standing {
+            let w = words(&v.definition);
+            if rebuild.iter().any(|t| {
+                w.contains(&t.to_lowercase()) || w.contains(&info.source(t).to_lowercase())
+            }) {
+                around.insert(&v.name);
+            }
+        }
+        loop {
+            let before = around.len();
+            for v in &standing {
+                let w = words(&v.definition);
+                if around.iter().any(|a| w.contains(&a.to_lowercase())) {
+                    around.insert(&v.name);
+                }
+            }
+            if around.len() == before {
+                break;
+            }
+        }
+        if around.is_empty() {
+            return Ok(blocks);
+        }
+        // Commented out only when every rebuild is.
+        let reasons: Vec<String> = if blocks.iter().all(|b| !b.reasons.is_empty()) {
+            blocks[0].reasons.iter().take(1).cloned().collect()
+        } else {
+            Vec::new()
+        };
+        let views: Vec<&View> = standing
+            .iter()
+            .copied()
+            .filter(|v| around.contains(v.name.as_str()))
+            .collect();
+        let order = crate::diff::views_dependencies_first(&views);
+        let mut out = vec![Block {
+            reasons: reasons.clone(),
+            comments: vec![
+                "autogenerate: views over the rebuilt tables go while they are rebuilt".into(),
+            ],
+            statements: order
+                .iter()
+                .rev()
+                .map(|v| format!("DROP VIEW {}", self.q(&v.name)))
+                .collect(),
+        }];
+        out.append(&mut blocks);
+        let mut create = Vec::new();
+        for v in order {
+            create.push(self.view_sql(self.to.views.get(&v.name).unwrap_or(v)));
+        }
+        out.push(Block {
+            reasons,
+            comments: Vec::new(),
+            statements: create,
+        });
+        Ok(out)
     }
 }
 
