@@ -14,11 +14,12 @@
 
 use crate::error::CliError;
 use migrate_core::directory::{path_order, read_regular_file};
-use migrate_core::{scan_with, Checksum, Dialect, Script, ScriptDirectory, Section};
+use migrate_core::{scan_with, Checksum, Dialect, Script, ScriptDirectory, ScriptKind, Section};
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8] = b"migrate-cache v2\n";
+// v3: listings include `.rs` migrations (a v2 listing would hide them).
+const MAGIC: &[u8] = b"migrate-cache v3\n";
 
 /// Files changed this recently (by change time, which tools cannot set) are re-read.
 const RACY_NS: i128 = 2_000_000_000;
@@ -490,7 +491,7 @@ fn decode_header(bytes: &[u8]) -> Option<Header<'_>> {
         let clean = !rel.chars().any(char::is_control);
         if !inside
             || !clean
-            || !rel.ends_with(".sql")
+            || ScriptKind::of_path(rel).is_none()
             || listing.last().is_some_and(|l| path_order(l, rel).is_ge())
         {
             return None;
@@ -529,7 +530,6 @@ fn decode_entries(bytes: &[u8], with_sql: bool) -> Option<Vec<(Key, Script)>> {
         let downgrade = r.sections(with_sql)?;
         let checksum = Checksum(r.take(32)?.try_into().ok()?);
         let script = Script {
-            path,
             revision,
             down_revisions,
             branch_labels,
@@ -541,6 +541,8 @@ fn decode_entries(bytes: &[u8], with_sql: bool) -> Option<Vec<(Key, Script)>> {
             upgrade,
             downgrade,
             checksum,
+            kind: ScriptKind::of_path(&path).unwrap_or_default(),
+            path,
         };
         out.push((key, script));
     }

@@ -1,10 +1,10 @@
-//! Loading a versions folder: every `*.sql` file under it, parsed and validated as one
-//! revision graph, with its `migrations.sum`.
+//! Loading a versions folder: every `*.sql` and `*.rs` file under it, parsed and
+//! validated as one revision graph, with its `migrations.sum`.
 
 use crate::checksum::{SumFile, SUM_FILE};
 use crate::error::{LoadError, Origin, Problem, SumError};
 use crate::revision::{RevisionMap, RevisionSpec};
-use crate::script::Script;
+use crate::script::{Script, ScriptKind};
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
@@ -17,13 +17,13 @@ pub struct ScriptDirectory {
     pub map: RevisionMap,
 }
 
-/// Lists the migration files under `dir`: `*.sql`, recursively, skipping hidden files
-/// and folders. Returns `(relative path with '/', absolute path)` in [`path_order`]:
+/// Lists the migration files under `dir`: `*.sql` and `*.rs` (Rust migrations),
+/// recursively, skipping hidden files and folders. Returns `(relative path with '/', absolute path)` in [`path_order`]:
 /// a folder's files by name, then its subfolders by name, as Alembic walks it.
 ///
-/// Symbolic links are followed, and nothing is opened but folders: a `*.sql` entry must
-/// be a regular file (a named pipe would block whoever opens it), and the names of
-/// `*.sql` files and of folders must be UTF-8 without control characters, so that every
+/// Symbolic links are followed, and nothing is opened but folders: a migration entry
+/// must be a regular file (a named pipe would block whoever opens it), and the names of
+/// migrations and of folders must be UTF-8 without control characters, so that every
 /// path can be written to `migrations.sum` and read back. Other entries are ignored.
 ///
 /// # Errors
@@ -33,6 +33,18 @@ pub struct ScriptDirectory {
 /// refused entry in path order.
 pub fn scan(dir: &Path) -> Result<Vec<(String, PathBuf)>, LoadError> {
     scan_with(dir, |_, _| {})
+}
+
+/// The extensions [`scan`] lists: those of [`ScriptKind::EXTENSIONS`].
+const MIGRATION_EXTENSIONS: [&str; 2] = [ScriptKind::EXTENSIONS[0].0, ScriptKind::EXTENSIONS[1].0];
+
+/// [`scan`] for files with other extensions (with the dot: `[".sql"]`), with the same
+/// order and refusals: the declared schema folder lists only `*.sql`.
+///
+/// # Errors
+/// As [`scan`].
+pub fn scan_files(dir: &Path, extensions: &[&str]) -> Result<Vec<(String, PathBuf)>, LoadError> {
+    scan_inner(dir, extensions, &mut |_, _| {})
 }
 
 /// [`scan`], calling `before_listing(absolute, relative)` for every folder it lists
@@ -45,6 +57,14 @@ pub fn scan_with(
     dir: &Path,
     mut before_listing: impl FnMut(&Path, &str),
 ) -> Result<Vec<(String, PathBuf)>, LoadError> {
+    scan_inner(dir, &MIGRATION_EXTENSIONS, &mut before_listing)
+}
+
+fn scan_inner(
+    dir: &Path,
+    extensions: &[&str],
+    before_listing: &mut dyn FnMut(&Path, &str),
+) -> Result<Vec<(String, PathBuf)>, LoadError> {
     let root = std::fs::metadata(dir)
         .and_then(|m| folder_id(&m, dir))
         .map_err(|source| LoadError::Io {
@@ -54,7 +74,8 @@ pub fn scan_with(
     let mut walk = Walk {
         out: Vec::new(),
         refused: None,
-        before_listing: &mut before_listing,
+        before_listing,
+        extensions,
     };
     walk.folder(dir, "", &mut vec![(root, dir.to_path_buf())])?;
     match walk.refused {
@@ -125,13 +146,15 @@ fn kind_of(t: std::fs::FileType) -> &'static str {
 }
 
 /// One folder walk: the files found and the first refused entry by relative path.
-struct Walk<'a, F> {
+struct Walk<'a> {
     out: Vec<(String, PathBuf)>,
     refused: Option<(String, LoadError)>,
-    before_listing: &'a mut F,
+    before_listing: &'a mut dyn FnMut(&Path, &str),
+    /// The extensions of the files listed, with the dot.
+    extensions: &'a [&'a str],
 }
 
-impl<F: FnMut(&Path, &str)> Walk<'_, F> {
+impl Walk<'_> {
     /// Keeps the refusal of the entry that sorts first, so the error does not depend on
     /// the order the file system lists entries in.
     fn refuse(&mut self, rel: String, e: LoadError) {
@@ -166,7 +189,10 @@ impl<F: FnMut(&Path, &str)> Walk<'_, F> {
             if bytes.starts_with(b".") {
                 continue;
             }
-            let is_sql = bytes.ends_with(b".sql");
+            let is_listed = self
+                .extensions
+                .iter()
+                .any(|ext| bytes.ends_with(ext.as_bytes()));
             let path = entry.path();
             let rel_path = {
                 let name = name.to_string_lossy();
@@ -181,7 +207,7 @@ impl<F: FnMut(&Path, &str)> Walk<'_, F> {
             let meta = if file_type.is_symlink() {
                 match std::fs::metadata(&path) {
                     Ok(m) => Some(m),
-                    Err(source) if is_sql => {
+                    Err(source) if is_listed => {
                         self.refuse(rel_path, LoadError::Io { path, source });
                         continue;
                     }
@@ -196,7 +222,7 @@ impl<F: FnMut(&Path, &str)> Walk<'_, F> {
             let kind = meta
                 .as_ref()
                 .map_or(file_type, std::fs::Metadata::file_type);
-            if !kind.is_dir() && !is_sql {
+            if !kind.is_dir() && !is_listed {
                 continue;
             }
             let Some(name) = name.to_str() else {
@@ -472,6 +498,32 @@ mod tests {
         let rels: Vec<String> = scan(&t.m()).unwrap().into_iter().map(|(r, _)| r).collect();
         assert_eq!(rels, ["a.sql", "b.sql", "sub/c.sql"]);
         assert_eq!(ScriptDirectory::load(&t.m()).unwrap().map.heads(), ["c"]);
+    }
+
+    #[test]
+    fn rust_migrations_join_the_sql_ones_in_one_graph() {
+        let t = Temp::new();
+        t.write("a.sql", "a", "");
+        std::fs::write(
+            t.m().join("b_backfill.rs"),
+            "// backfill\n// revision: b\n// down_revision: a\n\npub async fn upgrade(ctx: &mut MigrationContext<'_>) -> MigrationResult {\n    Ok(())\n}\n",
+        )
+        .unwrap();
+        t.write("sub/c.sql", "c", "b");
+        let rels: Vec<String> = scan(&t.m()).unwrap().into_iter().map(|(r, _)| r).collect();
+        assert_eq!(rels, ["a.sql", "b_backfill.rs", "sub/c.sql"]);
+        let sql_only: Vec<String> = scan_files(&t.m(), &[".sql"])
+            .unwrap()
+            .into_iter()
+            .map(|(r, _)| r)
+            .collect();
+        assert_eq!(sql_only, ["a.sql", "sub/c.sql"]);
+        let d = ScriptDirectory::load(&t.m()).unwrap();
+        assert_eq!(d.map.heads(), ["c"]);
+        let b = d.script("b").unwrap();
+        assert!(b.is_rust() && !b.is_reversible());
+        assert_eq!(b.message, "backfill");
+        assert!(d.sum_file().render().contains("  b_backfill.rs\n"));
     }
 
     #[cfg(unix)]

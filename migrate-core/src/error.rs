@@ -52,9 +52,25 @@ pub enum ParseErrorKind {
     /// No `-- migrate:upgrade` section.
     #[error("missing `-- migrate:upgrade` section")]
     MissingUpgrade,
-    /// A `-- migrate:` directive that is not `upgrade` or `downgrade`.
-    #[error("unknown directive {0:?}; expected `-- migrate:upgrade` or `-- migrate:downgrade`")]
+    /// A `-- migrate:` directive that is not `upgrade`, `downgrade` or `batch`.
+    #[error("unknown directive {0:?}; expected `-- migrate:upgrade`, `-- migrate:downgrade` or `-- migrate:batch`")]
     UnknownDirective(String),
+    /// A `-- migrate:batch` directive that is malformed or not before a statement that
+    /// limits itself with `{batch_size}`.
+    #[error(transparent)]
+    Batch(#[from] crate::batch::BatchError),
+    /// `-- migrate:batch` before any section.
+    #[error("`-- migrate:batch` outside a section: write it inside `-- migrate:upgrade` (or `-- migrate:downgrade`), on the line before the statement it repeats")]
+    BatchOutsideSection,
+    /// `-- migrate:batch` in a migration that runs in one transaction.
+    #[error("`-- migrate:batch` commits each batch on its own, which a migration run in one transaction cannot do: add `-- transactional: false` to the header")]
+    BatchInTransaction,
+    /// A `.rs` migration that does not begin with a `//` comment header.
+    #[error("expected a header of `// key: value` comment lines at the top of the file")]
+    MissingRustHeader,
+    /// A `.rs` migration without an `upgrade` function.
+    #[error("a Rust migration needs `pub async fn upgrade(ctx: &mut MigrationContext<'_>) -> MigrationResult` at the top level of the file (and may have `downgrade` alike)")]
+    MissingUpgradeFn,
     /// A section names a database this project does not know.
     #[error(
         "unknown database {0:?} in section directive; expected `postgres`, `sqlite` or `mysql`"

@@ -29,6 +29,7 @@
 //! assert_eq!(dir.map.resolve("head-1").unwrap(), ["a1"]);
 //! ```
 
+pub mod batch;
 pub mod checksum;
 pub mod directory;
 pub mod error;
@@ -38,11 +39,11 @@ pub mod script;
 pub mod sql;
 
 pub use checksum::{Checksum, SumFile, SUM_FILE};
-pub use directory::{read_sum_file, scan, scan_with, ScriptDirectory};
+pub use directory::{read_sum_file, scan, scan_files, scan_with, ScriptDirectory};
 pub use error::{
     GraphError, GraphErrors, LoadError, Origin, ParseError, ParseErrorKind, Problem, RevisionError,
     RevisionIdError, SumError, SumMismatch,
 };
 pub use plan::{IterateOptions, Plan, Step, VersionChange};
 pub use revision::{Revision, RevisionMap, RevisionSpec};
-pub use script::{render, validate_revision_id, Dialect, Direction, Script, Section};
+pub use script::{render, validate_revision_id, Dialect, Direction, Script, ScriptKind, Section};

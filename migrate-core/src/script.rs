@@ -81,6 +81,41 @@ impl fmt::Display for Direction {
     }
 }
 
+/// What a migration file is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ScriptKind {
+    /// A `.sql` file: `--` header, `-- migrate:upgrade` / `-- migrate:downgrade` sections.
+    #[default]
+    Sql,
+    /// A `.rs` file: `//` header, `pub async fn upgrade` and optionally `downgrade`,
+    /// compiled into the application by `embed_migrations!`. Its sections hold no SQL:
+    /// there is one, shared, per function the file defines, starting at its line.
+    Rust,
+}
+
+impl ScriptKind {
+    /// The file extensions of migrations, with their kinds.
+    pub const EXTENSIONS: [(&'static str, ScriptKind); 2] =
+        [(".sql", ScriptKind::Sql), (".rs", ScriptKind::Rust)];
+
+    /// The kind of a migration file by its name (`.sql` or `.rs`); `None` for other files.
+    pub fn of_path(path: &str) -> Option<ScriptKind> {
+        Self::EXTENSIONS
+            .iter()
+            .find(|(ext, _)| path.ends_with(ext))
+            .map(|(_, k)| *k)
+    }
+
+    /// The extension of its files, with the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ScriptKind::Sql => ".sql",
+            ScriptKind::Rust => ".rs",
+        }
+    }
+}
+
 /// One SQL section of a migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
@@ -119,9 +154,26 @@ pub struct Script {
     pub downgrade: Vec<Section>,
     /// SHA-256 of the file with CRLF turned into LF.
     pub checksum: Checksum,
+    /// SQL, or Rust code that only the application embedding it can run.
+    pub kind: ScriptKind,
 }
 
 impl Script {
+    /// Whether this is a `.rs` migration, which only an application that embeds it
+    /// (`embed_migrations!`) can run.
+    pub fn is_rust(&self) -> bool {
+        self.kind == ScriptKind::Rust
+    }
+
+    /// Whether a section holds a `-- migrate:batch` statement (always `false` for a
+    /// Rust migration, whose batches are code).
+    pub fn has_batches(&self) -> bool {
+        self.upgrade
+            .iter()
+            .chain(&self.downgrade)
+            .any(|s| crate::batch::has_batches(&s.sql))
+    }
+
     /// The upgrade SQL to run on `dialect`: its own section, else the shared one.
     pub fn upgrade_sql(&self, dialect: Dialect) -> Option<&str> {
         pick(&self.upgrade, dialect)
@@ -145,7 +197,8 @@ impl Script {
         !self.downgrade.is_empty()
     }
 
-    /// Parses a file's bytes. `path` is used in error messages and kept on the script.
+    /// Parses a file's bytes. `path` is used in error messages and kept on the script;
+    /// a path ending in `.rs` is a Rust migration (`//` header), anything else SQL.
     ///
     /// # Errors
     /// Every problem found, each naming the file and line.
@@ -163,7 +216,8 @@ impl Script {
                 kind: ParseErrorKind::NotUtf8,
             }]
         })?;
-        Parser::new(path).run(text, checksum)
+        let kind = ScriptKind::of_path(path).unwrap_or_default();
+        Parser::new(path).run(text, checksum, kind)
     }
 }
 
@@ -242,6 +296,54 @@ fn classify(line: &str) -> Line<'_> {
     Line::Sql
 }
 
+/// The text of a `//` comment line of a Rust migration's header (not `///` or `//!`,
+/// which are doc comments).
+fn rust_comment(line: &str) -> Option<&str> {
+    let rest = line.trim().strip_prefix("//")?;
+    if rest.starts_with(['/', '!']) {
+        return None;
+    }
+    Some(rest.trim())
+}
+
+/// Where a top-level `fn <name>` of a Rust migration is defined: its 1-based line. Items
+/// at the top level start at the first column (`pub async fn upgrade(`, with any
+/// visibility); whether the signature is right is the compiler's to say.
+fn rust_fn_line(lines: &[&str], name: &str) -> Option<usize> {
+    lines
+        .iter()
+        .position(|line| {
+            let mut rest = *line;
+            if let Some(r) = rest.strip_prefix("pub") {
+                rest = match r.strip_prefix('(') {
+                    Some(r) => match r.find(')') {
+                        Some(close) => &r[close + 1..],
+                        None => return false,
+                    },
+                    None => r,
+                };
+                if !rest.starts_with(char::is_whitespace) {
+                    return false;
+                }
+                rest = rest.trim_start();
+            }
+            if let Some(r) = rest.strip_prefix("async") {
+                if !r.starts_with(char::is_whitespace) {
+                    return false;
+                }
+                rest = r.trim_start();
+            }
+            let Some(r) = rest.strip_prefix("fn") else {
+                return false;
+            };
+            let Some(r) = r.trim_start().strip_prefix(name) else {
+                return false;
+            };
+            r.starts_with(['(', '<']) || r.starts_with(char::is_whitespace) || r.is_empty()
+        })
+        .map(|i| i + 1)
+}
+
 /// Splits `key: value` when `key` looks like a field name.
 fn as_field(comment: &str) -> Option<(&str, &str)> {
     let (key, value) = comment.split_once(':')?;
@@ -298,7 +400,12 @@ impl<'a> Parser<'a> {
         out
     }
 
-    fn run(mut self, text: &str, checksum: Checksum) -> Result<Script, Vec<ParseError>> {
+    fn run(
+        mut self,
+        text: &str,
+        checksum: Checksum,
+        kind: ScriptKind,
+    ) -> Result<Script, Vec<ParseError>> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let lines: Vec<&str> = text.lines().collect();
         let mut i = 0;
@@ -311,7 +418,14 @@ impl<'a> Parser<'a> {
         let mut message: Option<String> = None;
         let header_start = i;
         while i < lines.len() {
-            let Line::Comment(c) = classify(lines[i]) else {
+            let comment = match kind {
+                ScriptKind::Rust => rust_comment(lines[i]),
+                ScriptKind::Sql => match classify(lines[i]) {
+                    Line::Comment(c) => Some(c),
+                    _ => None,
+                },
+            };
+            let Some(c) = comment else {
                 break;
             };
             let lineno = i + 1;
@@ -345,7 +459,11 @@ impl<'a> Parser<'a> {
             }
         }
         if i == header_start {
-            self.err(header_start + 1, ParseErrorKind::MissingHeader);
+            let missing = match kind {
+                ScriptKind::Sql => ParseErrorKind::MissingHeader,
+                ScriptKind::Rust => ParseErrorKind::MissingRustHeader,
+            };
+            self.err(header_start + 1, missing);
         }
         let header_end_line = i.max(1);
 
@@ -389,9 +507,27 @@ impl<'a> Parser<'a> {
             );
         }
 
+        if kind == ScriptKind::Rust {
+            return self.rust_body(
+                &lines,
+                Header {
+                    revision,
+                    down_revisions,
+                    branch_labels,
+                    depends_on,
+                    message,
+                    create_date,
+                    transactional,
+                    extra_fields,
+                },
+                checksum,
+            );
+        }
+
         // Body: sections introduced by directives.
         let mut upgrade: Vec<Section> = Vec::new();
         let mut downgrade: Vec<Section> = Vec::new();
+        let mut batch_lines: Vec<usize> = Vec::new();
         let mut seen: Vec<(Direction, Option<Dialect>, usize)> = Vec::new();
         let mut current: Option<(Direction, Option<Dialect>, usize, Vec<&str>)> = None;
         let flush = |cur: Option<(Direction, Option<Dialect>, usize, Vec<&str>)>,
@@ -411,6 +547,16 @@ impl<'a> Parser<'a> {
             let lineno = i + 1;
             i += 1;
             match classify(raw) {
+                Line::Directive { name, .. } if name == crate::batch::BATCH_DIRECTIVE => {
+                    // Kept in the section's SQL, where it is a comment: see `batch`.
+                    match current.as_mut() {
+                        Some((_, _, _, body)) => {
+                            body.push(raw);
+                            batch_lines.push(lineno);
+                        }
+                        None => self.err(lineno, ParseErrorKind::BatchOutsideSection),
+                    }
+                }
                 Line::Directive { name, arg } => {
                     let dir = match name {
                         "upgrade" => Direction::Upgrade,
@@ -462,6 +608,19 @@ impl<'a> Parser<'a> {
         if upgrade.is_empty() {
             self.err(lines.len().max(1), ParseErrorKind::MissingUpgrade);
         }
+        if !batch_lines.is_empty() {
+            for section in upgrade.iter().chain(&downgrade) {
+                if let Err(errs) = crate::batch::statements(&section.sql) {
+                    for (line, e) in errs {
+                        self.err(section.line + line - 1, ParseErrorKind::Batch(e));
+                    }
+                }
+            }
+            if transactional {
+                self.err(batch_lines[0], ParseErrorKind::BatchInTransaction);
+            }
+            self.errors.sort_by_key(|e| e.line);
+        }
 
         if !self.errors.is_empty() {
             return Err(self.errors);
@@ -479,8 +638,65 @@ impl<'a> Parser<'a> {
             upgrade,
             downgrade,
             checksum,
+            kind: ScriptKind::Sql,
         })
     }
+
+    /// The body of a Rust migration: its `upgrade` and `downgrade` functions, each an
+    /// empty shared section at the function's line.
+    fn rust_body(
+        mut self,
+        lines: &[&str],
+        h: Header,
+        checksum: Checksum,
+    ) -> Result<Script, Vec<ParseError>> {
+        let section = |line| Section {
+            dialect: None,
+            sql: String::new(),
+            line,
+        };
+        let upgrade: Vec<Section> = rust_fn_line(lines, "upgrade")
+            .map(section)
+            .into_iter()
+            .collect();
+        let downgrade: Vec<Section> = rust_fn_line(lines, "downgrade")
+            .map(section)
+            .into_iter()
+            .collect();
+        if upgrade.is_empty() {
+            self.err(lines.len().max(1), ParseErrorKind::MissingUpgradeFn);
+        }
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        Ok(Script {
+            path: self.path.to_string(),
+            revision: h.revision.unwrap_or_default(),
+            down_revisions: h.down_revisions.unwrap_or_default(),
+            branch_labels: h.branch_labels,
+            depends_on: h.depends_on,
+            message: h.message.unwrap_or_default(),
+            create_date: h.create_date,
+            transactional: h.transactional,
+            extra_fields: h.extra_fields,
+            upgrade,
+            downgrade,
+            checksum,
+            kind: ScriptKind::Rust,
+        })
+    }
+}
+
+/// The header fields of a file, as parsed.
+struct Header {
+    revision: Option<String>,
+    down_revisions: Option<Vec<String>>,
+    branch_labels: Vec<String>,
+    depends_on: Vec<String>,
+    message: Option<String>,
+    create_date: Option<String>,
+    transactional: bool,
+    extra_fields: Vec<(String, String)>,
 }
 
 fn trim_blank_lines(body: &[&str]) -> String {
@@ -499,32 +715,51 @@ fn trim_blank_lines(body: &[&str]) -> String {
 /// Renders a script's header and sections back into the file format.
 ///
 /// `parse(render(s))` yields the same fields and SQL as `s`; the CLI uses it to write files.
+///
+/// A Rust migration is rendered as its `//` header and functions that do nothing.
 pub fn render(script: &Script) -> String {
+    let c = match script.kind {
+        ScriptKind::Rust => "//",
+        ScriptKind::Sql => "--",
+    };
     let mut out = String::new();
     if !script.message.is_empty() {
-        out.push_str(&format!("-- {}\n--\n", script.message));
+        out.push_str(&format!("{c} {}\n{c}\n", script.message));
     }
-    out.push_str(&format!("-- revision: {}\n", script.revision));
+    out.push_str(&format!("{c} revision: {}\n", script.revision));
     out.push_str(&format!(
-        "-- down_revision: {}\n",
+        "{c} down_revision: {}\n",
         script.down_revisions.join(", ")
     ));
     out.push_str(&format!(
-        "-- branch_labels: {}\n",
+        "{c} branch_labels: {}\n",
         script.branch_labels.join(", ")
     ));
     out.push_str(&format!(
-        "-- depends_on: {}\n",
+        "{c} depends_on: {}\n",
         script.depends_on.join(", ")
     ));
     if let Some(d) = &script.create_date {
-        out.push_str(&format!("-- create_date: {d}\n"));
+        out.push_str(&format!("{c} create_date: {d}\n"));
     }
     if !script.transactional {
-        out.push_str("-- transactional: false\n");
+        out.push_str(&format!("{c} transactional: false\n"));
     }
     for (k, v) in &script.extra_fields {
-        out.push_str(&format!("-- {k}: {v}\n"));
+        out.push_str(&format!("{c} {k}: {v}\n"));
+    }
+    if script.kind == ScriptKind::Rust {
+        out.push_str("\nuse migrate_runtime::{MigrationContext, MigrationResult};\n");
+        let mut functions = vec!["upgrade"];
+        if script.is_reversible() {
+            functions.push("downgrade");
+        }
+        for f in functions {
+            out.push_str(&format!(
+                "\npub async fn {f}(_ctx: &mut MigrationContext<'_>) -> MigrationResult {{\n    Ok(())\n}}\n"
+            ));
+        }
+        return out;
     }
     for (dir, sections) in [
         (Direction::Upgrade, &script.upgrade),
@@ -660,6 +895,92 @@ mod tests {
         let b = parse(&crlf).unwrap();
         assert_eq!(a.upgrade, b.upgrade);
         assert_eq!(a.checksum, b.checksum);
+    }
+
+    const RUST: &str = "// backfill satisfaction score\n//\n// revision: f5a6b7c8d9e0\n// down_revision: e4f5a6b7c8d9\n// branch_labels:\n// depends_on:\n// transactional: false\n// author: ann\n\nuse migrate_runtime::{MigrationContext, MigrationResult};\n\n/// Doc.\npub async fn upgrade(ctx: &mut MigrationContext<'_>) -> MigrationResult {\n    ctx.execute(\"UPDATE t SET x = 1\").await?;\n    Ok(())\n}\n\nasync fn helper() {}\n";
+
+    #[test]
+    fn parses_a_rust_migration() {
+        let s = Script::parse("m/f5_backfill.rs", RUST.as_bytes()).unwrap();
+        assert_eq!(s.kind, ScriptKind::Rust);
+        assert!(s.is_rust());
+        assert_eq!(s.revision, "f5a6b7c8d9e0");
+        assert_eq!(s.down_revisions, ["e4f5a6b7c8d9"]);
+        assert_eq!(s.message, "backfill satisfaction score");
+        assert!(!s.transactional);
+        assert_eq!(s.extra_fields, [("author".to_string(), "ann".to_string())]);
+        assert_eq!(s.upgrade.len(), 1);
+        assert_eq!((s.upgrade[0].line, s.upgrade[0].sql.as_str()), (13, ""));
+        assert!(!s.is_reversible());
+        assert_eq!(s.upgrade_sql(Dialect::Mysql), Some(""));
+        assert_eq!(s.checksum, Checksum::of(RUST.as_bytes()));
+
+        let with_down = format!("{RUST}\npub(crate) async fn downgrade(_: &mut MigrationContext<'_>) -> MigrationResult {{ Ok(()) }}\n");
+        let s = Script::parse("x.rs", with_down.as_bytes()).unwrap();
+        assert!(s.is_reversible());
+        assert_eq!(s.downgrade[0].line, 20);
+        let again = Script::parse("x.rs", render(&s).as_bytes()).unwrap();
+        assert_eq!(
+            (&again.revision, again.is_reversible(), again.kind),
+            (&s.revision, true, ScriptKind::Rust)
+        );
+    }
+
+    #[test]
+    fn rust_migration_problems() {
+        let no_upgrade = RUST.replace("pub async fn upgrade", "pub async fn upgrade_all");
+        let errs = Script::parse("m/x.rs", no_upgrade.as_bytes()).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert!(
+            errs[0]
+                .to_string()
+                .starts_with("m/x.rs:18: a Rust migration needs `pub async fn upgrade("),
+            "{}",
+            errs[0]
+        );
+        // Only top-level functions count: a method of the same name does not.
+        let nested =
+            "// revision: a\n// down_revision:\nimpl X {\n    pub async fn upgrade() {}\n}\n";
+        assert_eq!(
+            Script::parse("x.rs", nested.as_bytes()).unwrap_err()[0].kind,
+            ParseErrorKind::MissingUpgradeFn
+        );
+        let no_header = "//! docs\npub async fn upgrade() {}\n";
+        assert_eq!(
+            Script::parse("x.rs", no_header.as_bytes()).unwrap_err()[0].to_string(),
+            "x.rs:1: expected a header of `// key: value` comment lines at the top of the file"
+        );
+        let sql_header = "-- revision: a\n-- down_revision:\npub async fn upgrade() {}\n";
+        assert!(Script::parse("x.rs", sql_header.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn batch_directives() {
+        let ok = "-- revision: a\n-- down_revision:\n-- transactional: false\n\n-- migrate:upgrade\nALTER TABLE t ADD c INT;\n-- migrate:batch size=1000 pause=100ms\nUPDATE t SET c = 1 WHERE id IN (SELECT id FROM t WHERE c IS NULL LIMIT {batch_size});\n";
+        let s = parse(ok).unwrap();
+        assert!(s.has_batches());
+        assert!(s.upgrade[0].sql.contains("-- migrate:batch size=1000"));
+        let stmts = crate::batch::statements(&s.upgrade[0].sql).unwrap();
+        assert_eq!(s.upgrade[0].line + stmts[1].line - 1, 8);
+        assert!(!parse(SAMPLE).unwrap().has_batches());
+
+        let transactional = ok.replace("-- transactional: false\n", "");
+        assert_eq!(
+            first_err(&transactional),
+            "m/x.sql:6: `-- migrate:batch` commits each batch on its own, which a migration run in one transaction cannot do: add `-- transactional: false` to the header"
+        );
+        let outside = "-- revision: a\n-- down_revision:\n-- transactional: false\n-- migrate:batch size=1\n-- migrate:upgrade\nSELECT 1;\n";
+        assert!(first_err(outside).starts_with("m/x.sql:4: `-- migrate:batch` outside a section"));
+        let bad = ok
+            .replace("size=1000", "size=lots")
+            .replace("{batch_size}", "1000");
+        assert_eq!(
+            first_err(&bad),
+            "m/x.sql:7: `-- migrate:batch`: size must be a number from 1 to 10000000, found \"lots\""
+        );
+        let no_placeholder = ok.replace("{batch_size}", "1000");
+        assert!(first_err(&no_placeholder)
+            .starts_with("m/x.sql:8: the statement after `-- migrate:batch` must limit"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Migrations compiled into the binary by [`embed_migrations!`](crate::embed_migrations).
 
-use migrate_core::{Checksum, Dialect, LoadError, Script, ScriptDirectory, Section};
+use migrate_core::{Checksum, Dialect, LoadError, Script, ScriptDirectory, ScriptKind, Section};
 
 /// Every migration of a versions folder, validated at build time and stored as static
 /// data. Produced by [`embed_migrations!`](crate::embed_migrations).
@@ -83,6 +83,7 @@ impl EmbeddedMigration {
             upgrade: self.upgrade.iter().map(|s| s.to_section()).collect(),
             downgrade: self.downgrade.iter().map(|s| s.to_section()).collect(),
             checksum: Checksum(self.checksum),
+            kind: ScriptKind::of_path(self.path).unwrap_or_default(),
         }
     }
 }

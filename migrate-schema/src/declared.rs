@@ -45,7 +45,7 @@
 //! ```
 
 use crate::model::Schema;
-use migrate_core::directory::{read_regular_file, scan};
+use migrate_core::directory::{read_regular_file, scan_files};
 use migrate_core::{Dialect, LoadError};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -274,7 +274,7 @@ impl DeclaredSchema {
             other => DeclaredError::Refused(other),
         };
         let mut files = Vec::new();
-        for (rel, abs) in scan(dir).map_err(io)? {
+        for (rel, abs) in scan_files(dir, &[".sql"]).map_err(io)? {
             files.push((rel, read_regular_file(&abs).map_err(io)?));
         }
         DeclaredSchema::from_files(files)
