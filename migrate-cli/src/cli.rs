@@ -214,6 +214,11 @@ pub struct RevisionArgs {
     /// statements instead of comments.
     #[arg(long, requires = "autogenerate")]
     pub allow_destructive: bool,
+    /// With `--autogenerate`: also write sections for the database kind of URL
+    /// (`-- migrate:upgrade postgres`...), computed on scratch databases of its server
+    /// (`sqlite::memory:` for SQLite). Repeatable.
+    #[arg(long, value_name = "URL", requires = "autogenerate")]
+    pub also: Vec<String>,
 }
 
 /// `merge`.

@@ -528,21 +528,7 @@ impl Target {
 
     /// The SQL dialect of the URL, for offline (`--sql`) output.
     pub fn dialect(&self) -> Result<Dialect, CliError> {
-        let scheme = self
-            .section
-            .database_url
-            .split(':')
-            .next()
-            .unwrap_or_default();
-        match scheme {
-            "sqlite" => Ok(Dialect::Sqlite),
-            "postgres" | "postgresql" => Ok(Dialect::Postgres),
-            "mysql" | "mariadb" => Ok(Dialect::Mysql),
-            _ => Err(CliError::Migrate(MigrateError::UnsupportedUrl {
-                url: self.masked_url(),
-                expected: "one of `sqlite://`, `postgres://`, `mysql://`, `mariadb://`",
-            })),
-        }
+        dialect_of(&self.section.database_url)
     }
 
     /// The versions folder.
@@ -565,4 +551,17 @@ pub(crate) fn update_sum(
     update(&mut sum);
     let path = dir.join(migrate_core::SUM_FILE);
     std::fs::write(&path, sum.render()).map_err(|e| CliError::io("write", path, e))
+}
+
+/// The SQL dialect of a database URL.
+pub(crate) fn dialect_of(url: &str) -> Result<Dialect, CliError> {
+    match url.split(':').next().unwrap_or_default() {
+        "sqlite" => Ok(Dialect::Sqlite),
+        "postgres" | "postgresql" => Ok(Dialect::Postgres),
+        "mysql" | "mariadb" => Ok(Dialect::Mysql),
+        _ => Err(CliError::Migrate(MigrateError::UnsupportedUrl {
+            url: mask_url(url),
+            expected: "one of `sqlite://`, `postgres://`, `mysql://`, `mariadb://`",
+        })),
+    }
 }

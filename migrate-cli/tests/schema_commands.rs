@@ -275,3 +275,28 @@ fn the_stairway_names_the_revision_whose_downgrade_leaves_a_trace() {
         }
     }
 }
+
+#[test]
+fn autogenerate_also_writes_and_verifies_a_section_for_another_database() {
+    for (kind, p) in projects("also") {
+        if kind == "sqlite" {
+            continue;
+        }
+        with_schema(&p, SCHEMA);
+        let (code, _, err) = run(
+            &p,
+            &["revision", "--autogenerate", "-m", "initial", "--rev-id", "a1", "--also", "sqlite::memory:"],
+        );
+        assert_eq!(code, 0, "{kind}: {err}");
+        assert!(err.contains("Verified on a scratch database of each kind"), "{kind}: {err}");
+        let file = common::find_file(&p.path().join("migrations"), "a1_").expect("a1");
+        let text = std::fs::read_to_string(file).expect("read");
+        assert!(text.contains("\n-- migrate:upgrade sqlite\nCREATE TABLE users"), "{kind}: {text}");
+        assert!(text.contains("\n-- migrate:downgrade sqlite\n"), "{kind}: {text}");
+        p.ok(&["upgrade", "head"]);
+        // The same folder, applied to SQLite, takes the SQLite section.
+        let sqlite = format!("sqlite://{}/other.db", p.path().display());
+        p.ok(&["--database-url", &sqlite, "upgrade", "head"]);
+        p.ok(&["--database-url", &sqlite, "check"]);
+    }
+}

@@ -63,7 +63,15 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RevisionArgs) -> Result<(), CliError>
     if !args.autogenerate {
         return create(ctx, t, &m, new).map(|_| ());
     }
-    autogenerate(ctx, t, &m, new, args.schema.as_ref(), args.allow_destructive)
+    autogenerate(
+        ctx,
+        t,
+        &m,
+        new,
+        args.schema.as_ref(),
+        args.allow_destructive,
+        &args.also,
+    )
 }
 
 /// `revision --autogenerate`: the DDL from the schema the migrations produce at the new
@@ -78,6 +86,7 @@ fn autogenerate(
     mut new: NewRevision,
     schema: Option<&PathBuf>,
     allow_destructive: bool,
+    also: &[String],
 ) -> Result<(), CliError> {
     use crate::schema::{guarded, SchemaSource, Sources};
     use migrate_runtime::schema::model::{diff, render, RenderOptions};
@@ -115,10 +124,34 @@ fn autogenerate(
     for c in &changes.changes {
         ctx.printer.info(format!("Detected {}", c.describe()));
     }
+    // Sections for other databases, each computed on a scratch database of its own
+    // kind (the server `--also URL` names), so that types and defaults are that
+    // database's own.
+    let mut extra = Vec::new();
+    let mut checks = vec![(t.section.database_url.clone(), from.clone(), to.clone())];
+    for url in also {
+        let other = crate::target::dialect_of(url)?;
+        if other == dialect || extra.iter().any(|(d, _, _)| *d == other) {
+            continue;
+        }
+        let mut theirs = sources.clone();
+        theirs.url = url.clone();
+        let parents = new.parents.clone();
+        let (from, to) = guarded(ctx, move |scratches| async move {
+            let from = theirs.migrations_at(&parents, &scratches).await?;
+            let to = theirs.read(&SchemaSource::Declared, &scratches).await?;
+            Ok((from, to))
+        })?;
+        let changes = diff(&from, &to).map_err(MigrateError::from)?;
+        let r = render(&changes, &from, &to, other, &RenderOptions { allow_destructive })?;
+        extra.push((other, r.upgrade, r.downgrade));
+        checks.push((url.clone(), from, to));
+    }
     new.fill = Some(Fill {
         upgrade: rendered.upgrade.clone(),
         downgrade: rendered.downgrade.clone(),
         preamble: None,
+        extra,
     });
     let path = create(ctx, t, m, new.clone())?;
 
@@ -138,44 +171,20 @@ fn autogenerate(
     else {
         return Ok(());
     };
-    let url = t.section.database_url.clone();
-    let (parents, want_up, want_down) = (new.parents.clone(), to.clone(), from.clone());
-    let problem = guarded(ctx, move |scratches| async move {
-        let scratch = scratches.create(&url).await?;
-        let db = scratch.database();
-        migrate_runtime::testing::replay(&verifier, db, &parents).await?;
-        let mut problems = Vec::new();
-        match verifier.upgrade(db, &rev).await {
-            Err(e) => problems.push(format!("its upgrade fails: {e}")),
-            Ok(_) => {
-                let after = migrate_runtime::testing::live_schema(&verifier, db).await?;
-                let left = diff(&after, &want_up).map_err(MigrateError::from)?;
-                if !left.is_empty() {
-                    problems.push(format!(
-                        "after its upgrade the schema still differs from the declared one: {}",
-                        described(&left)
-                    ));
-                }
-                match verifier.revert(db, &rev).await {
-                    Err(e) => problems.push(format!("its downgrade fails: {e}")),
-                    Ok(_) => {
-                        let back = migrate_runtime::testing::live_schema(&verifier, db).await?;
-                        let trace = diff(&back, &want_down).map_err(MigrateError::from)?;
-                        if !trace.is_empty() {
-                            problems.push(format!(
-                                "its downgrade does not give back the previous schema: {}",
-                                described(&trace)
-                            ));
-                        }
-                    }
-                }
-            }
-        }
-        scratch.drop().await?;
-        Ok(problems)
-    })?;
+    let mut problem = Vec::new();
+    for (url, want_down, want_up) in checks {
+        let (verifier, rev, parents) = (verifier.clone(), rev.clone(), new.parents.clone());
+        let kind = crate::target::dialect_of(&url)?;
+        let found = guarded(ctx, move |scratches| async move {
+            let scratch = scratches.create(&url).await?;
+            let found = verify_revision(&verifier, scratch.database(), &rev, &parents, &want_up, &want_down).await;
+            scratch.drop().await?;
+            found
+        })?;
+        problem.extend(found.into_iter().map(|p| format!("on {kind}, {p}")));
+    }
     if problem.is_empty() {
-        ctx.printer.info("Verified on a scratch database: the upgrade gives the declared schema and the downgrade gives the previous one back.");
+        ctx.printer.info("Verified on a scratch database of each kind: the upgrade gives the declared schema and the downgrade gives the previous one back.");
         return Ok(());
     }
     let problem = problem.join("; ");
@@ -205,6 +214,48 @@ fn autogenerate(
     Err(CliError::AutogenerateUnverified { path, problem })
 }
 
+/// Applies `rev` after its parents on `db` (an empty scratch database) and takes it back
+/// down, comparing each side with what it should give; returns what differs.
+async fn verify_revision(
+    verifier: &Migrator,
+    db: &migrate_runtime::Database,
+    rev: &str,
+    parents: &[String],
+    want_up: &migrate_runtime::schema::model::Schema,
+    want_down: &migrate_runtime::schema::model::Schema,
+) -> Result<Vec<String>, CliError> {
+    use migrate_runtime::schema::model::diff;
+    use migrate_runtime::testing::{live_schema, replay};
+    use migrate_runtime::MigrateError;
+    replay(verifier, db, parents).await?;
+    let mut problems = Vec::new();
+    if let Err(e) = verifier.upgrade(db, rev).await {
+        problems.push(format!("its upgrade fails: {e}"));
+        return Ok(problems);
+    }
+    let after = live_schema(verifier, db).await?;
+    let left = diff(&after, want_up).map_err(MigrateError::from)?;
+    if !left.is_empty() {
+        problems.push(format!(
+            "after its upgrade the schema still differs from the declared one: {}",
+            described(&left)
+        ));
+    }
+    if let Err(e) = verifier.revert(db, rev).await {
+        problems.push(format!("its downgrade fails: {e}"));
+        return Ok(problems);
+    }
+    let back = live_schema(verifier, db).await?;
+    let trace = diff(&back, want_down).map_err(MigrateError::from)?;
+    if !trace.is_empty() {
+        problems.push(format!(
+            "its downgrade does not give back the previous schema: {}",
+            described(&trace)
+        ));
+    }
+    Ok(problems)
+}
+
 fn described(d: &migrate_runtime::schema::model::Diff) -> String {
     d.changes
         .iter()
@@ -222,6 +273,8 @@ pub(crate) struct Fill {
     pub downgrade: String,
     /// Comment lines above the upgrade section.
     pub preamble: Option<String>,
+    /// Sections for other databases: `(database, upgrade, downgrade)`.
+    pub extra: Vec<(migrate_core::Dialect, String, String)>,
 }
 
 /// Puts `fill`'s SQL under the template's `-- migrate:upgrade` and
@@ -263,6 +316,13 @@ fn fill_sections(text: &str, fill: &Fill) -> String {
     }
     if !down_done {
         out.push_str(&format!("\n-- migrate:downgrade\n{}\n", fill.downgrade.trim_end()));
+    }
+    for (dialect, up, down) in &fill.extra {
+        out.push_str(&format!(
+            "\n-- migrate:upgrade {dialect}\n{}\n\n-- migrate:downgrade {dialect}\n{}\n",
+            up.trim_end(),
+            down.trim_end()
+        ));
     }
     out
 }
