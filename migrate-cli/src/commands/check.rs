@@ -162,14 +162,18 @@ fn schema_problems(
     let (live, at_current, at_heads, declared) = {
         let current = current.clone();
         guarded(ctx, move |scratches| async move {
-            let live = sources.read(&SchemaSource::Database, &scratches).await?;
-            let at_current = sources.migrations_at(&current, &scratches).await?;
+            // Independent: the scratch databases are created, filled and read at the
+            // same time (creating a database is mostly the server's I/O).
+            let (live, at_current, declared) = tokio::try_join!(
+                sources.read(&SchemaSource::Database, &scratches),
+                sources.migrations_at(&current, &scratches),
+                sources.read(&SchemaSource::Declared, &scratches),
+            )?;
             let at_heads = if at_heads_is_current {
                 at_current.clone()
             } else {
                 sources.migrations_at(&heads, &scratches).await?
             };
-            let declared = sources.read(&SchemaSource::Declared, &scratches).await?;
             Ok((live, at_current, at_heads, declared))
         })?
     };

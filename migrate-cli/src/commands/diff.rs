@@ -20,9 +20,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: DiffArgs) -> Result<(), CliError> {
     let (a, b) = {
         let (from, to) = (from.clone(), to.clone());
         guarded(ctx, move |scratches| async move {
-            let a = sources.read(&from, &scratches).await?;
-            let b = sources.read(&to, &scratches).await?;
-            Ok((a, b))
+            tokio::try_join!(sources.read(&from, &scratches), sources.read(&to, &scratches))
         })?
     };
     let changes = diff(&a, &b).map_err(MigrateError::from)?;

@@ -99,9 +99,10 @@ fn autogenerate(
     let (from, to) = {
         let sources = sources.clone();
         guarded(ctx, move |scratches| async move {
-            let from = sources.migrations_at(&parents, &scratches).await?;
-            let to = sources.read(&SchemaSource::Declared, &scratches).await?;
-            Ok((from, to))
+            tokio::try_join!(
+                sources.migrations_at(&parents, &scratches),
+                sources.read(&SchemaSource::Declared, &scratches),
+            )
         })?
     };
     let changes = diff(&from, &to).map_err(MigrateError::from)?;
@@ -138,9 +139,10 @@ fn autogenerate(
         theirs.url = url.clone();
         let parents = new.parents.clone();
         let (from, to) = guarded(ctx, move |scratches| async move {
-            let from = theirs.migrations_at(&parents, &scratches).await?;
-            let to = theirs.read(&SchemaSource::Declared, &scratches).await?;
-            Ok((from, to))
+            tokio::try_join!(
+                theirs.migrations_at(&parents, &scratches),
+                theirs.read(&SchemaSource::Declared, &scratches),
+            )
         })?;
         let changes = diff(&from, &to).map_err(MigrateError::from)?;
         let r = render(&changes, &from, &to, other, &RenderOptions { allow_destructive })?;
