@@ -656,6 +656,7 @@ static EMBEDDED: migrate_runtime::EmbeddedMigrations = migrate_runtime::Embedded
             line: 9,
         }],
         checksum: [0; 32],
+        rust: None,
     }],
     allow_multiple_heads: false,
 };

@@ -597,6 +597,7 @@ static EMBEDDED: migrate_runtime::EmbeddedMigrations = migrate_runtime::Embedded
                 line: 9,
             }],
             checksum: [0; 32],
+            rust: None,
         },
         migrate_runtime::EmbeddedMigration {
             path: "b2_ticket.sql",
@@ -619,6 +620,7 @@ static EMBEDDED: migrate_runtime::EmbeddedMigrations = migrate_runtime::Embedded
                 line: 9,
             }],
             checksum: [1; 32],
+            rust: None,
         },
     ],
     allow_multiple_heads: false,

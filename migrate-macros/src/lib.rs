@@ -69,12 +69,19 @@ const MANIFEST_DIR_OVERRIDE: &str = "MIGRATE_MACROS_MANIFEST_DIR";
 /// # assert!(!MIGRATIONS.allow_multiple_heads && BRANCHED.allow_multiple_heads);
 /// ```
 ///
-/// The path is resolved against the crate's `CARGO_MANIFEST_DIR`. Every `*.sql` file
-/// under it (subfolders included, hidden ones skipped) is parsed with `migrate-core`, and
-/// the result is a `migrate_runtime::EmbeddedMigrations` holding each revision's id,
-/// parents, branch labels, `depends_on`, message, `create_date`, `transactional` flag,
-/// upgrade and downgrade SQL and checksum, in the loader's order (a folder's files by
-/// name, then its subfolders by name, as Alembic walks a versions folder).
+/// The path is resolved against the crate's `CARGO_MANIFEST_DIR`. Every `*.sql` and
+/// `*.rs` file under it (subfolders included, hidden ones skipped) is parsed with
+/// `migrate-core`, and the result is a `migrate_runtime::EmbeddedMigrations` holding each
+/// revision's id, parents, branch labels, `depends_on`, message, `create_date`,
+/// `transactional` flag, upgrade and downgrade SQL and checksum, in the loader's order (a
+/// folder's files by name, then its subfolders by name, as Alembic walks a versions
+/// folder).
+///
+/// A `*.rs` file is a Rust migration: it becomes a module of the crate
+/// (`#[path = "<file>"] mod __migration_<n>;`), type-checked with it, and the embedded
+/// data points at its `upgrade` and `downgrade` functions, which must be
+/// `async fn(&mut migrate_runtime::MigrationContext<'_>) -> migrate_runtime::MigrationResult`
+/// (any other signature is a type error at the macro call).
 ///
 /// # Errors
 ///
@@ -82,7 +89,9 @@ const MANIFEST_DIR_OVERRIDE: &str = "MIGRATE_MACROS_MANIFEST_DIR";
 /// (relative to the crate) and line where there is one, when:
 ///
 /// - the folder does not exist or cannot be read;
-/// - a file does not parse (malformed header, no `-- migrate:upgrade` section, ...);
+/// - a file does not parse (malformed header, no `-- migrate:upgrade` section, a `.rs`
+///   file without `upgrade`, a `-- migrate:batch` directive in a migration that is not
+///   `transactional: false`, ...);
 /// - the revision graph is invalid: duplicate revision, missing parent (broken chain),
 ///   missing dependency, cycle, duplicate branch label;
 /// - there is more than one head and `allow_multiple_heads` was not given (merge them
@@ -362,6 +371,18 @@ fn expand(input: &Input) -> syn::Result<TokenStream2> {
     if sum_path.exists() {
         push_include(&mut out, &sum_path, &shown.file(SUM_FILE), span)?;
     }
+    // Rust migrations: each file a module of the application, type-checked with it,
+    // and its functions behind plain function pointers.
+    let abs_of: HashMap<&str, &Path> = files
+        .iter()
+        .map(|f| (f.rel.as_str(), f.abs.as_path()))
+        .collect();
+    for (i, script) in directory.scripts.iter().enumerate() {
+        if script.is_rust() {
+            let abs = abs_of.get(script.path.as_str()).copied().unwrap_or(Path::new(""));
+            push_rust_module(&mut out, i, script, abs, &shown.file(&script.path), span)?;
+        }
+    }
     // One `const` per migration: each is type-checked on its own. A single expression
     // holding every migration makes rustc's type checking grow faster than linearly
     // (about a minute for 10,000 migrations).
@@ -370,7 +391,7 @@ fn expand(input: &Input) -> syn::Result<TokenStream2> {
             out,
             "const __MIGRATION_{i}: ::migrate_runtime::__private::EmbeddedMigration = "
         );
-        push_migration(&mut out, script);
+        push_migration(&mut out, i, script);
     }
     out.push_str("::migrate_runtime::__private::EmbeddedMigrations { migrations: &[");
     for i in 0..directory.scripts.len() {
@@ -556,7 +577,40 @@ fn push_str_slice(out: &mut String, items: &[String]) {
     out.push(']');
 }
 
-fn push_migration(out: &mut String, s: &Script) {
+/// A Rust migration: `#[path = "<file>"] mod __migration_<i>;` and one wrapper per
+/// function, boxing its future, whose signature is the one the runtime calls: a
+/// function with another signature fails to compile here.
+fn push_rust_module(
+    out: &mut String,
+    i: usize,
+    s: &Script,
+    abs: &Path,
+    shown: &str,
+    span: Span,
+) -> syn::Result<()> {
+    let Some(path) = abs.to_str() else {
+        return Err(syn::Error::new(
+            span,
+            format!("the path of `{shown}` is not valid UTF-8, so it cannot be a module's #[path]"),
+        ));
+    };
+    out.push_str("#[path = ");
+    push_str_lit(out, path);
+    let _ = write!(out, "] mod __migration_{i};");
+    let mut functions = vec!["upgrade"];
+    if s.is_reversible() {
+        functions.push("downgrade");
+    }
+    for f in functions {
+        let _ = write!(
+            out,
+            "fn __migration_{i}_{f}<'a, 'c>(ctx: &'a mut ::migrate_runtime::__private::MigrationContext<'c>) -> ::migrate_runtime::__private::MigrationFuture<'a> {{ ::std::boxed::Box::pin(__migration_{i}::{f}(ctx)) }}"
+        );
+    }
+    Ok(())
+}
+
+fn push_migration(out: &mut String, i: usize, s: &Script) {
     out.push_str("::migrate_runtime::__private::EmbeddedMigration { path: ");
     push_str_lit(out, &s.path);
     out.push_str(", revision: ");
@@ -595,7 +649,22 @@ fn push_migration(out: &mut String, s: &Script) {
     for b in s.checksum.0 {
         let _ = write!(out, "\\x{b:02x}");
     }
-    out.push_str("\" };");
+    out.push_str("\", rust: ");
+    if s.is_rust() {
+        let _ = write!(
+            out,
+            "::core::option::Option::Some(::migrate_runtime::__private::RustMigration {{ upgrade: __migration_{i}_upgrade, downgrade: "
+        );
+        if s.is_reversible() {
+            let _ = write!(out, "::core::option::Option::Some(__migration_{i}_downgrade)");
+        } else {
+            out.push_str("::core::option::Option::None");
+        }
+        out.push_str(" })");
+    } else {
+        out.push_str("::core::option::Option::None");
+    }
+    out.push_str(" };");
 }
 
 fn push_section(out: &mut String, s: &Section) {

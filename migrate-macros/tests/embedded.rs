@@ -13,6 +13,7 @@ static NON_TRANSACTIONAL: EmbeddedMigrations =
     migrate_runtime::migrations!("tests/fixtures/non-transactional");
 static CRLF: EmbeddedMigrations = migrate_runtime::embed_migrations!("tests/fixtures/crlf");
 static DOC_EXAMPLE: EmbeddedMigrations = migrate_runtime::embed_migrations!("migrations");
+static RUST: EmbeddedMigrations = migrate_runtime::embed_migrations!("tests/fixtures/rust");
 
 fn load(folder: &str) -> ScriptDirectory {
     ScriptDirectory::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join(folder)).unwrap()
@@ -97,6 +98,20 @@ fn crlf_matches_disk_and_its_lf_twin() {
     let lf: Vec<_> = LINEAR.migrations.iter().map(|m| m.checksum).collect();
     let crlf: Vec<_> = CRLF.migrations.iter().map(|m| m.checksum).collect();
     assert_eq!(lf, crlf);
+}
+
+#[test]
+fn rust_migrations_match_disk_and_carry_their_code() {
+    assert_same(&RUST, "tests/fixtures/rust");
+    let with_code: Vec<(&str, bool)> = RUST
+        .migrations
+        .iter()
+        .filter_map(|m| m.rust.map(|c| (m.revision, c.downgrade.is_some())))
+        .collect();
+    assert_eq!(with_code, [("r2", true)]);
+    let r2 = RUST.migrations[1].to_script();
+    assert!(r2.is_rust() && r2.is_reversible() && !r2.transactional);
+    assert!(RUST.migrations[2].to_script().has_batches());
 }
 
 #[test]

@@ -39,6 +39,9 @@ pub struct EmbeddedMigration {
     pub downgrade: &'static [EmbeddedSection],
     /// SHA-256 of the file (CRLF as LF).
     pub checksum: [u8; 32],
+    /// The code of a `.rs` migration (its sections are then empty, one per function);
+    /// `None` for SQL.
+    pub rust: Option<crate::rust_migration::RustMigration>,
 }
 
 /// One SQL section of an embedded migration.

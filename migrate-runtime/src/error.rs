@@ -65,6 +65,62 @@ pub enum MigrateError {
     /// rolled back where the database allows it.
     #[error(transparent)]
     Migration(Box<MigrationFailed>),
+    /// A Rust migration failed (its `upgrade` or `downgrade` returned an error).
+    #[error(transparent)]
+    RustMigration(Box<RustMigrationFailed>),
+    /// A Rust migration found by a migrator without its code: one that read the files
+    /// (the `migrate` command line) instead of embedding them.
+    #[error("revision `{revision}` ({path}) is a Rust migration, which only the application that embeds it can run: build the migrations into it with `embed_migrations!` and run `myapp migrate {direction} ...` (`migrate_cli::run_embedded`, or `Migrator::new(&MIGRATIONS)` in code); nothing was run")]
+    RustWithoutCode {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// `upgrade` or `downgrade`.
+        direction: &'static str,
+    },
+    /// An offline script (`--sql`) reached a migration whose SQL is not known before it
+    /// runs: a Rust migration, or a batched statement (which repeats until it changes no
+    /// rows).
+    #[error("offline SQL stops at revision `{revision}` ({path}): {why}; nothing was written{}", before_note(.before))]
+    Offline {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// Why it cannot be written.
+        why: &'static str,
+        /// The range the script can cover, up to the revision before it (`from:to`),
+        /// when there is one.
+        before: Option<String>,
+    },
+    /// A batched statement still changing rows after its `max` batches.
+    #[error("the batched statement at {path}:{line} (revision `{revision}`) still changed rows after {max} batches (its `max=`); nothing more was run, and running the migration again continues it: raise `max`, or check that its `WHERE` leaves out the rows already done{}", applied_note(.applied))]
+    BatchLimit {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// The statement's line.
+        line: usize,
+        /// The cap.
+        max: u64,
+        /// Revisions completed before it.
+        applied: Vec<String>,
+    },
+    /// A batched migration stopped on request ([`StopHandle`](crate::StopHandle),
+    /// Ctrl-C) after a committed batch.
+    #[error("interrupted: revision `{revision}` ({path}) stopped after a committed batch ({rows_done} rows done); run the upgrade again to continue where it stopped{}", applied_note(.applied))]
+    Interrupted {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: String,
+        /// Rows done by its committed batches.
+        rows_done: u64,
+        /// Revisions completed before it.
+        applied: Vec<String>,
+    },
     /// Applied migrations whose files changed since they ran.
     #[error("applied migrations were edited since they ran: {}; restore them, or accept the new contents on purpose (`migrate accept`)", list_edited(.0))]
     Edited(Vec<EditedMigration>),
@@ -167,7 +223,7 @@ pub enum MigrateError {
 
 /// The details of [`MigrateError::Migration`].
 #[derive(Debug, thiserror::Error)]
-#[error("{direction} of revision `{revision}` failed at {path}:{line}: {message}\n  statement: {statement}{}{}{}", partial_note(.revision, *.partly_applied), applied_note(.applied), hint_note(*.hint))]
+#[error("{direction} of revision `{revision}` failed at {path}:{line}: {message}\n  statement: {statement}{}{}{}", partial_note(.revision, *.partly_applied, *.resumable), applied_note(.applied), hint_note(*.hint))]
 #[non_exhaustive]
 pub struct MigrationFailed {
     /// `upgrade` or `downgrade`.
@@ -188,11 +244,50 @@ pub struct MigrationFailed {
     /// Why the failed revision may be partly applied (statements that committed before
     /// the failing one), or `None` when its changes were rolled back.
     pub partly_applied: Option<&'static str>,
+    /// Whether what ran is recorded in the progress table, so that running the
+    /// migration again continues after it (batched migrations).
+    pub resumable: bool,
     /// What usually fixes this failure, when the database's message is a known one.
     pub hint: Option<&'static str>,
     /// Driver error.
     #[source]
     pub source: sqlx::Error,
+}
+
+/// The details of [`MigrateError::RustMigration`].
+#[derive(Debug, thiserror::Error)]
+#[error("{direction} of Rust migration `{revision}` ({path}) failed{}{}", resumable_note(.revision, *.resumable), applied_note(.applied))]
+#[non_exhaustive]
+pub struct RustMigrationFailed {
+    /// `upgrade` or `downgrade`.
+    pub direction: &'static str,
+    /// The revision.
+    pub revision: String,
+    /// Its file.
+    pub path: String,
+    /// Revisions applied (or reverted) before the failure, in order.
+    pub applied: Vec<String>,
+    /// Whether it ran outside a transaction, so that what it committed (its batches)
+    /// stays, recorded in the progress table for the next run to continue after.
+    pub resumable: bool,
+    /// What the migration returned.
+    #[source]
+    pub source: crate::rust_migration::MigrationError,
+}
+
+fn resumable_note(revision: &str, resumable: bool) -> String {
+    if resumable {
+        format!("\n  revision `{revision}` is `transactional: false`: its committed batches stay, and running it again continues after the last one")
+    } else {
+        String::new()
+    }
+}
+
+fn before_note(before: &Option<String>) -> String {
+    match before {
+        Some(range) => format!("; `--sql {range}` writes the script up to the revision before it"),
+        None => String::new(),
+    }
 }
 
 /// An applied migration whose checksum differs from the recorded one.
@@ -227,8 +322,9 @@ fn hint_note(hint: Option<&str>) -> String {
     hint.map(|h| format!("\n  hint: {h}")).unwrap_or_default()
 }
 
-fn partial_note(revision: &str, why: Option<&str>) -> String {
+fn partial_note(revision: &str, why: Option<&str>, resumable: bool) -> String {
     match why {
+        Some(why) if resumable => format!("\n  revision `{revision}` is partly applied: {why}"),
         Some(why) => format!(
             "\n  revision `{revision}` may be partly applied: {why}; the version table does not list it, so check the schema and undo (or finish by hand and `migrate stamp`) what ran before running again"
         ),

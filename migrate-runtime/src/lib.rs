@@ -17,16 +17,19 @@
 //! ```
 
 mod backend;
+mod batch;
 pub mod build;
 mod embedded;
 mod error;
 mod migrator;
+mod rust_migration;
 pub mod schema;
 pub mod testing;
 
 pub use backend::{ConnectOptions, Database, Db};
+pub use batch::{Backfill, Batch, BatchFuture, BatchKey, RowProgress, StopHandle};
 pub use embedded::{EmbeddedMigration, EmbeddedMigrations, EmbeddedSection};
-pub use error::{mask_url, EditedMigration, MigrateError, MigrationFailed};
+pub use error::{mask_url, EditedMigration, MigrateError, MigrationFailed, RustMigrationFailed};
 pub use migrate_core as core;
 pub use migrate_core::{Dialect, Direction};
 pub use migrate_macros::{embed_migrations, migrations};
@@ -34,9 +37,14 @@ pub use migrator::{
     AppliedState, CheckReport, HistoryRow, Migrator, Options, Progress, Report, StepReport,
     TransactionMode,
 };
+pub use rust_migration::{
+    DbConnection, MigrationContext, MigrationError, MigrationFn, MigrationFuture,
+    MigrationResult, RustMigration,
+};
 
 /// Items the generated code of [`embed_migrations!`] refers to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::embedded::{EmbeddedMigration, EmbeddedMigrations, EmbeddedSection};
+    pub use crate::rust_migration::{MigrationContext, MigrationFuture, RustMigration};
 }

@@ -2,7 +2,11 @@
 //! and history tables.
 
 use crate::backend::{history_ddl, Conn, Db};
+use crate::batch::{RowProgress, StopHandle};
 use crate::embedded::EmbeddedMigrations;
+use crate::rust_migration::RustMigration;
+
+mod steps;
 use crate::error::{EditedMigration, MigrateError, MigrationFailed};
 use migrate_core::sql::split_statements;
 use migrate_core::{
@@ -129,6 +133,10 @@ pub struct Migrator {
     opts: Options,
     allow_multiple_heads: bool,
     progress: Option<ProgressHook>,
+    /// The code of Rust migrations, by revision (embedded migrations only).
+    code: Arc<HashMap<String, RustMigration>>,
+    /// Asks batched migrations to stop after their current batch.
+    stop: StopHandle,
 }
 
 /// A step about to run (`finished: None`) or just completed, for progress displays.
@@ -144,6 +152,10 @@ pub struct Progress<'a> {
     pub description: &'a str,
     /// How long the step took, once it has.
     pub finished: Option<Duration>,
+    /// For a batched step (`-- migrate:batch`, the Rust batch helper), while it runs:
+    /// the rows done so far, sent after each committed batch (with `finished: None`),
+    /// between the step's start and end.
+    pub rows: Option<RowProgress>,
 }
 
 type ProgressFn = dyn Fn(&Progress<'_>) + Send + Sync;
@@ -193,6 +205,7 @@ impl Migrator {
     pub fn new(migrations: &EmbeddedMigrations) -> Result<Migrator, MigrateError> {
         let mut m = Self::from_directory(migrations.directory()?);
         m.allow_multiple_heads = migrations.allow_multiple_heads;
+        m.code = Arc::new(crate::rust_migration::code_of(migrations));
         Ok(m)
     }
 
@@ -211,6 +224,8 @@ impl Migrator {
             opts: Options::default(),
             allow_multiple_heads: true,
             progress: None,
+            code: Arc::default(),
+            stop: StopHandle::default(),
         }
     }
 
@@ -249,6 +264,14 @@ impl Migrator {
     /// [`stamp_sql`](Self::stamp_sql)) writes, with a zero duration.
     pub fn on_progress(mut self, f: impl Fn(&Progress<'_>) + Send + Sync + 'static) -> Self {
         self.progress = Some(ProgressHook(Arc::new(f)));
+        self
+    }
+
+    /// Shares `stop` with the runs of this migrator: after [`StopHandle::stop`], a
+    /// batched migration stops after its current batch (committed and recorded) and
+    /// the run fails with [`MigrateError::Interrupted`]; running it again continues.
+    pub fn stop_handle(mut self, stop: StopHandle) -> Self {
+        self.stop = stop;
         self
     }
 
@@ -294,7 +317,13 @@ impl Migrator {
         vec![
             self.qualified(&self.opts.version_table),
             self.qualified(&self.history_name()),
+            self.qualified(&self.progress_name()),
         ]
+    }
+
+    /// The progress table of resumable migrations: `<version_table>_progress`.
+    fn progress_name(&self) -> String {
+        format!("{}_progress", self.opts.version_table)
     }
 
     fn history_name(&self) -> String {
@@ -819,7 +848,10 @@ impl Migrator {
                 failed.applied = run.report.revisions().iter().map(|r| r.to_string()).collect();
                 Err(MigrateError::Migration(failed))
             }
-            Err(other) => Err(other),
+            Err(mut other) => {
+                crate::rust_migration::set_applied(&mut other, &run.report);
+                Err(other)
+            }
         }
     }
 
@@ -865,6 +897,7 @@ impl Migrator {
             let plan = self.plan(op, &heads)?;
             for step in &plan.steps {
                 self.section_for(step, dialect)?;
+                self.code_for(step)?;
             }
             let mut expected = heads;
             let total = plan.steps.len();
@@ -879,6 +912,7 @@ impl Migrator {
                             revision: step.revision.as_deref(),
                             description: &description,
                             finished,
+                            rows: None,
                         });
                     }
                 };
@@ -937,8 +971,13 @@ impl Migrator {
                 }
                 let started = Instant::now();
                 if let Some((script, section)) = section {
-                    self.run_sql(conn, script, section, step.direction, &run.report)
-                        .await?;
+                    let at = steps::At {
+                        index,
+                        total,
+                        description: &description,
+                        heads: &expected,
+                    };
+                    self.run_body(conn, script, section, step, run, at).await?;
                 }
                 let history = self.history_values(step, started.elapsed());
                 if single && run.in_tx {
@@ -1126,6 +1165,7 @@ impl Migrator {
                     message,
                     applied: report.revisions().iter().map(|s| s.to_string()).collect(),
                     partly_applied,
+                    resumable: false,
                     hint,
                     source,
                 })));
@@ -1301,6 +1341,7 @@ impl Migrator {
             out.push_str("BEGIN;\n\n");
         }
         let total = plan.steps.len();
+        self.offline_check(plan, dialect)?;
         for (index, step) in plan.steps.iter().enumerate() {
             let section = self.section_for(step, dialect)?;
             if let Some(hook) = &self.progress {
@@ -1312,6 +1353,7 @@ impl Migrator {
                         revision: step.revision.as_deref(),
                         description: &description,
                         finished,
+                        rows: None,
                     });
                 }
             }

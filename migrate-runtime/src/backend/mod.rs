@@ -446,6 +446,16 @@ pub(crate) fn history_ddl(dialect: Dialect, table: &str) -> String {
     }
 }
 
+/// `CREATE TABLE IF NOT EXISTS` for the progress table of resumable migrations on
+/// `dialect` (see `batch.rs`).
+pub(crate) fn progress_ddl(dialect: Dialect, table: &str) -> String {
+    match dialect {
+        Dialect::Postgres => postgres::progress_ddl(table),
+        Dialect::Mysql => mysql::progress_ddl(table),
+        _ => sqlite::progress_ddl(table),
+    }
+}
+
 /// Runs a query returning three text columns, the third nullable.
 pub(crate) fn triples<'a>(
     conn: &'a mut Conn,

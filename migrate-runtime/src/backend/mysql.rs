@@ -64,6 +64,14 @@ pub(crate) fn history_ddl(table: &str) -> String {
     )
 }
 
+/// The progress table of resumable migrations: where each unfinished one stands (see
+/// `batch.rs`).
+pub(crate) fn progress_ddl(table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} (\n    revision VARCHAR(32) NOT NULL,\n    walk VARCHAR(191) NOT NULL,\n    last_key TEXT,\n    rows_done BIGINT NOT NULL DEFAULT 0,\n    updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),\n    PRIMARY KEY (revision, walk)\n)"
+    )
+}
+
 /// The `GET_LOCK` name of a qualified version table: `migrate:<database>.<table>`, or,
 /// beyond the server's 64-character limit, a prefix of it followed by a hash of the
 /// whole, so that long names stay distinct.

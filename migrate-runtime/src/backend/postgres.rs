@@ -59,6 +59,14 @@ pub(crate) fn history_ddl(table: &str) -> String {
     )
 }
 
+/// The progress table of resumable migrations: where each unfinished one stands (see
+/// `batch.rs`).
+pub(crate) fn progress_ddl(table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} (\n    revision VARCHAR(32) NOT NULL,\n    walk VARCHAR(191) NOT NULL,\n    last_key TEXT,\n    rows_done BIGINT NOT NULL DEFAULT 0,\n    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n    PRIMARY KEY (revision, walk)\n)"
+    )
+}
+
 /// A held `pg_advisory_lock`.
 #[cfg(feature = "postgres")]
 pub(crate) struct PgLock {

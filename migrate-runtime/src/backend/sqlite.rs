@@ -43,6 +43,14 @@ pub(crate) fn history_ddl(table: &str) -> String {
     )
 }
 
+/// The progress table of resumable migrations: where each unfinished one stands (see
+/// `batch.rs`).
+pub(crate) fn progress_ddl(table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} (\n    revision VARCHAR(32) NOT NULL,\n    walk VARCHAR(191) NOT NULL,\n    last_key TEXT,\n    rows_done BIGINT NOT NULL DEFAULT 0,\n    updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n    PRIMARY KEY (revision, walk)\n)"
+    )
+}
+
 /// An exclusive `flock` on `<database file>.migrate-lock`, held for a whole run.
 ///
 /// SQLite's own write lock cannot be held across the separate transactions of a run, and

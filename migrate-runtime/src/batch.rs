@@ -1,0 +1,850 @@
+//! Batched data migrations: SQL statements under `-- migrate:batch` and the Rust batch
+//! helper [`MigrationContext::backfill`], both resumable through the progress table.
+//!
+//! Each batch commits on its own, with a row of `<version_table>_progress` saying how
+//! far the migration got, so a run that stops (a crash, `kill -9`, Ctrl-C through a
+//! [`StopHandle`]) starts again where it stood when run again. The version row moves
+//! only once the whole migration has finished, in the transaction that also deletes the
+//! migration's progress rows.
+
+use crate::backend::Conn;
+use crate::error::{MigrateError, MigrationFailed};
+use crate::rust_migration::{typed, DbConnection, MigrationContext, MigrationError};
+use migrate_core::batch::statements;
+use migrate_core::{
+    Dialect, Direction, LoadError, ParseError, ParseErrorKind, Problem, Script, Section,
+};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Asks running batched migrations to stop after the batch they are on: they commit it
+/// and fail with an "interrupted" error, resumable by running them again. Cloned
+/// handles share one flag; hand one to [`Migrator::stop_handle`](crate::Migrator::stop_handle)
+/// and call [`stop`](Self::stop) from a signal handler (the `migrate` command line does
+/// on Ctrl-C).
+#[derive(Debug, Clone, Default)]
+pub struct StopHandle(Arc<AtomicBool>);
+
+impl StopHandle {
+    /// A handle nobody has stopped yet.
+    pub fn new() -> StopHandle {
+        StopHandle::default()
+    }
+
+    /// Asks for the stop.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a stop was asked for.
+    pub fn is_stopped(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// How far a batched step has got: what a progress display shows (see
+/// [`Progress::rows`](crate::Progress::rows)).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct RowProgress {
+    /// Rows done, batches of earlier, interrupted runs included.
+    pub rows_done: u64,
+    /// Rows to do in all, when known (the Rust batch helper counts them when it starts;
+    /// a batched SQL statement cannot know).
+    pub rows_total: Option<u64>,
+    /// Rows per second in this run.
+    pub rows_per_second: f64,
+    /// Time left at this rate, when the total is known.
+    pub eta: Option<Duration>,
+    /// Batches committed in this run.
+    pub batches: u64,
+}
+
+impl RowProgress {
+    fn new(
+        rows_done: u64,
+        run_rows: u64,
+        total: Option<u64>,
+        batches: u64,
+        since: Instant,
+    ) -> Self {
+        let secs = since.elapsed().as_secs_f64();
+        let rate = if secs > 0.0 {
+            run_rows as f64 / secs
+        } else {
+            0.0
+        };
+        let eta = total
+            .filter(|_| rate > 0.0)
+            .map(|t| Duration::from_secs_f64(t.saturating_sub(rows_done) as f64 / rate));
+        RowProgress {
+            rows_done,
+            rows_total: total,
+            rows_per_second: rate,
+            eta,
+            batches,
+        }
+    }
+}
+
+/// Where a batched step reports its rows: the migrator's progress hook, with the
+/// step's place in the plan.
+pub(crate) struct ProgressSink<'a>(pub(crate) Option<&'a (dyn Fn(&RowProgress) + Send + Sync)>);
+
+impl ProgressSink<'_> {
+    fn send(&self, p: &RowProgress) {
+        if let Some(f) = self.0 {
+            f(p);
+        }
+    }
+}
+
+/// The database's message of a driver error.
+pub(crate) fn db_message(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(d) => d.message().to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether a migration records its progress: batched SQL statements or Rust code,
+/// outside a transaction (a transactional migration commits all or nothing, so it has
+/// nothing to resume).
+pub(crate) fn resumable(script: &Script) -> bool {
+    !script.transactional && (script.is_rust() || script.has_batches())
+}
+
+/// An SQL string literal of `s` on `dialect`.
+fn literal(s: &str, dialect: Dialect) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            // MySQL reads backslash escapes in literals (unless NO_BACKSLASH_ESCAPES).
+            '\\' if dialect == Dialect::Mysql => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// The progress table's statements, for one migration's walk.
+pub(crate) struct ProgressRecord<'a> {
+    pub(crate) table: &'a str,
+    pub(crate) revision: &'a str,
+    pub(crate) walk: String,
+}
+
+impl ProgressRecord<'_> {
+    /// The last key and rows done recorded, if any.
+    async fn read(&self, conn: &mut Conn) -> Result<Option<(Option<String>, u64)>, sqlx::Error> {
+        let d = conn.dialect();
+        let sql = format!(
+            "SELECT last_key, rows_done FROM {} WHERE revision = {} AND walk = {}",
+            self.table,
+            literal(self.revision, d),
+            literal(&self.walk, d)
+        );
+        let row: Option<(Option<String>, i64)> = match typed(conn) {
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(c) => sqlx::query_as(&sql).fetch_optional(c).await?,
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgres(c) => sqlx::query_as(&sql).fetch_optional(c).await?,
+            #[cfg(feature = "mysql")]
+            DbConnection::Mysql(c) => sqlx::query_as(&sql).fetch_optional(c).await?,
+        };
+        Ok(row.map(|(k, n)| (k, u64::try_from(n).unwrap_or(0))))
+    }
+
+    /// The statement that records `last_key` and `rows_done` (insert or update).
+    fn upsert(&self, dialect: Dialect, last_key: &str, rows_done: u64) -> String {
+        let (t, r, w, k) = (
+            self.table,
+            literal(self.revision, dialect),
+            literal(&self.walk, dialect),
+            literal(last_key, dialect),
+        );
+        match dialect {
+            Dialect::Mysql => format!(
+                "INSERT INTO {t} (revision, walk, last_key, rows_done) VALUES ({r}, {w}, {k}, {rows_done}) \
+                 ON DUPLICATE KEY UPDATE last_key = VALUES(last_key), rows_done = VALUES(rows_done), updated_at = CURRENT_TIMESTAMP(6)"
+            ),
+            _ => format!(
+                "INSERT INTO {t} (revision, walk, last_key, rows_done) VALUES ({r}, {w}, {k}, {rows_done}) \
+                 ON CONFLICT (revision, walk) DO UPDATE SET last_key = excluded.last_key, rows_done = excluded.rows_done, updated_at = CURRENT_TIMESTAMP"
+            ),
+        }
+    }
+}
+
+/// The statement that deletes a revision's progress rows, run in the transaction that
+/// moves its version row.
+pub(crate) fn forget_sql(table: &str, revision: &str, dialect: Dialect) -> String {
+    format!(
+        "DELETE FROM {table} WHERE revision = {}",
+        literal(revision, dialect)
+    )
+}
+
+fn begin(dialect: Dialect) -> &'static str {
+    // SQLite: take the write lock now, not at the first write, so that a concurrent
+    // writer cannot make the transaction fail half-way.
+    if dialect == Dialect::Sqlite {
+        "BEGIN IMMEDIATE"
+    } else {
+        "BEGIN"
+    }
+}
+
+/// What a batched SQL step needs besides the connection.
+pub(crate) struct SqlStep<'a> {
+    pub(crate) script: &'a Script,
+    pub(crate) section: &'a Section,
+    pub(crate) direction: Direction,
+    pub(crate) progress_table: &'a str,
+    pub(crate) sink: &'a ProgressSink<'a>,
+    pub(crate) stop: &'a StopHandle,
+    /// Revisions the run completed before this one, for the error.
+    pub(crate) applied: Vec<String>,
+}
+
+/// Runs the SQL of a migration with `-- migrate:batch` statements (outside any
+/// transaction: the parser refuses them elsewhere). Statements run in order, each
+/// batched one repeated, one transaction a repetition, until it changes no rows; the
+/// progress table records the statement reached (and the rows done), so a run that
+/// stopped starts again after the last completed statement.
+pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), MigrateError> {
+    let dialect = conn.dialect();
+    let script = step.script;
+    let record = ProgressRecord {
+        table: step.progress_table,
+        revision: &script.revision,
+        // A file edited since the progress was recorded starts again from the top.
+        walk: format!(
+            "{} sql {}",
+            step.direction.name(),
+            &script.checksum.to_hex()[..16]
+        ),
+    };
+    let stmts = statements(&step.section.sql).map_err(|errs| {
+        // The parser refused these already; only data built by hand gets here.
+        let problems = errs
+            .into_iter()
+            .map(|(line, e)| {
+                Problem::Parse(ParseError {
+                    path: script.path.clone(),
+                    line: step.section.line + line - 1,
+                    kind: ParseErrorKind::Batch(e),
+                })
+            })
+            .collect();
+        MigrateError::Load(LoadError::Invalid(problems))
+    })?;
+    let recorded = record
+        .read(conn)
+        .await
+        .map_err(|e| MigrateError::db("cannot read the migration progress table", e))?;
+    let (start, mut rows_done) = match recorded {
+        Some((Some(key), rows)) => (key.parse::<usize>().unwrap_or(0), rows),
+        _ => (0, 0),
+    };
+    if start > 0 {
+        tracing::info!(
+            revision = %script.revision,
+            statement = start + 1,
+            "resuming revision {} at statement {} of {}",
+            script.revision,
+            start + 1,
+            stmts.len()
+        );
+    }
+    for (index, stmt) in stmts.iter().enumerate().skip(start) {
+        // `partly`: whether anything of the migration committed before the failure.
+        let fail = |source: sqlx::Error, sql: &str, partly: bool| {
+            MigrateError::Migration(Box::new(MigrationFailed {
+                direction: step.direction.name(),
+                revision: script.revision.clone(),
+                path: script.path.clone(),
+                line: step.section.line + stmt.line - 1,
+                statement: sql.to_string(),
+                message: db_message(&source),
+                applied: step.applied.clone(),
+                partly_applied: partly.then_some(RESUMABLE),
+                resumable: true,
+                hint: None,
+                source,
+            }))
+        };
+        let Some(spec) = stmt.batch else {
+            if let Err(e) = conn.execute(stmt.sql).await {
+                return Err(fail(e, stmt.sql, index > 0));
+            }
+            let next = (index + 1).to_string();
+            conn.execute(&record.upsert(dialect, &next, 0))
+                .await
+                .map_err(|e| MigrateError::db("cannot record the migration's progress", e))?;
+            rows_done = 0;
+            continue;
+        };
+        let sql = spec.render(stmt.sql);
+        let started = Instant::now();
+        let (mut run_rows, mut batches) = (0u64, 0u64);
+        loop {
+            if spec.max_batches.is_some_and(|max| batches >= max) {
+                return Err(MigrateError::BatchLimit {
+                    revision: script.revision.clone(),
+                    path: script.path.clone(),
+                    line: step.section.line + stmt.line - 1,
+                    max: spec.max_batches.unwrap_or(0),
+                    applied: step.applied.clone(),
+                });
+            }
+            let batch = async {
+                conn.execute(begin(dialect)).await.map_err(|e| (e, false))?;
+                let n = conn.execute(&sql).await.map_err(|e| (e, true))?;
+                let key = if n == 0 { index + 1 } else { index };
+                let mark = record.upsert(dialect, &key.to_string(), rows_done + n);
+                conn.execute(&mark).await.map_err(|e| (e, false))?;
+                conn.execute("COMMIT").await.map_err(|e| (e, false))?;
+                Ok::<u64, (sqlx::Error, bool)>(n)
+            };
+            let n = match batch.await {
+                Ok(n) => n,
+                Err((e, statement)) => {
+                    let _ = conn.execute("ROLLBACK").await;
+                    if statement {
+                        return Err(fail(e, &sql, index > 0 || rows_done > 0));
+                    }
+                    return Err(MigrateError::db("cannot commit a batch", e));
+                }
+            };
+            if n == 0 {
+                rows_done = 0;
+                break;
+            }
+            batches += 1;
+            run_rows += n;
+            rows_done += n;
+            step.sink.send(&RowProgress::new(
+                rows_done, run_rows, None, batches, started,
+            ));
+            if step.stop.is_stopped() {
+                return Err(MigrateError::Interrupted {
+                    revision: script.revision.clone(),
+                    path: script.path.clone(),
+                    rows_done,
+                    applied: step.applied.clone(),
+                });
+            }
+            if !spec.pause.is_zero() {
+                tokio::time::sleep(spec.pause).await;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// How [`MigrationFailed::partly_applied`] describes a resumable migration.
+pub(crate) const RESUMABLE: &str = "its batches and completed statements are committed and recorded in the progress table, so running it again continues after them";
+
+/// A table walked by its key in batches: what [`MigrationContext::backfill`] runs.
+///
+/// ```
+/// use migrate_runtime::Backfill;
+/// use std::time::Duration;
+///
+/// let fill = Backfill::new("tickets", "id")
+///     .batch_size(1000)
+///     .filter("resolved_at IS NOT NULL")
+///     .pause(Duration::from_millis(50));
+/// assert_eq!(fill.walk(), "tickets.id");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Backfill {
+    table: String,
+    key: String,
+    size: u64,
+    pause: Duration,
+    filter: Option<String>,
+    max_batches: Option<u64>,
+    text_key: bool,
+    name: Option<String>,
+}
+
+impl Backfill {
+    /// Walks `table` by `key`, a unique column (the primary key), in batches of 1,000.
+    /// Both are written into the SQL as given (quote them there if they need it).
+    pub fn new(table: impl Into<String>, key: impl Into<String>) -> Backfill {
+        Backfill {
+            table: table.into(),
+            key: key.into(),
+            size: 1000,
+            pause: Duration::ZERO,
+            filter: None,
+            max_batches: None,
+            text_key: false,
+            name: None,
+        }
+    }
+
+    /// Rows per batch (at least 1).
+    pub fn batch_size(mut self, rows: u64) -> Backfill {
+        self.size = rows.max(1);
+        self
+    }
+
+    /// A wait after each committed batch, to leave the database to other traffic.
+    pub fn pause(mut self, pause: Duration) -> Backfill {
+        self.pause = pause;
+        self
+    }
+
+    /// Only rows matching this SQL condition make up the batches (e.g.
+    /// `score IS NULL`); the key still only moves forward.
+    pub fn filter(mut self, condition: impl Into<String>) -> Backfill {
+        self.filter = Some(condition.into());
+        self
+    }
+
+    /// At most this many batches in one run: more stops it with an error (the walk
+    /// stays resumable).
+    pub fn max_batches(mut self, max: u64) -> Backfill {
+        self.max_batches = Some(max);
+        self
+    }
+
+    /// The key is text (a UUID, a code), not an integer.
+    pub fn text_key(mut self) -> Backfill {
+        self.text_key = true;
+        self
+    }
+
+    /// Names the walk, for a migration that walks one table twice (the name is what the
+    /// progress table records; `table.key` by default).
+    pub fn name(mut self, name: impl Into<String>) -> Backfill {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// What the progress table records the walk as: the name, else `table.key`.
+    pub fn walk(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("{}.{}", self.table, self.key))
+    }
+
+    fn where_after(&self, last: Option<&BatchKey>, dialect: Dialect) -> String {
+        let mut conds = Vec::new();
+        if let Some(last) = last {
+            conds.push(format!("{} > {}", self.key, last.sql_literal(dialect)));
+        }
+        if let Some(f) = &self.filter {
+            conds.push(format!("({f})"));
+        }
+        if conds.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conds.join(" AND "))
+        }
+    }
+
+    /// The key as the query reads it back: an integer or text of every database.
+    fn cast(&self, expr: &str, dialect: Dialect) -> String {
+        match (self.text_key, dialect) {
+            (false, Dialect::Postgres) => format!("CAST({expr} AS BIGINT)"),
+            (false, Dialect::Mysql) => format!("CAST({expr} AS SIGNED)"),
+            (true, Dialect::Postgres) => format!("CAST({expr} AS TEXT)"),
+            (true, Dialect::Mysql) => format!("CAST({expr} AS CHAR)"),
+            _ => expr.to_string(),
+        }
+    }
+}
+
+/// A key of a walked table: the first and last of a [`Batch`].
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum BatchKey {
+    /// An integer key.
+    Int(i64),
+    /// A text key.
+    Text(String),
+}
+
+impl BatchKey {
+    /// The key as an integer, for integer keys.
+    pub fn as_i64(&self) -> Option<i64> {
+        match self {
+            BatchKey::Int(i) => Some(*i),
+            BatchKey::Text(_) => None,
+        }
+    }
+
+    /// The key as SQL: the number, or a quoted string literal for `dialect`.
+    pub fn sql_literal(&self, dialect: Dialect) -> String {
+        match self {
+            BatchKey::Int(i) => i.to_string(),
+            BatchKey::Text(s) => literal(s, dialect),
+        }
+    }
+
+    fn parse(s: &str, text: bool) -> Option<BatchKey> {
+        if text {
+            Some(BatchKey::Text(s.to_string()))
+        } else {
+            s.parse().ok().map(BatchKey::Int)
+        }
+    }
+
+    fn record(&self) -> String {
+        match self {
+            BatchKey::Int(i) => i.to_string(),
+            BatchKey::Text(s) => s.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for BatchKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BatchKey::Int(i) => write!(f, "{i}"),
+            BatchKey::Text(s) => write!(f, "{s:?}"),
+        }
+    }
+}
+
+/// One batch of a [`Backfill`]: the keys from [`first`](Self::first) to
+/// [`last`](Self::last) (inclusive), and the connection inside the batch's transaction,
+/// which commits together with the progress record after the caller's code.
+pub struct Batch<'x> {
+    conn: &'x mut Conn,
+    key: &'x str,
+    first: BatchKey,
+    last: BatchKey,
+    rows: u64,
+    number: u64,
+}
+
+impl std::fmt::Debug for Batch<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batch")
+            .field("first", &self.first)
+            .field("last", &self.last)
+            .field("rows", &self.rows)
+            .field("number", &self.number)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Batch<'_> {
+    /// The first key of the batch.
+    pub fn first(&self) -> &BatchKey {
+        &self.first
+    }
+
+    /// The last key of the batch.
+    pub fn last(&self) -> &BatchKey {
+        &self.last
+    }
+
+    /// Rows in the batch (those of the walk's filter, if it has one).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// The 1-based number of this batch in this run.
+    pub fn number(&self) -> u64 {
+        self.number
+    }
+
+    /// The database kind.
+    pub fn dialect(&self) -> Dialect {
+        self.conn.dialect()
+    }
+
+    /// The SQL condition selecting the batch's key range: `id >= 1001 AND id <= 2000`
+    /// (repeat the walk's filter, if it has one, to leave out the rows it skipped).
+    pub fn range(&self) -> String {
+        let d = self.dialect();
+        format!(
+            "{k} >= {} AND {k} <= {}",
+            self.first.sql_literal(d),
+            self.last.sql_literal(d),
+            k = self.key
+        )
+    }
+
+    /// The connection, inside the batch's transaction: do not commit or roll back on it.
+    pub fn connection(&mut self) -> DbConnection<'_> {
+        typed(self.conn)
+    }
+
+    /// Runs SQL text in the batch's transaction and returns the rows it changed.
+    ///
+    /// # Errors
+    /// [`MigrationError::Statement`] with the database's message.
+    pub async fn execute(&mut self, sql: &str) -> Result<u64, MigrationError> {
+        self.conn
+            .execute(sql)
+            .await
+            .map_err(|e| MigrationError::statement(sql, e))
+    }
+}
+
+/// The future of the code run on each batch.
+pub type BatchFuture<'b> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), MigrationError>> + Send + 'b>>;
+
+impl MigrationContext<'_> {
+    /// Walks a table by its key in batches (`WHERE key > last ORDER BY key LIMIT n`,
+    /// never `OFFSET`), runs `each` on every batch, and commits each batch together with
+    /// a progress record. Run again after a crash, a kill or a stop, the walk resumes
+    /// after the last committed key. Reports rows done, rows per second and the time
+    /// left through the migrator's progress hook. The migration must be
+    /// `transactional: false`.
+    ///
+    /// ```ignore
+    /// let fill = Backfill::new("customer_satisfaction", "id").batch_size(100);
+    /// ctx.backfill(&fill, |batch| Box::pin(async move {
+    ///     let sql = format!("UPDATE customer_satisfaction SET score = rating WHERE {}", batch.range());
+    ///     batch.execute(&sql).await?;
+    ///     Ok(())
+    /// })).await?;
+    /// ```
+    ///
+    /// # Errors
+    /// [`MigrationError::NeedsNonTransactional`] in a transactional migration; the
+    /// first error of `each` or of the database (that batch is rolled back);
+    /// [`MigrationError::NoProgress`] for a batch whose last key is not after the
+    /// previous one; [`MigrationError::TooManyBatches`] past
+    /// [`Backfill::max_batches`]; [`MigrationError::Interrupted`] after a stop.
+    pub async fn backfill<F>(&mut self, fill: &Backfill, mut each: F) -> Result<(), MigrationError>
+    where
+        F: for<'b, 'x> FnMut(&'b mut Batch<'x>) -> BatchFuture<'b> + Send,
+    {
+        if self.transactional {
+            return Err(MigrationError::NeedsNonTransactional);
+        }
+        let dialect = self.dialect();
+        let walk = fill.walk();
+        let record = ProgressRecord {
+            table: self.progress_table,
+            revision: self.revision,
+            walk: format!("{} {walk}", self.direction.name()),
+        };
+        let (mut last, mut rows_done) = match record.read(self.conn).await? {
+            Some((Some(k), n)) => (BatchKey::parse(&k, fill.text_key), n),
+            Some((None, n)) => (None, n),
+            None => (None, 0),
+        };
+        if let Some(k) = &last {
+            tracing::info!(revision = %self.revision, walk = %walk, "resuming `{walk}` after key {k} ({rows_done} rows done)");
+        }
+        let remaining: i64 = {
+            let sql = format!(
+                "SELECT COUNT(*) FROM {}{}",
+                fill.table,
+                fill.where_after(last.as_ref(), dialect)
+            );
+            match typed(self.conn) {
+                #[cfg(feature = "sqlite")]
+                DbConnection::Sqlite(c) => sqlx::query_scalar(&sql).fetch_one(c).await,
+                #[cfg(feature = "postgres")]
+                DbConnection::Postgres(c) => sqlx::query_scalar(&sql).fetch_one(c).await,
+                #[cfg(feature = "mysql")]
+                DbConnection::Mysql(c) => sqlx::query_scalar(&sql).fetch_one(c).await,
+            }
+            .map_err(|e| MigrationError::statement(&sql, e))?
+        };
+        let total = Some(rows_done + u64::try_from(remaining).unwrap_or(0));
+        let started = Instant::now();
+        let (mut run_rows, mut batches) = (0u64, 0u64);
+        loop {
+            if fill.max_batches.is_some_and(|max| batches >= max) {
+                return Err(MigrationError::TooManyBatches {
+                    walk,
+                    max: fill.max_batches.unwrap_or(0),
+                });
+            }
+            let next = format!(
+                "SELECT {}, {}, COUNT(*) FROM (SELECT {k} AS k FROM {}{} ORDER BY {k} LIMIT {}) b",
+                fill.cast("MIN(k)", dialect),
+                fill.cast("MAX(k)", dialect),
+                fill.table,
+                fill.where_after(last.as_ref(), dialect),
+                fill.size,
+                k = fill.key,
+            );
+            self.conn
+                .execute(begin(dialect))
+                .await
+                .map_err(|e| MigrationError::statement(begin(dialect), e))?;
+            let outcome = self
+                .one_batch(
+                    fill,
+                    &next,
+                    last.as_ref(),
+                    &record,
+                    rows_done,
+                    batches + 1,
+                    &mut each,
+                )
+                .await;
+            let (first, end, n) = match outcome {
+                Ok(Some(done)) => done,
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = self.conn.execute("ROLLBACK").await;
+                    return Err(e);
+                }
+            };
+            let _ = first;
+            batches += 1;
+            run_rows += n;
+            rows_done += n;
+            last = Some(end);
+            self.sink.send(&RowProgress::new(
+                rows_done, run_rows, total, batches, started,
+            ));
+            if self.stop.is_stopped() {
+                return Err(MigrationError::Interrupted { rows_done });
+            }
+            if !fill.pause.is_zero() {
+                tokio::time::sleep(fill.pause).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// One batch, in the transaction the caller began: `None` (and the transaction
+    /// committed) when the walk is done.
+    #[allow(clippy::too_many_arguments)]
+    async fn one_batch<F>(
+        &mut self,
+        fill: &Backfill,
+        next: &str,
+        last: Option<&BatchKey>,
+        record: &ProgressRecord<'_>,
+        rows_done: u64,
+        number: u64,
+        each: &mut F,
+    ) -> Result<Option<(BatchKey, BatchKey, u64)>, MigrationError>
+    where
+        F: for<'b, 'x> FnMut(&'b mut Batch<'x>) -> BatchFuture<'b> + Send,
+    {
+        let dialect = self.dialect();
+        let range = if fill.text_key {
+            let row: (Option<String>, Option<String>, i64) = match typed(self.conn) {
+                #[cfg(feature = "sqlite")]
+                DbConnection::Sqlite(c) => sqlx::query_as(next).fetch_one(c).await,
+                #[cfg(feature = "postgres")]
+                DbConnection::Postgres(c) => sqlx::query_as(next).fetch_one(c).await,
+                #[cfg(feature = "mysql")]
+                DbConnection::Mysql(c) => sqlx::query_as(next).fetch_one(c).await,
+            }
+            .map_err(|e| MigrationError::statement(next, e))?;
+            match row {
+                (Some(a), Some(b), n) => Some((BatchKey::Text(a), BatchKey::Text(b), n)),
+                _ => None,
+            }
+        } else {
+            let row: (Option<i64>, Option<i64>, i64) = match typed(self.conn) {
+                #[cfg(feature = "sqlite")]
+                DbConnection::Sqlite(c) => sqlx::query_as(next).fetch_one(c).await,
+                #[cfg(feature = "postgres")]
+                DbConnection::Postgres(c) => sqlx::query_as(next).fetch_one(c).await,
+                #[cfg(feature = "mysql")]
+                DbConnection::Mysql(c) => sqlx::query_as(next).fetch_one(c).await,
+            }
+            .map_err(|e| MigrationError::statement(next, e))?;
+            match row {
+                (Some(a), Some(b), n) => Some((BatchKey::Int(a), BatchKey::Int(b), n)),
+                _ => None,
+            }
+        };
+        let Some((first, end, n)) = range.filter(|(_, _, n)| *n > 0) else {
+            self.conn
+                .execute("COMMIT")
+                .await
+                .map_err(|e| MigrationError::statement("COMMIT", e))?;
+            return Ok(None);
+        };
+        let moved = match (last, &end) {
+            (None, _) => true,
+            (Some(BatchKey::Int(a)), BatchKey::Int(b)) => b > a,
+            (Some(a), b) => a != b,
+        };
+        if !moved {
+            return Err(MigrationError::NoProgress {
+                walk: fill.walk(),
+                batch: number,
+                key: end.to_string(),
+            });
+        }
+        let mut batch = Batch {
+            conn: &mut *self.conn,
+            key: &fill.key,
+            first: first.clone(),
+            last: end.clone(),
+            rows: u64::try_from(n).unwrap_or(0),
+            number,
+        };
+        each(&mut batch).await?;
+        let rows = batch.rows;
+        let mark = record.upsert(dialect, &end.record(), rows_done + rows);
+        self.conn
+            .execute(&mark)
+            .await
+            .map_err(|e| MigrationError::statement(&mark, e))?;
+        self.conn
+            .execute("COMMIT")
+            .await
+            .map_err(|e| MigrationError::statement("COMMIT", e))?;
+        Ok(Some((first, end, rows)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_are_escaped_per_database() {
+        assert_eq!(literal("a'b\\c", Dialect::Postgres), "'a''b\\c'");
+        assert_eq!(literal("a'b\\c", Dialect::Mysql), "'a''b\\\\c'");
+        assert_eq!(BatchKey::Int(-3).sql_literal(Dialect::Sqlite), "-3");
+    }
+
+    #[test]
+    fn eta_from_the_rate_of_this_run() {
+        let p = RowProgress::new(500, 0, Some(1000), 0, Instant::now());
+        assert_eq!((p.rows_per_second, p.eta), (0.0, None));
+        let since = Instant::now() - Duration::from_secs(2);
+        let p = RowProgress::new(600, 200, Some(1000), 2, since);
+        assert!((p.rows_per_second - 100.0).abs() < 5.0, "{p:?}");
+        let eta = p.eta.unwrap().as_secs_f64();
+        assert!((3.8..4.2).contains(&eta), "{p:?}");
+    }
+
+    #[test]
+    fn backfill_queries() {
+        let f = Backfill::new("t", "id").filter("x IS NULL");
+        assert_eq!(f.where_after(None, Dialect::Sqlite), " WHERE (x IS NULL)");
+        assert_eq!(
+            f.where_after(Some(&BatchKey::Int(7)), Dialect::Sqlite),
+            " WHERE id > 7 AND (x IS NULL)"
+        );
+        assert_eq!(
+            f.cast("MIN(k)", Dialect::Postgres),
+            "CAST(MIN(k) AS BIGINT)"
+        );
+        let t = Backfill::new("t", "code").text_key().name("codes");
+        assert_eq!(t.walk(), "codes");
+        assert_eq!(
+            t.where_after(Some(&BatchKey::Text("o'k".into())), Dialect::Mysql),
+            " WHERE code > 'o''k'"
+        );
+    }
+}

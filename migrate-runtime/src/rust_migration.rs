@@ -1,0 +1,262 @@
+//! Migrations written in Rust: a `.rs` file of the versions folder with the same header
+//! fields as a `.sql` one (as `//` comment lines) and an async `upgrade` function (and
+//! optionally `downgrade`), compiled into the application by
+//! [`embed_migrations!`](crate::embed_migrations).
+//!
+//! ```ignore
+//! // backfill score from rating
+//! //
+//! // revision: f5a6b7c8d9e0
+//! // down_revision: e4f5a6b7c8d9
+//! // transactional: false
+//!
+//! use migrate_runtime::{Backfill, MigrationContext, MigrationResult};
+//!
+//! pub async fn upgrade(ctx: &mut MigrationContext<'_>) -> MigrationResult {
+//!     let fill = Backfill::new("customer_satisfaction", "id").batch_size(100);
+//!     ctx.backfill(&fill, |batch| {
+//!         Box::pin(async move {
+//!             let sql = format!("UPDATE customer_satisfaction SET score = rating WHERE {}", batch.range());
+//!             batch.execute(&sql).await?;
+//!             Ok(())
+//!         })
+//!     })
+//!     .await
+//! }
+//! ```
+//!
+//! The runner calls `upgrade` with a [`MigrationContext`]: the database kind, the
+//! connection (inside the migration's transaction unless `transactional: false`), and
+//! [`MigrationContext::backfill`], the batch helper.
+
+use crate::backend::Conn;
+use crate::batch::{ProgressSink, StopHandle};
+use migrate_core::{Dialect, Direction};
+use std::future::Future;
+use std::pin::Pin;
+
+/// What a Rust migration's `upgrade` and `downgrade` return.
+pub type MigrationResult = Result<(), MigrationError>;
+
+/// The future of a Rust migration's function, boxed so that the embedded data can hold
+/// a plain function pointer.
+pub type MigrationFuture<'a> = Pin<Box<dyn Future<Output = MigrationResult> + Send + 'a>>;
+
+/// A Rust migration's `upgrade` or `downgrade`, as `embed_migrations!` embeds it.
+pub type MigrationFn = for<'a, 'c> fn(&'a mut MigrationContext<'c>) -> MigrationFuture<'a>;
+
+/// The code of a Rust migration, as embedded by
+/// [`embed_migrations!`](crate::embed_migrations).
+#[derive(Clone, Copy)]
+pub struct RustMigration {
+    /// The `upgrade` function.
+    pub upgrade: MigrationFn,
+    /// The `downgrade` function, when the file has one.
+    pub downgrade: Option<MigrationFn>,
+}
+
+impl std::fmt::Debug for RustMigration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RustMigration")
+            .field("downgrade", &self.downgrade.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RustMigration {
+    /// The function for `direction`.
+    pub fn function(&self, direction: Direction) -> Option<MigrationFn> {
+        match direction {
+            Direction::Upgrade => Some(self.upgrade),
+            Direction::Downgrade => self.downgrade,
+        }
+    }
+}
+
+/// Why a Rust migration failed. `?` works on sqlx's errors; the migration's own errors
+/// go in through [`MigrationError::other`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrationError {
+    /// A statement run through the context failed.
+    #[error("{message}\n  statement: {statement}")]
+    Statement {
+        /// The statement.
+        statement: String,
+        /// The database's message.
+        message: String,
+        /// Driver error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A query the migration ran itself (on [`MigrationContext::connection`]) failed.
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    /// The migration's own error.
+    #[error(transparent)]
+    Other(Box<dyn std::error::Error + Send + Sync>),
+    /// Stopped on request ([`StopHandle::stop`], Ctrl-C in the command line) after a
+    /// committed batch.
+    #[error("stopped after a committed batch, {rows_done} rows done")]
+    Interrupted {
+        /// Rows done by the batches committed so far (this run and earlier ones).
+        rows_done: u64,
+    },
+    /// The batch helper in a migration that runs in one transaction.
+    #[error("`backfill` commits each batch on its own, which a migration run in one transaction cannot do: add `// transactional: false` to the header")]
+    NeedsNonTransactional,
+    /// A batch that did not move the key forward: the walk would never end.
+    #[error("batch {batch} of `{walk}` made no progress: its last key {key} is not after the previous batch's; stopped instead of looping (is `{walk}` unique and left unchanged by the batch?)")]
+    NoProgress {
+        /// The walk (`table.key`).
+        walk: String,
+        /// The 1-based batch number of this run.
+        batch: u64,
+        /// The key it stopped at.
+        key: String,
+    },
+    /// A batched statement or walk that reached its cap on batches.
+    #[error("`{walk}` still had rows to change after {max} batches (the cap); raise it, or check that each batch leaves out the rows already done")]
+    TooManyBatches {
+        /// The walk or statement.
+        walk: String,
+        /// The cap.
+        max: u64,
+    },
+}
+
+impl MigrationError {
+    /// Wraps the migration's own error.
+    pub fn other(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> MigrationError {
+        MigrationError::Other(e.into())
+    }
+
+    pub(crate) fn statement(statement: &str, source: sqlx::Error) -> MigrationError {
+        MigrationError::Statement {
+            statement: statement.to_string(),
+            message: crate::batch::db_message(&source),
+            source,
+        }
+    }
+}
+
+/// The connection a Rust migration runs on, typed per database: sqlx's own connection
+/// types, so any sqlx query runs on it (`sqlx::query(...).execute(conn)`).
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DbConnection<'a> {
+    /// SQLite.
+    #[cfg(feature = "sqlite")]
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    /// PostgreSQL.
+    #[cfg(feature = "postgres")]
+    Postgres(&'a mut sqlx::PgConnection),
+    /// MySQL or MariaDB.
+    #[cfg(feature = "mysql")]
+    Mysql(&'a mut sqlx::MySqlConnection),
+}
+
+pub(crate) fn typed(conn: &mut Conn) -> DbConnection<'_> {
+    match conn {
+        #[cfg(feature = "sqlite")]
+        Conn::Sqlite(c) => DbConnection::Sqlite(&mut **c),
+        #[cfg(feature = "postgres")]
+        Conn::Postgres(c) => DbConnection::Postgres(&mut **c),
+        #[cfg(feature = "mysql")]
+        Conn::Mysql(c) => DbConnection::Mysql(&mut **c),
+    }
+}
+
+/// What a Rust migration is given: the database, the connection, and the batch helper.
+pub struct MigrationContext<'c> {
+    pub(crate) conn: &'c mut Conn,
+    pub(crate) revision: &'c str,
+    pub(crate) direction: Direction,
+    pub(crate) transactional: bool,
+    pub(crate) progress_table: &'c str,
+    pub(crate) sink: &'c ProgressSink<'c>,
+    pub(crate) stop: &'c StopHandle,
+}
+
+impl std::fmt::Debug for MigrationContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MigrationContext")
+            .field("revision", &self.revision)
+            .field("direction", &self.direction)
+            .field("dialect", &self.dialect())
+            .field("transactional", &self.transactional)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MigrationContext<'_> {
+    /// The database kind.
+    pub fn dialect(&self) -> Dialect {
+        self.conn.dialect()
+    }
+
+    /// The revision running.
+    pub fn revision(&self) -> &str {
+        self.revision
+    }
+
+    /// Upgrade or downgrade.
+    pub fn direction(&self) -> Direction {
+        self.direction
+    }
+
+    /// Whether the migration runs in a transaction (its header has no
+    /// `transactional: false`): then everything it does commits with its version row,
+    /// or not at all.
+    pub fn in_transaction(&self) -> bool {
+        self.transactional
+    }
+
+    /// The connection, typed per database. In a transactional migration it is inside
+    /// the migration's transaction: do not commit or roll back on it.
+    pub fn connection(&mut self) -> DbConnection<'_> {
+        typed(self.conn)
+    }
+
+    /// Runs SQL text (one statement or several separated by `;`, unprepared) and
+    /// returns the rows it changed.
+    ///
+    /// # Errors
+    /// [`MigrationError::Statement`] with the database's message.
+    pub async fn execute(&mut self, sql: &str) -> Result<u64, MigrationError> {
+        self.conn
+            .execute(sql)
+            .await
+            .map_err(|e| MigrationError::statement(sql, e))
+    }
+
+    /// Whether a stop was asked for ([`StopHandle::stop`], Ctrl-C in the command
+    /// line): a long migration of its own loops may check it between units of work
+    /// and return [`MigrationError::Interrupted`]. The batch helper does.
+    pub fn stop_requested(&self) -> bool {
+        self.stop.is_stopped()
+    }
+}
+
+/// The code of the Rust migrations of embedded migrations, by revision.
+pub(crate) fn code_of(
+    migrations: &crate::EmbeddedMigrations,
+) -> std::collections::HashMap<String, RustMigration> {
+    migrations
+        .migrations
+        .iter()
+        .filter_map(|m| m.rust.map(|code| (m.revision.to_string(), code)))
+        .collect()
+}
+
+/// Sets the revisions a failed run completed (those a rollback did not undo) on the
+/// errors of Rust migrations and batched steps.
+pub(crate) fn set_applied(e: &mut crate::MigrateError, report: &crate::Report) {
+    let done = || report.revisions().iter().map(|r| r.to_string()).collect();
+    match e {
+        crate::MigrateError::RustMigration(failed) => failed.applied = done(),
+        crate::MigrateError::Interrupted { applied, .. }
+        | crate::MigrateError::BatchLimit { applied, .. } => *applied = done(),
+        _ => {}
+    }
+}
