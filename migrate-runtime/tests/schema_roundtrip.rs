@@ -1,7 +1,8 @@
 //! Round trips of the schema diff through real databases: a schema A is created by SQL
 //! and read back (A'), a schema B likewise in another fresh database (B'); the DDL that
 //! `render(diff(A', B'))` writes is applied to A's database, which must then read back
-//! as B' (`diff` empty), and its downgrade must bring back A'.
+//! as B' (`diff` empty), and its downgrade must bring back A'. The same DDL with its
+//! destructive changes commented out must then run too, and its downgrade undo it.
 //!
 //! SQLite always; PostgreSQL and MariaDB/MySQL when `MIGRATE_TEST_POSTGRES_URL` /
 //! `MIGRATE_TEST_MYSQL_URL` are set. Generated pairs (`MIGRATE_ROUNDTRIP_CASES` per
@@ -184,8 +185,9 @@ async fn run(kind: Kind, a_db: &Database, b_db: &Database, case: &Case) -> Resul
     (case.renames)(&mut b);
     let d = diff(&a, &b).map_err(|e| format!("diff: {e}"))?;
     let dialect = kind.dialect();
-    // Commented out or not, every diff renders.
-    render(&d, &a, &b, dialect, &RenderOptions::default()).map_err(|e| format!("render: {e}"))?;
+    // Destructive changes commented out: what runs of the upgrade, the downgrade undoes.
+    let safe = render(&d, &a, &b, dialect, &RenderOptions::default())
+        .map_err(|e| format!("render: {e}"))?;
     let r = render(
         &d,
         &a,
@@ -238,6 +240,36 @@ async fn run(kind: Kind, a_db: &Database, b_db: &Database, case: &Case) -> Resul
             "after the downgrade, still to change:\n{}{}",
             described(&rest.changes),
             context()
+        ));
+    }
+    let safe_context = || {
+        format!(
+            "--- upgrade, destructive changes commented out ---\n{}--- downgrade ---\n{}",
+            safe.upgrade, safe.downgrade
+        )
+    };
+    exec(a_db, &safe.upgrade)
+        .await
+        .map_err(|e| format!("commented upgrade failed: {e}\n{}", safe_context()))?;
+    if !d.is_destructive() {
+        let rest = diff(&read(a_db).await?, &b).map_err(|e| format!("diff: {e}"))?;
+        if !rest.is_empty() {
+            return Err(format!(
+                "nothing was destructive, yet after the upgrade, still to change:\n{}{}",
+                described(&rest.changes),
+                safe_context()
+            ));
+        }
+    }
+    exec(a_db, &safe.downgrade)
+        .await
+        .map_err(|e| format!("commented downgrade failed: {e}\n{}", safe_context()))?;
+    let rest = diff(&read(a_db).await?, &a).map_err(|e| format!("diff: {e}"))?;
+    if !rest.is_empty() {
+        return Err(format!(
+            "after the commented upgrade and downgrade, still to change:\n{}{}",
+            described(&rest.changes),
+            safe_context()
         ));
     }
     Ok(())
@@ -825,6 +857,17 @@ fn rename_users_and_rating(b: &mut Schema) {
     {
         c.renamed_from = Some("rating".into());
     }
+}
+
+#[tokio::test]
+async fn primary_keys_added_and_dropped() {
+    let a = "CREATE TABLE plain (id INTEGER NOT NULL, code VARCHAR(10) NOT NULL);
+CREATE TABLE keyed (id INTEGER NOT NULL PRIMARY KEY, code VARCHAR(10));
+CREATE TABLE gone (id INTEGER NOT NULL PRIMARY KEY);";
+    let b = "CREATE TABLE plain (id INTEGER NOT NULL, code VARCHAR(10) NOT NULL, CONSTRAINT plain_pk PRIMARY KEY (code, id));
+CREATE TABLE keyed (id INTEGER NOT NULL, code VARCHAR(10));
+CREATE TABLE created (id INTEGER NOT NULL PRIMARY KEY, name TEXT);";
+    hand(all_kinds("primary keys", a, b)).await;
 }
 
 #[tokio::test]

@@ -104,7 +104,10 @@ pub fn render(
     opts: &RenderOptions,
 ) -> Result<Rendered, RenderError> {
     let changes = &diff.changes;
-    let reasons = commented_reasons(changes, opts.allow_destructive);
+    let mut reasons = commented_reasons(changes, opts.allow_destructive);
+    if dialect == Dialect::Sqlite {
+        sqlite_group_reasons(changes, &mut reasons);
+    }
     let mut warnings = Vec::new();
     for (c, r) in changes.iter().zip(&reasons) {
         if r.is_some() && c.is_destructive() {
@@ -147,6 +150,61 @@ pub fn render(
         downgrade,
         warnings,
     })
+}
+
+/// The tables SQLite must rebuild to apply `changes` (by their final names): those with a
+/// change its `ALTER TABLE` cannot make.
+fn sqlite_rebuilds(changes: &[Change], info: &ListInfo) -> BTreeSet<String> {
+    let mut rebuild = BTreeSet::new();
+    for (i, c) in changes.iter().enumerate() {
+        let Some(table) = c.table() else { continue };
+        let target = info.target(i, table);
+        let existing = !info.created.contains(&target) && !info.dropped.contains(table);
+        let needs = match c {
+            Change::AlterColumn { .. }
+            | Change::AddPrimaryKey { .. }
+            | Change::DropPrimaryKey { .. }
+            | Change::AddUnique { .. }
+            | Change::DropUnique { .. }
+            | Change::AddCheck { .. }
+            | Change::DropCheck { .. }
+            | Change::AddForeignKey { .. }
+            | Change::DropForeignKey { .. } => existing,
+            Change::AddColumn { column, .. } => existing && !Renderer::sqlite_simple_add(column),
+            _ => false,
+        };
+        if needs {
+            rebuild.insert(target);
+        }
+    }
+    rebuild
+}
+
+/// SQLite rebuilds a table as a whole: when one of its changes stays commented out, in
+/// the upgrade or the downgrade, all of them do (renames aside, which run alone), so
+/// that each direction undoes exactly what the other did.
+fn sqlite_group_reasons(changes: &[Change], reasons: &mut [Option<String>]) {
+    let up = ListInfo::new(changes);
+    let inverse: Vec<Change> = changes.iter().rev().map(Change::inverse).collect();
+    let down = ListInfo::new(&inverse);
+    // Tables by their name after the upgrade.
+    let mut tables = sqlite_rebuilds(changes, &up);
+    for t in sqlite_rebuilds(&inverse, &down) {
+        tables.insert(up.renames.get(&t).cloned().unwrap_or(t));
+    }
+    let renaming =
+        |c: &Change| matches!(c, Change::RenameTable { .. } | Change::RenameColumn { .. });
+    for t in tables {
+        let on_t: Vec<usize> = (0..changes.len())
+            .filter(|&i| !renaming(&changes[i]))
+            .filter(|&i| changes[i].table().is_some_and(|n| up.target(i, n) == t))
+            .collect();
+        if let Some(reason) = on_t.iter().find_map(|&i| reasons[i].clone()) {
+            for i in on_t {
+                reasons[i].get_or_insert_with(|| reason.clone());
+            }
+        }
+    }
 }
 
 /// For each change, the description of the destructive change that keeps it commented
@@ -1211,7 +1269,25 @@ impl Renderer<'_> {
             out.push(a("DROP DEFAULT".into()));
         }
         if type_changes {
-            if crate::diff::type_widens(&from.data_type, &to.data_type) {
+            // Within strings or within numbers, PostgreSQL's assignment cast applies and
+            // refuses what does not fit (an explicit `::varchar(10)` would cut strings
+            // silently); across kinds only an explicit cast converts.
+            let kind = |t: &str| {
+                let t = t.to_ascii_lowercase();
+                if ["char", "text"].iter().any(|w| t.contains(w)) {
+                    1
+                } else if ["int", "numeric", "decimal", "real", "double"]
+                    .iter()
+                    .any(|w| t.contains(w))
+                {
+                    2
+                } else {
+                    0
+                }
+            };
+            let same_kind =
+                kind(&from.data_type) != 0 && kind(&from.data_type) == kind(&to.data_type);
+            if same_kind || crate::diff::type_widens(&from.data_type, &to.data_type) {
                 out.push(a(format!("TYPE {}", to.data_type)));
             } else {
                 out.push(a(format!(
@@ -1328,28 +1404,7 @@ impl Renderer<'_> {
         warnings: &mut Vec<String>,
     ) -> Result<Vec<Block>, RenderError> {
         // Tables SQLite cannot alter in place, by final name.
-        let mut rebuild: BTreeSet<String> = BTreeSet::new();
-        for (i, c) in changes.iter().enumerate() {
-            let Some(table) = c.table() else { continue };
-            let target = info.target(i, table);
-            let existing = !info.created.contains(&target) && !info.dropped.contains(table);
-            let needs = match c {
-                Change::AlterColumn { .. }
-                | Change::AddPrimaryKey { .. }
-                | Change::DropPrimaryKey { .. }
-                | Change::AddUnique { .. }
-                | Change::DropUnique { .. }
-                | Change::AddCheck { .. }
-                | Change::DropCheck { .. }
-                | Change::AddForeignKey { .. }
-                | Change::DropForeignKey { .. } => existing,
-                Change::AddColumn { column, .. } => existing && !Self::sqlite_simple_add(column),
-                _ => false,
-            };
-            if needs {
-                rebuild.insert(target);
-            }
-        }
+        let rebuild = sqlite_rebuilds(changes, info);
         // Per rebuilt table: why it is commented out (if it is), and its changes.
         let mut groups: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
         for (i, c) in changes.iter().enumerate() {
@@ -1886,7 +1941,7 @@ mod tests {
         // Back: narrowing is destructive, so the downgrade of a safe upgrade still runs.
         assert_eq!(
             r.downgrade,
-            "ALTER TABLE tickets ALTER COLUMN title DROP DEFAULT;\nALTER TABLE tickets ALTER COLUMN title TYPE varchar(20) USING title::varchar(20);\nALTER TABLE tickets ALTER COLUMN title DROP NOT NULL;\n"
+            "ALTER TABLE tickets ALTER COLUMN title DROP DEFAULT;\nALTER TABLE tickets ALTER COLUMN title TYPE varchar(20);\nALTER TABLE tickets ALTER COLUMN title DROP NOT NULL;\n"
         );
         let my = both(&a, &b, Dialect::Mysql, false);
         assert_eq!(
