@@ -1,0 +1,404 @@
+//! Rust migrations and batched data migrations on every database: a Rust migration's
+//! context, transactions and errors; `-- migrate:batch` statements and the Rust batch
+//! helper, stopped (a `StopHandle`, and `kill -9` of a child process in the middle of
+//! 100,000 rows) and run again: every row updated exactly once, the version row set
+//! once, the progress rows gone.
+
+mod common;
+
+use common::{databases, raw, scalar, strings, TestDb};
+use migrate_runtime::{Database, EmbeddedMigrations, MigrateError, Migrator, Progress, StopHandle};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+static MIGRATIONS: EmbeddedMigrations = migrate_runtime::embed_migrations!("tests/batches");
+
+/// The environment variable that makes [`child_upgrade`] the child process of a kill test.
+const CHILD_URL: &str = "MIGRATE_TEST_CHILD_URL";
+const CHILD_TARGET: &str = "MIGRATE_TEST_CHILD_TARGET";
+
+/// Inserts `n` items (ids 1..=n) in multi-row statements.
+async fn fill(db: &Database, n: i64) {
+    let mut start = 1;
+    while start <= n {
+        let end = (start + 999).min(n);
+        let values: Vec<String> = (start..=end).map(|i| format!("({i}, {i})")).collect();
+        raw(
+            db,
+            &format!("INSERT INTO items (id, n) VALUES {}", values.join(", ")),
+        )
+        .await;
+        start = end + 1;
+    }
+}
+
+fn migrator() -> Migrator {
+    Migrator::new(&MIGRATIONS).expect("embedded migrations load")
+}
+
+async fn version(db: &Database) -> Vec<String> {
+    strings(db, "SELECT version_num FROM alembic_version").await
+}
+
+async fn progress_rows(db: &Database) -> i64 {
+    scalar(db, "SELECT COUNT(*) FROM alembic_version_progress").await
+}
+
+async fn upgrades_recorded(db: &Database, revision: &str) -> i64 {
+    scalar(
+        db,
+        &format!("SELECT COUNT(*) FROM alembic_version_history WHERE revision = '{revision}' AND direction = 'upgrade'"),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn rust_and_batched_migrations_run_on_every_database() {
+    for t in databases("batches_run").await {
+        let m = migrator();
+        m.upgrade(&t.db, "b1").await.unwrap();
+        fill(&t.db, 2_500).await;
+        let seen: Arc<Mutex<Vec<(Option<String>, u64, Option<u64>)>>> = Arc::default();
+        let log = Arc::clone(&seen);
+        let m = m.on_progress(move |p: &Progress<'_>| {
+            if let Some(rows) = p.rows {
+                log.lock().unwrap().push((
+                    p.revision.map(str::to_string),
+                    rows.rows_done,
+                    rows.rows_total,
+                ));
+            }
+        });
+        let report = m
+            .upgrade(&t.db, "head")
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        assert_eq!(report.revisions(), ["b2", "b3", "b4"], "{}", t.name);
+        assert_eq!(version(&t.db).await, ["b4"], "{}", t.name);
+        for (col, runs, want) in [
+            ("twice", "twice_runs", "n * 2"),
+            ("square", "square_runs", "n * n"),
+        ] {
+            let wrong = scalar(
+                &t.db,
+                &format!("SELECT COUNT(*) FROM items WHERE {col} IS NULL OR {col} <> {want} OR {runs} <> 1"),
+            )
+            .await;
+            assert_eq!(wrong, 0, "{}: {col}", t.name);
+        }
+        // Progress after each batch: the Rust walk knows its total, SQL batches do not.
+        let seen = seen.lock().unwrap().clone();
+        let rust: Vec<_> = seen
+            .iter()
+            .filter(|s| s.0.as_deref() == Some("b2"))
+            .collect();
+        assert_eq!(
+            rust.iter().map(|s| s.1).collect::<Vec<_>>(),
+            [1000, 2000, 2500],
+            "{}",
+            t.name
+        );
+        assert!(
+            rust.iter().all(|s| s.2 == Some(2500)),
+            "{}: {rust:?}",
+            t.name
+        );
+        let sql: Vec<_> = seen
+            .iter()
+            .filter(|s| s.0.as_deref() == Some("b3"))
+            .collect();
+        assert_eq!(
+            sql.iter().map(|s| s.1).collect::<Vec<_>>(),
+            [1000, 2000, 2500]
+        );
+        assert!(sql.iter().all(|s| s.2.is_none()));
+        // Finished: no progress row left, one history row each.
+        assert_eq!(progress_rows(&t.db).await, 0, "{}", t.name);
+        for rev in ["b2", "b3", "b4"] {
+            assert_eq!(upgrades_recorded(&t.db, rev).await, 1, "{}: {rev}", t.name);
+        }
+        // The transactional Rust migration used the typed connection.
+        let note = strings(&t.db, "SELECT body FROM notes").await;
+        assert_eq!(note, [format!("made on {}", t.db.db().dialect())]);
+        // And back down through the Rust downgrades.
+        migrator().downgrade(&t.db, "b1").await.unwrap();
+        assert_eq!(
+            scalar(&t.db, "SELECT COUNT(*) FROM items WHERE twice IS NOT NULL").await,
+            0
+        );
+        assert_eq!(version(&t.db).await, ["b1"]);
+    }
+}
+
+#[tokio::test]
+async fn a_failing_transactional_rust_migration_leaves_nothing() {
+    for t in databases("batches_fail").await {
+        let m = migrator();
+        m.upgrade(&t.db, "b3").await.unwrap();
+        raw(&t.db, "INSERT INTO items (id, n) VALUES (0, 0)").await;
+        let err = m.upgrade(&t.db, "head").await.unwrap_err();
+        let MigrateError::RustMigration(failed) = &err else {
+            panic!("{}: {err:?}", t.name);
+        };
+        assert_eq!(
+            (failed.revision.as_str(), failed.path.as_str()),
+            ("b4", "b4_transactional.rs")
+        );
+        assert!(!failed.resumable);
+        assert!(
+            err.to_string()
+                .starts_with("upgrade of Rust migration `b4` (b4_transactional.rs) failed"),
+            "{err}"
+        );
+        let cause = std::error::Error::source(&err)
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        assert!(
+            cause.contains("INSERT INTO items (id, n) VALUES (0, 0)"),
+            "{cause}"
+        );
+        assert_eq!(version(&t.db).await, ["b3"], "{}", t.name);
+        if t.name != "mysql" {
+            // Rolled back with its transaction, CREATE TABLE included.
+            assert!(!common::table_exists(&t.db, "notes").await, "{}", t.name);
+        }
+    }
+}
+
+#[tokio::test]
+async fn files_have_no_code_and_offline_scripts_stop_before_code_or_batches() {
+    // A migrator over the files (what the `migrate` command has) cannot run Rust.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/batches");
+    let from_files = Migrator::load(&dir).unwrap();
+    for t in databases("batches_files").await {
+        from_files.upgrade(&t.db, "b1").await.unwrap();
+        let err = from_files.upgrade(&t.db, "head").await.unwrap_err();
+        assert!(
+            matches!(err, MigrateError::RustWithoutCode { .. }),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "revision `b2` (b2_twice.rs) is a Rust migration, which only the application that embeds it can run: build the migrations into it with `embed_migrations!` and run `myapp migrate upgrade ...` (`migrate_cli::run_embedded`, or `Migrator::new(&MIGRATIONS)` in code); nothing was run"
+        );
+        assert_eq!(version(&t.db).await, ["b1"]);
+    }
+    // Offline scripts stop at Rust migrations and batched statements, before writing.
+    let m = migrator();
+    let err = m
+        .sql(
+            migrate_runtime::Direction::Upgrade,
+            "base:head",
+            migrate_runtime::Dialect::Postgres,
+        )
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "offline SQL stops at revision `b2` (b2_twice.rs): it is a Rust migration, whose SQL is only known when it runs; nothing was written; `--sql base:b1` writes the script up to the revision before it"
+    );
+    let err = m
+        .sql(
+            migrate_runtime::Direction::Upgrade,
+            "b2:b3",
+            migrate_runtime::Dialect::Mysql,
+        )
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with(
+            "offline SQL stops at revision `b3` (b3_square.sql): it has a batched statement"
+        ),
+        "{err}"
+    );
+    assert!(m
+        .sql(
+            migrate_runtime::Direction::Upgrade,
+            "base:b1",
+            migrate_runtime::Dialect::Sqlite
+        )
+        .is_ok());
+}
+
+#[tokio::test]
+async fn a_stop_ends_after_the_current_batch_and_the_next_run_continues() {
+    for t in databases("batches_stop").await {
+        migrator().upgrade(&t.db, "b1").await.unwrap();
+        fill(&t.db, 5_000).await;
+        for (target, runs) in [("b2", "twice_runs"), ("b3", "square_runs")] {
+            let stop = StopHandle::new();
+            let asked = stop.clone();
+            let m = migrator().stop_handle(stop).on_progress(move |p| {
+                if p.rows.is_some_and(|r| r.rows_done >= 2000) {
+                    asked.stop();
+                }
+            });
+            let err = m.upgrade(&t.db, target).await.unwrap_err();
+            let MigrateError::Interrupted {
+                revision,
+                rows_done,
+                ..
+            } = &err
+            else {
+                panic!("{}: {err:?}", t.name);
+            };
+            assert_eq!(
+                (revision.as_str(), *rows_done),
+                (target, 2000),
+                "{}",
+                t.name
+            );
+            assert!(
+                err.to_string()
+                    .contains("run the upgrade again to continue"),
+                "{err}"
+            );
+            assert_ne!(version(&t.db).await, [target], "{}", t.name);
+            assert_eq!(
+                scalar(
+                    &t.db,
+                    &format!("SELECT COUNT(*) FROM items WHERE {runs} = 1")
+                )
+                .await,
+                2000,
+                "{}",
+                t.name
+            );
+            migrator().upgrade(&t.db, target).await.unwrap();
+            assert_eq!(
+                scalar(
+                    &t.db,
+                    &format!("SELECT COUNT(*) FROM items WHERE {runs} <> 1")
+                )
+                .await,
+                0,
+                "{}: {target}",
+                t.name
+            );
+            assert_eq!(version(&t.db).await, [target]);
+            assert_eq!(progress_rows(&t.db).await, 0);
+        }
+    }
+}
+
+/// The child process of [`killed_in_the_middle_then_run_again`]: upgrades the database
+/// it is given. A no-op test in a normal run.
+#[tokio::test]
+async fn child_upgrade() {
+    let (Ok(url), Ok(target)) = (std::env::var(CHILD_URL), std::env::var(CHILD_TARGET)) else {
+        return;
+    };
+    let db = Database::connect(&url).await.unwrap();
+    migrator().upgrade(&db, &target).await.unwrap();
+    // The parent kills this process before it gets here.
+    eprintln!("child finished {target}");
+}
+
+/// Kills (SIGKILL) a child process upgrading `t` to `target` once the progress table
+/// says `at_least` rows are done, and returns the rows done then.
+async fn kill_in_the_middle(t: &TestDb, target: &str, at_least: i64) -> i64 {
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_upgrade",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CHILD_URL, &t.url)
+        .env(CHILD_TARGET, target)
+        .env("MIGRATE_TEST_PAUSE_MS", "10")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "{}: the child ended before it was killed",
+            t.name
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "{}: no progress",
+            t.name
+        );
+        let done = if common::table_exists(&t.db, "alembic_version_progress").await {
+            scalar(
+                &t.db,
+                "SELECT COALESCE(MAX(rows_done), 0) FROM alembic_version_progress",
+            )
+            .await
+        } else {
+            0
+        };
+        if done >= at_least {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap();
+    let status = child.wait().unwrap();
+    assert!(!status.success(), "{}: {status:?}", t.name);
+    scalar(&t.db, "SELECT MAX(rows_done) FROM alembic_version_progress").await
+}
+
+#[tokio::test]
+async fn killed_in_the_middle_then_run_again() {
+    const ROWS: i64 = 100_000;
+    for t in databases("batches_kill").await {
+        migrator().upgrade(&t.db, "b1").await.unwrap();
+        fill(&t.db, ROWS).await;
+        for (target, col, runs, want) in [
+            ("b2", "twice", "twice_runs", "n * 2"),
+            ("b3", "square", "square_runs", "n * n"),
+        ] {
+            let before = version(&t.db).await;
+            let done = kill_in_the_middle(&t, target, 10_000).await;
+            assert!(
+                (10_000..ROWS).contains(&done),
+                "{}: {target} {done}",
+                t.name
+            );
+            // Killed: the version row did not move; exactly the committed batches are
+            // done, each row once.
+            assert_eq!(version(&t.db).await, before, "{}: {target}", t.name);
+            let once = scalar(
+                &t.db,
+                &format!("SELECT COUNT(*) FROM items WHERE {runs} = 1"),
+            )
+            .await;
+            assert_eq!(once, done, "{}: {target}", t.name);
+            assert_eq!(
+                scalar(
+                    &t.db,
+                    &format!("SELECT COUNT(*) FROM items WHERE {runs} > 1")
+                )
+                .await,
+                0
+            );
+            // Run again: it continues where it stopped.
+            let report = migrator()
+                .upgrade(&t.db, target)
+                .await
+                .unwrap_or_else(|e| panic!("{}: {target}: {e}", t.name));
+            assert_eq!(report.revisions(), [target], "{}", t.name);
+            let wrong = scalar(
+                &t.db,
+                &format!("SELECT COUNT(*) FROM items WHERE {col} IS NULL OR {col} <> {want} OR {runs} <> 1"),
+            )
+            .await;
+            assert_eq!(
+                wrong, 0,
+                "{}: {target}: rows not updated exactly once",
+                t.name
+            );
+            assert_eq!(version(&t.db).await, [target], "{}", t.name);
+            assert_eq!(
+                upgrades_recorded(&t.db, target).await,
+                1,
+                "{}: {target}",
+                t.name
+            );
+            assert_eq!(progress_rows(&t.db).await, 0, "{}: {target}", t.name);
+        }
+    }
+}
