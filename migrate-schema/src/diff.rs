@@ -585,7 +585,8 @@ fn index_parts_summary(parts: &[IndexPart]) -> String {
         .map(|p| {
             let key = match &p.key {
                 IndexKey::Column(c) => c.clone(),
-                IndexKey::Expression(e) => format!("({e})"),
+                // As the database prints it (`lower(email)`, `(n + 1)`).
+                IndexKey::Expression(e) => e.clone(),
             };
             if p.descending {
                 format!("{key} desc")
