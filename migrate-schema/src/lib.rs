@@ -13,9 +13,9 @@ pub mod model;
 pub mod render;
 
 pub use declared::{DeclaredError, DeclaredSchema};
+pub use diff::{diff, Change, Diff, DiffError, EnumColumn, ObjectKind};
 pub use model::{
     Check, Column, Deferrable, EnumType, ForeignKey, Generated, Identity, Index, IndexKey,
     IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Unique, View,
 };
-pub use diff::{diff, Change, Diff, DiffError, EnumColumn, ObjectKind};
 pub use render::{render, RenderError, RenderOptions, Rendered};
