@@ -13,6 +13,9 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(feature = "testing-fixture")]
+pub mod fixture;
+
 use crate::error::MigrateError;
 use crate::schema;
 use crate::{Database, Db, Migrator};

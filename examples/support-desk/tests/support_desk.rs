@@ -25,6 +25,44 @@ fn upgrade_order() -> Vec<String> {
     plan.revisions().iter().map(|s| s.to_string()).collect()
 }
 
+/// A database of its own at head on every configured database, copied from a template
+/// migrated once per test process (`testing::fixture`), for tests that only need a
+/// database at head. A set URL that cannot be reached fails the test.
+struct AtHead {
+    name: &'static str,
+    url: String,
+    db: Database,
+    guard: migrate_runtime::testing::fixture::FreshDatabase,
+}
+
+async fn at_head() -> Vec<AtHead> {
+    let mut servers = vec![("sqlite", "sqlite::memory:".to_string())];
+    if let Ok(u) = std::env::var("MIGRATE_TEST_POSTGRES_URL") {
+        servers.push(("postgres", u));
+    }
+    if let Ok(u) = std::env::var("MIGRATE_TEST_MYSQL_URL") {
+        servers.push(("mysql", u));
+    }
+    let mut out = Vec::new();
+    for (name, url) in servers {
+        let guard = migrate_runtime::testing::fixture::fresh(&MIGRATIONS, &url)
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{name}: no database at head (a set test URL must be reachable): {e}: {:?}",
+                    std::error::Error::source(&e)
+                )
+            });
+        out.push(AtHead {
+            name,
+            url: guard.url().to_string(),
+            db: guard.database().clone(),
+            guard,
+        });
+    }
+    out
+}
+
 const TABLES: [&str; 5] = [
     "users",
     "tickets",
@@ -46,7 +84,7 @@ fn the_graph_has_one_head_and_every_revision() {
 
 #[tokio::test]
 async fn schema_at_head_has_the_expected_columns_and_types() {
-    for t in databases("sdschema").await {
+    for t in at_head().await {
         assert_eq!(migrate(&t.db).await.expect("migrate"), HEAD);
         let tickets = columns(&t.db, "tickets").await;
         let names: Vec<&str> = tickets.iter().map(|c| c.0.as_str()).collect();
@@ -105,6 +143,7 @@ async fn schema_at_head_has_the_expected_columns_and_types() {
         for table in TABLES {
             assert!(table_exists(&t.db, table).await, "{}: {table}", t.name);
         }
+        t.guard.drop().await.expect("drop");
     }
 }
 
@@ -354,7 +393,7 @@ async fn two_processes_starting_together_apply_each_revision_once() {
 
 #[tokio::test]
 async fn job_functions_open_and_list() {
-    for t in databases("sdjob").await {
+    for t in at_head().await {
         migrate(&t.db).await.expect("migrate");
         let low = open_ticket(&t.db, "a@example.com", "low one", "low")
             .await
@@ -372,6 +411,7 @@ async fn job_functions_open_and_list() {
             t.name
         );
         let _ = Database::connect(&t.url).await.expect("reconnect");
+        t.guard.drop().await.expect("drop");
     }
 }
 
@@ -459,7 +499,7 @@ async fn the_database_at_head_matches_the_declared_schema_until_changed_by_hand(
     use migrate_runtime::schema::model::diff;
     use migrate_runtime::testing::{live_schema, replay};
     let declared = declared();
-    for t in databases("sddrift").await {
+    for t in at_head().await {
         migrate(&t.db).await.unwrap_or_else(|e| panic!("{}: {e}", t.name));
         let m = migrator();
         migrate_runtime::testing::assert_matches_declared(&m, &t.db, &declared, &t.url).await;
@@ -477,5 +517,6 @@ async fn the_database_at_head_matches_the_declared_schema_until_changed_by_hand(
         let described: Vec<String> = drift.changes.iter().map(|c| c.describe()).collect();
         assert_eq!(described.len(), 1, "{}: {described:?}", t.name);
         assert!(described[0].contains("tickets.notes"), "{}: {described:?}", t.name);
+        t.guard.drop().await.expect("drop");
     }
 }

@@ -1,0 +1,394 @@
+//! `testing::fixture`: each test gets a database of its own at head, copied from a
+//! template migrated once per process, dropped with its guard. On SQLite always, on
+//! PostgreSQL and MariaDB when `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL`
+//! are set (a set URL whose server cannot be reached fails, never skips).
+
+mod common;
+
+use common::*;
+use migrate_runtime::testing::{self, fixture};
+use migrate_runtime::{Database, Migrator};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// `(kind, URL the fixture is given)` for every configured database.
+fn servers() -> Vec<(&'static str, String)> {
+    let mut out = vec![("sqlite", "sqlite::memory:".to_string())];
+    if let Ok(u) = std::env::var("MIGRATE_TEST_POSTGRES_URL") {
+        out.push(("postgres", u));
+    }
+    if let Ok(u) = std::env::var("MIGRATE_TEST_MYSQL_URL") {
+        out.push(("mysql", u));
+    }
+    out
+}
+
+/// Migrations with what a copy must carry: foreign keys, seed rows, counters that go on
+/// (AUTOINCREMENT, SERIAL, AUTO_INCREMENT), a view, a trigger, a procedure (MySQL).
+/// `tag` makes the set (and so its template) the test's own.
+fn rich(tag: &str) -> Migrator {
+    let files = [
+        (
+            "a1.sql",
+            mig(
+                "a1",
+                "",
+                &format!("-- tag: {tag}"),
+                "CREATE TABLE parent (id INT PRIMARY KEY, name VARCHAR(50) NOT NULL);\nINSERT INTO parent (id, name) VALUES (0, 'zero'), (1, 'one'), (2, 'two');\nCREATE TABLE counter (n INT NOT NULL);\nINSERT INTO counter (n) VALUES (0);",
+                Some("DROP TABLE counter;\nDROP TABLE parent;"),
+            ),
+        ),
+        (
+            "b2.sql",
+            mig(
+                "b2",
+                "a1",
+                "",
+                "CREATE TABLE child (id INT PRIMARY KEY, parent_id INT NOT NULL, CONSTRAINT fk_child_parent FOREIGN KEY (parent_id) REFERENCES parent (id));\nINSERT INTO child (id, parent_id) VALUES (10, 1);\nCREATE VIEW parent_names AS SELECT name FROM parent;",
+                Some("DROP VIEW parent_names;\nDROP TABLE child;"),
+            ),
+        ),
+        (
+            "c3.sql",
+            "-- c3\n-- revision: c3\n-- down_revision: b2\n\n\
+             -- migrate:upgrade\n\
+             CREATE TABLE note (id INTEGER PRIMARY KEY AUTOINCREMENT, body VARCHAR(50));\n\
+             INSERT INTO note (body) VALUES ('x'), ('y');\n\
+             CREATE TRIGGER parent_counted AFTER INSERT ON parent BEGIN UPDATE counter SET n = n + 1; END;\n\
+             -- migrate:upgrade postgres\n\
+             CREATE TABLE note (id SERIAL PRIMARY KEY, body VARCHAR(50));\n\
+             INSERT INTO note (body) VALUES ('x'), ('y');\n\
+             CREATE FUNCTION count_parent() RETURNS trigger AS $$ BEGIN UPDATE counter SET n = n + 1; RETURN NEW; END; $$ LANGUAGE plpgsql;\n\
+             CREATE TRIGGER parent_counted AFTER INSERT ON parent FOR EACH ROW EXECUTE FUNCTION count_parent();\n\
+             -- migrate:upgrade mysql\n\
+             CREATE TABLE note (id INT AUTO_INCREMENT PRIMARY KEY, body VARCHAR(50));\n\
+             INSERT INTO note (body) VALUES ('x'), ('y');\n\
+             CREATE TRIGGER parent_counted AFTER INSERT ON parent FOR EACH ROW UPDATE counter SET n = n + 1;\n\
+             CREATE PROCEDURE add_note(b VARCHAR(50)) INSERT INTO note (body) VALUES (b);\n\
+             -- migrate:downgrade\n\
+             DROP TABLE note;\n"
+                .to_string(),
+        ),
+    ];
+    migrator(&files)
+}
+
+async fn fresh(m: &Migrator, kind: &str, url: &str) -> fixture::FreshDatabase {
+    fixture::fresh(m, url).await.unwrap_or_else(|e| {
+        panic!(
+            "{kind}: the fixture failed (a set test URL must be reachable): {e}: {:?}",
+            std::error::Error::source(&e)
+        )
+    })
+}
+
+/// Whether the database (or SQLite file) a copy was is still there.
+async fn exists(kind: &str, url: &str, name: &str) -> bool {
+    if kind == "sqlite" {
+        return std::path::Path::new(name).exists();
+    }
+    let admin = Database::connect(url).await.expect("admin connects");
+    let sql = if kind == "postgres" {
+        format!("SELECT COUNT(*) FROM pg_database WHERE datname = '{name}'")
+    } else {
+        format!("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '{name}'")
+    };
+    let n = scalar(&admin, &sql).await;
+    admin.close().await;
+    n > 0
+}
+
+#[tokio::test]
+async fn each_copy_is_at_head_and_isolated() {
+    let m = rich("isolated");
+    for (kind, url) in servers() {
+        let a = fresh(&m, kind, &url).await;
+        let b = fresh(&m, kind, &url).await;
+        assert_ne!(a.name(), b.name(), "{kind}");
+        for db in [&a, &b] {
+            assert_eq!(
+                m.current(db.database()).await.expect("current"),
+                ["c3"],
+                "{kind}"
+            );
+            m.check(db.database())
+                .await
+                .unwrap_or_else(|e| panic!("{kind}: {e}"));
+            let history = m.applied_history(db.database()).await.expect("history");
+            assert_eq!(history.len(), 3, "{kind}: the template's history rows");
+        }
+        raw(
+            a.database(),
+            "INSERT INTO parent (id, name) VALUES (7, 'only in a')",
+        )
+        .await;
+        raw(a.database(), "DELETE FROM child").await;
+        assert_eq!(
+            scalar(a.database(), "SELECT COUNT(*) FROM parent").await,
+            4,
+            "{kind}"
+        );
+        assert_eq!(
+            scalar(b.database(), "SELECT COUNT(*) FROM parent").await,
+            3,
+            "{kind}: a's write seen in b"
+        );
+        assert_eq!(
+            scalar(b.database(), "SELECT COUNT(*) FROM child").await,
+            1,
+            "{kind}: a's delete seen in b"
+        );
+        // And through their URLs, as another process would see them.
+        let again = Database::connect(b.url()).await.expect("connect by url");
+        assert_eq!(
+            scalar(&again, "SELECT COUNT(*) FROM parent").await,
+            3,
+            "{kind}"
+        );
+        again.close().await;
+        a.drop().await.expect("drop a");
+        b.drop().await.expect("drop b");
+    }
+}
+
+#[tokio::test]
+async fn a_copy_has_the_schema_and_rows_the_migrations_give() {
+    let m = rich("faithful");
+    for (kind, url) in servers() {
+        let db = fresh(&m, kind, &url).await;
+        let d = db.database();
+        // The schema a database migrated from empty has.
+        let scratch = migrate_runtime::schema::scratch(&url)
+            .await
+            .expect("scratch");
+        let replayed = testing::replay(&m, scratch.database(), &["c3".to_string()])
+            .await
+            .expect("replay");
+        scratch.drop().await.expect("drop scratch");
+        let live = testing::live_schema(&m, d).await.expect("live");
+        let difference = migrate_runtime::schema::model::diff(&replayed, &live).expect("diff");
+        assert!(
+            difference.is_empty(),
+            "{kind}: {:?}",
+            difference
+                .changes
+                .iter()
+                .map(|c| c.describe())
+                .collect::<Vec<_>>()
+        );
+        // Seed rows, id 0 included.
+        assert_eq!(
+            strings(d, "SELECT name FROM parent ORDER BY id").await,
+            ["zero", "one", "two"],
+            "{kind}"
+        );
+        assert_eq!(
+            strings(d, "SELECT name FROM parent_names ORDER BY name").await,
+            ["one", "two", "zero"],
+            "{kind}: the view"
+        );
+        // Foreign keys are enforced.
+        let orphan = match d {
+            Database::Sqlite(p) => {
+                sqlx::raw_sql("INSERT INTO child (id, parent_id) VALUES (11, 99)")
+                    .execute(p)
+                    .await
+                    .map(|_| ())
+            }
+            Database::Postgres(p) => {
+                sqlx::raw_sql("INSERT INTO child (id, parent_id) VALUES (11, 99)")
+                    .execute(p)
+                    .await
+                    .map(|_| ())
+            }
+            Database::Mysql(p) => {
+                sqlx::raw_sql("INSERT INTO child (id, parent_id) VALUES (11, 99)")
+                    .execute(p)
+                    .await
+                    .map(|_| ())
+            }
+            _ => unreachable!(),
+        };
+        assert!(
+            orphan.is_err(),
+            "{kind}: a child without parent was accepted"
+        );
+        // Counters go on from the template's rows.
+        raw(d, "INSERT INTO note (body) VALUES ('z')").await;
+        assert_eq!(
+            scalar(d, "SELECT MAX(id) FROM note").await,
+            3,
+            "{kind}: the counter"
+        );
+        // The trigger fires once per insert; the template's rows were not counted twice.
+        raw(d, "INSERT INTO parent (id, name) VALUES (3, 'three')").await;
+        assert_eq!(
+            scalar(d, "SELECT n FROM counter").await,
+            1,
+            "{kind}: the trigger"
+        );
+        if kind == "mysql" {
+            raw(d, "CALL add_note('w')").await;
+            assert_eq!(
+                scalar(d, "SELECT COUNT(*) FROM note").await,
+                4,
+                "{kind}: the procedure"
+            );
+        }
+        db.drop().await.expect("drop");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_template_is_migrated_once_per_process() {
+    for (kind, url) in servers() {
+        // Migrations of this test and this database alone, so no other test makes the
+        // template first.
+        let steps = Arc::new(AtomicUsize::new(0));
+        let counted = steps.clone();
+        let m = rich(&format!("once_{kind}")).on_progress(move |p| {
+            if p.finished.is_some() {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        // Concurrent first calls wait for one template.
+        let calls: Vec<_> = (0..4)
+            .map(|_| {
+                let (m, url) = (m.clone(), url.clone());
+                tokio::spawn(async move { fixture::fresh(&m, &url).await })
+            })
+            .collect();
+        let mut copies = Vec::new();
+        for c in calls {
+            copies.push(
+                c.await
+                    .expect("join")
+                    .unwrap_or_else(|e| panic!("{kind}: {e}")),
+            );
+        }
+        let started = Instant::now();
+        for _ in 0..3 {
+            copies.push(fresh(&m, kind, &url).await);
+        }
+        let per_copy = started.elapsed() / 3;
+        assert_eq!(
+            steps.load(Ordering::SeqCst),
+            3,
+            "{kind}: 3 migrations for 7 copies"
+        );
+        let mut names: Vec<&str> = copies.iter().map(|c| c.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), 7, "{kind}: each its own");
+        for c in &copies {
+            assert_eq!(
+                m.current(c.database()).await.expect("current"),
+                ["c3"],
+                "{kind}"
+            );
+        }
+        // The template's history, copied: the same rows, the same times.
+        let times = |db: &Database| {
+            let db = db.clone();
+            async move {
+                strings(
+                    &db,
+                    "SELECT CAST(applied_at AS CHAR(40)) FROM alembic_version_history ORDER BY id",
+                )
+                .await
+            }
+        };
+        let first = times(copies[0].database()).await;
+        assert_eq!(first.len(), 3, "{kind}");
+        assert_eq!(times(copies[6].database()).await, first, "{kind}");
+        eprintln!("{kind}: {per_copy:?} per copy");
+        for c in copies {
+            c.drop().await.expect("drop");
+        }
+    }
+}
+
+#[tokio::test]
+async fn guards_drop_their_databases() {
+    let m = rich("dropped");
+    for (kind, url) in servers() {
+        let db = fresh(&m, kind, &url).await;
+        let name = db.name().to_string();
+        assert!(exists(kind, &url, &name).await, "{kind}: {name} made");
+        db.drop().await.expect("drop");
+        assert!(
+            !exists(kind, &url, &name).await,
+            "{kind}: {name} left after drop()"
+        );
+
+        // Dropped without `drop()` (a test that panicked): gone in the background.
+        let db = fresh(&m, kind, &url).await;
+        let name = db.name().to_string();
+        raw(
+            db.database(),
+            "INSERT INTO parent (id, name) VALUES (5, 'five')",
+        )
+        .await;
+        drop(db);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while exists(kind, &url, &name).await {
+            assert!(
+                Instant::now() < deadline,
+                "{kind}: {name} still there 30 s after its guard was dropped"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failing_migration_names_the_template_and_is_retried() {
+    let files = [
+        table_mig("a1", "", "-- tag: failing"),
+        (
+            "b2.sql".to_string(),
+            mig("b2", "a1", "", "CREATE TABLE t_a1 (id INT);", None),
+        ),
+    ];
+    let m = migrator(
+        &files
+            .iter()
+            .map(|(p, t)| (p.as_str(), t.clone()))
+            .collect::<Vec<_>>(),
+    );
+    for (kind, url) in servers() {
+        for _ in 0..2 {
+            let err = fixture::fresh(&m, &url).await.expect_err("b2 fails");
+            assert!(
+                matches!(err, fixture::FixtureError::Template { .. }),
+                "{kind}: {err:?}"
+            );
+            assert!(err.to_string().contains("migrate_tpl_"), "{kind}: {err}");
+            let cause = std::error::Error::source(&err)
+                .map(|s| s.to_string())
+                .unwrap_or_default();
+            assert!(cause.contains("`b2`"), "{kind}: {cause}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn what_the_fixture_cannot_copy_is_refused() {
+    let m = rich("refused");
+    let err = fixture::fresh(&m, "oracle://u:secret@h/db")
+        .await
+        .expect_err("unsupported");
+    assert!(
+        matches!(err, fixture::FixtureError::Unsupported { .. }),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("secret"), "{err}");
+    if let Ok(url) = std::env::var("MIGRATE_TEST_MYSQL_URL") {
+        let elsewhere = rich("refused").version_table_schema("other_db");
+        let err = fixture::fresh(&elsewhere, &url)
+            .await
+            .expect_err("version table elsewhere");
+        assert!(err.to_string().contains("version_table_schema"), "{err}");
+    }
+}
