@@ -4,7 +4,8 @@
 //! always and on PostgreSQL and MariaDB when `MIGRATE_TEST_POSTGRES_URL` /
 //! `MIGRATE_TEST_MYSQL_URL` are set, a schema of `BENCH_TABLES` tables (default 1000),
 //! each with 10 columns, 2 indexes and 1 foreign key, then prints the median of
-//! `BENCH_RUNS` (default 5) introspections, after one warm-up run. `BENCH_ONLY=postgres`
+//! `BENCH_RUNS` (default 5) introspections, after one warm-up run, and the client's CPU
+//! time per introspection (on a loaded machine the wall clock also measures the queue). `BENCH_ONLY=postgres`
 //! (or sqlite, mysql) measures one database.
 //!
 //! Budgets for 1,000 tables: 150 ms on SQLite, 500 ms on PostgreSQL, 2 s on MariaDB.
@@ -41,6 +42,18 @@ fn table_ddl(i: usize, mysql: bool) -> String {
     s
 }
 
+/// CPU time of this process, all threads (Linux; `None` elsewhere): on a loaded machine
+/// the wall-clock time measures the queue as much as the work.
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces): state is field 3, utime
+    // and stime fields 14 and 15, in clock ticks (100 per second on Linux).
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -67,8 +80,8 @@ async fn main() {
         targets.retain(|t| t.0 == only);
     }
     println!("{n} tables (10 columns, 2 indexes, 1 foreign key each), median of {runs} runs");
-    println!("| database | build the schema | introspect |");
-    println!("|---|---|---|");
+    println!("| database | build the schema | introspect (wall, median) | client CPU per introspection (mean) |");
+    println!("|---|---|---|---|");
     for (name, admin) in targets {
         // A scratch database on the server (or an SQLite file), dropped at the end.
         let dir = tempfile::tempdir().expect("tempdir");
@@ -109,14 +122,19 @@ async fn main() {
             "{t:?}"
         );
         let mut took = Vec::new();
+        let cpu_before = cpu_time();
         for _ in 0..runs {
             let started = Instant::now();
             let s = schema::introspect(&db, &[]).await.expect("introspect");
             took.push(started.elapsed());
             assert_eq!(s, first);
         }
+        let cpu = match (cpu_before, cpu_time()) {
+            (Some(a), Some(b)) => format!("{:.0} ms", (b - a).as_secs_f64() * 1000.0 / runs as f64),
+            _ => "-".to_string(),
+        };
         println!(
-            "| {name} | {:.1} s | {:.1} ms |",
+            "| {name} | {:.1} s | {:.1} ms | {cpu} |",
             built.as_secs_f64(),
             median(took).as_secs_f64() * 1000.0
         );

@@ -1,8 +1,8 @@
-//! SQLite: four queries joining `sqlite_master` with the table-valued pragmas
+//! SQLite: one query joining `sqlite_master` with the table-valued pragmas
 //! (`pragma_table_xinfo`, `pragma_index_list` + `pragma_index_xinfo`,
-//! `pragma_foreign_key_list`), and the stored `CREATE` statements for what the pragmas
-//! do not tell: constraint names, CHECK and generated expressions, `AUTOINCREMENT`,
-//! deferrability, index expressions and predicates, view queries.
+//! `pragma_foreign_key_list`) into one JSON document, and the stored `CREATE` statements for
+//! what the pragmas do not tell: constraint names, CHECK and generated expressions,
+//! `AUTOINCREMENT`, deferrability, index expressions and predicates, view queries.
 
 use super::sqltext::{
     closing, lex, normalize, normalize_expression, normalize_text, split_commas, Kind, Tok,
@@ -12,65 +12,98 @@ use migrate_schema::{
     Check, Column, Deferrable, ForeignKey, Generated, Identity, Index, IndexKey, IndexPart,
     PrimaryKey, ReferentialAction, Schema, Table, Unique, View,
 };
-use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
-/// One row per table: its SQL, and its columns, indexes (with their key columns, and
-/// the SQL of those with expressions or a predicate) and foreign keys as JSON arrays.
-/// Virtual tables (FTS5, R*Tree...) and their shadow tables are left out: they are not
-/// tables the schema model describes, and the pragmas fail on a virtual table whose
-/// module is not loaded.
-/// Through sqlx every row costs several microseconds, so a row per table rather than per
-/// column keeps a schema of thousands of columns fast.
-const TABLES: &str = "SELECT m.name, m.sql, \
-  (SELECT json_group_array(json_array(x.cid, x.name, x.type, x.\"notnull\", x.dflt_value, x.pk, x.hidden)) \
-     FROM pragma_table_xinfo(m.name) x), \
-  (SELECT json_group_array(json_array(il.name, il.\"unique\", il.origin, il.partial, \
+/// The whole schema but the views as one JSON document: for each table, its SQL, and its
+/// columns, indexes (with their key columns) and foreign keys. Through sqlx every row
+/// costs a hand-over between threads, so one row for the whole schema rather than one per
+/// column keeps a schema of thousands of columns fast. Virtual tables (FTS5, R*Tree...)
+/// and their shadow tables are left out: they are not tables the schema model describes,
+/// and the pragmas fail on a virtual table whose module is not loaded.
+const TABLES: &str = "SELECT json_group_array(json_array(m.name, m.sql, \
+  json((SELECT json_group_array(json_array(x.cid, x.name, x.type, x.\"notnull\", x.dflt_value, x.pk, x.hidden)) \
+     FROM pragma_table_xinfo(m.name) x)), \
+  json((SELECT json_group_array(json_array(il.name, il.\"unique\", il.origin, il.partial, \
        json((SELECT json_group_array(json_array(ix.seqno, ix.cid, ix.name, ix.\"desc\")) \
-             FROM pragma_index_xinfo(il.name) ix WHERE ix.key = 1)), \
-       CASE WHEN il.partial = 1 OR EXISTS (SELECT 1 FROM pragma_index_xinfo(il.name) e \
-                                           WHERE e.key = 1 AND e.cid = -2) \
-         THEN (SELECT s.sql FROM sqlite_master s WHERE s.type = 'index' AND s.name = il.name) END)) \
-     FROM pragma_index_list(m.name) il), \
-  (SELECT json_group_array(json_array(fk.id, fk.seq, fk.\"table\", fk.\"from\", fk.\"to\", fk.on_update, fk.on_delete)) \
-     FROM pragma_foreign_key_list(m.name) fk) \
-  FROM sqlite_master m WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
-  AND (SELECT tl.type FROM pragma_table_list(m.name) tl WHERE tl.schema = 'main') = 'table'";
+             FROM pragma_index_xinfo(il.name) ix WHERE ix.key = 1)))) \
+     FROM pragma_index_list(m.name) il)), \
+  json((SELECT json_group_array(json_array(fk.id, fk.seq, fk.\"table\", fk.\"from\", fk.\"to\", fk.on_update, fk.on_delete)) \
+     FROM pragma_foreign_key_list(m.name) fk)))) \
+  FROM pragma_table_list tl JOIN sqlite_master m ON m.name = tl.name AND m.type = 'table' \
+  WHERE tl.schema = 'main' AND tl.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
-/// A JSON array of arrays, as the query above returns them.
-fn arrays(json: &str) -> Result<Vec<Vec<Value>>, sqlx::Error> {
-    serde_json::from_str(json).map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
+/// The SQL of the indexes named in the bound JSON array: only those with expressions or
+/// a predicate need it.
+const INDEX_SQL: &str = "SELECT name, sql FROM sqlite_master \
+  WHERE type = 'index' AND name IN (SELECT value FROM json_each(?1))";
 
-fn int(v: Option<&Value>) -> i64 {
-    v.and_then(Value::as_i64).unwrap_or(0)
-}
-
-fn string(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str).map(str::to_string)
-}
+/// `[name, sql, columns, indexes, foreign keys]`
+type TableJson = (
+    String,
+    Option<String>,
+    Vec<ColumnJson>,
+    Vec<IndexJson>,
+    Vec<ForeignKeyJson>,
+);
+/// `[cid, name, type, notnull, dflt_value, pk, hidden]`
+type ColumnJson = (i64, String, Option<String>, i64, Option<String>, i64, i64);
+/// `[seqno, cid, name, desc]`
+type PartJson = (i64, i64, Option<String>, i64);
+/// `[name, unique, origin, partial, parts]`
+type IndexJson = (String, i64, String, i64, Vec<PartJson>);
+/// `[id, seq, table, from, to, on_update, on_delete]`
+type ForeignKeyJson = (i64, i64, String, String, Option<String>, String, String);
 
 pub(crate) async fn introspect(pool: &sqlx::SqlitePool) -> Result<Schema, MigrateError> {
     let err = |what: &'static str| {
         move |e| MigrateError::db(format!("cannot read the schema ({what})"), e)
     };
     let mut c = pool.acquire().await.map_err(err("connection"))?;
-    let rows: Vec<(String, Option<String>, String, String, String)> = sqlx::query_as(TABLES)
-        .fetch_all(&mut *c)
+    let document: String = sqlx::query_scalar(TABLES)
+        .fetch_one(&mut *c)
         .await
         .map_err(err("tables"))?;
+    let tables: Vec<TableJson> = serde_json::from_str(&document)
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+        .map_err(err("decoding"))?;
     let views: Vec<(String, Option<String>)> =
         sqlx::query_as("SELECT name, sql FROM sqlite_master WHERE type = 'view'")
             .fetch_all(&mut *c)
             .await
             .map_err(err("views"))?;
+    // An index made by CREATE INDEX with an expression part or a predicate.
+    let needs_sql: Vec<&str> = tables
+        .iter()
+        .flat_map(|t| &t.3)
+        .filter(|(_, _, origin, partial, parts)| {
+            origin == "c" && (*partial != 0 || parts.iter().any(|p| p.1 == -2))
+        })
+        .map(|i| i.0.as_str())
+        .collect();
+    let index_sql: HashMap<String, String> = if needs_sql.is_empty() {
+        HashMap::new()
+    } else {
+        let names = serde_json::to_string(&needs_sql)
+            .map_err(|e| sqlx::Error::Encode(Box::new(e)))
+            .map_err(err("index names"))?;
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(INDEX_SQL)
+            .bind(names)
+            .fetch_all(&mut *c)
+            .await
+            .map_err(err("index SQL"))?;
+        rows.into_iter()
+            .filter_map(|(n, s)| s.map(|s| (n, s)))
+            .collect()
+    };
     drop(c);
-    build(rows, views).map_err(err("decoding"))
+    Ok(build(tables, views, &index_sql))
 }
 
-type TableRow = (String, Option<String>, String, String, String);
-
-fn build(rows: Vec<TableRow>, views: Vec<(String, Option<String>)>) -> Result<Schema, sqlx::Error> {
+fn build(
+    tables: Vec<TableJson>,
+    views: Vec<(String, Option<String>)>,
+    index_sql: &HashMap<String, String>,
+) -> Schema {
     let mut schema = Schema::default();
     for (name, sql) in views {
         schema.views.insert(
@@ -81,237 +114,153 @@ fn build(rows: Vec<TableRow>, views: Vec<(String, Option<String>)>) -> Result<Sc
             },
         );
     }
-    let mut parsed: BTreeMap<String, CreateTable> = BTreeMap::new();
-    let mut columns = Vec::new();
-    let mut index_rows = Vec::new();
-    let mut fk_rows = Vec::new();
-    for (table, sql, cols, idx, fks) in rows {
-        parsed.insert(
-            table.clone(),
-            parse_create_table(sql.as_deref().unwrap_or("")),
-        );
-        schema.add_table(Table::new(table.clone()));
-        let mut cols = arrays(&cols)?;
-        cols.sort_by_key(|c| int(c.first()));
-        for c in cols {
-            columns.push((
-                table.clone(),
-                string(c.get(1)).unwrap_or_default(),
-                string(c.get(2)),
-                int(c.get(3)),
-                string(c.get(4)),
-                int(c.get(5)),
-                int(c.get(6)),
-            ));
-        }
-        for i in arrays(&idx)? {
-            let name = string(i.first()).unwrap_or_default();
-            let mut parts: Vec<&[Value]> = i
-                .get(4)
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|p| p.as_array().map(Vec::as_slice))
-                        .collect()
-                })
-                .unwrap_or_default();
-            parts.sort_by_key(|p| int(p.first()));
-            let parts = parts
-                .into_iter()
-                .map(|p| (int(p.get(1)), string(p.get(2)), int(p.get(3)) != 0))
-                .collect::<Vec<_>>();
-            index_rows.push((
-                table.clone(),
+    // Foreign keys wait for every table's primary key: `REFERENCES t` names t's.
+    let mut later: Vec<(String, Vec<ForeignKeyJson>, CreateTable)> =
+        Vec::with_capacity(tables.len());
+    for (name, sql, mut columns, mut indexes, foreign_keys) in tables {
+        let mut text = parse_create_table(sql.as_deref().unwrap_or(""));
+        let mut t = Table::new(name);
+        columns.sort_by_key(|c| c.0);
+        let mut pk: Vec<(i64, String)> = Vec::new();
+        for (_, name, ty, notnull, default, pk_position, hidden) in columns {
+            // Hidden columns of virtual tables are not columns of the schema.
+            if hidden == 1 {
+                continue;
+            }
+            let col_text = text
+                .columns
+                .iter_mut()
+                .find(|c| c.name.eq_ignore_ascii_case(&name));
+            let autoincrement = col_text.as_ref().is_some_and(|c| c.autoincrement);
+            let generated_text = col_text.and_then(|c| c.generated.take());
+            let declared = ty.unwrap_or_default();
+            let generated = (hidden == 2 || hidden == 3).then(|| Generated {
+                expression: generated_text.unwrap_or_default(),
+                stored: hidden == 3,
+            });
+            if pk_position > 0 {
+                pk.push((pk_position, name.clone()));
+            }
+            t.columns.push(Column {
                 name,
-                int(i.get(1)) != 0,
-                string(i.get(2)).unwrap_or_default(),
-                int(i.get(3)) != 0,
-                parts,
-                string(i.get(5)),
-            ));
-        }
-        let mut fks = arrays(&fks)?;
-        fks.sort_by_key(|f| (int(f.first()), int(f.get(1))));
-        for f in fks {
-            fk_rows.push((
-                table.clone(),
-                int(f.first()),
-                string(f.get(2)).unwrap_or_default(),
-                string(f.get(3)).unwrap_or_default(),
-                string(f.get(4)),
-                string(f.get(5)).unwrap_or_default(),
-                string(f.get(6)).unwrap_or_default(),
-            ));
-        }
-    }
-    index_rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-
-    // Columns and primary keys.
-    let mut pks: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
-    for (table, name, ty, notnull, default, pk, hidden) in columns {
-        // Hidden columns of virtual tables are not columns of the schema.
-        if hidden == 1 {
-            continue;
-        }
-        let info = parsed.get(&table);
-        let col_info = info.and_then(|p| {
-            p.columns
-                .iter()
-                .find(|c| c.name.eq_ignore_ascii_case(&name))
-        });
-        let declared = ty.unwrap_or_default();
-        let data_type = canonical_type(&declared);
-        let generated = (hidden == 2 || hidden == 3).then(|| Generated {
-            expression: col_info
-                .and_then(|c| c.generated.clone())
-                .unwrap_or_default(),
-            stored: hidden == 3,
-        });
-        let column = Column {
-            name: name.clone(),
-            data_type,
-            nullable: notnull == 0 && pk == 0,
-            default: if generated.is_some() {
-                None
-            } else {
-                default
-                    .as_deref()
-                    .and_then(|d| normalize_default(d, &declared))
-            },
-            identity: col_info
-                .filter(|c| c.autoincrement)
-                .map(|_| Identity::AutoIncrement),
-            generated,
-            renamed_from: None,
-        };
-        if pk > 0 {
-            pks.entry(table.clone()).or_default().push((pk, name));
-        }
-        if let Some(t) = schema.table_mut(&table) {
-            t.columns.push(column);
-        }
-    }
-    for (table, mut cols) in pks {
-        cols.sort();
-        let name = parsed.get(&table).and_then(|p| p.pk_name.clone());
-        if let Some(t) = schema.table_mut(&table) {
-            t.primary_key = Some(PrimaryKey {
-                name,
-                columns: cols.into_iter().map(|(_, c)| c).collect(),
+                data_type: canonical_type(&declared),
+                nullable: notnull == 0 && pk_position == 0,
+                default: if generated.is_some() {
+                    None
+                } else {
+                    default
+                        .as_deref()
+                        .and_then(|d| normalize_default(d, &declared))
+                },
+                identity: autoincrement.then_some(Identity::AutoIncrement),
+                generated,
+                renamed_from: None,
             });
         }
+        if !pk.is_empty() {
+            pk.sort();
+            t.primary_key = Some(PrimaryKey {
+                name: text.pk_name.take(),
+                columns: pk.into_iter().map(|(_, c)| c).collect(),
+            });
+        }
+        indexes.sort_by(|a, b| a.0.cmp(&b.0));
+        for (index, unique, origin, partial, mut parts) in indexes {
+            parts.sort_by_key(|p| p.0);
+            match origin.as_str() {
+                "pk" => {}
+                "u" => {
+                    let columns: Vec<String> = parts.into_iter().filter_map(|p| p.2).collect();
+                    let name = text.take_unique_name(&columns);
+                    t.uniques.push(Unique { name, columns });
+                }
+                _ => {
+                    let sql = index_sql.get(&index).map(String::as_str).unwrap_or("");
+                    let (exprs, predicate) = parse_create_index(sql);
+                    let parts = parts
+                        .into_iter()
+                        .enumerate()
+                        .map(|(k, (_, cid, col, desc))| {
+                            let key = match col.filter(|_| cid >= 0) {
+                                Some(c) => IndexKey::Column(c),
+                                None => {
+                                    IndexKey::Expression(exprs.get(k).cloned().unwrap_or_default())
+                                }
+                            };
+                            IndexPart {
+                                key,
+                                descending: desc != 0,
+                            }
+                        })
+                        .collect();
+                    t.indexes.push(Index {
+                        name: index,
+                        parts,
+                        unique: unique != 0,
+                        predicate: if partial != 0 { predicate } else { None },
+                        method: None,
+                    });
+                }
+            }
+        }
+        // CHECK constraints, from the SQL text.
+        t.checks = std::mem::take(&mut text.checks)
+            .into_iter()
+            .map(|(name, expression)| Check { name, expression })
+            .collect();
+        later.push((t.name.clone(), foreign_keys, text));
+        schema.add_table(t);
     }
 
-    // Unique constraints and indexes.
-    for (table, index, unique, origin, partial, parts, sql) in index_rows {
-        let Some(t) = schema.tables.get_mut(&table) else {
-            continue;
-        };
-        match origin.as_str() {
-            "pk" => {}
-            "u" => {
-                let columns: Vec<String> = parts.into_iter().filter_map(|(_, c, _)| c).collect();
-                let name = parsed
-                    .get_mut(&table)
-                    .and_then(|p| p.take_unique_name(&columns));
-                t.uniques.push(Unique { name, columns });
+    for (table, mut rows, mut text) in later {
+        rows.sort_by_key(|f| (f.0, f.1));
+        let mut foreign_keys = Vec::new();
+        let mut rows = rows.into_iter().peekable();
+        while let Some((id, _, target, from, to, on_update, on_delete)) = rows.next() {
+            let mut columns = vec![from];
+            let mut referenced = vec![to];
+            while let Some((_, _, _, from, to, ..)) = rows.next_if(|r| r.0 == id) {
+                columns.push(from);
+                referenced.push(to);
             }
-            _ => {
-                let (exprs, predicate) = parse_create_index(sql.as_deref().unwrap_or(""));
-                let parts = parts
+            // The table as written in REFERENCES: any case.
+            let resolved = schema.tables.get(&target).or_else(|| {
+                schema
+                    .tables
+                    .values()
+                    .find(|t| t.name.eq_ignore_ascii_case(&target))
+            });
+            // `REFERENCES t` without columns names t's primary key.
+            let referenced_columns = if referenced.iter().all(Option::is_none) {
+                resolved
+                    .and_then(|t| t.primary_key.as_ref())
+                    .map(|pk| pk.columns.clone())
+                    .unwrap_or_default()
+            } else {
+                referenced
                     .into_iter()
-                    .enumerate()
-                    .map(|(k, (cid, col, descending))| {
-                        let key = match col.filter(|_| cid >= 0) {
-                            Some(c) => IndexKey::Column(c),
-                            None => IndexKey::Expression(exprs.get(k).cloned().unwrap_or_default()),
-                        };
-                        IndexPart { key, descending }
-                    })
-                    .collect();
-                t.indexes.push(Index {
-                    name: index,
-                    parts,
-                    unique,
-                    predicate: if partial { predicate } else { None },
-                    method: None,
-                });
-            }
-        }
-    }
-
-    // Foreign keys: one per (table, id).
-    let pk_of = |schema: &Schema, table: &str| -> Vec<String> {
-        schema
-            .tables
-            .values()
-            .find(|t| t.name.eq_ignore_ascii_case(table))
-            .and_then(|t| t.primary_key.as_ref())
-            .map(|pk| pk.columns.clone())
-            .unwrap_or_default()
-    };
-    let mut fks: Vec<(String, ForeignKey)> = Vec::new();
-    let mut i = 0;
-    while i < fk_rows.len() {
-        let (table, id, target, _, _, on_update, on_delete) = &fk_rows[i];
-        let mut columns = Vec::new();
-        let mut referenced = Vec::new();
-        let mut j = i;
-        while j < fk_rows.len() && fk_rows[j].0 == *table && fk_rows[j].1 == *id {
-            columns.push(fk_rows[j].3.clone());
-            referenced.push(fk_rows[j].4.clone());
-            j += 1;
-        }
-        i = j;
-        let referenced_table = schema
-            .tables
-            .keys()
-            .find(|t| t.eq_ignore_ascii_case(target))
-            .cloned()
-            .unwrap_or_else(|| target.clone());
-        // `REFERENCES t` without columns names t's primary key.
-        let referenced_columns = if referenced.iter().all(Option::is_none) {
-            pk_of(&schema, &referenced_table)
-        } else {
-            referenced
-                .into_iter()
-                .map(Option::unwrap_or_default)
-                .collect()
-        };
-        let (name, deferrable) = parsed
-            .get_mut(table)
-            .and_then(|p| p.take_fk(&columns, target))
-            .unwrap_or((None, Deferrable::NotDeferrable));
-        fks.push((
-            table.clone(),
-            ForeignKey {
+                    .map(Option::unwrap_or_default)
+                    .collect()
+            };
+            let referenced_table = resolved.map_or_else(|| target.clone(), |t| t.name.clone());
+            let (name, deferrable) = text
+                .take_fk(&columns, &target)
+                .unwrap_or((None, Deferrable::NotDeferrable));
+            foreign_keys.push(ForeignKey {
                 name,
                 columns,
                 referenced_table,
                 referenced_columns,
-                on_delete: ReferentialAction::parse(on_delete).unwrap_or_default(),
-                on_update: ReferentialAction::parse(on_update).unwrap_or_default(),
+                on_delete: ReferentialAction::parse(&on_delete).unwrap_or_default(),
+                on_update: ReferentialAction::parse(&on_update).unwrap_or_default(),
                 deferrable,
-            },
-        ));
-    }
-    for (table, fk) in fks {
+            });
+        }
         if let Some(t) = schema.table_mut(&table) {
-            t.foreign_keys.push(fk);
+            t.foreign_keys = foreign_keys;
         }
     }
-
-    // CHECK constraints, from the SQL text.
-    for (table, p) in parsed {
-        if let Some(t) = schema.table_mut(&table) {
-            t.checks = p
-                .checks
-                .into_iter()
-                .map(|(name, expression)| Check { name, expression })
-                .collect();
-        }
-    }
-    Ok(schema)
+    schema
 }
 
 /// What the `CREATE TABLE` text of a table says beyond the pragmas.
