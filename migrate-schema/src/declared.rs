@@ -859,9 +859,7 @@ fn find_renames(
             (State::Create, Some("table")) => State::Table,
             (State::Create, Some(w)) if TABLE_MODIFIERS.contains(&w) => State::Create,
             (State::Table, Some("if" | "not" | "exists")) => State::Table,
-            (State::Table, _) | (State::Named, _) if matches!(tok, Tok::Punct('.')) => {
-                State::Table
-            }
+            (State::Table, _) | (State::Named, _) if matches!(tok, Tok::Punct('.')) => State::Table,
             (State::Table, _) => match ident(tok) {
                 Some(i) => {
                     table = Some((i, line));
