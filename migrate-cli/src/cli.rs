@@ -203,6 +203,11 @@ pub struct RevisionArgs {
     /// Revisions or branch labels the new revision depends on.
     #[arg(long = "depends-on", num_args = 1..)]
     pub depends_on: Vec<String>,
+    /// Write a Rust migration (`.rs`: an async `upgrade` and `downgrade` taking a
+    /// `MigrationContext`) instead of SQL. Only an application that embeds the
+    /// migrations can run it; this command lists it but cannot.
+    #[arg(long, conflicts_with = "autogenerate")]
+    pub rust: bool,
     /// Fill the revision with the DDL from the migrations' head schema to the declared
     /// schema (`schema_location`), then verify it on a scratch database.
     #[arg(long)]
@@ -219,6 +224,11 @@ pub struct RevisionArgs {
     /// (`sqlite::memory:` for SQLite). Repeatable.
     #[arg(long, value_name = "URL", requires = "autogenerate")]
     pub also: Vec<String>,
+    /// With `--autogenerate`: skip the verification on scratch databases (for very
+    /// large revisions: a downgrade of thousands of tables can exceed PostgreSQL's
+    /// lock table in one transaction).
+    #[arg(long, requires = "autogenerate")]
+    pub no_verify: bool,
 }
 
 /// `merge`.

@@ -227,6 +227,9 @@ pub enum CliError {
     /// Stopped by Ctrl-C (scratch databases were dropped).
     #[error("interrupted; scratch databases were dropped")]
     Interrupted,
+    /// A migration run stopped at once by Ctrl-C (not between two batches).
+    #[error("interrupted by Ctrl-C: the migration running was stopped where it stood; a transaction it had open is rolled back by the database, but a `transactional: false` migration may be partly applied (a batched one continues where it stopped when run again)")]
+    InterruptedRun,
     /// The async runtime could not start.
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
@@ -283,7 +286,10 @@ fn migrate_exit_code(e: &MigrateError) -> u8 {
         | MigrateError::MissingDatabase { .. } => exit::CONNECT,
         MigrateError::NotAtHead { .. } => exit::BEHIND,
         MigrateError::Edited(_) => exit::EDITED,
-        MigrateError::Migration(_) => exit::MIGRATION_FAILED,
+        MigrateError::Migration(_)
+        | MigrateError::RustMigration(_)
+        | MigrateError::BatchLimit { .. } => exit::MIGRATION_FAILED,
+        MigrateError::Interrupted { .. } => exit::INTERRUPTED,
         MigrateError::LockTimeout { .. } => exit::LOCKED,
         MigrateError::Revision(r) => revision_exit_code(r),
         _ => exit::FAILURE,
@@ -322,7 +328,7 @@ impl CliError {
             CliError::Drift { .. } => exit::DRIFT,
             CliError::SchemaAhead { .. } => exit::SCHEMA_AHEAD,
             CliError::Stairway(_) | CliError::AutogenerateUnverified { .. } => exit::SCHEMA_TEST,
-            CliError::Interrupted => exit::INTERRUPTED,
+            CliError::Interrupted | CliError::InterruptedRun => exit::INTERRUPTED,
             CliError::Problems(problems) => problems.first().map_or(exit::FAILURE, CliError::exit_code),
             _ => exit::FAILURE,
         }

@@ -67,6 +67,35 @@ fn collect(dir: &Dir<'static>, root: &std::path::Path, out: &mut Vec<(String, &'
     }
 }
 
+/// The template of `migrate revision --rust`: a Rust migration, with the same header
+/// fields as `//` lines.
+pub const RUST_REVISION_TEMPLATE: &str = "\
+// ${message}
+//
+// revision: ${up_revision}
+// down_revision: ${down_revision}
+// branch_labels: ${branch_labels}
+// depends_on: ${depends_on}
+// create_date: ${create_date}
+//
+// A Rust migration: `embed_migrations!` compiles it into the application, which runs
+// it (`myapp migrate upgrade head`); the `migrate` command lists it but cannot run it.
+// For a batched backfill (`ctx.backfill`, each batch committed on its own), add
+// `// transactional: false` to this header.
+
+use migrate_runtime::{MigrationContext, MigrationResult};
+
+pub async fn upgrade(ctx: &mut MigrationContext<'_>) -> MigrationResult {
+    let _ = ctx;
+    Ok(())
+}
+
+pub async fn downgrade(ctx: &mut MigrationContext<'_>) -> MigrationResult {
+    let _ = ctx;
+    Ok(())
+}
+";
+
 /// The revision template used when the configuration names none.
 pub fn default_revision_template() -> &'static str {
     TEMPLATES

@@ -70,7 +70,7 @@ pub enum MigrateError {
     RustMigration(Box<RustMigrationFailed>),
     /// A Rust migration found by a migrator without its code: one that read the files
     /// (the `migrate` command line) instead of embedding them.
-    #[error("revision `{revision}` ({path}) is a Rust migration, which only the application that embeds it can run: build the migrations into it with `embed_migrations!` and run `myapp migrate {direction} ...` (`migrate_cli::run_embedded`, or `Migrator::new(&MIGRATIONS)` in code); nothing was run")]
+    #[error("revision `{revision}` ({path}) is a Rust migration, which only the application that embeds it can run: build the migrations into it with `embed_migrations!` and run them there, `myapp migrate {}` (`migrate_cli::run_embedded`), or `Migrator::new(&MIGRATIONS)` in code; nothing was run", embedded_command(.direction))]
     RustWithoutCode {
         /// The revision.
         revision: String,
@@ -280,6 +280,14 @@ fn resumable_note(revision: &str, resumable: bool) -> String {
         format!("\n  revision `{revision}` is `transactional: false`: its committed batches stay, and running it again continues after the last one")
     } else {
         String::new()
+    }
+}
+
+fn embedded_command(direction: &str) -> &'static str {
+    if direction == "downgrade" {
+        "downgrade <target>"
+    } else {
+        "upgrade head"
     }
 }
 

@@ -179,7 +179,7 @@ async fn files_have_no_code_and_offline_scripts_stop_before_code_or_batches() {
         );
         assert_eq!(
             err.to_string(),
-            "revision `b2` (b2_twice.rs) is a Rust migration, which only the application that embeds it can run: build the migrations into it with `embed_migrations!` and run `myapp migrate upgrade ...` (`migrate_cli::run_embedded`, or `Migrator::new(&MIGRATIONS)` in code); nothing was run"
+            "revision `b2` (b2_twice.rs) is a Rust migration, which only the application that embeds it can run: build the migrations into it with `embed_migrations!` and run them there, `myapp migrate upgrade head` (`migrate_cli::run_embedded`), or `Migrator::new(&MIGRATIONS)` in code; nothing was run"
         );
         assert_eq!(version(&t.db).await, ["b1"]);
     }

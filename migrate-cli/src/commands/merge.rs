@@ -46,6 +46,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: MergeArgs) -> Result<(), CliError> {
         rev_id: args.rev_id,
         version_path: None,
         fill: None,
+        rust: false,
     };
     create(ctx, t, &m, new).map(|_| ())
 }

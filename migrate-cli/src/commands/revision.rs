@@ -59,6 +59,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RevisionArgs) -> Result<(), CliError>
         rev_id: args.rev_id,
         version_path: args.version_path,
         fill: None,
+        rust: args.rust,
     };
     if !args.autogenerate {
         return create(ctx, t, &m, new).map(|_| ());
@@ -71,6 +72,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RevisionArgs) -> Result<(), CliError>
         args.schema.as_ref(),
         args.allow_destructive,
         &args.also,
+        !args.no_verify,
     )
 }
 
@@ -87,6 +89,7 @@ fn autogenerate(
     schema: Option<&PathBuf>,
     allow_destructive: bool,
     also: &[String],
+    verify: bool,
 ) -> Result<(), CliError> {
     use crate::schema::{guarded, SchemaSource, Sources};
     use migrate_runtime::schema::model::{diff, render, RenderOptions};
@@ -156,6 +159,9 @@ fn autogenerate(
         extra,
     });
     let path = create(ctx, t, m, new.clone())?;
+    if !verify {
+        return Ok(());
+    }
 
     // Verify: the new revision applied after its parents gives the declared schema,
     // and its downgrade gives the parents' schema back.
@@ -348,6 +354,8 @@ pub(crate) struct NewRevision {
     pub version_path: Option<PathBuf>,
     /// SQL for the sections (autogenerate); `None` leaves the template's empty ones.
     pub fill: Option<Fill>,
+    /// A Rust migration (`.rs`, from the built-in Rust template).
+    pub rust: bool,
 }
 
 /// Renders, validates and writes a new revision; updates `migrations.sum`.
@@ -406,6 +414,10 @@ pub(crate) fn create(
     ];
     vars.extend(ctx.x.iter().cloned());
     let (template_name, template_text) = match &t.section.revision_template {
+        _ if new.rust => (
+            "<built-in Rust template>".to_string(),
+            templates::RUST_REVISION_TEMPLATE.to_string(),
+        ),
         Some(p) => (
             p.display().to_string(),
             std::fs::read_to_string(p).map_err(|e| CliError::io("read", p, e))?,
@@ -447,13 +459,14 @@ pub(crate) fn create(
             .unwrap_or_default(),
     };
     let file_name = format!(
-        "{}.sql",
+        "{}{}",
         file_name(&t.section.file_template, &rev, &slug(&message), &now).map_err(|message| {
             CliError::Config {
                 path: ctx.config_path(),
                 message,
             }
-        })?
+        })?,
+        if new.rust { ".rs" } else { ".sql" }
     );
     if let Some(problem) = file_name_problem(&file_name) {
         return Err(CliError::Config {

@@ -5,8 +5,12 @@ use crate::error::CliError;
 use crate::target::Ctx;
 use indicatif::{ProgressBar, ProgressStyle};
 use migrate_core::Direction;
-use migrate_runtime::{AppliedState, Database, MigrateError, Migrator, Report};
+use migrate_runtime::{
+    AppliedState, Database, MigrateError, Migrator, Progress, Report, RowProgress, StopHandle,
+};
+use std::collections::HashSet;
 use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -82,9 +86,11 @@ fn upgrade(
 /// Runs `run` on a migrator whose steps are shown as they happen: a bar on a terminal,
 /// and otherwise (CI, containers, `| tee`) Alembic's `Running ...` line on stderr as
 /// each step starts (with `-v`, with its time as it ends), plus a `still running` line
-/// every [`heartbeat_interval`] while one step lasts. Lines are written unbuffered, so a
-/// failure, a kill or a pipe shows every step that started. Returns the report; its
-/// lines are printed by [`print_report`] only where they were not shown live.
+/// every [`heartbeat_interval`] while one step lasts (with the rows done, the rate and
+/// the time left for a batched step). Lines are written unbuffered, so a failure, a
+/// kill or a pipe shows every step that started. Returns the report; its lines are
+/// printed by [`print_report`] only where they were not shown live. Ctrl-C is
+/// [`drive`]'s.
 pub(crate) fn run_shown<'m, F, Fut>(
     ctx: &mut Ctx<'_>,
     m: &'m Migrator,
@@ -95,8 +101,13 @@ where
     F: FnOnce(Migrator) -> Fut,
     Fut: std::future::Future<Output = Result<Report, MigrateError>> + 'm,
 {
+    let stop = StopHandle::new();
+    let batched = Batched::of(m);
+    let m = m.clone().stop_handle(stop.clone());
     if ctx.printer.quiet() {
-        let report = ctx.block_on(run(m.clone()))??;
+        let track = batched.clone();
+        let m = m.on_progress(move |p| track.see(p));
+        let report = drive(ctx, run(m), &stop, &batched)??;
         return Ok(report);
     }
     if ctx.printer.progress_enabled() {
@@ -108,33 +119,47 @@ where
         );
         bar.enable_steady_tick(Duration::from_millis(100));
         let shown = bar.clone();
-        let m = m.clone().on_progress(move |p| {
+        let track = batched.clone();
+        let m = m.on_progress(move |p| {
+            track.see(p);
             shown.set_length(p.total as u64);
-            match p.finished {
-                None => shown.set_message(format!(
-                    "migration {} of {}: {}",
-                    p.index + 1,
-                    p.total,
-                    p.description
-                )),
-                Some(_) => shown.inc(1),
+            let step = format!("migration {} of {}: {}", p.index + 1, p.total, p.description);
+            match (p.finished, p.rows) {
+                (None, Some(rows)) => shown.set_message(format!("{step}: {}", rows_text(&rows))),
+                (None, None) => shown.set_message(step),
+                (Some(_), _) => shown.inc(1),
             }
         });
-        let result = ctx.block_on(run(m))?;
+        let result = drive(ctx, run(m), &stop, &batched);
         bar.finish_and_clear();
-        let report = result?;
+        let report = result??;
         print_report(ctx, &report, verbose);
         return Ok(report);
     }
     ctx.printer.flush();
     let heartbeat = Heartbeat::start(heartbeat_interval());
     let running = Arc::clone(&heartbeat.running);
-    let m = m.clone().on_progress(move |p| {
+    let track = batched.clone();
+    let m = m.on_progress(move |p| {
+        track.see(p);
+        if let Some(rows) = p.rows {
+            // Shown by the heartbeat, every interval, not after every batch.
+            if let Ok(mut r) = running.lock() {
+                if let Some(step) = r.as_mut() {
+                    step.rows = Some(rows);
+                }
+            }
+            return;
+        }
         let line = match p.finished {
             None => {
                 if let Ok(mut r) = running.lock() {
                     let what = p.revision.map_or_else(|| p.description.to_string(), str::to_string);
-                    *r = Some((what, std::time::Instant::now()));
+                    *r = Some(Running {
+                        what,
+                        since: std::time::Instant::now(),
+                        rows: None,
+                    });
                 }
                 (!verbose).then(|| format!("Running {}\n", p.description))
             }
@@ -156,9 +181,115 @@ where
             let _ = std::io::stderr().lock().write_all(line.as_bytes());
         }
     });
-    let result = ctx.block_on(run(m));
+    let result = drive(ctx, run(m), &stop, &batched);
     drop(heartbeat);
     Ok(result??)
+}
+
+/// Which revisions are batched (resumable: `transactional: false` with batched
+/// statements or Rust code), and whether the step running is one of them.
+#[derive(Clone)]
+struct Batched {
+    revisions: Arc<HashSet<String>>,
+    now: Arc<AtomicBool>,
+}
+
+impl Batched {
+    fn of(m: &Migrator) -> Batched {
+        let revisions = m
+            .directory()
+            .scripts
+            .iter()
+            .filter(|s| !s.transactional && (s.is_rust() || s.has_batches()))
+            .map(|s| s.revision.clone())
+            .collect();
+        Batched {
+            revisions: Arc::new(revisions),
+            now: Arc::default(),
+        }
+    }
+
+    /// Follows the steps of a run.
+    fn see(&self, p: &Progress<'_>) {
+        if p.rows.is_none() {
+            let batched = p.finished.is_none()
+                && p.revision.is_some_and(|r| self.revisions.contains(r));
+            self.now.store(batched, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Runs a migration run to its end, or until Ctrl-C. A first Ctrl-C during a batched
+/// step asks it to stop after its current batch (committed and recorded): the run then
+/// fails with [`MigrateError::Interrupted`] (exit code 130) and the next run continues
+/// where it stopped. Otherwise, or at a second Ctrl-C, the run is dropped at once, as
+/// the default signal would (the database rolls back an open transaction).
+fn drive<Fut>(
+    ctx: &mut Ctx<'_>,
+    run: Fut,
+    stop: &StopHandle,
+    batched: &Batched,
+) -> Result<Result<Report, MigrateError>, CliError>
+where
+    Fut: std::future::Future<Output = Result<Report, MigrateError>>,
+{
+    let (stop, batched) = (stop.clone(), batched.clone());
+    ctx.block_on(async move {
+        let mut run = std::pin::pin!(run);
+        loop {
+            tokio::select! {
+                result = &mut run => return Ok(result),
+                _ = tokio::signal::ctrl_c() => {
+                    if stop.is_stopped() || !batched.now.load(Ordering::SeqCst) {
+                        return Err(CliError::InterruptedRun);
+                    }
+                    stop.stop();
+                    let _ = std::io::stderr().lock().write_all(
+                        b"Ctrl-C: stopping after the current batch (the migration stays resumable); Ctrl-C again stops now\n",
+                    );
+                }
+            }
+        }
+    })?
+}
+
+/// `12,000 of 100,000 rows (12%), 5,300 rows/s, about 15 s left`.
+fn rows_text(p: &RowProgress) -> String {
+    let mut s = match p.rows_total {
+        Some(total) if total > 0 => format!(
+            "{} of {} rows ({}%)",
+            thousands(p.rows_done),
+            thousands(total),
+            p.rows_done.saturating_mul(100) / total
+        ),
+        _ => format!("{} rows", thousands(p.rows_done)),
+    };
+    s.push_str(&format!(", {} rows/s", thousands(p.rows_per_second.round() as u64)));
+    if let Some(eta) = p.eta {
+        s.push_str(&format!(", about {} left", duration_text(eta)));
+    }
+    s
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn duration_text(d: Duration) -> String {
+    let secs = d.as_secs();
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+    }
 }
 
 /// How often a step that is still running is reported when stderr is not a terminal:
@@ -171,17 +302,27 @@ fn heartbeat_interval() -> Duration {
         .map_or(Duration::from_secs(10), Duration::from_secs_f64)
 }
 
+/// The step a [`Heartbeat`] reports on.
+struct Running {
+    /// The revision (or the step's description, for a stamp).
+    what: String,
+    since: std::time::Instant,
+    /// How far a batched step has got.
+    rows: Option<RowProgress>,
+}
+
 /// A thread that writes `still running revision X (N s)` while a step lasts longer
-/// than the interval, and every interval after that.
+/// than the interval, and every interval after that (with the rows done, the rate and
+/// the time left, for a batched step).
 struct Heartbeat {
-    running: Arc<Mutex<Option<(String, std::time::Instant)>>>,
+    running: Arc<Mutex<Option<Running>>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Heartbeat {
     fn start(interval: Duration) -> Heartbeat {
-        let running: Arc<Mutex<Option<(String, std::time::Instant)>>> = Arc::default();
+        let running: Arc<Mutex<Option<Running>>> = Arc::default();
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (r, s) = (Arc::clone(&running), Arc::clone(&stop));
         // Without a thread the line would be printed only while the runner yields.
@@ -192,7 +333,7 @@ impl Heartbeat {
                 while !s.load(std::sync::atomic::Ordering::Relaxed) {
                     std::thread::park_timeout(interval.min(Duration::from_millis(250)));
                     let Ok(guard) = r.lock() else { return };
-                    let Some((what, since)) = guard.as_ref() else {
+                    let Some(Running { what, since, rows }) = guard.as_ref() else {
                         reported = None;
                         continue;
                     };
@@ -201,8 +342,9 @@ impl Heartbeat {
                     let due = ticks > 0
                         && reported.as_ref().is_none_or(|(w, t)| w != what || *t < ticks);
                     if due {
+                        let rows = rows.map(|r| format!(": {}", rows_text(&r))).unwrap_or_default();
                         let line = format!(
-                            "still running revision {what} ({} s)\n",
+                            "still running revision {what} ({} s){rows}\n",
                             elapsed.as_secs()
                         );
                         let _ = std::io::stderr().lock().write_all(line.as_bytes());
