@@ -191,7 +191,7 @@ pub enum MigrateError {
     DeclaredSchema(#[from] migrate_schema::declared::DeclaredError),
     /// A scratch database (or schema) already holds objects, so it would not compare as
     /// the schema its SQL creates.
-    #[error("the scratch {kind} `{name}` is not empty (it holds {}); it was not used; remove them from the server's template database (PostgreSQL `template1`)", .objects.join(", "))]
+    #[error("the scratch {kind} `{name}` is not empty (it holds {}); a scratch database must start empty: on PostgreSQL, remove them from the template database (`template1`)", .objects.join(", "))]
     ScratchNotEmpty {
         /// `database` or `schema`.
         kind: &'static str,
