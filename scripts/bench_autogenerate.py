@@ -123,7 +123,7 @@ def main():
         if args.db == "postgres":
             admin = os.environ.get("MIGRATE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
             ours_url = fresh_postgres(admin, "bench_autogen_ours")
-            alembic_url = fresh_postgres(admin, "bench_autogen_alembic").replace("postgres://", "postgresql://", 1)
+            alembic_url = fresh_postgres(admin, "bench_autogen_alembic").replace("postgres://", "postgresql+psycopg2://", 1)
         else:
             ours_url = f"sqlite://{work}/ours.db"
             alembic_url = f"sqlite:///{work}/alembic.db"
