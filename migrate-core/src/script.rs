@@ -535,6 +535,10 @@ impl<'a> Parser<'a> {
                      down: &mut Vec<Section>| {
             if let Some((dir, dialect, line, body)) = cur {
                 let sql = trim_blank_lines(&body);
+                // The blank lines trimmed off the top move the first SQL line down, and
+                // statement positions are counted from it.
+                let skipped = body.iter().take_while(|l| l.trim().is_empty()).count();
+                let line = if sql.is_empty() { line } else { line + skipped };
                 let section = Section { dialect, sql, line };
                 match dir {
                     Direction::Upgrade => up.push(section),
@@ -1001,5 +1005,13 @@ mod tests {
                 &again.upgrade.iter().map(|x| &x.sql).collect::<Vec<_>>()
             )
         );
+    }
+
+    #[test]
+    fn section_line_skips_the_blank_lines_above_the_sql() {
+        let text = "-- m\n-- revision: a1\n-- down_revision:\n\n-- migrate:upgrade\n\n\nCREATE TABLE t (id INT);\n";
+        let script = Script::parse("a1.sql", text.as_bytes()).expect("parses");
+        // Line 8 holds the statement, after two blank lines.
+        assert_eq!(script.upgrade[0].line, 8);
     }
 }
