@@ -157,12 +157,15 @@ pub struct DeclaredFailed {
 
 /// Runs the declared schema on `db`, normally a [`scratch`] database: each file's SQL
 /// for this database (its own section, else the shared one), file by file in path
-/// order, statement by statement, outside any transaction. The statements of a file
+/// order, statement by statement, in one transaction where the database has
+/// transactional DDL (PostgreSQL, SQLite; so a statement that cannot run in a
+/// transaction, such as `CREATE INDEX CONCURRENTLY`, does not belong in a declared
+/// schema). The statements of a file
 /// must not need those of a later file (a foreign key to a table created later fails).
 ///
 /// # Errors
 /// [`MigrateError::Declared`] naming the file, line, statement and the database's
-/// message of the first statement that fails (what ran before it stays);
+/// message of the first statement that fails (rolled back where the database can);
 /// [`MigrateError::Database`] when no connection can be had.
 pub async fn apply_declared<'a>(
     db: impl Into<Db<'a>>,
@@ -171,6 +174,30 @@ pub async fn apply_declared<'a>(
     let db = db.into();
     let dialect = db.dialect();
     let mut conn = db.acquire().await?;
+    // One transaction where DDL is transactional: one commit (one fsync) instead of one
+    // per statement, which dominated loading thousands of tables on PostgreSQL.
+    let in_tx = dialect.transactional_ddl();
+    if in_tx {
+        conn.execute("BEGIN")
+            .await
+            .map_err(|e| MigrateError::db("cannot begin loading the declared schema", e))?;
+    }
+    let result = run_declared(&mut conn, declared, dialect).await;
+    if in_tx {
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let ended = conn.execute(end).await;
+        result?;
+        ended.map_err(|e| MigrateError::db("cannot commit the declared schema", e))?;
+        return Ok(());
+    }
+    result
+}
+
+async fn run_declared(
+    conn: &mut crate::backend::Conn,
+    declared: &DeclaredSchema,
+    dialect: migrate_core::Dialect,
+) -> Result<(), MigrateError> {
     for piece in declared.pieces(dialect) {
         for (line, statement) in split_statements(piece.sql) {
             if let Err(source) = conn.execute(statement).await {
