@@ -157,9 +157,9 @@ pub struct DeclaredFailed {
 
 /// Runs the declared schema on `db`, normally a [`scratch`] database: each file's SQL
 /// for this database (its own section, else the shared one), file by file in path
-/// order, statement by statement, in one transaction where the database has
-/// transactional DDL (PostgreSQL, SQLite; so a statement that cannot run in a
-/// transaction, such as `CREATE INDEX CONCURRENTLY`, does not belong in a declared
+/// order, statement by statement, in transactions of up to 100 statements where the
+/// database has transactional DDL (PostgreSQL, SQLite; so a statement that cannot run
+/// in a transaction, such as `CREATE INDEX CONCURRENTLY`, does not belong in a declared
 /// schema). The statements of a file
 /// must not need those of a later file (a foreign key to a table created later fails).
 ///
@@ -174,16 +174,35 @@ pub async fn apply_declared<'a>(
     let db = db.into();
     let dialect = db.dialect();
     let mut conn = db.acquire().await?;
-    // One transaction where DDL is transactional: one commit (one fsync) instead of one
-    // per statement, which dominated loading thousands of tables on PostgreSQL.
-    let in_tx = dialect.transactional_ddl();
-    if in_tx {
-        conn.execute("BEGIN")
-            .await
-            .map_err(|e| MigrateError::db("cannot begin loading the declared schema", e))?;
+    // Where DDL is transactional, statements go in transactions of `BATCH` statements:
+    // one commit (one fsync) per batch instead of per statement, while a transaction
+    // stays far below PostgreSQL's lock table (thousands of tables in one transaction
+    // run out of it on a default server).
+    const BATCH: usize = 100;
+    let batched = dialect.transactional_ddl();
+    let mut in_batch = 0usize;
+    let result = async {
+        for piece in declared.pieces(dialect) {
+            for (line, statement) in split_statements(piece.sql) {
+                if batched && in_batch == 0 {
+                    conn.execute("BEGIN").await.map_err(|e| {
+                        MigrateError::db("cannot begin loading the declared schema", e)
+                    })?;
+                }
+                run_declared(&mut conn, &piece, line, statement).await?;
+                in_batch += 1;
+                if batched && in_batch == BATCH {
+                    conn.execute("COMMIT").await.map_err(|e| {
+                        MigrateError::db("cannot commit the declared schema", e)
+                    })?;
+                    in_batch = 0;
+                }
+            }
+        }
+        Ok::<(), MigrateError>(())
     }
-    let result = run_declared(&mut conn, declared, dialect).await;
-    if in_tx {
+    .await;
+    if batched && in_batch > 0 {
         let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
         let ended = conn.execute(end).await;
         result?;
@@ -193,29 +212,26 @@ pub async fn apply_declared<'a>(
     result
 }
 
+/// Runs one statement of the declared schema; a failure names its file and line.
 async fn run_declared(
     conn: &mut crate::backend::Conn,
-    declared: &DeclaredSchema,
-    dialect: migrate_core::Dialect,
+    piece: &migrate_schema::declared::Piece<'_>,
+    line: usize,
+    statement: &str,
 ) -> Result<(), MigrateError> {
-    for piece in declared.pieces(dialect) {
-        for (line, statement) in split_statements(piece.sql) {
-            if let Err(source) = conn.execute(statement).await {
-                let message = match &source {
-                    sqlx::Error::Database(d) => d.message().to_string(),
-                    other => other.to_string(),
-                };
-                return Err(MigrateError::Declared(Box::new(DeclaredFailed {
-                    path: piece.path.to_string(),
-                    line: piece.line + line - 1,
-                    statement: statement.to_string(),
-                    message,
-                    source,
-                })));
-            }
-        }
-    }
-    Ok(())
+    conn.execute(statement).await.map(|_| ()).map_err(|source| {
+        let message = match &source {
+            sqlx::Error::Database(d) => d.message().to_string(),
+            other => other.to_string(),
+        };
+        MigrateError::Declared(Box::new(DeclaredFailed {
+            path: piece.path.to_string(),
+            line: piece.line + line - 1,
+            statement: statement.to_string(),
+            message,
+            source,
+        }))
+    })
 }
 
 /// Sets `renamed_from` on the tables and columns of `schema` from the
