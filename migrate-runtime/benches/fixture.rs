@@ -9,10 +9,11 @@
 //! per series. For each database it prints the medians of:
 //! - without the fixture: an empty database, connected, upgraded to head;
 //! - the first `fresh` of the process (migrates the template, then copies it);
-//! - `fresh` back to back (the worst case: the copy made in advance is still being
-//!   made), its slowest, and `FreshDatabase::drop`;
-//! - `fresh` after 50 ms of test work (the copy made in advance is ready);
-//!   and what 500 tests would spend on databases either way.
+//! - `fresh` back to back, its slowest, and `FreshDatabase::drop`;
+//! - `fresh` after 50 ms of test work (the server has settled);
+//!   and what 500 tests would spend on databases either way (without the fixture: an
+//!   empty database and the migrations each; with it: the first `fresh`, then `fresh`
+//!   and `drop` for each other test).
 
 use migrate_core::ScriptDirectory;
 use migrate_runtime::testing::fixture;
@@ -69,7 +70,12 @@ async fn without_fixture(m: &Migrator, admin: Option<&str>, run: usize) -> Durat
             m.upgrade(&db, "head").await.expect("upgrade");
             let took = started.elapsed();
             db.close().await;
-            exec(&a, &format!("DROP DATABASE IF EXISTS {name}")).await;
+            let force = if admin.starts_with("postgres") {
+                " WITH (FORCE)"
+            } else {
+                ""
+            };
+            exec(&a, &format!("DROP DATABASE IF EXISTS {name}{force}")).await;
             a.close().await;
             took
         }

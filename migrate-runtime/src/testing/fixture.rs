@@ -20,14 +20,10 @@
 //! - SQLite: the template is a file in the system's temporary folder (`TMPDIR`), and each
 //!   copy is a copy of that file in a folder of its own; the URL only picks SQLite.
 //!
-//! On the servers, once a process has asked for two copies of the same template, each
-//! call also starts making the next copy in the background, so a test usually finds its
-//! database ready.
-//!
 //! Drop each database with [`FreshDatabase::drop`], which waits until it is gone; a guard
 //! dropped without it (a test that panicked) has its database dropped in the background
-//! by the fixture's own thread. What a process leaves when it dies (its templates, a
-//! copy made in advance, databases still being dropped) is dropped by the next process
+//! by the fixture's own thread. What a process leaves when it ends (its templates, and
+//! databases still being dropped) is dropped by the next process
 //! of the same host that makes a template on the same server or folder, by the process
 //! id in the names.
 //!
@@ -47,11 +43,10 @@ use crate::{Database, EmbeddedMigrations, Migrator};
 use migrate_core::Checksum;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use tokio::runtime::Handle;
 use tokio::sync::OnceCell;
-use tokio::task::JoinHandle;
 
 /// What can go wrong while making a fresh database.
 #[derive(Debug, thiserror::Error)]
@@ -278,7 +273,7 @@ pub async fn fresh<M: TemplateMigrations + ?Sized>(
         .await
         .map_err(FixtureError::Task)??;
     // The pool belongs to the caller's runtime: connect here.
-    match Database::connect(&copy.url).await {
+    match connect(kind, &copy.url).await {
         Ok(database) => Ok(FreshDatabase {
             database,
             url: copy.url,
@@ -291,6 +286,47 @@ pub async fn fresh<M: TemplateMigrations + ?Sized>(
         Err(e) => {
             drop(runtime.spawn(copy.target.drop_it()));
             Err(e.into())
+        }
+    }
+}
+
+/// A pool on a copy, like [`Database::connect`]'s but with its first connection made
+/// now (and without a probe connection first: the server just answered).
+async fn connect(kind: Kind, url: &str) -> Result<Database, MigrateError> {
+    let failed = |source| MigrateError::Connect {
+        url: mask_url(url),
+        source,
+    };
+    match kind {
+        #[cfg(feature = "sqlite")]
+        Kind::Sqlite => Database::connect(url).await,
+        #[cfg(feature = "postgres")]
+        Kind::Postgres => {
+            use std::str::FromStr;
+            let opts = sqlx::postgres::PgConnectOptions::from_str(url).map_err(failed)?;
+            sqlx::postgres::PgPoolOptions::new()
+                .max_connections(2)
+                .acquire_timeout(Database::DEFAULT_CONNECT_TIMEOUT)
+                .connect_with(opts)
+                .await
+                .map(Database::Postgres)
+                .map_err(failed)
+        }
+        #[cfg(feature = "mysql")]
+        Kind::Mysql => {
+            use std::str::FromStr;
+            let url = match url.strip_prefix("mariadb") {
+                Some(rest) => format!("mysql{rest}"),
+                None => url.to_string(),
+            };
+            let opts = sqlx::mysql::MySqlConnectOptions::from_str(&url).map_err(failed)?;
+            sqlx::mysql::MySqlPoolOptions::new()
+                .max_connections(2)
+                .acquire_timeout(Database::DEFAULT_CONNECT_TIMEOUT)
+                .connect_with(opts)
+                .await
+                .map(Database::Mysql)
+                .map_err(failed)
         }
     }
 }
@@ -386,10 +422,6 @@ struct Template {
     #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     name: String,
     source: Source,
-    /// Copies handed out so far.
-    served: AtomicUsize,
-    /// The copy being made in advance for the next call.
-    spare: Mutex<Option<JoinHandle<Result<Made, FixtureError>>>>,
 }
 
 #[derive(Debug)]
@@ -435,47 +467,13 @@ impl Template {
             Kind::Mysql => my::template(&m, &url, suffix).await?,
         };
         let _ = &url;
-        Ok(Arc::new(Template {
-            name,
-            source,
-            served: AtomicUsize::new(0),
-            spare: Mutex::new(None),
-        }))
-    }
-
-    /// A copy for one caller: the one made in advance if there is one, else a new one.
-    async fn copy(self: Arc<Self>) -> Result<Made, FixtureError> {
-        #[cfg(feature = "sqlite")]
-        if matches!(self.source, Source::Sqlite { .. }) {
-            // A file copy takes a millisecond: nothing to make in advance.
-            return self.make_copy().await;
-        }
-        let served = self.served.fetch_add(1, Ordering::SeqCst);
-        let spare = {
-            let mut spare = self.spare.lock().unwrap_or_else(PoisonError::into_inner);
-            let ready = spare.take();
-            // From the second call on, the process evidently wants several copies: start
-            // the next caller's now.
-            if served >= 1 {
-                let me = self.clone();
-                *spare = Some(tokio::spawn(async move { me.make_copy().await }));
-            }
-            ready
-        };
-        if let Some(spare) = spare {
-            if let Ok(Ok(copy)) = spare.await {
-                return Ok(copy);
-            }
-            // A failed spare left nothing behind; make one here, and report its error if
-            // it fails too.
-        }
-        self.make_copy().await
+        Ok(Arc::new(Template { name, source }))
     }
 
     // Boxed as `Send` here, where the lifetimes are concrete: written as an `async fn`,
     // the compiler cannot prove sqlx's executor bounds for every lifetime, and the
     // future could not be spawned.
-    fn make_copy(&self) -> BoxFut<'_, Made> {
+    fn copy(&self) -> BoxFut<'_, Made> {
         Box::pin(async move {
             match &self.source {
                 #[cfg(feature = "sqlite")]
@@ -1117,7 +1115,7 @@ mod my {
     }
 
     /// Runs SQL text on one connection. Boxed as `Send` where the lifetimes are concrete
-    /// (see `make_copy`).
+    /// (see `Template::copy`).
     fn run<'a>(
         conn: &'a mut sqlx::MySqlConnection,
         sql: &'a str,
