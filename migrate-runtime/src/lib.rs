@@ -15,6 +15,12 @@
 //! println!("at {:?}", report.heads);
 //! # Ok(()) }
 //! ```
+//!
+//! Migrations may also be written in Rust (a `.rs` file of the versions folder, compiled
+//! into the application by [`embed_migrations!`]): see [`MigrationContext`], and
+//! [`MigrationContext::backfill`] with [`Backfill`] for batched data migrations that
+//! commit batch by batch and resume after a crash. SQL migrations batch a statement
+//! with `-- migrate:batch size=N`.
 
 mod backend;
 mod batch;

@@ -159,11 +159,11 @@ pub enum DbConnection<'a> {
 pub(crate) fn typed(conn: &mut Conn) -> DbConnection<'_> {
     match conn {
         #[cfg(feature = "sqlite")]
-        Conn::Sqlite(c) => DbConnection::Sqlite(&mut **c),
+        Conn::Sqlite(c) => DbConnection::Sqlite(c),
         #[cfg(feature = "postgres")]
-        Conn::Postgres(c) => DbConnection::Postgres(&mut **c),
+        Conn::Postgres(c) => DbConnection::Postgres(c),
         #[cfg(feature = "mysql")]
-        Conn::Mysql(c) => DbConnection::Mysql(&mut **c),
+        Conn::Mysql(c) => DbConnection::Mysql(c),
     }
 }
 

@@ -58,7 +58,9 @@ async fn rust_and_batched_migrations_run_on_every_database() {
         let m = migrator();
         m.upgrade(&t.db, "b1").await.unwrap();
         fill(&t.db, 2_500).await;
-        let seen: Arc<Mutex<Vec<(Option<String>, u64, Option<u64>)>>> = Arc::default();
+        // (revision, rows done, rows in all) of each progress event with rows.
+        type Seen = Arc<Mutex<Vec<(Option<String>, u64, Option<u64>)>>>;
+        let seen: Seen = Arc::default();
         let log = Arc::clone(&seen);
         let m = m.on_progress(move |p: &Progress<'_>| {
             if let Some(rows) = p.rows {
