@@ -17,6 +17,10 @@
 //! assert_eq!((batch.size, batch.pause.as_millis(), batch.max_batches), (1000, 10, None));
 //! assert!(batch.render(stmts[1].sql).ends_with("LIMIT 1000)"));
 //! ```
+//!
+//! `-- migrate:batch-rows <query>` right after the directive gives a query counting the
+//! rows the batches will change (run once, before the first batch), so that progress
+//! shows a total and the time left.
 
 use crate::sql::split_statements;
 use std::time::Duration;
@@ -26,6 +30,11 @@ pub const BATCH_SIZE_PLACEHOLDER: &str = "{batch_size}";
 
 /// The directive's name: `-- migrate:batch`.
 pub const BATCH_DIRECTIVE: &str = "batch";
+
+/// The optional directive after `-- migrate:batch` that counts the rows the batches
+/// will change, once before the first, so that progress can show the time left:
+/// `-- migrate:batch-rows SELECT COUNT(*) FROM t WHERE c IS NULL`.
+pub const ROWS_DIRECTIVE: &str = "batch-rows";
 
 /// The settings of one batched statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +138,12 @@ pub enum BatchError {
         "two `-- migrate:batch` directives before one statement (the other on line {0}); keep one"
     )]
     Repeated(usize),
+    /// `-- migrate:batch-rows` not right after a `-- migrate:batch` line.
+    #[error("`-- migrate:batch-rows` must follow a `-- migrate:batch` line, before the statement it counts for")]
+    RowsWithoutBatch,
+    /// `-- migrate:batch-rows` without its query.
+    #[error("`-- migrate:batch-rows` needs the query that counts the rows left, e.g. `-- migrate:batch-rows SELECT COUNT(*) FROM t WHERE c IS NULL`")]
+    RowsWithoutQuery,
     /// The statement does not say where the batch size goes.
     #[error("the statement after `-- migrate:batch` must limit each repetition with `{{batch_size}}` (e.g. `... WHERE id IN (SELECT id FROM t WHERE c IS NULL LIMIT {{batch_size}})`), so that it changes a batch of rows at a time")]
     NoPlaceholder,
@@ -145,13 +160,21 @@ pub struct Statement<'a> {
     pub sql: &'a str,
     /// The batch settings, for a batched statement.
     pub batch: Option<BatchSpec>,
+    /// For a batched statement, the query of its `-- migrate:batch-rows` line: how many
+    /// rows its batches will change.
+    pub rows_query: Option<&'a str>,
 }
 
 /// Whether a line of SQL text is a `-- migrate:batch` directive; its arguments if so.
 pub fn directive_args(line: &str) -> Option<&str> {
+    named_directive(line, BATCH_DIRECTIVE)
+}
+
+/// The arguments of a `-- migrate:<name>` line.
+fn named_directive<'a>(line: &'a str, name: &str) -> Option<&'a str> {
     let rest = line.trim().strip_prefix("--")?.trim_start();
     let rest = rest.strip_prefix("migrate:")?.trim_start();
-    let rest = rest.strip_prefix(BATCH_DIRECTIVE)?;
+    let rest = rest.strip_prefix(name)?;
     (rest.is_empty() || rest.starts_with(char::is_whitespace)).then(|| rest.trim())
 }
 
@@ -174,6 +197,7 @@ pub fn statements(sql: &str) -> Result<Vec<Statement<'_>>, Vec<(usize, BatchErro
             line,
             sql,
             batch: None,
+            rows_query: None,
         })
         .collect();
     if !has_batches(sql) {
@@ -183,10 +207,21 @@ pub fn statements(sql: &str) -> Result<Vec<Statement<'_>>, Vec<(usize, BatchErro
     // Directives by line, each for the first statement that starts after it.
     let mut claimed: Vec<Option<usize>> = vec![None; stmts.len()];
     for (i, text) in sql.lines().enumerate() {
+        let line = i + 1;
+        if let Some(query) = named_directive(text, ROWS_DIRECTIVE) {
+            // For the statement a `-- migrate:batch` line just above claimed.
+            let index = stmts.iter().position(|s| s.line > line);
+            let claimed_above = index.and_then(|i| claimed[i]).is_some_and(|b| b < line);
+            match index.filter(|_| claimed_above) {
+                None => errors.push((line, BatchError::RowsWithoutBatch)),
+                Some(_) if query.is_empty() => errors.push((line, BatchError::RowsWithoutQuery)),
+                Some(i) => stmts[i].rows_query = Some(query),
+            }
+            continue;
+        }
         let Some(args) = directive_args(text) else {
             continue;
         };
-        let line = i + 1;
         let spec = match BatchSpec::parse(args) {
             Ok(s) => s,
             Err(e) => {
@@ -262,6 +297,24 @@ mod tests {
         assert_eq!((s[1].line, s[1].batch.map(|b| b.size)), (5, Some(2)));
         assert!(s[0].batch.is_none() && s[2].batch.is_none());
         assert!(s[1].sql.starts_with("UPDATE"));
+    }
+
+    #[test]
+    fn a_rows_query_counts_for_its_batched_statement() {
+        let sql = "-- migrate:batch size=2\n-- migrate:batch-rows SELECT COUNT(*) FROM t WHERE c IS NULL\nUPDATE t SET c = 1 LIMIT {batch_size};\n";
+        let s = statements(sql).unwrap();
+        assert_eq!(
+            s[0].rows_query,
+            Some("SELECT COUNT(*) FROM t WHERE c IS NULL")
+        );
+        let bad = "-- migrate:batch-rows SELECT 1\nSELECT 2;\n-- migrate:batch size=2\n-- migrate:batch-rows\nUPDATE t SET c = 1 LIMIT {batch_size};\n";
+        assert_eq!(
+            statements(bad).unwrap_err(),
+            vec![
+                (1, BatchError::RowsWithoutBatch),
+                (4, BatchError::RowsWithoutQuery)
+            ]
+        );
     }
 
     #[test]

@@ -53,7 +53,7 @@ pub enum ParseErrorKind {
     #[error("missing `-- migrate:upgrade` section")]
     MissingUpgrade,
     /// A `-- migrate:` directive that is not `upgrade`, `downgrade` or `batch`.
-    #[error("unknown directive {0:?}; expected `-- migrate:upgrade`, `-- migrate:downgrade` or `-- migrate:batch`")]
+    #[error("unknown directive {0:?}; expected `-- migrate:upgrade`, `-- migrate:downgrade`, `-- migrate:batch` or `-- migrate:batch-rows`")]
     UnknownDirective(String),
     /// A `-- migrate:batch` directive that is malformed or not before a statement that
     /// limits itself with `{batch_size}`.

@@ -551,7 +551,10 @@ impl<'a> Parser<'a> {
             let lineno = i + 1;
             i += 1;
             match classify(raw) {
-                Line::Directive { name, .. } if name == crate::batch::BATCH_DIRECTIVE => {
+                Line::Directive { name, .. }
+                    if name == crate::batch::BATCH_DIRECTIVE
+                        || name == crate::batch::ROWS_DIRECTIVE =>
+                {
                     // Kept in the section's SQL, where it is a comment: see `batch`.
                     match current.as_mut() {
                         Some((_, _, _, body)) => {

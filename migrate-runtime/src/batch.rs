@@ -50,8 +50,8 @@ impl StopHandle {
 pub struct RowProgress {
     /// Rows done, batches of earlier, interrupted runs included.
     pub rows_done: u64,
-    /// Rows to do in all, when known (the Rust batch helper counts them when it starts;
-    /// a batched SQL statement cannot know).
+    /// Rows to do in all, when known: the Rust batch helper counts them when it starts,
+    /// a batched SQL statement when it has a `-- migrate:batch-rows` query.
     pub rows_total: Option<u64>,
     /// Rows per second in this run.
     pub rows_per_second: f64,
@@ -290,6 +290,13 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
             continue;
         };
         let sql = spec.render(stmt.sql);
+        let total = match stmt.rows_query {
+            None => None,
+            Some(query) => match count(conn, query).await {
+                Ok(left) => Some(rows_done + left),
+                Err(e) => return Err(fail(e, query, index > 0 || rows_done > 0)),
+            },
+        };
         let started = Instant::now();
         let (mut run_rows, mut batches) = (0u64, 0u64);
         loop {
@@ -329,7 +336,7 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
             run_rows += n;
             rows_done += n;
             step.sink.send(&RowProgress::new(
-                rows_done, run_rows, None, batches, started,
+                rows_done, run_rows, total, batches, started,
             ));
             if step.stop.is_stopped() {
                 return Err(MigrateError::Interrupted {
@@ -345,6 +352,25 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
         }
     }
     Ok(())
+}
+
+/// Runs a query counting rows (read as a 64-bit integer whatever type it returns).
+async fn count(conn: &mut Conn, query: &str) -> Result<u64, sqlx::Error> {
+    let int = match conn.dialect() {
+        Dialect::Postgres => "BIGINT",
+        Dialect::Mysql => "SIGNED",
+        _ => "INTEGER",
+    };
+    let sql = format!("SELECT CAST(({query}) AS {int})");
+    let n: Option<i64> = match typed(conn) {
+        #[cfg(feature = "sqlite")]
+        DbConnection::Sqlite(c) => sqlx::query_scalar(&sql).fetch_one(c).await?,
+        #[cfg(feature = "postgres")]
+        DbConnection::Postgres(c) => sqlx::query_scalar(&sql).fetch_one(c).await?,
+        #[cfg(feature = "mysql")]
+        DbConnection::Mysql(c) => sqlx::query_scalar(&sql).fetch_one(c).await?,
+    };
+    Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
 }
 
 /// How [`MigrationFailed::partly_applied`] describes a resumable migration.

@@ -15,18 +15,21 @@
 -- migrate:upgrade
 ALTER TABLE tickets ADD COLUMN resolution_time_seconds INTEGER NULL;
 -- migrate:batch size=1000
+-- migrate:batch-rows SELECT COUNT(*) FROM tickets WHERE resolved_at IS NOT NULL AND resolution_time_seconds IS NULL
 UPDATE tickets SET resolution_time_seconds = CAST(ROUND((julianday(resolved_at) - julianday(created_at)) * 86400) AS INTEGER)
 WHERE id IN (SELECT id FROM tickets WHERE resolved_at IS NOT NULL AND resolution_time_seconds IS NULL ORDER BY id LIMIT {batch_size});
 
 -- migrate:upgrade postgres
 ALTER TABLE tickets ADD COLUMN resolution_time_seconds INTEGER NULL;
 -- migrate:batch size=1000
+-- migrate:batch-rows SELECT COUNT(*) FROM tickets WHERE resolved_at IS NOT NULL AND resolution_time_seconds IS NULL
 UPDATE tickets SET resolution_time_seconds = CAST(EXTRACT(EPOCH FROM (resolved_at - created_at)) AS INTEGER)
 WHERE id IN (SELECT id FROM tickets WHERE resolved_at IS NOT NULL AND resolution_time_seconds IS NULL ORDER BY id LIMIT {batch_size});
 
 -- migrate:upgrade mysql
 ALTER TABLE tickets ADD COLUMN resolution_time_seconds INTEGER NULL;
 -- migrate:batch size=1000
+-- migrate:batch-rows SELECT COUNT(*) FROM tickets WHERE resolved_at IS NOT NULL AND resolution_time_seconds IS NULL
 UPDATE tickets SET resolution_time_seconds = TIMESTAMPDIFF(SECOND, created_at, resolved_at)
 WHERE resolved_at IS NOT NULL AND resolution_time_seconds IS NULL ORDER BY id LIMIT {batch_size};
 
