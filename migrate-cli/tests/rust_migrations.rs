@@ -21,7 +21,14 @@ fn project() -> Project {
         "DROP TABLE items;",
     );
     p.ok(&["hash"]);
-    p.ok(&["revision", "-m", "backfill items", "--rust", "--rev-id", "b2"]);
+    p.ok(&[
+        "revision",
+        "-m",
+        "backfill items",
+        "--rust",
+        "--rev-id",
+        "b2",
+    ]);
     p
 }
 
@@ -30,7 +37,11 @@ fn session(p: &Project, commands: &[&[&str]]) -> String {
     let mut log = String::new();
     for args in commands {
         let out = p.run(args);
-        log.push_str(&format!("$ migrate {}\n{}\n", args.join(" "), transcript(p, &out)));
+        log.push_str(&format!(
+            "$ migrate {}\n{}\n",
+            args.join(" "),
+            transcript(p, &out)
+        ));
     }
     log
 }
@@ -41,8 +52,13 @@ fn rust_migrations_are_listed_refused_and_stop_offline_scripts() {
     let file = common::find_file(&p.path().join("migrations"), "b2_").expect("b2 written");
     assert_eq!(file.extension().and_then(|e| e.to_str()), Some("rs"));
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.starts_with("// backfill items\n//\n// revision: b2\n// down_revision: a1\n"), "{text}");
-    assert!(text.contains("pub async fn upgrade(ctx: &mut MigrationContext<'_>) -> MigrationResult"));
+    assert!(
+        text.starts_with("// backfill items\n//\n// revision: b2\n// down_revision: a1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("pub async fn upgrade(ctx: &mut MigrationContext<'_>) -> MigrationResult")
+    );
     let sum = std::fs::read_to_string(p.path().join("migrations/migrations.sum")).unwrap();
     assert!(sum.contains("  b2_backfill_items.rs\n"), "{sum}");
 
@@ -124,11 +140,19 @@ fn batched_statements_log_their_progress_when_stderr_is_not_a_terminal() {
     assert!(!progress.is_empty(), "{err}");
     // `still running revision b2 (0 s): 7,000 rows, 11,203 rows/s`
     assert!(
-        progress.iter().all(|l| l.contains(" rows, ") && l.ends_with(" rows/s")),
+        progress
+            .iter()
+            .all(|l| l.contains(" rows, ") && l.ends_with(" rows/s")),
         "{progress:?}"
     );
-    assert_eq!(count(&p, "SELECT COUNT(*) FROM items WHERE done = 1"), 20_000);
-    assert_eq!(count(&p, "SELECT COUNT(*) FROM alembic_version_progress"), 0);
+    assert_eq!(
+        count(&p, "SELECT COUNT(*) FROM items WHERE done = 1"),
+        20_000
+    );
+    assert_eq!(
+        count(&p, "SELECT COUNT(*) FROM alembic_version_progress"),
+        0
+    );
 }
 
 #[test]
@@ -164,7 +188,10 @@ fn ctrl_c_stops_after_the_current_batch_and_the_next_run_continues() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "{log:#?}");
     let text = log.join("\n");
-    assert!(text.contains("Ctrl-C: stopping after the current batch"), "{text}");
+    assert!(
+        text.contains("Ctrl-C: stopping after the current batch"),
+        "{text}"
+    );
     assert!(
         text.contains("error: interrupted: revision `b2` (b2_mark_items.sql) stopped after a committed batch ("),
         "{text}"
@@ -176,6 +203,9 @@ fn ctrl_c_stops_after_the_current_batch_and_the_next_run_continues() {
     // Run again: it continues, and every item is marked once.
     let out = p.run(&["upgrade", "head"]);
     assert!(out.status.success(), "{}", transcript(&p, &out));
-    assert_eq!(count(&p, "SELECT COUNT(*) FROM items WHERE done = 1"), 20_000);
+    assert_eq!(
+        count(&p, "SELECT COUNT(*) FROM items WHERE done = 1"),
+        20_000
+    );
     assert_eq!(p.ok(&["current"]), "b2 (head)\n");
 }

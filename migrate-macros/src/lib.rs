@@ -379,7 +379,10 @@ fn expand(input: &Input) -> syn::Result<TokenStream2> {
         .collect();
     for (i, script) in directory.scripts.iter().enumerate() {
         if script.is_rust() {
-            let abs = abs_of.get(script.path.as_str()).copied().unwrap_or(Path::new(""));
+            let abs = abs_of
+                .get(script.path.as_str())
+                .copied()
+                .unwrap_or(Path::new(""));
             push_rust_module(&mut out, i, script, abs, &shown.file(&script.path), span)?;
         }
     }
@@ -656,7 +659,10 @@ fn push_migration(out: &mut String, i: usize, s: &Script) {
             "::core::option::Option::Some(::migrate_runtime::__private::RustMigration {{ upgrade: __migration_{i}_upgrade, downgrade: "
         );
         if s.is_reversible() {
-            let _ = write!(out, "::core::option::Option::Some(__migration_{i}_downgrade)");
+            let _ = write!(
+                out,
+                "::core::option::Option::Some(__migration_{i}_downgrade)"
+            );
         } else {
             out.push_str("::core::option::Option::None");
         }

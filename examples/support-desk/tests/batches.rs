@@ -20,7 +20,9 @@ const SCORE: &str = "f5a6b7c8d9e0";
 async fn tickets(db: &Database, n: usize) {
     for start in (1..=n).step_by(500) {
         let rows: Vec<String> = (start..=(start + 499).min(n))
-            .map(|i| format!("('ticket {i}', 'RESOLVED', '2025-01-01 00:00:00', '2025-01-01 01:00:00')"))
+            .map(|i| {
+                format!("('ticket {i}', 'RESOLVED', '2025-01-01 00:00:00', '2025-01-01 01:00:00')")
+            })
             .collect();
         raw(
             db,
@@ -43,7 +45,9 @@ fn watched() -> (Migrator, Seen) {
         .expect("embedded migrations")
         .on_progress(move |p| {
             if let (Some(rev), Some(rows)) = (p.revision, p.rows) {
-                log.lock().unwrap().push((rev.to_string(), rows.rows_done, rows.rows_total));
+                log.lock()
+                    .unwrap()
+                    .push((rev.to_string(), rows.rows_done, rows.rows_total));
             }
         });
     (m, seen)
@@ -111,7 +115,11 @@ async fn backfills_run_in_batches_of_1000_and_100_on_every_database() {
         );
         m.upgrade(&t.db, "head").await.unwrap();
         assert_eq!(
-            scalar(&t.db, "SELECT COUNT(*) FROM customer_satisfaction WHERE score IS NULL").await,
+            scalar(
+                &t.db,
+                "SELECT COUNT(*) FROM customer_satisfaction WHERE score IS NULL"
+            )
+            .await,
             0
         );
     }

@@ -80,7 +80,12 @@ fn upgrade(
     target: &str,
     verbose: bool,
 ) -> Result<Report, CliError> {
-    run_shown(ctx, m, verbose, |m| async move { m.upgrade(db, target).await })
+    run_shown(
+        ctx,
+        m,
+        verbose,
+        |m| async move { m.upgrade(db, target).await },
+    )
 }
 
 /// Runs `run` on a migrator whose steps are shown as they happen: a bar on a terminal,
@@ -123,7 +128,12 @@ where
         let m = m.on_progress(move |p| {
             track.see(p);
             shown.set_length(p.total as u64);
-            let step = format!("migration {} of {}: {}", p.index + 1, p.total, p.description);
+            let step = format!(
+                "migration {} of {}: {}",
+                p.index + 1,
+                p.total,
+                p.description
+            );
             match (p.finished, p.rows) {
                 (None, Some(rows)) => shown.set_message(format!("{step}: {}", rows_text(&rows))),
                 (None, None) => shown.set_message(step),
@@ -154,7 +164,9 @@ where
         let line = match p.finished {
             None => {
                 if let Ok(mut r) = running.lock() {
-                    let what = p.revision.map_or_else(|| p.description.to_string(), str::to_string);
+                    let what = p
+                        .revision
+                        .map_or_else(|| p.description.to_string(), str::to_string);
                     *r = Some(Running {
                         what,
                         since: std::time::Instant::now(),
@@ -212,8 +224,8 @@ impl Batched {
     /// Follows the steps of a run.
     fn see(&self, p: &Progress<'_>) {
         if p.rows.is_none() {
-            let batched = p.finished.is_none()
-                && p.revision.is_some_and(|r| self.revisions.contains(r));
+            let batched =
+                p.finished.is_none() && p.revision.is_some_and(|r| self.revisions.contains(r));
             self.now.store(batched, Ordering::SeqCst);
         }
     }
@@ -264,7 +276,10 @@ fn rows_text(p: &RowProgress) -> String {
         ),
         _ => format!("{} rows", thousands(p.rows_done)),
     };
-    s.push_str(&format!(", {} rows/s", thousands(p.rows_per_second.round() as u64)));
+    s.push_str(&format!(
+        ", {} rows/s",
+        thousands(p.rows_per_second.round() as u64)
+    ));
     if let Some(eta) = p.eta {
         s.push_str(&format!(", about {} left", duration_text(eta)));
     }
@@ -340,9 +355,13 @@ impl Heartbeat {
                     let elapsed = since.elapsed();
                     let ticks = (elapsed.as_secs_f64() / interval.as_secs_f64()) as u64;
                     let due = ticks > 0
-                        && reported.as_ref().is_none_or(|(w, t)| w != what || *t < ticks);
+                        && reported
+                            .as_ref()
+                            .is_none_or(|(w, t)| w != what || *t < ticks);
                     if due {
-                        let rows = rows.map(|r| format!(": {}", rows_text(&r))).unwrap_or_default();
+                        let rows = rows
+                            .map(|r| format!(": {}", rows_text(&r)))
+                            .unwrap_or_default();
                         let line = format!(
                             "still running revision {what} ({} s){rows}\n",
                             elapsed.as_secs()
