@@ -627,7 +627,8 @@ impl MigrationContext<'_> {
     /// Walks a table by its key in batches (`WHERE key > last ORDER BY key LIMIT n`,
     /// never `OFFSET`), runs `each` on every batch, and commits each batch together with
     /// a progress record. Run again after a crash, a kill or a stop, the walk resumes
-    /// after the last committed key. Reports rows done, rows per second and the time
+    /// after the last committed key (the migration's function runs again from the top:
+    /// what it does before the walk must bear running twice). Reports rows done, rows per second and the time
     /// left through the migrator's progress hook. The migration must be
     /// `transactional: false`.
     ///
@@ -718,7 +719,7 @@ impl MigrationContext<'_> {
                     &mut each,
                 )
                 .await;
-            let (first, end, n) = match outcome {
+            let (end, n) = match outcome {
                 Ok(Some(done)) => done,
                 Ok(None) => break,
                 Err(e) => {
@@ -726,7 +727,6 @@ impl MigrationContext<'_> {
                     return Err(e);
                 }
             };
-            let _ = first;
             batches += 1;
             run_rows += n;
             rows_done += n;
@@ -744,8 +744,9 @@ impl MigrationContext<'_> {
         Ok(())
     }
 
-    /// One batch, in the transaction the caller began: `None` (and the transaction
-    /// committed) when the walk is done.
+    /// One batch, in the transaction the caller began, committed with its progress
+    /// record: its last key and rows; `None` (and the transaction committed) when the
+    /// walk is done.
     #[allow(clippy::too_many_arguments)]
     async fn one_batch<F>(
         &mut self,
@@ -756,7 +757,7 @@ impl MigrationContext<'_> {
         rows_done: u64,
         number: u64,
         each: &mut F,
-    ) -> Result<Option<(BatchKey, BatchKey, u64)>, MigrationError>
+    ) -> Result<Option<(BatchKey, u64)>, MigrationError>
     where
         F: for<'b, 'x> FnMut(&'b mut Batch<'x>) -> BatchFuture<'b> + Send,
     {
@@ -828,7 +829,7 @@ impl MigrationContext<'_> {
             .execute("COMMIT")
             .await
             .map_err(|e| MigrationError::statement("COMMIT", e))?;
-        Ok(Some((first, end, rows)))
+        Ok(Some((end, rows)))
     }
 }
 
