@@ -69,11 +69,22 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RevisionArgs) -> Result<(), CliError>
         t,
         &m,
         new,
-        args.schema.as_ref(),
-        args.allow_destructive,
-        &args.also,
-        !args.no_verify,
+        &Autogenerate {
+            schema: args.schema.as_ref(),
+            allow_destructive: args.allow_destructive,
+            also: &args.also,
+            verify: !args.no_verify,
+        },
     )
+}
+
+/// The `--autogenerate` options.
+#[derive(Clone, Copy)]
+struct Autogenerate<'a> {
+    schema: Option<&'a PathBuf>,
+    allow_destructive: bool,
+    also: &'a [String],
+    verify: bool,
 }
 
 /// `revision --autogenerate`: the DDL from the schema the migrations produce at the new
@@ -86,14 +97,17 @@ fn autogenerate(
     t: &Target,
     m: &Migrator,
     mut new: NewRevision,
-    schema: Option<&PathBuf>,
-    allow_destructive: bool,
-    also: &[String],
-    verify: bool,
+    opts: &Autogenerate<'_>,
 ) -> Result<(), CliError> {
     use crate::schema::{guarded, SchemaSource, Sources};
     use migrate_runtime::schema::model::{diff, render, RenderOptions};
     use migrate_runtime::MigrateError;
+    let Autogenerate {
+        schema,
+        allow_destructive,
+        also,
+        verify,
+    } = *opts;
 
     let dialect = t.dialect()?;
     let sources = Sources::of(ctx, t, schema)?;
