@@ -97,9 +97,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RebaseArgs) -> Result<(), CliError> {
         .ok_or_else(|| fail(format!("no file for `{root}`")))?;
     let path = t.location().join(&script.path);
     let text = std::fs::read_to_string(&path).map_err(|e| CliError::io("read", &path, e))?;
-    let new_text = rewrite_down_revision(&text, &onto).ok_or_else(|| {
+    // A Rust migration's header is `//` lines.
+    let comment = if script.is_rust() { "//" } else { "--" };
+    let new_text = rewrite_down_revision(&text, &onto, comment).ok_or_else(|| {
         fail(format!(
-            "no `-- down_revision:` line in the header of `{}`",
+            "no `{comment} down_revision:` line in the header of `{}`",
             script.path
         ))
     })?;
@@ -165,22 +167,24 @@ fn applied_in_branch(
     Ok(None)
 }
 
-/// Replaces the value of the header's `-- down_revision:` line, keeping line endings.
-fn rewrite_down_revision(text: &str, onto: &str) -> Option<String> {
+/// Replaces the value of the header's `-- down_revision:` line (`//` for a Rust
+/// migration: `comment`), keeping line endings.
+fn rewrite_down_revision(text: &str, onto: &str, comment: &str) -> Option<String> {
     let mut out = String::with_capacity(text.len() + 16);
     let mut done = false;
     let mut in_header = true;
     for line in text.split_inclusive('\n') {
         let body = line.trim_end_matches(['\n', '\r']);
         let ending = &line[body.len()..];
-        if in_header && !body.trim_start().starts_with("--") {
+        if in_header && !body.trim_start().starts_with(comment) {
             in_header = false;
         }
         if in_header && !done {
-            let stripped = body.trim_start().trim_start_matches("--").trim_start();
+            let stripped = body.trim_start().trim_start_matches(comment).trim_start();
             if let Some(rest) = stripped.strip_prefix("down_revision") {
                 if rest.trim_start().starts_with(':') {
-                    out.push_str("-- down_revision: ");
+                    out.push_str(comment);
+                    out.push_str(" down_revision: ");
                     out.push_str(onto);
                     out.push_str(ending);
                     done = true;
@@ -200,9 +204,17 @@ mod tests {
     #[test]
     fn rewrites_only_the_header_line() {
         let text = "-- m\r\n-- revision: b\r\n-- down_revision: a\r\n\r\n-- migrate:upgrade\r\n-- down_revision: keep\r\n";
-        let out = rewrite_down_revision(text, "z").unwrap();
+        let out = rewrite_down_revision(text, "z", "--").unwrap();
         assert!(out.contains("-- down_revision: z\r\n"));
         assert!(out.contains("-- down_revision: keep"));
-        assert!(rewrite_down_revision("-- revision: a\n", "z").is_none());
+        assert!(rewrite_down_revision("-- revision: a\n", "z", "--").is_none());
+    }
+
+    #[test]
+    fn rewrites_a_rust_migrations_header() {
+        let text = "// m\n// revision: b\n// down_revision: a\n\npub async fn upgrade() {}\n";
+        let out = rewrite_down_revision(text, "z", "//").unwrap();
+        assert_eq!(out, text.replace("// down_revision: a", "// down_revision: z"));
+        assert!(rewrite_down_revision(text, "z", "--").is_none());
     }
 }
