@@ -214,7 +214,10 @@ mod tests {
     fn rewrites_a_rust_migrations_header() {
         let text = "// m\n// revision: b\n// down_revision: a\n\npub async fn upgrade() {}\n";
         let out = rewrite_down_revision(text, "z", "//").unwrap();
-        assert_eq!(out, text.replace("// down_revision: a", "// down_revision: z"));
+        assert_eq!(
+            out,
+            text.replace("// down_revision: a", "// down_revision: z")
+        );
         assert!(rewrite_down_revision(text, "z", "--").is_none());
     }
 }
