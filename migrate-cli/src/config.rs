@@ -401,7 +401,8 @@ impl Ctx<'_> {
             None => return Ok(None),
             Some(toml::Value::Integer(n)) => *n,
             Some(toml::Value::String(s)) => {
-                let v = interpolate(s, self.x, self.env).map_err(|m| self.err(key, m.to_string()))?;
+                let v =
+                    interpolate(s, self.x, self.env).map_err(|m| self.err(key, m.to_string()))?;
                 v.trim()
                     .parse::<i64>()
                     .map_err(|_| self.err(key, format!("{}, found {v:?}", expected())))?
@@ -438,7 +439,8 @@ impl Ctx<'_> {
             None => Ok(None),
             Some(toml::Value::Boolean(b)) => Ok(Some(*b)),
             Some(toml::Value::String(s)) => {
-                let v = interpolate(s, self.x, self.env).map_err(|m| self.err(key, m.to_string()))?;
+                let v =
+                    interpolate(s, self.x, self.env).map_err(|m| self.err(key, m.to_string()))?;
                 match v.trim().to_ascii_lowercase().as_str() {
                     "true" | "1" | "yes" | "on" => Ok(Some(true)),
                     "false" | "0" | "no" | "off" => Ok(Some(false)),

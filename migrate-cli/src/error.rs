@@ -329,7 +329,9 @@ impl CliError {
             CliError::SchemaAhead { .. } => exit::SCHEMA_AHEAD,
             CliError::Stairway(_) | CliError::AutogenerateUnverified { .. } => exit::SCHEMA_TEST,
             CliError::Interrupted | CliError::InterruptedRun => exit::INTERRUPTED,
-            CliError::Problems(problems) => problems.first().map_or(exit::FAILURE, CliError::exit_code),
+            CliError::Problems(problems) => {
+                problems.first().map_or(exit::FAILURE, CliError::exit_code)
+            }
             _ => exit::FAILURE,
         }
     }

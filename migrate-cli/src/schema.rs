@@ -5,8 +5,8 @@
 
 use crate::error::CliError;
 use crate::target::{Ctx, Target};
-use migrate_runtime::schema::{self as rt_schema, Scratch, ScratchDropper};
 use migrate_runtime::schema::model::{DeclaredSchema, Schema};
+use migrate_runtime::schema::{self as rt_schema, Scratch, ScratchDropper};
 use migrate_runtime::{testing, ConnectOptions, Database, Migrator};
 use std::future::Future;
 use std::path::PathBuf;
@@ -126,7 +126,9 @@ impl Sources {
         schema: Option<&PathBuf>,
     ) -> Result<Sources, CliError> {
         let migrator = ctx.migrator(t)?;
-        let declared_path = schema.cloned().or_else(|| t.section.schema_location.clone());
+        let declared_path = schema
+            .cloned()
+            .or_else(|| t.section.schema_location.clone());
         let declared = match &declared_path {
             Some(p) => Some(Arc::new(
                 DeclaredSchema::load(p).map_err(migrate_runtime::MigrateError::from)?,

@@ -261,8 +261,8 @@ impl<'a> Ctx<'a> {
         }
         let mut rehashed = Vec::new();
         for mismatch in mismatches {
-            let (migrate_core::SumMismatch::Changed(path) | migrate_core::SumMismatch::NotListed(path)) =
-                mismatch
+            let (migrate_core::SumMismatch::Changed(path)
+            | migrate_core::SumMismatch::NotListed(path)) = mismatch
             else {
                 return Err(err);
             };
@@ -324,7 +324,10 @@ impl<'a> Ctx<'a> {
     /// does not allow them (embedded migrations were checked when the binary was built).
     pub fn check_single_head(&self, t: &Target, m: &Migrator) -> Result<(), CliError> {
         let heads = m.heads();
-        if heads.len() > 1 && !t.section.allow_multiple_heads && matches!(self.source, Source::Files) {
+        if heads.len() > 1
+            && !t.section.allow_multiple_heads
+            && matches!(self.source, Source::Files)
+        {
             return Err(CliError::SeveralHeads {
                 heads: heads.iter().map(|h| h.to_string()).collect(),
                 path: t.location().to_path_buf(),

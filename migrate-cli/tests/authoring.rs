@@ -13,7 +13,11 @@ fn an_unapplied_revision_is_rehashed_on_upgrade_and_an_applied_one_stays_protect
     p.fill("a1_", "CREATE TABLE one (id INTEGER);", "DROP TABLE one;");
     // Edited after `migrate revision`, without `migrate hash`.
     let out = p.run(&["upgrade", "head"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("migrations.sum: re-hashed a1_one.sql (not applied to this database yet)"),
@@ -32,7 +36,10 @@ fn an_unapplied_revision_is_rehashed_on_upgrade_and_an_applied_one_stays_protect
         let out = p.run(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("migrations.sum does not match `a1_one.sql`"), "{err}");
+        assert!(
+            err.contains("migrations.sum does not match `a1_one.sql`"),
+            "{err}"
+        );
     }
     assert!(p.ok(&["current"]).contains("b2"));
 }
@@ -45,7 +52,11 @@ fn template_fields_come_from_x_the_environment_or_their_default() {
     let text = std::fs::read_to_string(&template).expect("template");
     std::fs::write(
         &template,
-        text.replacen("\n", "\n-- author: ${author:-unknown}\n-- team: ${MIGRATE_TEST_TEAM}\n", 1),
+        text.replacen(
+            "\n",
+            "\n-- author: ${author:-unknown}\n-- team: ${MIGRATE_TEST_TEAM}\n",
+            1,
+        ),
     )
     .expect("write");
     let out = p
@@ -53,18 +64,37 @@ fn template_fields_come_from_x_the_environment_or_their_default() {
         .env("MIGRATE_TEST_TEAM", "support")
         .output()
         .expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let file = common::find_file(&p.path().join("migrations"), "a1_").expect("a1");
     let written = std::fs::read_to_string(file).expect("read");
     assert!(written.contains("-- author: unknown\n"), "{written}");
     assert!(written.contains("-- team: support\n"), "{written}");
-    p.ok(&["-x", "author=ann", "-x", "MIGRATE_TEST_TEAM=x", "revision", "-m", "two", "--rev-id", "b2"]);
+    p.ok(&[
+        "-x",
+        "author=ann",
+        "-x",
+        "MIGRATE_TEST_TEAM=x",
+        "revision",
+        "-m",
+        "two",
+        "--rev-id",
+        "b2",
+    ]);
     let file = common::find_file(&p.path().join("migrations"), "b2_").expect("b2");
-    assert!(std::fs::read_to_string(file).expect("read").contains("-- author: ann\n"));
+    assert!(std::fs::read_to_string(file)
+        .expect("read")
+        .contains("-- author: ann\n"));
     let out = p.run(&["revision", "-m", "three", "--rev-id", "c3"]);
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("${MIGRATE_TEST_TEAM}, which is not set"), "{err}");
+    assert!(
+        err.contains("${MIGRATE_TEST_TEAM}, which is not set"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -101,11 +131,18 @@ fn verbose_listings_show_the_creation_date_and_the_template_fields() {
     p.ok(&["revision", "-m", "one", "--rev-id", "a1"]);
     let file = common::find_file(&p.path().join("migrations"), "a1_").expect("a1");
     let text = std::fs::read_to_string(&file).expect("read");
-    std::fs::write(&file, text.replacen("--\n", "--\n-- author: ann\n-- jira: SUP-12\n", 1))
-        .expect("write");
+    std::fs::write(
+        &file,
+        text.replacen("--\n", "--\n-- author: ann\n-- jira: SUP-12\n", 1),
+    )
+    .expect("write");
     p.ok(&["hash"]);
     p.ok(&["upgrade", "head"]);
-    for args in [&["show", "a1"][..], &["history", "-v"][..], &["current", "-v"][..]] {
+    for args in [
+        &["show", "a1"][..],
+        &["history", "-v"][..],
+        &["current", "-v"][..],
+    ] {
         let out = p.ok(args);
         assert!(out.contains("    Create Date: 20"), "{args:?}: {out}");
         assert!(out.contains("    author: ann\n"), "{args:?}: {out}");

@@ -19,7 +19,11 @@ fn project_with(second_upgrade: &str) -> Project {
     p.ok(&["revision", "-m", "two", "--rev-id", "b2"]);
     p.fill("b2_", second_upgrade, "");
     p.ok(&["revision", "-m", "three", "--rev-id", "c3"]);
-    p.fill("c3_", "CREATE TABLE three (id INTEGER);", "DROP TABLE three;");
+    p.fill(
+        "c3_",
+        "CREATE TABLE three (id INTEGER);",
+        "DROP TABLE three;",
+    );
     p.ok(&["hash"]);
     p
 }

@@ -380,7 +380,11 @@ fn errors() {
     ] {
         let out = s.run(args);
         // Exit code 3: the server cannot be reached.
-        let expected = if args.contains(&"postgres://admin:s3cret@127.0.0.1:1/app") { 3 } else { 1 };
+        let expected = if args.contains(&"postgres://admin:s3cret@127.0.0.1:1/app") {
+            3
+        } else {
+            1
+        };
         assert_eq!(out.status.code(), Some(expected), "{args:?}\n{}", s.log);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!stderr.contains("s3cret"), "password leaked: {stderr}");
@@ -681,7 +685,10 @@ fn run_embedded_offers_the_same_commands() {
         "editing commands need files"
     );
     assert_eq!(code(&["downgrade", "base"]), ok);
-    assert_eq!(code(&["check"]), format!("{:?}", std::process::ExitCode::from(4)));
+    assert_eq!(
+        code(&["check"]),
+        format!("{:?}", std::process::ExitCode::from(4))
+    );
     assert_eq!(
         format!(
             "{:?}",

@@ -72,7 +72,11 @@ fn behind_unknown_edited_and_failed() {
 
     // The database at a revision the folder does not have (a newer release ran).
     p.ok(&["revision", "-m", "three", "--rev-id", "c3"]);
-    p.fill("c3_", "CREATE TABLE three (id INTEGER);", "DROP TABLE three;");
+    p.fill(
+        "c3_",
+        "CREATE TABLE three (id INTEGER);",
+        "DROP TABLE three;",
+    );
     p.ok(&["hash"]);
     p.ok(&["upgrade", "head"]);
     let c3 = common::find_file(&p.path().join("migrations"), "c3_").expect("c3");
@@ -81,7 +85,10 @@ fn behind_unknown_edited_and_failed() {
     for args in [&["check"][..], &["upgrade", "head"][..], &["current"][..]] {
         let (c, err) = code(&p, args);
         assert_eq!(c, 5, "{args:?}: {err}");
-        assert!(err.contains("'c3'") && err.contains("newer release"), "{err}");
+        assert!(
+            err.contains("'c3'") && err.contains("newer release"),
+            "{err}"
+        );
     }
     p.ok(&["stamp", "--purge", "b2"]);
 
@@ -100,7 +107,11 @@ fn several_heads_fail_verify_and_check_unless_allowed() {
     p.fill("s1_", "CREATE TABLE side (id INTEGER);", "DROP TABLE side;");
     p.ok(&["hash"]);
     p.ok(&["upgrade", "heads"]);
-    for args in [&["verify"][..], &["check"][..], &["current", "--check-heads"][..]] {
+    for args in [
+        &["verify"][..],
+        &["check"][..],
+        &["current", "--check-heads"][..],
+    ] {
         let (c, err) = code(&p, args);
         assert_eq!(c, 7, "{args:?}: {err}");
         assert!(err.contains("several heads (b2, s1)"), "{args:?}: {err}");
@@ -109,7 +120,11 @@ fn several_heads_fail_verify_and_check_unless_allowed() {
     let config = p.path().join("migrate.toml");
     let text = std::fs::read_to_string(&config).expect("config");
     std::fs::write(&config, format!("allow_multiple_heads = true\n{text}")).expect("write");
-    for args in [&["verify"][..], &["check"][..], &["current", "--check-heads"][..]] {
+    for args in [
+        &["verify"][..],
+        &["check"][..],
+        &["current", "--check-heads"][..],
+    ] {
         let (c, err) = code(&p, args);
         assert_eq!(c, 0, "{args:?}: {err}");
     }

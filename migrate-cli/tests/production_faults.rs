@@ -50,7 +50,11 @@ fn version_table_needing_quotes_is_refused_with_its_name() {
     let p = Project::sqlite();
     p.ok(&["init", "migrations"]);
     p.ok(&["revision", "-m", "one", "--rev-id", "a1"]);
-    p.fill("a1_", "CREATE TABLE account (id INTEGER);", "DROP TABLE account;");
+    p.fill(
+        "a1_",
+        "CREATE TABLE account (id INTEGER);",
+        "DROP TABLE account;",
+    );
     p.ok(&["hash"]);
     let config = p.path().join("migrate.toml");
     let text = std::fs::read_to_string(&config).expect("config");
@@ -59,7 +63,10 @@ fn version_table_needing_quotes_is_refused_with_its_name() {
             "version_table = \"alembic_version\"",
             &format!("version_table = \"{bad}\""),
         );
-        assert_ne!(changed, text, "the generated configuration names its version table");
+        assert_ne!(
+            changed, text,
+            "the generated configuration names its version table"
+        );
         std::fs::write(&config, changed).expect("write");
         for command in [&["upgrade", "head"][..], &["upgrade", "--sql", "head"][..]] {
             let out = p.run(command);
@@ -80,20 +87,34 @@ fn downgrade_of_an_edited_migration_is_refused() {
     let p = Project::sqlite();
     p.ok(&["init", "migrations"]);
     p.ok(&["revision", "-m", "one", "--rev-id", "a1"]);
-    p.fill("a1_", "CREATE TABLE account (id INTEGER);", "DROP TABLE account;");
+    p.fill(
+        "a1_",
+        "CREATE TABLE account (id INTEGER);",
+        "DROP TABLE account;",
+    );
     p.ok(&["revision", "-m", "two", "--rev-id", "b2"]);
-    p.fill("b2_", "CREATE TABLE audit (id INTEGER);", "DROP TABLE audit;");
+    p.fill(
+        "b2_",
+        "CREATE TABLE audit (id INTEGER);",
+        "DROP TABLE audit;",
+    );
     p.ok(&["hash"]);
     p.ok(&["upgrade", "head"]);
     let file = common::find_file(&p.path().join("migrations"), "b2_").expect("b2");
     let text = std::fs::read_to_string(&file).expect("read");
-    std::fs::write(&file, text.replace("DROP TABLE audit;", "DROP TABLE account;"))
-        .expect("write");
+    std::fs::write(
+        &file,
+        text.replace("DROP TABLE audit;", "DROP TABLE account;"),
+    )
+    .expect("write");
     p.ok(&["hash"]);
     let out = p.run(&["downgrade", "-1"]);
     assert_eq!(out.status.code(), Some(6), "edited applied migration");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("edited since they ran") && err.contains("`b2`"), "{err}");
+    assert!(
+        err.contains("edited since they ran") && err.contains("`b2`"),
+        "{err}"
+    );
     assert!(p.ok(&["current"]).contains("b2"));
     p.ok(&["accept"]);
     p.ok(&["downgrade", "-1"]);

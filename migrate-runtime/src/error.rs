@@ -440,7 +440,10 @@ mod tests {
     #[test]
     fn masks_every_credential() {
         let cases = [
-            ("postgres://h/db?password=SECRET", "postgres://h/db?password=***"),
+            (
+                "postgres://h/db?password=SECRET",
+                "postgres://h/db?password=***",
+            ),
             (
                 "postgres://u@h/db?sslmode=require&sslpassword=SECRET&application_name=x",
                 "postgres://u@h/db?sslmode=require&sslpassword=***&application_name=x",
@@ -449,8 +452,14 @@ mod tests {
             ("postgres://u:SE/CRET@h/db?x=1", "postgres://u:***@h/db?x=1"),
             ("mysql://u:a/b?c@d@h:3306/db", "mysql://u:***@h:3306/db"),
             ("bob:SECRET@127.0.0.1", "bob:***@127.0.0.1"),
-            ("bob:SECRET@127.0.0.1/db?Password=SECRET", "bob:***@127.0.0.1/db?Password=***"),
-            ("postgres://h/db?PASSWORD=SECRET&pwd=SECRET", "postgres://h/db?PASSWORD=***&pwd=***"),
+            (
+                "bob:SECRET@127.0.0.1/db?Password=SECRET",
+                "bob:***@127.0.0.1/db?Password=***",
+            ),
+            (
+                "postgres://h/db?PASSWORD=SECRET&pwd=SECRET",
+                "postgres://h/db?PASSWORD=***&pwd=***",
+            ),
         ];
         for (url, masked) in cases {
             assert_eq!(mask_url(url), masked, "{url}");

@@ -44,8 +44,8 @@ pub use migrator::{
     TransactionMode,
 };
 pub use rust_migration::{
-    DbConnection, MigrationContext, MigrationError, MigrationFn, MigrationFuture,
-    MigrationResult, RustMigration,
+    DbConnection, MigrationContext, MigrationError, MigrationFn, MigrationFuture, MigrationResult,
+    RustMigration,
 };
 
 /// Items the generated code of [`embed_migrations!`] refers to. Not a public API.

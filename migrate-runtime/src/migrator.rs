@@ -845,7 +845,12 @@ impl Migrator {
             Ok(()) => Ok(run.report),
             // The failure lists what stays applied, not what the rollback undid.
             Err(MigrateError::Migration(mut failed)) => {
-                failed.applied = run.report.revisions().iter().map(|r| r.to_string()).collect();
+                failed.applied = run
+                    .report
+                    .revisions()
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect();
                 Err(MigrateError::Migration(failed))
             }
             Err(mut other) => {

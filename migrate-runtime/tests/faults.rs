@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{databases, migrator, mig, raw, scalar, strings, table_exists, table_mig};
+use common::{databases, mig, migrator, raw, scalar, strings, table_exists, table_mig};
 use migrate_runtime::{Database, MigrateError, Migrator, TransactionMode};
 use std::time::Duration;
 
@@ -30,8 +30,12 @@ async fn version_tables_that_would_need_quotes_are_refused_before_any_sql() {
             );
             assert!(err.to_string().contains(bad), "{err}");
             assert!(
-                m.sql(migrate_runtime::Direction::Upgrade, "head", migrate_runtime::Dialect::Postgres)
-                    .is_err(),
+                m.sql(
+                    migrate_runtime::Direction::Upgrade,
+                    "head",
+                    migrate_runtime::Dialect::Postgres
+                )
+                .is_err(),
                 "{bad}"
             );
         }
@@ -69,14 +73,19 @@ async fn downgrade_refuses_an_edited_applied_migration_until_accepted() {
         assert!(table_exists(&t.db, "t_c3").await, "{}", t.name);
         assert_eq!(m2.current(&t.db).await.unwrap(), ["c3"], "{}", t.name);
         m2.accept_checksums(&t.db, None).await.expect("accept");
-        m2.downgrade(&t.db, "-1").await.expect("downgrade after accept");
+        m2.downgrade(&t.db, "-1")
+            .await
+            .expect("downgrade after accept");
         assert!(!table_exists(&t.db, "t_b2").await, "{}", t.name);
     }
 }
 
 /// The failing migration's revision, the version rows and the history rows after a
 /// failure at the third of three revisions.
-async fn fail_at_third(t: &common::TestDb, mode: TransactionMode) -> (MigrateError, Vec<String>, i64) {
+async fn fail_at_third(
+    t: &common::TestDb,
+    mode: TransactionMode,
+) -> (MigrateError, Vec<String>, i64) {
     let mut files = linear();
     files[2].1 = mig(
         "c3",
@@ -126,7 +135,12 @@ async fn single_transaction_mode_records_each_migration_where_ddl_commits() {
             assert!(current.is_empty(), "{}: {current:?}", t.name);
             assert_eq!(history, 0, "{}", t.name);
             assert!(!table_exists(&t.db, "t_a1").await, "{}", t.name);
-            assert!(failed.applied.is_empty(), "{}: {:?}", t.name, failed.applied);
+            assert!(
+                failed.applied.is_empty(),
+                "{}: {:?}",
+                t.name,
+                failed.applied
+            );
             assert!(failed.partly_applied.is_none(), "{}", t.name);
             let text = err.to_string();
             assert!(!text.contains("completed before the failure"), "{text}");
@@ -162,7 +176,10 @@ async fn mysql_lock_is_scoped_to_the_database() {
     let slow_m = migrator(&slow);
     let first = tokio::spawn(async move {
         let db = Database::connect(&url_a).await.expect("connect a");
-        slow_m.upgrade(&db, "head").await.map(|r| r.revisions().len())
+        slow_m
+            .upgrade(&db, "head")
+            .await
+            .map(|r| r.revisions().len())
     });
     tokio::time::sleep(Duration::from_millis(700)).await;
     let db_b = Database::connect(&url_b).await.expect("connect b");
@@ -198,7 +215,10 @@ async fn sqlite_lock_holds_through_a_symlink_to_the_same_file() {
     let real_url = format!("sqlite://{}", real.display());
     let first = tokio::spawn(async move {
         let db = Database::connect(&real_url).await.expect("connect");
-        first_m.upgrade(&db, "head").await.map(|r| r.revisions().len())
+        first_m
+            .upgrade(&db, "head")
+            .await
+            .map(|r| r.revisions().len())
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
     let db = Database::connect(&format!("sqlite://{}", link.display()))

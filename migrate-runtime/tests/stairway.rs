@@ -54,7 +54,15 @@ fn for_db(files: Vec<(&'static str, String)>, db: &str) -> Vec<(&'static str, St
     }
     files
         .into_iter()
-        .map(|(p, t)| (p, t.replace("DROP INDEX ix_tickets_priority ON tickets;", "DROP INDEX ix_tickets_priority;")))
+        .map(|(p, t)| {
+            (
+                p,
+                t.replace(
+                    "DROP INDEX ix_tickets_priority ON tickets;",
+                    "DROP INDEX ix_tickets_priority;",
+                ),
+            )
+        })
         .collect()
 }
 
@@ -112,7 +120,13 @@ async fn a_branch_that_depends_on_another_is_reverted_alone() {
         let files = vec![
             (
                 "a1.sql",
-                mig("a1", "", "", "CREATE TABLE one (id INT);", Some("DROP TABLE one;")),
+                mig(
+                    "a1",
+                    "",
+                    "",
+                    "CREATE TABLE one (id INT);",
+                    Some("DROP TABLE one;"),
+                ),
             ),
             (
                 "r1.sql",

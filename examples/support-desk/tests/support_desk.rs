@@ -431,18 +431,30 @@ fn the_binary_explains_itself_and_its_migrate_commands() {
     assert!(help.status.success());
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(text.starts_with("Usage: support-desk [TITLE]"), "{text}");
-    assert!(!dir.path().join("sd.db").exists(), "--help must not touch the database");
+    assert!(
+        !dir.path().join("sd.db").exists(),
+        "--help must not touch the database"
+    );
     assert_eq!(run(&["--frobnicate"]).status.code(), Some(2));
 
     let help = run(&["migrate", "--help"]);
     assert!(help.status.success());
     let text = String::from_utf8_lossy(&help.stdout);
-    assert!(text.contains("Usage: support-desk migrate [OPTIONS] <COMMAND>"), "{text}");
+    assert!(
+        text.contains("Usage: support-desk migrate [OPTIONS] <COMMAND>"),
+        "{text}"
+    );
     for shown in ["upgrade", "current", "check", "pending", "history"] {
-        assert!(text.contains(&format!("\n  {shown} ")), "{shown} missing:\n{text}");
+        assert!(
+            text.contains(&format!("\n  {shown} ")),
+            "{shown} missing:\n{text}"
+        );
     }
     for hidden in ["revision", "hash", "init", "edit", "rebase", "merge"] {
-        assert!(!text.contains(&format!("\n  {hidden} ")), "{hidden} listed:\n{text}");
+        assert!(
+            !text.contains(&format!("\n  {hidden} ")),
+            "{hidden} listed:\n{text}"
+        );
     }
     let refused = run(&["migrate", "hash"]);
     assert_eq!(refused.status.code(), Some(1));
@@ -456,7 +468,10 @@ fn the_binary_explains_itself_and_its_migrate_commands() {
     assert!(log.contains("Running upgrade"), "{log}");
     let second = run(&["Toner low"]);
     let log = String::from_utf8_lossy(&second.stderr);
-    assert!(log.contains(&format!("database already at head {HEAD}")), "{log}");
+    assert!(
+        log.contains(&format!("database already at head {HEAD}")),
+        "{log}"
+    );
 
     // A database at a revision this build does not know: start-up says what it means.
     let pool_url = url.clone();
@@ -465,14 +480,19 @@ fn the_binary_explains_itself_and_its_migrate_commands() {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let db = migrate_runtime::Database::connect(&pool_url).await.expect("connect");
+        let db = migrate_runtime::Database::connect(&pool_url)
+            .await
+            .expect("connect");
         raw(&db, "UPDATE alembic_version SET version_num = 'f00dfeed'").await;
         db.close().await;
     });
     let newer = run(&["x"]);
     assert_eq!(newer.status.code(), Some(1));
     let err = String::from_utf8_lossy(&newer.stderr);
-    assert!(err.contains("'f00dfeed', which is not among the migrations"), "{err}");
+    assert!(
+        err.contains("'f00dfeed', which is not among the migrations"),
+        "{err}"
+    );
     assert!(err.contains("newer release"), "{err}");
 }
 
@@ -500,23 +520,37 @@ async fn the_database_at_head_matches_the_declared_schema_until_changed_by_hand(
     use migrate_runtime::testing::{live_schema, replay};
     let declared = declared();
     for t in at_head().await {
-        migrate(&t.db).await.unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        migrate(&t.db)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
         let m = migrator();
         migrate_runtime::testing::assert_matches_declared(&m, &t.db, &declared, &t.url).await;
         // The migrations replayed on a scratch database give the live schema: no drift.
-        let scratch = migrate_runtime::schema::scratch(&t.url).await.expect("scratch");
+        let scratch = migrate_runtime::schema::scratch(&t.url)
+            .await
+            .expect("scratch");
         let heads: Vec<String> = m.heads().iter().map(|s| s.to_string()).collect();
-        let replayed = replay(&m, scratch.database(), &heads).await.expect("replay");
+        let replayed = replay(&m, scratch.database(), &heads)
+            .await
+            .expect("replay");
         scratch.drop().await.expect("drop scratch");
         let live = live_schema(&m, &t.db).await.expect("live");
-        assert!(diff(&replayed, &live).expect("diff").is_empty(), "{}", t.name);
+        assert!(
+            diff(&replayed, &live).expect("diff").is_empty(),
+            "{}",
+            t.name
+        );
         // A column added by hand is drift.
         raw(&t.db, "ALTER TABLE tickets ADD COLUMN notes VARCHAR(100)").await;
         let live = live_schema(&m, &t.db).await.expect("live");
         let drift = diff(&replayed, &live).expect("diff");
         let described: Vec<String> = drift.changes.iter().map(|c| c.describe()).collect();
         assert_eq!(described.len(), 1, "{}: {described:?}", t.name);
-        assert!(described[0].contains("tickets.notes"), "{}: {described:?}", t.name);
+        assert!(
+            described[0].contains("tickets.notes"),
+            "{}: {described:?}",
+            t.name
+        );
         t.guard.drop().await.expect("drop");
     }
 }

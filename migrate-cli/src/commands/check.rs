@@ -1,9 +1,9 @@
 //! `migrate check [--format json]`.
 
 use crate::cli::CheckArgs;
-use crate::schema::{guarded, SchemaSource, Sources};
 use crate::error::CliError;
 use crate::json;
+use crate::schema::{guarded, SchemaSource, Sources};
 use crate::target::{Ctx, Target};
 use migrate_runtime::Migrator;
 

@@ -20,7 +20,10 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: DiffArgs) -> Result<(), CliError> {
     let (a, b) = {
         let (from, to) = (from.clone(), to.clone());
         guarded(ctx, move |scratches| async move {
-            tokio::try_join!(sources.read(&from, &scratches), sources.read(&to, &scratches))
+            tokio::try_join!(
+                sources.read(&from, &scratches),
+                sources.read(&to, &scratches)
+            )
         })?
     };
     let changes = diff(&a, &b).map_err(MigrateError::from)?;

@@ -162,7 +162,13 @@ fn autogenerate(
             )
         })?;
         let changes = diff(&from, &to).map_err(MigrateError::from)?;
-        let r = render(&changes, &from, &to, other, &RenderOptions { allow_destructive })?;
+        let r = render(
+            &changes,
+            &from,
+            &to,
+            other,
+            &RenderOptions { allow_destructive },
+        )?;
         extra.push((other, r.upgrade, r.downgrade));
         checks.push((url.clone(), from, to));
     }
@@ -199,7 +205,15 @@ fn autogenerate(
         let kind = crate::target::dialect_of(&url)?;
         let found = guarded(ctx, move |scratches| async move {
             let scratch = scratches.create(&url).await?;
-            let found = verify_revision(&verifier, scratch.database(), &rev, &parents, &want_up, &want_down).await;
+            let found = verify_revision(
+                &verifier,
+                scratch.database(),
+                &rev,
+                &parents,
+                &want_up,
+                &want_down,
+            )
+            .await;
             scratch.drop().await?;
             found
         })?;
@@ -334,10 +348,16 @@ fn fill_sections(text: &str, fill: &Fill) -> String {
         out.push_str(line);
     }
     if !up_done {
-        out.push_str(&format!("\n-- migrate:upgrade\n{}\n", fill.upgrade.trim_end()));
+        out.push_str(&format!(
+            "\n-- migrate:upgrade\n{}\n",
+            fill.upgrade.trim_end()
+        ));
     }
     if !down_done {
-        out.push_str(&format!("\n-- migrate:downgrade\n{}\n", fill.downgrade.trim_end()));
+        out.push_str(&format!(
+            "\n-- migrate:downgrade\n{}\n",
+            fill.downgrade.trim_end()
+        ));
     }
     for (dialect, up, down) in &fill.extra {
         out.push_str(&format!(
@@ -792,7 +812,10 @@ mod tests {
             file_name("%%(year)d_%%(month).2d_%%(rev)s_%%(slug)s", "abc", "x", &t).unwrap(),
             file_name("%(year)d_%(month).2d_%(rev)s_%(slug)s", "abc", "x", &t).unwrap()
         );
-        assert_eq!(file_name("100%%_%(rev)s", "abc", "", &t).unwrap(), "100%_abc");
+        assert_eq!(
+            file_name("100%%_%(rev)s", "abc", "", &t).unwrap(),
+            "100%_abc"
+        );
     }
 
     #[test]

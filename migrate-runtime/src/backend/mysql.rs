@@ -103,9 +103,10 @@ pub(crate) async fn lock(
     let opts = pool.connect_options();
     let within = pool.options().get_acquire_timeout();
     let what = "no answer to the MySQL handshake on the lock connection";
-    let mut conn = super::connect_within::<MySqlConnection>(&opts, within, describe(&opts), addr(&opts), what)
-        .await?
-        .map_err(|e| MigrateError::db("cannot open the lock connection", e))?;
+    let mut conn =
+        super::connect_within::<MySqlConnection>(&opts, within, describe(&opts), addr(&opts), what)
+            .await?
+            .map_err(|e| MigrateError::db("cannot open the lock connection", e))?;
     // `GET_LOCK` names are server-wide: qualify an unqualified table with the
     // connection's database, so deploys to two databases of one server do not wait
     // for each other.
@@ -157,7 +158,10 @@ mod tests {
     #[test]
     fn lock_names_are_per_database_and_fit() {
         assert_eq!(lock_name("a.alembic_version"), "migrate:a.alembic_version");
-        assert_ne!(lock_name("a.alembic_version"), lock_name("b.alembic_version"));
+        assert_ne!(
+            lock_name("a.alembic_version"),
+            lock_name("b.alembic_version")
+        );
         let long_a = format!("{}.v", "d".repeat(63));
         let long_b = format!("{}.w", "d".repeat(63));
         assert_eq!(lock_name(&long_a).len(), 64);

@@ -84,9 +84,10 @@ pub(crate) async fn lock(
     let opts = pool.connect_options();
     let within = pool.options().get_acquire_timeout();
     let what = "no answer to the PostgreSQL handshake on the lock connection";
-    let mut conn = super::connect_within::<PgConnection>(&opts, within, describe(&opts), addr(&opts), what)
-        .await?
-        .map_err(|e| MigrateError::db("cannot open the lock connection", e))?;
+    let mut conn =
+        super::connect_within::<PgConnection>(&opts, within, describe(&opts), addr(&opts), what)
+            .await?
+            .map_err(|e| MigrateError::db("cannot open the lock connection", e))?;
     let started = Instant::now();
     // Polling `pg_try_advisory_lock` keeps the wait bounded without a server-side
     // timeout setting that would leak into the session.

@@ -192,9 +192,9 @@ pub async fn apply_declared<'a>(
                 run_declared(&mut conn, &piece, line, statement).await?;
                 in_batch += 1;
                 if batched && in_batch == BATCH {
-                    conn.execute("COMMIT").await.map_err(|e| {
-                        MigrateError::db("cannot commit the declared schema", e)
-                    })?;
+                    conn.execute("COMMIT")
+                        .await
+                        .map_err(|e| MigrateError::db("cannot commit the declared schema", e))?;
                     in_batch = 0;
                 }
             }
