@@ -306,8 +306,10 @@ def main():
     try:
         dirs = generate(work, args.n, bins["migrate"])
         print(f"{args.n} revisions of one CREATE TABLE each; medians of {args.runs} paired rounds; whole processes")
+        head = run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], check=False).stdout.strip()
+        dirty = run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], check=False).stdout.strip()
         print("versions: " + "; ".join([
-            version([bins["migrate"], "--version"]),
+            version([bins["migrate"], "--version"]) + f" (built from {head}{', with uncommitted changes' if dirty else ''})",
             version([bins["refinery"], "--version"]),
             version([bins["sqlx"], "--version"]),
             version([*bins["alembic"], "--version"]) if alembic else "alembic skipped",
