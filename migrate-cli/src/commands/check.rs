@@ -164,11 +164,14 @@ fn schema_problems(
         guarded(ctx, move |scratches| async move {
             // Independent: the scratch databases are created, filled and read at the
             // same time (creating a database is mostly the server's I/O).
-            let (live, at_current, declared) = tokio::try_join!(
+            // `join!`, not `try_join!`: a failure must not cancel the others halfway
+            // through creating a scratch database, which would then never be dropped.
+            let (live, at_current, declared) = tokio::join!(
                 sources.read(&SchemaSource::Database, &scratches),
                 sources.migrations_at(&current, &scratches),
                 sources.read(&SchemaSource::Declared, &scratches),
-            )?;
+            );
+            let (live, at_current, declared) = (live?, at_current?, declared?);
             let at_heads = if at_heads_is_current {
                 at_current.clone()
             } else {

@@ -20,10 +20,13 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: DiffArgs) -> Result<(), CliError> {
     let (a, b) = {
         let (from, to) = (from.clone(), to.clone());
         guarded(ctx, move |scratches| async move {
-            tokio::try_join!(
+            // `join!`: a failure must not cancel the other halfway through creating
+            // a scratch database, which would then never be dropped.
+            let (a, b) = tokio::join!(
                 sources.read(&from, &scratches),
                 sources.read(&to, &scratches)
-            )
+            );
+            Ok((a?, b?))
         })?
     };
     let changes = diff(&a, &b).map_err(MigrateError::from)?;

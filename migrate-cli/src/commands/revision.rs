@@ -116,10 +116,13 @@ fn autogenerate(
     let (from, to) = {
         let sources = sources.clone();
         guarded(ctx, move |scratches| async move {
-            tokio::try_join!(
+            // `join!`: a failure must not cancel the other halfway through creating
+            // a scratch database, which would then never be dropped.
+            let (from, to) = tokio::join!(
                 sources.migrations_at(&parents, &scratches),
                 sources.read(&SchemaSource::Declared, &scratches),
-            )
+            );
+            Ok((from?, to?))
         })?
     };
     let changes = diff(&from, &to).map_err(MigrateError::from)?;
@@ -156,10 +159,11 @@ fn autogenerate(
         theirs.url = url.clone();
         let parents = new.parents.clone();
         let (from, to) = guarded(ctx, move |scratches| async move {
-            tokio::try_join!(
+            let (from, to) = tokio::join!(
                 theirs.migrations_at(&parents, &scratches),
                 theirs.read(&SchemaSource::Declared, &scratches),
-            )
+            );
+            Ok((from?, to?))
         })?;
         let changes = diff(&from, &to).map_err(MigrateError::from)?;
         let r = render(
