@@ -15,8 +15,10 @@ exec to exit:
 - already at head: the same command again on that database.
 
 Runs are paired (A B C A B C ...), after one untimed warm-up round (page cache, the
-`migrate` parse cache, Python's bytecode cache), and medians are printed with each
-tool's ratio to `migrate`. Databases: SQLite on disk (a folder under the system's
+`migrate` parse cache, Python's bytecode cache). Printed: each tool's median time, and
+its ratio to `migrate` taken within each round (the machine's speed drifts between
+rounds; tools of one round see it alike), as the median, lowest and highest over the
+rounds. Databases: SQLite on disk (a folder under the system's
 temporary folder), SQLite in /dev/shm, and PostgreSQL when `MIGRATE_TEST_POSTGRES_URL`
 (or `--postgres`) names an admin URL (`psql` creates and drops the databases). Alembic
 runs on SQLite only.
@@ -257,17 +259,25 @@ def fmt(seconds):
     return f"{seconds * 1000:.0f} ms" if seconds < 10 else f"{seconds:.1f} s"
 
 
+def paired(times, tool):
+    """The tool's time over migrate's in each round: median, lowest, highest."""
+    r = sorted(t / m for t, m in zip(times[tool], times["migrate"]))
+    return statistics.median(r), r[0], r[-1]
+
+
 def report(title, tools, empty, at_head):
     med = {t: (statistics.median(empty[t]), statistics.median(at_head[t])) for t in tools}
-    base = med["migrate"]
     print(f"\n{title}")
-    print("| tool | upgrade from empty | ratio to migrate | already at head | ratio to migrate |")
+    print("| tool | upgrade from empty | ratio to migrate (lowest–highest) | already at head | ratio to migrate (lowest–highest) |")
     print("|---|---:|---:|---:|---:|")
     for t in tools:
         e, h = med[t]
-        print(f"| {t} | {fmt(e)} | {e / base[0]:.2f}x | {fmt(h)} | {h / base[1]:.2f}x |")
+        re, rh = paired(empty, t), paired(at_head, t)
+        print(
+            f"| {t} | {fmt(e)} | {re[0]:.2f}x ({re[1]:.2f}–{re[2]:.2f}) | {fmt(h)} | {rh[0]:.2f}x ({rh[1]:.2f}–{rh[2]:.2f}) |"
+        )
     sys.stdout.flush()
-    return med
+    return empty, at_head
 
 
 def version(cmd):
@@ -330,10 +340,10 @@ def main():
             if sqlite and alembic:
                 tools += ["alembic", "alembic, per migration"]
             empty, at_head = measure(target, tools, dirs, bins, args.runs, args.n, env)
-            med = report(target.name, tools, empty, at_head)
-            if "alembic" in med:
-                m, al = med["migrate"], med["alembic"]
-                print(f"migrate / Alembic: {m[0] / al[0]:.3f} from empty, {m[1] / al[1]:.3f} at head (budget: at most 0.1)")
+            report(target.name, tools, empty, at_head)
+            if "alembic" in tools:
+                e, h = paired(empty, "alembic"), paired(at_head, "alembic")
+                print(f"migrate / Alembic (paired, median of rounds): {1 / e[0]:.3f} from empty, {1 / h[0]:.3f} at head (budget: at most 0.1)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
         if shm:
