@@ -48,6 +48,13 @@ impl Dialect {
             _ => None,
         }
     }
+
+    /// The database a connection URL names, by its scheme (`postgres://`,
+    /// `postgresql://`, `mysql://`, `mariadb://`, `sqlite:`); `None` for any other.
+    pub fn from_url(url: &str) -> Option<Dialect> {
+        let (scheme, _) = url.split_once(':')?;
+        Dialect::from_name(scheme)
+    }
 }
 
 impl fmt::Display for Dialect {
