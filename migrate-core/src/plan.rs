@@ -23,6 +23,23 @@ pub enum VersionChange {
     },
 }
 
+impl VersionChange {
+    /// Applies changes to the version rows `heads`, which stay sorted.
+    pub fn apply_all(heads: &mut Vec<String>, changes: &[VersionChange]) {
+        for c in changes {
+            match c {
+                VersionChange::Insert(v) => heads.push(v.clone()),
+                VersionChange::Delete(v) => heads.retain(|h| h != v),
+                VersionChange::Update { from, to } => {
+                    heads.retain(|h| h != from);
+                    heads.push(to.clone());
+                }
+            }
+        }
+        heads.sort();
+    }
+}
+
 /// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
@@ -40,6 +57,15 @@ pub struct Step {
 }
 
 impl Step {
+    /// Alembic's name for the step in its log lines: `upgrade`, `downgrade` or
+    /// `stamp_revision`.
+    pub fn kind(&self) -> &'static str {
+        match self.revision {
+            Some(_) => self.direction.name(),
+            None => "stamp_revision",
+        }
+    }
+
     /// Whether SQL runs (false for stamps).
     pub fn is_migration(&self) -> bool {
         self.revision.is_some()

@@ -6,7 +6,6 @@ use std::fmt;
 
 /// The databases a section of a migration can be written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
 pub enum Dialect {
     /// PostgreSQL.
     Postgres,

@@ -1,10 +1,17 @@
 //! Splitting a section's SQL into statements, so a failure can name the statement.
 
-/// Splits SQL text into statements at top-level `;`, respecting quotes, comments,
-/// PostgreSQL dollar quoting and `CREATE TRIGGER ... BEGIN ... END` bodies.
+/// Splits SQL text into statements at top-level `;`, respecting quotes, comments
+/// (PostgreSQL's nested block comments included), PostgreSQL dollar quoting and the
+/// compound bodies of routines and triggers: `BEGIN ... END` of a SQLite or MySQL
+/// trigger, a MySQL/MariaDB `CREATE PROCEDURE`/`FUNCTION`/`EVENT` (with `IF ... END
+/// IF`, loops and `CASE` inside) and PostgreSQL's `BEGIN ATOMIC ... END`.
 ///
 /// Each statement is returned trimmed, without its `;`, with the 1-based line it starts
 /// on (relative to the text). Comment-only pieces are dropped.
+///
+/// The runner sends a section to the database whole where it can; this split names
+/// the statement a failure stopped at, and runs statements one at a time where they
+/// may not share a transaction block.
 pub fn split_statements(sql: &str) -> Vec<(usize, &str)> {
     let b = sql.as_bytes();
     let mut out = Vec::new();
@@ -12,8 +19,13 @@ pub fn split_statements(sql: &str) -> Vec<(usize, &str)> {
     let mut i = 0usize;
     let mut line = 1usize;
     let mut start_line = 1usize;
-    let mut depth = 0i32; // BEGIN ... END nesting inside a trigger body
-    let mut trigger = false;
+    // BEGIN/CASE ... END nesting inside the body of a routine or trigger, which holds
+    // `;` of its own.
+    let mut depth = 0i32;
+    let mut compound = false;
+    // The previous word, for `END IF`/`END LOOP`/... (closing what was not counted)
+    // and `BEGIN ATOMIC`.
+    let mut after_end = false;
     let mut significant = false;
     while i < b.len() {
         let c = b[i];
@@ -53,14 +65,28 @@ pub fn split_statements(sql: &str) -> Vec<(usize, &str)> {
                 }
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
+                // PostgreSQL nests block comments; elsewhere a `/*` inside a comment is
+                // plain text, which only matters for text those databases reject.
+                let mut nesting = 1;
                 i += 2;
-                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
-                    if b[i] == b'\n' {
-                        line += 1;
+                while i < b.len() && nesting > 0 {
+                    match (b[i], b.get(i + 1)) {
+                        (b'*', Some(b'/')) => {
+                            nesting -= 1;
+                            i += 2;
+                        }
+                        (b'/', Some(b'*')) => {
+                            nesting += 1;
+                            i += 2;
+                        }
+                        (c, _) => {
+                            if c == b'\n' {
+                                line += 1;
+                            }
+                            i += 1;
+                        }
                     }
-                    i += 1;
                 }
-                i += 2;
             }
             b'$' => {
                 significant = true;
@@ -91,8 +117,9 @@ pub fn split_statements(sql: &str) -> Vec<(usize, &str)> {
                 i += 1;
                 start = i;
                 start_line = line;
-                trigger = false;
+                compound = false;
                 depth = 0;
+                after_end = false;
                 significant = false;
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
@@ -106,15 +133,22 @@ pub fn split_statements(sql: &str) -> Vec<(usize, &str)> {
                     start = s;
                 }
                 significant = true;
-                if word.eq_ignore_ascii_case("TRIGGER") {
-                    trigger = true;
-                } else if trigger
-                    && (word.eq_ignore_ascii_case("BEGIN") || word.eq_ignore_ascii_case("CASE"))
-                {
+                let is = |w: &str| word.eq_ignore_ascii_case(w);
+                let closes_uncounted = is("IF") || is("LOOP") || is("WHILE") || is("REPEAT");
+                if is("TRIGGER") || is("PROCEDURE") || is("FUNCTION") || is("EVENT") {
+                    compound = true;
+                } else if compound && after_end && (closes_uncounted || is("CASE")) {
+                    // `END IF`: the END closed an IF (never counted), not a BEGIN;
+                    // `END CASE` closed the CASE it counted.
+                    if closes_uncounted {
+                        depth += 1;
+                    }
+                } else if compound && (is("BEGIN") || is("CASE")) {
                     depth += 1;
-                } else if trigger && word.eq_ignore_ascii_case("END") {
+                } else if compound && is("END") {
                     depth -= 1;
                 }
+                after_end = is("END");
             }
             _ => {
                 if !c.is_ascii_whitespace() && !significant {
@@ -531,6 +565,28 @@ mod tests {
     fn trigger_bodies_stay_whole() {
         let sql = "CREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET x = 1; UPDATE t SET y = CASE WHEN 1 THEN 2 END; END;\nSELECT 1;";
         assert_eq!(stmts(sql).len(), 2);
+    }
+
+    #[test]
+    fn routine_bodies_stay_whole() {
+        let mysql = "CREATE PROCEDURE p(IN n INT)\nBEGIN\n  DECLARE i INT DEFAULT 0;\n  IF n > 0 THEN\n    SET i = 1;\n  END IF;\n  WHILE i < n DO\n    SET i = i + 1;\n  END WHILE;\n  CASE i WHEN 1 THEN SET i = 2; ELSE SET i = 3; END CASE;\nEND;\nCALL p(3);";
+        let v = split_statements(mysql);
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert!(v[0].1.ends_with("END CASE;\nEND"));
+        assert_eq!(v[1], (12, "CALL p(3)"));
+        let pg = "CREATE FUNCTION add(a int, b int) RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT a + b;\n  SELECT CASE WHEN a > 0 THEN a ELSE b END;\nEND;\nSELECT add(1, 2);";
+        assert_eq!(stmts(pg).len(), 2);
+        // A routine without a body block ends at its `;`.
+        assert_eq!(
+            stmts("CREATE FUNCTION one() RETURNS int LANGUAGE sql RETURN 1; DROP FUNCTION one; SELECT 1"),
+            vec!["CREATE FUNCTION one() RETURNS int LANGUAGE sql RETURN 1", "DROP FUNCTION one", "SELECT 1"]
+        );
+    }
+
+    #[test]
+    fn nested_block_comments_are_one_comment() {
+        let v = split_statements("/* outer /* inner; */ still; comment */\nSELECT 1;\nSELECT 2;");
+        assert_eq!(v, vec![(2, "SELECT 1"), (3, "SELECT 2")]);
     }
 
     #[test]

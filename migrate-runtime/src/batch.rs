@@ -7,7 +7,7 @@
 //! only once the whole migration has finished, in the transaction that also deletes the
 //! migration's progress rows.
 
-use crate::backend::Conn;
+use crate::backend::{Backend, Conn};
 use crate::error::{MigrateError, MigrationFailed};
 use crate::rust_migration::{typed, DbConnection, MigrationContext, MigrationError};
 use migrate_core::batch::statements;
@@ -115,22 +115,6 @@ pub(crate) fn resumable(script: &Script) -> bool {
     !script.transactional && (script.is_rust() || script.has_batches())
 }
 
-/// An SQL string literal of `s` on `dialect`.
-fn literal(s: &str, dialect: Dialect) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('\'');
-    for c in s.chars() {
-        match c {
-            '\'' => out.push_str("''"),
-            // MySQL reads backslash escapes in literals (unless NO_BACKSLASH_ESCAPES).
-            '\\' if dialect == Dialect::Mysql => out.push_str("\\\\"),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
-}
-
 /// The progress table's statements, for one migration's walk.
 pub(crate) struct ProgressRecord<'a> {
     pub(crate) table: &'a str,
@@ -141,12 +125,12 @@ pub(crate) struct ProgressRecord<'a> {
 impl ProgressRecord<'_> {
     /// The last key and rows done recorded, if any.
     async fn read(&self, conn: &mut Conn) -> Result<Option<(Option<String>, u64)>, sqlx::Error> {
-        let d = conn.dialect();
+        let b = conn.backend();
         let sql = format!(
             "SELECT last_key, rows_done FROM {} WHERE revision = {} AND walk = {}",
             self.table,
-            literal(self.revision, d),
-            literal(&self.walk, d)
+            b.literal(self.revision),
+            b.literal(&self.walk)
         );
         let row: Option<(Option<String>, i64)> = match typed(conn) {
             #[cfg(feature = "sqlite")]
@@ -160,43 +144,20 @@ impl ProgressRecord<'_> {
     }
 
     /// The statement that records `last_key` and `rows_done` (insert or update).
-    fn upsert(&self, dialect: Dialect, last_key: &str, rows_done: u64) -> String {
-        let (t, r, w, k) = (
-            self.table,
-            literal(self.revision, dialect),
-            literal(&self.walk, dialect),
-            literal(last_key, dialect),
-        );
-        match dialect {
-            Dialect::Mysql => format!(
-                "INSERT INTO {t} (revision, walk, last_key, rows_done) VALUES ({r}, {w}, {k}, {rows_done}) \
-                 ON DUPLICATE KEY UPDATE last_key = VALUES(last_key), rows_done = VALUES(rows_done), updated_at = CURRENT_TIMESTAMP(6)"
-            ),
-            _ => format!(
-                "INSERT INTO {t} (revision, walk, last_key, rows_done) VALUES ({r}, {w}, {k}, {rows_done}) \
-                 ON CONFLICT (revision, walk) DO UPDATE SET last_key = excluded.last_key, rows_done = excluded.rows_done, updated_at = CURRENT_TIMESTAMP"
-            ),
-        }
+    fn upsert(&self, backend: &dyn Backend, last_key: &str, rows_done: u64) -> String {
+        let values = [self.revision, &self.walk, last_key].map(|v| backend.literal(v));
+        let [r, w, k] = &values;
+        backend.upsert_progress(self.table, [r, w, k], rows_done)
     }
 }
 
 /// The statement that deletes a revision's progress rows, run in the transaction that
 /// moves its version row.
-pub(crate) fn forget_sql(table: &str, revision: &str, dialect: Dialect) -> String {
+pub(crate) fn forget_sql(table: &str, revision: &str, backend: &dyn Backend) -> String {
     format!(
         "DELETE FROM {table} WHERE revision = {}",
-        literal(revision, dialect)
+        backend.literal(revision)
     )
-}
-
-fn begin(dialect: Dialect) -> &'static str {
-    // SQLite: take the write lock now, not at the first write, so that a concurrent
-    // writer cannot make the transaction fail half-way.
-    if dialect == Dialect::Sqlite {
-        "BEGIN IMMEDIATE"
-    } else {
-        "BEGIN"
-    }
 }
 
 /// What a batched SQL step needs besides the connection.
@@ -217,7 +178,7 @@ pub(crate) struct SqlStep<'a> {
 /// progress table records the statement reached (and the rows done), so a run that
 /// stopped starts again after the last completed statement.
 pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), MigrateError> {
-    let dialect = conn.dialect();
+    let backend = conn.backend();
     let script = step.script;
     let record = ProgressRecord {
         table: step.progress_table,
@@ -265,7 +226,7 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
         // `partly`: whether anything of the migration committed before the failure.
         let fail = |source: sqlx::Error, sql: &str, partly: bool| {
             MigrateError::Migration(Box::new(MigrationFailed {
-                direction: step.direction.name(),
+                direction: step.direction,
                 revision: script.revision.clone(),
                 path: script.path.clone(),
                 line: step.section.line + stmt.line - 1,
@@ -283,7 +244,7 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
                 return Err(fail(e, stmt.sql, index > 0));
             }
             let next = (index + 1).to_string();
-            conn.execute(&record.upsert(dialect, &next, 0))
+            conn.execute(&record.upsert(backend, &next, 0))
                 .await
                 .map_err(|e| MigrateError::db("cannot record the migration's progress", e))?;
             rows_done = 0;
@@ -310,18 +271,20 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
                 });
             }
             let batch = async {
-                conn.execute(begin(dialect)).await.map_err(|e| (e, false))?;
+                conn.begin().await.map_err(|e| (e, false))?;
                 let n = conn.execute(&sql).await.map_err(|e| (e, true))?;
                 let key = if n == 0 { index + 1 } else { index };
-                let mark = record.upsert(dialect, &key.to_string(), rows_done + n);
+                let mark = record.upsert(backend, &key.to_string(), rows_done + n);
                 conn.execute(&mark).await.map_err(|e| (e, false))?;
-                conn.execute("COMMIT").await.map_err(|e| (e, false))?;
+                conn.commit().await.map_err(|e| (e, false))?;
                 Ok::<u64, (sqlx::Error, bool)>(n)
             };
             let n = match batch.await {
                 Ok(n) => n,
                 Err((e, statement)) => {
-                    let _ = conn.execute("ROLLBACK").await;
+                    if conn.in_transaction() {
+                        let _ = conn.rollback().await;
+                    }
                     if statement {
                         return Err(fail(e, &sql, index > 0 || rows_done > 0));
                     }
@@ -356,12 +319,7 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
 
 /// Runs a query counting rows (read as a 64-bit integer whatever type it returns).
 async fn count(conn: &mut Conn, query: &str) -> Result<u64, sqlx::Error> {
-    let int = match conn.dialect() {
-        Dialect::Postgres => "BIGINT",
-        Dialect::Mysql => "SIGNED",
-        _ => "INTEGER",
-    };
-    let sql = format!("SELECT CAST(({query}) AS {int})");
+    let sql = format!("SELECT {}", conn.backend().cast(&format!("({query})"), false));
     let n: Option<i64> = match typed(conn) {
         #[cfg(feature = "sqlite")]
         DbConnection::Sqlite(c) => sqlx::query_scalar(&sql).fetch_one(c).await?,
@@ -479,13 +437,7 @@ impl Backfill {
 
     /// The key as the query reads it back: an integer or text of every database.
     fn cast(&self, expr: &str, dialect: Dialect) -> String {
-        match (self.text_key, dialect) {
-            (false, Dialect::Postgres) => format!("CAST({expr} AS BIGINT)"),
-            (false, Dialect::Mysql) => format!("CAST({expr} AS SIGNED)"),
-            (true, Dialect::Postgres) => format!("CAST({expr} AS TEXT)"),
-            (true, Dialect::Mysql) => format!("CAST({expr} AS CHAR)"),
-            _ => expr.to_string(),
-        }
+        crate::backend::of(dialect).cast(expr, self.text_key)
     }
 }
 
@@ -512,7 +464,7 @@ impl BatchKey {
     pub fn sql_literal(&self, dialect: Dialect) -> String {
         match self {
             BatchKey::Int(i) => i.to_string(),
-            BatchKey::Text(s) => literal(s, dialect),
+            BatchKey::Text(s) => crate::backend::of(dialect).literal(s),
         }
     }
 
@@ -705,9 +657,9 @@ impl MigrationContext<'_> {
                 k = fill.key,
             );
             self.conn
-                .execute(begin(dialect))
+                .begin()
                 .await
-                .map_err(|e| MigrationError::statement(begin(dialect), e))?;
+                .map_err(|e| MigrationError::statement("BEGIN", e))?;
             let outcome = self
                 .one_batch(
                     fill,
@@ -723,7 +675,9 @@ impl MigrationContext<'_> {
                 Ok(Some(done)) => done,
                 Ok(None) => break,
                 Err(e) => {
-                    let _ = self.conn.execute("ROLLBACK").await;
+                    if self.conn.in_transaction() {
+                        let _ = self.conn.rollback().await;
+                    }
                     return Err(e);
                 }
             };
@@ -761,7 +715,7 @@ impl MigrationContext<'_> {
     where
         F: for<'b, 'x> FnMut(&'b mut Batch<'x>) -> BatchFuture<'b> + Send,
     {
-        let dialect = self.dialect();
+        let backend = self.conn.backend();
         let range = if fill.text_key {
             let row: (Option<String>, Option<String>, i64) = match typed(self.conn) {
                 #[cfg(feature = "sqlite")]
@@ -793,7 +747,7 @@ impl MigrationContext<'_> {
         };
         let Some((first, end, n)) = range.filter(|(_, _, n)| *n > 0) else {
             self.conn
-                .execute("COMMIT")
+                .commit()
                 .await
                 .map_err(|e| MigrationError::statement("COMMIT", e))?;
             return Ok(None);
@@ -820,13 +774,13 @@ impl MigrationContext<'_> {
         };
         each(&mut batch).await?;
         let rows = batch.rows;
-        let mark = record.upsert(dialect, &end.record(), rows_done + rows);
+        let mark = record.upsert(backend, &end.record(), rows_done + rows);
         self.conn
             .execute(&mark)
             .await
             .map_err(|e| MigrationError::statement(&mark, e))?;
         self.conn
-            .execute("COMMIT")
+            .commit()
             .await
             .map_err(|e| MigrationError::statement("COMMIT", e))?;
         Ok(Some((end, rows)))
@@ -839,8 +793,9 @@ mod tests {
 
     #[test]
     fn literals_are_escaped_per_database() {
-        assert_eq!(literal("a'b\\c", Dialect::Postgres), "'a''b\\c'");
-        assert_eq!(literal("a'b\\c", Dialect::Mysql), "'a''b\\\\c'");
+        let text = |d| BatchKey::Text("a'b\\c".into()).sql_literal(d);
+        assert_eq!(text(Dialect::Postgres), "'a''b\\c'");
+        assert_eq!(text(Dialect::Mysql), "'a''b\\\\c'");
         assert_eq!(BatchKey::Int(-3).sql_literal(Dialect::Sqlite), "-3");
     }
 

@@ -1,6 +1,6 @@
 //! Errors of the runtime.
 
-use migrate_core::{Dialect, LoadError, RevisionError};
+use migrate_core::{Dialect, Direction, LoadError, RevisionError};
 use std::time::Duration;
 
 /// Everything that can go wrong while migrating a database.
@@ -76,8 +76,8 @@ pub enum MigrateError {
         revision: String,
         /// Its file.
         path: String,
-        /// `upgrade` or `downgrade`.
-        direction: &'static str,
+        /// Upgrade or downgrade.
+        direction: Direction,
     },
     /// An offline script (`--sql`) reached a migration whose SQL is not known before it
     /// runs: a Rust migration, or a batched statement (which repeats until it changes no
@@ -139,8 +139,8 @@ pub enum MigrateError {
         revision: String,
         /// Its file.
         path: String,
-        /// `upgrade` or `downgrade`.
-        direction: &'static str,
+        /// Upgrade or downgrade.
+        direction: Direction,
         /// The database.
         dialect: Dialect,
     },
@@ -226,8 +226,8 @@ pub enum MigrateError {
 #[error("{direction} of revision `{revision}` failed at {path}:{line}: {message}\n  statement: {statement}{}{}{}", partial_note(.revision, *.partly_applied, *.resumable), applied_note(.applied), hint_note(*.hint))]
 #[non_exhaustive]
 pub struct MigrationFailed {
-    /// `upgrade` or `downgrade`.
-    pub direction: &'static str,
+    /// Upgrade or downgrade.
+    pub direction: Direction,
     /// The revision.
     pub revision: String,
     /// Its file.
@@ -259,8 +259,8 @@ pub struct MigrationFailed {
 #[error("{direction} of Rust migration `{revision}` ({path}) failed{}{}", resumable_note(.revision, *.resumable), applied_note(.applied))]
 #[non_exhaustive]
 pub struct RustMigrationFailed {
-    /// `upgrade` or `downgrade`.
-    pub direction: &'static str,
+    /// Upgrade or downgrade.
+    pub direction: Direction,
     /// The revision.
     pub revision: String,
     /// Its file.
@@ -283,11 +283,10 @@ fn resumable_note(revision: &str, resumable: bool) -> String {
     }
 }
 
-fn embedded_command(direction: &str) -> &'static str {
-    if direction == "downgrade" {
-        "downgrade <target>"
-    } else {
-        "upgrade head"
+fn embedded_command(direction: &Direction) -> &'static str {
+    match direction {
+        Direction::Downgrade => "downgrade <target>",
+        Direction::Upgrade => "upgrade head",
     }
 }
 

@@ -1,6 +1,9 @@
-//! Connections to the supported databases. One file per database holds what differs
-//! (DDL of the history table, locking, error codes); the runner in `migrator.rs` is
-//! written once against [`Conn`].
+//! The supported databases. Each has one file holding everything that differs: one
+//! implementation of [`Backend`] (the SQL the runner writes and the facts it decides
+//! on, with no I/O), its connection and its migration lock. The runner in `migrator/`
+//! is written once against [`Conn`] and `&dyn Backend`; [`of`] is the one place a
+//! [`Dialect`] is matched to its database, exhaustively, so a new database or a new
+//! capability is a compile error everywhere it must be handled.
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
 compile_error!("migrate-runtime needs at least one of the features `sqlite`, `postgres`, `mysql`");
@@ -13,6 +16,7 @@ pub(crate) mod sqlite;
 
 use crate::error::{mask_url, MigrateError};
 use migrate_core::Dialect;
+use std::borrow::Cow;
 use std::time::Duration;
 
 /// A borrowed sqlx pool of any supported database: what the [`Migrator`](crate::Migrator)
@@ -97,6 +101,55 @@ impl Db<'_> {
             #[cfg(feature = "mysql")]
             Db::Mysql(p) => mysql::lock(p, key, timeout).await.map(Lock::Mysql),
         }
+    }
+}
+
+/// A bound parameter of the runner's own statements.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Arg<'a> {
+    /// Text.
+    Text(&'a str),
+    /// Text or `NULL`.
+    OptText(Option<&'a str>),
+    /// A 64-bit integer.
+    Int(i64),
+}
+
+/// The migration lock and the connection the run works on, held together.
+pub(crate) struct Held {
+    lock: Lock,
+    /// The work connection.
+    pub(crate) conn: Conn,
+}
+
+impl Db<'_> {
+    /// Takes the migration lock (waiting up to `timeout`), then a work connection.
+    /// End with [`Held::release`] on every path; a dropped `Held` (a cancelled run)
+    /// still frees both, when its connections close.
+    pub(crate) async fn hold(&self, key: &str, timeout: Duration) -> Result<Held, MigrateError> {
+        let lock = self.lock(key, timeout).await?;
+        match self.acquire().await {
+            Ok(conn) => Ok(Held { lock, conn }),
+            Err(e) => {
+                let _ = lock.release().await;
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Held {
+    /// Gives the connection back and releases the lock; returns the work's `result`,
+    /// or the release's error when the work succeeded.
+    pub(crate) async fn release<T>(
+        self,
+        result: Result<T, MigrateError>,
+    ) -> Result<T, MigrateError> {
+        drop(self.conn);
+        let released = self.lock.release().await;
+        let value = result?;
+        released?;
+        Ok(value)
     }
 }
 
@@ -381,6 +434,22 @@ impl Conn {
         }))
     }
 
+    /// Runs one statement with bound parameters (prepared once per connection and
+    /// reused) and returns the rows affected.
+    pub(crate) fn execute_bound<'a>(&'a mut self, sql: &'a str, args: &'a [Arg<'a>]) -> BoxFut<'a, u64> {
+        on_conn!(self, c => Box::pin(async move {
+            let mut q = sqlx::query(sql);
+            for a in args {
+                q = match *a {
+                    Arg::Text(t) => q.bind(t),
+                    Arg::OptText(t) => q.bind(t),
+                    Arg::Int(i) => q.bind(i),
+                };
+            }
+            q.execute(&mut **c).await.map(|r| r.rows_affected())
+        }))
+    }
+
     /// Runs a query returning one text column.
     pub(crate) fn strings<'a>(&'a mut self, sql: &'a str) -> BoxFut<'a, Vec<String>> {
         on_conn!(self, c => Box::pin(async move {
@@ -404,25 +473,109 @@ impl Conn {
         }))
     }
 
+    /// The backend of this connection's database.
+    pub(crate) fn backend(&self) -> &'static dyn Backend {
+        of(self.dialect())
+    }
+
     /// Whether an error says the table does not exist.
     pub(crate) fn is_missing_table(&self, e: &sqlx::Error) -> bool {
-        let sqlx::Error::Database(db) = e else {
-            return false;
-        };
-        match self.dialect() {
-            Dialect::Sqlite => db.message().contains("no such table"),
-            Dialect::Postgres => db.code().as_deref() == Some("42P01"),
-            Dialect::Mysql => {
-                db.code().as_deref() == Some("42S02") || db.message().contains("doesn't exist")
-            }
-            #[allow(unreachable_patterns)]
-            _ => false,
-        }
+        matches!(e, sqlx::Error::Database(db) if self.backend().is_missing_table(db.as_ref()))
     }
 
     /// Whether an error says a lock could not be had in time (SQLite's busy timeout).
     pub(crate) fn is_busy(&self, e: &sqlx::Error) -> bool {
-        matches!(e, sqlx::Error::Database(db) if db.message().contains("database is locked") || db.message().contains("database table is locked"))
+        matches!(e, sqlx::Error::Database(db) if self.backend().is_busy(db.as_ref()))
+    }
+
+    /// Opens a transaction through the driver (with the backend's statement), which
+    /// then knows it is open: if the future running a migration is dropped half-way,
+    /// the connection rolls it back before anyone else uses it (see `Drop`).
+    pub(crate) fn begin(&mut self) -> BoxFut<'_, ()> {
+        let statement = self.backend().begin_statement().map(Cow::Borrowed);
+        on_conn!(self, c => tx_manager(&*c).begin(&mut **c, statement))
+    }
+
+    /// Commits the open transaction.
+    pub(crate) fn commit(&mut self) -> BoxFut<'_, ()> {
+        on_conn!(self, c => tx_manager(&*c).commit(&mut **c))
+    }
+
+    /// Rolls the open transaction back.
+    pub(crate) fn rollback(&mut self) -> BoxFut<'_, ()> {
+        on_conn!(self, c => tx_manager(&*c).rollback(&mut **c))
+    }
+
+    /// Whether the driver has a transaction open on this connection.
+    pub(crate) fn in_transaction(&self) -> bool {
+        on_conn!(self, c => tx_manager(&*c).depth(&**c) > 0)
+    }
+
+    /// Runs SQL text of several statements as one request and, when one fails, says
+    /// how many completed before it (the driver reports a result per statement).
+    pub(crate) fn execute_counted<'a>(
+        &'a mut self,
+        sql: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), (usize, sqlx::Error)>> + Send + 'a>>
+    {
+        on_conn!(self, c => Box::pin(async move {
+            use futures_util::StreamExt;
+            let mut done = 0usize;
+            let mut results = sqlx::Executor::fetch_many(&mut **c, sql);
+            while let Some(item) = results.next().await {
+                match item {
+                    Ok(sqlx::Either::Left(_)) => done += 1,
+                    Ok(sqlx::Either::Right(_)) => {}
+                    Err(e) => return Err((done, e)),
+                }
+            }
+            Ok(())
+        }))
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        // A run dropped inside a transaction (its future cancelled, a panic): queue the
+        // rollback, which the pool sends before the connection is used again.
+        on_conn!(self, c => {
+            let tm = tx_manager(&*c);
+            if tm.depth(&**c) > 0 {
+                tm.start_rollback(&mut **c);
+            }
+        })
+    }
+}
+
+/// The driver's transaction manager of a database, as a value so that the `on_conn!`
+/// arms can reach it without naming the database type.
+struct TxManager<DB>(std::marker::PhantomData<DB>);
+
+fn tx_manager<DB: sqlx::Database>(_: &sqlx::pool::PoolConnection<DB>) -> TxManager<DB> {
+    TxManager(std::marker::PhantomData)
+}
+
+type Tm<DB> = <DB as sqlx::Database>::TransactionManager;
+
+impl<DB: sqlx::Database> TxManager<DB> {
+    fn begin<'c>(
+        self,
+        c: &'c mut DB::Connection,
+        statement: Option<Cow<'static, str>>,
+    ) -> BoxFut<'c, ()> {
+        <Tm<DB> as sqlx::TransactionManager>::begin(c, statement)
+    }
+    fn commit(self, c: &mut DB::Connection) -> BoxFut<'_, ()> {
+        <Tm<DB> as sqlx::TransactionManager>::commit(c)
+    }
+    fn rollback(self, c: &mut DB::Connection) -> BoxFut<'_, ()> {
+        <Tm<DB> as sqlx::TransactionManager>::rollback(c)
+    }
+    fn start_rollback(self, c: &mut DB::Connection) {
+        <Tm<DB> as sqlx::TransactionManager>::start_rollback(c)
+    }
+    fn depth(&self, c: &DB::Connection) -> usize {
+        <Tm<DB> as sqlx::TransactionManager>::get_transaction_depth(c)
     }
 }
 
@@ -437,22 +590,112 @@ pub(crate) fn lock_key(s: &str) -> i64 {
     h as i64
 }
 
-/// `CREATE TABLE IF NOT EXISTS` for the history table on `dialect`.
-pub(crate) fn history_ddl(dialect: Dialect, table: &str) -> String {
-    match dialect {
-        Dialect::Postgres => postgres::history_ddl(table),
-        Dialect::Mysql => mysql::history_ddl(table),
-        _ => sqlite::history_ddl(table),
+/// What the runner needs to know of a database and the SQL it writes there: one
+/// implementation per database (in its file), chosen by [`of`]. No method does I/O.
+pub(crate) trait Backend: Sync {
+    /// The dialect this backend implements.
+    fn dialect(&self) -> Dialect;
+
+    /// `CREATE TABLE IF NOT EXISTS` for the history table.
+    fn history_ddl(&self, table: &str) -> String;
+
+    /// `CREATE TABLE IF NOT EXISTS` for the progress table of resumable migrations
+    /// (see `batch.rs`).
+    fn progress_ddl(&self, table: &str) -> String;
+
+    /// The statement that opens a migration's transaction, when it is not `BEGIN`.
+    fn begin_statement(&self) -> Option<&'static str> {
+        None
     }
+
+    /// A statement for the run's connection before the first transaction (a lock wait
+    /// of the database's own, in milliseconds).
+    fn session_setup(&self, _lock_timeout: Duration) -> Option<String> {
+        None
+    }
+
+    /// A query answering `1` while the session is inside a transaction, for databases
+    /// whose DDL commits the transaction it runs in: after a migration's SQL the
+    /// runner opens a new one for the version-table change when the DDL ended it.
+    fn in_transaction_query(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// What stays after a migration fails half-way, when the database commits DDL at
+    /// once whatever the transaction (said in the error).
+    fn ddl_commits_note(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Whether statements of a `transactional: false` section go one at a time: a
+    /// multi-statement request there forms a transaction block of its own, in which
+    /// statements like `CREATE INDEX CONCURRENTLY` may not run.
+    fn splits_outside_transactions(&self) -> bool {
+        false
+    }
+
+    /// The query reading the newest checksum of every applied revision, and whether it
+    /// answers in one row (`revision checksum` pairs joined by `,`, oldest first)
+    /// rather than one row per pair.
+    fn checksums_query(&self, history: &str) -> (String, bool) {
+        (
+            format!(
+                "SELECT revision, checksum FROM {history} \
+                 WHERE direction IN ('upgrade', 'stamp', 'accept') AND checksum IS NOT NULL ORDER BY id"
+            ),
+            false,
+        )
+    }
+
+    /// The placeholder of the `n`th (1-based) bound parameter.
+    fn placeholder(&self, _n: usize) -> String {
+        "?".to_string()
+    }
+
+    /// Whether the migration lock keeps every other writer out of the version table
+    /// for the whole run. Where it does not (SQLite's file lock binds only migrators),
+    /// each transaction takes the database's write lock and reads the version rows
+    /// again before a migration.
+    fn lock_excludes_writers(&self) -> bool {
+        true
+    }
+
+    /// Whether a database error says the table does not exist.
+    fn is_missing_table(&self, e: &dyn sqlx::error::DatabaseError) -> bool;
+
+    /// Whether a database error says a lock could not be had in time.
+    fn is_busy(&self, _e: &dyn sqlx::error::DatabaseError) -> bool {
+        false
+    }
+
+    /// `expr` converted to a 64-bit integer (`text: false`) or to text.
+    fn cast(&self, expr: &str, text: bool) -> String;
+
+    /// An SQL string literal of `s`.
+    fn literal(&self, s: &str) -> String {
+        format!("'{}'", s.replace('\'', "''"))
+    }
+
+    /// The statement that inserts or updates a progress row.
+    fn upsert_progress(&self, table: &str, values: [&str; 3], rows_done: u64) -> String;
 }
 
-/// `CREATE TABLE IF NOT EXISTS` for the progress table of resumable migrations on
-/// `dialect` (see `batch.rs`).
-pub(crate) fn progress_ddl(dialect: Dialect, table: &str) -> String {
+/// The progress upsert of PostgreSQL and SQLite (`ON CONFLICT`); `values` are
+/// literals of the revision, the walk and the last key.
+fn upsert_on_conflict(table: &str, values: [&str; 3], rows_done: u64) -> String {
+    let [r, w, k] = values;
+    format!(
+        "INSERT INTO {table} (revision, walk, last_key, rows_done) VALUES ({r}, {w}, {k}, {rows_done}) \
+         ON CONFLICT (revision, walk) DO UPDATE SET last_key = excluded.last_key, rows_done = excluded.rows_done, updated_at = CURRENT_TIMESTAMP"
+    )
+}
+
+/// The backend of `dialect`.
+pub(crate) fn of(dialect: Dialect) -> &'static dyn Backend {
     match dialect {
-        Dialect::Postgres => postgres::progress_ddl(table),
-        Dialect::Mysql => mysql::progress_ddl(table),
-        _ => sqlite::progress_ddl(table),
+        Dialect::Sqlite => &sqlite::Sqlite,
+        Dialect::Postgres => &postgres::Postgres,
+        Dialect::Mysql => &mysql::Mysql,
     }
 }
 

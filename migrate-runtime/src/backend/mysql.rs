@@ -58,19 +58,59 @@ fn describe(opts: &MySqlConnectOptions) -> String {
     )
 }
 
-pub(crate) fn history_ddl(table: &str) -> String {
-    format!(
-        "CREATE TABLE IF NOT EXISTS {table} (\n    id BIGINT AUTO_INCREMENT PRIMARY KEY,\n    revision VARCHAR(32) NOT NULL,\n    direction VARCHAR(16) NOT NULL,\n    checksum VARCHAR(64),\n    applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),\n    duration_ms BIGINT NOT NULL DEFAULT 0\n)"
-    )
+/// Mysql's answers to the runner's questions (see [`super::Backend`]).
+pub(crate) struct Mysql;
+
+impl super::Backend for Mysql {
+    fn dialect(&self) -> migrate_core::Dialect {
+        migrate_core::Dialect::Mysql
+    }
+
+    fn history_ddl(&self, table: &str) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (\n    id BIGINT AUTO_INCREMENT PRIMARY KEY,\n    revision VARCHAR(32) NOT NULL,\n    direction VARCHAR(16) NOT NULL,\n    checksum VARCHAR(64),\n    applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),\n    duration_ms BIGINT NOT NULL DEFAULT 0\n)"
+        )
+    }
+
+    /// Where each unfinished resumable migration stands (see `batch.rs`).
+    fn progress_ddl(&self, table: &str) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (\n    revision VARCHAR(32) NOT NULL,\n    walk VARCHAR(191) NOT NULL,\n    last_key TEXT,\n    rows_done BIGINT NOT NULL DEFAULT 0,\n    updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),\n    PRIMARY KEY (revision, walk)\n)"
+        )
+    }
+
+    fn ddl_commits_note(&self) -> Option<&'static str> {
+        Some("MySQL and MariaDB commit each DDL statement at once, so what ran before the failure stays")
+    }
+
+    /// DDL commits the transaction it runs in.
+    fn in_transaction_query(&self) -> Option<&'static str> {
+        Some("SELECT CAST(@@in_transaction AS CHAR)")
+    }
+
+    fn is_missing_table(&self, e: &dyn sqlx::error::DatabaseError) -> bool {
+        e.code().as_deref() == Some("42S02") || e.message().contains("doesn't exist")
+    }
+
+    /// MySQL reads backslash escapes in literals (unless `NO_BACKSLASH_ESCAPES`).
+    fn literal(&self, s: &str) -> String {
+        format!("'{}'", s.replace('\'', "''").replace('\\', "\\\\"))
+    }
+
+    fn upsert_progress(&self, table: &str, values: [&str; 3], rows_done: u64) -> String {
+        let [r, w, k] = values;
+        format!(
+            "INSERT INTO {table} (revision, walk, last_key, rows_done) VALUES ({r}, {w}, {k}, {rows_done}) \
+             ON DUPLICATE KEY UPDATE last_key = VALUES(last_key), rows_done = VALUES(rows_done), updated_at = CURRENT_TIMESTAMP(6)"
+        )
+    }
+
+    fn cast(&self, expr: &str, text: bool) -> String {
+        let ty = if text { "CHAR" } else { "SIGNED" };
+        format!("CAST({expr} AS {ty})")
+    }
 }
 
-/// The progress table of resumable migrations: where each unfinished one stands (see
-/// `batch.rs`).
-pub(crate) fn progress_ddl(table: &str) -> String {
-    format!(
-        "CREATE TABLE IF NOT EXISTS {table} (\n    revision VARCHAR(32) NOT NULL,\n    walk VARCHAR(191) NOT NULL,\n    last_key TEXT,\n    rows_done BIGINT NOT NULL DEFAULT 0,\n    updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),\n    PRIMARY KEY (revision, walk)\n)"
-    )
-}
 
 /// The `GET_LOCK` name of a qualified version table: `migrate:<database>.<table>`, or,
 /// beyond the server's 64-character limit, a prefix of it followed by a hash of the

@@ -53,19 +53,51 @@ fn describe(opts: &PgConnectOptions) -> String {
     )
 }
 
-pub(crate) fn history_ddl(table: &str) -> String {
-    format!(
-        "CREATE TABLE IF NOT EXISTS {table} (\n    id BIGSERIAL PRIMARY KEY,\n    revision VARCHAR(32) NOT NULL,\n    direction VARCHAR(16) NOT NULL,\n    checksum VARCHAR(64),\n    applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n    duration_ms BIGINT NOT NULL DEFAULT 0\n)"
-    )
+/// Postgres's answers to the runner's questions (see [`super::Backend`]).
+pub(crate) struct Postgres;
+
+impl super::Backend for Postgres {
+    fn dialect(&self) -> migrate_core::Dialect {
+        migrate_core::Dialect::Postgres
+    }
+
+    fn history_ddl(&self, table: &str) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (\n    id BIGSERIAL PRIMARY KEY,\n    revision VARCHAR(32) NOT NULL,\n    direction VARCHAR(16) NOT NULL,\n    checksum VARCHAR(64),\n    applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n    duration_ms BIGINT NOT NULL DEFAULT 0\n)"
+        )
+    }
+
+    /// Where each unfinished resumable migration stands (see `batch.rs`).
+    fn progress_ddl(&self, table: &str) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {table} (\n    revision VARCHAR(32) NOT NULL,\n    walk VARCHAR(191) NOT NULL,\n    last_key TEXT,\n    rows_done BIGINT NOT NULL DEFAULT 0,\n    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n    PRIMARY KEY (revision, walk)\n)"
+        )
+    }
+
+    /// A multi-statement request is a transaction block of its own, where
+    /// `CREATE INDEX CONCURRENTLY`, `VACUUM` and the like may not run.
+    fn splits_outside_transactions(&self) -> bool {
+        true
+    }
+
+    fn placeholder(&self, n: usize) -> String {
+        format!("${n}")
+    }
+
+    fn is_missing_table(&self, e: &dyn sqlx::error::DatabaseError) -> bool {
+        e.code().as_deref() == Some("42P01")
+    }
+
+    fn upsert_progress(&self, table: &str, values: [&str; 3], rows_done: u64) -> String {
+        super::upsert_on_conflict(table, values, rows_done)
+    }
+
+    fn cast(&self, expr: &str, text: bool) -> String {
+        let ty = if text { "TEXT" } else { "BIGINT" };
+        format!("CAST({expr} AS {ty})")
+    }
 }
 
-/// The progress table of resumable migrations: where each unfinished one stands (see
-/// `batch.rs`).
-pub(crate) fn progress_ddl(table: &str) -> String {
-    format!(
-        "CREATE TABLE IF NOT EXISTS {table} (\n    revision VARCHAR(32) NOT NULL,\n    walk VARCHAR(191) NOT NULL,\n    last_key TEXT,\n    rows_done BIGINT NOT NULL DEFAULT 0,\n    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n    PRIMARY KEY (revision, walk)\n)"
-    )
-}
 
 /// A held `pg_advisory_lock`.
 #[cfg(feature = "postgres")]

@@ -33,7 +33,7 @@ impl Migrator {
             None => Err(MigrateError::RustWithoutCode {
                 revision: script.revision.clone(),
                 path: script.path.clone(),
-                direction: step.direction.name(),
+                direction: step.direction,
             }),
         }
     }
@@ -107,7 +107,7 @@ impl Migrator {
                 });
             }
             // Outside any transaction (MySQL commits around DDL).
-            let ddl = crate::backend::progress_ddl(conn.dialect(), &progress_table);
+            let ddl = conn.backend().progress_ddl(&progress_table);
             conn.execute(&ddl)
                 .await
                 .map_err(|e| MigrateError::db("cannot create the migration progress table", e))?;
@@ -160,7 +160,7 @@ impl Migrator {
                         applied: applied(),
                     },
                     source => MigrateError::RustMigration(Box::new(RustMigrationFailed {
-                        direction: step.direction.name(),
+                        direction: step.direction,
                         revision: script.revision.clone(),
                         path: script.path.clone(),
                         applied: applied(),
@@ -184,19 +184,13 @@ impl Migrator {
         if !is_resumable {
             return Ok(());
         }
-        let dialect = conn.dialect();
         if !run.in_tx {
-            let begin = if dialect == Dialect::Sqlite {
-                "BEGIN IMMEDIATE"
-            } else {
-                "BEGIN"
-            };
-            self.tx(conn, begin).await?;
+            self.begin(conn).await?;
             run.in_tx = true;
             run.tx_start = run.report.steps.len();
             run.tx_heads = at.heads.to_vec();
         }
-        let forget = forget_sql(&progress_table, &script.revision, dialect);
+        let forget = forget_sql(&progress_table, &script.revision, conn.backend());
         conn.execute(&forget)
             .await
             .map(|_| ())

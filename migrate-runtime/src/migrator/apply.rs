@@ -1,0 +1,711 @@
+//! Running plans: the lock, the transactions around each step and the version and
+//! history rows written with it.
+
+use super::{HistoryValues, Migrator, Op, Progress, Report, Run, StepReport, TransactionMode};
+use crate::backend::{Arg, Conn, Db, Held};
+use crate::error::{MigrateError, MigrationFailed};
+use migrate_core::sql::split_statements;
+use migrate_core::{
+    Dialect, Direction, Plan, RevisionError, Script, Section, Step, VersionChange,
+};
+use std::time::{Duration, Instant};
+
+impl Migrator {
+    // ---- writing ----------------------------------------------------------------
+
+    /// Upgrades to `target` (any identifier: `head`, `heads`, `+2`, `label@head`, ...).
+    ///
+    /// # Errors
+    /// Edited applied migrations, resolution failures, lock timeouts, and a failing
+    /// migration (rolled back; earlier ones stay applied).
+    pub async fn upgrade<'a>(
+        &self,
+        db: impl Into<Db<'a>>,
+        target: &str,
+    ) -> Result<Report, MigrateError> {
+        if target == "head" && !self.allow_multiple_heads && self.dir.map.heads().len() > 1 {
+            return Err(RevisionError::MultipleHeads {
+                heads: self.dir.map.heads().iter().map(|s| s.to_string()).collect(),
+                argument: "head".to_string(),
+            }
+            .into());
+        }
+        self.run(db.into(), Op::Upgrade(target)).await
+    }
+
+    /// Downgrades to `target` (`base`, `-1`, a revision, `label@-1`, ...).
+    ///
+    /// # Errors
+    /// As [`upgrade`](Self::upgrade), plus irreversible revisions on the path (before
+    /// anything runs).
+    pub async fn downgrade<'a>(
+        &self,
+        db: impl Into<Db<'a>>,
+        target: &str,
+    ) -> Result<Report, MigrateError> {
+        self.run(db.into(), Op::Downgrade(target)).await
+    }
+
+    /// Sets the version table to `targets` without running migrations; `purge` first
+    /// empties it (e.g. when it holds revisions that no longer exist).
+    ///
+    /// # Errors
+    /// Resolution failures and database failures.
+    pub async fn stamp<'a>(
+        &self,
+        db: impl Into<Db<'a>>,
+        targets: &[&str],
+        purge: bool,
+    ) -> Result<Report, MigrateError> {
+        self.run(db.into(), Op::Stamp(targets, purge)).await
+    }
+
+    /// Runs the downgrade of `revision`, which must be one of the version table's rows,
+    /// and nothing else: its row is replaced by those of its parents that no other row
+    /// already stands on. Other branches stay as they are, unlike a downgrade to a
+    /// target (see [`RevisionMap::revert_plan`](migrate_core::RevisionMap::revert_plan)).
+    ///
+    /// # Errors
+    /// As [`downgrade`](Self::downgrade); `revision` not being a current row is a
+    /// [`RevisionError::NothingToDrop`].
+    pub async fn revert<'a>(
+        &self,
+        db: impl Into<Db<'a>>,
+        revision: &str,
+    ) -> Result<Report, MigrateError> {
+        self.run(db.into(), Op::Revert(revision)).await
+    }
+
+    /// Records the current checksums of applied revisions as accepted, after an
+    /// intended edit; `None` accepts every edited one.
+    ///
+    /// # Errors
+    /// Database failures.
+    pub async fn accept_checksums<'a>(
+        &self,
+        db: impl Into<Db<'a>>,
+        revisions: Option<&[&str]>,
+    ) -> Result<Vec<String>, MigrateError> {
+        self.check_names()?;
+        let mut held = self.hold(db.into()).await?;
+        let conn = &mut held.conn;
+        let result = async {
+            self.ensure_tables(conn).await?;
+            let heads = self.read_heads(conn).await?;
+            let recorded = self.recorded_checksums(conn).await?;
+            let mut accepted = Vec::new();
+            for e in self.edited(&heads, &recorded)? {
+                if revisions.is_some_and(|r| !r.contains(&e.revision.as_str())) {
+                    continue;
+                }
+                let row = HistoryValues {
+                    revision: e.revision.clone(),
+                    direction: "accept",
+                    checksum: Some(e.current.clone()),
+                    millis: 0,
+                };
+                self.insert_history(conn, std::slice::from_ref(&row))
+                    .await
+                    .map_err(|err| MigrateError::db("cannot record the accepted checksum", err))?;
+                accepted.push(e.revision);
+            }
+            Ok::<_, MigrateError>(accepted)
+        }
+        .await;
+        held.release(result).await
+    }
+
+    /// Creates the version and history tables if they do not exist (`migrate
+    /// ensure_version`), under the migration lock.
+    ///
+    /// # Errors
+    /// Lock timeouts and database failures.
+    pub async fn ensure_version_table<'a>(
+        &self,
+        db: impl Into<Db<'a>>,
+    ) -> Result<(), MigrateError> {
+        self.check_names()?;
+        let mut held = self.hold(db.into()).await?;
+        let result = self.ensure_tables(&mut held.conn).await;
+        held.release(result).await
+    }
+
+    /// The migration lock of this migrator's version table, and a work connection.
+    pub(super) async fn hold(&self, db: Db<'_>) -> Result<Held, MigrateError> {
+        let key = self.qualified(&self.opts.version_table);
+        db.hold(&key, self.opts.lock_timeout).await
+    }
+
+    pub(super) async fn ensure_tables(&self, conn: &mut Conn) -> Result<(), MigrateError> {
+        let sql = format!(
+            "{};\n{}",
+            self.version_ddl(),
+            conn.backend()
+                .history_ddl(&self.qualified(&self.history_name()))
+        );
+        conn.execute(&sql)
+            .await
+            .map_err(|e| MigrateError::db("cannot create the version and history tables", e))?;
+        Ok(())
+    }
+
+    pub(super) async fn run(&self, db: Db<'_>, op: Op<'_>) -> Result<Report, MigrateError> {
+        self.check_names()?;
+        // Fail on a bad target before touching the database.
+        match &op {
+            Op::Upgrade(t) | Op::Downgrade(t) => {
+                if let Some((_, id)) = t.rsplit_once('@').or(Some(("", t))) {
+                    if id.is_empty() {
+                        return Err(RevisionError::NoSuchRevision(t.to_string()).into());
+                    }
+                }
+            }
+            Op::Stamp(..) | Op::Revert(_) => {}
+        }
+        if let Op::Upgrade(_) = op {
+            // The start-up check of a binary already at head: one query on the version
+            // table and one for checksums, no lock, no DDL.
+            let mut conn = db.acquire().await?;
+            let heads = self.read_heads(&mut conn).await?;
+            if !heads.is_empty() {
+                self.known_current(&heads)?;
+                let recorded = self.recorded_checksums(&mut conn).await?;
+                let edited = self.edited(&heads, &recorded)?;
+                if !edited.is_empty() {
+                    return Err(MigrateError::Edited(edited));
+                }
+                if self.plan(&op, &heads)?.steps.is_empty() {
+                    return Ok(Report {
+                        steps: Vec::new(),
+                        heads,
+                    });
+                }
+            }
+        }
+        let mut held = self.hold(db).await?;
+        let conn = &mut held.conn;
+        let result = async {
+            if let Some(setup) = conn.backend().session_setup(self.opts.lock_timeout) {
+                conn.execute(&setup)
+                    .await
+                    .map_err(|e| MigrateError::db("cannot set up the session", e))?;
+            }
+            self.ensure_tables(conn).await?;
+            self.apply(conn, &op).await
+        }
+        .await;
+        held.release(result).await
+    }
+
+    pub(super) fn plan(&self, op: &Op<'_>, heads: &[String]) -> Result<Plan, MigrateError> {
+        Ok(match op {
+            Op::Upgrade(t) => self.dir.map.upgrade_plan(heads, t)?,
+            Op::Downgrade(t) => self.dir.map.downgrade_plan(heads, t)?,
+            Op::Stamp(targets, purge) => self.dir.map.stamp_plan(heads, targets, *purge)?,
+            Op::Revert(r) => self.dir.map.revert_plan(heads, r)?,
+        })
+    }
+
+    /// The SQL section a step runs, checked before anything runs.
+    pub(super) fn section_for(
+        &self,
+        step: &Step,
+        dialect: Dialect,
+    ) -> Result<Option<(&Script, &Section)>, MigrateError> {
+        let Some(rev) = &step.revision else {
+            return Ok(None);
+        };
+        let script = self
+            .dir
+            .script(rev)
+            .ok_or_else(|| RevisionError::NoSuchRevision(rev.clone()))?;
+        let sections = match step.direction {
+            Direction::Upgrade => &script.upgrade,
+            Direction::Downgrade => &script.downgrade,
+        };
+        if step.direction == Direction::Downgrade && sections.is_empty() {
+            return Err(RevisionError::Irreversible {
+                revision: rev.clone(),
+                origin: migrate_core::Origin(Some(script.path.clone())),
+            }
+            .into());
+        }
+        let section = sections
+            .iter()
+            .find(|s| s.dialect == Some(dialect))
+            .or_else(|| sections.iter().find(|s| s.dialect.is_none()))
+            .ok_or_else(|| MigrateError::NoSqlForDialect {
+                revision: rev.clone(),
+                path: script.path.clone(),
+                direction: step.direction,
+                dialect,
+            })?;
+        Ok(Some((script, section)))
+    }
+
+    pub(super) async fn apply(&self, conn: &mut Conn, op: &Op<'_>) -> Result<Report, MigrateError> {
+        let mut run = Run {
+            report: Report::default(),
+            in_tx: false,
+            tx_heads: Vec::new(),
+            pending: Vec::new(),
+            tx_start: 0,
+        };
+        let result = self.apply_inner(conn, op, &mut run).await;
+        if result.is_err() && run.in_tx {
+            // The original error matters more than a failed rollback, which the server
+            // performs anyway when the session ends.
+            if conn.in_transaction() {
+                let _ = conn.rollback().await;
+            }
+            run.report.steps.truncate(run.tx_start);
+        }
+        match result {
+            Ok(()) => Ok(run.report),
+            // The failure lists what stays applied, not what the rollback undid.
+            Err(MigrateError::Migration(mut failed)) => {
+                failed.applied = run
+                    .report
+                    .revisions()
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect();
+                Err(MigrateError::Migration(failed))
+            }
+            Err(mut other) => {
+                crate::rust_migration::set_applied(&mut other, &run.report);
+                Err(other)
+            }
+        }
+    }
+
+    pub(super) async fn apply_inner(
+        &self,
+        conn: &mut Conn,
+        op: &Op<'_>,
+        run: &mut Run,
+    ) -> Result<(), MigrateError> {
+        let backend = conn.backend();
+        let dialect = backend.dialect();
+        let recheck = !backend.lock_excludes_writers();
+        // Without transactional DDL a transaction cannot span migrations: each DDL
+        // statement commits. Rows written only at the end would then be lost on a
+        // failure while the tables stay, so there every migration records itself.
+        let single =
+            self.opts.transaction_mode == TransactionMode::Single && dialect.transactional_ddl();
+        let relative = matches!(op, Op::Upgrade(t) | Op::Downgrade(t) if t.contains(['+', '-']));
+        // Where the migration lock does not keep other writers out (SQLite), each
+        // transaction takes the database's write lock and checks that the version table
+        // still holds what the plan expects; if another writer moved it, the plan is
+        // made again from the new rows.
+        'replan: loop {
+            if single && !run.in_tx {
+                self.begin(conn).await?;
+                run.in_tx = true;
+                run.tx_start = run.report.steps.len();
+            }
+            let heads = self.read_heads(conn).await?;
+            if single {
+                run.tx_heads = heads.clone();
+            }
+            // A downgrade runs the edited file's downgrade section, so it is refused
+            // as an upgrade is, until the edit is accepted.
+            if matches!(op, Op::Upgrade(_) | Op::Downgrade(_) | Op::Revert(_)) {
+                self.known_current(&heads)?;
+                let recorded = self.recorded_checksums(conn).await?;
+                let edited = self.edited(&heads, &recorded)?;
+                if !edited.is_empty() {
+                    return Err(MigrateError::Edited(edited));
+                }
+            }
+            let plan = self.plan(op, &heads)?;
+            for step in &plan.steps {
+                self.section_for(step, dialect)?;
+                self.code_for(step)?;
+            }
+            let mut expected = heads;
+            let total = plan.steps.len();
+            for (index, step) in plan.steps.iter().enumerate() {
+                let section = self.section_for(step, dialect)?;
+                let description = self.describe(step);
+                let notify = |finished: Option<Duration>| {
+                    if let Some(hook) = &self.progress {
+                        (hook.0)(&Progress {
+                            index,
+                            total,
+                            revision: step.revision.as_deref(),
+                            description: &description,
+                            finished,
+                            rows: None,
+                        });
+                    }
+                };
+                notify(None);
+                let transactional = section.is_none_or(|(s, _)| s.transactional);
+                if !transactional && run.in_tx {
+                    self.flush(conn, run, &expected).await?;
+                    self.commit(conn).await?;
+                    run.in_tx = false;
+                }
+                if transactional && !run.in_tx {
+                    run.in_tx = true;
+                    run.tx_start = run.report.steps.len();
+                    self.begin(conn).await?;
+                    // Re-read under the write lock where the migration lock does not
+                    // keep other writers out; elsewhere it covers the whole run.
+                    let now = if recheck || single {
+                        self.read_heads(conn).await?
+                    } else {
+                        expected.clone()
+                    };
+                    if now != expected {
+                        if relative {
+                            // A relative target meant "from where the database was";
+                            // re-planning from the new rows would move it further.
+                            return Err(MigrateError::ConcurrentChange {
+                                target: match op {
+                                    Op::Upgrade(t) | Op::Downgrade(t) | Op::Revert(t) => {
+                                        t.to_string()
+                                    }
+                                    Op::Stamp(..) => String::new(),
+                                },
+                                applied: run
+                                    .report
+                                    .revisions()
+                                    .iter()
+                                    .map(|r| r.to_string())
+                                    .collect(),
+                            });
+                        }
+                        if !single {
+                            conn.rollback().await.map_err(|e| {
+                                MigrateError::db("cannot roll back to plan again", e)
+                            })?;
+                            run.in_tx = false;
+                        }
+                        continue 'replan;
+                    }
+                    run.tx_heads = now;
+                }
+                let started = Instant::now();
+                if let Some((script, section)) = section {
+                    let at = super::steps::At {
+                        index,
+                        total,
+                        description: &description,
+                        heads: &expected,
+                    };
+                    self.run_body(conn, script, section, step, run, at).await?;
+                }
+                let history = self.history_values(step, started.elapsed());
+                if single && run.in_tx {
+                    // One transaction: only its end state matters, so the version rows
+                    // and history are written once, when it commits.
+                    run.pending.push(history);
+                } else {
+                    if let (Some(query), true) = (backend.in_transaction_query(), run.in_tx) {
+                        // The migration's DDL may have committed the transaction; keep
+                        // the version change and its history row together in one of
+                        // their own.
+                        let open = conn.strings(query).await.ok().and_then(|v| {
+                            v.first().and_then(|x| x.parse::<i64>().ok())
+                        });
+                        if open.unwrap_or(0) == 0 {
+                            self.commit(conn).await?;
+                            self.begin(conn).await?;
+                        }
+                    }
+                    self.book(conn, &step.changes, std::slice::from_ref(&history), step)
+                        .await?;
+                    if run.in_tx {
+                        self.commit(conn).await?;
+                        run.in_tx = false;
+                    }
+                }
+                VersionChange::apply_all(&mut expected, &step.changes);
+                let duration = started.elapsed();
+                notify(Some(duration));
+                tracing::info!(
+                    revision = step.revision.as_deref().unwrap_or(""),
+                    duration_ms = duration.as_secs_f64() * 1000.0,
+                    "Running {description}"
+                );
+                run.report.steps.push(StepReport {
+                    revision: step.revision.clone(),
+                    direction: step.direction,
+                    description,
+                    duration,
+                });
+            }
+            if run.in_tx {
+                self.flush(conn, run, &expected).await?;
+                self.commit(conn).await?;
+                run.in_tx = false;
+            }
+            run.report.heads = expected;
+            return Ok(());
+        }
+    }
+
+    /// Writes what a single transaction deferred: the version rows moved from what the
+    /// transaction started with to `expected`, and the history rows.
+    pub(super) async fn flush(
+        &self,
+        conn: &mut Conn,
+        run: &mut Run,
+        expected: &[String],
+    ) -> Result<(), MigrateError> {
+        if run.pending.is_empty() {
+            return Ok(());
+        }
+        let mut changes: Vec<VersionChange> = run
+            .tx_heads
+            .iter()
+            .filter(|h| !expected.contains(h))
+            .map(|gone| VersionChange::Delete(gone.clone()))
+            .collect();
+        changes.extend(
+            expected
+                .iter()
+                .filter(|h| !run.tx_heads.contains(h))
+                .map(|new| VersionChange::Insert(new.clone())),
+        );
+        let step = Step {
+            revision: None,
+            direction: Direction::Upgrade,
+            from: run.tx_heads.clone(),
+            to: expected.to_vec(),
+            changes: Vec::new(),
+        };
+        self.book(conn, &changes, &run.pending, &step).await?;
+        run.pending.clear();
+        run.tx_heads = expected.to_vec();
+        Ok(())
+    }
+
+    /// Writes version-table changes (each must touch exactly one row) and history
+    /// rows, with bound values.
+    pub(super) async fn book(
+        &self,
+        conn: &mut Conn,
+        changes: &[VersionChange],
+        history: &[HistoryValues],
+        step: &Step,
+    ) -> Result<(), MigrateError> {
+        let backend = conn.backend();
+        let vt = self.qualified(&self.opts.version_table);
+        let p = |n| backend.placeholder(n);
+        for c in changes {
+            let (sql, args) = match c {
+                VersionChange::Insert(v) => (
+                    format!("INSERT INTO {vt} (version_num) VALUES ({})", p(1)),
+                    vec![Arg::Text(v)],
+                ),
+                VersionChange::Delete(v) => (
+                    format!("DELETE FROM {vt} WHERE version_num = {}", p(1)),
+                    vec![Arg::Text(v)],
+                ),
+                VersionChange::Update { from, to } => (
+                    format!(
+                        "UPDATE {vt} SET version_num = {} WHERE version_num = {}",
+                        p(1),
+                        p(2)
+                    ),
+                    vec![Arg::Text(to), Arg::Text(from)],
+                ),
+            };
+            match conn.execute_bound(&sql, &args).await {
+                Ok(1) => {}
+                Ok(n) => {
+                    return Err(MigrateError::VersionTable {
+                        table: self.opts.version_table.clone(),
+                        revision: step.revision.clone().unwrap_or_else(|| step.to.join(", ")),
+                        expected: 1,
+                        actual: n,
+                    })
+                }
+                Err(e) => return Err(MigrateError::db("cannot update the version table", e)),
+            }
+        }
+        self.insert_history(conn, history)
+            .await
+            .map_err(|e| MigrateError::db("cannot update the version table", e))
+    }
+
+    /// Inserts history rows, a few hundred to a statement.
+    pub(super) async fn insert_history(
+        &self,
+        conn: &mut Conn,
+        rows: &[HistoryValues],
+    ) -> Result<(), sqlx::Error> {
+        let backend = conn.backend();
+        let table = self.qualified(&self.history_name());
+        for chunk in rows.chunks(500) {
+            let mut sql = format!(
+                "INSERT INTO {table} (revision, direction, checksum, duration_ms) VALUES "
+            );
+            let mut args = Vec::with_capacity(chunk.len() * 4);
+            for (i, r) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                let n = i * 4;
+                sql.push_str(&format!(
+                    "({}, {}, {}, {})",
+                    backend.placeholder(n + 1),
+                    backend.placeholder(n + 2),
+                    backend.placeholder(n + 3),
+                    backend.placeholder(n + 4)
+                ));
+                args.extend([
+                    Arg::Text(&r.revision),
+                    Arg::Text(r.direction),
+                    Arg::OptText(r.checksum.as_deref()),
+                    Arg::Int(i64::try_from(r.millis).unwrap_or(i64::MAX)),
+                ]);
+            }
+            conn.execute_bound(&sql, &args).await?;
+        }
+        Ok(())
+    }
+
+    /// Opens a transaction; a lock the database could not give in time (SQLite's
+    /// write lock) is a lock timeout.
+    pub(super) async fn begin(&self, conn: &mut Conn) -> Result<(), MigrateError> {
+        match conn.begin().await {
+            Ok(()) => Ok(()),
+            Err(e) if conn.is_busy(&e) => Err(MigrateError::LockTimeout {
+                waited: self.opts.lock_timeout,
+                what: "the database's write lock".to_string(),
+            }),
+            Err(e) => Err(MigrateError::db("cannot begin a transaction", e)),
+        }
+    }
+
+    pub(super) async fn commit(&self, conn: &mut Conn) -> Result<(), MigrateError> {
+        match conn.commit().await {
+            Ok(()) => Ok(()),
+            Err(e) if conn.is_busy(&e) => Err(MigrateError::LockTimeout {
+                waited: self.opts.lock_timeout,
+                what: "the database's write lock".to_string(),
+            }),
+            Err(e) => Err(MigrateError::db("cannot commit", e)),
+        }
+    }
+
+    /// Runs a section: sent whole, one request, where the database allows it; one
+    /// statement at a time where statements may not share a transaction block. The
+    /// split names the statement a failure stopped at either way (the driver reports
+    /// a result per completed statement).
+    pub(super) async fn run_sql(
+        &self,
+        conn: &mut Conn,
+        script: &Script,
+        section: &Section,
+        direction: Direction,
+        report: &Report,
+    ) -> Result<(), MigrateError> {
+        let statements = split_statements(&section.sql);
+        if statements.is_empty() {
+            return Ok(());
+        }
+        let backend = conn.backend();
+        let failed = if !script.transactional && backend.splits_outside_transactions() {
+            let mut failed = None;
+            for (index, (_, stmt)) in statements.iter().enumerate() {
+                if let Err(e) = conn.execute(stmt).await {
+                    failed = Some((index, e));
+                    break;
+                }
+            }
+            failed
+        } else {
+            conn.execute_counted(&section.sql).await.err()
+        };
+        let Some((index, source)) = failed else {
+            return Ok(());
+        };
+        let (line, stmt) = statements
+            .get(index)
+            .or(statements.last())
+            .copied()
+            .unwrap_or((1, ""));
+        let message = match &source {
+            sqlx::Error::Database(d) => d.message().to_string(),
+            other => other.to_string(),
+        };
+        let hint = failure_hint(&message);
+        let partly_applied = if let Some(note) = backend.ddl_commits_note() {
+            Some(note)
+        } else if !script.transactional && index > 0 {
+            Some("it is `transactional: false`, so the statements before this one stay")
+        } else {
+            None
+        };
+        Err(MigrateError::Migration(Box::new(MigrationFailed {
+            direction,
+            revision: script.revision.to_string(),
+            path: script.path.to_string(),
+            line: section.line + line - 1,
+            statement: stmt.to_string(),
+            message,
+            applied: report.revisions().iter().map(|s| s.to_string()).collect(),
+            partly_applied,
+            resumable: false,
+            hint,
+            source,
+        })))
+    }
+
+    pub(super) fn describe(&self, step: &Step) -> String {
+        let mut s = format!(
+            "{} {} -> {}",
+            step.kind(),
+            step.from.join(", "),
+            step.to.join(", ")
+        );
+        if let Some(script) = step.revision.as_deref().and_then(|r| self.dir.script(r)) {
+            if !script.message.is_empty() {
+                s.push_str(", ");
+                s.push_str(&script.message);
+            }
+        }
+        s
+    }
+
+    /// The history row of a step.
+    pub(super) fn history_values(&self, step: &Step, took: Duration) -> HistoryValues {
+        let (revision, direction, checksum) = match &step.revision {
+            Some(r) => (
+                r.clone(),
+                step.direction.name(),
+                self.dir.script(r).map(|s| s.checksum.to_hex()),
+            ),
+            None => {
+                let target = step.to.first().cloned();
+                let sum = target
+                    .as_deref()
+                    .and_then(|t| self.dir.script(t))
+                    .filter(|_| step.direction == Direction::Upgrade)
+                    .map(|s| s.checksum.to_hex());
+                (target.unwrap_or_else(|| "base".to_string()), "stamp", sum)
+            }
+        };
+        HistoryValues {
+            revision,
+            direction,
+            checksum,
+            millis: took.as_millis(),
+        }
+    }
+}
+/// A hint for database messages whose fix is known.
+fn failure_hint(message: &str) -> Option<&'static str> {
+    if message.contains("cannot run inside a transaction block")
+        || message.contains("cannot be executed within a pipeline")
+    {
+        // PostgreSQL: CREATE INDEX CONCURRENTLY, VACUUM, ALTER TYPE ... ADD VALUE (< 12).
+        return Some("this statement cannot run in a transaction: put it in a revision of its own with `-- transactional: false` in the header");
+    }
+    None
+}
