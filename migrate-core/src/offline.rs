@@ -34,7 +34,11 @@ pub struct OfflineStep<'a> {
 /// transaction for everything, or one per step in per-migration mode (none for
 /// `transactional: false` scripts), where the database has transactional DDL; and the
 /// version table's creation in the first step that starts from an empty table.
-pub fn offline_script(steps: &[OfflineStep<'_>], mut heads: Vec<String>, o: &OfflineOptions<'_>) -> String {
+pub fn offline_script(
+    steps: &[OfflineStep<'_>],
+    mut heads: Vec<String>,
+    o: &OfflineOptions<'_>,
+) -> String {
     let transactional_ddl = o.dialect.transactional_ddl();
     let mut out = String::new();
     if transactional_ddl && !o.per_migration {

@@ -319,7 +319,10 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
 
 /// Runs a query counting rows (read as a 64-bit integer whatever type it returns).
 async fn count(conn: &mut Conn, query: &str) -> Result<u64, sqlx::Error> {
-    let sql = format!("SELECT {}", conn.backend().cast(&format!("({query})"), false));
+    let sql = format!(
+        "SELECT {}",
+        conn.backend().cast(&format!("({query})"), false)
+    );
     let n: Option<i64> = match typed(conn) {
         #[cfg(feature = "sqlite")]
         DbConnection::Sqlite(c) => sqlx::query_scalar(&sql).fetch_one(c).await?,

@@ -61,7 +61,12 @@ async fn routine_bodies_and_nested_comments_run_on_every_database() {
         m.upgrade(&t.db, "head")
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", t.name));
-        assert_eq!(scalar(&t.db, "SELECT n FROM counter").await, 5, "{}", t.name);
+        assert_eq!(
+            scalar(&t.db, "SELECT n FROM counter").await,
+            5,
+            "{}",
+            t.name
+        );
         assert_eq!(m.current(&t.db).await.unwrap(), vec!["r1"], "{}", t.name);
     }
 }
@@ -70,7 +75,10 @@ async fn routine_bodies_and_nested_comments_run_on_every_database() {
 async fn a_failure_in_a_section_sent_whole_names_its_statement_and_line() {
     let up = "CREATE TABLE first_ok (x INT);\nINSERT INTO first_ok VALUES (1);\n\nINSERT INTO no_such_table VALUES (1);\nCREATE TABLE never (x INT);";
     let files = vec![
-        ("a.sql", mig("a", "", "", "CREATE TABLE base_t (x INT);", None)),
+        (
+            "a.sql",
+            mig("a", "", "", "CREATE TABLE base_t (x INT);", None),
+        ),
         ("b.sql", mig("b", "a", "", up, None)),
     ];
     for t in databases("shapes_fail").await {
@@ -80,7 +88,11 @@ async fn a_failure_in_a_section_sent_whole_names_its_statement_and_line() {
             panic!("{}: not a migration failure: {err}", t.name);
         };
         assert_eq!(failed.revision, "b", "{}", t.name);
-        assert_eq!(failed.statement, "INSERT INTO no_such_table VALUES (1)", "{}", t.name);
+        assert_eq!(
+            failed.statement, "INSERT INTO no_such_table VALUES (1)",
+            "{}",
+            t.name
+        );
         // The file's header is 4 lines and the directive line 5: the SQL starts at 6.
         assert_eq!(failed.line, 9, "{}", t.name);
         assert_eq!(failed.applied, vec!["a"], "{}", t.name);
@@ -99,7 +111,10 @@ async fn a_failure_in_a_section_sent_whole_names_its_statement_and_line() {
 
 #[tokio::test]
 async fn stamp_purge_deletes_rows_holding_quotes_through_bound_values() {
-    let files = vec![("a.sql", mig("a", "", "", "CREATE TABLE base_t (x INT);", None))];
+    let files = vec![(
+        "a.sql",
+        mig("a", "", "", "CREATE TABLE base_t (x INT);", None),
+    )];
     for t in databases("shapes_purge").await {
         let m = migrator(&files);
         m.upgrade(&t.db, "head").await.unwrap();
@@ -126,14 +141,19 @@ async fn stamp_purge_deletes_rows_holding_quotes_through_bound_values() {
 #[tokio::test]
 async fn a_run_dropped_inside_its_transaction_leaves_nothing_open() {
     // The second migration waits long enough to be cancelled inside its transaction.
-    let sleep = |name: &str| match name {
+    let sleep = |name: &str| {
+        match name {
         "postgres" => "SELECT pg_sleep(5);",
         "mysql" => "SELECT SLEEP(5);",
         _ => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000) SELECT count(*) FROM c;",
+    }
     };
     for t in databases("shapes_cancel").await {
         let files = vec![
-            ("a.sql", mig("a", "", "", "CREATE TABLE base_t (x INT);", None)),
+            (
+                "a.sql",
+                mig("a", "", "", "CREATE TABLE base_t (x INT);", None),
+            ),
             (
                 "b.sql",
                 mig(
@@ -152,16 +172,29 @@ async fn a_run_dropped_inside_its_transaction_leaves_nothing_open() {
         assert!(cut.is_err(), "{}: the run should still be going", t.name);
         // The pool hands out a connection whose transaction was rolled back: the row
         // the dropped run inserted is gone, and a new run applies `b` cleanly.
-        assert_eq!(scalar(&t.db, "SELECT COUNT(*) FROM base_t").await, 0, "{}", t.name);
+        assert_eq!(
+            scalar(&t.db, "SELECT COUNT(*) FROM base_t").await,
+            0,
+            "{}",
+            t.name
+        );
         assert_eq!(m.current(&t.db).await.unwrap(), vec!["a"], "{}", t.name);
         let quick = migrator(&[
             files[0].clone(),
-            ("b.sql", mig("b", "a", "", "INSERT INTO base_t VALUES (1);", None)),
+            (
+                "b.sql",
+                mig("b", "a", "", "INSERT INTO base_t VALUES (1);", None),
+            ),
         ]);
         quick
             .upgrade(&t.db, "head")
             .await
             .unwrap_or_else(|e| panic!("{}: {e}", t.name));
-        assert_eq!(scalar(&t.db, "SELECT COUNT(*) FROM base_t").await, 1, "{}", t.name);
+        assert_eq!(
+            scalar(&t.db, "SELECT COUNT(*) FROM base_t").await,
+            1,
+            "{}",
+            t.name
+        );
     }
 }

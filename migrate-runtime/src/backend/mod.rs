@@ -436,7 +436,11 @@ impl Conn {
 
     /// Runs one statement with bound parameters (prepared once per connection and
     /// reused) and returns the rows affected.
-    pub(crate) fn execute_bound<'a>(&'a mut self, sql: &'a str, args: &'a [Arg<'a>]) -> BoxFut<'a, u64> {
+    pub(crate) fn execute_bound<'a>(
+        &'a mut self,
+        sql: &'a str,
+        args: &'a [Arg<'a>],
+    ) -> BoxFut<'a, u64> {
         on_conn!(self, c => Box::pin(async move {
             let mut q = sqlx::query(sql);
             for a in args {
@@ -493,31 +497,27 @@ impl Conn {
     /// the connection rolls it back before anyone else uses it (see `Drop`).
     pub(crate) fn begin(&mut self) -> BoxFut<'_, ()> {
         let statement = self.backend().begin_statement().map(Cow::Borrowed);
-        on_conn!(self, c => tx_manager(&*c).begin(&mut **c, statement))
+        on_conn!(self, c => tx_manager(c).begin(&mut **c, statement))
     }
 
     /// Commits the open transaction.
     pub(crate) fn commit(&mut self) -> BoxFut<'_, ()> {
-        on_conn!(self, c => tx_manager(&*c).commit(&mut **c))
+        on_conn!(self, c => tx_manager(c).commit(&mut **c))
     }
 
     /// Rolls the open transaction back.
     pub(crate) fn rollback(&mut self) -> BoxFut<'_, ()> {
-        on_conn!(self, c => tx_manager(&*c).rollback(&mut **c))
+        on_conn!(self, c => tx_manager(c).rollback(&mut **c))
     }
 
     /// Whether the driver has a transaction open on this connection.
     pub(crate) fn in_transaction(&self) -> bool {
-        on_conn!(self, c => tx_manager(&*c).depth(&**c) > 0)
+        on_conn!(self, c => tx_manager(c).depth(&**c) > 0)
     }
 
     /// Runs SQL text of several statements as one request and, when one fails, says
     /// how many completed before it (the driver reports a result per statement).
-    pub(crate) fn execute_counted<'a>(
-        &'a mut self,
-        sql: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), (usize, sqlx::Error)>> + Send + 'a>>
-    {
+    pub(crate) fn execute_counted<'a>(&'a mut self, sql: &'a str) -> Counted<'a> {
         on_conn!(self, c => Box::pin(async move {
             use futures_util::StreamExt;
             let mut done = 0usize;
@@ -539,7 +539,7 @@ impl Drop for Conn {
         // A run dropped inside a transaction (its future cancelled, a panic): queue the
         // rollback, which the pool sends before the connection is used again.
         on_conn!(self, c => {
-            let tm = tx_manager(&*c);
+            let tm = tx_manager(c);
             if tm.depth(&**c) > 0 {
                 tm.start_rollback(&mut **c);
             }
@@ -680,6 +680,21 @@ pub(crate) trait Backend: Sync {
     fn upsert_progress(&self, table: &str, values: [&str; 3], rows_done: u64) -> String;
 }
 
+/// The history table's DDL: `id` is the auto-numbered primary key's definition,
+/// `timestamp` the type and default of the time it was written.
+fn history_table(table: &str, id: &str, timestamp: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} (\n    id {id},\n    revision VARCHAR(32) NOT NULL,\n    direction VARCHAR(16) NOT NULL,\n    checksum VARCHAR(64),\n    applied_at {timestamp},\n    duration_ms BIGINT NOT NULL DEFAULT 0\n)"
+    )
+}
+
+/// The progress table's DDL; `timestamp` as for [`history_table`].
+fn progress_table(table: &str, timestamp: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} (\n    revision VARCHAR(32) NOT NULL,\n    walk VARCHAR(191) NOT NULL,\n    last_key TEXT,\n    rows_done BIGINT NOT NULL DEFAULT 0,\n    updated_at {timestamp},\n    PRIMARY KEY (revision, walk)\n)"
+    )
+}
+
 /// The progress upsert of PostgreSQL and SQLite (`ON CONFLICT`); `values` are
 /// literals of the revision, the walk and the last key.
 fn upsert_on_conflict(table: &str, values: [&str; 3], rows_done: u64) -> String {
@@ -708,6 +723,12 @@ pub(crate) fn triples<'a>(
         sqlx::query_as::<_, (String, String, Option<String>)>(sql).fetch_all(&mut **c).await
     }))
 }
+
+/// The result of [`Conn::execute_counted`]: on failure, the statements completed
+/// before it and the error.
+pub(crate) type Counted<'a> = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(), (usize, sqlx::Error)>> + Send + 'a>,
+>;
 
 pub(crate) type BoxFut<'a, T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, sqlx::Error>> + Send + 'a>>;

@@ -67,16 +67,16 @@ impl super::Backend for Mysql {
     }
 
     fn history_ddl(&self, table: &str) -> String {
-        format!(
-            "CREATE TABLE IF NOT EXISTS {table} (\n    id BIGINT AUTO_INCREMENT PRIMARY KEY,\n    revision VARCHAR(32) NOT NULL,\n    direction VARCHAR(16) NOT NULL,\n    checksum VARCHAR(64),\n    applied_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),\n    duration_ms BIGINT NOT NULL DEFAULT 0\n)"
+        super::history_table(
+            table,
+            "BIGINT AUTO_INCREMENT PRIMARY KEY",
+            "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)",
         )
     }
 
     /// Where each unfinished resumable migration stands (see `batch.rs`).
     fn progress_ddl(&self, table: &str) -> String {
-        format!(
-            "CREATE TABLE IF NOT EXISTS {table} (\n    revision VARCHAR(32) NOT NULL,\n    walk VARCHAR(191) NOT NULL,\n    last_key TEXT,\n    rows_done BIGINT NOT NULL DEFAULT 0,\n    updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),\n    PRIMARY KEY (revision, walk)\n)"
-        )
+        super::progress_table(table, "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)")
     }
 
     fn ddl_commits_note(&self) -> Option<&'static str> {
@@ -110,7 +110,6 @@ impl super::Backend for Mysql {
         format!("CAST({expr} AS {ty})")
     }
 }
-
 
 /// The `GET_LOCK` name of a qualified version table: `migrate:<database>.<table>`, or,
 /// beyond the server's 64-character limit, a prefix of it followed by a hash of the

@@ -62,16 +62,16 @@ impl super::Backend for Postgres {
     }
 
     fn history_ddl(&self, table: &str) -> String {
-        format!(
-            "CREATE TABLE IF NOT EXISTS {table} (\n    id BIGSERIAL PRIMARY KEY,\n    revision VARCHAR(32) NOT NULL,\n    direction VARCHAR(16) NOT NULL,\n    checksum VARCHAR(64),\n    applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n    duration_ms BIGINT NOT NULL DEFAULT 0\n)"
+        super::history_table(
+            table,
+            "BIGSERIAL PRIMARY KEY",
+            "TIMESTAMPTZ NOT NULL DEFAULT now()",
         )
     }
 
     /// Where each unfinished resumable migration stands (see `batch.rs`).
     fn progress_ddl(&self, table: &str) -> String {
-        format!(
-            "CREATE TABLE IF NOT EXISTS {table} (\n    revision VARCHAR(32) NOT NULL,\n    walk VARCHAR(191) NOT NULL,\n    last_key TEXT,\n    rows_done BIGINT NOT NULL DEFAULT 0,\n    updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),\n    PRIMARY KEY (revision, walk)\n)"
-        )
+        super::progress_table(table, "TIMESTAMPTZ NOT NULL DEFAULT now()")
     }
 
     /// A multi-statement request is a transaction block of its own, where
@@ -97,7 +97,6 @@ impl super::Backend for Postgres {
         format!("CAST({expr} AS {ty})")
     }
 }
-
 
 /// A held `pg_advisory_lock`.
 #[cfg(feature = "postgres")]

@@ -46,16 +46,16 @@ impl super::Backend for Sqlite {
     }
 
     fn history_ddl(&self, table: &str) -> String {
-        format!(
-            "CREATE TABLE IF NOT EXISTS {table} (\n    id INTEGER PRIMARY KEY AUTOINCREMENT,\n    revision VARCHAR(32) NOT NULL,\n    direction VARCHAR(16) NOT NULL,\n    checksum VARCHAR(64),\n    applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n    duration_ms BIGINT NOT NULL DEFAULT 0\n)"
+        super::history_table(
+            table,
+            "INTEGER PRIMARY KEY AUTOINCREMENT",
+            "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP",
         )
     }
 
     /// Where each unfinished resumable migration stands (see `batch.rs`).
     fn progress_ddl(&self, table: &str) -> String {
-        format!(
-            "CREATE TABLE IF NOT EXISTS {table} (\n    revision VARCHAR(32) NOT NULL,\n    walk VARCHAR(191) NOT NULL,\n    last_key TEXT,\n    rows_done BIGINT NOT NULL DEFAULT 0,\n    updated_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,\n    PRIMARY KEY (revision, walk)\n)"
-        )
+        super::progress_table(table, "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP")
     }
 
     /// Takes the write lock at the start, not at the first write, so that another
@@ -66,7 +66,10 @@ impl super::Backend for Sqlite {
 
     /// SQLite's lock is its write lock: wait for it as long as for the others.
     fn session_setup(&self, lock_timeout: std::time::Duration) -> Option<String> {
-        Some(format!("PRAGMA busy_timeout = {}", lock_timeout.as_millis()))
+        Some(format!(
+            "PRAGMA busy_timeout = {}",
+            lock_timeout.as_millis()
+        ))
     }
 
     /// One row instead of one per revision: SQLite hands rows over one at a time from
@@ -93,7 +96,8 @@ impl super::Backend for Sqlite {
     }
 
     fn is_busy(&self, e: &dyn sqlx::error::DatabaseError) -> bool {
-        e.message().contains("database is locked") || e.message().contains("database table is locked")
+        e.message().contains("database is locked")
+            || e.message().contains("database table is locked")
     }
 
     fn upsert_progress(&self, table: &str, values: [&str; 3], rows_done: u64) -> String {
@@ -109,7 +113,6 @@ impl super::Backend for Sqlite {
         }
     }
 }
-
 
 /// An exclusive `flock` on `<database file>.migrate-lock`, held for a whole run.
 ///

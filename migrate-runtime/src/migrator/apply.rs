@@ -5,9 +5,7 @@ use super::{HistoryValues, Migrator, Op, Progress, Report, Run, StepReport, Tran
 use crate::backend::{Arg, Conn, Db, Held};
 use crate::error::{MigrateError, MigrationFailed};
 use migrate_core::sql::split_statements;
-use migrate_core::{
-    Dialect, Direction, Plan, RevisionError, Script, Section, Step, VersionChange,
-};
+use migrate_core::{Dialect, Direction, Plan, RevisionError, Script, Section, Step, VersionChange};
 use std::time::{Duration, Instant};
 
 impl Migrator {
@@ -407,9 +405,11 @@ impl Migrator {
                         // The migration's DDL may have committed the transaction; keep
                         // the version change and its history row together in one of
                         // their own.
-                        let open = conn.strings(query).await.ok().and_then(|v| {
-                            v.first().and_then(|x| x.parse::<i64>().ok())
-                        });
+                        let open = conn
+                            .strings(query)
+                            .await
+                            .ok()
+                            .and_then(|v| v.first().and_then(|x| x.parse::<i64>().ok()));
                         if open.unwrap_or(0) == 0 {
                             self.commit(conn).await?;
                             self.begin(conn).await?;
@@ -541,9 +541,8 @@ impl Migrator {
         let backend = conn.backend();
         let table = self.qualified(&self.history_name());
         for chunk in rows.chunks(500) {
-            let mut sql = format!(
-                "INSERT INTO {table} (revision, direction, checksum, duration_ms) VALUES "
-            );
+            let mut sql =
+                format!("INSERT INTO {table} (revision, direction, checksum, duration_ms) VALUES ");
             let mut args = Vec::with_capacity(chunk.len() * 4);
             for (i, r) in chunk.iter().enumerate() {
                 if i > 0 {
