@@ -144,6 +144,16 @@ pub enum MigrateError {
         /// The database.
         dialect: Dialect,
     },
+    /// A history row holds a value this version never writes.
+    #[error("the history table holds a row for `{revision}` whose {column} is `{value}`, which this version does not write; was the table changed by hand?")]
+    UnreadableHistory {
+        /// The row's revision.
+        revision: String,
+        /// The column.
+        column: &'static str,
+        /// What it holds.
+        value: String,
+    },
     /// The version table changed in a way the plan did not expect.
     #[error("the version table `{table}` did not hold the rows expected while applying `{revision}` (expected {expected} changed rows, got {actual}); nothing of this step was kept")]
     VersionTable {

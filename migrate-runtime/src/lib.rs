@@ -40,8 +40,8 @@ pub use migrate_core as core;
 pub use migrate_core::{Dialect, Direction};
 pub use migrate_macros::{embed_migrations, migrations};
 pub use migrator::{
-    AppliedState, CheckReport, HistoryRow, Migrator, Options, Progress, Report, StepReport,
-    TransactionMode,
+    AppliedState, CheckReport, HistoryEvent, HistoryRow, Migrator, Options, Progress, Report,
+    StepReport, TransactionMode,
 };
 pub use rust_migration::{
     DbConnection, MigrationContext, MigrationError, MigrationFn, MigrationFuture, MigrationResult,

@@ -50,7 +50,7 @@ async fn linear_upgrade_downgrade_with_rows_after_each_step() {
         let hist = m.applied_history(&t.db).await.expect("history");
         let dirs: Vec<(&str, &str)> = hist
             .iter()
-            .map(|h| (h.revision.as_str(), h.direction.as_str()))
+            .map(|h| (h.revision.as_str(), h.direction.name()))
             .collect();
         assert_eq!(
             dirs,
@@ -65,7 +65,9 @@ async fn linear_upgrade_downgrade_with_rows_after_each_step() {
             "{}",
             t.name
         );
-        assert_eq!(hist[0].checksum.as_deref().map(str::len), Some(64));
+        let recorded = m.directory().script(&hist[0].revision).map(|s| s.checksum);
+        assert_eq!(hist[0].checksum, recorded);
+        assert!(hist[0].checksum.is_some());
     }
 }
 
@@ -252,7 +254,7 @@ async fn single_transaction_across_branches_writes_end_state_and_history() {
         let hist = m.applied_history(&t.db).await.expect("history");
         let got: Vec<(&str, &str)> = hist
             .iter()
-            .map(|h| (h.revision.as_str(), h.direction.as_str()))
+            .map(|h| (h.revision.as_str(), h.direction.name()))
             .collect();
         assert_eq!(
             got,

@@ -1,7 +1,9 @@
 //! Running plans: the lock, the transactions around each step and the version and
 //! history rows written with it.
 
-use super::{HistoryValues, Migrator, Op, Progress, Report, Run, StepReport, TransactionMode};
+use super::{
+    HistoryEvent, HistoryValues, Migrator, Op, Progress, Report, Run, StepReport, TransactionMode,
+};
 use crate::backend::{Arg, Conn, Db, Held};
 use crate::error::{MigrateError, MigrationFailed};
 use migrate_core::sql::split_statements;
@@ -98,7 +100,7 @@ impl Migrator {
                 }
                 let row = HistoryValues {
                     revision: e.revision.clone(),
-                    direction: "accept",
+                    direction: HistoryEvent::Accept,
                     checksum: Some(e.current.clone()),
                     millis: 0,
                 };
@@ -558,7 +560,7 @@ impl Migrator {
                 ));
                 args.extend([
                     Arg::Text(&r.revision),
-                    Arg::Text(r.direction),
+                    Arg::Text(r.direction.name()),
                     Arg::OptText(r.checksum.as_deref()),
                     Arg::Int(i64::try_from(r.millis).unwrap_or(i64::MAX)),
                 ]);
@@ -677,7 +679,7 @@ impl Migrator {
         let (revision, direction, checksum) = match &step.revision {
             Some(r) => (
                 r.clone(),
-                step.direction.name(),
+                HistoryEvent::from(step.direction),
                 self.dir.script(r).map(|s| s.checksum.to_hex()),
             ),
             None => {
@@ -687,7 +689,11 @@ impl Migrator {
                     .and_then(|t| self.dir.script(t))
                     .filter(|_| step.direction == Direction::Upgrade)
                     .map(|s| s.checksum.to_hex());
-                (target.unwrap_or_else(|| "base".to_string()), "stamp", sum)
+                (
+                    target.unwrap_or_else(|| "base".to_string()),
+                    HistoryEvent::Stamp,
+                    sum,
+                )
             }
         };
         HistoryValues {

@@ -13,7 +13,7 @@ mod read;
 mod steps;
 
 use crate::error::MigrateError;
-use migrate_core::{Direction, Script, ScriptDirectory};
+use migrate_core::{Checksum, Direction, Script, ScriptDirectory};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -114,10 +114,63 @@ pub struct AppliedState {
 pub struct HistoryRow {
     /// Revision (or `base` for a stamp to base).
     pub revision: String,
-    /// `upgrade`, `downgrade`, `stamp` or `accept`.
-    pub direction: String,
+    /// What happened (the table's `direction` column).
+    pub direction: HistoryEvent,
     /// Checksum recorded, if any.
-    pub checksum: Option<String>,
+    pub checksum: Option<Checksum>,
+}
+
+/// What a history row records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HistoryEvent {
+    /// A migration's upgrade ran.
+    Upgrade,
+    /// A migration's downgrade ran.
+    Downgrade,
+    /// The version table was set without running migrations.
+    Stamp,
+    /// An edited migration's new checksum was accepted.
+    Accept,
+}
+
+impl HistoryEvent {
+    /// The name stored in the table.
+    pub fn name(self) -> &'static str {
+        match self {
+            HistoryEvent::Upgrade => "upgrade",
+            HistoryEvent::Downgrade => "downgrade",
+            HistoryEvent::Stamp => "stamp",
+            HistoryEvent::Accept => "accept",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn from_name(name: &str) -> Option<HistoryEvent> {
+        [
+            HistoryEvent::Upgrade,
+            HistoryEvent::Downgrade,
+            HistoryEvent::Stamp,
+            HistoryEvent::Accept,
+        ]
+        .into_iter()
+        .find(|e| e.name() == name)
+    }
+}
+
+impl From<Direction> for HistoryEvent {
+    fn from(d: Direction) -> Self {
+        match d {
+            Direction::Upgrade => HistoryEvent::Upgrade,
+            Direction::Downgrade => HistoryEvent::Downgrade,
+        }
+    }
+}
+
+impl std::fmt::Display for HistoryEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 /// Applies a set of migrations to databases.
@@ -186,7 +239,7 @@ struct Run {
 
 struct HistoryValues {
     revision: String,
-    direction: &'static str,
+    direction: HistoryEvent,
     checksum: Option<String>,
     millis: u128,
 }

@@ -1,10 +1,10 @@
 //! What a database records: the version rows, the recorded checksums, the history,
 //! and the checks made on them.
 
-use super::{AppliedState, CheckReport, HistoryRow, Migrator};
+use super::{AppliedState, CheckReport, HistoryEvent, HistoryRow, Migrator};
 use crate::backend::{Conn, Db};
 use crate::error::{EditedMigration, MigrateError};
-use migrate_core::RevisionError;
+use migrate_core::{Checksum, RevisionError};
 use std::collections::HashMap;
 
 impl Migrator {
@@ -82,14 +82,28 @@ impl Migrator {
             Err(e) if conn.is_missing_table(&e) => Vec::new(),
             Err(e) => return Err(MigrateError::db("cannot read the history table", e)),
         };
-        Ok(rows
-            .into_iter()
-            .map(|(revision, direction, checksum)| HistoryRow {
-                revision,
-                direction,
-                checksum,
+        rows.into_iter()
+            .map(|(revision, direction, checksum)| {
+                let unreadable = |value: &str, column| MigrateError::UnreadableHistory {
+                    revision: revision.clone(),
+                    column,
+                    value: value.to_string(),
+                };
+                let event = HistoryEvent::from_name(&direction)
+                    .ok_or_else(|| unreadable(&direction, "direction"))?;
+                let checksum = match checksum.as_deref() {
+                    None => None,
+                    Some(hex) => {
+                        Some(Checksum::from_hex(hex).ok_or_else(|| unreadable(hex, "checksum"))?)
+                    }
+                };
+                Ok(HistoryRow {
+                    revision: revision.clone(),
+                    direction: event,
+                    checksum,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Applied revisions whose file changed since they ran.
