@@ -46,11 +46,13 @@ pub enum CliError {
         #[source]
         source: toml::de::Error,
     },
-    /// A configuration value is wrong.
-    #[error("{}: {message}", path.display())]
+    /// A configuration value is wrong, or a key unknown.
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
     Config {
         /// The file.
         path: PathBuf,
+        /// The line, when the error is about one place of the file.
+        line: Option<usize>,
         /// What is wrong.
         message: String,
     },

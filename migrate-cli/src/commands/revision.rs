@@ -501,6 +501,7 @@ pub(crate) fn create(
         file_name(&t.section.file_template, &rev, &slug(&message), &now).map_err(|message| {
             CliError::Config {
                 path: ctx.config_path(),
+                line: None,
                 message,
             }
         })?,
@@ -509,6 +510,7 @@ pub(crate) fn create(
     if let Some(problem) = file_name_problem(&file_name) {
         return Err(CliError::Config {
             path: ctx.config_path(),
+            line: None,
             message: format!(
                 "file_template {:?} gives `{}`, which {problem}; write a file name relative to the versions folder, such as \"%(rev)s_%(slug)s\"",
                 t.section.file_template,
@@ -636,6 +638,7 @@ pub(crate) fn render_template(
         },
         other => CliError::Config {
             path: template.into(),
+            line: None,
             message: other.to_string(),
         },
     })
