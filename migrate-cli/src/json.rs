@@ -234,12 +234,13 @@ pub(crate) fn problems(err: &CliError, dir: Option<&ScriptDirectory>) -> Vec<Pro
     match err {
         CliError::Problems(all) => all.iter().flat_map(|e| problems(e, dir)).collect(),
         CliError::Sum(e) => sum_problems(e),
-        CliError::Load(LoadError::Invalid(ps)) => ps.iter().map(load_problem).collect(),
+        CliError::Migrate(MigrateError::Load(LoadError::Invalid(ps))) => {
+            ps.iter().map(load_problem).collect()
+        }
         CliError::SeveralHeads { heads, .. } => {
             vec![ProblemJson::new("several_heads", err).with_revisions(heads)]
         }
-        CliError::Revision(RevisionError::UnknownCurrent(r))
-        | CliError::Migrate(MigrateError::Revision(RevisionError::UnknownCurrent(r))) => {
+        CliError::Migrate(MigrateError::Revision(RevisionError::UnknownCurrent(r))) => {
             vec![ProblemJson::new("unknown_revision", err).with_revisions([r])]
         }
         CliError::Migrate(MigrateError::Edited(edited)) => vec![ProblemJson::new("edited", err)
