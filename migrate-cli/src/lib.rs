@@ -211,8 +211,8 @@ fn execute_with(
         .map_err(|error| Box::new(Failure { error, hint: None }))?;
     ctx.default_url = default_url.map(str::to_string);
     ctx.changes_database = match &cli.command {
-        cli::Command::Upgrade(a) => !a.sql,
-        cli::Command::Downgrade(a) => !a.sql,
+        cli::Command::Upgrade(a) => !a.run.sql,
+        cli::Command::Downgrade(a) => !a.run.sql,
         cli::Command::Stamp(a) => !a.sql,
         cli::Command::EnsureVersion(a) => !a.sql,
         cli::Command::Accept(_) => true,

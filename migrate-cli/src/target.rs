@@ -155,6 +155,22 @@ impl<'a> Ctx<'a> {
             .collect())
     }
 
+    /// The one section of a command that works on a single database.
+    pub fn single_target(&mut self, command: &'static str) -> Result<Target, CliError> {
+        self.targets(Some(command))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| CliError::Usage(format!("`{command}` found no database to work on")))
+    }
+
+    /// The one section of a command that writes migration files, and its migrations.
+    pub fn file_target(&mut self, command: &'static str) -> Result<(Target, Migrator), CliError> {
+        self.need_files(command)?;
+        let t = self.single_target(command)?;
+        let m = self.migrator(&t)?;
+        Ok((t, m))
+    }
+
     /// Prints a `[name]` line before a section's output when several are in play.
     pub fn section_header(&mut self, targets: &[Target], t: &Target) {
         if targets.len() > 1 {
