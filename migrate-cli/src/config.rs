@@ -621,6 +621,29 @@ mod tests {
         Config::parse(Path::new("conf/migrate.toml"), text, name, over, &env)
     }
 
+    /// `DATABASE_URL` set to `url`.
+    fn with_env(url: &str) -> Overrides {
+        Overrides {
+            env_database_url: Some(url.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// `--database-url url`.
+    fn with_cli(url: &str) -> Overrides {
+        Overrides {
+            database_url: Some(url.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// The URL the only section resolves to.
+    fn url_of(text: &str, over: &Overrides) -> String {
+        parse(text, None, over).unwrap().sections[0]
+            .database_url
+            .clone()
+    }
+
     #[test]
     fn interpolation() {
         let x = vec![("who".to_string(), "ann".to_string())];
@@ -644,23 +667,14 @@ mod tests {
         let c = parse(text, None, &Overrides::default()).unwrap();
         assert_eq!(c.sections[0].database_url, "postgres://db.example/x");
         assert_eq!(c.sections[0].script_location, Path::new("conf/m"));
-        let over = Overrides {
-            env_database_url: Some("sqlite://env.db".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            parse(text, None, &over).unwrap().sections[0].database_url,
-            "sqlite://env.db"
-        );
+        let over = with_env("sqlite://env.db");
+        assert_eq!(url_of(text, &over), "sqlite://env.db");
         let over = Overrides {
             database_url: Some("sqlite://cli.db".into()),
             env_database_url: Some("sqlite://env.db".into()),
             ..Default::default()
         };
-        assert_eq!(
-            parse(text, None, &over).unwrap().sections[0].database_url,
-            "sqlite://cli.db"
-        );
+        assert_eq!(url_of(text, &over), "sqlite://cli.db");
         let c = parse("script_location = \"m\"\n", None, &Overrides::default()).unwrap();
         assert_eq!(c.sections[0].database_url, "sqlite://conf/migrate.db");
     }
@@ -668,10 +682,7 @@ mod tests {
     #[test]
     fn url_env_per_section_and_database_url_only_without_sections() {
         let text = "script_location = \"m\"\n[tickets]\nurl_env = \"DB_HOST\"\n[reports]\ndatabase_url = \"sqlite://r.db\"\n";
-        let over = Overrides {
-            env_database_url: Some("sqlite://env.db".into()),
-            ..Default::default()
-        };
+        let over = with_env("sqlite://env.db");
         // With -n, DATABASE_URL no longer replaces the section's own URL.
         let c = parse(text, Some("reports"), &over).unwrap();
         assert_eq!(c.sections[0].database_url, "sqlite://r.db");
@@ -681,10 +692,7 @@ mod tests {
         assert_eq!(c.sections[0].url_origin, "$DB_HOST");
         assert_eq!(c.sections[1].database_url, "sqlite://r.db");
         // --database-url still wins for the one section picked.
-        let over = Overrides {
-            database_url: Some("sqlite://cli.db".into()),
-            ..Default::default()
-        };
+        let over = with_cli("sqlite://cli.db");
         let c = parse(text, Some("tickets"), &over).unwrap();
         assert_eq!(c.sections[0].database_url, "sqlite://cli.db");
         assert_eq!(c.sections[0].url_origin, "--database-url");
@@ -694,10 +702,7 @@ mod tests {
         assert_eq!(c.sections[0].database_url, "sqlite://conf/a.db");
         // Without sections, DATABASE_URL and a top-level url_env both apply.
         let plain = "script_location = \"m\"\nurl_env = \"DB_HOST\"\n";
-        assert_eq!(
-            parse(plain, None, &Overrides::default()).unwrap().sections[0].database_url,
-            "db.example"
-        );
+        assert_eq!(url_of(plain, &Overrides::default()), "db.example");
     }
 
     #[test]
@@ -728,27 +733,12 @@ mod tests {
     #[test]
     fn configured_url_is_resolved_only_when_no_override_wins() {
         let text = "script_location = \"m\"\ndatabase_url = \"${UNSET_VAR}\"\n";
-        let over = Overrides {
-            database_url: Some("sqlite://cli.db".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            parse(text, None, &over).unwrap().sections[0].database_url,
-            "sqlite://cli.db"
-        );
-        let over = Overrides {
-            env_database_url: Some("sqlite://env.db".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            parse(text, None, &over).unwrap().sections[0].database_url,
-            "sqlite://env.db"
-        );
+        let over = with_cli("sqlite://cli.db");
+        assert_eq!(url_of(text, &over), "sqlite://cli.db");
+        let over = with_env("sqlite://env.db");
+        assert_eq!(url_of(text, &over), "sqlite://env.db");
         // An empty DATABASE_URL does not win, so the configured URL is needed.
-        let over = Overrides {
-            env_database_url: Some(String::new()),
-            ..Default::default()
-        };
+        let over = with_env("");
         let err = parse(text, None, &over).unwrap_err().to_string();
         assert!(
             err.contains("database_url: ${UNSET_VAR} is not set"),
@@ -756,10 +746,7 @@ mod tests {
         );
         // With several sections DATABASE_URL applies to none, so each URL is resolved.
         let text = "[main]\nscript_location = \"m\"\ndatabase_url = \"${UNSET_VAR}\"\n[b]\nscript_location = \"b\"\n";
-        let over = Overrides {
-            env_database_url: Some("sqlite://env.db".into()),
-            ..Default::default()
-        };
+        let over = with_env("sqlite://env.db");
         let err = parse(text, None, &over).unwrap_err().to_string();
         assert!(err.contains("[main] database_url: ${UNSET_VAR}"), "{err}");
     }
