@@ -194,7 +194,7 @@ struct Settings {
 }
 
 /// The whole file: top-level defaults, then the sections in file order.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct File {
     defaults: Settings,
     sections: Vec<(String, Settings)>,
