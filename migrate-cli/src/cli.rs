@@ -256,15 +256,9 @@ pub struct MergeArgs {
 pub struct UpgradeArgs {
     /// Target: `head`, `heads`, `+2`, `label@head`, a revision... (`from:to` with `--sql`).
     pub revision: String,
-    /// Print the SQL instead of running it (offline mode).
-    #[arg(long)]
-    pub sql: bool,
-    /// Arbitrary tag (accepted for Alembic compatibility).
-    #[arg(long)]
-    pub tag: Option<String>,
-    /// Print the time each migration took.
-    #[arg(short = 'v', long)]
-    pub verbose: bool,
+    /// Offline mode, tag and timings.
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// `downgrade`.
@@ -273,6 +267,14 @@ pub struct DowngradeArgs {
     /// Target: `base`, `-1`, a revision, `label@-1`... (`from:to` with `--sql`).
     #[arg(allow_hyphen_values = true)]
     pub revision: String,
+    /// Offline mode, tag and timings.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// The options `upgrade` and `downgrade` share.
+#[derive(Debug, Args)]
+pub struct RunArgs {
     /// Print the SQL instead of running it (offline mode).
     #[arg(long)]
     pub sql: bool,

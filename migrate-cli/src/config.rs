@@ -25,6 +25,7 @@
 //! and MySQL; `--connect-timeout` overrides it.
 
 use crate::error::CliError;
+use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -172,14 +173,158 @@ pub fn config_dir(path: &Path) -> PathBuf {
     path.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-type Table = toml::Table;
+/// The keys of the top level (the defaults) and of each section, as written: values
+/// stay raw because strings may hold `${VAR}`, expanded only when the value is used, and
+/// several keys take a string as well as a number or a boolean.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Settings {
+    script_location: Option<toml::Value>,
+    database_url: Option<toml::Value>,
+    /// The section's own variable for its URL; never inherited by sections.
+    url_env: Option<toml::Value>,
+    version_table: Option<toml::Value>,
+    version_table_schema: Option<toml::Value>,
+    transaction_per_migration: Option<toml::Value>,
+    file_template: Option<toml::Value>,
+    revision_template: Option<toml::Value>,
+    connect_timeout: Option<toml::Value>,
+    allow_multiple_heads: Option<toml::Value>,
+    schema_location: Option<toml::Value>,
+}
+
+/// The whole file: top-level defaults, then the sections in file order.
+#[derive(Debug)]
+struct File {
+    defaults: Settings,
+    sections: Vec<(String, Settings)>,
+}
+
+impl File {
+    /// Reads `text`, whose top-level tables are `sections`: an unknown key, at the top
+    /// level or in a section, is an error naming it and its line.
+    fn read(path: &Path, text: &str, sections: &[String]) -> Result<File, CliError> {
+        use serde::de::DeserializeSeed;
+        FileSeed { sections }
+            .deserialize(toml::Deserializer::new(text))
+            .map_err(|e| CliError::Config {
+                path: path.to_path_buf(),
+                line: e
+                    .span()
+                    .map(|s| text.get(..s.start).unwrap_or(text).matches('\n').count() + 1),
+                message: e.message().to_string(),
+            })
+    }
+}
+
+/// Deserializes a [`File`], knowing which top-level keys are sections.
+struct FileSeed<'a> {
+    sections: &'a [String],
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for FileSeed<'_> {
+    type Value = File;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<File, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for FileSeed<'_> {
+    type Value = File;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a table of settings and sections")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<File, A::Error> {
+        let mut sections = Vec::new();
+        // The top-level keys go through the derived `Settings`, so that they are checked
+        // as a section's are, with the sections' tables taken out on the way.
+        let defaults =
+            Settings::deserialize(serde::de::value::MapAccessDeserializer::new(Defaults {
+                map,
+                names: self.sections,
+                sections: &mut sections,
+            }))?;
+        Ok(File { defaults, sections })
+    }
+}
+
+/// The top level's entries without its sections, which are read into `sections`.
+struct Defaults<'a, A> {
+    map: A,
+    names: &'a [String],
+    sections: &'a mut Vec<(String, Settings)>,
+}
+
+impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for Defaults<'_, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        let mut seed = seed;
+        loop {
+            let key = self.map.next_key_seed(KeySeed {
+                seed,
+                sections: self.names,
+            })?;
+            match key {
+                None => return Ok(None),
+                Some(Key::Setting(k)) => return Ok(Some(k)),
+                Some(Key::Section(name, unused)) => {
+                    let settings: Settings = self.map.next_value()?;
+                    self.sections.push((name, settings));
+                    seed = unused;
+                }
+            }
+        }
+    }
+
+    fn next_value_seed<V: serde::de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+}
+
+/// A top-level key: a setting (checked by the derived seed while the parser still knows
+/// where the key is, so that an error names its line) or a section, which hands the seed
+/// back for the next key.
+enum Key<V, K> {
+    Setting(V),
+    Section(String, K),
+}
+
+struct KeySeed<'a, K> {
+    seed: K,
+    sections: &'a [String],
+}
+
+impl<'de, K: serde::de::DeserializeSeed<'de>> serde::de::DeserializeSeed<'de> for KeySeed<'_, K> {
+    type Value = Key<K::Value, K>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        use serde::de::IntoDeserializer;
+        let key = String::deserialize(d)?;
+        if self.sections.contains(&key) {
+            return Ok(Key::Section(key, self.seed));
+        }
+        self.seed
+            .deserialize(key.into_deserializer())
+            .map(Key::Setting)
+    }
+}
 
 impl Config {
     /// Reads and resolves the configuration at `path`; `name` picks one section.
     ///
     /// # Errors
-    /// A missing or invalid file, an unset `${VAR}`, a wrong value type, an unknown
-    /// section.
+    /// A missing or invalid file, an unknown key, an unset `${VAR}`, a wrong value type,
+    /// an unknown section.
     pub fn load(path: &Path, name: Option<&str>, over: &Overrides) -> Result<Config, CliError> {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
@@ -204,33 +349,28 @@ impl Config {
         over: &Overrides,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Config, CliError> {
-        let table: Table = text.parse().map_err(|source| CliError::ConfigSyntax {
+        // Syntax first, and which top-level keys are tables: those are the sections.
+        let table: toml::Table = text.parse().map_err(|source| CliError::ConfigSyntax {
             path: path.to_path_buf(),
             source,
         })?;
-        let dir = config_dir(path);
-        let mut defaults = Table::new();
-        let mut named: Vec<(String, Table)> = Vec::new();
-        for (k, v) in table {
-            match v {
-                toml::Value::Table(t) => named.push((k, t)),
-                other => {
-                    defaults.insert(k, other);
-                }
-            }
-        }
-        let names: Vec<String> = named.iter().map(|(n, _)| n.clone()).collect();
-        let has_sections = !named.is_empty();
-        let chosen: Vec<(Option<String>, Table)> = match (name, has_sections) {
+        let names: Vec<String> = table
+            .iter()
+            .filter(|(_, v)| v.is_table())
+            .map(|(k, _)| k.clone())
+            .collect();
+        let File { defaults, sections } = File::read(path, text, &names)?;
+        let has_sections = !sections.is_empty();
+        let chosen: Vec<(Option<String>, Settings)> = match (name, has_sections) {
             (Some(n), true) => {
-                let (n, t) = named.into_iter().find(|(k, _)| k == n).ok_or_else(|| {
+                let (n, s) = sections.into_iter().find(|(k, _)| k == n).ok_or_else(|| {
                     CliError::NoSuchSection {
                         name: n.to_string(),
                         path: path.to_path_buf(),
                         sections: names.clone(),
                     }
                 })?;
-                vec![(Some(n), t)]
+                vec![(Some(n), s)]
             }
             (Some(n), false) => {
                 return Err(CliError::NoSuchSection {
@@ -239,112 +379,23 @@ impl Config {
                     sections: Vec::new(),
                 })
             }
-            (None, true) => named.into_iter().map(|(n, t)| (Some(n), t)).collect(),
-            (None, false) => vec![(None, Table::new())],
+            (None, true) => sections.into_iter().map(|(n, s)| (Some(n), s)).collect(),
+            (None, false) => vec![(None, Settings::default())],
         };
-        let mut sections = Vec::new();
-        for (sname, t) in chosen {
-            let ctx = Ctx {
-                path,
-                section: sname.as_deref(),
-                own: &t,
-                defaults: &defaults,
-                x: &over.x,
-                env,
-            };
-            let script_location =
-                ctx.string("script_location")?
-                    .ok_or_else(|| CliError::Config {
-                        path: path.to_path_buf(),
-                        message: match &sname {
-                            Some(n) => format!(
-                                "section [{n}] has no `script_location` (the versions folder)"
-                            ),
-                            None => "missing `script_location` (the versions folder)".to_string(),
-                        },
-                    })?;
-            let default_url = || {
-                let file = match &sname {
-                    Some(n) => format!("{n}.db"),
-                    None => "migrate.db".to_string(),
-                };
-                format!("sqlite://{}", dir.join(file).display())
-            };
-            // A section's own variable (`url_env`), so that one environment can hold
-            // the URLs of several databases without one overriding another.
-            let url_env = if has_sections {
-                ctx.own_string("url_env")?
-            } else {
-                ctx.string("url_env")?
-            }
-            .filter(|v| !v.is_empty());
-            let from_env = match &url_env {
-                Some(var) => env(var)
-                    .filter(|u| !u.is_empty())
-                    .map(|u| (u, format!("${var}"))),
-                // DATABASE_URL names the database of a configuration with one; with
-                // sections it would send every section's migrations to one database.
-                None if !has_sections => over
-                    .env_database_url
-                    .clone()
-                    .filter(|u| !u.is_empty())
-                    .map(|u| (u, "$DATABASE_URL".to_string())),
-                None => None,
-            };
-            let overriding = over
-                .database_url
-                .clone()
-                .filter(|u| !u.is_empty())
-                .map(|u| (u, "--database-url".to_string()))
-                .or(from_env);
-            // The configured URL is resolved only when no override wins: its `${VAR}`
-            // may name what only the deploy that does not pass a URL sets.
-            let (database_url, url_origin) = match overriding {
-                Some(found) => found,
-                None => match ctx.string("database_url")?.filter(|u| !u.is_empty()) {
-                    Some(url) => (url, format!("database_url in {}", path.display())),
-                    None => (
-                        default_url(),
-                        "the default: no URL is configured".to_string(),
-                    ),
-                },
-            };
-            let connect_timeout = match over.connect_timeout {
-                Some(t) => t,
-                None => ctx
-                    .seconds("connect_timeout")?
-                    .unwrap_or(migrate_runtime::Database::DEFAULT_CONNECT_TIMEOUT),
-            };
-            let version_table = ctx.string("version_table")?;
-            let version_table_schema = ctx
-                .string("version_table_schema")?
-                .filter(|s| !s.is_empty());
-            let transaction_per_migration =
-                ctx.boolean("transaction_per_migration")?.unwrap_or(true);
-            let allow_multiple_heads = ctx.boolean("allow_multiple_heads")?.unwrap_or(false);
-            let file_template = ctx
-                .string("file_template")?
-                .unwrap_or_else(|| DEFAULT_FILE_TEMPLATE.to_string());
-            let revision_template = ctx.string("revision_template")?.map(|p| dir.join(p));
-            let schema_location = ctx
-                .string("schema_location")?
-                .filter(|p| !p.is_empty())
-                .map(|p| dir.join(p));
-            sections.push(Section {
-                name: sname,
-                script_location: dir.join(script_location),
-                database_url,
-                version_table,
-                version_table_schema,
-                transaction_per_migration,
-                file_template,
-                revision_template,
-                schema_location,
-                url_origin,
-                connect_timeout,
-                allow_multiple_heads,
-            });
-        }
+        let sections = chosen
+            .iter()
+            .map(|(sname, own)| {
+                Ctx {
+                    path,
+                    section: sname.as_deref(),
+                    own,
+                    defaults: &defaults,
+                    x: &over.x,
+                    env,
+                }
+                .section(has_sections, over)
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Config {
             path: path.to_path_buf(),
             sections,
@@ -353,102 +404,201 @@ impl Config {
     }
 }
 
+/// One key's value where a section is resolved: the section's own, else the top level's.
+macro_rules! setting {
+    ($ctx:expr, $key:ident) => {
+        $ctx.setting(
+            stringify!($key),
+            $ctx.own.$key.as_ref().or($ctx.defaults.$key.as_ref()),
+        )
+    };
+}
+
+/// Resolves one section against the top-level defaults.
 struct Ctx<'a> {
     path: &'a Path,
     section: Option<&'a str>,
-    own: &'a Table,
-    defaults: &'a Table,
+    own: &'a Settings,
+    defaults: &'a Settings,
     x: &'a [(String, String)],
     env: &'a dyn Fn(&str) -> Option<String>,
 }
 
-impl Ctx<'_> {
-    fn where_(&self, key: &str) -> String {
-        match self.section {
-            Some(s) => format!("[{s}] {key}"),
-            None => key.to_string(),
+/// A key and its value, if set.
+struct Setting<'a> {
+    key: &'static str,
+    value: Option<&'a toml::Value>,
+}
+
+impl<'a> Ctx<'a> {
+    fn section(&self, has_sections: bool, over: &Overrides) -> Result<Section, CliError> {
+        let path = self.path;
+        let dir = config_dir(path);
+        let sname = self.section;
+        let script_location = self
+            .string(setting!(self, script_location))?
+            .ok_or_else(|| {
+                self.config_error(match sname {
+                    Some(n) => {
+                        format!("section [{n}] has no `script_location` (the versions folder)")
+                    }
+                    None => "missing `script_location` (the versions folder)".to_string(),
+                })
+            })?;
+        // A section's own variable (`url_env`), so that one environment can hold the
+        // URLs of several databases without one overriding another.
+        let url_env = if has_sections {
+            self.string(self.setting("url_env", self.own.url_env.as_ref()))?
+        } else {
+            self.string(setting!(self, url_env))?
         }
+        .filter(|v| !v.is_empty());
+        let from_env = match &url_env {
+            Some(var) => (self.env)(var)
+                .filter(|u| !u.is_empty())
+                .map(|u| (u, format!("${var}"))),
+            // DATABASE_URL names the database of a configuration with one; with
+            // sections it would send every section's migrations to one database.
+            None if !has_sections => over
+                .env_database_url
+                .clone()
+                .filter(|u| !u.is_empty())
+                .map(|u| (u, "$DATABASE_URL".to_string())),
+            None => None,
+        };
+        let overriding = over
+            .database_url
+            .clone()
+            .filter(|u| !u.is_empty())
+            .map(|u| (u, "--database-url".to_string()))
+            .or(from_env);
+        // The configured URL is resolved only when no override wins: its `${VAR}` may
+        // name what only the deploy that does not pass a URL sets.
+        let (database_url, url_origin) = match overriding {
+            Some(found) => found,
+            None => match self
+                .string(setting!(self, database_url))?
+                .filter(|u| !u.is_empty())
+            {
+                Some(url) => (url, format!("database_url in {}", path.display())),
+                None => {
+                    let file = format!("{}.db", sname.unwrap_or("migrate"));
+                    (
+                        format!("sqlite://{}", dir.join(file).display()),
+                        "the default: no URL is configured".to_string(),
+                    )
+                }
+            },
+        };
+        let connect_timeout = match over.connect_timeout {
+            Some(t) => t,
+            None => self
+                .seconds(setting!(self, connect_timeout))?
+                .unwrap_or(migrate_runtime::Database::DEFAULT_CONNECT_TIMEOUT),
+        };
+        Ok(Section {
+            name: sname.map(str::to_string),
+            script_location: dir.join(script_location),
+            database_url,
+            version_table: self.string(setting!(self, version_table))?,
+            version_table_schema: self
+                .string(setting!(self, version_table_schema))?
+                .filter(|s| !s.is_empty()),
+            transaction_per_migration: self
+                .boolean(setting!(self, transaction_per_migration))?
+                .unwrap_or(true),
+            file_template: self
+                .string(setting!(self, file_template))?
+                .unwrap_or_else(|| DEFAULT_FILE_TEMPLATE.to_string()),
+            revision_template: self
+                .string(setting!(self, revision_template))?
+                .map(|p| dir.join(p)),
+            schema_location: self
+                .string(setting!(self, schema_location))?
+                .filter(|p| !p.is_empty())
+                .map(|p| dir.join(p)),
+            url_origin,
+            connect_timeout,
+            allow_multiple_heads: self
+                .boolean(setting!(self, allow_multiple_heads))?
+                .unwrap_or(false),
+        })
     }
 
-    fn err(&self, key: &str, msg: String) -> CliError {
+    fn setting(&self, key: &'static str, value: Option<&'a toml::Value>) -> Setting<'a> {
+        Setting { key, value }
+    }
+
+    fn config_error(&self, message: String) -> CliError {
         CliError::Config {
             path: self.path.to_path_buf(),
-            message: format!("{}: {msg}", self.where_(key)),
+            line: None,
+            message,
         }
     }
 
-    fn value(&self, key: &str) -> Option<&toml::Value> {
-        self.own.get(key).or_else(|| self.defaults.get(key))
+    /// An error about `key`, named with its section.
+    fn err(&self, key: &str, msg: impl std::fmt::Display) -> CliError {
+        self.config_error(match self.section {
+            Some(s) => format!("[{s}] {key}: {msg}"),
+            None => format!("{key}: {msg}"),
+        })
     }
 
-    fn string(&self, key: &str) -> Result<Option<String>, CliError> {
-        match self.value(key) {
+    /// A string value with `${VAR}` expanded.
+    fn expand(&self, key: &str, s: &str) -> Result<String, CliError> {
+        interpolate(s, self.x, self.env).map_err(|m| self.err(key, m))
+    }
+
+    fn string(&self, s: Setting<'_>) -> Result<Option<String>, CliError> {
+        match s.value {
             None => Ok(None),
-            Some(toml::Value::String(s)) => interpolate(s, self.x, self.env)
-                .map(Some)
-                .map_err(|m| self.err(key, m.to_string())),
+            Some(toml::Value::String(v)) => self.expand(s.key, v).map(Some),
             Some(other) => Err(self.err(
-                key,
+                s.key,
                 format!("expected a string, found {}", other.type_str()),
             )),
         }
     }
 
     /// A whole number of seconds from 1 to [`MAX_CONNECT_TIMEOUT`].
-    fn seconds(&self, key: &str) -> Result<Option<Duration>, CliError> {
-        let expected = || format!("expected whole seconds from 1 to {MAX_CONNECT_TIMEOUT}");
-        let n = match self.value(key) {
+    fn seconds(&self, s: Setting<'_>) -> Result<Option<Duration>, CliError> {
+        let expected = format!("expected whole seconds from 1 to {MAX_CONNECT_TIMEOUT}");
+        let n = match s.value {
             None => return Ok(None),
             Some(toml::Value::Integer(n)) => *n,
-            Some(toml::Value::String(s)) => {
-                let v =
-                    interpolate(s, self.x, self.env).map_err(|m| self.err(key, m.to_string()))?;
+            Some(toml::Value::String(v)) => {
+                let v = self.expand(s.key, v)?;
                 v.trim()
                     .parse::<i64>()
-                    .map_err(|_| self.err(key, format!("{}, found {v:?}", expected())))?
+                    .map_err(|_| self.err(s.key, format!("{expected}, found {v:?}")))?
             }
             Some(other) => {
-                return Err(self.err(key, format!("{}, found {}", expected(), other.type_str())))
+                return Err(self.err(s.key, format!("{expected}, found {}", other.type_str())))
             }
         };
         match u64::try_from(n) {
             Ok(secs) if (1..=MAX_CONNECT_TIMEOUT).contains(&secs) => {
                 Ok(Some(Duration::from_secs(secs)))
             }
-            _ => Err(self.err(key, format!("{}, found {n}", expected()))),
+            _ => Err(self.err(s.key, format!("{expected}, found {n}"))),
         }
     }
 
-    /// A string of the section itself, never inherited from the top-level defaults
-    /// (for keys that must differ per section, such as `url_env`).
-    fn own_string(&self, key: &str) -> Result<Option<String>, CliError> {
-        match self.own.get(key) {
-            None => Ok(None),
-            Some(toml::Value::String(s)) => interpolate(s, self.x, self.env)
-                .map(Some)
-                .map_err(|m| self.err(key, m.to_string())),
-            Some(other) => Err(self.err(
-                key,
-                format!("expected a string, found {}", other.type_str()),
-            )),
-        }
-    }
-
-    fn boolean(&self, key: &str) -> Result<Option<bool>, CliError> {
-        match self.value(key) {
+    fn boolean(&self, s: Setting<'_>) -> Result<Option<bool>, CliError> {
+        match s.value {
             None => Ok(None),
             Some(toml::Value::Boolean(b)) => Ok(Some(*b)),
-            Some(toml::Value::String(s)) => {
-                let v =
-                    interpolate(s, self.x, self.env).map_err(|m| self.err(key, m.to_string()))?;
+            Some(toml::Value::String(v)) => {
+                let v = self.expand(s.key, v)?;
                 match v.trim().to_ascii_lowercase().as_str() {
                     "true" | "1" | "yes" | "on" => Ok(Some(true)),
                     "false" | "0" | "no" | "off" => Ok(Some(false)),
-                    _ => Err(self.err(key, format!("expected true or false, found {v:?}"))),
+                    _ => Err(self.err(s.key, format!("expected true or false, found {v:?}"))),
                 }
             }
             Some(other) => Err(self.err(
-                key,
+                s.key,
                 format!("expected true or false, found {}", other.type_str()),
             )),
         }
@@ -469,6 +619,29 @@ mod tests {
 
     fn parse(text: &str, name: Option<&str>, over: &Overrides) -> Result<Config, CliError> {
         Config::parse(Path::new("conf/migrate.toml"), text, name, over, &env)
+    }
+
+    /// `DATABASE_URL` set to `url`.
+    fn with_env(url: &str) -> Overrides {
+        Overrides {
+            env_database_url: Some(url.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// `--database-url url`.
+    fn with_cli(url: &str) -> Overrides {
+        Overrides {
+            database_url: Some(url.to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// The URL the only section resolves to.
+    fn url_of(text: &str, over: &Overrides) -> String {
+        parse(text, None, over).unwrap().sections[0]
+            .database_url
+            .clone()
     }
 
     #[test]
@@ -494,23 +667,14 @@ mod tests {
         let c = parse(text, None, &Overrides::default()).unwrap();
         assert_eq!(c.sections[0].database_url, "postgres://db.example/x");
         assert_eq!(c.sections[0].script_location, Path::new("conf/m"));
-        let over = Overrides {
-            env_database_url: Some("sqlite://env.db".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            parse(text, None, &over).unwrap().sections[0].database_url,
-            "sqlite://env.db"
-        );
+        let over = with_env("sqlite://env.db");
+        assert_eq!(url_of(text, &over), "sqlite://env.db");
         let over = Overrides {
             database_url: Some("sqlite://cli.db".into()),
             env_database_url: Some("sqlite://env.db".into()),
             ..Default::default()
         };
-        assert_eq!(
-            parse(text, None, &over).unwrap().sections[0].database_url,
-            "sqlite://cli.db"
-        );
+        assert_eq!(url_of(text, &over), "sqlite://cli.db");
         let c = parse("script_location = \"m\"\n", None, &Overrides::default()).unwrap();
         assert_eq!(c.sections[0].database_url, "sqlite://conf/migrate.db");
     }
@@ -518,10 +682,7 @@ mod tests {
     #[test]
     fn url_env_per_section_and_database_url_only_without_sections() {
         let text = "script_location = \"m\"\n[tickets]\nurl_env = \"DB_HOST\"\n[reports]\ndatabase_url = \"sqlite://r.db\"\n";
-        let over = Overrides {
-            env_database_url: Some("sqlite://env.db".into()),
-            ..Default::default()
-        };
+        let over = with_env("sqlite://env.db");
         // With -n, DATABASE_URL no longer replaces the section's own URL.
         let c = parse(text, Some("reports"), &over).unwrap();
         assert_eq!(c.sections[0].database_url, "sqlite://r.db");
@@ -531,10 +692,7 @@ mod tests {
         assert_eq!(c.sections[0].url_origin, "$DB_HOST");
         assert_eq!(c.sections[1].database_url, "sqlite://r.db");
         // --database-url still wins for the one section picked.
-        let over = Overrides {
-            database_url: Some("sqlite://cli.db".into()),
-            ..Default::default()
-        };
+        let over = with_cli("sqlite://cli.db");
         let c = parse(text, Some("tickets"), &over).unwrap();
         assert_eq!(c.sections[0].database_url, "sqlite://cli.db");
         assert_eq!(c.sections[0].url_origin, "--database-url");
@@ -544,10 +702,7 @@ mod tests {
         assert_eq!(c.sections[0].database_url, "sqlite://conf/a.db");
         // Without sections, DATABASE_URL and a top-level url_env both apply.
         let plain = "script_location = \"m\"\nurl_env = \"DB_HOST\"\n";
-        assert_eq!(
-            parse(plain, None, &Overrides::default()).unwrap().sections[0].database_url,
-            "db.example"
-        );
+        assert_eq!(url_of(plain, &Overrides::default()), "db.example");
     }
 
     #[test]
@@ -578,27 +733,12 @@ mod tests {
     #[test]
     fn configured_url_is_resolved_only_when_no_override_wins() {
         let text = "script_location = \"m\"\ndatabase_url = \"${UNSET_VAR}\"\n";
-        let over = Overrides {
-            database_url: Some("sqlite://cli.db".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            parse(text, None, &over).unwrap().sections[0].database_url,
-            "sqlite://cli.db"
-        );
-        let over = Overrides {
-            env_database_url: Some("sqlite://env.db".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            parse(text, None, &over).unwrap().sections[0].database_url,
-            "sqlite://env.db"
-        );
+        let over = with_cli("sqlite://cli.db");
+        assert_eq!(url_of(text, &over), "sqlite://cli.db");
+        let over = with_env("sqlite://env.db");
+        assert_eq!(url_of(text, &over), "sqlite://env.db");
         // An empty DATABASE_URL does not win, so the configured URL is needed.
-        let over = Overrides {
-            env_database_url: Some(String::new()),
-            ..Default::default()
-        };
+        let over = with_env("");
         let err = parse(text, None, &over).unwrap_err().to_string();
         assert!(
             err.contains("database_url: ${UNSET_VAR} is not set"),
@@ -606,10 +746,7 @@ mod tests {
         );
         // With several sections DATABASE_URL applies to none, so each URL is resolved.
         let text = "[main]\nscript_location = \"m\"\ndatabase_url = \"${UNSET_VAR}\"\n[b]\nscript_location = \"b\"\n";
-        let over = Overrides {
-            env_database_url: Some("sqlite://env.db".into()),
-            ..Default::default()
-        };
+        let over = with_env("sqlite://env.db");
         let err = parse(text, None, &over).unwrap_err().to_string();
         assert!(err.contains("[main] database_url: ${UNSET_VAR}"), "{err}");
     }
@@ -647,5 +784,56 @@ mod tests {
                 "{bad}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn unknown_keys_are_refused_with_their_line() {
+        let top = "script_location = \"m\"\nversion_tabel = \"v\"\n";
+        let err = parse(top, None, &Overrides::default()).unwrap_err();
+        assert!(
+            matches!(err, CliError::Config { line: Some(2), .. }),
+            "{err:?}"
+        );
+        let text = err.to_string();
+        assert!(
+            text.starts_with("conf/migrate.toml:2: unknown field `version_tabel`, expected one of `script_location`"),
+            "{text}"
+        );
+        let in_section = "version_table = \"v\"\n[main]\nscript_location = \"m\"\n\nversion_tabel = \"x\"\n[b]\nscript_location = \"b\"\n";
+        let text = parse(in_section, None, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.starts_with("conf/migrate.toml:5: unknown field `version_tabel`"),
+            "{text}"
+        );
+        // Refused even when the section is not the one picked.
+        assert!(parse(in_section, Some("b"), &Overrides::default()).is_err());
+        // A table inside a section is no key either.
+        let nested = "[main]\nscript_location = \"m\"\n[main.more]\nx = 1\n";
+        let text = parse(nested, None, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("unknown field `more`"), "{text}");
+    }
+
+    #[test]
+    fn every_key_of_the_readme_is_read() {
+        let text = "script_location = \"m\"\ndatabase_url = \"sqlite://x.db\"\nurl_env = \"NOPE\"\nversion_table = \"v\"\nversion_table_schema = \"s\"\ntransaction_per_migration = \"off\"\nfile_template = \"%(rev)s\"\nrevision_template = \"t.tmpl\"\nconnect_timeout = 9\nallow_multiple_heads = true\nschema_location = \"schema\"\n";
+        let c = parse(text, None, &Overrides::default()).unwrap();
+        let s = &c.sections[0];
+        assert_eq!(s.database_url, "sqlite://x.db");
+        assert_eq!(s.version_table.as_deref(), Some("v"));
+        assert_eq!(s.version_table_schema.as_deref(), Some("s"));
+        assert!(!s.transaction_per_migration);
+        assert_eq!(s.file_template, "%(rev)s");
+        assert_eq!(
+            s.revision_template.as_deref(),
+            Some(Path::new("conf/t.tmpl"))
+        );
+        assert_eq!(s.connect_timeout, Duration::from_secs(9));
+        assert!(s.allow_multiple_heads);
+        assert_eq!(s.schema_location.as_deref(), Some(Path::new("conf/schema")));
+        assert!(!c.named);
     }
 }

@@ -4,19 +4,16 @@ use migrate_core::{LoadError, RevisionError, SumError};
 use migrate_runtime::MigrateError;
 use std::path::PathBuf;
 
-/// Everything a `migrate` command can fail with.
+/// Everything a `migrate` command can fail with: the runtime's error, which also holds
+/// the folder's and the graph's (so each has one place, whether the runtime or the
+/// command found it), and the failures of the command line itself.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CliError {
-    /// From the runtime (database, plans, edited migrations).
+    /// From the runtime (database, plans, edited migrations), or an invalid folder or
+    /// revision identifier found by a command.
     #[error(transparent)]
     Migrate(#[from] MigrateError),
-    /// The versions folder is invalid.
-    #[error(transparent)]
-    Load(#[from] LoadError),
-    /// An identifier or plan problem.
-    #[error(transparent)]
-    Revision(#[from] RevisionError),
     /// `migrations.sum` disagrees with the files.
     #[error(transparent)]
     Sum(#[from] SumError),
@@ -46,11 +43,13 @@ pub enum CliError {
         #[source]
         source: toml::de::Error,
     },
-    /// A configuration value is wrong.
-    #[error("{}: {message}", path.display())]
+    /// A configuration value is wrong, or a key unknown.
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
     Config {
         /// The file.
         path: PathBuf,
+        /// The line, when the error is about one place of the file.
+        line: Option<usize>,
         /// What is wrong.
         message: String,
     },
@@ -235,8 +234,13 @@ pub enum CliError {
     Runtime(#[source] std::io::Error),
 }
 
-/// The exit codes of the `migrate` command.
+/// The exit codes of the `migrate` command, one per kind of failure a deploy script
+/// may want to tell apart (the README lists them).
 pub mod exit {
+    use super::CliError;
+    use migrate_core::RevisionError;
+    use migrate_runtime::MigrateError;
+
     /// Success.
     pub const SUCCESS: u8 = 0;
     /// Any failure without a code of its own (invalid folder or configuration, I/O...).
@@ -269,6 +273,49 @@ pub mod exit {
     pub const SCHEMA_TEST: u8 = 12;
     /// Stopped by Ctrl-C.
     pub const INTERRUPTED: u8 = 130;
+
+    /// The code a failed command exits with.
+    pub(crate) fn of(e: &CliError) -> u8 {
+        match e {
+            CliError::Usage(_) => USAGE,
+            CliError::Migrate(e) => of_migrate(e),
+            CliError::MultipleHeads(_) | CliError::SeveralHeads { .. } => MULTIPLE_HEADS,
+            CliError::Drift { .. } => DRIFT,
+            CliError::SchemaAhead { .. } => SCHEMA_AHEAD,
+            CliError::Stairway(_) | CliError::AutogenerateUnverified { .. } => SCHEMA_TEST,
+            CliError::Interrupted | CliError::InterruptedRun => INTERRUPTED,
+            CliError::Problems(problems) => problems.first().map_or(FAILURE, of),
+            _ => FAILURE,
+        }
+    }
+
+    fn of_migrate(e: &MigrateError) -> u8 {
+        match e {
+            MigrateError::Connect { .. }
+            | MigrateError::ConnectTimeout { .. }
+            | MigrateError::MissingDatabase { .. } => CONNECT,
+            MigrateError::NotAtHead { .. } => BEHIND,
+            MigrateError::Edited(_) => EDITED,
+            MigrateError::Migration(_)
+            | MigrateError::RustMigration(_)
+            | MigrateError::BatchLimit { .. } => MIGRATION_FAILED,
+            MigrateError::Interrupted { .. } => INTERRUPTED,
+            MigrateError::LockTimeout { .. } => LOCKED,
+            MigrateError::Revision(RevisionError::MultipleHeads { .. }) => MULTIPLE_HEADS,
+            MigrateError::Revision(RevisionError::UnknownCurrent(_)) => UNKNOWN_REVISION,
+            _ => FAILURE,
+        }
+    }
+
+    /// The code of a command line clap refused, or answered itself (`--help`).
+    pub(crate) fn of_usage(e: &clap::Error) -> u8 {
+        match e.kind() {
+            clap::error::ErrorKind::DisplayHelp
+            | clap::error::ErrorKind::DisplayVersion
+            | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => SUCCESS,
+            _ => USAGE,
+        }
+    }
 }
 
 fn or_base(v: &[String]) -> String {
@@ -279,28 +326,17 @@ fn or_base(v: &[String]) -> String {
     }
 }
 
-fn migrate_exit_code(e: &MigrateError) -> u8 {
-    match e {
-        MigrateError::Connect { .. }
-        | MigrateError::ConnectTimeout { .. }
-        | MigrateError::MissingDatabase { .. } => exit::CONNECT,
-        MigrateError::NotAtHead { .. } => exit::BEHIND,
-        MigrateError::Edited(_) => exit::EDITED,
-        MigrateError::Migration(_)
-        | MigrateError::RustMigration(_)
-        | MigrateError::BatchLimit { .. } => exit::MIGRATION_FAILED,
-        MigrateError::Interrupted { .. } => exit::INTERRUPTED,
-        MigrateError::LockTimeout { .. } => exit::LOCKED,
-        MigrateError::Revision(r) => revision_exit_code(r),
-        _ => exit::FAILURE,
+// The folder's and the graph's errors live in the runtime's error, whichever crate
+// found them, so that a match on one variant sees every occurrence.
+impl From<LoadError> for CliError {
+    fn from(e: LoadError) -> Self {
+        CliError::Migrate(e.into())
     }
 }
 
-fn revision_exit_code(e: &RevisionError) -> u8 {
-    match e {
-        RevisionError::MultipleHeads { .. } => exit::MULTIPLE_HEADS,
-        RevisionError::UnknownCurrent(_) => exit::UNKNOWN_REVISION,
-        _ => exit::FAILURE,
+impl From<RevisionError> for CliError {
+    fn from(e: RevisionError) -> Self {
+        CliError::Migrate(e.into())
     }
 }
 
@@ -314,25 +350,6 @@ impl CliError {
             action,
             path: path.into(),
             source,
-        }
-    }
-
-    /// The process exit code for this error, one per kind of failure a deploy script
-    /// may want to tell apart (see [`exit`] and the README).
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            CliError::Usage(_) => exit::USAGE,
-            CliError::Migrate(e) => migrate_exit_code(e),
-            CliError::Revision(e) => revision_exit_code(e),
-            CliError::MultipleHeads(_) | CliError::SeveralHeads { .. } => exit::MULTIPLE_HEADS,
-            CliError::Drift { .. } => exit::DRIFT,
-            CliError::SchemaAhead { .. } => exit::SCHEMA_AHEAD,
-            CliError::Stairway(_) | CliError::AutogenerateUnverified { .. } => exit::SCHEMA_TEST,
-            CliError::Interrupted | CliError::InterruptedRun => exit::INTERRUPTED,
-            CliError::Problems(problems) => {
-                problems.first().map_or(exit::FAILURE, CliError::exit_code)
-            }
-            _ => exit::FAILURE,
         }
     }
 }

@@ -21,6 +21,16 @@ pub(crate) fn print<T: Serialize>(printer: &mut Printer, docs: &[T]) {
     }
 }
 
+/// One section's document: its name, then the command's own fields.
+#[derive(Debug, Serialize)]
+pub(crate) struct Doc<T> {
+    /// The configuration section, `null` when unnamed.
+    pub section: Option<String>,
+    /// The command's fields.
+    #[serde(flatten)]
+    pub body: T,
+}
+
 /// One revision, as the listing commands give it.
 #[derive(Debug, Serialize)]
 pub(crate) struct Revision {
@@ -78,8 +88,6 @@ impl Revision {
 /// `current`: the database and where it stands.
 #[derive(Debug, Serialize)]
 pub(crate) struct Current {
-    /// The configuration section, `null` when unnamed.
-    pub section: Option<String>,
     /// The URL, password masked.
     pub database: String,
     /// What `current` lists: the version-table rows, plus revisions applied only as
@@ -90,8 +98,6 @@ pub(crate) struct Current {
 /// `heads`.
 #[derive(Debug, Serialize)]
 pub(crate) struct Heads {
-    /// The configuration section, `null` when unnamed.
-    pub section: Option<String>,
     /// The heads.
     pub heads: Vec<Revision>,
 }
@@ -99,8 +105,6 @@ pub(crate) struct Heads {
 /// `history` and `show`: revisions in the order the text lists them.
 #[derive(Debug, Serialize)]
 pub(crate) struct Revisions {
-    /// The configuration section, `null` when unnamed.
-    pub section: Option<String>,
     /// The revisions.
     pub revisions: Vec<Revision>,
 }
@@ -108,8 +112,6 @@ pub(crate) struct Revisions {
 /// `check`: the verdict and every problem found.
 #[derive(Debug, Serialize)]
 pub(crate) struct Check {
-    /// The configuration section, `null` when unnamed.
-    pub section: Option<String>,
     /// The URL, password masked.
     pub database: String,
     /// No problem found.
@@ -125,8 +127,6 @@ pub(crate) struct Check {
 /// `verify`: the folder's verdict.
 #[derive(Debug, Serialize)]
 pub(crate) struct Verify {
-    /// The configuration section, `null` when unnamed.
-    pub section: Option<String>,
     /// No problem found.
     pub ok: bool,
     /// Migration files found.
@@ -140,8 +140,6 @@ pub(crate) struct Verify {
 /// `pending`: what `upgrade TARGET` would run.
 #[derive(Debug, Serialize)]
 pub(crate) struct Pending {
-    /// The configuration section, `null` when unnamed.
-    pub section: Option<String>,
     /// The URL, password masked.
     pub database: String,
     /// The version-table rows.
@@ -234,12 +232,13 @@ pub(crate) fn problems(err: &CliError, dir: Option<&ScriptDirectory>) -> Vec<Pro
     match err {
         CliError::Problems(all) => all.iter().flat_map(|e| problems(e, dir)).collect(),
         CliError::Sum(e) => sum_problems(e),
-        CliError::Load(LoadError::Invalid(ps)) => ps.iter().map(load_problem).collect(),
+        CliError::Migrate(MigrateError::Load(LoadError::Invalid(ps))) => {
+            ps.iter().map(load_problem).collect()
+        }
         CliError::SeveralHeads { heads, .. } => {
             vec![ProblemJson::new("several_heads", err).with_revisions(heads)]
         }
-        CliError::Revision(RevisionError::UnknownCurrent(r))
-        | CliError::Migrate(MigrateError::Revision(RevisionError::UnknownCurrent(r))) => {
+        CliError::Migrate(MigrateError::Revision(RevisionError::UnknownCurrent(r))) => {
             vec![ProblemJson::new("unknown_revision", err).with_revisions([r])]
         }
         CliError::Migrate(MigrateError::Edited(edited)) => vec![ProblemJson::new("edited", err)

@@ -24,24 +24,25 @@
 //! ```
 
 mod cache;
-pub mod cli;
-pub mod commands;
-pub mod config;
-pub mod error;
+mod cli;
+mod commands;
+mod config;
+mod error;
 mod json;
-pub mod printer;
+mod printer;
 mod schema;
 mod target;
-pub mod templates;
+mod templates;
 
-pub use error::CliError;
+pub use error::exit;
+use error::CliError;
 use migrate_runtime::EmbeddedMigrations;
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 /// Where the migrations come from.
 #[derive(Clone, Copy)]
-pub enum Source<'a> {
+pub(crate) enum Source<'a> {
     /// The versions folder named by the configuration.
     Files,
     /// Migrations compiled into the running binary.
@@ -50,7 +51,7 @@ pub enum Source<'a> {
 
 /// Runs the `migrate` command line over migration files: parses `args` (the program
 /// name first), runs the command, prints any error and returns the exit code (see
-/// [`error::exit`]).
+/// [`exit`]).
 pub fn run<I, T>(args: I) -> ExitCode
 where
     I: IntoIterator<Item = T>,
@@ -164,12 +165,7 @@ where
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(match e.kind() {
-                clap::error::ErrorKind::DisplayHelp
-                | clap::error::ErrorKind::DisplayVersion
-                | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 0,
-                _ => 2,
-            });
+            return ExitCode::from(error::exit::of_usage(&e));
         }
     };
     let raiseerr = cli.global.raiseerr;
@@ -179,7 +175,7 @@ where
             let text = error::render_error(&f.error, raiseerr, f.hint.as_deref());
             // Nothing more can be done if stderr is closed.
             let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
-            ExitCode::from(f.error.exit_code())
+            ExitCode::from(error::exit::of(&f.error))
         }
     }
 }
@@ -199,21 +195,12 @@ fn single_malloc_arena() {
 /// A failed command: the error and, when there is one, a hint (e.g. the revisions an
 /// unknown identifier may have meant).
 #[derive(Debug)]
-pub struct Failure {
-    /// What went wrong.
-    pub error: CliError,
-    /// What the user may have meant.
-    pub hint: Option<String>,
+struct Failure {
+    error: CliError,
+    hint: Option<String>,
 }
 
 /// Runs a parsed command line; prints nothing on failure (the caller does).
-///
-/// # Errors
-/// Whatever the command fails with.
-pub fn execute(source: Source<'_>, cli: cli::Cli) -> Result<(), Box<Failure>> {
-    execute_with(source, None, cli, false)
-}
-
 fn execute_with(
     source: Source<'_>,
     default_url: Option<&str>,
@@ -224,8 +211,8 @@ fn execute_with(
         .map_err(|error| Box::new(Failure { error, hint: None }))?;
     ctx.default_url = default_url.map(str::to_string);
     ctx.changes_database = match &cli.command {
-        cli::Command::Upgrade(a) => !a.sql,
-        cli::Command::Downgrade(a) => !a.sql,
+        cli::Command::Upgrade(a) => !a.run.sql,
+        cli::Command::Downgrade(a) => !a.run.sql,
         cli::Command::Stamp(a) => !a.sql,
         cli::Command::EnsureVersion(a) => !a.sql,
         cli::Command::Accept(_) => true,

@@ -155,6 +155,22 @@ impl<'a> Ctx<'a> {
             .collect())
     }
 
+    /// The one section of a command that works on a single database.
+    pub fn single_target(&mut self, command: &'static str) -> Result<Target, CliError> {
+        self.targets(Some(command))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| CliError::Usage(format!("`{command}` found no database to work on")))
+    }
+
+    /// The one section of a command that writes migration files, and its migrations.
+    pub fn file_target(&mut self, command: &'static str) -> Result<(Target, Migrator), CliError> {
+        self.need_files(command)?;
+        let t = self.single_target(command)?;
+        let m = self.migrator(&t)?;
+        Ok((t, m))
+    }
+
     /// Prints a `[name]` line before a section's output when several are in play.
     pub fn section_header(&mut self, targets: &[Target], t: &Target) {
         if targets.len() > 1 {
@@ -451,14 +467,13 @@ impl<'a> Ctx<'a> {
 
     /// A "did you mean" hint for unknown revisions.
     pub fn hint_for(&self, err: &CliError) -> Option<String> {
-        let unknown = match err {
-            CliError::Revision(RevisionError::NoSuchRevision(s))
-            | CliError::Migrate(MigrateError::Revision(RevisionError::NoSuchRevision(s))) => s,
-            CliError::Revision(RevisionError::NoSuchBranch(s))
-            | CliError::Migrate(MigrateError::Revision(RevisionError::NoSuchBranch(s))) => s,
-            CliError::Revision(RevisionError::UnknownCurrent(s))
-            | CliError::Migrate(MigrateError::Revision(RevisionError::UnknownCurrent(s))) => s,
-            _ => return None,
+        let CliError::Migrate(MigrateError::Revision(
+            RevisionError::NoSuchRevision(unknown)
+            | RevisionError::NoSuchBranch(unknown)
+            | RevisionError::UnknownCurrent(unknown),
+        )) = err
+        else {
+            return None;
         };
         let needle = unknown.split('@').next().unwrap_or_default();
         let needle = needle.split(['+', '-']).next().unwrap_or_default();
@@ -558,13 +573,11 @@ pub(crate) fn update_sum(
 
 /// The SQL dialect of a database URL.
 pub(crate) fn dialect_of(url: &str) -> Result<Dialect, CliError> {
-    match url.split(':').next().unwrap_or_default() {
-        "sqlite" => Ok(Dialect::Sqlite),
-        "postgres" | "postgresql" => Ok(Dialect::Postgres),
-        "mysql" | "mariadb" => Ok(Dialect::Mysql),
-        _ => Err(CliError::Migrate(MigrateError::UnsupportedUrl {
+    Dialect::from_url(url).ok_or_else(|| {
+        MigrateError::UnsupportedUrl {
             url: mask_url(url),
             expected: "one of `sqlite://`, `postgres://`, `mysql://`, `mariadb://`",
-        })),
-    }
+        }
+        .into()
+    })
 }

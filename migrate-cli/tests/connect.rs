@@ -45,7 +45,7 @@ fn stderr(out: &Output) -> String {
 }
 
 /// Asserts a failure that is not a usage error, and returns the transcript with the
-/// exit code left out (the code of each kind of failure is `migrate_cli::error::exit`'s
+/// exit code left out (the code of each kind of failure is `migrate_cli::exit`'s
 /// business, not this file's).
 fn failure(p: &Project, out: &Output) -> String {
     let code = out.status.code();

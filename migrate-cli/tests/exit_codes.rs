@@ -129,3 +129,31 @@ fn several_heads_fail_verify_and_check_unless_allowed() {
         assert_eq!(c, 0, "{args:?}: {err}");
     }
 }
+
+/// The codes an embedding application or a wrapper script can name, as the README's
+/// table gives them.
+#[test]
+fn the_public_exit_codes_are_the_documented_ones() {
+    use migrate_cli::exit;
+    let table = [
+        (exit::SUCCESS, 0),
+        (exit::FAILURE, 1),
+        (exit::USAGE, 2),
+        (exit::CONNECT, 3),
+        (exit::BEHIND, 4),
+        (exit::UNKNOWN_REVISION, 5),
+        (exit::EDITED, 6),
+        (exit::MULTIPLE_HEADS, 7),
+        (exit::MIGRATION_FAILED, 8),
+        (exit::LOCKED, 9),
+        (exit::DRIFT, 10),
+        (exit::SCHEMA_AHEAD, 11),
+        (exit::SCHEMA_TEST, 12),
+        (exit::INTERRUPTED, 130),
+    ];
+    for (constant, documented) in table {
+        assert_eq!(constant, documented);
+    }
+    let p = project();
+    assert_eq!(code(&p, &["upgrade"]).0, i32::from(exit::USAGE));
+}

@@ -1,5 +1,6 @@
 //! `migrate check [--format json]`.
 
+use super::each_section;
 use crate::cli::CheckArgs;
 use crate::error::CliError;
 use crate::json;
@@ -19,19 +20,13 @@ use migrate_runtime::Migrator;
 /// declared schema differs from what they produce at their heads (a missing revision).
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: CheckArgs) -> Result<(), CliError> {
     let json = args.output.is_json();
-    let mut docs = Vec::new();
     let mut failure = None;
-    let targets = ctx.targets(None)?;
-    for t in &targets {
-        if !json {
-            ctx.section_header(&targets, t);
-        }
+    each_section(ctx, json, |ctx, t| {
         let checked = check(ctx, t, args.schema.as_ref());
         if json {
             let (doc, error) = document(t, checked);
-            docs.push(doc);
-            failure = failure.or(error);
-            continue;
+            failure = failure.take().or(error);
+            return Ok(Some(doc));
         }
         let Checked {
             current, problems, ..
@@ -47,10 +42,8 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: CheckArgs) -> Result<(), CliError> {
         ctx.printer.line(format!(
             "Database is up to date at {at}; no migrations pending."
         ));
-    }
-    if json {
-        json::print(&mut ctx.printer, &docs);
-    }
+        Ok(None)
+    })?;
     failure.map_or(Ok(()), Err)
 }
 
@@ -133,7 +126,6 @@ fn document(t: &Target, checked: Result<Checked, CliError>) -> (json::Check, Opt
         .map(|e| json::problems(e, dir.as_ref().map(Migrator::directory)))
         .unwrap_or_default();
     let doc = json::Check {
-        section: t.section.name.clone(),
         database: t.masked_url(),
         ok: error.is_none(),
         current,

@@ -13,8 +13,7 @@ use migrate_runtime::MigrateError;
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: DiffArgs) -> Result<(), CliError> {
     let from = SchemaSource::parse(&args.from)?;
     let to = SchemaSource::parse(&args.to)?;
-    let targets = ctx.targets(Some("diff"))?;
-    let t = &targets[0];
+    let t = &ctx.single_target("diff")?;
     let dialect = t.dialect()?;
     let sources = Sources::of(ctx, t, args.schema.as_ref())?;
     let (a, b) = {

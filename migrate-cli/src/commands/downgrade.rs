@@ -8,11 +8,11 @@ use migrate_core::Direction;
 
 /// Downgrades every configured database (or the `-n` one) to the target.
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: DowngradeArgs) -> Result<(), CliError> {
-    let _ = &args.tag;
+    let _ = &args.run.tag;
     let targets = ctx.targets(None)?;
     for t in &targets {
         ctx.section_header(&targets, t);
-        let (m, db) = ctx.load_for_change(t, args.sql)?;
+        let (m, db) = ctx.load_for_change(t, args.run.sql)?;
         let Some(db) = db else {
             let dialect = t.dialect()?;
             print_offline(ctx, &m, |m| {
@@ -21,7 +21,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: DowngradeArgs) -> Result<(), CliError
             continue;
         };
         let (target, db_ref) = (args.revision.as_str(), &db);
-        let result = run_shown(ctx, &m, args.verbose, |m| async move {
+        let result = run_shown(ctx, &m, args.run.verbose, |m| async move {
             m.downgrade(db_ref, target).await
         });
         ctx.block_on(db.close())?;

@@ -7,10 +7,8 @@ use migrate_core::RevisionError;
 
 /// Opens the file of a revision in `$VISUAL` / `$EDITOR`.
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: EditArgs) -> Result<(), CliError> {
-    ctx.need_files("edit")?;
-    let targets = ctx.targets(Some("edit"))?;
-    let t = &targets[0];
-    let m = ctx.migrator(t)?;
+    let (t, m) = ctx.file_target("edit")?;
+    let t = &t;
     let ids = ctx.revisions_named(t, &m, &args.rev)?;
     if ids.is_empty() {
         return Err(RevisionError::NoSuchRevision(args.rev).into());

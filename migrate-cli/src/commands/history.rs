@@ -1,9 +1,10 @@
 //! `migrate history [-r RANGE] [-v] [-i] [--format json]`.
 
+use super::{each_section, Listing};
 use crate::cli::HistoryArgs;
 use crate::error::CliError;
 use crate::json;
-use crate::printer::{Formatter, Include};
+use crate::printer::Include;
 use crate::target::Ctx;
 use migrate_core::RevisionError;
 
@@ -19,13 +20,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: HistoryArgs) -> Result<(), CliError> 
             .rev_range
             .as_deref()
             .is_some_and(|r| r.split(':').any(|p| p.trim() == "current"));
-    let json = args.output.is_json();
-    let mut docs = Vec::new();
-    let targets = ctx.targets(None)?;
-    for t in &targets {
-        if !json {
-            ctx.section_header(&targets, t);
-        }
+    each_section(ctx, args.output.is_json(), |ctx, t| {
         let m = ctx.migrator_without_sql(t)?;
         let current = if needs_db {
             ctx.current_revisions(t, &m)?
@@ -47,7 +42,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: HistoryArgs) -> Result<(), CliError> 
             None => dir.map.history(None)?,
             Some(r) => {
                 let Some((lo, hi)) = r.split_once(':') else {
-                    return Err(migrate_core::RevisionError::BadRange(r.to_string()).into());
+                    return Err(RevisionError::BadRange(r.to_string()).into());
                 };
                 let (lower, upper) = (bound(lo, "base"), bound(hi, "heads"));
                 let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
@@ -59,39 +54,16 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: HistoryArgs) -> Result<(), CliError> 
                 dir.map.iterate_revisions(&upper, &lower, opts)?
             }
         };
-        if json {
-            let marks = args.indicate_current.then_some(current.as_slice());
-            docs.push(json::Revisions {
-                section: t.section.name.clone(),
-                revisions: ids
-                    .iter()
-                    .map(|id| json::Revision::of(dir, t.location(), id, marks))
-                    .collect(),
-            });
-            continue;
-        }
-        let f = Formatter {
-            dir,
-            location: t.location(),
-            current: &current,
-        };
-        let inc = Include {
+        let include = Include {
             branches: true,
             doc: true,
             parents: true,
             tree: true,
             current: args.indicate_current,
         };
-        for id in ids {
-            if args.verbose {
-                ctx.printer.line(f.entry(id, args.indicate_current));
-            } else {
-                ctx.printer.line(f.line(id, inc));
-            }
-        }
-    }
-    if json {
-        json::print(&mut ctx.printer, &docs);
-    }
-    Ok(())
+        let listing = Listing::new(dir, t.location(), &current, args.verbose, include);
+        Ok(listing
+            .show(&mut ctx.printer, args.output.is_json(), &ids)
+            .map(|revisions| json::Revisions { revisions }))
+    })
 }

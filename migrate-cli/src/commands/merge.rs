@@ -7,10 +7,8 @@ use crate::target::Ctx;
 
 /// Creates a revision whose parents are the given revisions.
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: MergeArgs) -> Result<(), CliError> {
-    ctx.need_files("merge")?;
-    let targets = ctx.targets(Some("merge"))?;
-    let t = &targets[0];
-    let m = ctx.migrator(t)?;
+    let (t, m) = ctx.file_target("merge")?;
+    let t = &t;
     let map = &m.directory().map;
     let mut parents: Vec<String> = Vec::new();
     for r in &args.revisions {

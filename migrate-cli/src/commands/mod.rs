@@ -2,7 +2,12 @@
 
 use crate::cli::Command;
 use crate::error::CliError;
-use crate::target::Ctx;
+use crate::json;
+use crate::printer::{Formatter, Include, Printer};
+use crate::target::{Ctx, Target};
+use migrate_core::ScriptDirectory;
+use serde::Serialize;
+use std::path::Path;
 
 pub mod accept;
 pub mod branches;
@@ -52,5 +57,91 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, command: Command) -> Result<(), CliErr
         Command::Pending(a) => pending::run(ctx, a),
         Command::Diff(a) => diff::run(ctx, a),
         Command::Test(a) => test::run(ctx, a),
+    }
+}
+
+/// Runs `each` on every section in play, in configuration order. In text mode `each`
+/// prints its section's lines (under a `[name]` line when several sections are in play)
+/// and returns `None`; in JSON mode it returns its section's object, and the run prints
+/// one document: that object, or an array of them, each named by its `section`.
+pub(crate) fn each_section<T: Serialize>(
+    ctx: &mut Ctx<'_>,
+    json: bool,
+    mut each: impl FnMut(&mut Ctx<'_>, &Target) -> Result<Option<T>, CliError>,
+) -> Result<(), CliError> {
+    let targets = ctx.targets(None)?;
+    let mut docs = Vec::new();
+    for t in &targets {
+        if !json {
+            ctx.section_header(&targets, t);
+        }
+        if let Some(body) = each(ctx, t)? {
+            docs.push(json::Doc {
+                section: t.section.name.clone(),
+                body,
+            });
+        }
+    }
+    if json {
+        json::print(&mut ctx.printer, &docs);
+    }
+    Ok(())
+}
+
+/// Revisions listed as `current`, `heads`, `history` and `show` list them.
+pub(crate) struct Listing<'a> {
+    /// The revisions' folder and the database's rows.
+    pub revisions: Formatter<'a>,
+    /// `-v`: Alembic's blocks instead of its lines.
+    pub verbose: bool,
+    /// What a line shows; `current` also marks the rows in blocks and JSON.
+    pub include: Include,
+}
+
+impl<'a> Listing<'a> {
+    /// The revisions of `dir`, whose files are shown under `location`, with the
+    /// database's rows `current`.
+    pub fn new(
+        dir: &'a ScriptDirectory,
+        location: &'a Path,
+        current: &'a [String],
+        verbose: bool,
+        include: Include,
+    ) -> Listing<'a> {
+        Listing {
+            revisions: Formatter {
+                dir,
+                location,
+                current,
+            },
+            verbose,
+            include,
+        }
+    }
+
+    /// Prints `ids` and returns `None`, or in JSON mode returns their objects.
+    pub fn show<S: AsRef<str>>(
+        &self,
+        printer: &mut Printer,
+        json: bool,
+        ids: &[S],
+    ) -> Option<Vec<json::Revision>> {
+        let f = &self.revisions;
+        if json {
+            let marks = self.include.current.then_some(f.current);
+            return Some(
+                ids.iter()
+                    .map(|id| json::Revision::of(f.dir, f.location, id.as_ref(), marks))
+                    .collect(),
+            );
+        }
+        for id in ids {
+            printer.line(if self.verbose {
+                f.entry(id.as_ref(), self.include.current)
+            } else {
+                f.line(id.as_ref(), self.include)
+            });
+        }
+        None
     }
 }

@@ -1,36 +1,24 @@
 //! `migrate pending [TARGET] [--format json]`: the steps `upgrade TARGET` would run,
 //! without running them.
 
+use super::current::known_rows;
+use super::each_section;
 use crate::cli::PendingArgs;
 use crate::error::CliError;
 use crate::json;
 use crate::target::Ctx;
-use migrate_core::RevisionError;
 
 /// Lists, for every configured database, the upgrade steps from its version-table rows
 /// to the target (`head` by default): exactly the plan `upgrade` would run, so neither
 /// the current revision nor anything already applied. Nothing is listed at the target.
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: PendingArgs) -> Result<(), CliError> {
     let json = args.output.is_json();
-    let mut docs = Vec::new();
-    let targets = ctx.targets(None)?;
-    for t in &targets {
-        if !json {
-            ctx.section_header(&targets, t);
-        }
-        let prefetch = ctx.prefetch(t, super::current::read_current)?;
-        let m = ctx.migrator_without_sql(t)?;
-        let (db, current) = ctx.prefetched(prefetch)?;
-        ctx.block_on(db.close())?;
-        let current = current?;
+    each_section(ctx, json, |ctx, t| {
+        let (m, current) = known_rows(ctx, t)?;
         let dir = m.directory();
-        if let Some(unknown) = current.iter().find(|c| dir.map.get(c).is_none()) {
-            return Err(RevisionError::UnknownCurrent(unknown.clone()).into());
-        }
         let plan = dir.map.upgrade_plan(&current, &args.revision)?;
         if json {
-            docs.push(json::Pending {
-                section: t.section.name.clone(),
+            return Ok(Some(json::Pending {
                 database: t.masked_url(),
                 current,
                 target: args.revision.clone(),
@@ -39,8 +27,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: PendingArgs) -> Result<(), CliError> 
                     .iter()
                     .filter_map(|s| json::PendingStep::of(dir, t.location(), s))
                     .collect(),
-            });
-            continue;
+            }));
         }
         if plan.steps.is_empty() {
             ctx.printer.info("no migrations pending");
@@ -58,9 +45,6 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: PendingArgs) -> Result<(), CliError> 
                 ctx.printer.line(format!("{step}, {message}"));
             }
         }
-    }
-    if json {
-        json::print(&mut ctx.printer, &docs);
-    }
-    Ok(())
+        Ok(None)
+    })
 }

@@ -10,10 +10,8 @@ use std::collections::HashSet;
 
 /// Moves the branch of `revision` onto `onto`.
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: RebaseArgs) -> Result<(), CliError> {
-    ctx.need_files("rebase")?;
-    let targets = ctx.targets(Some("rebase"))?;
-    let t = &targets[0];
-    let m = ctx.migrator(t)?;
+    let (t, m) = ctx.file_target("rebase")?;
+    let t = &t;
     let dir = m.directory();
     let map = &dir.map;
     let fail = |reason: String| CliError::Rebase {

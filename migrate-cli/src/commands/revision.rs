@@ -10,10 +10,8 @@ use std::path::{Component, Path, PathBuf};
 
 /// Creates a revision on `--head` (default `head`).
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: RevisionArgs) -> Result<(), CliError> {
-    ctx.need_files("revision")?;
-    let targets = ctx.targets(Some("revision"))?;
-    let t = &targets[0];
-    let m = ctx.migrator(t)?;
+    let (t, m) = ctx.file_target("revision")?;
+    let t = &t;
     let map = &m.directory().map;
     let parents: Vec<String> = match args.head.as_deref() {
         None | Some("head") => {
@@ -264,34 +262,38 @@ async fn verify_revision(
     want_up: &migrate_runtime::schema::model::Schema,
     want_down: &migrate_runtime::schema::model::Schema,
 ) -> Result<Vec<String>, CliError> {
+    use migrate_core::Direction;
     use migrate_runtime::schema::model::diff;
     use migrate_runtime::testing::{live_schema, replay};
     use migrate_runtime::MigrateError;
     replay(verifier, db, parents).await?;
     let mut problems = Vec::new();
-    if let Err(e) = verifier.upgrade(db, rev).await {
-        problems.push(format!("its upgrade fails: {e}"));
-        return Ok(problems);
-    }
-    let after = live_schema(verifier, db).await?;
-    let left = diff(&after, want_up).map_err(MigrateError::from)?;
-    if !left.is_empty() {
-        problems.push(format!(
-            "after its upgrade the schema still differs from the declared one: {}",
-            described(&left)
-        ));
-    }
-    if let Err(e) = verifier.revert(db, rev).await {
-        problems.push(format!("its downgrade fails: {e}"));
-        return Ok(problems);
-    }
-    let back = live_schema(verifier, db).await?;
-    let trace = diff(&back, want_down).map_err(MigrateError::from)?;
-    if !trace.is_empty() {
-        problems.push(format!(
-            "its downgrade does not give back the previous schema: {}",
-            described(&trace)
-        ));
+    let sides = [
+        (
+            Direction::Upgrade,
+            want_up,
+            "after its upgrade the schema still differs from the declared one",
+        ),
+        (
+            Direction::Downgrade,
+            want_down,
+            "its downgrade does not give back the previous schema",
+        ),
+    ];
+    for (direction, want, differs) in sides {
+        let ran = if direction == Direction::Upgrade {
+            verifier.upgrade(db, rev).await
+        } else {
+            verifier.revert(db, rev).await
+        };
+        if let Err(e) = ran {
+            problems.push(format!("its {direction} fails: {e}"));
+            return Ok(problems);
+        }
+        let left = diff(&live_schema(verifier, db).await?, want).map_err(MigrateError::from)?;
+        if !left.is_empty() {
+            problems.push(format!("{differs}: {}", described(&left)));
+        }
     }
     Ok(problems)
 }
@@ -325,27 +327,26 @@ fn fill_sections(text: &str, fill: &Fill) -> String {
     let (mut up_done, mut down_done) = (false, false);
     for line in text.split_inclusive('\n') {
         let bare = line.trim_end();
+        // The section's line, then its statements.
+        let section = |out: &mut String, body: &str| {
+            out.push_str(line);
+            if !line.ends_with('\n') {
+                out.push('\n');
+            }
+            out.push_str(body.trim_end());
+            out.push('\n');
+        };
         if !up_done && bare == "-- migrate:upgrade" {
             if let Some(p) = &fill.preamble {
                 out.push_str(p);
                 out.push('\n');
             }
-            out.push_str(line);
-            if !line.ends_with('\n') {
-                out.push('\n');
-            }
-            out.push_str(fill.upgrade.trim_end());
-            out.push('\n');
+            section(&mut out, &fill.upgrade);
             up_done = true;
             continue;
         }
         if !down_done && bare == "-- migrate:downgrade" {
-            out.push_str(line);
-            if !line.ends_with('\n') {
-                out.push('\n');
-            }
-            out.push_str(fill.downgrade.trim_end());
-            out.push('\n');
+            section(&mut out, &fill.downgrade);
             down_done = true;
             continue;
         }
@@ -501,6 +502,7 @@ pub(crate) fn create(
         file_name(&t.section.file_template, &rev, &slug(&message), &now).map_err(|message| {
             CliError::Config {
                 path: ctx.config_path(),
+                line: None,
                 message,
             }
         })?,
@@ -509,6 +511,7 @@ pub(crate) fn create(
     if let Some(problem) = file_name_problem(&file_name) {
         return Err(CliError::Config {
             path: ctx.config_path(),
+            line: None,
             message: format!(
                 "file_template {:?} gives `{}`, which {problem}; write a file name relative to the versions folder, such as \"%(rev)s_%(slug)s\"",
                 t.section.file_template,
@@ -636,6 +639,7 @@ pub(crate) fn render_template(
         },
         other => CliError::Config {
             path: template.into(),
+            line: None,
             message: other.to_string(),
         },
     })

@@ -16,11 +16,11 @@ use std::time::Duration;
 
 /// Upgrades every configured database (or the `-n` one) to the target.
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> {
-    let _ = &args.tag;
+    let _ = &args.run.tag;
     let targets = ctx.targets(None)?;
     for t in &targets {
         ctx.section_header(&targets, t);
-        if args.sql {
+        if args.run.sql {
             let (m, _) = ctx.load_for_change(t, true)?;
             let dialect = t.dialect()?;
             print_offline(ctx, &m, |m| {
@@ -57,7 +57,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: UpgradeArgs) -> Result<(), CliError> 
                 (_, None) => continue,
             }
         };
-        let result = upgrade(ctx, &m, &db, &args.revision, args.verbose);
+        let result = upgrade(ctx, &m, &db, &args.revision, args.run.verbose);
         ctx.block_on(db.close())?;
         result?;
     }

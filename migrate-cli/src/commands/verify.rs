@@ -22,12 +22,14 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: OutputArgs) -> Result<(), CliError> {
                 .map(|h| h.to_string())
                 .collect();
             heads.sort();
-            let doc = json::Verify {
+            let doc = json::Doc {
                 section: None,
-                ok: true,
-                migrations: e.migrations.len(),
-                heads,
-                problems: Vec::new(),
+                body: json::Verify {
+                    ok: true,
+                    migrations: e.migrations.len(),
+                    heads,
+                    problems: Vec::new(),
+                },
             };
             json::print(&mut ctx.printer, &[doc]);
             return Ok(());
@@ -137,17 +139,23 @@ fn verdict(t: &Target, v: &Verified) -> Option<CliError> {
 }
 
 /// The JSON document of one section, and the error it exits with.
-fn document(t: &Target, verified: Result<Verified, CliError>) -> (json::Verify, Option<CliError>) {
+fn document(
+    t: &Target,
+    verified: Result<Verified, CliError>,
+) -> (json::Doc<json::Verify>, Option<CliError>) {
+    let doc = |body| json::Doc {
+        section: t.section.name.clone(),
+        body,
+    };
     let v = match verified {
         Ok(v) => v,
         Err(e) => {
-            let doc = json::Verify {
-                section: t.section.name.clone(),
+            let doc = doc(json::Verify {
                 ok: false,
                 migrations: 0,
                 heads: Vec::new(),
                 problems: json::problems(&e, None),
-            };
+            });
             return (doc, Some(e));
         }
     };
@@ -158,12 +166,11 @@ fn document(t: &Target, verified: Result<Verified, CliError>) -> (json::Verify, 
     }
     let mut heads = v.heads;
     heads.sort();
-    let doc = json::Verify {
-        section: t.section.name.clone(),
+    let doc = doc(json::Verify {
         ok: error.is_none(),
         migrations: v.migrations,
         heads,
         problems,
-    };
+    });
     (doc, error)
 }
