@@ -235,7 +235,7 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
             .into_iter()
             .map(|(line, e)| {
                 Problem::Parse(ParseError {
-                    path: script.path.clone(),
+                    path: script.path.to_string(),
                     line: step.section.line + line - 1,
                     kind: ParseErrorKind::Batch(e),
                 })
@@ -266,8 +266,8 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
         let fail = |source: sqlx::Error, sql: &str, partly: bool| {
             MigrateError::Migration(Box::new(MigrationFailed {
                 direction: step.direction.name(),
-                revision: script.revision.clone(),
-                path: script.path.clone(),
+                revision: script.revision.to_string(),
+                path: script.path.to_string(),
                 line: step.section.line + stmt.line - 1,
                 statement: sql.to_string(),
                 message: db_message(&source),
@@ -302,8 +302,8 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
         loop {
             if spec.max_batches.is_some_and(|max| batches >= max) {
                 return Err(MigrateError::BatchLimit {
-                    revision: script.revision.clone(),
-                    path: script.path.clone(),
+                    revision: script.revision.to_string(),
+                    path: script.path.to_string(),
                     line: step.section.line + stmt.line - 1,
                     max: spec.max_batches.unwrap_or(0),
                     applied: step.applied.clone(),
@@ -340,8 +340,8 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
             ));
             if step.stop.is_stopped() {
                 return Err(MigrateError::Interrupted {
-                    revision: script.revision.clone(),
-                    path: script.path.clone(),
+                    revision: script.revision.to_string(),
+                    path: script.path.to_string(),
                     rows_done,
                     applied: step.applied.clone(),
                 });

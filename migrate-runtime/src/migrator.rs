@@ -478,7 +478,7 @@ impl Migrator {
             if !script.checksum.matches_hex(rec) {
                 out.push(EditedMigration {
                     revision: rev.to_string(),
-                    path: script.path.clone(),
+                    path: script.path.to_string(),
                     recorded: rec.clone(),
                     current: script.checksum.to_hex(),
                 });
@@ -809,7 +809,7 @@ impl Migrator {
         if step.direction == Direction::Downgrade && sections.is_empty() {
             return Err(RevisionError::Irreversible {
                 revision: rev.clone(),
-                origin: migrate_core::Origin(Some(script.path.clone())),
+                origin: migrate_core::Origin(Some(script.path.to_string())),
             }
             .into());
         }
@@ -819,7 +819,7 @@ impl Migrator {
             .or_else(|| sections.iter().find(|s| s.dialect.is_none()))
             .ok_or_else(|| MigrateError::NoSqlForDialect {
                 revision: rev.clone(),
-                path: script.path.clone(),
+                path: script.path.to_string(),
                 direction: step.direction.name(),
                 dialect,
             })?;
@@ -1163,8 +1163,8 @@ impl Migrator {
                 };
                 return Err(MigrateError::Migration(Box::new(MigrationFailed {
                     direction: direction.name(),
-                    revision: script.revision.clone(),
-                    path: script.path.clone(),
+                    revision: script.revision.to_string(),
+                    path: script.path.to_string(),
                     line: section.line + line - 1,
                     statement: stmt.to_string(),
                     message,
