@@ -130,10 +130,7 @@ impl Formatter<'_> {
     }
 
     fn message(&self, id: &str) -> &str {
-        self.dir
-            .script(id)
-            .map(|s| s.message.as_str())
-            .unwrap_or("")
+        self.dir.script(id).map(|s| &*s.message).unwrap_or("")
     }
 
     /// Alembic's one-line form: `<down> -> <rev> (labels) (head) (current) (branchpoint), doc`.
@@ -217,7 +214,7 @@ impl Formatter<'_> {
         if let Some(script) = self.dir.script(id) {
             s.push_str(&format!(
                 "Path: {}\n",
-                self.location.join(&script.path).display()
+                self.location.join(&*script.path).display()
             ));
         }
         s.push('\n');
@@ -237,12 +234,7 @@ impl Formatter<'_> {
                 .as_deref()
                 .map(|d| ("Create Date", d))
                 .into_iter()
-                .chain(
-                    script
-                        .extra_fields
-                        .iter()
-                        .map(|(k, v)| (k.as_str(), v.as_str())),
-                )
+                .chain(script.extra_fields.iter().map(|(k, v)| (&**k, &**v)))
                 .filter(|(_, v)| !v.trim().is_empty())
                 .collect();
             if !fields.is_empty() {

@@ -211,7 +211,7 @@ impl<'a> Ctx<'a> {
             .directory()
             .scripts
             .iter()
-            .map(|s| s.revision.clone())
+            .map(|s| s.revision.to_string())
             .chain(
                 m.directory()
                     .map
@@ -283,7 +283,7 @@ impl<'a> Ctx<'a> {
                 return Err(err);
             };
             match dir.scripts.iter().find(|s| &s.path == path) {
-                Some(script) if !applied.contains(script.revision.as_str()) => {
+                Some(script) if !applied.contains(&*script.revision) => {
                     rehashed.push((path.clone(), script.checksum));
                 }
                 _ => return Err(err),

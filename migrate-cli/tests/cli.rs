@@ -5,6 +5,7 @@
 mod common;
 
 use common::{filter_ids, servers, transcript, upgrade_counts, Project};
+use std::borrow::Cow;
 
 /// Runs commands and records a transcript of each.
 struct Session<'a> {
@@ -639,29 +640,30 @@ fn concurrent_upgrades_servers() {
 }
 
 static EMBEDDED: migrate_runtime::EmbeddedMigrations = migrate_runtime::EmbeddedMigrations {
-    migrations: &[migrate_runtime::EmbeddedMigration {
-        path: "a1_account.sql",
-        revision: "a1",
-        down_revisions: &[],
-        branch_labels: &[],
-        depends_on: &[],
-        message: "create account",
-        create_date: "",
+    migrations: &[migrate_runtime::core::Script {
+        path: Cow::Borrowed("a1_account.sql"),
+        revision: Cow::Borrowed("a1"),
+        down_revisions: Cow::Borrowed(&[]),
+        branch_labels: Cow::Borrowed(&[]),
+        depends_on: Cow::Borrowed(&[]),
+        message: Cow::Borrowed("create account"),
+        create_date: None,
         transactional: true,
-        extra_fields: &[],
-        upgrade: &[migrate_runtime::EmbeddedSection {
-            dialect: "",
-            sql: "CREATE TABLE account (id INTEGER PRIMARY KEY);\n",
+        extra_fields: Cow::Borrowed(&[]),
+        upgrade: Cow::Borrowed(&[migrate_runtime::core::Section {
+            dialect: None,
+            sql: Cow::Borrowed("CREATE TABLE account (id INTEGER PRIMARY KEY);\n"),
             line: 6,
-        }],
-        downgrade: &[migrate_runtime::EmbeddedSection {
-            dialect: "",
-            sql: "DROP TABLE account;\n",
+        }]),
+        downgrade: Cow::Borrowed(&[migrate_runtime::core::Section {
+            dialect: None,
+            sql: Cow::Borrowed("DROP TABLE account;\n"),
             line: 9,
-        }],
-        checksum: [0; 32],
-        rust: None,
+        }]),
+        checksum: migrate_runtime::core::Checksum([0; 32]),
+        kind: migrate_runtime::core::ScriptKind::Sql,
     }],
+    rust: &[],
     allow_multiple_heads: false,
 };
 

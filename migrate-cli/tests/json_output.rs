@@ -5,6 +5,7 @@ mod common;
 
 use common::{transcript, Project};
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// Runs the binary; returns the exit code, stdout parsed as one JSON document, and
 /// stderr. Fails the test when stdout is not exactly one document.
@@ -576,53 +577,54 @@ fn pending_and_check_on_servers() {
 
 static EMBEDDED: migrate_runtime::EmbeddedMigrations = migrate_runtime::EmbeddedMigrations {
     migrations: &[
-        migrate_runtime::EmbeddedMigration {
-            path: "a1_account.sql",
-            revision: "a1",
-            down_revisions: &[],
-            branch_labels: &[],
-            depends_on: &[],
-            message: "create account",
-            create_date: "",
+        migrate_runtime::core::Script {
+            path: Cow::Borrowed("a1_account.sql"),
+            revision: Cow::Borrowed("a1"),
+            down_revisions: Cow::Borrowed(&[]),
+            branch_labels: Cow::Borrowed(&[]),
+            depends_on: Cow::Borrowed(&[]),
+            message: Cow::Borrowed("create account"),
+            create_date: None,
             transactional: true,
-            extra_fields: &[],
-            upgrade: &[migrate_runtime::EmbeddedSection {
-                dialect: "",
-                sql: "CREATE TABLE account (id INTEGER PRIMARY KEY);\n",
+            extra_fields: Cow::Borrowed(&[]),
+            upgrade: Cow::Borrowed(&[migrate_runtime::core::Section {
+                dialect: None,
+                sql: Cow::Borrowed("CREATE TABLE account (id INTEGER PRIMARY KEY);\n"),
                 line: 6,
-            }],
-            downgrade: &[migrate_runtime::EmbeddedSection {
-                dialect: "",
-                sql: "DROP TABLE account;\n",
+            }]),
+            downgrade: Cow::Borrowed(&[migrate_runtime::core::Section {
+                dialect: None,
+                sql: Cow::Borrowed("DROP TABLE account;\n"),
                 line: 9,
-            }],
-            checksum: [0; 32],
-            rust: None,
+            }]),
+            checksum: migrate_runtime::core::Checksum([0; 32]),
+            kind: migrate_runtime::core::ScriptKind::Sql,
         },
-        migrate_runtime::EmbeddedMigration {
-            path: "b2_ticket.sql",
-            revision: "b2",
-            down_revisions: &["a1"],
-            branch_labels: &[],
-            depends_on: &[],
-            message: "create ticket",
-            create_date: "",
+        migrate_runtime::core::Script {
+            path: Cow::Borrowed("b2_ticket.sql"),
+            revision: Cow::Borrowed("b2"),
+            down_revisions: Cow::Borrowed(&[Cow::Borrowed("a1")]),
+            branch_labels: Cow::Borrowed(&[]),
+            depends_on: Cow::Borrowed(&[]),
+            message: Cow::Borrowed("create ticket"),
+            create_date: None,
             transactional: false,
-            extra_fields: &[],
-            upgrade: &[migrate_runtime::EmbeddedSection {
-                dialect: "",
-                sql: "CREATE TABLE ticket (id INTEGER PRIMARY KEY);\n",
+            extra_fields: Cow::Borrowed(&[]),
+            upgrade: Cow::Borrowed(&[migrate_runtime::core::Section {
+                dialect: None,
+                sql: Cow::Borrowed("CREATE TABLE ticket (id INTEGER PRIMARY KEY);\n"),
                 line: 6,
-            }],
-            downgrade: &[migrate_runtime::EmbeddedSection {
-                dialect: "",
-                sql: "DROP TABLE ticket;\n",
+            }]),
+            downgrade: Cow::Borrowed(&[migrate_runtime::core::Section {
+                dialect: None,
+                sql: Cow::Borrowed("DROP TABLE ticket;\n"),
                 line: 9,
-            }],
-            checksum: [1; 32],
-            rust: None,
+            }]),
+            checksum: migrate_runtime::core::Checksum([1; 32]),
+            kind: migrate_runtime::core::ScriptKind::Sql,
         },
     ],
+    rust: &[],
     allow_multiple_heads: false,
 };
 

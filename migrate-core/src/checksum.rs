@@ -1,5 +1,6 @@
 //! SHA-256 checksums of migration files and the `migrations.sum` file.
 
+use crate::directory::ScriptDirectory;
 use crate::error::{SumError, SumMismatch};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -10,6 +11,7 @@ pub const SUM_FILE: &str = "migrations.sum";
 
 /// The SHA-256 of a migration file, with CRLF turned into LF first.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Checksum(pub [u8; 32]);
 
 impl Checksum {
@@ -170,6 +172,31 @@ impl SumFile {
     }
 }
 
+/// Checks the text of a versions folder's `migrations.sum` (`None` when it has none)
+/// against the folder: against its scripts when it loaded, else against the raw bytes of
+/// its files, so a folder with a file that does not parse still has every sum problem
+/// listed with its parse errors. The macro and `migrate verify` both check this way.
+///
+/// # Errors
+/// [`SumError::MissingSumFile`] without a sum file, [`SumError::Malformed`] for a line
+/// that is not `<sha256 hex>  <path>`, [`SumError::Mismatch`] naming every file that is
+/// unlisted, absent or changed.
+pub fn verify_sum_file<'a>(
+    sum_text: Option<&str>,
+    loaded: Option<&ScriptDirectory>,
+    files: impl IntoIterator<Item = (&'a str, &'a [u8])>,
+) -> Result<(), SumError> {
+    let text = sum_text.ok_or(SumError::MissingSumFile)?;
+    match loaded {
+        Some(directory) => directory.verify_sum(Some(text)),
+        None => SumFile::parse(text)?.verify(
+            files
+                .into_iter()
+                .map(|(path, bytes)| (path, Checksum::of(bytes))),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +253,34 @@ mod tests {
                 found: "not a sum".into()
             }
         );
+    }
+
+    #[test]
+    fn the_sum_is_checked_against_the_scripts_else_the_raw_files() {
+        let good: &[u8] =
+            b"-- a\n-- revision: a1\n-- down_revision:\n\n-- migrate:upgrade\nSELECT 1;\n";
+        let broken: &[u8] = b"-- b\n-- revision: b2\n";
+        let sum = SumFile::from_entries([("a.sql", Checksum::of(good))]).render();
+        let loaded = ScriptDirectory::from_files([("a.sql", good)]).unwrap();
+        assert_eq!(verify_sum_file(Some(&sum), Some(&loaded), []), Ok(()));
+        assert_eq!(
+            verify_sum_file(None, Some(&loaded), []),
+            Err(SumError::MissingSumFile)
+        );
+        // Without the scripts, the raw files: the broken one is still named.
+        let files = [("a.sql", good), ("b.sql", broken)];
+        assert_eq!(
+            verify_sum_file(Some(&sum), None, files),
+            Err(SumError::Mismatch(vec![SumMismatch::NotListed(
+                "b.sql".into()
+            )]))
+        );
+        let both = SumFile::from_entries(files.map(|(p, b)| (p, Checksum::of(b)))).render();
+        assert_eq!(verify_sum_file(Some(&both), None, files), Ok(()));
+        assert!(matches!(
+            verify_sum_file(Some("nonsense\n"), None, files),
+            Err(SumError::Malformed { line: 1, .. })
+        ));
     }
 
     proptest! {

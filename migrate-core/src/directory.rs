@@ -335,12 +335,15 @@ impl ScriptDirectory {
         if !scripts.is_sorted_by(|a, b| path_order(&a.path, &b.path).is_le()) {
             scripts.sort_by(|a, b| path_order(&a.path, &b.path));
         }
+        let owned = |ids: &[std::borrow::Cow<'static, str>]| -> Vec<String> {
+            ids.iter().map(|id| id.to_string()).collect()
+        };
         let specs = scripts.iter().map(|s| RevisionSpec {
-            id: s.revision.clone(),
-            down_revisions: s.down_revisions.clone(),
-            branch_labels: s.branch_labels.clone(),
-            depends_on: s.depends_on.clone(),
-            origin: Origin(Some(s.path.clone())),
+            id: s.revision.to_string(),
+            down_revisions: owned(&s.down_revisions),
+            branch_labels: owned(&s.branch_labels),
+            depends_on: owned(&s.depends_on),
+            origin: Origin(Some(s.path.to_string())),
         });
         let map = RevisionMap::new(specs)
             .map_err(|e| LoadError::Invalid(e.0.into_iter().map(Problem::Graph).collect()))?;
@@ -355,7 +358,11 @@ impl ScriptDirectory {
 
     /// The sum file these scripts would have.
     pub fn sum_file(&self) -> SumFile {
-        SumFile::from_entries(self.scripts.iter().map(|s| (s.path.clone(), s.checksum)))
+        SumFile::from_entries(
+            self.scripts
+                .iter()
+                .map(|s| (s.path.to_string(), s.checksum)),
+        )
     }
 
     /// Checks the scripts against the text of `migrations.sum` (`None` when absent).
@@ -367,7 +374,7 @@ impl ScriptDirectory {
         if self.sum_matches_in_order(text) {
             return Ok(());
         }
-        SumFile::parse(text)?.verify(self.scripts.iter().map(|s| (s.path.as_str(), s.checksum)))
+        SumFile::parse(text)?.verify(self.scripts.iter().map(|s| (&*s.path, s.checksum)))
     }
 
     /// The common case without building maps: the sum lists exactly these scripts, in
@@ -790,7 +797,7 @@ mod tests {
         let rels: Vec<String> = scan(&t.m()).unwrap().into_iter().map(|(r, _)| r).collect();
         assert_eq!(rels, want);
         let d = ScriptDirectory::load(&t.m()).unwrap();
-        let paths: Vec<&str> = d.scripts.iter().map(|s| s.path.as_str()).collect();
+        let paths: Vec<&str> = d.scripts.iter().map(|s| &*s.path).collect();
         assert_eq!(paths, want);
         // The graph keeps that order: five roots, five heads, in file order.
         assert_eq!(d.map.heads(), ["a", "m", "x", "d", "b"]);

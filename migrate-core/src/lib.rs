@@ -39,7 +39,7 @@ pub mod revision;
 pub mod script;
 pub mod sql;
 
-pub use checksum::{Checksum, SumFile, SUM_FILE};
+pub use checksum::{verify_sum_file, Checksum, SumFile, SUM_FILE};
 pub use directory::{read_sum_file, scan, scan_files, scan_with, ScriptDirectory};
 pub use error::{
     GraphError, GraphErrors, LoadError, Origin, ParseError, ParseErrorKind, Problem, RevisionError,

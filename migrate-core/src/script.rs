@@ -2,10 +2,12 @@
 
 use crate::checksum::Checksum;
 use crate::error::{ParseError, ParseErrorKind, RevisionIdError};
+use std::borrow::Cow;
 use std::fmt;
 
 /// The databases a section of a migration can be written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Dialect {
     /// PostgreSQL.
     Postgres,
@@ -89,6 +91,7 @@ impl fmt::Display for Direction {
 
 /// What a migration file is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum ScriptKind {
     /// A `.sql` file: `--` header, `-- migrate:upgrade` / `-- migrate:downgrade` sections.
@@ -124,40 +127,46 @@ impl ScriptKind {
 
 /// One SQL section of a migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Section {
     /// `None` for the section every database uses unless it has its own.
     pub dialect: Option<Dialect>,
     /// The SQL text, without the directive line.
-    pub sql: String,
+    pub sql: Cow<'static, str>,
     /// 1-based line of the first SQL line (the line after the directive).
     pub line: usize,
 }
 
 /// A parsed migration file: header fields, SQL sections and checksum.
+///
+/// The one definition of a migration: the parser returns it with owned text, and
+/// `embed_migrations!` writes it as static data with borrowed text, so the runtime, the
+/// command line and its cache all work on the same type.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Script {
     /// Path as given to the parser, normally relative to the versions folder with `/`.
-    pub path: String,
+    pub path: Cow<'static, str>,
     /// The revision id.
-    pub revision: String,
+    pub revision: Cow<'static, str>,
     /// Parents; empty for a root revision, several for a merge point.
-    pub down_revisions: Vec<String>,
+    pub down_revisions: Cow<'static, [Cow<'static, str>]>,
     /// Branch labels declared on this revision.
-    pub branch_labels: Vec<String>,
+    pub branch_labels: Cow<'static, [Cow<'static, str>]>,
     /// Revisions or branch labels that must be applied first, without being parents.
-    pub depends_on: Vec<String>,
+    pub depends_on: Cow<'static, [Cow<'static, str>]>,
     /// The message (Alembic's docstring first line); empty when the file has none.
-    pub message: String,
+    pub message: Cow<'static, str>,
     /// `create_date`, as written.
-    pub create_date: Option<String>,
+    pub create_date: Option<Cow<'static, str>>,
     /// `false` runs the upgrade outside any transaction.
     pub transactional: bool,
     /// Header fields this project does not interpret (team fields such as `author`), in order.
-    pub extra_fields: Vec<(String, String)>,
+    pub extra_fields: Cow<'static, [(Cow<'static, str>, Cow<'static, str>)]>,
     /// Upgrade sections (at least one).
-    pub upgrade: Vec<Section>,
+    pub upgrade: Cow<'static, [Section]>,
     /// Downgrade sections; empty means irreversible.
-    pub downgrade: Vec<Section>,
+    pub downgrade: Cow<'static, [Section]>,
     /// SHA-256 of the file with CRLF turned into LF.
     pub checksum: Checksum,
     /// SQL, or Rust code that only the application embedding it can run.
@@ -176,7 +185,7 @@ impl Script {
     pub fn has_batches(&self) -> bool {
         self.upgrade
             .iter()
-            .chain(&self.downgrade)
+            .chain(self.downgrade.iter())
             .any(|s| crate::batch::has_batches(&s.sql))
     }
 
@@ -232,7 +241,7 @@ fn pick(sections: &[Section], dialect: Dialect) -> Option<&str> {
         .iter()
         .find(|s| s.dialect == Some(dialect))
         .or_else(|| sections.iter().find(|s| s.dialect.is_none()))
-        .map(|s| s.sql.as_str())
+        .map(|s| &*s.sql)
 }
 
 /// Checks a revision id: 1 to 32 of `[A-Za-z0-9_]`, not a reserved word.
@@ -378,7 +387,7 @@ impl<'a> Parser<'a> {
         });
     }
 
-    fn id_list(&mut self, line: usize, field: &'static str, value: &str) -> Vec<String> {
+    fn id_list(&mut self, line: usize, field: &'static str, value: &str) -> Vec<Cow<'static, str>> {
         let value = value.trim();
         if value.is_empty() || value == "None" || value == "()" {
             return Vec::new();
@@ -401,7 +410,7 @@ impl<'a> Parser<'a> {
                 );
                 return Vec::new();
             }
-            out.push(part.to_string());
+            out.push(Cow::Owned(part.to_string()));
         }
         out
     }
@@ -421,7 +430,7 @@ impl<'a> Parser<'a> {
 
         // Header: the leading run of comment lines, up to the first directive.
         let mut fields: Vec<(&str, &str, usize)> = Vec::with_capacity(8);
-        let mut message: Option<String> = None;
+        let mut message: Option<Cow<'static, str>> = None;
         let header_start = i;
         while i < lines.len() {
             let comment = match kind {
@@ -459,7 +468,7 @@ impl<'a> Parser<'a> {
                 None if c.is_empty() => {}
                 None => {
                     if message.is_none() && fields.is_empty() {
-                        message = Some(c.to_string());
+                        message = Some(Cow::Owned(c.to_string()));
                     }
                 }
             }
@@ -483,19 +492,21 @@ impl<'a> Parser<'a> {
         for (k, v, line) in fields {
             match k {
                 "revision" => match crate::script::validate_revision_id(v) {
-                    Ok(()) => revision = Some(v.to_string()),
+                    Ok(()) => revision = Some(Cow::Owned(v.to_string())),
                     Err(e) => self.err(line, ParseErrorKind::BadRevisionId(e)),
                 },
                 "down_revision" => down_revisions = Some(self.id_list(line, "down_revision", v)),
                 "branch_labels" => branch_labels = self.id_list(line, "branch_labels", v),
                 "depends_on" => depends_on = self.id_list(line, "depends_on", v),
-                "create_date" => create_date = (!v.is_empty()).then(|| v.to_string()),
+                "create_date" => {
+                    create_date = (!v.is_empty()).then(|| Cow::Owned(v.to_string()));
+                }
                 "transactional" => match v {
                     "true" | "True" => transactional = true,
                     "false" | "False" => transactional = false,
                     _ => self.err(line, ParseErrorKind::BadTransactional(v.to_string())),
                 },
-                _ => extra_fields.push((k.to_string(), v.to_string())),
+                _ => extra_fields.push((Cow::Owned(k.to_string()), Cow::Owned(v.to_string()))),
             }
         }
         let has_revision_field = revision.is_some()
@@ -513,21 +524,19 @@ impl<'a> Parser<'a> {
             );
         }
 
+        let header = Header {
+            revision,
+            down_revisions,
+            branch_labels,
+            depends_on,
+            message,
+            create_date,
+            transactional,
+            extra_fields,
+            checksum,
+        };
         if kind == ScriptKind::Rust {
-            return self.rust_body(
-                &lines,
-                Header {
-                    revision,
-                    down_revisions,
-                    branch_labels,
-                    depends_on,
-                    message,
-                    create_date,
-                    transactional,
-                    extra_fields,
-                },
-                checksum,
-            );
+            return self.rust_body(&lines, header);
         }
 
         // Body: sections introduced by directives.
@@ -545,7 +554,11 @@ impl<'a> Parser<'a> {
                 // statement positions are counted from it.
                 let skipped = body.iter().take_while(|l| l.trim().is_empty()).count();
                 let line = if sql.is_empty() { line } else { line + skipped };
-                let section = Section { dialect, sql, line };
+                let section = Section {
+                    dialect,
+                    sql: Cow::Owned(sql),
+                    line,
+                };
                 match dir {
                     Direction::Upgrade => up.push(section),
                     Direction::Downgrade => down.push(section),
@@ -629,43 +642,21 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
-            if transactional {
+            if header.transactional {
                 self.err(batch_lines[0], ParseErrorKind::BatchInTransaction);
             }
             self.errors.sort_by_key(|e| e.line);
         }
 
-        if !self.errors.is_empty() {
-            return Err(self.errors);
-        }
-        Ok(Script {
-            path: self.path.to_string(),
-            revision: revision.unwrap_or_default(),
-            down_revisions: down_revisions.unwrap_or_default(),
-            branch_labels,
-            depends_on,
-            message: message.unwrap_or_default(),
-            create_date,
-            transactional,
-            extra_fields,
-            upgrade,
-            downgrade,
-            checksum,
-            kind: ScriptKind::Sql,
-        })
+        self.finish(header, upgrade, downgrade, ScriptKind::Sql)
     }
 
     /// The body of a Rust migration: its `upgrade` and `downgrade` functions, each an
     /// empty shared section at the function's line.
-    fn rust_body(
-        mut self,
-        lines: &[&str],
-        h: Header,
-        checksum: Checksum,
-    ) -> Result<Script, Vec<ParseError>> {
+    fn rust_body(mut self, lines: &[&str], header: Header) -> Result<Script, Vec<ParseError>> {
         let section = |line| Section {
             dialect: None,
-            sql: String::new(),
+            sql: Cow::Borrowed(""),
             line,
         };
         let upgrade: Vec<Section> = rust_fn_line(lines, "upgrade")
@@ -679,37 +670,49 @@ impl<'a> Parser<'a> {
         if upgrade.is_empty() {
             self.err(lines.len().max(1), ParseErrorKind::MissingUpgradeFn);
         }
+        self.finish(header, upgrade, downgrade, ScriptKind::Rust)
+    }
+
+    /// The script, or every problem found on the way.
+    fn finish(
+        self,
+        h: Header,
+        upgrade: Vec<Section>,
+        downgrade: Vec<Section>,
+        kind: ScriptKind,
+    ) -> Result<Script, Vec<ParseError>> {
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
         Ok(Script {
-            path: self.path.to_string(),
+            path: Cow::Owned(self.path.to_string()),
             revision: h.revision.unwrap_or_default(),
-            down_revisions: h.down_revisions.unwrap_or_default(),
-            branch_labels: h.branch_labels,
-            depends_on: h.depends_on,
+            down_revisions: Cow::Owned(h.down_revisions.unwrap_or_default()),
+            branch_labels: Cow::Owned(h.branch_labels),
+            depends_on: Cow::Owned(h.depends_on),
             message: h.message.unwrap_or_default(),
             create_date: h.create_date,
             transactional: h.transactional,
-            extra_fields: h.extra_fields,
-            upgrade,
-            downgrade,
-            checksum,
-            kind: ScriptKind::Rust,
+            extra_fields: Cow::Owned(h.extra_fields),
+            upgrade: Cow::Owned(upgrade),
+            downgrade: Cow::Owned(downgrade),
+            checksum: h.checksum,
+            kind,
         })
     }
 }
 
-/// The header fields of a file, as parsed.
+/// The header fields of a file, as parsed, and the file's checksum.
 struct Header {
-    revision: Option<String>,
-    down_revisions: Option<Vec<String>>,
-    branch_labels: Vec<String>,
-    depends_on: Vec<String>,
-    message: Option<String>,
-    create_date: Option<String>,
+    revision: Option<Cow<'static, str>>,
+    down_revisions: Option<Vec<Cow<'static, str>>>,
+    branch_labels: Vec<Cow<'static, str>>,
+    depends_on: Vec<Cow<'static, str>>,
+    message: Option<Cow<'static, str>>,
+    create_date: Option<Cow<'static, str>>,
     transactional: bool,
-    extra_fields: Vec<(String, String)>,
+    extra_fields: Vec<(Cow<'static, str>, Cow<'static, str>)>,
+    checksum: Checksum,
 }
 
 fn trim_blank_lines(body: &[&str]) -> String {
@@ -758,7 +761,7 @@ pub fn render(script: &Script) -> String {
     if !script.transactional {
         out.push_str(&format!("{c} transactional: false\n"));
     }
-    for (k, v) in &script.extra_fields {
+    for (k, v) in script.extra_fields.iter() {
         out.push_str(&format!("{c} {k}: {v}\n"));
     }
     if script.kind == ScriptKind::Rust {
@@ -778,7 +781,7 @@ pub fn render(script: &Script) -> String {
         (Direction::Upgrade, &script.upgrade),
         (Direction::Downgrade, &script.downgrade),
     ] {
-        for s in sections {
+        for s in sections.iter() {
             match s.dialect {
                 Some(d) => out.push_str(&format!("\n-- migrate:{dir} {d}\n")),
                 None => out.push_str(&format!("\n-- migrate:{dir}\n")),
@@ -831,8 +834,8 @@ mod tests {
         assert_eq!(s.depends_on, vec!["z"]);
         assert!(!s.transactional);
         assert_eq!(
-            s.extra_fields,
-            vec![("author".to_string(), "ann".to_string())]
+            s.extra_fields[..],
+            [(Cow::from("author"), Cow::from("ann"))]
         );
         assert!(!s.is_reversible());
     }
@@ -918,12 +921,15 @@ mod tests {
         assert_eq!(s.kind, ScriptKind::Rust);
         assert!(s.is_rust());
         assert_eq!(s.revision, "f5a6b7c8d9e0");
-        assert_eq!(s.down_revisions, ["e4f5a6b7c8d9"]);
+        assert_eq!(s.down_revisions[..], ["e4f5a6b7c8d9"]);
         assert_eq!(s.message, "backfill satisfaction score");
         assert!(!s.transactional);
-        assert_eq!(s.extra_fields, [("author".to_string(), "ann".to_string())]);
+        assert_eq!(
+            s.extra_fields[..],
+            [(Cow::from("author"), Cow::from("ann"))]
+        );
         assert_eq!(s.upgrade.len(), 1);
-        assert_eq!((s.upgrade[0].line, s.upgrade[0].sql.as_str()), (13, ""));
+        assert_eq!((s.upgrade[0].line, &*s.upgrade[0].sql), (13, ""));
         assert!(!s.is_reversible());
         assert_eq!(s.upgrade_sql(Dialect::Mysql), Some(""));
         assert_eq!(s.checksum, Checksum::of(RUST.as_bytes()));

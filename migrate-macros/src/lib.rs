@@ -38,8 +38,8 @@
 
 use migrate_core::directory::read_regular_file;
 use migrate_core::{
-    read_sum_file, scan, Checksum, GraphError, LoadError, Origin, ParseError, Problem, Script,
-    ScriptDirectory, Section, SumError, SumFile, SumMismatch, SUM_FILE,
+    read_sum_file, scan, verify_sum_file, GraphError, LoadError, Origin, ParseError, Problem,
+    Script, ScriptDirectory, Section, SumError, SumMismatch, SUM_FILE,
 };
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -49,6 +49,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use syn::parse::{Parse, ParseStream};
 use syn::{Ident, LitStr, Token};
+
+/// The name the generated code gives `::migrate_runtime::__private` inside its block.
+const P: &str = "__migrate";
 
 /// Environment variable that, when set, replaces `CARGO_MANIFEST_DIR` as the folder the
 /// path is resolved against.
@@ -122,6 +125,7 @@ fn errors_with_placeholder(e: &syn::Error) -> TokenStream2 {
             #errors
             ::migrate_runtime::__private::EmbeddedMigrations {
                 migrations: &[],
+                rust: &[],
                 allow_multiple_heads: false,
             }
         }
@@ -282,7 +286,7 @@ fn expand(input: &Input) -> syn::Result<TokenStream2> {
     }
     let files_of: HashMap<String, String> = scripts
         .iter()
-        .map(|s| (s.revision.clone(), shown.file(&s.path)))
+        .map(|s| (s.revision.to_string(), shown.file(&s.path)))
         .collect();
     let directory = match ScriptDirectory::from_scripts(scripts) {
         Ok(d) => Some(d),
@@ -336,17 +340,11 @@ fn expand(input: &Input) -> syn::Result<TokenStream2> {
             None
         }
     };
-    let sum_result = match (&directory, &sum_text) {
-        (_, None) => Err(SumError::MissingSumFile),
-        (Some(d), Some(text)) => d.verify_sum(Some(text)),
-        (None, Some(text)) => SumFile::parse(text).and_then(|sum| {
-            sum.verify(
-                files
-                    .iter()
-                    .map(|f| (f.rel.as_str(), Checksum::of(&f.bytes))),
-            )
-        }),
-    };
+    let sum_result = verify_sum_file(
+        sum_text.as_deref(),
+        directory.as_ref(),
+        files.iter().map(|f| (f.rel.as_str(), f.bytes.as_slice())),
+    );
     if let Err(e) = sum_result {
         sum_messages(
             e,
@@ -379,34 +377,61 @@ fn expand(input: &Input) -> syn::Result<TokenStream2> {
         .collect();
     for (i, script) in directory.scripts.iter().enumerate() {
         if script.is_rust() {
-            let abs = abs_of
-                .get(script.path.as_str())
-                .copied()
-                .unwrap_or(Path::new(""));
+            let abs = abs_of.get(&*script.path).copied().unwrap_or(Path::new(""));
             push_rust_module(&mut out, i, script, abs, &shown.file(&script.path), span)?;
         }
     }
+    // Short paths for what the data names, inside the block only.
+    let _ = write!(out, "use ::migrate_runtime::__private as {P};");
     // One `const` per migration: each is type-checked on its own. A single expression
     // holding every migration makes rustc's type checking grow faster than linearly
     // (about a minute for 10,000 migrations).
     for (i, script) in directory.scripts.iter().enumerate() {
-        let _ = write!(
-            out,
-            "const __MIGRATION_{i}: ::migrate_runtime::__private::EmbeddedMigration = "
-        );
-        push_migration(&mut out, i, script);
+        let _ = write!(out, "const __MIGRATION_{i}: {P}::Script = ");
+        push_script(&mut out, script);
+        out.push(';');
     }
-    out.push_str("::migrate_runtime::__private::EmbeddedMigrations { migrations: &[");
-    for i in 0..directory.scripts.len() {
+    // Statics rather than borrowed temporaries: a script owns its text when it is not
+    // static data, so a temporary of it would not be promoted to `'static`.
+    let n = directory.scripts.len();
+    let _ = write!(out, "static __MIGRATIONS: [{P}::Script; {n}] = [");
+    for i in 0..n {
         let _ = write!(out, "__MIGRATION_{i},");
     }
-    out.push_str("], allow_multiple_heads: ");
-    out.push_str(if input.allow_multiple_heads {
-        "true"
-    } else {
-        "false"
-    });
-    out.push_str(" } }");
+    out.push_str("];");
+    let rust: Vec<(usize, &Script)> = directory
+        .scripts
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_rust())
+        .collect();
+    let _ = write!(
+        out,
+        "static __RUST: [(&str, {P}::RustMigration); {}] = [",
+        rust.len()
+    );
+    for (i, script) in rust {
+        out.push('(');
+        push_str_lit(&mut out, &script.revision);
+        let _ = write!(
+            out,
+            ", {P}::RustMigration {{ upgrade: __migration_{i}_upgrade, downgrade: "
+        );
+        if script.is_reversible() {
+            let _ = write!(
+                out,
+                "::core::option::Option::Some(__migration_{i}_downgrade)"
+            );
+        } else {
+            out.push_str("::core::option::Option::None");
+        }
+        out.push_str(" }),");
+    }
+    let _ = write!(
+        out,
+        "]; {P}::EmbeddedMigrations {{ migrations: &__MIGRATIONS, rust: &__RUST, allow_multiple_heads: {} }} }}",
+        input.allow_multiple_heads
+    );
     out.parse().map_err(|e| {
         syn::Error::new(
             span,
@@ -571,13 +596,21 @@ fn push_str_lit(out: &mut String, s: &str) {
     let _ = write!(out, "{s:?}");
 }
 
-fn push_str_slice(out: &mut String, items: &[String]) {
-    out.push_str("&[");
-    for item in items {
-        push_str_lit(out, item);
+/// `Cow::Borrowed(&[..])` of a list of a script, each item written by `item`.
+fn push_list<T>(out: &mut String, items: &[T], mut item: impl FnMut(&mut String, &T)) {
+    let _ = write!(out, "{P}::Cow::Borrowed(&[");
+    for x in items {
+        item(out, x);
         out.push(',');
     }
-    out.push(']');
+    out.push_str("])");
+}
+
+/// `Cow::Borrowed("..")`: text of a script.
+fn push_text(out: &mut String, s: &str) {
+    let _ = write!(out, "{P}::Cow::Borrowed(");
+    push_str_lit(out, s);
+    out.push(')');
 }
 
 /// A Rust migration: `#[path = "<file>"] mod __migration_<i>;` and one wrapper per
@@ -613,73 +646,64 @@ fn push_rust_module(
     Ok(())
 }
 
-fn push_migration(out: &mut String, i: usize, s: &Script) {
-    out.push_str("::migrate_runtime::__private::EmbeddedMigration { path: ");
-    push_str_lit(out, &s.path);
+/// A [`Script`] literal whose text is borrowed from the binary.
+fn push_script(out: &mut String, s: &Script) {
+    let _ = write!(out, "{P}::Script {{ path: ");
+    push_text(out, &s.path);
     out.push_str(", revision: ");
-    push_str_lit(out, &s.revision);
-    out.push_str(", down_revisions: ");
-    push_str_slice(out, &s.down_revisions);
-    out.push_str(", branch_labels: ");
-    push_str_slice(out, &s.branch_labels);
-    out.push_str(", depends_on: ");
-    push_str_slice(out, &s.depends_on);
+    push_text(out, &s.revision);
+    for (field, ids) in [
+        ("down_revisions", &s.down_revisions),
+        ("branch_labels", &s.branch_labels),
+        ("depends_on", &s.depends_on),
+    ] {
+        let _ = write!(out, ", {field}: ");
+        push_list(out, ids, |out, id| push_text(out, id));
+    }
     out.push_str(", message: ");
-    push_str_lit(out, &s.message);
+    push_text(out, &s.message);
     out.push_str(", create_date: ");
-    push_str_lit(out, s.create_date.as_deref().unwrap_or(""));
-    out.push_str(", transactional: ");
-    out.push_str(if s.transactional { "true" } else { "false" });
-    out.push_str(", extra_fields: &[");
-    for (k, v) in &s.extra_fields {
+    match &s.create_date {
+        Some(d) => {
+            out.push_str("::core::option::Option::Some(");
+            push_text(out, d);
+            out.push(')');
+        }
+        None => out.push_str("::core::option::Option::None"),
+    }
+    let _ = write!(out, ", transactional: {}, extra_fields: ", s.transactional);
+    push_list(out, &s.extra_fields, |out, (k, v)| {
         out.push('(');
-        push_str_lit(out, k);
+        push_text(out, k);
         out.push(',');
-        push_str_lit(out, v);
-        out.push_str("),");
-    }
-    out.push(']');
-    out.push_str(", upgrade: &[");
-    for section in &s.upgrade {
-        push_section(out, section);
-    }
-    out.push_str("], downgrade: &[");
-    for section in &s.downgrade {
-        push_section(out, section);
+        push_text(out, v);
+        out.push(')');
+    });
+    for (field, sections) in [("upgrade", &s.upgrade), ("downgrade", &s.downgrade)] {
+        let _ = write!(out, ", {field}: ");
+        push_list(out, sections, push_section);
     }
     // One byte-string token rather than 32 integer literals.
-    out.push_str("], checksum: *b\"");
+    let _ = write!(out, ", checksum: {P}::Checksum(*b\"");
     for b in s.checksum.0 {
         let _ = write!(out, "\\x{b:02x}");
     }
-    out.push_str("\", rust: ");
-    if s.is_rust() {
-        let _ = write!(
-            out,
-            "::core::option::Option::Some(::migrate_runtime::__private::RustMigration {{ upgrade: __migration_{i}_upgrade, downgrade: "
-        );
-        if s.is_reversible() {
-            let _ = write!(
-                out,
-                "::core::option::Option::Some(__migration_{i}_downgrade)"
-            );
-        } else {
-            out.push_str("::core::option::Option::None");
-        }
-        out.push_str(" })");
-    } else {
-        out.push_str("::core::option::Option::None");
-    }
-    out.push_str(" };");
+    // `Debug` of these enums is the variant's name.
+    let _ = write!(out, "\"), kind: {P}::ScriptKind::{:?} }}", s.kind);
 }
 
 fn push_section(out: &mut String, s: &Section) {
-    out.push_str("::migrate_runtime::__private::EmbeddedSection { dialect: ");
-    push_str_lit(out, s.dialect.map_or("", |d| d.name()));
+    let _ = write!(out, "{P}::Section {{ dialect: ");
+    match s.dialect {
+        Some(d) => {
+            let _ = write!(out, "::core::option::Option::Some({P}::Dialect::{d:?})");
+        }
+        None => out.push_str("::core::option::Option::None"),
+    }
     out.push_str(", sql: ");
-    push_str_lit(out, &s.sql);
+    push_text(out, &s.sql);
     // Suffixed: unsuffixed integers are inference variables, slow in large statics.
-    let _ = write!(out, ", line: {}usize }},", s.line);
+    let _ = write!(out, ", line: {}usize }}", s.line);
 }
 
 #[cfg(test)]

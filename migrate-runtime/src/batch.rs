@@ -196,7 +196,7 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
             .into_iter()
             .map(|(line, e)| {
                 Problem::Parse(ParseError {
-                    path: script.path.clone(),
+                    path: script.path.to_string(),
                     line: step.section.line + line - 1,
                     kind: ParseErrorKind::Batch(e),
                 })
@@ -227,8 +227,8 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
         let fail = |source: sqlx::Error, sql: &str, partly: bool| {
             MigrateError::Migration(Box::new(MigrationFailed {
                 direction: step.direction,
-                revision: script.revision.clone(),
-                path: script.path.clone(),
+                revision: script.revision.to_string(),
+                path: script.path.to_string(),
                 line: step.section.line + stmt.line - 1,
                 statement: sql.to_string(),
                 message: db_message(&source),
@@ -263,8 +263,8 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
         loop {
             if spec.max_batches.is_some_and(|max| batches >= max) {
                 return Err(MigrateError::BatchLimit {
-                    revision: script.revision.clone(),
-                    path: script.path.clone(),
+                    revision: script.revision.to_string(),
+                    path: script.path.to_string(),
                     line: step.section.line + stmt.line - 1,
                     max: spec.max_batches.unwrap_or(0),
                     applied: step.applied.clone(),
@@ -303,8 +303,8 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
             ));
             if step.stop.is_stopped() {
                 return Err(MigrateError::Interrupted {
-                    revision: script.revision.clone(),
-                    path: script.path.clone(),
+                    revision: script.revision.to_string(),
+                    path: script.path.to_string(),
                     rows_done,
                     applied: step.applied.clone(),
                 });

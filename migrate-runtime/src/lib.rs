@@ -34,7 +34,7 @@ pub mod testing;
 
 pub use backend::{ConnectOptions, Database, Db};
 pub use batch::{Backfill, Batch, BatchFuture, BatchKey, RowProgress, StopHandle};
-pub use embedded::{EmbeddedMigration, EmbeddedMigrations, EmbeddedSection};
+pub use embedded::EmbeddedMigrations;
 pub use error::{mask_url, EditedMigration, MigrateError, MigrationFailed, RustMigrationFailed};
 pub use migrate_core as core;
 pub use migrate_core::{Dialect, Direction};
@@ -51,6 +51,8 @@ pub use rust_migration::{
 /// Items the generated code of [`embed_migrations!`] refers to. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::embedded::{EmbeddedMigration, EmbeddedMigrations, EmbeddedSection};
+    pub use crate::embedded::EmbeddedMigrations;
     pub use crate::rust_migration::{MigrationContext, MigrationFuture, RustMigration};
+    pub use migrate_core::{Checksum, Dialect, Script, ScriptKind, Section};
+    pub use std::borrow::Cow;
 }

@@ -243,9 +243,9 @@ pub(crate) fn code_of(
     migrations: &crate::EmbeddedMigrations,
 ) -> std::collections::HashMap<String, RustMigration> {
     migrations
-        .migrations
+        .rust
         .iter()
-        .filter_map(|m| m.rust.map(|code| (m.revision.to_string(), code)))
+        .map(|(revision, code)| (revision.to_string(), *code))
         .collect()
 }
 

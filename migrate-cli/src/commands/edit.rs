@@ -28,7 +28,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: EditArgs) -> Result<(), CliError> {
         let Some(script) = m.directory().script(id) else {
             continue;
         };
-        let path = t.location().join(&script.path);
+        let path = t.location().join(&*script.path);
         let status = std::process::Command::new(program)
             .args(words.clone())
             .arg(&path)

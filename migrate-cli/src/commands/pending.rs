@@ -38,7 +38,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: PendingArgs) -> Result<(), CliError> 
                 .revision
                 .as_deref()
                 .and_then(|r| dir.script(r))
-                .map_or("", |s| s.message.as_str());
+                .map_or("", |s| &*s.message);
             if message.is_empty() {
                 ctx.printer.line(step.to_string());
             } else {

@@ -93,7 +93,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RebaseArgs) -> Result<(), CliError> {
     let script = dir
         .script(&root)
         .ok_or_else(|| fail(format!("no file for `{root}`")))?;
-    let path = t.location().join(&script.path);
+    let path = t.location().join(&*script.path);
     let text = std::fs::read_to_string(&path).map_err(|e| CliError::io("read", &path, e))?;
     // A Rust migration's header is `//` lines.
     let comment = if script.is_rust() { "//" } else { "--" };
@@ -125,7 +125,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RebaseArgs) -> Result<(), CliError> {
         .collect();
     let new_dir = ScriptDirectory::from_scripts(scripts)?;
     std::fs::write(&path, new_text).map_err(|e| CliError::io("write", &path, e))?;
-    let rel = script.path.clone();
+    let rel = script.path.to_string();
     update_sum(t.location(), dir, |sum| {
         sum.entries.insert(rel, checksum);
     })?;

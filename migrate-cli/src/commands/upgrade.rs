@@ -213,7 +213,7 @@ impl Batched {
             .scripts
             .iter()
             .filter(|s| !s.transactional && (s.is_rust() || s.has_batches()))
-            .map(|s| s.revision.clone())
+            .map(|s| s.revision.to_string())
             .collect();
         Batched {
             revisions: Arc::new(revisions),

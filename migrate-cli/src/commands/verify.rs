@@ -1,12 +1,12 @@
 //! `migrate verify [--format json]`: the folder's graph and sum, without a database.
 
-use super::hash::compute;
 use crate::cli::OutputArgs;
 use crate::error::CliError;
 use crate::json::{self, ProblemJson};
 use crate::target::{Ctx, Target};
 use crate::Source;
-use migrate_core::{read_sum_file, LoadError, ScriptDirectory, SumError, SumFile};
+use migrate_core::directory::read_regular_file;
+use migrate_core::{read_sum_file, scan, verify_sum_file, LoadError, ScriptDirectory};
 use migrate_runtime::Migrator;
 
 /// Lists every problem of the versions folder; exits non-zero when there is one. In
@@ -89,7 +89,16 @@ struct Verified {
 fn verify(t: &Target) -> Result<Verified, CliError> {
     let loc = t.location();
     let mut problems = Vec::new();
-    let dir = match ScriptDirectory::load(loc) {
+    let mut files = Vec::new();
+    for (rel, abs) in scan(loc)? {
+        files.push((rel, read_regular_file(&abs)?));
+    }
+    let files_read = || {
+        files
+            .iter()
+            .map(|(rel, bytes)| (rel.as_str(), bytes.as_slice()))
+    };
+    let dir = match ScriptDirectory::from_files(files_read()) {
         Ok(d) => Some(d),
         Err(LoadError::Invalid(ps)) => {
             problems.extend(ps.iter().map(json::load_problem));
@@ -97,24 +106,12 @@ fn verify(t: &Target) -> Result<Verified, CliError> {
         }
         Err(e) => return Err(e.into()),
     };
-    let actual = compute(loc)?;
-    match read_sum_file(loc)? {
-        None => problems.extend(json::sum_problems(&SumError::MissingSumFile)),
-        Some(text) => match SumFile::parse(&text) {
-            Err(e) => problems.extend(json::sum_problems(&e)),
-            Ok(sum) => {
-                if let Err(SumError::Mismatch(ms)) =
-                    sum.verify(actual.entries.iter().map(|(p, c)| (p.as_str(), *c)))
-                {
-                    problems.extend(ms.iter().map(json::mismatch));
-                }
-            }
-        },
+    let sum_text = read_sum_file(loc)?;
+    if let Err(e) = verify_sum_file(sum_text.as_deref(), dir.as_ref(), files_read()) {
+        problems.extend(json::sum_problems(&e));
     }
     Ok(Verified {
-        migrations: dir
-            .as_ref()
-            .map_or(actual.entries.len(), |d| d.scripts.len()),
+        migrations: dir.as_ref().map_or(files.len(), |d| d.scripts.len()),
         heads: dir
             .as_ref()
             .map(|d| d.map.heads().iter().map(|h| h.to_string()).collect())

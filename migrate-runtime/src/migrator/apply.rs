@@ -226,7 +226,7 @@ impl Migrator {
         if step.direction == Direction::Downgrade && sections.is_empty() {
             return Err(RevisionError::Irreversible {
                 revision: rev.clone(),
-                origin: migrate_core::Origin(Some(script.path.clone())),
+                origin: migrate_core::Origin(Some(script.path.to_string())),
             }
             .into());
         }
@@ -236,7 +236,7 @@ impl Migrator {
             .or_else(|| sections.iter().find(|s| s.dialect.is_none()))
             .ok_or_else(|| MigrateError::NoSqlForDialect {
                 revision: rev.clone(),
-                path: script.path.clone(),
+                path: script.path.to_string(),
                 direction: step.direction,
                 dialect,
             })?;

@@ -131,7 +131,7 @@ impl Migrator {
             if !script.checksum.matches_hex(rec) {
                 out.push(EditedMigration {
                     revision: rev.to_string(),
-                    path: script.path.clone(),
+                    path: script.path.to_string(),
                     recorded: rec.clone(),
                     current: script.checksum.to_hex(),
                 });

@@ -28,11 +28,11 @@ impl Migrator {
         if !script.is_rust() {
             return Ok(None);
         }
-        match self.code.get(&script.revision) {
+        match self.code.get(&*script.revision) {
             Some(code) => Ok(Some(*code)),
             None => Err(MigrateError::RustWithoutCode {
-                revision: script.revision.clone(),
-                path: script.path.clone(),
+                revision: script.revision.to_string(),
+                path: script.path.to_string(),
                 direction: step.direction,
             }),
         }
@@ -69,8 +69,8 @@ impl Migrator {
                 }
             });
             return Err(MigrateError::Offline {
-                revision: script.revision.clone(),
-                path: script.path.clone(),
+                revision: script.revision.to_string(),
+                path: script.path.to_string(),
                 why,
                 before,
             });
@@ -137,8 +137,8 @@ impl Migrator {
             let code = self.code_for(step)?;
             let Some(function) = code.and_then(|c| c.function(step.direction)) else {
                 return Err(RevisionError::Irreversible {
-                    revision: script.revision.clone(),
-                    origin: migrate_core::Origin(Some(script.path.clone())),
+                    revision: script.revision.to_string(),
+                    origin: migrate_core::Origin(Some(script.path.to_string())),
                 }
                 .into());
             };
@@ -154,15 +154,15 @@ impl Migrator {
             if let Err(e) = function(&mut ctx).await {
                 return Err(match e {
                     MigrationError::Interrupted { rows_done } => MigrateError::Interrupted {
-                        revision: script.revision.clone(),
-                        path: script.path.clone(),
+                        revision: script.revision.to_string(),
+                        path: script.path.to_string(),
                         rows_done,
                         applied: applied(),
                     },
                     source => MigrateError::RustMigration(Box::new(RustMigrationFailed {
                         direction: step.direction,
-                        revision: script.revision.clone(),
-                        path: script.path.clone(),
+                        revision: script.revision.to_string(),
+                        path: script.path.to_string(),
                         applied: applied(),
                         resumable: !script.transactional,
                         source,

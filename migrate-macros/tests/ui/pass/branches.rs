@@ -5,7 +5,7 @@ static MIGRATIONS: migrate_runtime::EmbeddedMigrations =
     migrate_runtime::migrations!("tests/fixtures/branches/");
 
 fn main() {
-    let paths: Vec<&str> = MIGRATIONS.migrations.iter().map(|m| m.path).collect();
+    let paths: Vec<&str> = MIGRATIONS.migrations.iter().map(|m| &*m.path).collect();
     // Alembic's walk: the folder's files, then each subfolder.
     assert_eq!(
         paths,
@@ -18,9 +18,9 @@ fn main() {
         ]
     );
     let by_rev = |rev: &str| MIGRATIONS.migrations.iter().find(|m| m.revision == rev).unwrap();
-    assert_eq!(by_rev("b1").branch_labels, ["billing"]);
-    assert_eq!(by_rev("r1").branch_labels, ["reporting"]);
-    assert_eq!(by_rev("m1").down_revisions, ["b1", "r2"]);
+    assert_eq!(by_rev("b1").branch_labels[..], ["billing"]);
+    assert_eq!(by_rev("r1").branch_labels[..], ["reporting"]);
+    assert_eq!(by_rev("m1").down_revisions[..], ["b1", "r2"]);
     let dir = MIGRATIONS.directory().expect("valid graph");
     assert_eq!(dir.map.heads(), ["m1"]);
     assert_eq!(dir.map.branch_points(), ["a0"]);

@@ -12,8 +12,8 @@ fn main() {
     assert_eq!(CRLF.migrations.len(), 3);
     for (lf, crlf) in LF.migrations.iter().zip(CRLF.migrations) {
         assert_eq!(lf.checksum, crlf.checksum, "{}", lf.path);
-        assert_eq!(lf.to_script(), crlf.to_script());
-        for s in crlf.upgrade.iter().chain(crlf.downgrade) {
+        assert_eq!(lf, crlf);
+        for s in crlf.upgrade.iter().chain(crlf.downgrade.iter()) {
             assert!(!s.sql.contains('\r'), "{}: {:?}", crlf.path, s.sql);
         }
     }

@@ -6,8 +6,8 @@ static MIGRATIONS: migrate_runtime::EmbeddedMigrations =
 fn main() {
     assert!(MIGRATIONS.allow_multiple_heads);
     let by_rev = |rev: &str| MIGRATIONS.migrations.iter().find(|m| m.revision == rev).unwrap();
-    assert_eq!(by_rev("d1").depends_on, ["c1"]);
-    assert_eq!(by_rev("d2").depends_on, ["core"]);
+    assert_eq!(by_rev("d1").depends_on[..], ["c1"]);
+    assert_eq!(by_rev("d2").depends_on[..], ["core"]);
     assert!(by_rev("d1").down_revisions.is_empty());
     let dir = MIGRATIONS.directory().expect("valid graph");
     let mut heads = dir.map.heads();
