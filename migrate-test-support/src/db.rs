@@ -124,30 +124,15 @@ pub async fn raw(db: &Database, sql: &str) {
 /// # Panics
 /// When the query fails or returns no row.
 pub async fn scalar(db: &Database, sql: &str) -> i64 {
-    let r = match db {
-        Database::Sqlite(p) => {
-            sqlx::query_scalar::<_, i64>(sql)
-                .persistent(false)
-                .fetch_one(p)
-                .await
-        }
-        Database::Postgres(p) => {
-            let wrapped = format!("SELECT CAST(({sql}) AS BIGINT)");
-            sqlx::query_scalar::<_, i64>(&wrapped)
-                .persistent(false)
-                .fetch_one(p)
-                .await
-        }
-        Database::Mysql(p) => {
-            let wrapped = format!("SELECT CAST(({sql}) AS SIGNED)");
-            sqlx::query_scalar::<_, i64>(&wrapped)
-                .persistent(false)
-                .fetch_one(p)
-                .await
-        }
-        _ => unreachable!("all drivers are enabled in tests"),
+    let wrapped = match db {
+        Database::Postgres(_) => format!("SELECT CAST(({sql}) AS BIGINT)"),
+        Database::Mysql(_) => format!("SELECT CAST(({sql}) AS SIGNED)"),
+        _ => sql.to_string(),
     };
-    r.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    column::<i64>(db, &wrapped)
+        .await
+        .and_then(|rows| rows.into_iter().next().ok_or(sqlx::Error::RowNotFound))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
 /// Whether a table exists in the connection's current database or schema.
@@ -238,28 +223,39 @@ async fn drop_stale(admin: &Database, name: &str) {
 /// # Panics
 /// When the query fails.
 pub async fn strings(db: &Database, sql: &str) -> Vec<String> {
-    let r = match db {
-        Database::Sqlite(p) => {
-            sqlx::query_scalar::<_, String>(sql)
-                .persistent(false)
-                .fetch_all(p)
-                .await
-        }
-        Database::Postgres(p) => {
-            sqlx::query_scalar::<_, String>(sql)
-                .persistent(false)
-                .fetch_all(p)
-                .await
-        }
-        Database::Mysql(p) => {
-            sqlx::query_scalar::<_, String>(sql)
-                .persistent(false)
-                .fetch_all(p)
-                .await
-        }
+    column::<String>(db, sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The first column of every row of a query, not cached (see [`strings`]).
+async fn column<T>(db: &Database, sql: &str) -> Result<Vec<T>, sqlx::Error>
+where
+    T: Send + Unpin,
+    (T,): for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::mysql::MySqlRow>,
+{
+    match db {
+        Database::Sqlite(p) => pool_column(p, sql).await,
+        Database::Postgres(p) => pool_column(p, sql).await,
+        Database::Mysql(p) => pool_column(p, sql).await,
         _ => unreachable!("all drivers are enabled in tests"),
-    };
-    r.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
+
+async fn pool_column<DB, T>(pool: &sqlx::Pool<DB>, sql: &str) -> Result<Vec<T>, sqlx::Error>
+where
+    DB: sqlx::Database + sqlx::database::HasStatementCache,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    T: Send + Unpin,
+    (T,): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    sqlx::query_scalar::<DB, T>(sql)
+        .persistent(false)
+        .fetch_all(pool)
+        .await
 }
 
 /// `(column, type, nullable)` of a table, types lowercased.

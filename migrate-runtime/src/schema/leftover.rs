@@ -65,31 +65,36 @@ pub(crate) fn is_stale(name: &str, prefixes: &[&str]) -> bool {
     cfg!(target_os = "linux") && !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
-/// Drops, best effort, the stale databases (or schemas) a catalog query `list` names:
-/// those [`is_stale`] judges left by a dead process, each through `drop`. A failure to
-/// list or to drop leaves them for the next process; a database still in use is refused
-/// by the server and stays. `drop` takes an owned name and returns a future borrowing
-/// nothing, which a spawned task can hold (it must be `Send` for every lifetime).
+/// One kind of leftover on a server: how to find them and how to drop one.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) async fn drop_stale<DB, F>(
-    admin: &sqlx::Pool<DB>,
-    list: &str,
-    prefixes: &[&str],
-    drop: impl Fn(String) -> F,
-) where
-    F: std::future::Future<Output = ()>,
+pub(crate) struct Leftovers {
+    /// The prefixes of their names, each followed by a [`process_tag`].
+    pub(crate) prefixes: &'static [&'static str],
+    /// A catalog query naming the candidates (one text column).
+    pub(crate) list: &'static str,
+    /// The statement that drops one, `{}` standing for its name.
+    pub(crate) drop: &'static str,
+}
+
+/// Drops, best effort, the `leftovers` that [`is_stale`] judges left by a dead process
+/// of this host. A failure to list or to drop leaves them for the next process; a
+/// database still in use is refused by the server and stays.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) async fn drop_stale<DB>(admin: &sqlx::Pool<DB>, leftovers: &Leftovers)
+where
     DB: sqlx::Database,
     for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
     for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
     String: sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
 {
-    let names: Vec<String> = sqlx::query_scalar(list)
+    let names: Vec<String> = sqlx::query_scalar(leftovers.list)
         .fetch_all(admin)
         .await
         .unwrap_or_default();
-    for n in names.into_iter().filter(|n| is_stale(n, prefixes)) {
-        drop(n).await;
+    for n in names.iter().filter(|n| is_stale(n, leftovers.prefixes)) {
+        let sql = leftovers.drop.replace("{}", n);
+        let _ = sqlx::raw_sql(&sql).execute(admin).await;
     }
 }
 

@@ -13,7 +13,28 @@ use std::time::Duration;
 pub(crate) const PREFIX: &str = "migrate_scratch_";
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-use super::leftover::{drop_stale, process_tag};
+use super::leftover::{drop_stale, process_tag, Leftovers};
+
+#[cfg(feature = "postgres")]
+const PG_DATABASES: Leftovers = Leftovers {
+    prefixes: &[PREFIX],
+    list: "SELECT datname::text FROM pg_database WHERE datname LIKE 'migrate\\_scratch\\_%'",
+    drop: "DROP DATABASE IF EXISTS {}",
+};
+
+#[cfg(feature = "postgres")]
+const PG_SCHEMAS: Leftovers = Leftovers {
+    prefixes: &[PREFIX],
+    list: "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'migrate\\_scratch\\_%'",
+    drop: "DROP SCHEMA IF EXISTS {} CASCADE",
+};
+
+#[cfg(feature = "mysql")]
+const MYSQL_DATABASES: Leftovers = Leftovers {
+    prefixes: &[PREFIX],
+    list: "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'migrate\\_scratch\\_%'",
+    drop: "DROP DATABASE IF EXISTS {}",
+};
 
 /// How long dropping waits for the scratch's own connections to close before dropping
 /// the database anyway, and for a lock on it.
@@ -422,32 +443,8 @@ async fn pg_drop_database(
 async fn postgres(url: &str) -> Result<Scratch, MigrateError> {
     let admin = crate::backend::postgres::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
     // Stale scratch databases and schemas of dead processes of this host.
-    drop_stale(
-        &admin,
-        "SELECT datname::text FROM pg_database WHERE datname LIKE 'migrate\\_scratch\\_%'",
-        &[PREFIX],
-        |n| {
-            let admin = admin.clone();
-            async move {
-                let _ = pg_drop_database(&admin, &n, false).await;
-            }
-        },
-    )
-    .await;
-    drop_stale(
-        &admin,
-        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'migrate\\_scratch\\_%'",
-        &[PREFIX],
-        |n| {
-            let admin = admin.clone();
-            async move {
-                let _ = sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {n} CASCADE"))
-                    .execute(&admin)
-                    .await;
-            }
-        },
-    )
-    .await;
+    drop_stale(&admin, &PG_DATABASES).await;
+    drop_stale(&admin, &PG_SCHEMAS).await;
 
     let name = new_name();
     let created = sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
@@ -496,20 +493,7 @@ async fn postgres(url: &str) -> Result<Scratch, MigrateError> {
 #[cfg(feature = "mysql")]
 async fn mysql(url: &str) -> Result<Scratch, MigrateError> {
     let admin = crate::backend::mysql::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
-    drop_stale(
-        &admin,
-        "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'migrate\\_scratch\\_%'",
-        &[PREFIX],
-        |n| {
-            let admin = admin.clone();
-            async move {
-                let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {n}"))
-                    .execute(&admin)
-                    .await;
-            }
-        },
-    )
-    .await;
+    drop_stale(&admin, &MYSQL_DATABASES).await;
     let name = new_name();
     if let Err(e) = sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
         .execute(&admin)

@@ -41,7 +41,10 @@
 use crate::error::{mask_url, MigrateError};
 use crate::schema::leftover::process_tag;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-use crate::schema::{leftover::drop_stale, with_database};
+use crate::schema::{
+    leftover::{drop_stale, Leftovers},
+    with_database,
+};
 use crate::{Database, EmbeddedMigrations, Migrator};
 use migrate_core::{Checksum, Dialect};
 use std::collections::HashMap;
@@ -533,8 +536,8 @@ async fn migrate_template(m: &Migrator, url: &str, name: &str) -> Result<(), Fix
 }
 
 /// Makes the template database `migrate_tpl_…` on a server and migrates it, after
-/// dropping what dead processes left there (`list` is the catalog query naming the
-/// fixture's databases). `drop_database` drops one database; `privilege` names what the
+/// dropping what dead processes left there (`leftovers`). `drop_database` drops one
+/// database through the admin pool it is given; `privilege` names what the
 /// role needs to create one; `finish` completes the migrated template and returns what
 /// its copies need. On any failure the template is dropped. The callbacks take owned
 /// names and return `'static` futures: a future borrowing for any lifetime could not be
@@ -546,8 +549,8 @@ async fn server_template<DB, T, D, F>(
     url: &str,
     suffix: &str,
     admin: &sqlx::Pool<DB>,
-    list: &str,
-    drop_database: impl Fn(String) -> D,
+    leftovers: &Leftovers,
+    drop_database: impl Fn(sqlx::Pool<DB>, String) -> D,
     privilege: &str,
     finish: impl FnOnce(String) -> F,
 ) -> Result<(String, T), FixtureError>
@@ -560,15 +563,9 @@ where
     String: sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
     usize: sqlx::ColumnIndex<DB::Row>,
 {
-    drop_stale(admin, list, &[TEMPLATE, FRESH], |n| {
-        let dropped = drop_database(n);
-        async move {
-            let _ = dropped.await;
-        }
-    })
-    .await;
+    drop_stale(admin, leftovers).await;
     let name = template_name(suffix);
-    drop_database(name.clone()).await?;
+    drop_database(admin.clone(), name.clone()).await?;
     sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
         .execute(admin)
         .await
@@ -583,7 +580,7 @@ where
     match made {
         Ok(t) => Ok((name, t)),
         Err(e) => {
-            let _ = drop_database(name.clone()).await;
+            let _ = drop_database(admin.clone(), name.clone()).await;
             Err(e)
         }
     }
@@ -685,6 +682,13 @@ mod lite {
 mod pg {
     use super::*;
 
+    /// Templates and copies; no process is left to hold a session on them.
+    const LEFTOVERS: Leftovers = Leftovers {
+        prefixes: &[TEMPLATE, FRESH],
+        list: "SELECT datname::text FROM pg_database WHERE datname LIKE 'migrate\\_tpl\\_%' OR datname LIKE 'migrate\\_fresh\\_%'",
+        drop: "DROP DATABASE IF EXISTS {}",
+    };
+
     fn sqlstate(e: &sqlx::Error) -> Option<String> {
         match e {
             sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
@@ -724,11 +728,8 @@ mod pg {
             url,
             suffix,
             &admin,
-            "SELECT datname::text FROM pg_database WHERE datname LIKE 'migrate\\_tpl\\_%' OR datname LIKE 'migrate\\_fresh\\_%'",
-            |n| {
-                let admin = admin.clone();
-                async move { drop_database(&admin, &n).await }
-            },
+            &LEFTOVERS,
+            async |admin, name| drop_database(&admin, &name).await,
             "a role that may create databases (CREATEDB)",
             // No session may be on a template while it is copied: keep everyone out
             // (autovacuum included).
@@ -800,6 +801,13 @@ mod my {
     use sqlx::mysql::MySqlRow;
     use sqlx::Row;
 
+    /// Templates and copies.
+    const LEFTOVERS: Leftovers = Leftovers {
+        prefixes: &[TEMPLATE, FRESH],
+        list: "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'migrate\\_tpl\\_%' OR SCHEMA_NAME LIKE 'migrate\\_fresh\\_%'",
+        drop: "SET SESSION lock_wait_timeout = 10; DROP DATABASE IF EXISTS {}",
+    };
+
     /// What a copy replays, read from the template once.
     #[derive(Debug, Default)]
     pub(super) struct CopyPlan {
@@ -863,11 +871,8 @@ mod my {
             url,
             suffix,
             &admin,
-            "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'migrate\\_tpl\\_%' OR SCHEMA_NAME LIKE 'migrate\\_fresh\\_%'",
-            |n| {
-                let admin = admin.clone();
-                async move { drop_database(&admin, &n).await }
-            },
+            &LEFTOVERS,
+            async |admin, name| drop_database(&admin, &name).await,
             "a user that may create databases",
             |name| {
                 let (admin, url) = (admin.clone(), url.to_string());
