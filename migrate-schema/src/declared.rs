@@ -620,11 +620,10 @@ fn tokens(sql: &str, first_line: usize) -> Vec<(usize, Tok)> {
     while i < b.len() {
         let c = b[i];
         match c {
-            b'\n' => {
-                line += 1;
+            c if c.is_ascii_whitespace() => {
+                line += usize::from(c == b'\n');
                 i += 1;
             }
-            c if c.is_ascii_whitespace() => i += 1,
             b'-' if b.get(i + 1) == Some(&b'-') => {
                 let end = line_comment_end(b, i);
                 out.push((line, Tok::Comment(sql[i + 2..end].to_string())));

@@ -512,6 +512,17 @@ fn fresh_name() -> String {
     format!("{FRESH}{}_{n}", process_tag())
 }
 
+/// The fixture's databases on a server (templates and copies), as the catalog query
+/// `list` finds them and the statement `drop` drops one.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+const fn leftovers(list: &'static str, drop: &'static str) -> Leftovers {
+    Leftovers {
+        prefixes: &[TEMPLATE, FRESH],
+        list,
+        drop,
+    }
+}
+
 /// Whether `name` (a template's or a copy's) was left by a process of this host that
 /// is gone.
 #[cfg(any(feature = "sqlite", test))]
@@ -682,12 +693,11 @@ mod lite {
 mod pg {
     use super::*;
 
-    /// Templates and copies; no process is left to hold a session on them.
-    const LEFTOVERS: Leftovers = Leftovers {
-        prefixes: &[TEMPLATE, FRESH],
-        list: "SELECT datname::text FROM pg_database WHERE datname LIKE 'migrate\\_tpl\\_%' OR datname LIKE 'migrate\\_fresh\\_%'",
-        drop: "DROP DATABASE IF EXISTS {}",
-    };
+    /// No process is left to hold a session on them: a plain drop.
+    const LEFTOVERS: Leftovers = leftovers(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'migrate\\_tpl\\_%' OR datname LIKE 'migrate\\_fresh\\_%'",
+        "DROP DATABASE IF EXISTS {}",
+    );
 
     fn sqlstate(e: &sqlx::Error) -> Option<String> {
         match e {
@@ -801,12 +811,10 @@ mod my {
     use sqlx::mysql::MySqlRow;
     use sqlx::Row;
 
-    /// Templates and copies.
-    const LEFTOVERS: Leftovers = Leftovers {
-        prefixes: &[TEMPLATE, FRESH],
-        list: "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'migrate\\_tpl\\_%' OR SCHEMA_NAME LIKE 'migrate\\_fresh\\_%'",
-        drop: "SET SESSION lock_wait_timeout = 10; DROP DATABASE IF EXISTS {}",
-    };
+    const LEFTOVERS: Leftovers = leftovers(
+        "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'migrate\\_tpl\\_%' OR SCHEMA_NAME LIKE 'migrate\\_fresh\\_%'",
+        "SET SESSION lock_wait_timeout = 10; DROP DATABASE IF EXISTS {}",
+    );
 
     /// What a copy replays, read from the template once.
     #[derive(Debug, Default)]
@@ -890,16 +898,43 @@ mod my {
         ))
     }
 
+    fn read_error(tpl: &str, what: &str) -> impl FnOnce(sqlx::Error) -> FixtureError {
+        sql_error(format!(
+            "cannot read the {what} of the test template `{tpl}`"
+        ))
+    }
+
+    /// `SHOW CREATE <kind> <tpl>.<name>`: the text of the row's `columns` (the statement,
+    /// and for routines and triggers the `sql_mode` it was created under).
+    async fn show_create<const N: usize>(
+        admin: &sqlx::MySqlPool,
+        tpl: &str,
+        kind: &str,
+        name: &str,
+        columns: [usize; N],
+    ) -> Result<[String; N], FixtureError> {
+        let what = format!("{} `{name}`", kind.to_lowercase());
+        let row = sqlx::raw_sql(&format!(
+            "SHOW CREATE {kind} {}.{}",
+            quote(tpl),
+            quote(name)
+        ))
+        .fetch_one(admin)
+        .await
+        .map_err(read_error(tpl, &what))?;
+        let mut out: [String; N] = std::array::from_fn(|_| String::new());
+        for (slot, i) in out.iter_mut().zip(columns) {
+            *slot = text(&row, i).map_err(read_error(tpl, &what))?;
+        }
+        Ok(out)
+    }
+
     async fn read_plan(
         admin: &sqlx::MySqlPool,
         url: &str,
         tpl: &str,
     ) -> Result<CopyPlan, FixtureError> {
-        let read = |what: &str| {
-            sql_error(format!(
-                "cannot read the {what} of the test template `{tpl}`"
-            ))
-        };
+        let read = |what: &str| read_error(tpl, what);
         let unsupported = |what: &str| {
             FixtureError::Unsupported {
             url: mask_url(url),
@@ -956,12 +991,8 @@ mod my {
         }
         for t in dependency_order(&tables, &edges) {
             let q = format!("{}.{}", quote(tpl), quote(&t));
-            let row = sqlx::raw_sql(&format!("SHOW CREATE TABLE {q}"))
-                .fetch_one(admin)
-                .await
-                .map_err(read(&format!("table `{t}`")))?;
-            plan.tables
-                .push(text(&row, 1).map_err(read(&format!("table `{t}`")))?);
+            let [create] = show_create(admin, tpl, "TABLE", &t, [1]).await?;
+            plan.tables.push(create);
             let count = sqlx::raw_sql(&format!("SELECT COUNT(*) FROM {q}"))
                 .fetch_one(admin)
                 .await
@@ -990,26 +1021,13 @@ mod my {
                 text(r, 0).map_err(read("routines"))?,
                 text(r, 1).map_err(read("routines"))?,
             );
-            let row = sqlx::raw_sql(&format!(
-                "SHOW CREATE {kind} {}.{}",
-                quote(tpl),
-                quote(&name)
-            ))
-            .fetch_one(admin)
-            .await
-            .map_err(read(&format!("routine `{name}`")))?;
-            plan.objects.push((
-                text(&row, 1).map_err(read(&format!("routine `{name}`")))?,
-                text(&row, 2).map_err(read(&format!("routine `{name}`")))?,
-            ));
+            let [mode, create] = show_create(admin, tpl, &kind, &name, [1, 2]).await?;
+            plan.objects.push((mode, create));
         }
         let mut view_sql = Vec::new();
         for v in &views {
-            let row = sqlx::raw_sql(&format!("SHOW CREATE VIEW {}.{}", quote(tpl), quote(v)))
-                .fetch_one(admin)
-                .await
-                .map_err(read(&format!("view `{v}`")))?;
-            view_sql.push(text(&row, 1).map_err(read(&format!("view `{v}`")))?);
+            let [create] = show_create(admin, tpl, "VIEW", v, [1]).await?;
+            view_sql.push(create);
         }
         // A view that names another (as `other`) comes after it.
         let mut view_edges = Vec::new();
@@ -1031,18 +1049,8 @@ mod my {
             .map_err(read("triggers"))?;
         for r in &triggers {
             let name = text(r, 0).map_err(read("triggers"))?;
-            let row = sqlx::raw_sql(&format!(
-                "SHOW CREATE TRIGGER {}.{}",
-                quote(tpl),
-                quote(&name)
-            ))
-            .fetch_one(admin)
-            .await
-            .map_err(read(&format!("trigger `{name}`")))?;
-            plan.objects.push((
-                text(&row, 1).map_err(read(&format!("trigger `{name}`")))?,
-                text(&row, 2).map_err(read(&format!("trigger `{name}`")))?,
-            ));
+            let [mode, create] = show_create(admin, tpl, "TRIGGER", &name, [1, 2]).await?;
+            plan.objects.push((mode, create));
         }
         Ok(plan)
     }
