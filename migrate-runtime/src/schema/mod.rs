@@ -48,6 +48,8 @@ pub use migrate_schema::Schema;
     any(feature = "postgres", feature = "mysql")
 ))]
 pub(crate) use scratch::with_database;
+#[cfg(all(feature = "testing-fixture", feature = "postgres"))]
+pub(crate) use scratch::{pg_drop_database, sqlstate};
 pub use scratch::{scratch, Scratch, ScratchDropper};
 
 use crate::backend::Db;

@@ -247,7 +247,9 @@ impl Target {
             Target::Memory => Ok(()),
             #[cfg(feature = "postgres")]
             Target::PgDatabase { admin, name } => {
-                let r = pg_drop_database(admin, name, true).await;
+                let r = pg_drop_database(admin, name).await.map_err(|e| {
+                    MigrateError::db(format!("cannot drop the scratch database `{name}`"), e)
+                });
                 let _ = tokio::time::timeout(CLOSE_WAIT, admin.close()).await;
                 r
             }
@@ -398,8 +400,9 @@ fn with_parameter(url: &str, parameter: &str) -> String {
     format!("{url}{sep}{parameter}")
 }
 
+/// The SQLSTATE of a server error.
 #[cfg(feature = "postgres")]
-fn sqlstate(e: &sqlx::Error) -> Option<String> {
+pub(crate) fn sqlstate(e: &sqlx::Error) -> Option<String> {
     match e {
         sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
         _ => None,
@@ -414,29 +417,20 @@ fn message(e: &sqlx::Error) -> String {
     }
 }
 
+/// `DROP DATABASE … WITH (FORCE)`, ending the sessions still on it (a plain drop before
+/// PostgreSQL 13, which has no FORCE).
 #[cfg(feature = "postgres")]
-async fn pg_drop_database(
-    admin: &sqlx::PgPool,
-    name: &str,
-    force: bool,
-) -> Result<(), MigrateError> {
+pub(crate) async fn pg_drop_database(admin: &sqlx::PgPool, name: &str) -> Result<(), sqlx::Error> {
     let plain = format!("DROP DATABASE IF EXISTS {name}");
-    let r = if force {
-        match sqlx::raw_sql(&format!("{plain} WITH (FORCE)"))
-            .execute(admin)
-            .await
-        {
-            // Before PostgreSQL 13 there is no FORCE.
-            Err(e) if sqlstate(&e).as_deref() == Some("42601") => {
-                sqlx::raw_sql(&plain).execute(admin).await
-            }
-            r => r,
+    match sqlx::raw_sql(&format!("{plain} WITH (FORCE)"))
+        .execute(admin)
+        .await
+    {
+        Err(e) if sqlstate(&e).as_deref() == Some("42601") => {
+            sqlx::raw_sql(&plain).execute(admin).await.map(|_| ())
         }
-    } else {
-        sqlx::raw_sql(&plain).execute(admin).await
-    };
-    r.map(|_| ())
-        .map_err(|e| MigrateError::db(format!("cannot drop the scratch database `{name}`"), e))
+        r => r.map(|_| ()),
+    }
 }
 
 #[cfg(feature = "postgres")]

@@ -697,6 +697,7 @@ mod lite {
 #[cfg(feature = "postgres")]
 mod pg {
     use super::*;
+    use crate::schema::{pg_drop_database, sqlstate};
 
     /// No process is left to hold a session on them: a plain drop.
     const LEFTOVERS: Leftovers = leftovers(
@@ -704,30 +705,14 @@ mod pg {
         "DROP DATABASE IF EXISTS {}",
     );
 
-    fn sqlstate(e: &sqlx::Error) -> Option<String> {
-        match e {
-            sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
-            _ => None,
-        }
-    }
-
     /// `DROP DATABASE … WITH (FORCE)` (plain before PostgreSQL 13), ending the sessions
     /// still on it.
     pub(super) async fn drop_database(
         admin: &sqlx::PgPool,
         name: &str,
     ) -> Result<(), FixtureError> {
-        let plain = format!("DROP DATABASE IF EXISTS {name}");
-        let r = match sqlx::raw_sql(&format!("{plain} WITH (FORCE)"))
-            .execute(admin)
+        pg_drop_database(admin, name)
             .await
-        {
-            Err(e) if sqlstate(&e).as_deref() == Some("42601") => {
-                sqlx::raw_sql(&plain).execute(admin).await
-            }
-            r => r,
-        };
-        r.map(|_| ())
             .map_err(sql_error(format!("cannot drop the test database `{name}`")))
     }
 
