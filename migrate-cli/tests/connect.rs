@@ -4,10 +4,8 @@
 
 mod common;
 
-#[path = "../../migrate-runtime/tests/support/tls.rs"]
-mod tls;
-
 use common::{servers, transcript, Project};
+use migrate_test_support::tls;
 use std::net::TcpListener;
 use std::process::Output;
 use std::time::{Duration, Instant};

@@ -36,80 +36,24 @@ pub fn split_statements(sql: &str) -> Vec<(usize, &str)> {
             }
             b'\'' | b'"' | b'`' => {
                 significant = true;
-                i += 1;
-                while i < b.len() {
-                    if b[i] == b'\n' {
-                        line += 1;
-                    }
-                    if b[i] == c {
-                        if i + 1 < b.len() && b[i + 1] == c {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    if b[i] == b'\\' && c == b'\'' && i + 1 < b.len() {
-                        // MySQL-style escapes; harmless elsewhere for splitting.
-                        if b[i + 1] == b'\n' {
-                            line += 1;
-                        }
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                i += 1;
+                let end = (quote_end(b, i) + 1).min(b.len());
+                line += newlines(&b[i..end]);
+                i = end;
             }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
+            b'-' if b.get(i + 1) == Some(&b'-') => i = line_comment_end(b, i),
             b'/' if b.get(i + 1) == Some(&b'*') => {
-                // PostgreSQL nests block comments; elsewhere a `/*` inside a comment is
-                // plain text, which only matters for text those databases reject.
-                let mut nesting = 1;
-                i += 2;
-                while i < b.len() && nesting > 0 {
-                    match (b[i], b.get(i + 1)) {
-                        (b'*', Some(b'/')) => {
-                            nesting -= 1;
-                            i += 2;
-                        }
-                        (b'/', Some(b'*')) => {
-                            nesting += 1;
-                            i += 2;
-                        }
-                        (c, _) => {
-                            if c == b'\n' {
-                                line += 1;
-                            }
-                            i += 1;
-                        }
-                    }
-                }
+                let end = block_comment_end(b, i);
+                line += newlines(&b[i..end]);
+                i = end;
             }
             b'$' => {
                 significant = true;
-                // $tag$ ... $tag$
-                let tag_end = b[i + 1..]
-                    .iter()
-                    .position(|&x| !(x.is_ascii_alphanumeric() || x == b'_'))
-                    .map(|p| i + 1 + p);
-                match tag_end {
-                    Some(e)
-                        if b[e] == b'$' && !b[i + 1..e].first().is_some_and(u8::is_ascii_digit) =>
-                    {
-                        let tag = &b[i..=e];
-                        let body = e + 1;
-                        let close = b[body..]
-                            .windows(tag.len())
-                            .position(|w| w == tag)
-                            .map(|p| body + p + tag.len())
-                            .unwrap_or(b.len());
-                        line += b[i..close].iter().filter(|&&x| x == b'\n').count();
-                        i = close;
+                match dollar_quote_end(b, i) {
+                    Some(end) => {
+                        line += newlines(&b[i..end]);
+                        i = end;
                     }
-                    _ => i += 1,
+                    None => i += 1,
                 }
             }
             b';' if depth <= 0 => {
@@ -167,6 +111,109 @@ pub fn split_statements(sql: &str) -> Vec<(usize, &str)> {
         significant,
     );
     out
+}
+
+// The pieces of lexing that every reader of SQL text in the toolkit agrees on (this
+// splitter, and the declared schema's reader of annotations), each given the text's
+// bytes and the index where the construct opens.
+
+/// Where the quoted text opening at `open` (`'…'`, `"…"`, `` `…` ``, or `[…]`) closes:
+/// the index of its closing quote, or the text's length when it never closes. A doubled
+/// quote stands for itself (except in `[…]`), and a backslash escapes the next byte in
+/// `'…'` (MySQL's escapes; harmless elsewhere for finding the end).
+pub fn quote_end(sql: &[u8], open: usize) -> usize {
+    let Some(&c) = sql.get(open) else {
+        return sql.len();
+    };
+    let close = if c == b'[' { b']' } else { c };
+    let mut j = open + 1;
+    while j < sql.len() {
+        if sql[j] == close {
+            if close != b']' && sql.get(j + 1) == Some(&close) {
+                j += 2;
+                continue;
+            }
+            return j;
+        }
+        if sql[j] == b'\\' && c == b'\'' {
+            j += 1;
+        }
+        j += 1;
+    }
+    sql.len()
+}
+
+/// Where the PostgreSQL dollar-quoted text opening at `open` (`$$…$$`, `$tag$…$tag$`)
+/// ends: the index after its closing tag, or the text's length when it never closes;
+/// `None` when no dollar quote opens there (a `$1` parameter, a lone `$`).
+pub fn dollar_quote_end(sql: &[u8], open: usize) -> Option<usize> {
+    let tag_end = sql
+        .get(open + 1..)?
+        .iter()
+        .position(|&x| !(x.is_ascii_alphanumeric() || x == b'_'))
+        .map(|p| open + 1 + p)?;
+    if sql[tag_end] != b'$'
+        || sql[open + 1..tag_end]
+            .first()
+            .is_some_and(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let tag = &sql[open..=tag_end];
+    let body = tag_end + 1;
+    Some(
+        sql[body..]
+            .windows(tag.len())
+            .position(|w| w == tag)
+            .map_or(sql.len(), |p| body + p + tag.len()),
+    )
+}
+
+/// Where the `--` comment opening at `open` ends: the index of its newline, or the
+/// text's length.
+pub fn line_comment_end(sql: &[u8], open: usize) -> usize {
+    sql.get(open..)
+        .and_then(|rest| rest.iter().position(|&x| x == b'\n'))
+        .map_or(sql.len(), |p| open + p)
+}
+
+/// Where the `/* … */` comment opening at `open` ends (nested comments included): the
+/// index after its `*/`, or the text's length when it never closes.
+pub fn block_comment_end(sql: &[u8], open: usize) -> usize {
+    // PostgreSQL nests block comments; elsewhere a `/*` inside a comment is plain
+    // text, which only matters for text those databases reject.
+    let mut nesting = 1;
+    let mut j = open + 2;
+    while j < sql.len() {
+        match (sql[j], sql.get(j + 1)) {
+            (b'*', Some(b'/')) => {
+                nesting -= 1;
+                j += 2;
+                if nesting == 0 {
+                    return j;
+                }
+            }
+            (b'/', Some(b'*')) => {
+                nesting += 1;
+                j += 2;
+            }
+            _ => j += 1,
+        }
+    }
+    sql.len()
+}
+
+/// The number of newlines in `bytes`.
+pub fn newlines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&c| c == b'\n').count()
+}
+
+/// The text of a file's bytes, or the 1-based line of its first byte that is not UTF-8.
+///
+/// # Errors
+/// The line, when the bytes are not UTF-8.
+pub fn utf8_text(bytes: &[u8]) -> Result<&str, usize> {
+    std::str::from_utf8(bytes).map_err(|e| newlines(&bytes[..e.valid_up_to()]) + 1)
 }
 
 fn push<'a>(out: &mut Vec<(usize, &'a str)>, piece: &'a str, line: usize, significant: bool) {
@@ -587,6 +634,30 @@ mod tests {
     fn nested_block_comments_are_one_comment() {
         let v = split_statements("/* outer /* inner; */ still; comment */\nSELECT 1;\nSELECT 2;");
         assert_eq!(v, vec![(2, "SELECT 1"), (3, "SELECT 2")]);
+    }
+
+    #[test]
+    fn lexing_pieces() {
+        let b = b"'it''s' \"a\"\"b\" [x]] 'a\\'b' 'open";
+        assert_eq!(quote_end(b, 0), 6);
+        assert_eq!(quote_end(b, 8), 13);
+        assert_eq!(quote_end(b, 15), 17);
+        assert_eq!(quote_end(b, 20), 25);
+        assert_eq!(quote_end(b, 27), b.len());
+        let d = b"$$ a $$ $q$ $$ $q$ $1 $x$ open";
+        assert_eq!(dollar_quote_end(d, 0), Some(7));
+        assert_eq!(dollar_quote_end(d, 8), Some(18));
+        assert_eq!(dollar_quote_end(d, 19), None);
+        assert_eq!(dollar_quote_end(d, 22), Some(d.len()));
+        assert_eq!(dollar_quote_end(b"a $", 2), None);
+        let c = b"-- x\n/* y\n */ z /* open";
+        assert_eq!(line_comment_end(c, 0), 4);
+        assert_eq!(block_comment_end(c, 5), 13);
+        assert_eq!(block_comment_end(c, 16), c.len());
+        assert_eq!(line_comment_end(b"-- end", 0), 6);
+        assert_eq!(newlines(c), 2);
+        assert_eq!(utf8_text(b"a\nb"), Ok("a\nb"));
+        assert_eq!(utf8_text(b"a\nb\n\xff"), Err(3));
     }
 
     #[test]

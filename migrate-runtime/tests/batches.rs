@@ -4,7 +4,7 @@
 //! 100,000 rows) and run again: every row updated exactly once, the version row set
 //! once, the progress rows gone.
 
-mod common;
+use migrate_test_support as common;
 
 use common::{databases, raw, scalar, strings, TestDb};
 use migrate_runtime::{Database, EmbeddedMigrations, MigrateError, Migrator, Progress, StopHandle};

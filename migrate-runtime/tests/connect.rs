@@ -4,7 +4,7 @@
 //! `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL` are set) that goes silent for
 //! new connections after the first ones went through.
 
-mod common;
+use migrate_test_support as common;
 
 use migrate_runtime::{Database, MigrateError};
 use std::net::SocketAddr;

@@ -3,7 +3,7 @@
 //! single-transaction mode, locks scoped wrongly on MariaDB and bypassed through a
 //! symlink on SQLite. Each runs on every configured database.
 
-mod common;
+use migrate_test_support as common;
 
 use common::{databases, mig, migrator, raw, scalar, strings, table_exists, table_mig};
 use migrate_runtime::{Database, MigrateError, Migrator, TransactionMode};

@@ -3,7 +3,7 @@
 //! PostgreSQL and MariaDB when `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL`
 //! are set (a set URL whose server cannot be reached fails, never skips).
 
-mod common;
+use migrate_test_support as common;
 
 use common::*;
 use migrate_runtime::testing::{self, fixture};

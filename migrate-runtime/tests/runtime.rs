@@ -1,7 +1,7 @@
 //! The runtime against real databases: SQLite always, PostgreSQL and MariaDB when their
 //! test URLs are set (`.ci/run` sets both).
 
-mod common;
+use migrate_test_support as common;
 
 use common::*;
 use migrate_runtime::{Database, Dialect, Direction, MigrateError, Migrator, TransactionMode};

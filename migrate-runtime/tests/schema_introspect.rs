@@ -1,7 +1,7 @@
 //! Reading schemas back from real databases, scratch databases and the declared schema:
 //! SQLite always, PostgreSQL and MariaDB/MySQL when their test URLs are set.
 
-mod common;
+use migrate_test_support as common;
 
 use common::*;
 use migrate_runtime::schema::model::{

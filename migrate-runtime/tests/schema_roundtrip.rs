@@ -12,7 +12,7 @@
 //! migration that rebuilds tables must run. `MIGRATE_ROUNDTRIP_SHOW=1` prints each
 //! case's changes and DDL.
 
-mod common;
+use migrate_test_support as common;
 
 use migrate_runtime::schema::model::diff::diff;
 use migrate_runtime::schema::model::render::{render, RenderOptions};

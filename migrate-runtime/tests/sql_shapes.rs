@@ -2,10 +2,8 @@
 //! comments; a failure in a section sent whole names its statement; version rows are
 //! bound, never spliced; a run dropped half-way leaves no transaction open.
 
-mod common;
-
-use common::{databases, mig, migrator, raw, scalar, table_exists};
 use migrate_runtime::{MigrateError, Migrator};
+use migrate_test_support::{databases, mig, migrator, raw, scalar, table_exists};
 
 /// A migration whose SQL for each database holds a routine with `;` inside its body
 /// and a nested block comment, then calls the routine.

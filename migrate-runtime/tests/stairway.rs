@@ -2,7 +2,7 @@
 //! that forgets something is named with what it left, and a branchy graph is walked one
 //! revision at a time.
 
-mod common;
+use migrate_test_support as common;
 
 use common::{databases, mig, migrator};
 use migrate_runtime::testing::{stairway, StairwayFailure};

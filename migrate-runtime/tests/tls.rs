@@ -7,10 +7,8 @@
 //! certificate, which PostgreSQL serves there) and `MIGRATE_TEST_MYSQL_TLS_CA` (default:
 //! the CA `.ci/run` creates in `/etc/mysql/migrate-tls`).
 
-#[path = "support/tls.rs"]
-mod support;
-
 use migrate_runtime::{Database, MigrateError};
+use migrate_test_support::tls as support;
 use support::{mysql_ca, postgres_ca, postgres_tls_host, with_host, with_params};
 
 async fn connect(url: &str) -> Database {

@@ -46,6 +46,9 @@
 
 use crate::model::Schema;
 use migrate_core::directory::{read_regular_file, scan_files};
+use migrate_core::sql::{
+    block_comment_end, dollar_quote_end, line_comment_end, newlines, quote_end, utf8_text,
+};
 use migrate_core::{Dialect, LoadError};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -469,12 +472,7 @@ fn has_sql(line: &str) -> bool {
 /// # Errors
 /// Every problem of the file, each with its line.
 pub fn parse_file(path: &str, bytes: &[u8]) -> Result<DeclaredFile, Vec<DeclaredProblem>> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count()
-            + 1;
+    let text = utf8_text(bytes).map_err(|line| {
         vec![DeclaredProblem {
             path: path.to_string(),
             line,
@@ -619,48 +617,26 @@ fn tokens(sql: &str, first_line: usize) -> Vec<(usize, Tok)> {
     let mut out = Vec::new();
     let mut i = 0;
     let mut line = first_line;
-    let count = |s: &[u8]| s.iter().filter(|&&c| c == b'\n').count();
     while i < b.len() {
         let c = b[i];
         match c {
-            b'\n' => {
-                line += 1;
+            c if c.is_ascii_whitespace() => {
+                line += usize::from(c == b'\n');
                 i += 1;
             }
-            c if c.is_ascii_whitespace() => i += 1,
             b'-' if b.get(i + 1) == Some(&b'-') => {
-                let end = b[i..]
-                    .iter()
-                    .position(|&x| x == b'\n')
-                    .map_or(b.len(), |p| i + p);
+                let end = line_comment_end(b, i);
                 out.push((line, Tok::Comment(sql[i + 2..end].to_string())));
                 i = end;
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
-                let end = b[i + 2..]
-                    .windows(2)
-                    .position(|w| w == b"*/")
-                    .map_or(b.len(), |p| i + 2 + p + 2);
-                line += count(&b[i..end]);
+                let end = block_comment_end(b, i);
+                line += newlines(&b[i..end]);
                 i = end;
             }
             b'\'' | b'"' | b'`' | b'[' => {
                 let close = if c == b'[' { b']' } else { c };
-                let mut j = i + 1;
-                while j < b.len() {
-                    if b[j] == close {
-                        if close != b']' && b.get(j + 1) == Some(&close) {
-                            j += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    if b[j] == b'\\' && c == b'\'' {
-                        j += 1;
-                    }
-                    j += 1;
-                }
-                let end = j.min(b.len());
+                let end = quote_end(b, i);
                 let tok = if c == b'\'' {
                     Tok::Str
                 } else {
@@ -669,31 +645,20 @@ fn tokens(sql: &str, first_line: usize) -> Vec<(usize, Tok)> {
                     Tok::Quoted(inner.replace(&doubled, &(close as char).to_string()))
                 };
                 out.push((line, tok));
-                line += count(&b[i..end]);
+                line += newlines(&b[i..end]);
                 i = (end + 1).min(b.len());
             }
-            b'$' => {
-                let tag_end = b[i + 1..]
-                    .iter()
-                    .position(|&x| !(x.is_ascii_alphanumeric() || x == b'_'))
-                    .map(|p| i + 1 + p);
-                match tag_end {
-                    Some(e) if b[e] == b'$' && !b.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                        let tag = &b[i..=e];
-                        let close = b[e + 1..]
-                            .windows(tag.len())
-                            .position(|w| w == tag)
-                            .map_or(b.len(), |p| e + 1 + p + tag.len());
-                        out.push((line, Tok::Str));
-                        line += count(&b[i..close]);
-                        i = close;
-                    }
-                    _ => {
-                        out.push((line, Tok::Punct('$')));
-                        i += 1;
-                    }
+            b'$' => match dollar_quote_end(b, i) {
+                Some(close) => {
+                    out.push((line, Tok::Str));
+                    line += newlines(&b[i..close]);
+                    i = close;
                 }
-            }
+                None => {
+                    out.push((line, Tok::Punct('$')));
+                    i += 1;
+                }
+            },
             c if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 => {
                 let s = i;
                 while i < b.len()

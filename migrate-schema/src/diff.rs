@@ -1189,17 +1189,19 @@ pub(crate) fn views_dependencies_first<'a>(views: &[&'a View]) -> Vec<&'a View> 
     out
 }
 
-/// Matches constraints of one kind: a named one in `to` pairs with the same name in
-/// `from`; an unnamed one with an unpaired constraint of `from` of the same content,
-/// preferring an unnamed one. `content` compares a `from` item (in `to`'s names) with a
-/// `to` item. Returns the pairs (indexes into `from` and `to`) and the unpaired ones.
-#[allow(clippy::type_complexity)]
-fn match_constraints<T>(
+/// The constraints of one kind to drop (indexes into `from`) and to add (indexes into
+/// `to`), each in order. A named one in `to` pairs with the same name in `from`; an
+/// unnamed one with an unpaired constraint of `from` of the same content, preferring an
+/// unnamed one. `content` compares a `from` item (in `to`'s names) with a `to` item.
+/// Unpaired ones are dropped or added; a pair is re-created (dropped and added) when
+/// `recreate(i, j)` says so.
+fn constraint_changes<T>(
     from: &[T],
     to: &[T],
     name: fn(&T) -> Option<&str>,
     content: &dyn Fn(usize, &T) -> bool,
-) -> (Vec<(usize, usize)>, Vec<usize>, Vec<usize>) {
+    recreate: impl Fn(usize, usize) -> bool,
+) -> (Vec<usize>, Vec<usize>) {
     let mut from_used = vec![false; from.len()];
     let mut to_pair: Vec<Option<usize>> = vec![None; to.len()];
     for (j, t) in to.iter().enumerate() {
@@ -1227,14 +1229,20 @@ fn match_constraints<T>(
             }
         }
     }
-    let pairs = to_pair
-        .iter()
-        .enumerate()
-        .filter_map(|(j, i)| i.map(|i| (i, j)))
-        .collect();
-    let added = (0..to.len()).filter(|j| to_pair[*j].is_none()).collect();
-    let removed = (0..from.len()).filter(|i| !from_used[*i]).collect();
-    (pairs, added, removed)
+    let mut drop: Vec<usize> = (0..from.len()).filter(|i| !from_used[*i]).collect();
+    let mut add: Vec<usize> = Vec::new();
+    for (j, pair) in to_pair.iter().enumerate() {
+        match pair {
+            None => add.push(j),
+            Some(i) if recreate(*i, j) => {
+                drop.push(*i);
+                add.push(j);
+            }
+            Some(_) => {}
+        }
+    }
+    drop.sort_unstable();
+    (drop, add)
 }
 
 /// The changes that turn `from` into `to`, in dependency order (see the module
@@ -1433,22 +1441,16 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Diff, DiffError> {
             .iter()
             .map(|u| names.columns(old, &u.columns))
             .collect();
-        let (upairs, uadded, uremoved) =
-            match_constraints(&f.uniques, &t.uniques, |u| u.name.as_deref(), &|i, u| {
-                f_uniques[i] == u.columns
-            });
-        let mut udrop: Vec<usize> = uremoved;
-        let mut uadd: Vec<usize> = uadded;
-        for (i, j) in upairs {
-            if f_uniques[i] != t.uniques[j].columns
-                || involves(&t.name, &t.uniques[j].columns, &replaced)
-            {
-                udrop.push(i);
-                uadd.push(j);
-            }
-        }
-        udrop.sort_unstable();
-        uadd.sort_unstable();
+        let (udrop, uadd) = constraint_changes(
+            &f.uniques,
+            &t.uniques,
+            |u| u.name.as_deref(),
+            &|i, u| f_uniques[i] == u.columns,
+            |i, j| {
+                f_uniques[i] != t.uniques[j].columns
+                    || involves(&t.name, &t.uniques[j].columns, &replaced)
+            },
+        );
         for i in udrop {
             rekeyed.insert((t.name.clone(), f_uniques[i].clone()));
             p.drop_keys.push(Change::DropUnique {
@@ -1463,22 +1465,16 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Diff, DiffError> {
             });
         }
         // Checks: by name, or by expression.
-        let (cpairs, cadded, cremoved) =
-            match_constraints(&f.checks, &t.checks, |c| c.name.as_deref(), &|i, c| {
-                f.checks[i].expression == c.expression
-            });
-        let mut cdrop = cremoved;
-        let mut cadd = cadded;
-        for (i, j) in cpairs {
-            if f.checks[i].expression != t.checks[j].expression
-                || mentions_any(&t.name, &t.checks[j].expression, &altered)
-            {
-                cdrop.push(i);
-                cadd.push(j);
-            }
-        }
-        cdrop.sort_unstable();
-        cadd.sort_unstable();
+        let (cdrop, cadd) = constraint_changes(
+            &f.checks,
+            &t.checks,
+            |c| c.name.as_deref(),
+            &|i, c| f.checks[i].expression == c.expression,
+            |i, j| {
+                f.checks[i].expression != t.checks[j].expression
+                    || mentions_any(&t.name, &t.checks[j].expression, &altered)
+            },
+        );
         for i in cdrop {
             p.drop_keys.push(Change::DropCheck {
                 table: f.name.clone(),
@@ -1545,27 +1541,19 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Diff, DiffError> {
                 && a.on_update == b.on_update
                 && a.deferrable == b.deferrable
         };
-        let (pairs_, added, removed) = match_constraints(
+        let (drop, add) = constraint_changes(
             &f.foreign_keys,
             &t.foreign_keys,
             |k| k.name.as_deref(),
             &|i, k| same(&translated[i], k),
+            |i, j| {
+                let k = &t.foreign_keys[j];
+                !same(&translated[i], k)
+                    || rekeyed.contains(&(k.referenced_table.clone(), k.referenced_columns.clone()))
+                    || involves(&t.name, &k.columns, &retyped)
+                    || involves(&k.referenced_table, &k.referenced_columns, &retyped)
+            },
         );
-        let mut drop = removed;
-        let mut add = added;
-        for (i, j) in pairs_ {
-            let k = &t.foreign_keys[j];
-            let forced = rekeyed
-                .contains(&(k.referenced_table.clone(), k.referenced_columns.clone()))
-                || involves(&t.name, &k.columns, &retyped)
-                || involves(&k.referenced_table, &k.referenced_columns, &retyped);
-            if !same(&translated[i], k) || forced {
-                drop.push(i);
-                add.push(j);
-            }
-        }
-        drop.sort_unstable();
-        add.sort_unstable();
         for i in drop {
             p.drop_foreign_keys.push(Change::DropForeignKey {
                 table: f.name.clone(),

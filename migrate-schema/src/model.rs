@@ -1,5 +1,5 @@
 //! The schema model: plain data, filled by introspection and compared by
-//! [`diff`](crate::diff). Names are as the database reports them (PostgreSQL folds
+//! [`diff`](fn@crate::diff). Names are as the database reports them (PostgreSQL folds
 //! unquoted names to lower case); types, defaults and expressions are the database's
 //! own normalized text, lower-cased where the database is case-insensitive about them.
 //!

@@ -121,13 +121,6 @@ pub fn render(
         Dialect::Postgres => Db::Postgres,
         Dialect::Sqlite => Db::Sqlite,
         Dialect::Mysql => Db::Mysql,
-        other => {
-            return Err(RenderError::Unsupported {
-                dialect: other.name(),
-                feature: "schema changes",
-                object: "the whole diff".into(),
-            })
-        }
     };
     let upgrade = Renderer {
         dialect,
@@ -876,32 +869,6 @@ impl Renderer<'_> {
     // -----------------------------------------------------------------------------
     // Names the database chose
 
-    /// PostgreSQL's name for a constraint it named itself (`makeObjectName`: the table
-    /// and column parts shortened, the longer first, to fit 63 bytes).
-    fn postgres_name(table: &str, middle: Option<&str>, label: &str) -> String {
-        let overhead = label.len() + 1 + usize::from(middle.is_some());
-        let avail = 63usize.saturating_sub(overhead);
-        let mut n1 = table.len();
-        let mut n2 = middle.map_or(0, str::len);
-        while n1 + n2 > avail {
-            if n1 > n2 {
-                n1 -= 1;
-            } else {
-                n2 -= 1;
-            }
-        }
-        let clip = |s: &str, mut n: usize| {
-            while !s.is_char_boundary(n) {
-                n -= 1;
-            }
-            s[..n].to_string()
-        };
-        match middle {
-            Some(m) => format!("{}_{}_{label}", clip(table, n1), clip(m, n2)),
-            None => format!("{}_{label}", clip(table, n1)),
-        }
-    }
-
     /// PostgreSQL names a check after its column when the expression reads exactly one.
     fn postgres_check_name(&self, table: &str, check: &Check) -> String {
         let w = words(&check.expression);
@@ -917,7 +884,7 @@ impl Renderer<'_> {
                     .collect()
             })
             .unwrap_or_default();
-        Self::postgres_name(
+        postgres_object_name(
             table,
             if cols.len() == 1 { Some(cols[0]) } else { None },
             "check",
@@ -1150,7 +1117,7 @@ impl Renderer<'_> {
                     let name = primary_key
                         .name
                         .clone()
-                        .unwrap_or_else(|| Self::postgres_name(table, None, "pkey"));
+                        .unwrap_or_else(|| postgres_object_name(table, None, "pkey"));
                     vec![self.alter(table, format!("DROP CONSTRAINT {}", self.q(&name)))]
                 }
             },
@@ -1169,7 +1136,7 @@ impl Renderer<'_> {
                 (name, _) => {
                     let name = name
                         .clone()
-                        .unwrap_or_else(|| Self::postgres_name(table, Some(&unique.columns.join("_")), "key"));
+                        .unwrap_or_else(|| postgres_object_name(table, Some(&unique.columns.join("_")), "key"));
                     vec![self.alter(table, format!("DROP CONSTRAINT {}", self.q(&name)))]
                 }
             },
@@ -1208,7 +1175,7 @@ impl Renderer<'_> {
                 (name, _) => {
                     let name = name
                         .clone()
-                        .unwrap_or_else(|| Self::postgres_name(table, Some(&k.columns.join("_")), "fkey"));
+                        .unwrap_or_else(|| postgres_object_name(table, Some(&k.columns.join("_")), "fkey"));
                     vec![self.alter(table, format!("DROP CONSTRAINT {}", self.q(&name)))]
                 }
             },
@@ -1699,6 +1666,35 @@ pub(crate) fn needs_quotes(name: &str) -> bool {
     plain_identifier_problem(name).is_some() || name.chars().any(|c| c.is_ascii_uppercase())
 }
 
+/// The name PostgreSQL gives a constraint or index it names itself (`makeObjectName`):
+/// `name1_name2_label`, the longer of `name1` and `name2` shortened first (on a
+/// character boundary) until the whole fits in 63 bytes, PostgreSQL's longest
+/// identifier. Diff and introspection both use it, so a name the database chose is
+/// recognized the same way on both sides.
+pub fn postgres_object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
+    let overhead = label.len() + 1 + usize::from(name2.is_some());
+    let avail = 63usize.saturating_sub(overhead);
+    let mut n1 = name1.len();
+    let mut n2 = name2.map_or(0, str::len);
+    while n1 + n2 > avail {
+        if n1 > n2 {
+            n1 -= 1;
+        } else {
+            n2 -= 1;
+        }
+    }
+    let clip = |s: &str, mut n: usize| {
+        while !s.is_char_boundary(n) {
+            n -= 1;
+        }
+        s[..n].to_string()
+    };
+    match name2 {
+        Some(m) => format!("{}_{}_{label}", clip(name1, n1), clip(m, n2)),
+        None => format!("{}_{label}", clip(name1, n1)),
+    }
+}
+
 /// Whether `e` is one parenthesized expression: `(a + 1)`, not `(a) + (b)`.
 fn fully_parenthesized(e: &str) -> bool {
     let e = e.trim();
@@ -1836,15 +1832,15 @@ mod tests {
     #[test]
     fn postgres_names() {
         assert_eq!(
-            Renderer::postgres_name("tickets", None, "pkey"),
+            postgres_object_name("tickets", None, "pkey"),
             "tickets_pkey"
         );
         assert_eq!(
-            Renderer::postgres_name("tickets", Some("user_id"), "fkey"),
+            postgres_object_name("tickets", Some("user_id"), "fkey"),
             "tickets_user_id_fkey"
         );
         let long = "a".repeat(40);
-        let n = Renderer::postgres_name(&long, Some(&"b".repeat(40)), "key");
+        let n = postgres_object_name(&long, Some(&"b".repeat(40)), "key");
         assert_eq!(n.len(), 63);
         assert_eq!(n, format!("{}_{}_key", "a".repeat(29), "b".repeat(29)));
     }

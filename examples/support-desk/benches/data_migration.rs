@@ -4,10 +4,8 @@
 //! `cargo bench -p support-desk --bench data_migration`; PostgreSQL and MariaDB are
 //! included when `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL` are set.
 
-#[path = "../../../migrate-runtime/tests/common/mod.rs"]
-mod common;
-
 use migrate_runtime::Migrator;
+use migrate_test_support as common;
 use std::time::Instant;
 use support_desk::MIGRATIONS;
 

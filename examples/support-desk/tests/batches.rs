@@ -3,11 +3,8 @@
 //! 1,000) and the satisfaction-score backfill (`f5a6b7c8d9e0`, a Rust migration with the
 //! batch helper, batches of 100).
 
-#[path = "../../../migrate-runtime/tests/common/mod.rs"]
-mod common;
-
-use common::{databases, raw, scalar};
 use migrate_runtime::{Database, Migrator};
+use migrate_test_support::{databases, raw, scalar};
 use std::sync::{Arc, Mutex};
 use support_desk::MIGRATIONS;
 

@@ -1,11 +1,8 @@
 //! The support-desk service end to end on SQLite, PostgreSQL and MariaDB (the latter two
 //! when `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL` are set, as `.ci/run` does).
 
-#[path = "../../../migrate-runtime/tests/common/mod.rs"]
-mod common;
-
-use common::*;
 use migrate_runtime::{Database, Migrator};
+use migrate_test_support::*;
 use support_desk::{migrate, open_ticket, open_tickets, MIGRATIONS};
 
 const HEAD: &str = "c8d9e0f1a2b3";

@@ -195,8 +195,7 @@ pub fn filter_ids(s: &str) -> String {
 
 /// The runtime tests' database helpers: one way to name, create and clean up test
 /// databases for the whole workspace.
-#[path = "../../../migrate-runtime/tests/common/mod.rs"]
-mod shared;
+use migrate_test_support as shared;
 
 fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

@@ -28,6 +28,8 @@
 //! database needs beyond that (SQLite's declared types, MariaDB's quoted defaults,
 //! generated constraint names) is normalized here and documented on [`introspect`].
 
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "testing-fixture"))]
+pub(crate) mod leftover;
 #[cfg(feature = "mysql")]
 mod mysql;
 #[cfg(feature = "postgres")]
@@ -41,6 +43,13 @@ mod sqltext;
 pub use migrate_schema as model;
 pub use migrate_schema::declared::{DeclaredError, DeclaredSchema};
 pub use migrate_schema::Schema;
+#[cfg(all(
+    feature = "testing-fixture",
+    any(feature = "postgres", feature = "mysql")
+))]
+pub(crate) use scratch::with_database;
+#[cfg(all(feature = "testing-fixture", feature = "postgres"))]
+pub(crate) use scratch::{pg_drop_database, sqlstate};
 pub use scratch::{scratch, Scratch, ScratchDropper};
 
 use crate::backend::Db;

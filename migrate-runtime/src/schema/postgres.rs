@@ -3,6 +3,7 @@
 //! server itself. `information_schema` is not used: its views are far slower.
 
 use crate::error::MigrateError;
+use migrate_schema::render::postgres_object_name;
 use migrate_schema::{
     Check, Column, Deferrable, EnumType, ForeignKey, Generated, Identity, Index, IndexKey,
     IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Unique, View,
@@ -187,25 +188,33 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
         let Some(t) = names.get(&relid).and_then(|n| schema.tables.get_mut(n)) else {
             continue;
         };
+        // The part between table and label of the name PostgreSQL would have chosen: a
+        // check on one column is named after it, else after the table alone.
+        let (middle, label) = match kind.as_str() {
+            "p" => (None, "pkey"),
+            "u" => (Some(cols.join("_")), "key"),
+            "f" => (Some(cols.join("_")), "fkey"),
+            _ => match cols.as_slice() {
+                [one] => (Some(one.clone()), "check"),
+                _ => (None, "check"),
+            },
+        };
+        // A name PostgreSQL chose is left out, as the SQL left it out.
+        let name = (!generated(&name, &t.name, middle.as_deref(), label)).then_some(name);
         match kind.as_str() {
             "p" => {
-                let name = (!generated(&name, &t.name, None, "pkey")).then_some(name);
                 t.primary_key = Some(PrimaryKey {
                     name,
                     columns: cols,
                 });
             }
             "u" => {
-                let name =
-                    (!generated(&name, &t.name, Some(&cols.join("_")), "key")).then_some(name);
                 t.uniques.push(Unique {
                     name,
                     columns: cols,
                 });
             }
             "f" => {
-                let name =
-                    (!generated(&name, &t.name, Some(&cols.join("_")), "fkey")).then_some(name);
                 t.foreign_keys.push(ForeignKey {
                     name,
                     columns: cols,
@@ -221,12 +230,6 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
                 });
             }
             _ => {
-                // A check on one column is named after it, else after the table alone.
-                let column = match cols.as_slice() {
-                    [one] => Some(one.as_str()),
-                    _ => None,
-                };
-                let name = (!generated(&name, &t.name, column, "check")).then_some(name);
                 t.checks.push(Check {
                     name,
                     expression: check.unwrap_or_default(),
@@ -293,50 +296,17 @@ fn action(code: &str) -> ReferentialAction {
     }
 }
 
-/// PostgreSQL's longest identifier, in bytes (`NAMEDATALEN - 1`).
-const MAX_NAME: usize = 63;
-
-/// The name PostgreSQL's `makeObjectName` builds: `name1_name2_label`, the longer of
-/// `name1` and `name2` shortened first until it fits in 63 bytes.
-fn object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
-    let mut n1 = name1.len();
-    let mut n2 = name2.map_or(0, str::len);
-    let overhead = label.len() + 1 + usize::from(name2.is_some());
-    let avail = MAX_NAME.saturating_sub(overhead);
-    while n1 + n2 > avail {
-        if n1 > n2 {
-            n1 -= 1;
-        } else {
-            n2 -= 1;
-        }
-    }
-    let clip = |s: &str, mut n: usize| {
-        while !s.is_char_boundary(n) {
-            n -= 1;
-        }
-        s[..n].to_string()
-    };
-    let mut out = clip(name1, n1);
-    if let Some(n) = name2 {
-        out.push('_');
-        out.push_str(&clip(n, n2));
-    }
-    out.push('_');
-    out.push_str(label);
-    out
-}
-
 /// Whether `name` is the one PostgreSQL generates for a constraint of `table` with
 /// `label` (`pkey`, `key`, `fkey`, `check`), numbered (`key1`) when the first choice was
 /// taken.
 fn generated(name: &str, table: &str, columns: Option<&str>, label: &str) -> bool {
-    if name == object_name(table, columns, label) {
+    if name == postgres_object_name(table, columns, label) {
         return true;
     }
     let digits = name.len() - name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
     digits > 0
         && name
-            == object_name(
+            == postgres_object_name(
                 table,
                 columns,
                 &format!("{label}{}", &name[name.len() - digits..]),
@@ -369,7 +339,7 @@ mod tests {
         // Long names: the longer part is shortened first, to 63 bytes in all.
         let table = "t".repeat(40);
         let col = "c".repeat(40);
-        let name = object_name(&table, Some(&col), "fkey");
+        let name = postgres_object_name(&table, Some(&col), "fkey");
         assert_eq!(name.len(), 63);
         assert_eq!(name, format!("{}_{}_fkey", "t".repeat(29), "c".repeat(28)));
     }

@@ -3,6 +3,7 @@
 
 use crate::backend::Database;
 use crate::error::{mask_url, MigrateError};
+use migrate_core::Dialect;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,30 @@ use std::time::Duration;
 /// The prefix of every scratch database and schema name.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) const PREFIX: &str = "migrate_scratch_";
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use super::leftover::{drop_stale, process_tag, Leftovers};
+
+#[cfg(feature = "postgres")]
+const PG_DATABASES: Leftovers = Leftovers {
+    prefixes: &[PREFIX],
+    list: "SELECT datname::text FROM pg_database WHERE datname LIKE 'migrate\\_scratch\\_%'",
+    drop: "DROP DATABASE IF EXISTS {}",
+};
+
+#[cfg(feature = "postgres")]
+const PG_SCHEMAS: Leftovers = Leftovers {
+    prefixes: &[PREFIX],
+    list: "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'migrate\\_scratch\\_%'",
+    drop: "DROP SCHEMA IF EXISTS {} CASCADE",
+};
+
+#[cfg(feature = "mysql")]
+const MYSQL_DATABASES: Leftovers = Leftovers {
+    prefixes: &[PREFIX],
+    list: "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'migrate\\_scratch\\_%'",
+    drop: "DROP DATABASE IF EXISTS {}",
+};
 
 /// How long dropping waits for the scratch's own connections to close before dropping
 /// the database anyway, and for a lock on it.
@@ -82,14 +107,13 @@ enum Target {
 /// PostgreSQL) a schema; [`MigrateError::ScratchNotEmpty`]; connection and database
 /// errors as [`Database::connect`].
 pub async fn scratch(url: &str) -> Result<Scratch, MigrateError> {
-    let scheme = url.split(':').next().unwrap_or_default();
-    match scheme {
+    match Dialect::from_url(url) {
         #[cfg(feature = "sqlite")]
-        "sqlite" => memory().await,
+        Some(Dialect::Sqlite) => memory().await,
         #[cfg(feature = "postgres")]
-        "postgres" | "postgresql" => postgres(url).await,
+        Some(Dialect::Postgres) => postgres(url).await,
         #[cfg(feature = "mysql")]
-        "mysql" | "mariadb" => mysql(url).await,
+        Some(Dialect::Mysql) => mysql(url).await,
         // Whatever `connect` says about this URL.
         _ => Err(match Database::connect(url).await {
             Err(e) => e,
@@ -223,7 +247,9 @@ impl Target {
             Target::Memory => Ok(()),
             #[cfg(feature = "postgres")]
             Target::PgDatabase { admin, name } => {
-                let r = pg_drop_database(admin, name, true).await;
+                let r = pg_drop_database(admin, name).await.map_err(|e| {
+                    MigrateError::db(format!("cannot drop the scratch database `{name}`"), e)
+                });
                 let _ = tokio::time::timeout(CLOSE_WAIT, admin.close()).await;
                 r
             }
@@ -295,6 +321,19 @@ async fn checked(s: Scratch) -> Result<Scratch, MigrateError> {
     }
 }
 
+/// Connects to a scratch just made at `url` and checks it; when either fails, drops it
+/// and closes its admin pool.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn open(url: String, target: Target) -> Result<Scratch, MigrateError> {
+    match Database::connect(&url).await {
+        Ok(db) => checked(Scratch::new(db, url, target)).await,
+        Err(e) => {
+            let _ = target.drop_it().await;
+            Err(e)
+        }
+    }
+}
+
 #[cfg(feature = "sqlite")]
 async fn memory() -> Result<Scratch, MigrateError> {
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
@@ -321,57 +360,14 @@ async fn memory() -> Result<Scratch, MigrateError> {
     ))
 }
 
-/// A name no other scratch has: `migrate_scratch_<pid>_<host>_<n>_<nanos>`, where
-/// `<host>` tells this machine's processes from those of another host sharing the
-/// server.
+/// A name no other scratch has: `migrate_scratch_<pid>_<host>_<nonce>_<n>` (a
+/// [`process_tag`], by which the next process drops it if this one dies).
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 fn new_name() -> String {
     use std::sync::atomic::AtomicU32;
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{PREFIX}{}_{}_{n}_{nanos:x}",
-        std::process::id(),
-        host_tag()
-    )
-}
-
-/// Eight hex digits naming this host.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-fn host_tag() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_default();
-    format!(
-        "{:08x}",
-        crate::backend::lock_key(host.trim()) as u64 as u32
-    )
-}
-
-/// Whether `name` is a scratch of a process of this host that no longer runs. Only Linux
-/// can tell (through `/proc`); elsewhere nothing is stale.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-fn is_stale(name: &str, host: &str) -> bool {
-    let Some(rest) = name.strip_prefix(PREFIX) else {
-        return false;
-    };
-    let mut parts = rest.split('_');
-    let (Some(pid), Some(tag)) = (parts.next(), parts.next()) else {
-        return false;
-    };
-    let Ok(pid) = pid.parse::<u32>() else {
-        return false;
-    };
-    if tag != host || pid == std::process::id() {
-        return false;
-    }
-    cfg!(target_os = "linux") && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+    format!("{PREFIX}{}_{n}", process_tag())
 }
 
 /// `url` with its database replaced by `db`.
@@ -404,8 +400,9 @@ fn with_parameter(url: &str, parameter: &str) -> String {
     format!("{url}{sep}{parameter}")
 }
 
+/// The SQLSTATE of a server error.
 #[cfg(feature = "postgres")]
-fn sqlstate(e: &sqlx::Error) -> Option<String> {
+pub(crate) fn sqlstate(e: &sqlx::Error) -> Option<String> {
     match e {
         sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
         _ => None,
@@ -420,57 +417,28 @@ fn message(e: &sqlx::Error) -> String {
     }
 }
 
+/// `DROP DATABASE … WITH (FORCE)`, ending the sessions still on it (a plain drop before
+/// PostgreSQL 13, which has no FORCE).
 #[cfg(feature = "postgres")]
-async fn pg_drop_database(
-    admin: &sqlx::PgPool,
-    name: &str,
-    force: bool,
-) -> Result<(), MigrateError> {
+pub(crate) async fn pg_drop_database(admin: &sqlx::PgPool, name: &str) -> Result<(), sqlx::Error> {
     let plain = format!("DROP DATABASE IF EXISTS {name}");
-    let r = if force {
-        match sqlx::raw_sql(&format!("{plain} WITH (FORCE)"))
-            .execute(admin)
-            .await
-        {
-            // Before PostgreSQL 13 there is no FORCE.
-            Err(e) if sqlstate(&e).as_deref() == Some("42601") => {
-                sqlx::raw_sql(&plain).execute(admin).await
-            }
-            r => r,
+    match sqlx::raw_sql(&format!("{plain} WITH (FORCE)"))
+        .execute(admin)
+        .await
+    {
+        Err(e) if sqlstate(&e).as_deref() == Some("42601") => {
+            sqlx::raw_sql(&plain).execute(admin).await.map(|_| ())
         }
-    } else {
-        sqlx::raw_sql(&plain).execute(admin).await
-    };
-    r.map(|_| ())
-        .map_err(|e| MigrateError::db(format!("cannot drop the scratch database `{name}`"), e))
+        r => r.map(|_| ()),
+    }
 }
 
 #[cfg(feature = "postgres")]
 async fn postgres(url: &str) -> Result<Scratch, MigrateError> {
     let admin = crate::backend::postgres::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
-    // Stale scratch databases and schemas of dead processes of this host. Best effort:
-    // a database still in use is refused by the server and stays.
-    let host = host_tag();
-    let names: Vec<String> = sqlx::query_scalar(
-        "SELECT datname::text FROM pg_database WHERE datname LIKE 'migrate\\_scratch\\_%'",
-    )
-    .fetch_all(&admin)
-    .await
-    .unwrap_or_default();
-    for n in names.iter().filter(|n| is_stale(n, &host)) {
-        let _ = pg_drop_database(&admin, n, false).await;
-    }
-    let schemas: Vec<String> = sqlx::query_scalar(
-        "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'migrate\\_scratch\\_%'",
-    )
-    .fetch_all(&admin)
-    .await
-    .unwrap_or_default();
-    for n in schemas.iter().filter(|n| is_stale(n, &host)) {
-        let _ = sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {n} CASCADE"))
-            .execute(&admin)
-            .await;
-    }
+    // Stale scratch databases and schemas of dead processes of this host.
+    drop_stale(&admin, &PG_DATABASES).await;
+    drop_stale(&admin, &PG_SCHEMAS).await;
 
     let name = new_name();
     let created = sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
@@ -478,22 +446,11 @@ async fn postgres(url: &str) -> Result<Scratch, MigrateError> {
         .await;
     match created {
         Ok(_) => {
-            let scratch_url = with_database(url, &name);
-            match Database::connect(&scratch_url).await {
-                Ok(db) => {
-                    checked(Scratch::new(
-                        db,
-                        scratch_url,
-                        Target::PgDatabase { admin, name },
-                    ))
-                    .await
-                }
-                Err(e) => {
-                    let _ = pg_drop_database(&admin, &name, true).await;
-                    admin.close().await;
-                    Err(e)
-                }
-            }
+            open(
+                with_database(url, &name),
+                Target::PgDatabase { admin, name },
+            )
+            .await
         }
         Err(e) if sqlstate(&e).as_deref() == Some("42501") => {
             let database = message(&e);
@@ -515,23 +472,7 @@ async fn postgres(url: &str) -> Result<Scratch, MigrateError> {
                 ));
             }
             let scratch_url = with_parameter(url, &format!("options=-c%20search_path%3D{name}"));
-            match Database::connect(&scratch_url).await {
-                Ok(db) => {
-                    checked(Scratch::new(
-                        db,
-                        scratch_url,
-                        Target::PgSchema { admin, name },
-                    ))
-                    .await
-                }
-                Err(e) => {
-                    let _ = sqlx::raw_sql(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
-                        .execute(&admin)
-                        .await;
-                    admin.close().await;
-                    Err(e)
-                }
-            }
+            open(scratch_url, Target::PgSchema { admin, name }).await
         }
         Err(e) => {
             admin.close().await;
@@ -546,18 +487,7 @@ async fn postgres(url: &str) -> Result<Scratch, MigrateError> {
 #[cfg(feature = "mysql")]
 async fn mysql(url: &str) -> Result<Scratch, MigrateError> {
     let admin = crate::backend::mysql::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
-    let host = host_tag();
-    let names: Vec<String> = sqlx::query_scalar(
-        "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'migrate\\_scratch\\_%'",
-    )
-    .fetch_all(&admin)
-    .await
-    .unwrap_or_default();
-    for n in names.iter().filter(|n| is_stale(n, &host)) {
-        let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {n}"))
-            .execute(&admin)
-            .await;
-    }
+    drop_stale(&admin, &MYSQL_DATABASES).await;
     let name = new_name();
     if let Err(e) = sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
         .execute(&admin)
@@ -576,17 +506,7 @@ async fn mysql(url: &str) -> Result<Scratch, MigrateError> {
             MigrateError::db(format!("cannot create the scratch database `{name}`"), e)
         });
     }
-    let scratch_url = with_database(url, &name);
-    match Database::connect(&scratch_url).await {
-        Ok(db) => checked(Scratch::new(db, scratch_url, Target::Mysql { admin, name })).await,
-        Err(e) => {
-            let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
-                .execute(&admin)
-                .await;
-            admin.close().await;
-            Err(e)
-        }
-    }
+    open(with_database(url, &name), Target::Mysql { admin, name }).await
 }
 
 #[cfg(all(test, any(feature = "postgres", feature = "mysql")))]
@@ -609,17 +529,18 @@ mod tests {
 
     #[test]
     fn stale_names() {
-        let host = host_tag();
+        let is_stale = |name: &str| crate::schema::leftover::is_stale(name, &[PREFIX]);
         let name = new_name();
+        let host = process_tag().split('_').nth(1).unwrap_or_default();
         assert!(name.len() <= 63, "{name}");
-        assert!(!is_stale(&name, &host), "our own");
+        assert!(!is_stale(&name), "our own");
         // A pid that cannot be running (above the kernel's limit).
         let dead = format!("{PREFIX}4294967295_{host}_0_0");
-        assert_eq!(is_stale(&dead, &host), cfg!(target_os = "linux"));
+        assert_eq!(is_stale(&dead), cfg!(target_os = "linux"));
         assert!(
-            !is_stale(&format!("{PREFIX}4294967295_00000000_0_0"), "11111111"),
+            !is_stale(&format!("{PREFIX}4294967295_zzzzzzzz_0_0")),
             "another host's"
         );
-        assert!(!is_stale("migrate_scratch_x", &host));
+        assert!(!is_stale("migrate_scratch_x"));
     }
 }

@@ -39,8 +39,14 @@
 //! ```
 
 use crate::error::{mask_url, MigrateError};
+use crate::schema::leftover::process_tag;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use crate::schema::{
+    leftover::{drop_stale, Leftovers},
+    with_database,
+};
 use crate::{Database, EmbeddedMigrations, Migrator};
-use migrate_core::Checksum;
+use migrate_core::{Checksum, Dialect};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -293,6 +299,11 @@ pub async fn fresh<M: TemplateMigrations + ?Sized>(
 /// A pool on a copy, like [`Database::connect`]'s but with its first connection made
 /// now (and without a probe connection first: the server just answered).
 async fn connect(kind: Kind, url: &str) -> Result<Database, MigrateError> {
+    // SQLite connects through `Database::connect`, with errors of its own.
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables)
+    )]
     let failed = |source| MigrateError::Connect {
         url: mask_url(url),
         source,
@@ -343,13 +354,13 @@ enum Kind {
 
 impl Kind {
     fn of(url: &str) -> Result<Kind, FixtureError> {
-        match url.split(':').next().unwrap_or_default() {
+        match Dialect::from_url(url) {
             #[cfg(feature = "sqlite")]
-            "sqlite" => Ok(Kind::Sqlite),
+            Some(Dialect::Sqlite) => Ok(Kind::Sqlite),
             #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => Ok(Kind::Postgres),
+            Some(Dialect::Postgres) => Ok(Kind::Postgres),
             #[cfg(feature = "mysql")]
-            "mysql" | "mariadb" => Ok(Kind::Mysql),
+            Some(Dialect::Mysql) => Ok(Kind::Mysql),
             _ => Err(FixtureError::Unsupported {
                 url: mask_url(url),
                 reason: "expected an `sqlite:`, `postgres://` or `mysql://` URL of a driver compiled in (the `sqlite`, `postgres` and `mysql` features)".to_string(),
@@ -494,41 +505,6 @@ const TEMPLATE: &str = "migrate_tpl_";
 /// Prefix of copies' names.
 const FRESH: &str = "migrate_fresh_";
 
-/// `<pid>_<host>_<nonce>`: the process id (what tells a dead process's leftovers), a
-/// tag of this host (another host's processes are not ours to judge), and a number
-/// drawn at start (a later process reusing a pid is another process).
-fn process_tag() -> &'static str {
-    static TAG: OnceLock<String> = OnceLock::new();
-    TAG.get_or_init(|| format!("{}_{}_{}", std::process::id(), host_tag(), nonce()))
-}
-
-fn nonce() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let mixed = now.as_secs().wrapping_mul(1_000_000_007) ^ u64::from(now.subsec_nanos());
-    format!("{:08x}", fnv(&mixed.to_le_bytes()) as u32)
-}
-
-fn host_tag() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_default();
-    format!("{:08x}", fnv(host.trim().as_bytes()) as u32)
-}
-
-/// 64-bit FNV-1a.
-fn fnv(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
-}
-
 /// The template's name: `migrate_tpl_<pid>_<host>_<nonce>_<hash>`.
 fn template_name(suffix: &str) -> String {
     format!("{TEMPLATE}{}_{suffix}", process_tag())
@@ -541,55 +517,22 @@ fn fresh_name() -> String {
     format!("{FRESH}{}_{n}", process_tag())
 }
 
-/// Whether `name` (a template's or a copy's) was left by a process of this host that
-/// is gone: its pid no longer runs (Linux only: elsewhere nothing is judged stale), or
-/// it is this pid with another start nonce.
-fn is_stale(name: &str) -> bool {
-    let Some(rest) = name
-        .strip_prefix(TEMPLATE)
-        .or_else(|| name.strip_prefix(FRESH))
-    else {
-        return false;
-    };
-    let mut parts = rest.split('_');
-    let (Some(pid), Some(host), Some(nonce)) = (parts.next(), parts.next(), parts.next()) else {
-        return false;
-    };
-    let mut ours = process_tag().split('_');
-    let (Some(our_pid), Some(our_host), Some(our_nonce)) = (ours.next(), ours.next(), ours.next())
-    else {
-        return false;
-    };
-    if host != our_host || pid.parse::<u32>().is_err() {
-        return false;
+/// The fixture's databases on a server (templates and copies), as the catalog query
+/// `list` finds them and the statement `drop` drops one.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+const fn leftovers(list: &'static str, drop: &'static str) -> Leftovers {
+    Leftovers {
+        prefixes: &[TEMPLATE, FRESH],
+        list,
+        drop,
     }
-    if pid == our_pid {
-        return nonce != our_nonce;
-    }
-    cfg!(target_os = "linux") && !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
-/// `url` with its database replaced by `db`.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    // The path starts at the first `/` after the user info (whose password may hold one).
-    let host_start = base[scheme_end..]
-        .rfind('@')
-        .map_or(scheme_end, |i| scheme_end + i + 1);
-    let path_start = base[host_start..]
-        .find('/')
-        .map_or(base.len(), |i| host_start + i);
-    let mut out = format!("{}/{db}", &base[..path_start]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
+/// Whether `name` (a template's or a copy's) was left by a process of this host that
+/// is gone.
+#[cfg(any(feature = "sqlite", test))]
+fn is_stale(name: &str) -> bool {
+    crate::schema::leftover::is_stale(name, &[TEMPLATE, FRESH])
 }
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]
@@ -606,6 +549,57 @@ async fn migrate_template(m: &Migrator, url: &str, name: &str) -> Result<(), Fix
         template: name.to_string(),
         source,
     })
+}
+
+/// Makes the template database `migrate_tpl_…` on a server and migrates it, after
+/// dropping what dead processes left there (`leftovers`). `drop_database` drops one
+/// database through the admin pool it is given; `privilege` names what the
+/// role needs to create one; `finish` completes the migrated template and returns what
+/// its copies need. On any failure the template is dropped. The callbacks take owned
+/// names and return `'static` futures: a future borrowing for any lifetime could not be
+/// proven `Send`, and the template is made on a spawned task.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[allow(clippy::too_many_arguments)]
+async fn server_template<DB, T, D, F>(
+    m: &Migrator,
+    url: &str,
+    suffix: &str,
+    admin: &sqlx::Pool<DB>,
+    leftovers: &Leftovers,
+    drop_database: impl Fn(sqlx::Pool<DB>, String) -> D,
+    privilege: &str,
+    finish: impl FnOnce(String) -> F,
+) -> Result<(String, T), FixtureError>
+where
+    D: std::future::Future<Output = Result<(), FixtureError>>,
+    F: std::future::Future<Output = Result<T, FixtureError>>,
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    String: sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
+    usize: sqlx::ColumnIndex<DB::Row>,
+{
+    drop_stale(admin, leftovers).await;
+    let name = template_name(suffix);
+    drop_database(admin.clone(), name.clone()).await?;
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(admin)
+        .await
+        .map_err(sql_error(format!(
+            "cannot create the test template `{name}`; the fixture needs {privilege}"
+        )))?;
+    let made = async {
+        migrate_template(m, &with_database(url, &name), &name).await?;
+        finish(name.clone()).await
+    }
+    .await;
+    match made {
+        Ok(t) => Ok((name, t)),
+        Err(e) => {
+            let _ = drop_database(admin.clone(), name.clone()).await;
+            Err(e)
+        }
+    }
 }
 
 // ---- SQLite -----------------------------------------------------------------------
@@ -703,13 +697,13 @@ mod lite {
 #[cfg(feature = "postgres")]
 mod pg {
     use super::*;
+    use crate::schema::{pg_drop_database, sqlstate};
 
-    fn sqlstate(e: &sqlx::Error) -> Option<String> {
-        match e {
-            sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
-            _ => None,
-        }
-    }
+    /// No process is left to hold a session on them: a plain drop.
+    const LEFTOVERS: Leftovers = leftovers(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE 'migrate\\_tpl\\_%' OR datname LIKE 'migrate\\_fresh\\_%'",
+        "DROP DATABASE IF EXISTS {}",
+    );
 
     /// `DROP DATABASE … WITH (FORCE)` (plain before PostgreSQL 13), ending the sessions
     /// still on it.
@@ -717,17 +711,8 @@ mod pg {
         admin: &sqlx::PgPool,
         name: &str,
     ) -> Result<(), FixtureError> {
-        let plain = format!("DROP DATABASE IF EXISTS {name}");
-        let r = match sqlx::raw_sql(&format!("{plain} WITH (FORCE)"))
-            .execute(admin)
+        pg_drop_database(admin, name)
             .await
-        {
-            Err(e) if sqlstate(&e).as_deref() == Some("42601") => {
-                sqlx::raw_sql(&plain).execute(admin).await
-            }
-            r => r,
-        };
-        r.map(|_| ())
             .map_err(sql_error(format!("cannot drop the test database `{name}`")))
     }
 
@@ -738,40 +723,30 @@ mod pg {
     ) -> Result<(String, Source), FixtureError> {
         let admin =
             crate::backend::postgres::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
-        let names: Vec<String> = sqlx::query_scalar(
-            "SELECT datname::text FROM pg_database WHERE datname LIKE 'migrate\\_tpl\\_%' OR datname LIKE 'migrate\\_fresh\\_%'",
-        )
-        .fetch_all(&admin)
-        .await
-        .unwrap_or_default();
-        for n in names.iter().filter(|n| is_stale(n)) {
-            let _ = drop_database(&admin, n).await;
-        }
-        let name = template_name(suffix);
-        drop_database(&admin, &name).await?;
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .map_err(sql_error(format!(
-                "cannot create the test template `{name}`; the fixture needs a role that may create databases (CREATEDB)"
-            )))?;
-        let made = async {
-            migrate_template(m, &with_database(url, &name), &name).await?;
+        let (name, ()) = server_template(
+            m,
+            url,
+            suffix,
+            &admin,
+            &LEFTOVERS,
+            async |admin, name| drop_database(&admin, &name).await,
+            "a role that may create databases (CREATEDB)",
             // No session may be on a template while it is copied: keep everyone out
             // (autovacuum included).
-            sqlx::raw_sql(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
-                .execute(&admin)
-                .await
-                .map_err(sql_error(format!(
-                    "cannot close the test template `{name}` to connections"
-                )))?;
-            Ok::<_, FixtureError>(())
-        }
-        .await;
-        if let Err(e) = made {
-            let _ = drop_database(&admin, &name).await;
-            return Err(e);
-        }
+            |name| {
+                let admin = admin.clone();
+                async move {
+                    sqlx::raw_sql(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
+                        .execute(&admin)
+                        .await
+                        .map(|_| ())
+                        .map_err(sql_error(format!(
+                            "cannot close the test template `{name}` to connections"
+                        )))
+                }
+            },
+        )
+        .await?;
         Ok((
             name,
             Source::Postgres {
@@ -825,6 +800,11 @@ mod my {
     use super::*;
     use sqlx::mysql::MySqlRow;
     use sqlx::Row;
+
+    const LEFTOVERS: Leftovers = leftovers(
+        "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'migrate\\_tpl\\_%' OR SCHEMA_NAME LIKE 'migrate\\_fresh\\_%'",
+        "SET SESSION lock_wait_timeout = 10; DROP DATABASE IF EXISTS {}",
+    );
 
     /// What a copy replays, read from the template once.
     #[derive(Debug, Default)]
@@ -884,42 +864,59 @@ mod my {
             .acquire_timeout(Database::DEFAULT_CONNECT_TIMEOUT)
             .connect_lazy_with((*probe.connect_options()).clone());
         probe.close().await;
-        let names: Vec<String> = sqlx::query_scalar(
-            "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'migrate\\_tpl\\_%' OR SCHEMA_NAME LIKE 'migrate\\_fresh\\_%'",
+        let (name, plan) = server_template(
+            m,
+            url,
+            suffix,
+            &admin,
+            &LEFTOVERS,
+            async |admin, name| drop_database(&admin, &name).await,
+            "a user that may create databases",
+            |name| {
+                let (admin, url) = (admin.clone(), url.to_string());
+                async move { read_plan(&admin, &url, &name).await }
+            },
         )
-        .fetch_all(&admin)
+        .await?;
+        Ok((
+            name,
+            Source::Mysql {
+                admin,
+                url: url.to_string(),
+                plan,
+            },
+        ))
+    }
+
+    fn read_error(tpl: &str, what: &str) -> impl FnOnce(sqlx::Error) -> FixtureError {
+        sql_error(format!(
+            "cannot read the {what} of the test template `{tpl}`"
+        ))
+    }
+
+    /// `SHOW CREATE <kind> <tpl>.<name>`: the text of the row's `columns` (the statement,
+    /// and for routines and triggers the `sql_mode` it was created under).
+    async fn show_create<const N: usize>(
+        admin: &sqlx::MySqlPool,
+        tpl: &str,
+        kind: &str,
+        name: &str,
+        columns: [usize; N],
+    ) -> Result<[String; N], FixtureError> {
+        let what = format!("{} `{name}`", kind.to_lowercase());
+        let row = sqlx::raw_sql(&format!(
+            "SHOW CREATE {kind} {}.{}",
+            quote(tpl),
+            quote(name)
+        ))
+        .fetch_one(admin)
         .await
-        .unwrap_or_default();
-        for n in names.iter().filter(|n| is_stale(n)) {
-            let _ = drop_database(&admin, n).await;
+        .map_err(read_error(tpl, &what))?;
+        let mut out: [String; N] = std::array::from_fn(|_| String::new());
+        for (slot, i) in out.iter_mut().zip(columns) {
+            *slot = text(&row, i).map_err(read_error(tpl, &what))?;
         }
-        let name = template_name(suffix);
-        drop_database(&admin, &name).await?;
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .map_err(sql_error(format!(
-                "cannot create the test template `{name}`; the fixture needs a user that may create databases"
-            )))?;
-        let made = async {
-            migrate_template(m, &with_database(url, &name), &name).await?;
-            read_plan(&admin, url, &name).await
-        }
-        .await;
-        match made {
-            Ok(plan) => Ok((
-                name,
-                Source::Mysql {
-                    admin,
-                    url: url.to_string(),
-                    plan,
-                },
-            )),
-            Err(e) => {
-                let _ = drop_database(&admin, &name).await;
-                Err(e)
-            }
-        }
+        Ok(out)
     }
 
     async fn read_plan(
@@ -927,11 +924,7 @@ mod my {
         url: &str,
         tpl: &str,
     ) -> Result<CopyPlan, FixtureError> {
-        let read = |what: &str| {
-            sql_error(format!(
-                "cannot read the {what} of the test template `{tpl}`"
-            ))
-        };
+        let read = |what: &str| read_error(tpl, what);
         let unsupported = |what: &str| {
             FixtureError::Unsupported {
             url: mask_url(url),
@@ -988,12 +981,8 @@ mod my {
         }
         for t in dependency_order(&tables, &edges) {
             let q = format!("{}.{}", quote(tpl), quote(&t));
-            let row = sqlx::raw_sql(&format!("SHOW CREATE TABLE {q}"))
-                .fetch_one(admin)
-                .await
-                .map_err(read(&format!("table `{t}`")))?;
-            plan.tables
-                .push(text(&row, 1).map_err(read(&format!("table `{t}`")))?);
+            let [create] = show_create(admin, tpl, "TABLE", &t, [1]).await?;
+            plan.tables.push(create);
             let count = sqlx::raw_sql(&format!("SELECT COUNT(*) FROM {q}"))
                 .fetch_one(admin)
                 .await
@@ -1022,26 +1011,13 @@ mod my {
                 text(r, 0).map_err(read("routines"))?,
                 text(r, 1).map_err(read("routines"))?,
             );
-            let row = sqlx::raw_sql(&format!(
-                "SHOW CREATE {kind} {}.{}",
-                quote(tpl),
-                quote(&name)
-            ))
-            .fetch_one(admin)
-            .await
-            .map_err(read(&format!("routine `{name}`")))?;
-            plan.objects.push((
-                text(&row, 1).map_err(read(&format!("routine `{name}`")))?,
-                text(&row, 2).map_err(read(&format!("routine `{name}`")))?,
-            ));
+            let [mode, create] = show_create(admin, tpl, &kind, &name, [1, 2]).await?;
+            plan.objects.push((mode, create));
         }
         let mut view_sql = Vec::new();
         for v in &views {
-            let row = sqlx::raw_sql(&format!("SHOW CREATE VIEW {}.{}", quote(tpl), quote(v)))
-                .fetch_one(admin)
-                .await
-                .map_err(read(&format!("view `{v}`")))?;
-            view_sql.push(text(&row, 1).map_err(read(&format!("view `{v}`")))?);
+            let [create] = show_create(admin, tpl, "VIEW", v, [1]).await?;
+            view_sql.push(create);
         }
         // A view that names another (as `other`) comes after it.
         let mut view_edges = Vec::new();
@@ -1063,18 +1039,8 @@ mod my {
             .map_err(read("triggers"))?;
         for r in &triggers {
             let name = text(r, 0).map_err(read("triggers"))?;
-            let row = sqlx::raw_sql(&format!(
-                "SHOW CREATE TRIGGER {}.{}",
-                quote(tpl),
-                quote(&name)
-            ))
-            .fetch_one(admin)
-            .await
-            .map_err(read(&format!("trigger `{name}`")))?;
-            plan.objects.push((
-                text(&row, 1).map_err(read(&format!("trigger `{name}`")))?,
-                text(&row, 2).map_err(read(&format!("trigger `{name}`")))?,
-            ));
+            let [mode, create] = show_create(admin, tpl, "TRIGGER", &name, [1, 2]).await?;
+            plan.objects.push((mode, create));
         }
         Ok(plan)
     }

@@ -1,6 +1,5 @@
 //! TLS test settings shared by the runtime's and the CLI's tests: the servers' CAs, a
 //! CA that signed nothing, and URL edits.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
@@ -42,6 +41,9 @@ fn ca(var: &str, default: &str) -> String {
 
 /// The CA of the PostgreSQL server's certificate: `MIGRATE_TEST_POSTGRES_TLS_CA`, else
 /// Debian's self-signed "snakeoil" certificate, which its PostgreSQL serves.
+///
+/// # Panics
+/// When neither is there.
 pub fn postgres_ca() -> String {
     ca(
         "MIGRATE_TEST_POSTGRES_TLS_CA",
@@ -51,6 +53,9 @@ pub fn postgres_ca() -> String {
 
 /// The CA of the MariaDB/MySQL server's certificate: `MIGRATE_TEST_MYSQL_TLS_CA`, else
 /// the one `.ci/run` makes.
+///
+/// # Panics
+/// When neither is there.
 pub fn mysql_ca() -> String {
     ca("MIGRATE_TEST_MYSQL_TLS_CA", "/etc/mysql/migrate-tls/ca.pem")
 }
@@ -64,25 +69,33 @@ pub fn postgres_tls_host() -> String {
 }
 
 /// Writes a CA certificate that signed no server's certificate into `dir`.
+///
+/// # Panics
+/// When the file cannot be written.
 pub fn wrong_ca(dir: &Path) -> PathBuf {
     let path = dir.join("wrong-ca.pem");
     std::fs::write(&path, include_str!("../fixtures/wrong-ca.pem")).expect("write CA");
     path
 }
 
-#[test]
-fn url_edits() {
-    assert_eq!(
-        with_host("postgres://u:p@127.0.0.1:5432/db?x=1", "localhost"),
-        "postgres://u:p@localhost:5432/db?x=1"
-    );
-    assert_eq!(
-        with_host("postgres://127.0.0.1/db", "localhost"),
-        "postgres://localhost/db"
-    );
-    assert_eq!(with_params("mysql://h/db", "a=1"), "mysql://h/db?a=1");
-    assert_eq!(
-        with_params("mysql://h/db?b=2", "a=1"),
-        "mysql://h/db?b=2&a=1"
-    );
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_edits() {
+        assert_eq!(
+            with_host("postgres://u:p@127.0.0.1:5432/db?x=1", "localhost"),
+            "postgres://u:p@localhost:5432/db?x=1"
+        );
+        assert_eq!(
+            with_host("postgres://127.0.0.1/db", "localhost"),
+            "postgres://localhost/db"
+        );
+        assert_eq!(with_params("mysql://h/db", "a=1"), "mysql://h/db?a=1");
+        assert_eq!(
+            with_params("mysql://h/db?b=2", "a=1"),
+            "mysql://h/db?b=2&a=1"
+        );
+    }
 }

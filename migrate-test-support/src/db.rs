@@ -1,17 +1,19 @@
 //! Test databases: SQLite always; PostgreSQL and MariaDB/MySQL when
-//! `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL` are set. Each call makes a
-//! database of its own, so tests run in parallel. A set URL that cannot be reached fails
-//! the test rather than skipping it.
-#![allow(dead_code)]
+//! `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL` are set.
 
 use migrate_core::ScriptDirectory;
 use migrate_runtime::{Database, Migrator};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+/// A database of its own for one test, on one kind of server.
 pub struct TestDb {
+    /// `sqlite`, `postgres` or `mysql`.
     pub name: &'static str,
+    /// Its URL, for code that connects by itself.
     pub url: String,
+    /// A pool connected to it.
     pub db: Database,
+    /// The SQLite file's folder, removed with the value.
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -44,7 +46,11 @@ fn with_database(url: &str, db: &str) -> String {
     out
 }
 
-/// A fresh database of every configured kind.
+/// A fresh database of every configured kind: SQLite always, PostgreSQL and MariaDB/MySQL
+/// when their URL variable is set. `tag` goes into the databases' names.
+///
+/// # Panics
+/// When a set URL is unreachable or the server refuses to create the database.
 pub async fn databases(tag: &str) -> Vec<TestDb> {
     let mut out = Vec::new();
     let dir = tempfile::tempdir().expect("temp dir");
@@ -67,7 +73,11 @@ pub async fn databases(tag: &str) -> Vec<TestDb> {
 
 /// Creates an empty database on a server through its admin URL (first dropping those
 /// left by test processes that are gone) and returns its URL. `name` is `postgres` or
-/// `mysql`. A set URL that is unreachable fails the test.
+/// `mysql`.
+///
+/// # Panics
+/// When `admin` is unreachable (a set URL fails the test rather than skipping it) or the
+/// server refuses to create the database.
 pub async fn fresh_url(name: &str, admin: &str, tag: &str) -> String {
     let admin_db = Database::connect(admin).await.unwrap_or_else(|e| {
         panic!(
@@ -96,6 +106,9 @@ async fn fresh(admin: &str, name: &'static str, tag: &str) -> TestDb {
 }
 
 /// Runs SQL outside the migrator.
+///
+/// # Panics
+/// When the SQL fails.
 pub async fn raw(db: &Database, sql: &str) {
     let r = match db {
         Database::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
@@ -107,34 +120,25 @@ pub async fn raw(db: &Database, sql: &str) {
 }
 
 /// One integer from a query (whatever integer or decimal type the database returns).
+///
+/// # Panics
+/// When the query fails or returns no row.
 pub async fn scalar(db: &Database, sql: &str) -> i64 {
-    let r = match db {
-        Database::Sqlite(p) => {
-            sqlx::query_scalar::<_, i64>(sql)
-                .persistent(false)
-                .fetch_one(p)
-                .await
-        }
-        Database::Postgres(p) => {
-            let wrapped = format!("SELECT CAST(({sql}) AS BIGINT)");
-            sqlx::query_scalar::<_, i64>(&wrapped)
-                .persistent(false)
-                .fetch_one(p)
-                .await
-        }
-        Database::Mysql(p) => {
-            let wrapped = format!("SELECT CAST(({sql}) AS SIGNED)");
-            sqlx::query_scalar::<_, i64>(&wrapped)
-                .persistent(false)
-                .fetch_one(p)
-                .await
-        }
-        _ => unreachable!("all drivers are enabled in tests"),
+    let wrapped = match db {
+        Database::Postgres(_) => format!("SELECT CAST(({sql}) AS BIGINT)"),
+        Database::Mysql(_) => format!("SELECT CAST(({sql}) AS SIGNED)"),
+        _ => sql.to_string(),
     };
-    r.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    column::<i64>(db, &wrapped)
+        .await
+        .and_then(|rows| rows.into_iter().next().ok_or(sqlx::Error::RowNotFound))
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
-/// Whether a table exists.
+/// Whether a table exists in the connection's current database or schema.
+///
+/// # Panics
+/// When the catalog query fails.
 pub async fn table_exists(db: &Database, table: &str) -> bool {
     let sql = match db {
         Database::Sqlite(_) => format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"),
@@ -144,7 +148,8 @@ pub async fn table_exists(db: &Database, table: &str) -> bool {
     scalar(db, &sql).await > 0
 }
 
-/// A migration file text.
+/// The text of a migration file: revision `rev` after `down` (empty for base), `extra`
+/// header lines, the upgrade SQL, and the downgrade SQL when there is one.
 pub fn mig(rev: &str, down: &str, extra: &str, up: &str, down_sql: Option<&str>) -> String {
     let mut s = format!("-- {rev}\n-- revision: {rev}\n-- down_revision: {down}\n{extra}\n-- migrate:upgrade\n{up}\n");
     if let Some(d) = down_sql {
@@ -154,13 +159,16 @@ pub fn mig(rev: &str, down: &str, extra: &str, up: &str, down_sql: Option<&str>)
 }
 
 /// A migrator over in-memory files `(path, text)`.
+///
+/// # Panics
+/// When the files are not a valid script directory.
 pub fn migrator(files: &[(&str, String)]) -> Migrator {
     let dir = ScriptDirectory::from_files(files.iter().map(|(p, t)| (*p, t.as_bytes())))
         .unwrap_or_else(|e| panic!("fixture invalid: {e}"));
     Migrator::from_directory(dir)
 }
 
-/// `CREATE TABLE t_<rev>` / `DROP TABLE t_<rev>` migration.
+/// `(path, text)` of a `CREATE TABLE t_<rev>` / `DROP TABLE t_<rev>` migration.
 pub fn table_mig(rev: &str, down: &str, extra: &str) -> (String, String) {
     (
         format!("{rev}.sql"),
@@ -211,32 +219,49 @@ async fn drop_stale(admin: &Database, name: &str) {
 /// Text rows of a one-column query. Statements are not cached: tests read the same
 /// table before and after migrations change its columns, which would invalidate a
 /// PostgreSQL prepared statement ("cached plan must not change result type").
+///
+/// # Panics
+/// When the query fails.
 pub async fn strings(db: &Database, sql: &str) -> Vec<String> {
-    let r = match db {
-        Database::Sqlite(p) => {
-            sqlx::query_scalar::<_, String>(sql)
-                .persistent(false)
-                .fetch_all(p)
-                .await
-        }
-        Database::Postgres(p) => {
-            sqlx::query_scalar::<_, String>(sql)
-                .persistent(false)
-                .fetch_all(p)
-                .await
-        }
-        Database::Mysql(p) => {
-            sqlx::query_scalar::<_, String>(sql)
-                .persistent(false)
-                .fetch_all(p)
-                .await
-        }
+    column::<String>(db, sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+/// The first column of every row of a query, not cached (see [`strings`]).
+async fn column<T>(db: &Database, sql: &str) -> Result<Vec<T>, sqlx::Error>
+where
+    T: Send + Unpin,
+    (T,): for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::mysql::MySqlRow>,
+{
+    match db {
+        Database::Sqlite(p) => pool_column(p, sql).await,
+        Database::Postgres(p) => pool_column(p, sql).await,
+        Database::Mysql(p) => pool_column(p, sql).await,
         _ => unreachable!("all drivers are enabled in tests"),
-    };
-    r.unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
+
+async fn pool_column<DB, T>(pool: &sqlx::Pool<DB>, sql: &str) -> Result<Vec<T>, sqlx::Error>
+where
+    DB: sqlx::Database + sqlx::database::HasStatementCache,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    T: Send + Unpin,
+    (T,): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    sqlx::query_scalar::<DB, T>(sql)
+        .persistent(false)
+        .fetch_all(pool)
+        .await
 }
 
 /// `(column, type, nullable)` of a table, types lowercased.
+///
+/// # Panics
+/// When the catalog query fails.
 pub async fn columns(db: &Database, table: &str) -> Vec<(String, String, bool)> {
     let sql = match db {
         Database::Sqlite(_) => format!("SELECT name || '|' || lower(type) || '|' || CASE WHEN \"notnull\" = 1 OR pk = 1 THEN 'NO' ELSE 'YES' END FROM pragma_table_info('{table}')"),
@@ -254,4 +279,61 @@ pub async fn columns(db: &Database, table: &str) -> Vec<(String, String, bool)> 
             (name, ty, nullable)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A URL to a local port that nothing listens on.
+    fn closed_port_url(scheme: &str, user: &str) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("local addr").port();
+        drop(listener);
+        format!("{scheme}://{user}@127.0.0.1:{port}/test")
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "postgres test URL is set but unreachable")]
+    async fn unreachable_postgres_url_fails() {
+        fresh_url(
+            "postgres",
+            &closed_port_url("postgres", "postgres"),
+            "closed",
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "mysql test URL is set but unreachable")]
+    async fn unreachable_mysql_url_fails() {
+        fresh_url("mysql", &closed_port_url("mysql", "root"), "closed").await;
+    }
+
+    #[test]
+    fn database_replaced_in_url() {
+        assert_eq!(
+            with_database("postgres://u@h:5432/postgres?sslmode=disable", "mt_1"),
+            "postgres://u@h:5432/mt_1?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("mysql://root@h", "mt_1"),
+            "mysql://root@h/mt_1"
+        );
+    }
+
+    #[test]
+    fn migration_text() {
+        let (path, text) = table_mig("b2", "a1", "");
+        assert_eq!(path, "b2.sql");
+        assert!(
+            text.contains("-- revision: b2\n-- down_revision: a1\n"),
+            "{text}"
+        );
+        assert!(text.contains("CREATE TABLE t_b2 (id INT);"), "{text}");
+        assert!(
+            text.contains("-- migrate:downgrade\nDROP TABLE t_b2;"),
+            "{text}"
+        );
+    }
 }
