@@ -334,18 +334,18 @@ impl Database {
         options: &ConnectOptions,
     ) -> Result<Database, MigrateError> {
         let timeout = options.timeout;
-        let scheme = url.split(':').next().unwrap_or_default();
-        match scheme {
+        match Dialect::from_url(url) {
             #[cfg(feature = "sqlite")]
-            "sqlite" => sqlite::connect(url, options.create_if_missing)
+            Some(Dialect::Sqlite) => sqlite::connect(url, options.create_if_missing)
                 .await
                 .map(Database::Sqlite),
             #[cfg(feature = "postgres")]
-            "postgres" | "postgresql" => postgres::connect(url, timeout)
+            Some(Dialect::Postgres) => postgres::connect(url, timeout)
                 .await
                 .map(Database::Postgres),
             #[cfg(feature = "mysql")]
-            "mysql" | "mariadb" => mysql::connect(url, timeout).await.map(Database::Mysql),
+            Some(Dialect::Mysql) => mysql::connect(url, timeout).await.map(Database::Mysql),
+            // A scheme of no database, or of one this build leaves out.
             _ => {
                 let _ = timeout;
                 Err(MigrateError::UnsupportedUrl {
