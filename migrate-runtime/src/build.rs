@@ -43,22 +43,14 @@ pub fn rerun_if_migrations_changed(dir: impl AsRef<Path>) {
     }
 }
 
-/// The folder and every non-hidden subfolder, parents before children, each level sorted.
+/// The folder and every subfolder the loader reads (hidden ones skipped), in the
+/// loader's own walk. A folder the loader refuses still yields what it listed before
+/// the refusal, at least the folder itself, for the macro to report.
 fn watched_folders(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(folder) = stack.pop() {
-        let mut children: Vec<PathBuf> = std::fs::read_dir(&folder)
-            .into_iter()
-            .flatten()
-            .flatten()
-            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-            .map(|e| e.path())
-            .filter(|p| p.is_dir())
-            .collect();
-        children.sort();
-        out.push(folder);
-        stack.extend(children.into_iter().rev());
+    let _ = migrate_core::scan_with(dir, |folder, _| out.push(folder.to_path_buf()));
+    if out.is_empty() {
+        out.push(dir.to_path_buf());
     }
     out
 }
