@@ -314,10 +314,10 @@ pub struct EditedMigration {
     pub revision: String,
     /// Its file.
     pub path: String,
-    /// Checksum recorded when it ran.
+    /// Checksum recorded when it ran, as the history table holds it (hex).
     pub recorded: String,
     /// Checksum of the file now.
-    pub current: String,
+    pub current: migrate_core::Checksum,
 }
 
 fn list_edited(v: &[EditedMigration]) -> String {

@@ -101,7 +101,7 @@ impl Migrator {
                 let row = HistoryValues {
                     revision: e.revision.clone(),
                     direction: HistoryEvent::Accept,
-                    checksum: Some(e.current.clone()),
+                    checksum: Some(e.current.to_hex()),
                     millis: 0,
                 };
                 self.insert_history(conn, std::slice::from_ref(&row))

@@ -133,7 +133,7 @@ impl Migrator {
                     revision: rev.to_string(),
                     path: script.path.to_string(),
                     recorded: rec.clone(),
-                    current: script.checksum.to_hex(),
+                    current: script.checksum,
                 });
             }
         }
