@@ -139,6 +139,14 @@ impl Db<'_> {
 }
 
 impl Held {
+    /// Whether no writer but this run can change the version table while it holds the
+    /// lock: the database's lock keeps them out, or the database lives in this
+    /// process's memory (no lock is needed there; another migrator in the process on
+    /// the same pool still meets the version-row checks).
+    pub(crate) fn excludes_writers(&self) -> bool {
+        matches!(self.lock, Lock::None) || self.conn.backend().lock_excludes_writers()
+    }
+
     /// Gives the connection back and releases the lock; returns the work's `result`,
     /// or the release's error when the work succeeded.
     pub(crate) async fn release<T>(
@@ -650,6 +658,12 @@ pub(crate) trait Backend: Sync {
     /// The placeholder of the `n`th (1-based) bound parameter.
     fn placeholder(&self, _n: usize) -> String {
         "?".to_string()
+    }
+
+    /// Whether several statements with bound values may share one request (the
+    /// version change and the history row of a step then go together).
+    fn joins_bound_statements(&self) -> bool {
+        false
     }
 
     /// Whether the migration lock keeps every other writer out of the version table

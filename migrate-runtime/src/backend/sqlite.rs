@@ -85,6 +85,11 @@ impl super::Backend for Sqlite {
         )
     }
 
+    /// The driver binds a request's values across its statements in order.
+    fn joins_bound_statements(&self) -> bool {
+        true
+    }
+
     /// The file lock binds only migrators; other programs may write between two
     /// transactions of a run.
     fn lock_excludes_writers(&self) -> bool {

@@ -4,7 +4,7 @@
 use super::{
     HistoryEvent, HistoryValues, Migrator, Op, Progress, Report, Run, StepReport, TransactionMode,
 };
-use crate::backend::{Arg, Conn, Db, Held};
+use crate::backend::{Arg, Backend, Conn, Db, Held};
 use crate::error::{MigrateError, MigrationFailed};
 use migrate_core::sql::split_statements;
 use migrate_core::{Dialect, Direction, Plan, RevisionError, Script, Section, Step, VersionChange};
@@ -183,6 +183,7 @@ impl Migrator {
             }
         }
         let mut held = self.hold(db).await?;
+        let excludes_writers = held.excludes_writers();
         let conn = &mut held.conn;
         let result = async {
             if let Some(setup) = conn.backend().session_setup(self.opts.lock_timeout) {
@@ -191,7 +192,7 @@ impl Migrator {
                     .map_err(|e| MigrateError::db("cannot set up the session", e))?;
             }
             self.ensure_tables(conn).await?;
-            self.apply(conn, &op).await
+            self.apply(conn, &op, excludes_writers).await
         }
         .await;
         held.release(result).await
@@ -243,7 +244,12 @@ impl Migrator {
         Ok(Some((script, section)))
     }
 
-    pub(super) async fn apply(&self, conn: &mut Conn, op: &Op<'_>) -> Result<Report, MigrateError> {
+    pub(super) async fn apply(
+        &self,
+        conn: &mut Conn,
+        op: &Op<'_>,
+        excludes_writers: bool,
+    ) -> Result<Report, MigrateError> {
         let mut run = Run {
             report: Report::default(),
             in_tx: false,
@@ -251,7 +257,7 @@ impl Migrator {
             pending: Vec::new(),
             tx_start: 0,
         };
-        let result = self.apply_inner(conn, op, &mut run).await;
+        let result = self.apply_inner(conn, op, &mut run, excludes_writers).await;
         if result.is_err() && run.in_tx {
             // The original error matters more than a failed rollback, which the server
             // performs anyway when the session ends.
@@ -284,10 +290,11 @@ impl Migrator {
         conn: &mut Conn,
         op: &Op<'_>,
         run: &mut Run,
+        excludes_writers: bool,
     ) -> Result<(), MigrateError> {
         let backend = conn.backend();
         let dialect = backend.dialect();
-        let recheck = !backend.lock_excludes_writers();
+        let recheck = !excludes_writers;
         // Without transactional DDL a transaction cannot span migrations: each DDL
         // statement commits. Rows written only at the end would then be lost on a
         // failure while the tables stay, so there every migration records itself.
@@ -486,7 +493,8 @@ impl Migrator {
     }
 
     /// Writes version-table changes (each must touch exactly one row) and history
-    /// rows, with bound values.
+    /// rows, with bound values: in one request where the database takes several bound
+    /// statements at once, else a request each.
     pub(super) async fn book(
         &self,
         conn: &mut Conn,
@@ -495,43 +503,100 @@ impl Migrator {
         step: &Step,
     ) -> Result<(), MigrateError> {
         let backend = conn.backend();
-        let vt = self.qualified(&self.opts.version_table);
-        let p = |n| backend.placeholder(n);
+        let joined = backend.joins_bound_statements();
+        let mismatch = |expected: u64, actual: u64| MigrateError::VersionTable {
+            table: self.opts.version_table.clone(),
+            revision: step.revision.clone().unwrap_or_else(|| step.to.join(", ")),
+            expected,
+            actual,
+        };
+        let failed = |e| MigrateError::db("cannot update the version table", e);
+        let mut batch = Statements::default();
         for c in changes {
-            let (sql, args) = match c {
-                VersionChange::Insert(v) => (
-                    format!("INSERT INTO {vt} (version_num) VALUES ({})", p(1)),
-                    vec![Arg::Text(v)],
-                ),
-                VersionChange::Delete(v) => (
-                    format!("DELETE FROM {vt} WHERE version_num = {}", p(1)),
-                    vec![Arg::Text(v)],
-                ),
-                VersionChange::Update { from, to } => (
-                    format!(
-                        "UPDATE {vt} SET version_num = {} WHERE version_num = {}",
-                        p(1),
-                        p(2)
-                    ),
-                    vec![Arg::Text(to), Arg::Text(from)],
-                ),
-            };
-            match conn.execute_bound(&sql, &args).await {
-                Ok(1) => {}
-                Ok(n) => {
-                    return Err(MigrateError::VersionTable {
-                        table: self.opts.version_table.clone(),
-                        revision: step.revision.clone().unwrap_or_else(|| step.to.join(", ")),
-                        expected: 1,
-                        actual: n,
-                    })
+            self.change_statement(backend, &mut batch, c);
+            if !joined {
+                match conn.execute_bound(&batch.sql, &batch.args).await {
+                    Ok(1) => batch = Statements::default(),
+                    Ok(n) => return Err(mismatch(1, n)),
+                    Err(e) => return Err(failed(e)),
                 }
-                Err(e) => return Err(MigrateError::db("cannot update the version table", e)),
             }
         }
-        self.insert_history(conn, history)
-            .await
-            .map_err(|e| MigrateError::db("cannot update the version table", e))
+        // A version change touches at most one row (the column is the key), so the
+        // total is right only when each touched exactly one.
+        let mut expected = if joined { changes.len() as u64 } else { 0 };
+        for chunk in history.chunks(500) {
+            self.history_statement(backend, &mut batch, chunk);
+            expected += chunk.len() as u64;
+            if !joined {
+                conn.execute_bound(&batch.sql, &batch.args)
+                    .await
+                    .map_err(failed)?;
+                batch = Statements::default();
+                expected = 0;
+            }
+        }
+        if batch.sql.is_empty() {
+            return Ok(());
+        }
+        match conn.execute_bound(&batch.sql, &batch.args).await {
+            Ok(n) if n == expected => Ok(()),
+            Ok(n) => Err(mismatch(expected, n)),
+            Err(e) => Err(failed(e)),
+        }
+    }
+
+    /// Adds the statement of one version-table change.
+    fn change_statement<'v>(
+        &self,
+        backend: &dyn Backend,
+        batch: &mut Statements<'v>,
+        c: &'v VersionChange,
+    ) {
+        let vt = self.qualified(&self.opts.version_table);
+        match c {
+            VersionChange::Insert(v) => {
+                let p = batch.bind(backend, Arg::Text(v));
+                batch.push(format!("INSERT INTO {vt} (version_num) VALUES ({p})"));
+            }
+            VersionChange::Delete(v) => {
+                let p = batch.bind(backend, Arg::Text(v));
+                batch.push(format!("DELETE FROM {vt} WHERE version_num = {p}"));
+            }
+            VersionChange::Update { from, to } => {
+                let new = batch.bind(backend, Arg::Text(to));
+                let old = batch.bind(backend, Arg::Text(from));
+                batch.push(format!(
+                    "UPDATE {vt} SET version_num = {new} WHERE version_num = {old}"
+                ));
+            }
+        }
+    }
+
+    /// Adds one statement inserting history rows.
+    fn history_statement<'v>(
+        &self,
+        backend: &dyn Backend,
+        batch: &mut Statements<'v>,
+        rows: &'v [HistoryValues],
+    ) {
+        let table = self.qualified(&self.history_name());
+        let mut sql =
+            format!("INSERT INTO {table} (revision, direction, checksum, duration_ms) VALUES ");
+        for (i, r) in rows.iter().enumerate() {
+            let values = [
+                Arg::Text(&r.revision),
+                Arg::Text(r.direction.name()),
+                Arg::OptText(r.checksum.as_deref()),
+                Arg::Int(i64::try_from(r.millis).unwrap_or(i64::MAX)),
+            ]
+            .map(|a| batch.bind(backend, a));
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("({})", values.join(", ")));
+        }
+        batch.push(sql);
     }
 
     /// Inserts history rows, a few hundred to a statement.
@@ -541,31 +606,10 @@ impl Migrator {
         rows: &[HistoryValues],
     ) -> Result<(), sqlx::Error> {
         let backend = conn.backend();
-        let table = self.qualified(&self.history_name());
         for chunk in rows.chunks(500) {
-            let mut sql =
-                format!("INSERT INTO {table} (revision, direction, checksum, duration_ms) VALUES ");
-            let mut args = Vec::with_capacity(chunk.len() * 4);
-            for (i, r) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push_str(", ");
-                }
-                let n = i * 4;
-                sql.push_str(&format!(
-                    "({}, {}, {}, {})",
-                    backend.placeholder(n + 1),
-                    backend.placeholder(n + 2),
-                    backend.placeholder(n + 3),
-                    backend.placeholder(n + 4)
-                ));
-                args.extend([
-                    Arg::Text(&r.revision),
-                    Arg::Text(r.direction.name()),
-                    Arg::OptText(r.checksum.as_deref()),
-                    Arg::Int(i64::try_from(r.millis).unwrap_or(i64::MAX)),
-                ]);
-            }
-            conn.execute_bound(&sql, &args).await?;
+            let mut batch = Statements::default();
+            self.history_statement(backend, &mut batch, chunk);
+            conn.execute_bound(&batch.sql, &batch.args).await?;
         }
         Ok(())
     }
@@ -713,4 +757,26 @@ fn failure_hint(message: &str) -> Option<&'static str> {
         return Some("this statement cannot run in a transaction: put it in a revision of its own with `-- transactional: false` in the header");
     }
     None
+}
+
+/// Statements with bound values, sent as one request.
+#[derive(Default)]
+struct Statements<'v> {
+    sql: String,
+    args: Vec<Arg<'v>>,
+}
+
+impl<'v> Statements<'v> {
+    /// Binds a value and returns its placeholder.
+    fn bind(&mut self, backend: &dyn Backend, arg: Arg<'v>) -> String {
+        self.args.push(arg);
+        backend.placeholder(self.args.len())
+    }
+
+    fn push(&mut self, statement: String) {
+        if !self.sql.is_empty() {
+            self.sql.push_str(";\n");
+        }
+        self.sql.push_str(&statement);
+    }
 }
