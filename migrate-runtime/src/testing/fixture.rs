@@ -274,7 +274,7 @@ pub async fn fresh<M: TemplateMigrations + ?Sized>(
                 .get_or_try_init(|| Template::create(migrator, kind, admin_url, key))
                 .await?
                 .clone();
-            template.copy().await
+            template.next_copy().await
         })
         .await
         .map_err(FixtureError::Task)??;
@@ -433,6 +433,9 @@ struct Template {
     #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     name: String,
     source: Source,
+    /// On a server, the copy the next test gets, made on the fixture's runtime while
+    /// the current test runs: a test then waits only for what is left of it.
+    spare: Mutex<Option<tokio::task::JoinHandle<Result<Made, FixtureError>>>>,
 }
 
 #[derive(Debug)]
@@ -447,6 +450,19 @@ enum Source {
         url: String,
         plan: my::CopyPlan,
     },
+}
+
+impl Source {
+    /// Whether copies live on a server (worth making ahead of time) rather than in a
+    /// local file (made in about a millisecond).
+    fn is_server(&self) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Source::Sqlite { .. } => false,
+            #[allow(unreachable_patterns)]
+            _ => true,
+        }
+    }
 }
 
 type BoxFut<'a, T> =
@@ -478,7 +494,38 @@ impl Template {
             Kind::Mysql => my::template(&m, &url, suffix).await?,
         };
         let _ = &url;
-        Ok(Arc::new(Template { name, source }))
+        Ok(Arc::new(Template {
+            name,
+            source,
+            spare: Mutex::new(None),
+        }))
+    }
+
+    /// A copy for a test: the spare made in the background when there is one (else one
+    /// made now), and on a server the next spare started. Runs on the fixture's
+    /// runtime. A spare left when the process ends is dropped by the next process's
+    /// clean-up, as the names of a dead process are.
+    async fn next_copy(self: Arc<Self>) -> Result<Made, FixtureError> {
+        let spare = self
+            .spare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let made = match spare {
+            Some(handle) => match handle.await {
+                Ok(Ok(made)) => made,
+                // A spare that failed (a server restart, say) is made again, and any
+                // error is the new attempt's.
+                Ok(Err(_)) | Err(_) => self.copy().await?,
+            },
+            None => self.copy().await?,
+        };
+        if self.source.is_server() {
+            let next = Arc::clone(&self);
+            let handle = tokio::spawn(async move { next.copy().await });
+            *self.spare.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
+        }
+        Ok(made)
     }
 
     // Boxed as `Send` here, where the lifetimes are concrete: written as an `async fn`,
