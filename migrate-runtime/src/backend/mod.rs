@@ -629,6 +629,11 @@ pub(crate) trait Backend: Sync {
         None
     }
 
+    /// Whether `statement` commits the transaction it runs in, and so needs none.
+    fn commits_on_its_own(&self, _statement: &str) -> bool {
+        false
+    }
+
     /// What stays after a migration fails half-way, when the database commits DDL at
     /// once whatever the transaction (said in the error).
     fn ddl_commits_note(&self) -> Option<&'static str> {

@@ -79,6 +79,17 @@ impl super::Backend for Mysql {
         super::progress_table(table, "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)")
     }
 
+    /// Data definition commits before and after it (a temporary table aside).
+    fn commits_on_its_own(&self, statement: &str) -> bool {
+        let mut words = statement
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .filter(|w| !w.is_empty());
+        let first = words.next().unwrap_or_default().to_ascii_uppercase();
+        let second = words.next().unwrap_or_default().to_ascii_uppercase();
+        matches!(first.as_str(), "CREATE" | "ALTER" | "DROP" | "RENAME" | "TRUNCATE")
+            && second != "TEMPORARY"
+    }
+
     fn ddl_commits_note(&self) -> Option<&'static str> {
         Some("MySQL and MariaDB commit each DDL statement at once, so what ran before the failure stays")
     }
@@ -193,6 +204,31 @@ impl MySqlLock {
 #[cfg(all(test, feature = "mysql"))]
 mod tests {
     use super::lock_name;
+
+    #[test]
+    fn data_definition_commits_on_its_own() {
+        use crate::backend::Backend;
+        let b = super::Mysql;
+        for ddl in [
+            "CREATE TABLE t (id INT)",
+            "create index i on t (x)",
+            "ALTER TABLE t ADD COLUMN y INT",
+            "DROP TABLE t",
+            "RENAME TABLE a TO b",
+            "TRUNCATE t",
+        ] {
+            assert!(b.commits_on_its_own(ddl), "{ddl}");
+        }
+        for other in [
+            "CREATE TEMPORARY TABLE t (id INT)",
+            "DROP TEMPORARY TABLE t",
+            "INSERT INTO t VALUES (1)",
+            "UPDATE t SET x = 1",
+            "",
+        ] {
+            assert!(!b.commits_on_its_own(other), "{other}");
+        }
+    }
 
     #[test]
     fn lock_names_are_per_database_and_fit() {

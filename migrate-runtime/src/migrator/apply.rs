@@ -354,7 +354,16 @@ impl Migrator {
                     self.commit(conn).await?;
                     run.in_tx = false;
                 }
-                if transactional && !run.in_tx {
+                // Where each DDL statement commits on its own (MySQL), a migration of
+                // nothing else gains nothing from a transaction around it: only its
+                // version row and history row get one, after it.
+                let commits_alone = !single
+                    && section.is_some_and(|(script, section)| {
+                        !script.is_rust()
+                            && !crate::batch::resumable(script)
+                            && commits_alone(backend, &section.sql)
+                    });
+                if transactional && !run.in_tx && !commits_alone {
                     run.in_tx = true;
                     run.tx_start = run.report.steps.len();
                     self.begin(conn).await?;
@@ -424,12 +433,17 @@ impl Migrator {
                             self.begin(conn).await?;
                         }
                     }
+                    if !run.in_tx {
+                        // The version change and its history row commit together even
+                        // after a migration that ran outside a transaction.
+                        run.in_tx = true;
+                        run.tx_start = run.report.steps.len();
+                        self.begin(conn).await?;
+                    }
                     self.book(conn, &step.changes, std::slice::from_ref(&history), step)
                         .await?;
-                    if run.in_tx {
-                        self.commit(conn).await?;
-                        run.in_tx = false;
-                    }
+                    self.commit(conn).await?;
+                    run.in_tx = false;
                 }
                 VersionChange::apply_all(&mut expected, &step.changes);
                 let duration = started.elapsed();
@@ -757,6 +771,16 @@ fn failure_hint(message: &str) -> Option<&'static str> {
         return Some("this statement cannot run in a transaction: put it in a revision of its own with `-- transactional: false` in the header");
     }
     None
+}
+
+/// Whether every statement of a section commits on its own on this database, so that a
+/// transaction around them would hold nothing.
+fn commits_alone(backend: &dyn Backend, sql: &str) -> bool {
+    let statements = split_statements(sql);
+    !statements.is_empty()
+        && statements
+            .iter()
+            .all(|(_, statement)| backend.commits_on_its_own(statement))
 }
 
 /// Statements with bound values, sent as one request.
