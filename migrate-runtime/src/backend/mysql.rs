@@ -86,8 +86,10 @@ impl super::Backend for Mysql {
             .filter(|w| !w.is_empty());
         let first = words.next().unwrap_or_default().to_ascii_uppercase();
         let second = words.next().unwrap_or_default().to_ascii_uppercase();
-        matches!(first.as_str(), "CREATE" | "ALTER" | "DROP" | "RENAME" | "TRUNCATE")
-            && second != "TEMPORARY"
+        matches!(
+            first.as_str(),
+            "CREATE" | "ALTER" | "DROP" | "RENAME" | "TRUNCATE"
+        ) && second != "TEMPORARY"
     }
 
     fn ddl_commits_note(&self) -> Option<&'static str> {
