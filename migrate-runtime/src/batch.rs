@@ -567,10 +567,7 @@ impl Batch<'_> {
     /// # Errors
     /// [`MigrationError::Statement`] with the database's message.
     pub async fn execute(&mut self, sql: &str) -> Result<u64, MigrationError> {
-        self.conn
-            .execute(sql)
-            .await
-            .map_err(|e| MigrationError::statement(sql, e))
+        crate::rust_migration::execute(self.conn, sql).await
     }
 }
 
@@ -719,34 +716,28 @@ impl MigrationContext<'_> {
         F: for<'b, 'x> FnMut(&'b mut Batch<'x>) -> BatchFuture<'b> + Send,
     {
         let backend = self.conn.backend();
+        // The first and last key of the next batch and its size, read as the key's type.
+        macro_rules! range {
+            ($key:ty, $wrap:path) => {{
+                let row: (Option<$key>, Option<$key>, i64) = match typed(self.conn) {
+                    #[cfg(feature = "sqlite")]
+                    DbConnection::Sqlite(c) => sqlx::query_as(next).fetch_one(c).await,
+                    #[cfg(feature = "postgres")]
+                    DbConnection::Postgres(c) => sqlx::query_as(next).fetch_one(c).await,
+                    #[cfg(feature = "mysql")]
+                    DbConnection::Mysql(c) => sqlx::query_as(next).fetch_one(c).await,
+                }
+                .map_err(|e| MigrationError::statement(next, e))?;
+                match row {
+                    (Some(a), Some(b), n) => Some(($wrap(a), $wrap(b), n)),
+                    _ => None,
+                }
+            }};
+        }
         let range = if fill.text_key {
-            let row: (Option<String>, Option<String>, i64) = match typed(self.conn) {
-                #[cfg(feature = "sqlite")]
-                DbConnection::Sqlite(c) => sqlx::query_as(next).fetch_one(c).await,
-                #[cfg(feature = "postgres")]
-                DbConnection::Postgres(c) => sqlx::query_as(next).fetch_one(c).await,
-                #[cfg(feature = "mysql")]
-                DbConnection::Mysql(c) => sqlx::query_as(next).fetch_one(c).await,
-            }
-            .map_err(|e| MigrationError::statement(next, e))?;
-            match row {
-                (Some(a), Some(b), n) => Some((BatchKey::Text(a), BatchKey::Text(b), n)),
-                _ => None,
-            }
+            range!(String, BatchKey::Text)
         } else {
-            let row: (Option<i64>, Option<i64>, i64) = match typed(self.conn) {
-                #[cfg(feature = "sqlite")]
-                DbConnection::Sqlite(c) => sqlx::query_as(next).fetch_one(c).await,
-                #[cfg(feature = "postgres")]
-                DbConnection::Postgres(c) => sqlx::query_as(next).fetch_one(c).await,
-                #[cfg(feature = "mysql")]
-                DbConnection::Mysql(c) => sqlx::query_as(next).fetch_one(c).await,
-            }
-            .map_err(|e| MigrationError::statement(next, e))?;
-            match row {
-                (Some(a), Some(b), n) => Some((BatchKey::Int(a), BatchKey::Int(b), n)),
-                _ => None,
-            }
+            range!(i64, BatchKey::Int)
         };
         let Some((first, end, n)) = range.filter(|(_, _, n)| *n > 0) else {
             self.conn

@@ -224,10 +224,7 @@ impl MigrationContext<'_> {
     /// # Errors
     /// [`MigrationError::Statement`] with the database's message.
     pub async fn execute(&mut self, sql: &str) -> Result<u64, MigrationError> {
-        self.conn
-            .execute(sql)
-            .await
-            .map_err(|e| MigrationError::statement(sql, e))
+        execute(self.conn, sql).await
     }
 
     /// Whether a stop was asked for ([`StopHandle::stop`], Ctrl-C in the command
@@ -259,4 +256,12 @@ pub(crate) fn set_applied(e: &mut crate::MigrateError, report: &crate::Report) {
         | crate::MigrateError::BatchLimit { applied, .. } => *applied = done(),
         _ => {}
     }
+}
+
+/// Runs SQL text for migration code and returns the rows it changed; a failure names
+/// the statement.
+pub(crate) async fn execute(conn: &mut Conn, sql: &str) -> Result<u64, MigrationError> {
+    conn.execute(sql)
+        .await
+        .map_err(|e| MigrationError::statement(sql, e))
 }

@@ -99,47 +99,38 @@ pub async fn open_ticket(
     title: &str,
     priority: &str,
 ) -> Result<i64, AppError> {
-    let id = match db {
-        Database::Sqlite(p) => {
-            let mut tx = p.begin().await?;
-            sqlx::query(
-                "INSERT INTO users (name, email) VALUES (?, ?) ON CONFLICT (email) DO NOTHING",
-            )
-            .bind(email)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO tickets (title, priority, assignee_id) SELECT ?, ?, id FROM users WHERE email = ? RETURNING id",
-            )
-            .bind(title)
-            .bind(priority)
-            .bind(email)
-            .fetch_one(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            id
-        }
-        Database::Postgres(p) => {
-            let mut tx = p.begin().await?;
-            sqlx::query(
-                "INSERT INTO users (name, email) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING",
-            )
-            .bind(email)
-            .bind(email)
-            .execute(&mut *tx)
-            .await?;
-            let id: i32 = sqlx::query_scalar(
-                "INSERT INTO tickets (title, priority, assignee_id) SELECT $1, $2, id FROM users WHERE email = $3 RETURNING id",
-            )
-            .bind(title)
-            .bind(priority)
-            .bind(email)
-            .fetch_one(&mut *tx)
-            .await?;
+    // SQLite and PostgreSQL differ only in placeholders and the id's type.
+    macro_rules! insert_returning {
+        ($pool:expr, $user:expr, $ticket:expr, $id:ty) => {{
+            let mut tx = $pool.begin().await?;
+            sqlx::query($user)
+                .bind(email)
+                .bind(email)
+                .execute(&mut *tx)
+                .await?;
+            let id: $id = sqlx::query_scalar($ticket)
+                .bind(title)
+                .bind(priority)
+                .bind(email)
+                .fetch_one(&mut *tx)
+                .await?;
             tx.commit().await?;
             i64::from(id)
-        }
+        }};
+    }
+    let id = match db {
+        Database::Sqlite(p) => insert_returning!(
+            p,
+            "INSERT INTO users (name, email) VALUES (?, ?) ON CONFLICT (email) DO NOTHING",
+            "INSERT INTO tickets (title, priority, assignee_id) SELECT ?, ?, id FROM users WHERE email = ? RETURNING id",
+            i64
+        ),
+        Database::Postgres(p) => insert_returning!(
+            p,
+            "INSERT INTO users (name, email) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING",
+            "INSERT INTO tickets (title, priority, assignee_id) SELECT $1, $2, id FROM users WHERE email = $3 RETURNING id",
+            i32
+        ),
         Database::Mysql(p) => {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT IGNORE INTO users (name, email) VALUES (?, ?)")
