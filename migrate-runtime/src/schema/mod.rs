@@ -194,14 +194,14 @@ pub async fn apply_declared<'a>(
         for piece in declared.pieces(dialect) {
             for (line, statement) in split_statements(piece.sql) {
                 if batched && in_batch == 0 {
-                    conn.execute("BEGIN").await.map_err(|e| {
+                    conn.begin().await.map_err(|e| {
                         MigrateError::db("cannot begin loading the declared schema", e)
                     })?;
                 }
                 run_declared(&mut conn, &piece, line, statement).await?;
                 in_batch += 1;
                 if batched && in_batch == BATCH {
-                    conn.execute("COMMIT")
+                    conn.commit()
                         .await
                         .map_err(|e| MigrateError::db("cannot commit the declared schema", e))?;
                     in_batch = 0;
@@ -212,8 +212,11 @@ pub async fn apply_declared<'a>(
     }
     .await;
     if batched && in_batch > 0 {
-        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        let ended = conn.execute(end).await;
+        let ended = if result.is_ok() {
+            conn.commit().await
+        } else {
+            conn.rollback().await
+        };
         result?;
         ended.map_err(|e| MigrateError::db("cannot commit the declared schema", e))?;
         return Ok(());
