@@ -139,15 +139,18 @@ async fn pool_and_lock_connections_time_out() {
         let (rev, file) = common::table_mig("a1", "", "");
         let m = common::migrator(&[(rev.as_str(), file)]);
 
-        // A pool connection that cannot be opened.
+        // A pool connection that cannot be opened: the pool opens its first one at
+        // connect, which is held here so that the migrator needs another.
         let proxy = Proxy::start(Some(target(&url))).await;
         let db = Database::connect_with_timeout(&via(&url, proxy.addr), ONE_SECOND)
             .await
             .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let held = hold_one(&db).await;
         proxy.go_silent();
         let started = Instant::now();
         let what = format!("no pooled {server} connection became available");
         assert_timed_out(m.current(&db).await, started, proxy.addr, &what);
+        drop(held);
         drop(proxy);
 
         // The lock connection, while the pool holds a live one.
@@ -195,4 +198,13 @@ fn url_helpers() {
         "postgres://u:p@127.0.0.1:7/db?x=1"
     );
     assert_eq!(via("mysql://h:3306/db", addr), "mysql://127.0.0.1:7/db");
+}
+
+/// Takes a connection out of the pool and keeps it until the result is dropped.
+async fn hold_one(db: &Database) -> Box<dyn std::any::Any + Send> {
+    match db {
+        Database::Postgres(p) => Box::new(p.acquire().await.expect("acquire")),
+        Database::Mysql(p) => Box::new(p.acquire().await.expect("acquire")),
+        _ => unreachable!("only the servers have pools of several connections"),
+    }
 }

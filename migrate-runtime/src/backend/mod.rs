@@ -246,10 +246,12 @@ pub(crate) async fn connect_within<C: sqlx::Connection>(
         })
 }
 
-/// A pool on a server, after one direct connection that proves the server answers: a
-/// pool retries a refused connection until its acquire timeout and then reports only
-/// that it timed out. The pool opens its connections within the same time (its acquire
-/// timeout), and the lock connection reads it back from there.
+/// A pool on a server with its first connection open, so that the server is known to
+/// answer and the first query does not pay for a second login. A refused TCP port is
+/// found by a bare TCP connect first (`tcp`: the host and port, `None` for a Unix
+/// socket): the pool itself retries refused connections until its acquire timeout and
+/// would then report only that it timed out. A server that accepts and never answers
+/// is given up on after `timeout`, named by `addr` and `handshake`.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) async fn open_pool<DB: sqlx::Database>(
     url: &str,
@@ -257,18 +259,43 @@ pub(crate) async fn open_pool<DB: sqlx::Database>(
     timeout: Duration,
     addr: String,
     handshake: &'static str,
+    tcp: Option<(String, u16)>,
 ) -> Result<sqlx::Pool<DB>, MigrateError> {
-    let probe = connect_within::<DB::Connection>(&opts, timeout, mask_url(url), addr, handshake)
-        .await?
-        .map_err(|source| MigrateError::Connect {
-            url: mask_url(url),
-            source,
-        })?;
-    let _ = sqlx::Connection::close(probe).await;
-    Ok(sqlx::pool::PoolOptions::<DB>::new()
+    let timed_out = |addr: String| MigrateError::ConnectTimeout {
+        url: mask_url(url),
+        addr,
+        what: handshake,
+        timeout,
+    };
+    if let Some((host, port)) = tcp {
+        match tokio::time::timeout(
+            timeout,
+            tokio::net::TcpStream::connect((host.as_str(), port)),
+        )
+        .await
+        {
+            Err(_) => return Err(timed_out(addr)),
+            Ok(Err(e)) => {
+                return Err(MigrateError::Connect {
+                    url: mask_url(url),
+                    source: sqlx::Error::Io(e),
+                })
+            }
+            Ok(Ok(_)) => {}
+        }
+    }
+    let pool = sqlx::pool::PoolOptions::<DB>::new()
         .max_connections(2)
         .acquire_timeout(timeout)
-        .connect_lazy_with(opts))
+        .connect_with(opts);
+    match tokio::time::timeout(timeout, pool).await {
+        Err(_) | Ok(Err(sqlx::Error::PoolTimedOut)) => Err(timed_out(addr)),
+        Ok(Err(source)) => Err(MigrateError::Connect {
+            url: mask_url(url),
+            source,
+        }),
+        Ok(Ok(pool)) => Ok(pool),
+    }
 }
 
 /// An owned pool opened from a URL, for the CLI and URL-driven callers.

@@ -20,7 +20,11 @@ pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<sqlx::MySqlP
             source,
         })?;
     let at = addr(&opts);
-    super::open_pool::<sqlx::MySql>(url, opts, timeout, at, HANDSHAKE).await
+    let tcp = opts
+        .get_socket()
+        .is_none()
+        .then(|| (opts.get_host().to_string(), opts.get_port()));
+    super::open_pool::<sqlx::MySql>(url, opts, timeout, at, HANDSHAKE, tcp).await
 }
 
 #[cfg(feature = "mysql")]
