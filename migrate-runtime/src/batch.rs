@@ -7,7 +7,7 @@
 //! only once the whole migration has finished, in the transaction that also deletes the
 //! migration's progress rows.
 
-use crate::backend::{Backend, Conn};
+use crate::backend::{Arg, Backend, Conn};
 use crate::error::{MigrateError, MigrationFailed};
 use crate::rust_migration::{typed, DbConnection, MigrationContext, MigrationError};
 use migrate_core::batch::statements;
@@ -129,35 +129,76 @@ impl ProgressRecord<'_> {
         let sql = format!(
             "SELECT last_key, rows_done FROM {} WHERE revision = {} AND walk = {}",
             self.table,
-            b.literal(self.revision),
-            b.literal(&self.walk)
+            b.placeholder(1),
+            b.placeholder(2)
         );
+        let (revision, walk) = (self.revision, self.walk.as_str());
         let row: Option<(Option<String>, i64)> = match typed(conn) {
             #[cfg(feature = "sqlite")]
-            DbConnection::Sqlite(c) => sqlx::query_as(&sql).fetch_optional(c).await?,
+            DbConnection::Sqlite(c) => {
+                sqlx::query_as(&sql)
+                    .bind(revision)
+                    .bind(walk)
+                    .fetch_optional(c)
+                    .await?
+            }
             #[cfg(feature = "postgres")]
-            DbConnection::Postgres(c) => sqlx::query_as(&sql).fetch_optional(c).await?,
+            DbConnection::Postgres(c) => {
+                sqlx::query_as(&sql)
+                    .bind(revision)
+                    .bind(walk)
+                    .fetch_optional(c)
+                    .await?
+            }
             #[cfg(feature = "mysql")]
-            DbConnection::Mysql(c) => sqlx::query_as(&sql).fetch_optional(c).await?,
+            DbConnection::Mysql(c) => {
+                sqlx::query_as(&sql)
+                    .bind(revision)
+                    .bind(walk)
+                    .fetch_optional(c)
+                    .await?
+            }
         };
         Ok(row.map(|(k, n)| (k, u64::try_from(n).unwrap_or(0))))
     }
 
-    /// The statement that records `last_key` and `rows_done` (insert or update).
-    fn upsert(&self, backend: &dyn Backend, last_key: &str, rows_done: u64) -> String {
-        let values = [self.revision, &self.walk, last_key].map(|v| backend.literal(v));
-        let [r, w, k] = &values;
-        backend.upsert_progress(self.table, [r, w, k], rows_done)
+    /// The statement that records the last key and the rows done (insert or update),
+    /// with placeholders for them.
+    fn mark_sql(&self, backend: &dyn Backend) -> String {
+        let p = [1, 2, 3, 4].map(|n| backend.placeholder(n));
+        let [r, w, k, n] = &p;
+        backend.upsert_progress(self.table, [r, w, k, n])
+    }
+
+    /// Records `last_key` and `rows_done`.
+    async fn mark(
+        &self,
+        conn: &mut Conn,
+        last_key: &str,
+        rows_done: u64,
+    ) -> Result<(), sqlx::Error> {
+        let sql = self.mark_sql(conn.backend());
+        let args = [
+            Arg::Text(self.revision),
+            Arg::Text(&self.walk),
+            Arg::Text(last_key),
+            Arg::Int(i64::try_from(rows_done).unwrap_or(i64::MAX)),
+        ];
+        conn.execute_bound(&sql, &args).await.map(|_| ())
     }
 }
 
-/// The statement that deletes a revision's progress rows, run in the transaction that
-/// moves its version row.
-pub(crate) fn forget_sql(table: &str, revision: &str, backend: &dyn Backend) -> String {
-    format!(
+/// Deletes a revision's progress rows, in the transaction that moves its version row.
+pub(crate) async fn forget(
+    conn: &mut Conn,
+    table: &str,
+    revision: &str,
+) -> Result<u64, sqlx::Error> {
+    let sql = format!(
         "DELETE FROM {table} WHERE revision = {}",
-        backend.literal(revision)
-    )
+        conn.backend().placeholder(1)
+    );
+    conn.execute_bound(&sql, &[Arg::Text(revision)]).await
 }
 
 /// What a batched SQL step needs besides the connection.
@@ -178,7 +219,6 @@ pub(crate) struct SqlStep<'a> {
 /// progress table records the statement reached (and the rows done), so a run that
 /// stopped starts again after the last completed statement.
 pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), MigrateError> {
-    let backend = conn.backend();
     let script = step.script;
     let record = ProgressRecord {
         table: step.progress_table,
@@ -244,7 +284,8 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
                 return Err(fail(e, stmt.sql, index > 0));
             }
             let next = (index + 1).to_string();
-            conn.execute(&record.upsert(backend, &next, 0))
+            record
+                .mark(conn, &next, 0)
                 .await
                 .map_err(|e| MigrateError::db("cannot record the migration's progress", e))?;
             rows_done = 0;
@@ -274,8 +315,10 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
                 conn.begin().await.map_err(|e| (e, false))?;
                 let n = conn.execute(&sql).await.map_err(|e| (e, true))?;
                 let key = if n == 0 { index + 1 } else { index };
-                let mark = record.upsert(backend, &key.to_string(), rows_done + n);
-                conn.execute(&mark).await.map_err(|e| (e, false))?;
+                record
+                    .mark(conn, &key.to_string(), rows_done + n)
+                    .await
+                    .map_err(|e| (e, false))?;
                 conn.commit().await.map_err(|e| (e, false))?;
                 Ok::<u64, (sqlx::Error, bool)>(n)
             };
@@ -715,7 +758,6 @@ impl MigrationContext<'_> {
     where
         F: for<'b, 'x> FnMut(&'b mut Batch<'x>) -> BatchFuture<'b> + Send,
     {
-        let backend = self.conn.backend();
         // The first and last key of the next batch and its size, read as the key's type.
         macro_rules! range {
             ($key:ty, $wrap:path) => {{
@@ -768,11 +810,10 @@ impl MigrationContext<'_> {
         };
         each(&mut batch).await?;
         let rows = batch.rows;
-        let mark = record.upsert(backend, &end.record(), rows_done + rows);
-        self.conn
-            .execute(&mark)
+        record
+            .mark(self.conn, &end.record(), rows_done + rows)
             .await
-            .map_err(|e| MigrationError::statement(&mark, e))?;
+            .map_err(|e| MigrationError::statement(&record.mark_sql(self.conn.backend()), e))?;
         self.conn
             .commit()
             .await

@@ -722,8 +722,9 @@ pub(crate) trait Backend: Sync {
         format!("'{}'", s.replace('\'', "''"))
     }
 
-    /// The statement that inserts or updates a progress row.
-    fn upsert_progress(&self, table: &str, values: [&str; 3], rows_done: u64) -> String;
+    /// The statement that inserts or updates a progress row; `values` are the
+    /// placeholders of the revision, the walk, the last key and the rows done.
+    fn upsert_progress(&self, table: &str, values: [&str; 4]) -> String;
 }
 
 /// The history table's DDL: `id` is the auto-numbered primary key's definition,
@@ -741,10 +742,10 @@ fn progress_table(table: &str, timestamp: &str) -> String {
     )
 }
 
-/// The progress upsert of PostgreSQL and SQLite (`ON CONFLICT`); `values` are
-/// literals of the revision, the walk and the last key.
-fn upsert_on_conflict(table: &str, values: [&str; 3], rows_done: u64) -> String {
-    let [r, w, k] = values;
+/// The progress upsert of PostgreSQL and SQLite (`ON CONFLICT`); `values` as for
+/// [`Backend::upsert_progress`].
+fn upsert_on_conflict(table: &str, values: [&str; 4]) -> String {
+    let [r, w, k, rows_done] = values;
     format!(
         "INSERT INTO {table} (revision, walk, last_key, rows_done) VALUES ({r}, {w}, {k}, {rows_done}) \
          ON CONFLICT (revision, walk) DO UPDATE SET last_key = excluded.last_key, rows_done = excluded.rows_done, updated_at = CURRENT_TIMESTAMP"

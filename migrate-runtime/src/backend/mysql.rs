@@ -114,8 +114,8 @@ impl super::Backend for Mysql {
         format!("'{}'", s.replace('\'', "''").replace('\\', "\\\\"))
     }
 
-    fn upsert_progress(&self, table: &str, values: [&str; 3], rows_done: u64) -> String {
-        let [r, w, k] = values;
+    fn upsert_progress(&self, table: &str, values: [&str; 4]) -> String {
+        let [r, w, k, rows_done] = values;
         format!(
             "INSERT INTO {table} (revision, walk, last_key, rows_done) VALUES ({r}, {w}, {k}, {rows_done}) \
              ON DUPLICATE KEY UPDATE last_key = VALUES(last_key), rows_done = VALUES(rows_done), updated_at = CURRENT_TIMESTAMP(6)"

@@ -92,8 +92,8 @@ impl super::Backend for Postgres {
         e.code().as_deref() == Some("42P01")
     }
 
-    fn upsert_progress(&self, table: &str, values: [&str; 3], rows_done: u64) -> String {
-        super::upsert_on_conflict(table, values, rows_done)
+    fn upsert_progress(&self, table: &str, values: [&str; 4]) -> String {
+        super::upsert_on_conflict(table, values)
     }
 
     fn cast(&self, expr: &str, text: bool) -> String {

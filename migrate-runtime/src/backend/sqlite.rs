@@ -105,8 +105,8 @@ impl super::Backend for Sqlite {
             || e.message().contains("database table is locked")
     }
 
-    fn upsert_progress(&self, table: &str, values: [&str; 3], rows_done: u64) -> String {
-        super::upsert_on_conflict(table, values, rows_done)
+    fn upsert_progress(&self, table: &str, values: [&str; 4]) -> String {
+        super::upsert_on_conflict(table, values)
     }
 
     fn cast(&self, expr: &str, text: bool) -> String {

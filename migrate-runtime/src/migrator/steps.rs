@@ -4,7 +4,7 @@
 
 use super::{Migrator, Progress, Run};
 use crate::backend::Conn;
-use crate::batch::{forget_sql, resumable, ProgressSink, RowProgress, SqlStep};
+use crate::batch::{forget, resumable, ProgressSink, RowProgress, SqlStep};
 use crate::error::{MigrateError, RustMigrationFailed};
 use crate::rust_migration::{MigrationContext, MigrationError, RustMigration};
 use migrate_core::{Dialect, Plan, RevisionError, Script, Section, Step};
@@ -190,8 +190,7 @@ impl Migrator {
             run.tx_start = run.report.steps.len();
             run.tx_heads = at.heads.to_vec();
         }
-        let forget = forget_sql(&progress_table, &script.revision, conn.backend());
-        conn.execute(&forget)
+        forget(conn, &progress_table, &script.revision)
             .await
             .map(|_| ())
             .map_err(|e| MigrateError::db("cannot delete the migration's progress rows", e))
