@@ -518,45 +518,44 @@ impl Migrator {
     ) -> Result<(), MigrateError> {
         let backend = conn.backend();
         let joined = backend.joins_bound_statements();
-        let mismatch = |expected: u64, actual: u64| MigrateError::VersionTable {
-            table: self.opts.version_table.clone(),
-            revision: step.revision.clone().unwrap_or_else(|| step.to.join(", ")),
-            expected,
-            actual,
-        };
-        let failed = |e| MigrateError::db("cannot update the version table", e);
         let mut batch = Statements::default();
-        for c in changes {
-            self.change_statement(backend, &mut batch, c);
+        for change in changes {
+            self.change_statement(backend, &mut batch, change);
             if !joined {
-                match conn.execute_bound(&batch.sql, &batch.args).await {
-                    Ok(1) => batch = Statements::default(),
-                    Ok(n) => return Err(mismatch(1, n)),
-                    Err(e) => return Err(failed(e)),
-                }
+                self.send(conn, &mut batch, step).await?;
             }
         }
-        // A version change touches at most one row (the column is the key), so the
-        // total is right only when each touched exactly one.
-        let mut expected = if joined { changes.len() as u64 } else { 0 };
         for chunk in history.chunks(500) {
             self.history_statement(backend, &mut batch, chunk);
-            expected += chunk.len() as u64;
             if !joined {
-                conn.execute_bound(&batch.sql, &batch.args)
-                    .await
-                    .map_err(failed)?;
-                batch = Statements::default();
-                expected = 0;
+                self.send(conn, &mut batch, step).await?;
             }
         }
+        self.send(conn, &mut batch, step).await
+    }
+
+    /// Sends what `batch` holds, checks the rows it touched and empties it. A version
+    /// change touches at most one row (the column is the key), so a total that is
+    /// right means each change touched exactly one.
+    async fn send(
+        &self,
+        conn: &mut Conn,
+        batch: &mut Statements<'_>,
+        step: &Step,
+    ) -> Result<(), MigrateError> {
+        let batch = std::mem::take(batch);
         if batch.sql.is_empty() {
             return Ok(());
         }
         match conn.execute_bound(&batch.sql, &batch.args).await {
-            Ok(n) if n == expected => Ok(()),
-            Ok(n) => Err(mismatch(expected, n)),
-            Err(e) => Err(failed(e)),
+            Ok(n) if n == batch.rows => Ok(()),
+            Ok(n) => Err(MigrateError::VersionTable {
+                table: self.opts.version_table.clone(),
+                revision: step.revision.clone().unwrap_or_else(|| step.to.join(", ")),
+                expected: batch.rows,
+                actual: n,
+            }),
+            Err(e) => Err(MigrateError::db("cannot update the version table", e)),
         }
     }
 
@@ -568,6 +567,7 @@ impl Migrator {
         c: &'v VersionChange,
     ) {
         let vt = self.qualified(&self.opts.version_table);
+        batch.rows += 1;
         match c {
             VersionChange::Insert(v) => {
                 let p = batch.bind(backend, Arg::Text(v));
@@ -610,6 +610,7 @@ impl Migrator {
             }
             sql.push_str(&format!("({})", values.join(", ")));
         }
+        batch.rows += rows.len() as u64;
         batch.push(sql);
     }
 
@@ -783,11 +784,12 @@ fn commits_alone(backend: &dyn Backend, sql: &str) -> bool {
             .all(|(_, statement)| backend.commits_on_its_own(statement))
 }
 
-/// Statements with bound values, sent as one request.
+/// Statements with bound values, sent as one request, and the rows they must touch.
 #[derive(Default)]
 struct Statements<'v> {
     sql: String,
     args: Vec<Arg<'v>>,
+    rows: u64,
 }
 
 impl<'v> Statements<'v> {
