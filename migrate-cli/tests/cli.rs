@@ -5,7 +5,6 @@
 mod common;
 
 use common::{filter_ids, servers, transcript, upgrade_counts, Project};
-use std::borrow::Cow;
 
 /// Runs commands and records a transcript of each.
 struct Session<'a> {
@@ -639,33 +638,18 @@ fn concurrent_upgrades_servers() {
     }
 }
 
-static EMBEDDED: migrate_runtime::EmbeddedMigrations = migrate_runtime::EmbeddedMigrations {
-    migrations: &[migrate_runtime::core::Script {
-        path: Cow::Borrowed("a1_account.sql"),
-        revision: Cow::Borrowed("a1"),
-        down_revisions: Cow::Borrowed(&[]),
-        branch_labels: Cow::Borrowed(&[]),
-        depends_on: Cow::Borrowed(&[]),
-        message: Cow::Borrowed("create account"),
-        create_date: None,
-        transactional: true,
-        extra_fields: Cow::Borrowed(&[]),
-        upgrade: Cow::Borrowed(&[migrate_runtime::core::Section {
-            dialect: None,
-            sql: Cow::Borrowed("CREATE TABLE account (id INTEGER PRIMARY KEY);\n"),
-            line: 6,
-        }]),
-        downgrade: Cow::Borrowed(&[migrate_runtime::core::Section {
-            dialect: None,
-            sql: Cow::Borrowed("DROP TABLE account;\n"),
-            line: 9,
-        }]),
-        checksum: migrate_runtime::core::Checksum([0; 32]),
-        kind: migrate_runtime::core::ScriptKind::Sql,
-    }],
-    rust: &[],
-    allow_multiple_heads: false,
-};
+static EMBEDDED: std::sync::LazyLock<migrate_runtime::EmbeddedMigrations> =
+    std::sync::LazyLock::new(|| {
+        common::embedded(&[(
+            "a1_account.sql",
+            "a1",
+            None,
+            "create account",
+            true,
+            "account",
+            0,
+        )])
+    });
 
 #[test]
 fn run_embedded_offers_the_same_commands() {
@@ -674,7 +658,7 @@ fn run_embedded_offers_the_same_commands() {
         let argv = std::iter::once("myapp")
             .chain(["--database-url", p.url.as_str()])
             .chain(args.iter().copied());
-        format!("{:?}", migrate_cli::run_embedded(&EMBEDDED, argv))
+        format!("{:?}", migrate_cli::run_embedded(&*EMBEDDED, argv))
     };
     let ok = format!("{:?}", std::process::ExitCode::SUCCESS);
     let failure = format!("{:?}", std::process::ExitCode::from(1));
@@ -694,7 +678,7 @@ fn run_embedded_offers_the_same_commands() {
     assert_eq!(
         format!(
             "{:?}",
-            migrate_cli::run_embedded(&EMBEDDED, ["myapp", "upgrade"])
+            migrate_cli::run_embedded(&*EMBEDDED, ["myapp", "upgrade"])
         ),
         format!("{:?}", std::process::ExitCode::from(2))
     );

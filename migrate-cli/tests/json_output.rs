@@ -5,7 +5,6 @@ mod common;
 
 use common::{transcript, Project};
 use serde_json::Value;
-use std::borrow::Cow;
 
 /// Runs the binary; returns the exit code, stdout parsed as one JSON document, and
 /// stderr. Fails the test when stdout is not exactly one document.
@@ -487,20 +486,7 @@ fn verify_json() {
 
 #[test]
 fn several_sections_give_an_array() {
-    let p = Project::sqlite();
-    p.ok(&["init", "-t", "multidb", "dbs"]);
-    p.ok(&[
-        "-n", "main", "revision", "-m", "main one", "--rev-id", "ma1",
-    ]);
-    p.ok(&[
-        "-n",
-        "analytics",
-        "revision",
-        "-m",
-        "events",
-        "--rev-id",
-        "an1",
-    ]);
+    let p = common::multidb_project();
     let run = |args: &[&str]| {
         let mut c = p.cmd(args);
         c.env_remove("DATABASE_URL");
@@ -575,58 +561,29 @@ fn pending_and_check_on_servers() {
 
 // ---- embedded migrations -----------------------------------------------------------
 
-static EMBEDDED: migrate_runtime::EmbeddedMigrations = migrate_runtime::EmbeddedMigrations {
-    migrations: &[
-        migrate_runtime::core::Script {
-            path: Cow::Borrowed("a1_account.sql"),
-            revision: Cow::Borrowed("a1"),
-            down_revisions: Cow::Borrowed(&[]),
-            branch_labels: Cow::Borrowed(&[]),
-            depends_on: Cow::Borrowed(&[]),
-            message: Cow::Borrowed("create account"),
-            create_date: None,
-            transactional: true,
-            extra_fields: Cow::Borrowed(&[]),
-            upgrade: Cow::Borrowed(&[migrate_runtime::core::Section {
-                dialect: None,
-                sql: Cow::Borrowed("CREATE TABLE account (id INTEGER PRIMARY KEY);\n"),
-                line: 6,
-            }]),
-            downgrade: Cow::Borrowed(&[migrate_runtime::core::Section {
-                dialect: None,
-                sql: Cow::Borrowed("DROP TABLE account;\n"),
-                line: 9,
-            }]),
-            checksum: migrate_runtime::core::Checksum([0; 32]),
-            kind: migrate_runtime::core::ScriptKind::Sql,
-        },
-        migrate_runtime::core::Script {
-            path: Cow::Borrowed("b2_ticket.sql"),
-            revision: Cow::Borrowed("b2"),
-            down_revisions: Cow::Borrowed(&[Cow::Borrowed("a1")]),
-            branch_labels: Cow::Borrowed(&[]),
-            depends_on: Cow::Borrowed(&[]),
-            message: Cow::Borrowed("create ticket"),
-            create_date: None,
-            transactional: false,
-            extra_fields: Cow::Borrowed(&[]),
-            upgrade: Cow::Borrowed(&[migrate_runtime::core::Section {
-                dialect: None,
-                sql: Cow::Borrowed("CREATE TABLE ticket (id INTEGER PRIMARY KEY);\n"),
-                line: 6,
-            }]),
-            downgrade: Cow::Borrowed(&[migrate_runtime::core::Section {
-                dialect: None,
-                sql: Cow::Borrowed("DROP TABLE ticket;\n"),
-                line: 9,
-            }]),
-            checksum: migrate_runtime::core::Checksum([1; 32]),
-            kind: migrate_runtime::core::ScriptKind::Sql,
-        },
-    ],
-    rust: &[],
-    allow_multiple_heads: false,
-};
+static EMBEDDED: std::sync::LazyLock<migrate_runtime::EmbeddedMigrations> =
+    std::sync::LazyLock::new(|| {
+        common::embedded(&[
+            (
+                "a1_account.sql",
+                "a1",
+                None,
+                "create account",
+                true,
+                "account",
+                0,
+            ),
+            (
+                "b2_ticket.sql",
+                "b2",
+                Some("a1"),
+                "create ticket",
+                false,
+                "ticket",
+                1,
+            ),
+        ])
+    });
 
 /// Set (to the arguments, separated by newlines) when this test binary is re-run as a
 /// self-migrating application.
@@ -644,7 +601,7 @@ fn embedded_child() {
     let mut out = std::io::stdout();
     let _ = out.write_all(MARKER.as_bytes());
     let _ = out.flush();
-    let code = migrate_cli::run_embedded(&EMBEDDED, std::iter::once("myapp").chain(args.lines()));
+    let code = migrate_cli::run_embedded(&*EMBEDDED, std::iter::once("myapp").chain(args.lines()));
     let shown = format!("{code:?}");
     let n = (0..=u8::MAX)
         .find(|n| format!("{:?}", std::process::ExitCode::from(*n)) == shown)

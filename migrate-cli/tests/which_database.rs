@@ -38,20 +38,7 @@ fn read_only_commands_do_not_create_a_database() {
 
 #[test]
 fn sections_take_their_own_variable_and_database_url_never_overrides_them() {
-    let p = Project::sqlite();
-    p.ok(&["init", "-t", "multidb", "dbs"]);
-    p.ok(&[
-        "-n", "main", "revision", "-m", "main one", "--rev-id", "ma1",
-    ]);
-    p.ok(&[
-        "-n",
-        "analytics",
-        "revision",
-        "-m",
-        "events",
-        "--rev-id",
-        "an1",
-    ]);
+    let p = common::multidb_project();
     let elsewhere = p.path().join("elsewhere.db");
     let out = p
         .cmd(&["-n", "main", "upgrade", "head"])

@@ -247,3 +247,68 @@ pub fn upgrade_counts(url: &str) -> Vec<(String, i64)> {
         }
     })
 }
+
+/// A project made by `init -t multidb` with one revision in each section: `ma1` in
+/// `main`, `an1` in `analytics`.
+pub fn multidb_project() -> Project {
+    let p = Project::sqlite();
+    p.ok(&["init", "-t", "multidb", "dbs"]);
+    p.ok(&[
+        "-n", "main", "revision", "-m", "main one", "--rev-id", "ma1",
+    ]);
+    p.ok(&[
+        "-n",
+        "analytics",
+        "revision",
+        "-m",
+        "events",
+        "--rev-id",
+        "an1",
+    ]);
+    p
+}
+
+/// Migrations as `embed_migrations!` would hand them to an application: each one a
+/// table made by its upgrade (SQL on line 6) and dropped by its downgrade (line 9),
+/// `(path, revision, parent, message, transactional, table, checksum byte)`, a chain.
+pub fn embedded(
+    scripts: &[(&str, &str, Option<&str>, &str, bool, &str, u8)],
+) -> migrate_runtime::EmbeddedMigrations {
+    use migrate_runtime::core::{Checksum, Script, ScriptKind, Section};
+    use std::borrow::Cow;
+    let section = |sql: String, line| Section {
+        dialect: None,
+        sql: Cow::Owned(sql),
+        line,
+    };
+    let owned = |s: &str| Cow::Owned(s.to_string());
+    let migrations: Vec<Script> = scripts
+        .iter()
+        .map(
+            |&(path, revision, parent, message, transactional, table, sum)| Script {
+                path: owned(path),
+                revision: owned(revision),
+                down_revisions: Cow::Owned(parent.into_iter().map(owned).collect()),
+                branch_labels: Cow::Borrowed(&[]),
+                depends_on: Cow::Borrowed(&[]),
+                message: owned(message),
+                create_date: None,
+                transactional,
+                extra_fields: Cow::Borrowed(&[]),
+                upgrade: Cow::Owned(vec![section(
+                    format!("CREATE TABLE {table} (id INTEGER PRIMARY KEY);\n"),
+                    6,
+                )]),
+                downgrade: Cow::Owned(vec![section(format!("DROP TABLE {table};\n"), 9)]),
+                checksum: Checksum([sum; 32]),
+                kind: ScriptKind::Sql,
+            },
+        )
+        .collect();
+    migrate_runtime::EmbeddedMigrations {
+        // Test data, made once per test binary.
+        migrations: Box::leak(migrations.into_boxed_slice()),
+        rust: &[],
+        allow_multiple_heads: false,
+    }
+}
