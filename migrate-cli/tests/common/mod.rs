@@ -268,12 +268,21 @@ pub fn multidb_project() -> Project {
     p
 }
 
+/// One migration for [`embedded`]: `(path, revision, parent, message, transactional,
+/// table, checksum byte)`.
+pub type TableMigration<'a> = (
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    bool,
+    &'a str,
+    u8,
+);
+
 /// Migrations as `embed_migrations!` would hand them to an application: each one a
-/// table made by its upgrade (SQL on line 6) and dropped by its downgrade (line 9),
-/// `(path, revision, parent, message, transactional, table, checksum byte)`, a chain.
-pub fn embedded(
-    scripts: &[(&str, &str, Option<&str>, &str, bool, &str, u8)],
-) -> migrate_runtime::EmbeddedMigrations {
+/// table made by its upgrade (SQL on line 6) and dropped by its downgrade (line 9).
+pub fn embedded(scripts: &[TableMigration<'_>]) -> migrate_runtime::EmbeddedMigrations {
     use migrate_runtime::core::{Checksum, Script, ScriptKind, Section};
     use std::borrow::Cow;
     let section = |sql: String, line| Section {
