@@ -658,7 +658,7 @@ fn run_embedded_offers_the_same_commands() {
         let argv = std::iter::once("myapp")
             .chain(["--database-url", p.url.as_str()])
             .chain(args.iter().copied());
-        format!("{:?}", migrate_cli::run_embedded(&*EMBEDDED, argv))
+        format!("{:?}", migrate_cli::run_embedded(&EMBEDDED, argv))
     };
     let ok = format!("{:?}", std::process::ExitCode::SUCCESS);
     let failure = format!("{:?}", std::process::ExitCode::from(1));
@@ -678,7 +678,7 @@ fn run_embedded_offers_the_same_commands() {
     assert_eq!(
         format!(
             "{:?}",
-            migrate_cli::run_embedded(&*EMBEDDED, ["myapp", "upgrade"])
+            migrate_cli::run_embedded(&EMBEDDED, ["myapp", "upgrade"])
         ),
         format!("{:?}", std::process::ExitCode::from(2))
     );

@@ -601,7 +601,7 @@ fn embedded_child() {
     let mut out = std::io::stdout();
     let _ = out.write_all(MARKER.as_bytes());
     let _ = out.flush();
-    let code = migrate_cli::run_embedded(&*EMBEDDED, std::iter::once("myapp").chain(args.lines()));
+    let code = migrate_cli::run_embedded(&EMBEDDED, std::iter::once("myapp").chain(args.lines()));
     let shown = format!("{code:?}");
     let n = (0..=u8::MAX)
         .find(|n| format!("{:?}", std::process::ExitCode::from(*n)) == shown)
