@@ -24,7 +24,10 @@ use std::time::{Duration, Instant};
 /// and call [`stop`](Self::stop) from a signal handler (the `migrate` command line does
 /// on Ctrl-C).
 #[derive(Debug, Clone, Default)]
-pub struct StopHandle(Arc<AtomicBool>);
+pub struct StopHandle {
+    stop: Arc<AtomicBool>,
+    interrupt: Arc<AtomicBool>,
+}
 
 impl StopHandle {
     /// A handle nobody has stopped yet.
@@ -34,12 +37,31 @@ impl StopHandle {
 
     /// Asks for the stop.
     pub fn stop(&self) {
-        self.0.store(true, Ordering::SeqCst);
+        self.stop.store(true, Ordering::SeqCst);
     }
 
     /// Whether a stop was asked for.
     pub fn is_stopped(&self) -> bool {
-        self.0.load(Ordering::SeqCst)
+        self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Asks for a stop now, from any thread: a statement running on SQLite in the
+    /// calling thread (see [`Migrator::sqlite_inline`](crate::Migrator::sqlite_inline))
+    /// is interrupted, its migration rolled back, and the run fails naming it. Where
+    /// the run's future can be dropped instead (anywhere else), dropping it has the
+    /// same effect.
+    pub fn interrupt(&self) {
+        self.interrupt.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether an interrupt was asked for.
+    pub fn is_interrupted(&self) -> bool {
+        self.interrupt.load(Ordering::SeqCst)
+    }
+
+    /// The flag SQLite's progress handler reads while a statement runs inline.
+    pub(crate) fn interrupt_flag(&self) -> Arc<AtomicBool> {
+        Arc::clone(&self.interrupt)
     }
 }
 

@@ -159,7 +159,7 @@ pub enum DbConnection<'a> {
 pub(crate) fn typed(conn: &mut Conn) -> DbConnection<'_> {
     match conn {
         #[cfg(feature = "sqlite")]
-        Conn::Sqlite(c) => DbConnection::Sqlite(c),
+        Conn::Sqlite(c) => DbConnection::Sqlite(c.driver()),
         #[cfg(feature = "postgres")]
         Conn::Postgres(c) => DbConnection::Postgres(c),
         #[cfg(feature = "mysql")]

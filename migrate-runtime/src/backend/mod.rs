@@ -71,7 +71,9 @@ impl Db<'_> {
         let ctx = "cannot take a connection from the pool";
         Ok(match self {
             #[cfg(feature = "sqlite")]
-            Db::Sqlite(p) => Conn::Sqlite(p.acquire().await.map_err(|e| MigrateError::db(ctx, e))?),
+            Db::Sqlite(p) => Conn::Sqlite(sqlite::SqliteConn::new(
+                p.acquire().await.map_err(|e| MigrateError::db(ctx, e))?,
+            )),
             #[cfg(feature = "postgres")]
             Db::Postgres(p) => Conn::Postgres(p.acquire().await.map_err(|e| match e {
                 sqlx::Error::PoolTimedOut => postgres::pool_timed_out(p),
@@ -145,6 +147,12 @@ impl Held {
     /// the same pool still meets the version-row checks).
     pub(crate) fn excludes_writers(&self) -> bool {
         matches!(self.lock, Lock::None) || self.conn.backend().lock_excludes_writers()
+    }
+
+    /// Whether the database lives in this process's memory (SQLite's `:memory:`),
+    /// where no other connection can wait on the run's locks.
+    pub(crate) fn in_memory(&self) -> bool {
+        matches!(self.lock, Lock::None)
     }
 
     /// Gives the connection back and releases the lock; returns the work's `result`,
@@ -425,7 +433,7 @@ impl<'a> From<&'a Database> for Db<'a> {
 /// One connection taken from a pool.
 pub(crate) enum Conn {
     #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Sqlite(sqlite::SqliteConn),
     #[cfg(feature = "postgres")]
     Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
     #[cfg(feature = "mysql")]
@@ -436,11 +444,27 @@ macro_rules! on_conn {
     ($conn:expr, $c:ident => $body:expr) => {
         match $conn {
             #[cfg(feature = "sqlite")]
-            Conn::Sqlite($c) => $body,
+            Conn::Sqlite(s) => {
+                let $c = s.driver();
+                $body
+            }
             #[cfg(feature = "postgres")]
             Conn::Postgres($c) => $body,
             #[cfg(feature = "mysql")]
             Conn::Mysql($c) => $body,
+        }
+    };
+}
+
+/// Answers from SQLite's borrowed handle, when the run has borrowed it (see
+/// `sqlite/direct.rs`), with what `$body` returns at once.
+macro_rules! direct_first {
+    ($conn:expr, $d:ident => $body:expr) => {
+        #[cfg(feature = "sqlite")]
+        if let Conn::Sqlite(s) = $conn {
+            if let Some($d) = s.direct() {
+                return Box::pin(std::future::ready($body));
+            }
         }
     };
 }
@@ -462,6 +486,7 @@ impl Conn {
     // prove the executor bounds hold for every lifetime, and callers' futures would not
     // be `Send` (so not spawnable).
     pub(crate) fn execute<'a>(&'a mut self, sql: &'a str) -> BoxFut<'a, u64> {
+        direct_first!(self, d => d.execute(sql));
         on_conn!(self, c => Box::pin(async move {
             // A plain `&str` runs unprepared (the simple protocol), so several statements
             // may share one call.
@@ -476,6 +501,7 @@ impl Conn {
         sql: &'a str,
         args: &'a [Arg<'a>],
     ) -> BoxFut<'a, u64> {
+        direct_first!(self, d => d.execute_bound(sql, args));
         on_conn!(self, c => Box::pin(async move {
             let mut q = sqlx::query(sql);
             for a in args {
@@ -491,6 +517,7 @@ impl Conn {
 
     /// Runs a query returning one text column.
     pub(crate) fn strings<'a>(&'a mut self, sql: &'a str) -> BoxFut<'a, Vec<String>> {
+        direct_first!(self, d => d.strings(sql));
         on_conn!(self, c => Box::pin(async move {
             sqlx::query_scalar::<_, String>(sql).fetch_all(&mut **c).await
         }))
@@ -498,6 +525,7 @@ impl Conn {
 
     /// Runs a query returning two text columns, the second nullable.
     pub(crate) fn optional_string<'a>(&'a mut self, sql: &'a str) -> BoxFut<'a, Option<String>> {
+        direct_first!(self, d => d.optional_string(sql));
         on_conn!(self, c => Box::pin(async move {
             sqlx::query_scalar::<_, Option<String>>(sql).fetch_one(&mut **c).await
         }))
@@ -532,27 +560,76 @@ impl Conn {
     /// the connection rolls it back before anyone else uses it (see `Drop`).
     pub(crate) fn begin(&mut self) -> BoxFut<'_, ()> {
         let statement = self.backend().begin_statement().map(Cow::Borrowed);
-        on_conn!(self, c => tx_manager(c).begin(&mut **c, statement))
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(s) => Box::pin(s.begin(statement)),
+            other => on_conn!(other, c => tx_manager(c).begin(&mut **c, statement)),
+        }
     }
 
     /// Commits the open transaction.
     pub(crate) fn commit(&mut self) -> BoxFut<'_, ()> {
-        on_conn!(self, c => tx_manager(c).commit(&mut **c))
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(s) => Box::pin(s.commit()),
+            other => on_conn!(other, c => tx_manager(c).commit(&mut **c)),
+        }
     }
 
     /// Rolls the open transaction back.
     pub(crate) fn rollback(&mut self) -> BoxFut<'_, ()> {
+        direct_first!(self, d => d.rollback());
         on_conn!(self, c => tx_manager(c).rollback(&mut **c))
     }
 
-    /// Whether the driver has a transaction open on this connection.
-    pub(crate) fn in_transaction(&self) -> bool {
+    /// Whether a transaction is open on this connection.
+    pub(crate) fn in_transaction(&mut self) -> bool {
+        #[cfg(feature = "sqlite")]
+        if let Conn::Sqlite(s) = self {
+            if let Some(d) = s.direct() {
+                return d.in_transaction();
+            }
+        }
         on_conn!(self, c => tx_manager(c).depth(&**c) > 0)
+    }
+
+    /// Whether this connection is driven without the driver's worker thread
+    /// (SQLite's borrowed handle, see `sqlite/direct.rs`).
+    pub(crate) fn is_direct(&self) -> bool {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(s) => s.is_direct(),
+            #[allow(unreachable_patterns)]
+            _ => false,
+        }
+    }
+
+    /// Borrows SQLite's handle for the requests that follow (a no-op elsewhere), its
+    /// statements interrupted once `interrupt` is set; or, given `None`, gives it back.
+    /// Switch only with no transaction open: one opened on either side is unknown to
+    /// the other.
+    pub(crate) fn go_direct(
+        &mut self,
+        interrupt: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+    ) -> BoxFut<'_, ()> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(s) => {
+                if let Some(flag) = interrupt {
+                    return Box::pin(s.go_direct(flag));
+                }
+                s.driver();
+                Box::pin(std::future::ready(Ok(())))
+            }
+            #[allow(unreachable_patterns)]
+            _ => Box::pin(std::future::ready(Ok(()))),
+        }
     }
 
     /// Runs SQL text of several statements as one request and, when one fails, says
     /// how many completed before it (the driver reports a result per statement).
     pub(crate) fn execute_counted<'a>(&'a mut self, sql: &'a str) -> Counted<'a> {
+        direct_first!(self, d => d.execute_counted(sql));
         on_conn!(self, c => Box::pin(async move {
             use futures_util::StreamExt;
             let mut done = 0usize;

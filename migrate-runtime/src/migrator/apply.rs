@@ -183,7 +183,11 @@ impl Migrator {
             }
         }
         let mut held = self.hold(db).await?;
-        let excludes_writers = held.excludes_writers();
+        let access = Access {
+            excludes_writers: held.excludes_writers(),
+            inline: held.conn.dialect() == Dialect::Sqlite
+                && self.opts.sqlite_inline.unwrap_or(held.in_memory()),
+        };
         let conn = &mut held.conn;
         let result = async {
             if let Some(setup) = conn.backend().session_setup(self.opts.lock_timeout) {
@@ -192,7 +196,7 @@ impl Migrator {
                     .map_err(|e| MigrateError::db("cannot set up the session", e))?;
             }
             self.ensure_tables(conn).await?;
-            self.apply(conn, &op, excludes_writers).await
+            self.apply(conn, &op, access).await
         }
         .await;
         held.release(result).await
@@ -248,7 +252,7 @@ impl Migrator {
         &self,
         conn: &mut Conn,
         op: &Op<'_>,
-        excludes_writers: bool,
+        access: Access,
     ) -> Result<Report, MigrateError> {
         let mut run = Run {
             report: Report::default(),
@@ -257,7 +261,7 @@ impl Migrator {
             pending: Vec::new(),
             tx_start: 0,
         };
-        let result = self.apply_inner(conn, op, &mut run, excludes_writers).await;
+        let result = self.apply_inner(conn, op, &mut run, access).await;
         if result.is_err() && run.in_tx {
             // The original error matters more than a failed rollback, which the server
             // performs anyway when the session ends.
@@ -266,6 +270,8 @@ impl Migrator {
             }
             run.report.steps.truncate(run.tx_start);
         }
+        // Nothing is open any more: a borrowed SQLite handle goes back to the driver.
+        let _ = conn.go_direct(None).await;
         match result {
             Ok(()) => Ok(run.report),
             // The failure lists what stays applied, not what the rollback undid.
@@ -290,11 +296,11 @@ impl Migrator {
         conn: &mut Conn,
         op: &Op<'_>,
         run: &mut Run,
-        excludes_writers: bool,
+        access: Access,
     ) -> Result<(), MigrateError> {
         let backend = conn.backend();
         let dialect = backend.dialect();
-        let recheck = !excludes_writers;
+        let recheck = !access.excludes_writers;
         // Without transactional DDL a transaction cannot span migrations: each DDL
         // statement commits. Rows written only at the end would then be lost on a
         // failure while the tables stay, so there every migration records itself.
@@ -329,6 +335,27 @@ impl Migrator {
             for step in &plan.steps {
                 self.section_for(step, dialect)?;
                 self.code_for(step)?;
+            }
+            // A plan of SQL alone runs on SQLite's own handle, without a hand-off to
+            // the driver's thread per request (see `backend/sqlite/direct.rs`); Rust
+            // migrations and batched statements get the driver's connection.
+            let direct = access.inline && plan.steps.iter().all(|s| self.plain_sql(s));
+            if direct != conn.is_direct() {
+                let in_tx = run.in_tx;
+                if in_tx {
+                    // Only the single transaction can be open here, just begun, with
+                    // nothing written in it: it is begun again on the other side.
+                    conn.rollback()
+                        .await
+                        .map_err(|e| MigrateError::db("cannot roll back to plan again", e))?;
+                    run.in_tx = false;
+                }
+                conn.go_direct(direct.then(|| self.stop.interrupt_flag()))
+                    .await
+                    .map_err(|e| MigrateError::db("cannot borrow the SQLite connection", e))?;
+                if in_tx {
+                    continue 'replan;
+                }
             }
             let mut expected = heads;
             let total = plan.steps.len();
@@ -459,6 +486,11 @@ impl Migrator {
                     description,
                     duration,
                 });
+                if conn.is_direct() {
+                    // Inline, the requests complete without yielding: give the runtime
+                    // its turn between migrations (a Ctrl-C listener, a timeout).
+                    tokio::task::yield_now().await;
+                }
             }
             if run.in_tx {
                 self.flush(conn, run, &expected).await?;
@@ -763,6 +795,15 @@ impl Migrator {
         }
     }
 }
+/// How a run reaches its database, decided when it takes the lock.
+#[derive(Clone, Copy)]
+pub(super) struct Access {
+    /// No writer but the run can change the version table meanwhile.
+    excludes_writers: bool,
+    /// Plans of SQL alone run on SQLite in the calling thread.
+    inline: bool,
+}
+
 /// A hint for database messages whose fix is known.
 fn failure_hint(message: &str) -> Option<&'static str> {
     if message.contains("cannot run inside a transaction block")

@@ -46,6 +46,9 @@ pub struct Options {
     pub transaction_mode: TransactionMode,
     /// How long to wait for another migrator's lock.
     pub lock_timeout: Duration,
+    /// Whether SQLite runs a plan of SQL migrations in the calling thread; `None` (the
+    /// default) does for in-memory databases only. See [`Migrator::sqlite_inline`].
+    pub sqlite_inline: Option<bool>,
 }
 
 impl Default for Options {
@@ -56,6 +59,7 @@ impl Default for Options {
             history_table: None,
             transaction_mode: TransactionMode::PerMigration,
             lock_timeout: Duration::from_secs(60),
+            sqlite_inline: None,
         }
     }
 }
@@ -311,6 +315,27 @@ impl Migrator {
     /// Sets how long to wait for another migrator's lock.
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.opts.lock_timeout = timeout;
+        self
+    }
+
+    /// Runs plans made only of SQL migrations on SQLite in the calling thread
+    /// (`true`), or always through sqlx's worker thread (`false`). By default, only
+    /// in-memory databases run inline.
+    ///
+    /// sqlx hands every SQLite request to a thread of its own and the result back, a
+    /// cost several times that of SQLite's own work for a small migration; inline, the
+    /// run borrows the connection's handle once and calls SQLite directly, which is
+    /// what makes migrating a fresh database per test cheap. The price: while a
+    /// statement runs, the async thread that awaits the run is busy (between
+    /// migrations the run yields to the runtime). Waits for SQLite's write lock never
+    /// block it; they are retried asynchronously. To stop a long statement, call
+    /// [`StopHandle::interrupt`](crate::StopHandle::interrupt) on the handle given to
+    /// [`stop_handle`](Self::stop_handle), from another thread. While the run has the
+    /// handle, it sets the connection's progress handler (which reads that flag) and
+    /// clears it afterwards. A plan holding a Rust migration or a batched statement
+    /// always runs through sqlx.
+    pub fn sqlite_inline(mut self, inline: bool) -> Self {
+        self.opts.sqlite_inline = Some(inline);
         self
     }
 

@@ -38,6 +38,15 @@ impl Migrator {
         }
     }
 
+    /// Whether a step runs SQL alone (or is a stamp): no Rust migration, no batched
+    /// statement.
+    pub(super) fn plain_sql(&self, step: &Step) -> bool {
+        step.revision
+            .as_deref()
+            .and_then(|r| self.dir.script(r))
+            .is_none_or(|script| !script.is_rust() && !script.has_batches())
+    }
+
     /// Refuses an offline plan that reaches a step whose SQL an offline script cannot
     /// hold (a Rust migration, a batched statement), before anything is written,
     /// naming the range that stops before it.

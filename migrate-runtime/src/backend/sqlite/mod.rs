@@ -1,6 +1,11 @@
 //! SQLite.
 
 #[cfg(feature = "sqlite")]
+mod direct;
+#[cfg(feature = "sqlite")]
+pub(crate) use direct::SqliteConn;
+
+#[cfg(feature = "sqlite")]
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 #[cfg(feature = "sqlite")]
 use std::str::FromStr;
