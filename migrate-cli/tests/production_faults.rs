@@ -135,3 +135,69 @@ fn stamp_takes_options_after_the_revisions() {
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("INSERT INTO alembic_version"));
 }
+
+/// SQLite runs inline in the command line's main thread; Ctrl-C must still stop a
+/// statement that never ends, and the database must roll it back.
+#[test]
+fn ctrl_c_interrupts_a_long_sqlite_statement_and_rolls_it_back() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let p = Project::sqlite();
+    p.ok(&["init", "migrations"]);
+    p.ok(&["revision", "-m", "accounts", "--rev-id", "a1"]);
+    p.fill("a1_", "CREATE TABLE account (id INTEGER);", "DROP TABLE account;");
+    p.ok(&["revision", "-m", "endless", "--rev-id", "b2"]);
+    p.fill(
+        "b2_",
+        "CREATE TABLE audit (id INTEGER);\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT max(i) FROM c;",
+        "DROP TABLE audit;",
+    );
+    let mut child = p
+        .cmd(&["upgrade", "head"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run migrate");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let mut log = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("stderr line");
+        let started_b2 = line.contains("Running upgrade a1 -> b2");
+        log.push(line);
+        if started_b2 {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let signalled = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(signalled.success());
+    let sent = Instant::now();
+    // The statement never ends on its own: only the interrupt ends the process.
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if sent.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("Ctrl-C did not stop the run: {log:#?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    log.extend(lines.map(|l| l.expect("stderr line")));
+    let text = log.join("\n");
+    assert_eq!(status.code(), Some(130), "{text}");
+    assert!(text.contains("interrupted by Ctrl-C"), "{text}");
+    let current = p.ok(&["current"]);
+    assert!(current.contains("a1") && !current.contains("b2"), "{current}");
+    assert_eq!(
+        p.count("SELECT COUNT(*) FROM sqlite_master WHERE name = 'audit'"),
+        0,
+        "b2's table was rolled back"
+    );
+}

@@ -109,18 +109,7 @@ fn batched_project(pause: &str) -> Project {
 }
 
 fn count(p: &Project, sql: &str) -> i64 {
-    let url = p.url.clone();
-    let sql = sql.to_string();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async move {
-            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-            let n: i64 = sqlx::query_scalar(&sql).fetch_one(&pool).await.unwrap();
-            pool.close().await;
-            n
-        })
+    p.count(sql)
 }
 
 #[test]

@@ -108,7 +108,9 @@ where
 {
     let stop = StopHandle::new();
     let batched = Batched::of(m);
-    let m = m.clone().stop_handle(stop.clone());
+    // SQLite runs inline (no hand-off to sqlx's thread per request); a Ctrl-C then
+    // reaches a long statement through the stop handle's interrupt (see `drive`).
+    let m = m.clone().stop_handle(stop.clone()).sqlite_inline(true);
     if ctx.printer.quiet() {
         let track = batched.clone();
         let m = m.on_progress(move |p| track.see(p));
@@ -235,7 +237,9 @@ impl Batched {
 /// step asks it to stop after its current batch (committed and recorded): the run then
 /// fails with [`MigrateError::Interrupted`] (exit code 130) and the next run continues
 /// where it stopped. Otherwise, or at a second Ctrl-C, the run is dropped at once, as
-/// the default signal would (the database rolls back an open transaction).
+/// the default signal would (the database rolls back an open transaction). A statement
+/// running inline on SQLite keeps this thread busy, so a task on the runtime's worker
+/// thread interrupts it through the stop handle instead.
 fn drive<Fut>(
     ctx: &mut Ctx<'_>,
     run: Fut,
@@ -247,10 +251,32 @@ where
 {
     let (stop, batched) = (stop.clone(), batched.clone());
     ctx.block_on(async move {
+        let interrupter = tokio::spawn({
+            let (stop, batched) = (stop.clone(), batched.clone());
+            // On the worker thread, free while this one runs a statement.
+            async move {
+                loop {
+                    if tokio::signal::ctrl_c().await.is_err() {
+                        return;
+                    }
+                    // A batched step never runs inline; the loop below handles it.
+                    if !batched.now.load(Ordering::SeqCst) {
+                        stop.interrupt();
+                        return;
+                    }
+                }
+            }
+        });
+        let _abort = AbortOnDrop(interrupter);
         let mut run = std::pin::pin!(run);
         loop {
             tokio::select! {
-                result = &mut run => return Ok(result),
+                result = &mut run => {
+                    if stop.is_interrupted() {
+                        return Err(CliError::InterruptedRun);
+                    }
+                    return Ok(result);
+                }
                 _ = tokio::signal::ctrl_c() => {
                     if stop.is_stopped() || !batched.now.load(Ordering::SeqCst) {
                         return Err(CliError::InterruptedRun);
@@ -263,6 +289,15 @@ where
             }
         }
     })?
+}
+
+/// Ends a spawned task when the run it watches ends, however it ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// `12,000 of 100,000 rows (12%), 5,300 rows/s, about 15 s left`.

@@ -61,6 +61,25 @@ impl Project {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The one integer an SQL query on the project's SQLite database returns.
+    pub fn count(&self, sql: &str) -> i64 {
+        let url = self.url.clone();
+        let sql = sql.to_string();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async move {
+                let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
+                let n: i64 = sqlx::query_scalar(&sql)
+                    .fetch_one(&pool)
+                    .await
+                    .expect("query");
+                pool.close().await;
+                n
+            })
+    }
+
     /// Replaces the empty upgrade/downgrade sections of a generated file with SQL.
     pub fn fill(&self, rel_glob_rev: &str, up: &str, down: &str) {
         let versions = self.path().join("migrations");
