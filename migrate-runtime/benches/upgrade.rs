@@ -10,6 +10,9 @@
 //! - baseline, one transaction: all of the above in one BEGIN/COMMIT
 //! - migrator, `TransactionMode::Single`
 //! - the start-up check of a binary already at head (`upgrade head` with nothing to do)
+//!
+//! `BENCH_SQLITE_INLINE=1` runs the migrator with `sqlite_inline(true)` (what the
+//! `migrate` command line does) on an SQLite file; in memory it is the default.
 
 use migrate_core::ScriptDirectory;
 use migrate_runtime::{Database, Migrator, TransactionMode};
@@ -164,11 +167,15 @@ async fn main() {
             for (mode, tag) in [(0, "be"), (1, "oe"), (2, "bo"), (3, "os")] {
                 let (url, _keep) = t.fresh(&format!("{tag}{run}")).await;
                 let db = Database::connect(&url).await.expect("connect");
-                let m = Migrator::from_directory(dir.clone()).transaction_mode(if mode == 3 {
-                    TransactionMode::Single
-                } else {
-                    TransactionMode::PerMigration
-                });
+                let mut m =
+                    Migrator::from_directory(dir.clone()).transaction_mode(if mode == 3 {
+                        TransactionMode::Single
+                    } else {
+                        TransactionMode::PerMigration
+                    });
+                if std::env::var("BENCH_SQLITE_INLINE").as_deref() == Ok("1") {
+                    m = m.sqlite_inline(true);
+                }
                 let started = Instant::now();
                 match mode {
                     0 => baseline(&db, n, false).await,

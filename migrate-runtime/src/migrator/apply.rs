@@ -818,6 +818,10 @@ fn failure_hint(message: &str) -> Option<&'static str> {
 /// Whether every statement of a section commits on its own on this database, so that a
 /// transaction around them would hold nothing.
 fn commits_alone(backend: &dyn Backend, sql: &str) -> bool {
+    // Only where DDL commits by itself can a statement need no transaction.
+    if backend.ddl_commits_note().is_none() {
+        return false;
+    }
     let statements = split_statements(sql);
     !statements.is_empty()
         && statements

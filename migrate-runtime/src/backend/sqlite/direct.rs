@@ -123,6 +123,7 @@ impl SqliteConn {
             db,
             busy_ms: 0,
             _interrupt: interrupt,
+            journal_deleted: false,
         };
         // The wait the connection was given (`PRAGMA busy_timeout`), which lock
         // attempts turn off and back on.
@@ -132,6 +133,14 @@ impl SqliteConn {
             .and_then(|r| r.first().cloned().flatten())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
+        // The default journal is created and deleted by every commit; truncated
+        // instead, it is kept open between the run's commits, with the same
+        // guarantees (see `Direct::drop` for the way back).
+        let mode = direct.optional_string("PRAGMA journal_mode")?;
+        if mode.as_deref() == Some("delete") {
+            direct.execute("PRAGMA journal_mode = TRUNCATE")?;
+            direct.journal_deleted = true;
+        }
         self.direct = Some(direct);
         Ok(())
     }
@@ -146,6 +155,8 @@ pub(crate) struct Direct {
     busy_ms: c_int,
     /// Read by the progress handler while a statement runs.
     _interrupt: Arc<AtomicBool>,
+    /// Whether the connection's journal mode was `DELETE`, and is set back to it.
+    journal_deleted: bool,
 }
 
 /// How many virtual machine steps SQLite takes between two looks at the interrupt flag:
@@ -173,6 +184,10 @@ impl Drop for Direct {
         // thread, whose bookkeeping knows nothing of it.
         if !self.autocommit() {
             let _ = self.run("ROLLBACK", &[], None);
+        }
+        if self.journal_deleted {
+            // Also deletes the journal file the run kept.
+            let _ = self.run("PRAGMA journal_mode = DELETE", &[], None);
         }
         // SAFETY: `db` is open; no handler afterwards.
         unsafe { ffi::sqlite3_progress_handler(self.db.as_ptr(), 0, None, std::ptr::null_mut()) };
