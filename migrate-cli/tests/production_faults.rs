@@ -147,7 +147,11 @@ fn ctrl_c_interrupts_a_long_sqlite_statement_and_rolls_it_back() {
     let p = Project::sqlite();
     p.ok(&["init", "migrations"]);
     p.ok(&["revision", "-m", "accounts", "--rev-id", "a1"]);
-    p.fill("a1_", "CREATE TABLE account (id INTEGER);", "DROP TABLE account;");
+    p.fill(
+        "a1_",
+        "CREATE TABLE account (id INTEGER);",
+        "DROP TABLE account;",
+    );
     p.ok(&["revision", "-m", "endless", "--rev-id", "b2"]);
     p.fill(
         "b2_",
@@ -194,7 +198,10 @@ fn ctrl_c_interrupts_a_long_sqlite_statement_and_rolls_it_back() {
     assert_eq!(status.code(), Some(130), "{text}");
     assert!(text.contains("interrupted by Ctrl-C"), "{text}");
     let current = p.ok(&["current"]);
-    assert!(current.contains("a1") && !current.contains("b2"), "{current}");
+    assert!(
+        current.contains("a1") && !current.contains("b2"),
+        "{current}"
+    );
     assert_eq!(
         p.count("SELECT COUNT(*) FROM sqlite_master WHERE name = 'audit'"),
         0,

@@ -167,12 +167,11 @@ async fn main() {
             for (mode, tag) in [(0, "be"), (1, "oe"), (2, "bo"), (3, "os")] {
                 let (url, _keep) = t.fresh(&format!("{tag}{run}")).await;
                 let db = Database::connect(&url).await.expect("connect");
-                let mut m =
-                    Migrator::from_directory(dir.clone()).transaction_mode(if mode == 3 {
-                        TransactionMode::Single
-                    } else {
-                        TransactionMode::PerMigration
-                    });
+                let mut m = Migrator::from_directory(dir.clone()).transaction_mode(if mode == 3 {
+                    TransactionMode::Single
+                } else {
+                    TransactionMode::PerMigration
+                });
                 if std::env::var("BENCH_SQLITE_INLINE").as_deref() == Ok("1") {
                     m = m.sqlite_inline(true);
                 }

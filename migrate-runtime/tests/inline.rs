@@ -94,12 +94,7 @@ async fn inline_and_through_the_driver_record_the_same_and_fail_the_same() {
             // Down again, then up to the last good one.
             m.upgrade(&db, "r9").await.expect("up to r9");
             m.downgrade(&db, "r3").await.expect("down to r3");
-            outcomes.push((
-                name,
-                mode,
-                failed.applied.clone(),
-                recorded(&db).await,
-            ));
+            outcomes.push((name, mode, failed.applied.clone(), recorded(&db).await));
         }
     }
     let driver: Vec<_> = outcomes.iter().filter(|o| o.0 == "driver").collect();
@@ -155,7 +150,11 @@ async fn an_inline_run_waits_for_the_write_lock_without_holding_up_the_runtime()
     );
     drop(holder);
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('held', 't_b2')").await,
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('held', 't_b2')"
+        )
+        .await,
         2
     );
     other.close().await;
@@ -186,7 +185,11 @@ async fn an_inline_lock_wait_gives_up_after_the_lock_timeout() {
         matches!(&err, MigrateError::LockTimeout { what, .. } if what.contains("write lock")),
         "{err}"
     );
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     sqlx::raw_sql("ROLLBACK")
         .execute(&mut *holder)
         .await
@@ -232,7 +235,11 @@ async fn an_interrupt_from_another_thread_stops_an_inline_statement() {
     assert_eq!(failed.applied, vec!["a1".to_string()]);
     assert_eq!(m.current(&db).await.expect("current"), vec!["a1"]);
     assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 't_b2'").await,
+        scalar(
+            &db,
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 't_b2'"
+        )
+        .await,
         0,
         "rolled back"
     );
@@ -254,7 +261,10 @@ async fn an_inline_run_cancelled_between_migrations_leaves_them_whole() {
         .collect();
     let m: Migrator = migrator(&borrowed(&files)).sqlite_inline(true);
     let cut = tokio::time::timeout(Duration::from_millis(20), m.upgrade(&db, "head")).await;
-    assert!(cut.is_err(), "400 file-backed commits take longer than 20 ms");
+    assert!(
+        cut.is_err(),
+        "400 file-backed commits take longer than 20 ms"
+    );
     // Each migration that committed is recorded, and nothing else is there.
     let current = m.current(&db).await.expect("current");
     let tables = scalar(

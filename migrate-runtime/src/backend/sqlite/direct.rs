@@ -96,7 +96,10 @@ impl SqliteConn {
 
     /// Borrows the handle from the driver's worker thread: one hand-off, after which
     /// requests are plain function calls until [`SqliteConn::driver`].
-    pub(crate) async fn go_direct(&mut self, interrupt: Arc<AtomicBool>) -> Result<(), sqlx::Error> {
+    pub(crate) async fn go_direct(
+        &mut self,
+        interrupt: Arc<AtomicBool>,
+    ) -> Result<(), sqlx::Error> {
         if self.direct.is_some() {
             return Ok(());
         }
@@ -214,7 +217,11 @@ impl Direct {
     }
 
     /// Runs statements binding `args` in order across them; returns the rows changed.
-    pub(crate) fn execute_bound(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, sqlx::Error> {
+    pub(crate) fn execute_bound(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> Result<u64, sqlx::Error> {
         self.run(sql, args, None).map_err(|(_, e)| e)
     }
 
@@ -310,7 +317,10 @@ impl Direct {
             let mut stmt = std::ptr::null_mut();
             let mut tail: *const c_char = std::ptr::null();
             let len = c_int::try_from(rest.len()).map_err(|_| {
-                (done, sqlx::Error::Protocol("SQL text longer than 2 GiB".into()))
+                (
+                    done,
+                    sqlx::Error::Protocol("SQL text longer than 2 GiB".into()),
+                )
             })?;
             let rc = unsafe {
                 ffi::sqlite3_prepare_v2(db, rest.as_ptr().cast(), len, &mut stmt, &mut tail)
@@ -367,13 +377,9 @@ impl Direct {
         unsafe {
             match *arg {
                 Arg::Text(t) | Arg::OptText(Some(t)) => match c_int::try_from(t.len()) {
-                    Ok(n) => ffi::sqlite3_bind_text(
-                        s,
-                        i,
-                        t.as_ptr().cast(),
-                        n,
-                        ffi::SQLITE_TRANSIENT(),
-                    ),
+                    Ok(n) => {
+                        ffi::sqlite3_bind_text(s, i, t.as_ptr().cast(), n, ffi::SQLITE_TRANSIENT())
+                    }
                     Err(_) => ffi::SQLITE_TOOBIG,
                 },
                 Arg::OptText(None) => ffi::sqlite3_bind_null(s, i),
