@@ -136,8 +136,8 @@ impl SqliteConn {
             .and_then(|r| r.first().cloned().flatten())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        // The default journal is created and deleted by every commit; truncated
-        // instead, it is kept open between the run's commits, with the same
+        // The default journal file is created and deleted by every commit; truncated
+        // instead, it stays, empty, between the run's commits, with the same
         // guarantees (see `Direct::drop` for the way back).
         let mode = direct.optional_string("PRAGMA journal_mode")?;
         if mode.as_deref() == Some("delete") {
