@@ -316,3 +316,33 @@ async fn in_memory_databases_run_inline_by_default() {
     assert!(err.to_string().contains("interrupt"), "{err}");
     assert_eq!(m.current(&db).await.expect("current"), vec!["a1"]);
 }
+
+#[tokio::test]
+async fn rows_changed_by_triggers_do_not_count_as_version_rows_inline() {
+    // The runner checks that each version change touched one row; a trigger on the
+    // version table (an audit log, say) changes more rows, which are not its own.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, db) = sqlite_file(&dir, "trigger").await;
+    let files = vec![
+        table_mig("a1", "", ""),
+        table_mig("b2", "a1", ""),
+        table_mig("c3", "b2", ""),
+    ];
+    let m = migrator(&borrowed(&files)).sqlite_inline(true);
+    m.upgrade(&db, "a1").await.expect("up to a1");
+    raw(
+        &db,
+        "CREATE TABLE version_audit (version_num TEXT, at TEXT DEFAULT CURRENT_TIMESTAMP);\
+         CREATE TRIGGER version_audit_t AFTER UPDATE ON alembic_version BEGIN \
+           INSERT INTO version_audit (version_num) VALUES (new.version_num); \
+           INSERT INTO version_audit (version_num) VALUES (old.version_num); \
+         END",
+    )
+    .await;
+    let report = m
+        .upgrade(&db, "head")
+        .await
+        .expect("upgrade with the trigger");
+    assert_eq!(report.revisions(), vec!["b2", "c3"]);
+    assert_eq!(scalar(&db, "SELECT COUNT(*) FROM version_audit").await, 4);
+}

@@ -297,8 +297,8 @@ impl Direct {
 
     /// Prepares and steps each statement of `sql` in turn, binding `args` in order
     /// across them and collecting the rows of any that return some. Returns the rows
-    /// changed (SQLite's count of inserted, updated and deleted rows); on failure, the
-    /// statements completed before it and the error.
+    /// the statements inserted, updated and deleted; on failure, the statements
+    /// completed before it and the error.
     fn run(
         &mut self,
         sql: &str,
@@ -312,7 +312,7 @@ impl Direct {
         // SAFETY (for the calls below): `db` is the open handle this value holds;
         // `rest` points into `sql`, alive for the whole call, with its length given;
         // each prepared statement is finalized by `Prepared` on every path.
-        let before = unsafe { ffi::sqlite3_total_changes64(db) };
+        let mut changed = 0u64;
         while !rest.is_empty() {
             let mut stmt = std::ptr::null_mut();
             let mut tail: *const c_char = std::ptr::null();
@@ -342,6 +342,7 @@ impl Direct {
                 continue;
             };
             let stmt = Prepared(stmt);
+            let total_before = unsafe { ffi::sqlite3_total_changes64(db) };
             let count = unsafe { ffi::sqlite3_bind_parameter_count(stmt.0.as_ptr()) };
             for i in 1..=count {
                 let rc = match args.next() {
@@ -365,9 +366,15 @@ impl Direct {
                 }
             }
             done += 1;
+            // The rows the statement itself changed, as sqlx counts them: the
+            // connection's total moves with rows changed by triggers too, and the
+            // statement's own count is only set by INSERT, UPDATE and DELETE.
+            let total = unsafe { ffi::sqlite3_total_changes64(db) };
+            if total != total_before {
+                changed += u64::try_from(unsafe { ffi::sqlite3_changes64(db) }).unwrap_or(0);
+            }
         }
-        let after = unsafe { ffi::sqlite3_total_changes64(db) };
-        Ok(u64::try_from(after - before).unwrap_or(0))
+        Ok(changed)
     }
 
     fn bind(&self, stmt: &Prepared, i: c_int, arg: &Arg<'_>) -> c_int {
