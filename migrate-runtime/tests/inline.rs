@@ -346,3 +346,21 @@ async fn rows_changed_by_triggers_do_not_count_as_version_rows_inline() {
     assert_eq!(report.revisions(), vec!["b2", "c3"]);
     assert_eq!(scalar(&db, "SELECT COUNT(*) FROM version_audit").await, 4);
 }
+
+#[tokio::test]
+async fn an_inline_run_leaves_the_journal_mode_and_no_journal_file() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, db) = sqlite_file(&dir, "journal").await;
+    let files = vec![table_mig("a1", "", ""), table_mig("b2", "a1", "")];
+    let m = migrator(&borrowed(&files)).sqlite_inline(true);
+    m.upgrade(&db, "head").await.expect("upgrade");
+    assert_eq!(
+        strings(&db, "PRAGMA journal_mode").await,
+        vec!["delete".to_string()],
+        "the pool's connection is back in its own journal mode"
+    );
+    assert!(
+        !dir.path().join("journal.db-journal").exists(),
+        "the truncated journal file is deleted"
+    );
+}

@@ -126,7 +126,7 @@ impl SqliteConn {
             db,
             busy_ms: 0,
             _interrupt: interrupt,
-            journal_deleted: false,
+            journal: Journal::Unseen,
         };
         // The wait the connection was given (`PRAGMA busy_timeout`), which lock
         // attempts turn off and back on.
@@ -136,14 +136,6 @@ impl SqliteConn {
             .and_then(|r| r.first().cloned().flatten())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        // The default journal file is created and deleted by every commit; truncated
-        // instead, it stays, empty, between the run's commits, with the same
-        // guarantees (see `Direct::drop` for the way back).
-        let mode = direct.optional_string("PRAGMA journal_mode")?;
-        if mode.as_deref() == Some("delete") {
-            direct.execute("PRAGMA journal_mode = TRUNCATE")?;
-            direct.journal_deleted = true;
-        }
         self.direct = Some(direct);
         Ok(())
     }
@@ -158,8 +150,19 @@ pub(crate) struct Direct {
     busy_ms: c_int,
     /// Read by the progress handler while a statement runs.
     _interrupt: Arc<AtomicBool>,
-    /// Whether the connection's journal mode was `DELETE`, and is set back to it.
-    journal_deleted: bool,
+    /// What the first write found of the connection's journal mode.
+    journal: Journal,
+}
+
+/// The journal mode, as far as the borrowed handle changed it.
+#[derive(PartialEq)]
+enum Journal {
+    /// Nothing written yet: not looked at.
+    Unseen,
+    /// `DELETE`, truncated while the handle is out (set back when it goes back).
+    Truncated,
+    /// Left as it was.
+    Kept,
 }
 
 /// How many virtual machine steps SQLite takes between two looks at the interrupt flag:
@@ -188,9 +191,15 @@ impl Drop for Direct {
         if !self.autocommit() {
             let _ = self.run("ROLLBACK", &[], None);
         }
-        if self.journal_deleted {
-            // Also deletes the journal file the run kept.
+        if self.journal == Journal::Truncated {
+            // Also deletes the journal file the run kept, which takes the write lock:
+            // not waited for here (if another connection writes just now, this one
+            // keeps truncating its journal, which is as safe).
+            // SAFETY: `db` is the open handle this value holds.
+            unsafe { ffi::sqlite3_busy_timeout(self.db.as_ptr(), 0) };
             let _ = self.run("PRAGMA journal_mode = DELETE", &[], None);
+            // SAFETY: as above.
+            unsafe { ffi::sqlite3_busy_timeout(self.db.as_ptr(), self.busy_ms) };
         }
         // SAFETY: `db` is open; no handler afterwards.
         unsafe { ffi::sqlite3_progress_handler(self.db.as_ptr(), 0, None, std::ptr::null_mut()) };
@@ -262,6 +271,19 @@ impl Direct {
     /// may be a task waiting for this thread): the attempt is repeated after
     /// asynchronous pauses, for as long as the connection's busy timeout.
     pub(crate) async fn begin(&mut self, statement: &str) -> Result<(), sqlx::Error> {
+        if self.journal == Journal::Unseen {
+            // The default journal file is created and deleted by every commit;
+            // truncated instead, it stays, empty, between the run's commits, with the
+            // same guarantees (see `Drop` for the way back). Only a run that writes
+            // changes it.
+            let mode = self.optional_string("PRAGMA journal_mode")?;
+            self.journal = if mode.as_deref() == Some("delete") {
+                self.execute("PRAGMA journal_mode = TRUNCATE")?;
+                Journal::Truncated
+            } else {
+                Journal::Kept
+            };
+        }
         self.without_waiting(statement).await
     }
 
