@@ -460,7 +460,9 @@ macro_rules! on_conn {
 /// `sqlite/direct.rs`), with what `$body` returns at once.
 macro_rules! direct_first {
     ($conn:expr, $d:ident => $body:expr) => {
+        // Irrefutable in a build with SQLite alone.
         #[cfg(feature = "sqlite")]
+        #[allow(irrefutable_let_patterns)]
         if let Conn::Sqlite(s) = $conn {
             if let Some($d) = s.direct() {
                 return Box::pin(std::future::ready($body));
@@ -563,6 +565,7 @@ impl Conn {
         match self {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(s) => Box::pin(s.begin(statement)),
+            #[allow(unreachable_patterns)]
             other => on_conn!(other, c => tx_manager(c).begin(&mut **c, statement)),
         }
     }
@@ -572,6 +575,7 @@ impl Conn {
         match self {
             #[cfg(feature = "sqlite")]
             Conn::Sqlite(s) => Box::pin(s.commit()),
+            #[allow(unreachable_patterns)]
             other => on_conn!(other, c => tx_manager(c).commit(&mut **c)),
         }
     }
@@ -585,6 +589,7 @@ impl Conn {
     /// Whether a transaction is open on this connection.
     pub(crate) fn in_transaction(&mut self) -> bool {
         #[cfg(feature = "sqlite")]
+        #[allow(irrefutable_let_patterns)]
         if let Conn::Sqlite(s) = self {
             if let Some(d) = s.direct() {
                 return d.in_transaction();
@@ -622,7 +627,11 @@ impl Conn {
                 Box::pin(std::future::ready(Ok(())))
             }
             #[allow(unreachable_patterns)]
-            _ => Box::pin(std::future::ready(Ok(()))),
+            _ => {
+                // Only SQLite lends its handle.
+                drop(interrupt);
+                Box::pin(std::future::ready(Ok(())))
+            }
         }
     }
 
