@@ -364,3 +364,33 @@ async fn an_inline_run_leaves_the_journal_mode_and_no_journal_file() {
         "the truncated journal file is deleted"
     );
 }
+
+#[tokio::test]
+async fn a_journal_mode_a_migration_chose_stays_after_an_inline_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (url, db) = sqlite_file(&dir, "wal").await;
+    let files = vec![
+        table_mig("a1", "", ""),
+        (
+            "b2.sql".to_string(),
+            mig(
+                "b2",
+                "a1",
+                "-- transactional: false",
+                "PRAGMA journal_mode = WAL;",
+                None,
+            ),
+        ),
+        table_mig("c3", "b2", ""),
+    ];
+    let m = migrator(&borrowed(&files)).sqlite_inline(true);
+    m.upgrade(&db, "head").await.expect("upgrade");
+    db.close().await;
+    // WAL is recorded in the file: a new connection finds it.
+    let again = Database::connect(&url).await.expect("reconnect");
+    assert_eq!(
+        strings(&again, "PRAGMA journal_mode").await,
+        vec!["wal".to_string()]
+    );
+    assert_eq!(m.current(&again).await.expect("current"), vec!["c3"]);
+}

@@ -191,7 +191,15 @@ impl Drop for Direct {
         if !self.autocommit() {
             let _ = self.run("ROLLBACK", &[], None);
         }
-        if self.journal == Journal::Truncated {
+        // Unless a migration chose a journal mode of its own (WAL, say), which stays.
+        if self.journal == Journal::Truncated
+            && self
+                .optional_string("PRAGMA journal_mode")
+                .ok()
+                .flatten()
+                .as_deref()
+                == Some("truncate")
+        {
             // Also deletes the journal file the run kept, which takes the write lock:
             // not waited for here (if another connection writes just now, this one
             // keeps truncating its journal, which is as safe).
