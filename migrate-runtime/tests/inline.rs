@@ -40,6 +40,32 @@ fn files_with_a_failure() -> Vec<(String, String)> {
     files
 }
 
+/// `a1` creates a table; `b2` creates another, then runs a statement that never ends.
+fn endless_b2() -> Vec<(String, String)> {
+    vec![
+        table_mig("a1", "", ""),
+        (
+            "b2.sql".to_string(),
+            mig(
+                "b2",
+                "a1",
+                "",
+                "CREATE TABLE t_b2 (id INT);\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT max(i) FROM c;",
+                None,
+            ),
+        ),
+    ]
+}
+
+/// Interrupts from another thread once the run has had time to start its statement
+/// (the run keeps the test's own thread meanwhile).
+fn interrupt_soon(stop: StopHandle) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        stop.interrupt();
+    })
+}
+
 fn borrowed(files: &[(String, String)]) -> Vec<(&str, String)> {
     files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect()
 }
@@ -203,28 +229,13 @@ async fn an_inline_lock_wait_gives_up_after_the_lock_timeout() {
 async fn an_interrupt_from_another_thread_stops_an_inline_statement() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (_, db) = sqlite_file(&dir, "interrupt").await;
-    let files = vec![
-        table_mig("a1", "", ""),
-        (
-            "b2.sql".to_string(),
-            mig(
-                "b2",
-                "a1",
-                "",
-                "CREATE TABLE t_b2 (id INT);\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT max(i) FROM c;",
-                None,
-            ),
-        ),
-    ];
+    let files = endless_b2();
     let stop = StopHandle::new();
     let m = migrator(&borrowed(&files))
         .sqlite_inline(true)
         .stop_handle(stop.clone());
     // The statement never ends by itself; the run keeps this thread while it runs.
-    let stopper = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(300));
-        stop.interrupt();
-    });
+    let stopper = interrupt_soon(stop);
     let err = m.upgrade(&db, "head").await.unwrap_err();
     stopper.join().expect("stopper");
     let MigrateError::Migration(failed) = &err else {
@@ -287,27 +298,12 @@ async fn an_inline_run_cancelled_between_migrations_leaves_them_whole() {
 #[tokio::test]
 async fn in_memory_databases_run_inline_by_default() {
     let db = Database::connect("sqlite::memory:").await.expect("memory");
-    let files = vec![
-        table_mig("a1", "", ""),
-        (
-            "b2.sql".to_string(),
-            mig(
-                "b2",
-                "a1",
-                "",
-                "CREATE TABLE t_b2 (id INT);\nWITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT max(i) FROM c;",
-                None,
-            ),
-        ),
-    ];
+    let files = endless_b2();
     let stop = StopHandle::new();
     let m = migrator(&borrowed(&files)).stop_handle(stop.clone());
     // Only an inline statement sees the interrupt flag: through the driver, this run
     // would never end.
-    let stopper = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(300));
-        stop.interrupt();
-    });
+    let stopper = interrupt_soon(stop);
     let err = tokio::time::timeout(Duration::from_secs(20), m.upgrade(&db, "head"))
         .await
         .expect("the interrupt ended the statement")
