@@ -262,3 +262,41 @@ async fn concurrently_inside_a_transaction_gets_a_hint() {
     assert_eq!(failed.line, 7, "the CONCURRENTLY statement's line");
     assert!(!table_exists(&db, "t").await, "rolled back");
 }
+
+/// A trigger that silently skips the version row's update (SQLite's `RAISE(IGNORE)`,
+/// a PostgreSQL `BEFORE` trigger returning NULL) must not pass for a recorded step:
+/// the run checks the rows its version change touched, and rolls the step back.
+#[tokio::test]
+async fn a_version_change_that_touches_no_row_fails_and_rolls_back() {
+    for t in databases("skipped_update").await {
+        let skip = match t.name {
+            "sqlite" => "CREATE TRIGGER keep_version BEFORE UPDATE ON alembic_version BEGIN SELECT RAISE(IGNORE); END",
+            "postgres" => "CREATE FUNCTION keep_version() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$; \
+                 CREATE TRIGGER keep_version BEFORE UPDATE ON alembic_version FOR EACH ROW EXECUTE FUNCTION keep_version()",
+            // MySQL's triggers cannot skip a row, only fail the statement.
+            _ => continue,
+        };
+        for inline in [false, true] {
+            let m = migrator(&linear()).sqlite_inline(inline);
+            m.upgrade(&t.db, "a1").await.expect("up to a1");
+            raw(&t.db, skip).await;
+            let err = m.upgrade(&t.db, "b2").await.unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    MigrateError::VersionTable { revision, expected: 2, actual: 1, .. } if revision == "b2"
+                ),
+                "{} (inline {inline}): {err}",
+                t.name
+            );
+            assert!(!table_exists(&t.db, "t_b2").await, "{}: rolled back", t.name);
+            assert_eq!(m.current(&t.db).await.expect("current"), vec!["a1"]);
+            let drop = match t.name {
+                "sqlite" => "DROP TRIGGER keep_version",
+                _ => "DROP TRIGGER keep_version ON alembic_version; DROP FUNCTION keep_version()",
+            };
+            raw(&t.db, drop).await;
+            m.downgrade(&t.db, "base").await.expect("back to base");
+        }
+    }
+}

@@ -517,6 +517,25 @@ impl Conn {
         }))
     }
 
+    /// Runs a query with bound parameters returning one 64-bit integer.
+    pub(crate) fn count_bound<'a>(
+        &'a mut self,
+        sql: &'a str,
+        args: &'a [Arg<'a>],
+    ) -> BoxFut<'a, i64> {
+        on_conn!(self, c => Box::pin(async move {
+            let mut q = sqlx::query_scalar::<_, i64>(sql);
+            for a in args {
+                q = match *a {
+                    Arg::Text(t) => q.bind(t),
+                    Arg::OptText(t) => q.bind(t),
+                    Arg::Int(i) => q.bind(i),
+                };
+            }
+            q.fetch_one(&mut **c).await
+        }))
+    }
+
     /// Runs a query returning one text column.
     pub(crate) fn strings<'a>(&'a mut self, sql: &'a str) -> BoxFut<'a, Vec<String>> {
         direct_first!(self, d => d.strings(sql));
@@ -779,9 +798,17 @@ pub(crate) trait Backend: Sync {
     }
 
     /// Whether several statements with bound values may share one request (the
-    /// version change and the history row of a step then go together).
+    /// version change and the history row of a step then go together), written by
+    /// [`Backend::joined_request`].
     fn joins_bound_statements(&self) -> bool {
         false
+    }
+
+    /// The request that runs bound INSERT, UPDATE and DELETE `statements` (one, or
+    /// several where [`Backend::joins_bound_statements`]), placeholders numbered
+    /// across them, and how it tells the rows they touched.
+    fn joined_request(&self, statements: &[String]) -> JoinedRequest {
+        JoinedRequest::Execute(statements.join(";\n"))
     }
 
     /// Whether the migration lock keeps every other writer out of the version table
@@ -811,6 +838,14 @@ pub(crate) trait Backend: Sync {
     /// The statement that inserts or updates a progress row; `values` are the
     /// placeholders of the revision, the walk, the last key and the rows done.
     fn upsert_progress(&self, table: &str, values: [&str; 4]) -> String;
+}
+
+/// How [`Backend::joined_request`] sends statements.
+pub(crate) enum JoinedRequest {
+    /// Run as they are; the driver counts the rows touched.
+    Execute(String),
+    /// A query whose one value is the rows touched.
+    Count(String),
 }
 
 /// The history table's DDL: `id` is the auto-numbered primary key's definition,

@@ -61,6 +61,26 @@ fn describe(opts: &PgConnectOptions) -> String {
 pub(crate) struct Postgres;
 
 impl super::Backend for Postgres {
+    /// A data-modifying `WITH`: the version change and the history row of a step in
+    /// one round trip, answering the rows they touched.
+    fn joins_bound_statements(&self) -> bool {
+        true
+    }
+
+    fn joined_request(&self, statements: &[String]) -> super::JoinedRequest {
+        let mut ctes = Vec::new();
+        let mut counts = Vec::new();
+        for (i, statement) in statements.iter().enumerate() {
+            ctes.push(format!("s{i} AS ({statement} RETURNING 1)"));
+            counts.push(format!("(SELECT count(*) FROM s{i})"));
+        }
+        super::JoinedRequest::Count(format!(
+            "WITH {} SELECT {}",
+            ctes.join(", "),
+            counts.join(" + ")
+        ))
+    }
+
     fn dialect(&self) -> migrate_core::Dialect {
         migrate_core::Dialect::Postgres
     }

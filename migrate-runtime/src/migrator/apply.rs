@@ -4,7 +4,7 @@
 use super::{
     HistoryEvent, HistoryValues, Migrator, Op, Progress, Report, Run, StepReport, TransactionMode,
 };
-use crate::backend::{Arg, Backend, Conn, Db, Held};
+use crate::backend::{Arg, Backend, Conn, Db, Held, JoinedRequest};
 use crate::error::{MigrateError, MigrationFailed};
 use migrate_core::sql::split_statements;
 use migrate_core::{Dialect, Direction, Plan, RevisionError, Script, Section, Step, VersionChange};
@@ -539,8 +539,8 @@ impl Migrator {
     }
 
     /// Writes version-table changes (each must touch exactly one row) and history
-    /// rows, with bound values: in one request where the database takes several bound
-    /// statements at once, else a request each.
+    /// rows, with bound values: in one request where the database can join bound
+    /// statements (see [`Backend::joined_request`]), else a request each.
     pub(super) async fn book(
         &self,
         conn: &mut Conn,
@@ -576,10 +576,17 @@ impl Migrator {
         step: &Step,
     ) -> Result<(), MigrateError> {
         let batch = std::mem::take(batch);
-        if batch.sql.is_empty() {
+        if batch.statements.is_empty() {
             return Ok(());
         }
-        match conn.execute_bound(&batch.sql, &batch.args).await {
+        let touched = match conn.backend().joined_request(&batch.statements) {
+            JoinedRequest::Execute(sql) => conn.execute_bound(&sql, &batch.args).await,
+            JoinedRequest::Count(sql) => conn
+                .count_bound(&sql, &batch.args)
+                .await
+                .map(|n| u64::try_from(n).unwrap_or(0)),
+        };
+        match touched {
             Ok(n) if n == batch.rows => Ok(()),
             Ok(n) => Err(MigrateError::VersionTable {
                 table: self.opts.version_table.clone(),
@@ -656,7 +663,9 @@ impl Migrator {
         for chunk in rows.chunks(500) {
             let mut batch = Statements::default();
             self.history_statement(backend, &mut batch, chunk);
-            conn.execute_bound(&batch.sql, &batch.args).await?;
+            for statement in &batch.statements {
+                conn.execute_bound(statement, &batch.args).await?;
+            }
         }
         Ok(())
     }
@@ -832,7 +841,7 @@ fn commits_alone(backend: &dyn Backend, sql: &str) -> bool {
 /// Statements with bound values, sent as one request, and the rows they must touch.
 #[derive(Default)]
 struct Statements<'v> {
-    sql: String,
+    statements: Vec<String>,
     args: Vec<Arg<'v>>,
     rows: u64,
 }
@@ -845,9 +854,6 @@ impl<'v> Statements<'v> {
     }
 
     fn push(&mut self, statement: String) {
-        if !self.sql.is_empty() {
-            self.sql.push_str(";\n");
-        }
-        self.sql.push_str(&statement);
+        self.statements.push(statement);
     }
 }
