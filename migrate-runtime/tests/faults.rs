@@ -289,7 +289,11 @@ async fn a_version_change_that_touches_no_row_fails_and_rolls_back() {
                 "{} (inline {inline}): {err}",
                 t.name
             );
-            assert!(!table_exists(&t.db, "t_b2").await, "{}: rolled back", t.name);
+            assert!(
+                !table_exists(&t.db, "t_b2").await,
+                "{}: rolled back",
+                t.name
+            );
             assert_eq!(m.current(&t.db).await.expect("current"), vec!["a1"]);
             let drop = match t.name {
                 "sqlite" => "DROP TRIGGER keep_version",

@@ -663,9 +663,8 @@ impl Migrator {
         for chunk in rows.chunks(500) {
             let mut batch = Statements::default();
             self.history_statement(backend, &mut batch, chunk);
-            for statement in &batch.statements {
-                conn.execute_bound(statement, &batch.args).await?;
-            }
+            conn.execute_bound(&batch.statements.join(";\n"), &batch.args)
+                .await?;
         }
         Ok(())
     }
@@ -804,6 +803,7 @@ impl Migrator {
         }
     }
 }
+
 /// How a run reaches its database, decided when it takes the lock.
 #[derive(Clone, Copy)]
 pub(super) struct Access {
