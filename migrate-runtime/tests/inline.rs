@@ -137,26 +137,58 @@ async fn inline_and_through_the_driver_record_the_same_and_fail_the_same() {
     assert_eq!(inline[0].3 .0, vec!["r3".to_string()]);
 }
 
-#[tokio::test]
-async fn an_inline_run_waits_for_the_write_lock_without_holding_up_the_runtime() {
-    // A single-threaded runtime: if the run waited inside SQLite, the task holding the
-    // write lock could never commit, and the run would time out.
+/// A file database at `a1` of `a1 <- b2`, an inline migrator over it with
+/// `lock_timeout`, and a second connection that holds the write lock after `lock_sql`.
+struct WriteLocked {
+    _dir: tempfile::TempDir,
+    db: Database,
+    m: Migrator,
+    other: Database,
+    holder: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+}
+
+async fn write_locked(name: &str, lock_timeout: Duration, lock_sql: &str) -> WriteLocked {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (url, db) = sqlite_file(&dir, "busy").await;
+    let (url, db) = sqlite_file(&dir, name).await;
     let files = vec![table_mig("a1", "", ""), table_mig("b2", "a1", "")];
     let m = migrator(&borrowed(&files))
         .sqlite_inline(true)
-        .lock_timeout(Duration::from_secs(10));
+        .lock_timeout(lock_timeout);
     m.upgrade(&db, "a1").await.expect("up to a1");
     let other = Database::connect(&url).await.expect("second connection");
     let Database::Sqlite(pool) = &other else {
         unreachable!("an sqlite URL")
     };
     let mut holder = pool.acquire().await.expect("connection");
-    sqlx::raw_sql("BEGIN IMMEDIATE; CREATE TABLE held (x INT)")
+    sqlx::raw_sql(lock_sql)
         .execute(&mut *holder)
         .await
         .expect("take the write lock");
+    WriteLocked {
+        _dir: dir,
+        db,
+        m,
+        other,
+        holder,
+    }
+}
+
+#[tokio::test]
+async fn an_inline_run_waits_for_the_write_lock_without_holding_up_the_runtime() {
+    // A single-threaded runtime: if the run waited inside SQLite, the task holding the
+    // write lock could never commit, and the run would time out.
+    let WriteLocked {
+        _dir,
+        db,
+        m,
+        other,
+        mut holder,
+    } = write_locked(
+        "busy",
+        Duration::from_secs(10),
+        "BEGIN IMMEDIATE; CREATE TABLE held (x INT)",
+    )
+    .await;
     let started = Instant::now();
     // The holder commits from the same thread the run is awaited on.
     let release = async {
@@ -188,23 +220,18 @@ async fn an_inline_run_waits_for_the_write_lock_without_holding_up_the_runtime()
 
 #[tokio::test]
 async fn an_inline_lock_wait_gives_up_after_the_lock_timeout() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let (url, db) = sqlite_file(&dir, "busy_timeout").await;
-    let files = vec![table_mig("a1", "", ""), table_mig("b2", "a1", "")];
-    let m = migrator(&borrowed(&files))
-        .sqlite_inline(true)
-        .lock_timeout(Duration::from_millis(300));
-    m.upgrade(&db, "a1").await.expect("up to a1");
-    let other = Database::connect(&url).await.expect("second connection");
-    raw(&other, "SELECT 1").await;
-    let Database::Sqlite(pool) = &other else {
-        unreachable!("an sqlite URL")
-    };
-    let mut holder = pool.acquire().await.expect("connection");
-    sqlx::raw_sql("BEGIN IMMEDIATE")
-        .execute(&mut *holder)
-        .await
-        .expect("take the write lock");
+    let WriteLocked {
+        _dir,
+        db,
+        m,
+        other,
+        mut holder,
+    } = write_locked(
+        "busy_timeout",
+        Duration::from_millis(300),
+        "BEGIN IMMEDIATE",
+    )
+    .await;
     let started = Instant::now();
     let err = m.upgrade(&db, "head").await.unwrap_err();
     assert!(
