@@ -146,7 +146,7 @@ impl Held {
     /// process's memory (no lock is needed there; another migrator in the process on
     /// the same pool still meets the version-row checks).
     pub(crate) fn excludes_writers(&self) -> bool {
-        matches!(self.lock, Lock::None) || self.conn.backend().lock_excludes_writers()
+        self.in_memory() || self.conn.backend().lock_excludes_writers()
     }
 
     /// Whether the database lives in this process's memory (SQLite's `:memory:`),
