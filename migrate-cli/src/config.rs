@@ -35,6 +35,10 @@ pub const CONFIG_FILE: &str = "migrate.toml";
 /// Alembic's default file name template.
 pub const DEFAULT_FILE_TEMPLATE: &str = "%(rev)s_%(slug)s";
 
+/// The origin of the URL when nothing names one (an SQLite file beside the file), which
+/// an application that embeds its migrations replaces with its own default.
+pub(crate) const NO_URL_ORIGIN: &str = "the default: no URL is configured";
+
 /// The longest `connect_timeout` accepted, in seconds (a day).
 pub const MAX_CONNECT_TIMEOUT: u64 = 86_400;
 
@@ -485,7 +489,7 @@ impl<'a> Ctx<'a> {
                     let file = format!("{}.db", sname.unwrap_or("migrate"));
                     (
                         format!("sqlite://{}", dir.join(file).display()),
-                        "the default: no URL is configured".to_string(),
+                        NO_URL_ORIGIN.to_string(),
                     )
                 }
             },

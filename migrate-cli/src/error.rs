@@ -172,11 +172,40 @@ pub enum CliError {
         /// Why.
         reason: String,
     },
-    /// A command that needs the files was run on embedded migrations.
-    #[error(
-        "`{0}` needs the migration files; it is not available on migrations embedded in a binary"
-    )]
+    /// A command that needs the files was run on embedded migrations, outside the
+    /// application's source tree.
+    #[error("`{0}` works on the migration files, and this binary embeds its migrations without them: run it in the project's source tree, where `migrate.toml` names the versions folder (`cargo run -- migrate {0} ...`), or pass -c FILE")]
     NeedsFiles(&'static str),
+    /// A command only the standalone `migrate` offers.
+    #[error("`{0}` is a command of the standalone `migrate` tool (`cargo install --path migrate-cli`), not of an application that embeds its migrations")]
+    StandaloneOnly(&'static str),
+    /// An application's configuration has several sections and it embeds one folder.
+    #[error("`{}` configures several databases ({}) and this binary embeds one versions folder; pick its section with -n", path.display(), sections.join(", "))]
+    EmbeddedSeveralSections {
+        /// The file.
+        path: PathBuf,
+        /// The sections.
+        sections: Vec<String>,
+    },
+    /// The versions folder differs from the migrations the running binary embeds.
+    #[error("this binary embeds other migrations than `{}` holds: {}; rebuild it (`cargo build`, or run it with `cargo run -- migrate ...`) so that it embeds the folder, then run the command again", path.display(), differences.join(", "))]
+    StaleEmbedded {
+        /// The versions folder.
+        path: PathBuf,
+        /// Each file that differs, and how.
+        differences: Vec<String>,
+    },
+    /// A schema command of the standalone `migrate` reached a Rust migration, which
+    /// only the application that embeds it can run.
+    #[error("`migrate {command}` replays the migrations, and revision `{revision}` ({path}) is a Rust migration that only the application that embeds it can run: run the command through the application, in this folder: `cargo run -- migrate {command}` (its `migrate` subcommand, `migrate_cli::Embedded`)")]
+    NeedsApplication {
+        /// The command as typed, without the program name.
+        command: String,
+        /// The Rust migration.
+        revision: String,
+        /// Its file.
+        path: String,
+    },
     /// No database URL for an embedded binary.
     #[error("no database URL: set DATABASE_URL or pass --database-url")]
     NoDatabaseUrl,

@@ -82,18 +82,38 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    entry(Source::Embedded(migrations), None, args, false)
+    let mut args = args.into_iter().map(Into::into);
+    let program = args
+        .next()
+        .and_then(|p| p.to_str().map(str::to_string))
+        .unwrap_or_else(|| "myapp".to_string());
+    Embedded::new(migrations).run(&program, args)
 }
 
 /// The `migrate` commands inside an application, over its embedded migrations
-/// (`myapp migrate upgrade head`). Only the commands that work without the migration
-/// files are listed in `--help` (`init`, `revision`, `merge`, `edit`, `hash` and
-/// `rebase` need the files and say so if called). The URL is `--database-url`, else
-/// `DATABASE_URL`, else the `-c` configuration's, else the application's default.
+/// (`myapp migrate upgrade head`).
+///
+/// Configuration: `-c FILE`, else `migrate.toml` in the current folder when there is
+/// one (its `version_table`, `schema_location`, sections and `url_env`, `connect_timeout`
+/// and the rest apply, as for the standalone command); the migrations that run are
+/// always the embedded ones, and `script_location` names the folder the file commands
+/// work on. The URL is `--database-url`, else `DATABASE_URL` (or the section's
+/// `url_env`), else the configuration's `database_url`, else the application's default.
+///
+/// Every command of the standalone `migrate` but `init` is offered. The schema commands
+/// (`check` with a declared schema, `diff`, `test`, `revision --autogenerate`) replay
+/// the embedded migrations, Rust ones included. The commands that write migration files
+/// (`revision`, `merge`, `hash`, `edit`, `rebase`) need the project's source tree, where
+/// the configuration names the versions folder: there they act on the files (the
+/// binary embeds a new revision once rebuilt), and `--help` lists them; elsewhere they
+/// say where to run them. Messages name the commands as the user typed them
+/// (`myapp migrate upgrade head`).
 #[derive(Debug, Clone)]
 pub struct Embedded<'a> {
     migrations: &'a EmbeddedMigrations,
     default_url: Option<String>,
+    about: Option<String>,
+    version: Option<&'static str>,
 }
 
 impl<'a> Embedded<'a> {
@@ -102,6 +122,8 @@ impl<'a> Embedded<'a> {
         Embedded {
             migrations,
             default_url: None,
+            about: None,
+            version: None,
         }
     }
 
@@ -113,51 +135,93 @@ impl<'a> Embedded<'a> {
         self
     }
 
+    /// The first line of `--help` (default: ``The database migrations built into
+    /// `myapp` `` after the program's first word).
+    pub fn about(mut self, about: impl Into<String>) -> Embedded<'a> {
+        self.about = Some(about.into());
+        self
+    }
+
+    /// The version `--version` prints, usually `env!("CARGO_PKG_VERSION")` (default:
+    /// the version of this crate).
+    pub fn version(mut self, version: &'static str) -> Embedded<'a> {
+        self.version = Some(version);
+        self
+    }
+
     /// Parses `args` (without the program name) as the commands of `program` (the
-    /// words the user typed, e.g. `"myapp migrate"`, shown in usage lines), runs the
-    /// command, prints any error and returns the exit code.
+    /// words the user typed, e.g. `"myapp migrate"`, shown in usage lines and hints),
+    /// runs the command, prints any error and returns the exit code.
     pub fn run<I, T>(&self, program: &str, args: I) -> ExitCode
     where
         I: IntoIterator<Item = T>,
         T: Into<OsString> + Clone,
     {
         let args = std::iter::once(OsString::from(program)).chain(args.into_iter().map(Into::into));
-        entry(
-            Source::Embedded(self.migrations),
-            self.default_url.as_deref(),
-            args,
-            false,
-        )
+        entry(Source::Embedded(self.migrations), Some(self), args, false)
+    }
+
+    /// The command line of the application: its name, headline and version, and the
+    /// file commands listed only where they work (see [`Embedded`]).
+    fn command(&self, program: &str, args: &[OsString]) -> clap::Command {
+        let mut command = <cli::Cli as clap::CommandFactory>::command()
+            .bin_name(program.to_string())
+            .display_name(program.to_string());
+        let app = program.split_whitespace().next().unwrap_or(program);
+        let about = self
+            .about
+            .clone()
+            .unwrap_or_else(|| format!("The database migrations built into `{app}`"));
+        command = command.about(about.clone()).long_about(about);
+        if let Some(v) = self.version {
+            command = command.version(v);
+        }
+        let in_tree = args.iter().any(|a| {
+            let a = a.to_string_lossy();
+            a == "-c" || a == "--config" || a.starts_with("--config=")
+        }) || std::path::Path::new(config::CONFIG_FILE).is_file();
+        for name in STANDALONE_COMMANDS {
+            command = command.mut_subcommand(name, |c| c.hide(true));
+        }
+        if !in_tree {
+            for name in FILE_COMMANDS {
+                command = command.mut_subcommand(name, |c| c.hide(true));
+            }
+        }
+        command
     }
 }
 
-/// Commands that need the migration files, hidden from an embedded binary's help.
-const FILE_COMMANDS: &[&str] = &[
-    "init",
-    "list_templates",
-    "revision",
-    "merge",
-    "edit",
-    "hash",
-    "rebase",
-];
+/// Commands only the standalone `migrate` offers, hidden from an application's help.
+const STANDALONE_COMMANDS: &[&str] = &["init", "list_templates"];
 
-fn entry<I, T>(source: Source<'_>, default_url: Option<&str>, args: I, exiting: bool) -> ExitCode
+/// Commands that write migration files: an application lists them in its source tree.
+const FILE_COMMANDS: &[&str] = &["revision", "merge", "edit", "hash", "rebase"];
+
+/// Schema commands that replay the migrations, and so need an application's code when
+/// the folder has Rust migrations.
+const REPLAYING_COMMANDS: &[&str] = &["revision", "check", "diff", "test"];
+
+fn entry<I, T>(source: Source<'_>, app: Option<&Embedded<'_>>, args: I, exiting: bool) -> ExitCode
 where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
     let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
-    let mut command = <cli::Cli as clap::CommandFactory>::command();
-    if let Source::Embedded(_) = source {
-        // The program name is the words the user typed (`myapp migrate`), not a path.
-        if let Some(name) = args.first().and_then(|a| a.to_str()) {
-            command = command.bin_name(name.to_string());
-        }
-        for name in FILE_COMMANDS {
-            command = command.mut_subcommand(name, |c| c.hide(true));
-        }
-    }
+    // The program name is the words the user typed (`myapp migrate`), not a path.
+    let program = match app {
+        Some(_) => args
+            .first()
+            .and_then(|a| a.to_str())
+            .unwrap_or("migrate")
+            .to_string(),
+        None => "migrate".to_string(),
+    };
+    let command = match app {
+        Some(app) => app.command(&program, &args),
+        None => <cli::Cli as clap::CommandFactory>::command(),
+    };
+    let typed = typed_command(args.get(1..).unwrap_or_default());
     let parsed = command
         .try_get_matches_from(args)
         .and_then(|m| <cli::Cli as clap::FromArgMatches>::from_arg_matches(&m));
@@ -169,15 +233,106 @@ where
         }
     };
     let raiseerr = cli.global.raiseerr;
-    match execute_with(source, default_url, cli, exiting) {
+    let default_url = app.and_then(|a| a.default_url.as_deref());
+    match execute_with(source, default_url, &program, cli, exiting) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            let text = error::render_error(&f.error, raiseerr, f.hint.as_deref());
+            let error = match (source, app) {
+                (Source::Files, None) => needs_application(f.error, &typed),
+                _ => f.error,
+            };
+            let text = error::render_error(&error, raiseerr, f.hint.as_deref());
+            let text = name_program(&text, &program);
             // Nothing more can be done if stderr is closed.
             let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
-            ExitCode::from(error::exit::of(&f.error))
+            ExitCode::from(error::exit::of(&error))
         }
     }
+}
+
+/// The arguments as typed, quoted where a shell would need it and with any URL's
+/// password masked, to be shown in a command to run instead.
+fn typed_command(args: &[OsString]) -> String {
+    args.iter()
+        .map(|a| {
+            let a = a.to_string_lossy();
+            let a = if a.contains("://") {
+                migrate_runtime::mask_url(&a)
+            } else {
+                a.into_owned()
+            };
+            let plain = !a.is_empty()
+                && a.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_=.,:/@+%^".contains(c));
+            if plain {
+                a
+            } else {
+                format!("\"{}\"", a.replace('\\', "\\\\").replace('"', "\\\""))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A schema command of the standalone tool that reached a Rust migration while
+/// replaying: the error names the same command run through the application.
+fn needs_application(error: CliError, typed: &str) -> CliError {
+    let CliError::Migrate(migrate_runtime::MigrateError::RustWithoutCode {
+        revision, path, ..
+    }) = &error
+    else {
+        return error;
+    };
+    let replays = typed
+        .split_whitespace()
+        .find(|w| cli_subcommand(w))
+        .is_some_and(|w| REPLAYING_COMMANDS.contains(&w));
+    if !replays {
+        return error;
+    }
+    CliError::NeedsApplication {
+        command: typed.to_string(),
+        revision: revision.clone(),
+        path: path.clone(),
+    }
+}
+
+/// Whether `word` names a subcommand (or an alias of one).
+fn cli_subcommand(word: &str) -> bool {
+    let command = <cli::Cli as clap::CommandFactory>::command();
+    let found = command
+        .get_subcommands()
+        .any(|c| c.get_name() == word || c.get_all_aliases().any(|a| a == word));
+    found
+}
+
+/// Hints name the program the user runs: `` `migrate upgrade head` `` becomes
+/// `` `myapp migrate upgrade head` `` in an application. Only a quoted `migrate`
+/// followed by one of its commands is replaced.
+pub(crate) fn name_program(text: &str, program: &str) -> String {
+    if program == "migrate" || !text.contains("`migrate ") {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("`migrate ") {
+        let after = &rest[i + "`migrate ".len()..];
+        let word: String = after
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        out.push_str(&rest[..i]);
+        if cli_subcommand(&word) {
+            out.push('`');
+            out.push_str(program);
+            out.push(' ');
+        } else {
+            out.push_str("`migrate ");
+        }
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A short-lived command gains nothing from glibc's per-thread malloc arenas (the SQLite
@@ -204,11 +359,13 @@ struct Failure {
 fn execute_with(
     source: Source<'_>,
     default_url: Option<&str>,
+    program: &str,
     cli: cli::Cli,
     exiting: bool,
 ) -> Result<(), Box<Failure>> {
     let mut ctx = target::Ctx::new(source, cli.global)
         .map_err(|error| Box::new(Failure { error, hint: None }))?;
+    ctx.printer.set_program(program);
     ctx.default_url = default_url.map(str::to_string);
     ctx.changes_database = match &cli.command {
         cli::Command::Upgrade(a) => !a.run.sql,

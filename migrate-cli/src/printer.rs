@@ -9,6 +9,9 @@ use std::path::Path;
 pub struct Printer {
     out: std::io::BufWriter<std::io::Stdout>,
     quiet: bool,
+    /// The program the user runs, when not `migrate` (an application's `myapp
+    /// migrate`): the commands messages name are renamed to it.
+    program: Option<String>,
 }
 
 impl Printer {
@@ -17,6 +20,21 @@ impl Printer {
         Printer {
             out: std::io::BufWriter::new(std::io::stdout()),
             quiet,
+            program: None,
+        }
+    }
+
+    /// Names `program` instead of `migrate` in the commands informational messages
+    /// suggest (`myapp migrate upgrade head`).
+    pub fn set_program(&mut self, program: &str) {
+        self.program = (program != "migrate").then(|| program.to_string());
+    }
+
+    /// `s` with its suggested commands naming the program the user runs.
+    fn named<'s>(&self, s: &'s str) -> std::borrow::Cow<'s, str> {
+        match &self.program {
+            Some(p) => std::borrow::Cow::Owned(crate::name_program(s, p)),
+            None => std::borrow::Cow::Borrowed(s),
         }
     }
 
@@ -54,7 +72,7 @@ impl Printer {
     pub fn info(&mut self, s: impl AsRef<str>) {
         if !self.quiet {
             self.flush();
-            let _ = writeln!(std::io::stderr(), "{}", s.as_ref());
+            let _ = writeln!(std::io::stderr(), "{}", self.named(s.as_ref()));
         }
     }
 
@@ -71,6 +89,7 @@ impl Printer {
         }
         if !text.is_empty() {
             self.flush();
+            let text = self.named(&text);
             let _ = std::io::stderr().lock().write_all(text.as_bytes());
         }
     }

@@ -31,7 +31,13 @@ pub(crate) struct Ctx<'a> {
     announced: Vec<Option<String>>,
     /// An embedding application's own database, used when nothing else names one.
     pub default_url: Option<String>,
+    /// An application's file command in its source tree (see [`Ctx::need_files`]):
+    /// the migrations are read from the versions folder.
+    files_in_tree: bool,
 }
+
+/// Where the URL came from when it is an embedding application's own default.
+const APP_DEFAULT_ORIGIN: &str = "the application's default";
 
 /// A connection being opened in the background.
 pub(crate) struct Pending(tokio::task::JoinHandle<Result<Database, MigrateError>>);
@@ -61,6 +67,7 @@ impl<'a> Ctx<'a> {
             changes_database: false,
             announced: Vec::new(),
             default_url: None,
+            files_in_tree: false,
         })
     }
 
@@ -87,13 +94,7 @@ impl<'a> Ctx<'a> {
         let sections = match self.source {
             Source::Files => {
                 let cfg = Config::load(&self.config_path(), self.global.name.as_deref(), &over)?;
-                let env_used = cfg.sections.iter().any(|s| s.url_origin == "$DATABASE_URL");
-                if cfg.named && over.env_database_url.is_some() && !env_used {
-                    self.printer.info(format!(
-                        "warning: DATABASE_URL is set but not used: `{}` has sections, and each takes its URL from its own `url_env` variable or `database_url`",
-                        cfg.path.display()
-                    ));
-                }
+                self.warn_unused_database_url(&cfg, &over);
                 if cfg.sections.len() > 1 {
                     if let Some(command) = single {
                         return Err(CliError::SeveralSections {
@@ -111,48 +112,80 @@ impl<'a> Ctx<'a> {
                 }
                 cfg.sections
             }
-            Source::Embedded(_) => {
-                let url = over
-                    .database_url
-                    .clone()
-                    .map(|u| (u, "--database-url"))
-                    .or(over.env_database_url.clone().map(|u| (u, "$DATABASE_URL")))
-                    .or(self
-                        .default_url
-                        .clone()
-                        .map(|u| (u, "the application's default")));
-                match (&self.global.config, url) {
-                    (Some(path), _) => {
-                        let mut cfg = Config::load(path, self.global.name.as_deref(), &over)?;
-                        cfg.sections.truncate(1);
-                        cfg.sections
-                    }
-                    (None, Some((url, origin))) => vec![Section {
-                        url_origin: origin.to_string(),
-                        name: None,
-                        script_location: PathBuf::from("migrations"),
-                        database_url: url,
-                        version_table: None,
-                        version_table_schema: None,
-                        transaction_per_migration: true,
-                        file_template: config::DEFAULT_FILE_TEMPLATE.to_string(),
-                        revision_template: None,
-                        schema_location: None,
-                        connect_timeout: over
-                            .connect_timeout
-                            .unwrap_or(Database::DEFAULT_CONNECT_TIMEOUT),
-                        // `embed_migrations!` already refused several heads unless
-                        // its own option allowed them.
-                        allow_multiple_heads: true,
-                    }],
-                    (None, None) => return Err(CliError::NoDatabaseUrl),
-                }
-            }
+            Source::Embedded(_) => self.embedded_sections(&over)?,
         };
         Ok(sections
             .into_iter()
             .map(|section| Target { section })
             .collect())
+    }
+
+    /// The section of an application that embeds its migrations (`myapp migrate`): the
+    /// configuration, `-c FILE` or else `migrate.toml` in the current folder when there
+    /// is one (as the standalone command reads it), with the application's own default
+    /// URL where the file names none; without a configuration, a section of the URL
+    /// alone (`--database-url`, `DATABASE_URL`, the application's default). The embedded
+    /// migrations are what runs either way: `script_location` only names the folder the
+    /// file commands (`revision`, `merge`, `hash`...) work on in the source tree.
+    fn embedded_sections(&mut self, over: &Overrides) -> Result<Vec<Section>, CliError> {
+        let path = self.config_path();
+        if self.global.config.is_some() || path.is_file() {
+            let mut cfg = Config::load(&path, self.global.name.as_deref(), over)?;
+            self.warn_unused_database_url(&cfg, over);
+            if cfg.sections.len() > 1 {
+                return Err(CliError::EmbeddedSeveralSections {
+                    path: cfg.path,
+                    sections: cfg.sections.iter().filter_map(|s| s.name.clone()).collect(),
+                });
+            }
+            if let Some(url) = &self.default_url {
+                for s in &mut cfg.sections {
+                    if s.url_origin == config::NO_URL_ORIGIN {
+                        s.database_url.clone_from(url);
+                        s.url_origin = APP_DEFAULT_ORIGIN.to_string();
+                    }
+                }
+            }
+            return Ok(cfg.sections);
+        }
+        let url = over
+            .database_url
+            .clone()
+            .map(|u| (u, "--database-url"))
+            .or(over.env_database_url.clone().map(|u| (u, "$DATABASE_URL")))
+            .or(self.default_url.clone().map(|u| (u, APP_DEFAULT_ORIGIN)));
+        let Some((url, origin)) = url else {
+            return Err(CliError::NoDatabaseUrl);
+        };
+        Ok(vec![Section {
+            url_origin: origin.to_string(),
+            name: None,
+            script_location: PathBuf::from("migrations"),
+            database_url: url,
+            version_table: None,
+            version_table_schema: None,
+            transaction_per_migration: true,
+            file_template: config::DEFAULT_FILE_TEMPLATE.to_string(),
+            revision_template: None,
+            schema_location: None,
+            connect_timeout: over
+                .connect_timeout
+                .unwrap_or(Database::DEFAULT_CONNECT_TIMEOUT),
+            // `embed_migrations!` already refused several heads unless its own
+            // option allowed them.
+            allow_multiple_heads: true,
+        }])
+    }
+
+    /// Says so when `DATABASE_URL` is set and no section of `cfg` takes it.
+    fn warn_unused_database_url(&mut self, cfg: &Config, over: &Overrides) {
+        let env_used = cfg.sections.iter().any(|s| s.url_origin == "$DATABASE_URL");
+        if cfg.named && over.env_database_url.is_some() && !env_used {
+            self.printer.info(format!(
+                "warning: DATABASE_URL is set but not used: `{}` has sections, and each takes its URL from its own `url_env` variable or `database_url`",
+                cfg.path.display()
+            ));
+        }
     }
 
     /// The one section of a command that works on a single database.
@@ -180,12 +213,84 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Fails when the command needs files and the migrations are embedded.
-    pub fn need_files(&self, command: &'static str) -> Result<(), CliError> {
+    /// Fails when the command needs the migration files and has none: the migrations
+    /// are embedded and the application does not run in its source tree (no
+    /// configuration naming the versions folder). In the source tree, the command
+    /// works on the files from then on, as the standalone command does, with the
+    /// embedded code of the Rust migrations.
+    pub fn need_files(&mut self, command: &'static str) -> Result<(), CliError> {
         match self.source {
             Source::Files => Ok(()),
-            Source::Embedded(_) => Err(CliError::NeedsFiles(command)),
+            Source::Embedded(_) => {
+                if self.global.config.is_some() || self.config_path().is_file() {
+                    self.files_in_tree = true;
+                    Ok(())
+                } else {
+                    Err(CliError::NeedsFiles(command))
+                }
+            }
         }
+    }
+
+    /// Fails for a command only the standalone `migrate` has (`init`: an application
+    /// is built from a versions folder that exists already).
+    pub fn standalone_only(&self, command: &'static str) -> Result<(), CliError> {
+        match self.source {
+            Source::Files => Ok(()),
+            Source::Embedded(_) => Err(CliError::StandaloneOnly(command)),
+        }
+    }
+
+    /// After a file command changed the versions folder: in an application, says that
+    /// the binary embeds the change only once rebuilt.
+    pub fn files_changed(&mut self) {
+        if self.files_in_tree {
+            self.printer.info(
+                "Rebuild the application to embed the change (`cargo build`, or run it with `cargo run -- migrate ...`): until then `migrate upgrade` runs the migrations it was built with",
+            );
+        }
+    }
+
+    /// Whether the migrations come from the versions folder: the standalone command, or
+    /// an application's file command in its source tree.
+    fn reads_files(&self) -> bool {
+        matches!(self.source, Source::Files) || self.files_in_tree
+    }
+
+    /// Before a command replays the versions folder with the code an application
+    /// embeds (`revision --autogenerate` in its source tree): fails unless the folder
+    /// holds exactly the embedded revisions, byte for byte, so that what is replayed is
+    /// what the files say. A binary older than the folder must be rebuilt first.
+    pub fn require_embedded_files(&self, t: &Target, m: &Migrator) -> Result<(), CliError> {
+        let Source::Embedded(e) = self.source else {
+            return Ok(());
+        };
+        let on_disk = &m.directory().scripts;
+        let mut stale = Vec::new();
+        for s in on_disk {
+            match e.migrations.iter().find(|x| x.revision == s.revision) {
+                None => stale.push(format!("`{}` is not embedded", s.path)),
+                Some(x) if x.checksum != s.checksum => {
+                    stale.push(format!("`{}` was edited since the build", s.path));
+                }
+                Some(_) => {}
+            }
+        }
+        for x in e.migrations {
+            if !on_disk.iter().any(|s| s.revision == x.revision) {
+                stale.push(format!(
+                    "`{}` is embedded but no longer in the folder",
+                    x.path
+                ));
+            }
+        }
+        if stale.is_empty() {
+            return Ok(());
+        }
+        Err(CliError::StaleEmbedded {
+            path: t.location().to_path_buf(),
+            differences: stale,
+        })
     }
 
     /// Loads the migrations of a target into a configured migrator.
@@ -204,6 +309,10 @@ impl<'a> Ctx<'a> {
             Source::Files => {
                 let dir = crate::cache::load(&t.section.script_location, with_sql)?;
                 Migrator::from_directory(dir)
+            }
+            Source::Embedded(e) if self.files_in_tree => {
+                let dir = crate::cache::load(&t.section.script_location, with_sql)?;
+                Migrator::from_directory(dir).with_rust_code_of(e)
             }
             Source::Embedded(e) => Migrator::new(e)?,
         };
@@ -340,10 +449,7 @@ impl<'a> Ctx<'a> {
     /// does not allow them (embedded migrations were checked when the binary was built).
     pub fn check_single_head(&self, t: &Target, m: &Migrator) -> Result<(), CliError> {
         let heads = m.heads();
-        if heads.len() > 1
-            && !t.section.allow_multiple_heads
-            && matches!(self.source, Source::Files)
-        {
+        if heads.len() > 1 && !t.section.allow_multiple_heads && self.reads_files() {
             return Err(CliError::SeveralHeads {
                 heads: heads.iter().map(|h| h.to_string()).collect(),
                 path: t.location().to_path_buf(),
@@ -355,7 +461,7 @@ impl<'a> Ctx<'a> {
     /// Fails when `migrations.sum` disagrees with the files (the check the macro does at
     /// build time), before a command changes a database.
     pub fn check_sum(&self, t: &Target, m: &Migrator) -> Result<(), CliError> {
-        if let Source::Files = self.source {
+        if self.reads_files() {
             let text = migrate_core::read_sum_file(&t.section.script_location)?;
             m.directory().verify_sum(text.as_deref())?;
         }

@@ -26,6 +26,8 @@ fn main() -> ExitCode {
             // database the service uses.
             return migrate_cli::Embedded::new(&MIGRATIONS)
                 .default_database_url(DEFAULT_URL)
+                .about("support-desk's database: the migration commands over the migrations built into it")
+                .version(env!("CARGO_PKG_VERSION"))
                 .run("support-desk migrate", args);
         }
         Some("-h" | "--help" | "help") => {

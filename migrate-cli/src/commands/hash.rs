@@ -35,6 +35,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>) -> Result<(), CliError> {
             path.display(),
             sum.entries.len()
         ));
+        ctx.files_changed();
     }
     Ok(())
 }

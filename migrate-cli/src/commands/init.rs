@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 /// Writes the versions folder (with an empty `migrations.sum` and the revision
 /// template) and `migrate.toml`.
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: InitArgs) -> Result<(), CliError> {
-    ctx.need_files("init")?;
+    ctx.standalone_only("init")?;
     let files = templates::files(&args.template)?;
     let dir = &args.directory;
     if dir.exists() {

@@ -135,6 +135,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RebaseArgs) -> Result<(), CliError> {
         old_parents.join(", "),
         new_dir.map.heads().join(", ")
     ));
+    ctx.files_changed();
     Ok(())
 }
 

@@ -107,6 +107,7 @@ fn autogenerate(
         verify,
     } = *opts;
 
+    ctx.require_embedded_files(t, m)?;
     let dialect = t.dialect()?;
     let sources = Sources::of(ctx, t, schema)?;
     sources.declared()?;
@@ -556,6 +557,7 @@ pub(crate) fn create(
     })?;
     ctx.printer
         .status(format!("Generating {} ...  done", path.display()));
+    ctx.files_changed();
     Ok(path)
 }
 

@@ -288,6 +288,16 @@ impl Migrator {
         }
     }
 
+    /// Gives this migrator the code of the Rust migrations of `migrations`, by
+    /// revision: for a folder read from disk by the application that embeds it (a
+    /// self-migrating binary in its source tree, replaying the folder with a revision
+    /// just written beside the embedded ones). A `.rs` revision `migrations` does not
+    /// hold still fails with [`MigrateError::RustWithoutCode`] when it would run.
+    pub fn with_rust_code_of(mut self, migrations: &EmbeddedMigrations) -> Migrator {
+        self.code = Arc::new(crate::rust_migration::code_of(migrations));
+        self
+    }
+
     /// Sets the version table name.
     pub fn version_table(mut self, name: impl Into<String>) -> Self {
         self.opts.version_table = name.into();
