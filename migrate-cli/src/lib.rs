@@ -383,3 +383,30 @@ fn execute_with(
     ctx.finish(exiting);
     result
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hints_name_the_program_before_a_command_only() {
+        let text = "run `migrate upgrade head`; `migrate stamp --purge REV`, `migrate_cli::run_embedded`, the `migrate` tool, `migrate nonsense`";
+        assert_eq!(
+            name_program(text, "myapp migrate"),
+            "run `myapp migrate upgrade head`; `myapp migrate stamp --purge REV`, `migrate_cli::run_embedded`, the `migrate` tool, `migrate nonsense`"
+        );
+        assert_eq!(name_program(text, "migrate"), text);
+    }
+
+    #[test]
+    fn the_typed_command_is_quoted_and_masked() {
+        let args: Vec<OsString> = ["revision", "-m", "add \"x\"", "--also", "mysql://u:pw@h/db"]
+            .into_iter()
+            .map(OsString::from)
+            .collect();
+        assert_eq!(
+            typed_command(&args),
+            r#"revision -m "add \"x\"" --also "mysql://u:***@h/db""#
+        );
+    }
+}
