@@ -17,11 +17,17 @@
 //!         // the name the user typed, with the application's own default database.
 //!         Some(a) if a == "migrate" => migrate_cli::Embedded::new(migrations)
 //!             .default_database_url("sqlite://myapp.db")
+//!             .about("myapp's database migrations")
 //!             .run("myapp migrate", args),
 //!         _ => std::process::ExitCode::SUCCESS,
 //!     }
 //! }
 //! ```
+//!
+//! Run in the project's source tree (where `migrate.toml` names the versions folder),
+//! the application also writes revisions, `revision --autogenerate` included, replaying
+//! its Rust migrations with their embedded code: `cargo run -- migrate revision
+//! --autogenerate -m "..."`. See [`Embedded`].
 
 mod cache;
 mod cli;
@@ -308,7 +314,7 @@ fn cli_subcommand(word: &str) -> bool {
 
 /// Hints name the program the user runs: `` `migrate upgrade head` `` becomes
 /// `` `myapp migrate upgrade head` `` in an application. Only a quoted `migrate`
-/// followed by one of its commands is replaced.
+/// followed by one of the application's commands is replaced.
 pub(crate) fn name_program(text: &str, program: &str) -> String {
     if program == "migrate" || !text.contains("`migrate ") {
         return text.to_string();
@@ -322,7 +328,8 @@ pub(crate) fn name_program(text: &str, program: &str) -> String {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
             .collect();
         out.push_str(&rest[..i]);
-        if cli_subcommand(&word) {
+        // `init` stays the standalone tool's: an application does not offer it.
+        if cli_subcommand(&word) && !STANDALONE_COMMANDS.contains(&word.as_str()) {
             out.push('`');
             out.push_str(program);
             out.push(' ');
@@ -390,10 +397,10 @@ mod tests {
 
     #[test]
     fn hints_name_the_program_before_a_command_only() {
-        let text = "run `migrate upgrade head`; `migrate stamp --purge REV`, `migrate_cli::run_embedded`, the `migrate` tool, `migrate nonsense`";
+        let text = "run `migrate upgrade head`; `migrate stamp --purge REV`, `migrate_cli::run_embedded`, the `migrate` tool, `migrate nonsense`, `migrate init migrations`";
         assert_eq!(
             name_program(text, "myapp migrate"),
-            "run `myapp migrate upgrade head`; `myapp migrate stamp --purge REV`, `migrate_cli::run_embedded`, the `migrate` tool, `migrate nonsense`"
+            "run `myapp migrate upgrade head`; `myapp migrate stamp --purge REV`, `migrate_cli::run_embedded`, the `migrate` tool, `migrate nonsense`, `migrate init migrations`"
         );
         assert_eq!(name_program(text, "migrate"), text);
     }

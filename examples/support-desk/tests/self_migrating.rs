@@ -72,7 +72,13 @@ async fn check_in_the_source_tree_reads_migrate_toml_and_reports_drift() {
         let up = app(tree.path(), &t.url, &["upgrade", "head"]);
         assert!(up.status.success(), "{}: {}", t.name, stderr(&up));
         let clean = app(tree.path(), &t.url, &["check"]);
-        assert_eq!(clean.status.code(), Some(0), "{}: {}", t.name, stderr(&clean));
+        assert_eq!(
+            clean.status.code(),
+            Some(0),
+            "{}: {}",
+            t.name,
+            stderr(&clean)
+        );
         assert!(
             String::from_utf8_lossy(&clean.stdout)
                 .contains(&format!("Database is up to date at {HEAD}")),
@@ -188,7 +194,11 @@ fn autogenerate_through_the_service_replays_its_rust_migration() {
 fn file_commands_work_in_the_source_tree_only() {
     let tree = source_tree();
     let url = format!("sqlite://{}/desk.db", tree.path().display());
-    let out = app(tree.path(), &url, &["revision", "-m", "notes", "--rev-id", "bb22"]);
+    let out = app(
+        tree.path(),
+        &url,
+        &["revision", "-m", "notes", "--rev-id", "bb22"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let text = std::fs::read_to_string(tree.path().join("migrations/bb22_notes.sql"))
         .expect("revision written");
@@ -203,7 +213,10 @@ fn file_commands_work_in_the_source_tree_only() {
     let help = app(tree.path(), &url, &["--help"]);
     let listed = String::from_utf8_lossy(&help.stdout);
     for shown in ["revision", "merge", "hash", "diff", "test", "check"] {
-        assert!(listed.contains(&format!("\n  {shown} ")), "{shown}:\n{listed}");
+        assert!(
+            listed.contains(&format!("\n  {shown} ")),
+            "{shown}:\n{listed}"
+        );
     }
     assert!(!listed.contains("\n  init "), "{listed}");
 
@@ -211,7 +224,9 @@ fn file_commands_work_in_the_source_tree_only() {
     let refused = app(elsewhere.path(), &url, &["revision", "-m", "x"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(
-        stderr(&refused).contains("run it in the project's source tree, where `migrate.toml` names the versions folder"),
+        stderr(&refused).contains(
+            "run it in the project's source tree, where `migrate.toml` names the versions folder"
+        ),
         "{}",
         stderr(&refused)
     );
