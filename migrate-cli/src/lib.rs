@@ -248,7 +248,7 @@ where
                 _ => f.error,
             };
             let text = error::render_error(&error, raiseerr, f.hint.as_deref());
-            let text = name_program(&text, &program);
+            let text = name_commands(&text, &program);
             // Nothing more can be done if stderr is closed.
             let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
             ExitCode::from(error::exit::of(&error))
@@ -312,10 +312,21 @@ fn cli_subcommand(word: &str) -> bool {
     found
 }
 
-/// Hints name the program the user runs: `` `migrate upgrade head` `` becomes
-/// `` `myapp migrate upgrade head` `` in an application. Only a quoted `migrate`
-/// followed by one of the application's commands is replaced.
-pub(crate) fn name_program(text: &str, program: &str) -> String {
+/// Names `program` in the commands `text` suggests: `` `migrate upgrade head` ``
+/// becomes `` `myapp migrate upgrade head` ``. Only a quoted `migrate` followed by one
+/// of the application's commands is replaced (`init` is the standalone tool's). The
+/// commands do this for what they print; an application that prints a runtime error
+/// itself (a failed upgrade at start-up) does it with this function, so that the hint
+/// names the command its users have.
+///
+/// ```
+/// let e = "database is behind the migrations; run `migrate upgrade head`";
+/// assert_eq!(
+///     migrate_cli::name_commands(e, "myapp migrate"),
+///     "database is behind the migrations; run `myapp migrate upgrade head`"
+/// );
+/// ```
+pub fn name_commands(text: &str, program: &str) -> String {
     if program == "migrate" || !text.contains("`migrate ") {
         return text.to_string();
     }
@@ -399,10 +410,10 @@ mod tests {
     fn hints_name_the_program_before_a_command_only() {
         let text = "run `migrate upgrade head`; `migrate stamp --purge REV`, `migrate_cli::run_embedded`, the `migrate` tool, `migrate nonsense`, `migrate init migrations`";
         assert_eq!(
-            name_program(text, "myapp migrate"),
+            name_commands(text, "myapp migrate"),
             "run `myapp migrate upgrade head`; `myapp migrate stamp --purge REV`, `migrate_cli::run_embedded`, the `migrate` tool, `migrate nonsense`, `migrate init migrations`"
         );
-        assert_eq!(name_program(text, "migrate"), text);
+        assert_eq!(name_commands(text, "migrate"), text);
     }
 
     #[test]

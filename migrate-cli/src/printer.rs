@@ -33,7 +33,7 @@ impl Printer {
     /// `s` with its suggested commands naming the program the user runs.
     fn named<'s>(&self, s: &'s str) -> std::borrow::Cow<'s, str> {
         match &self.program {
-            Some(p) => std::borrow::Cow::Owned(crate::name_program(s, p)),
+            Some(p) => std::borrow::Cow::Owned(crate::name_commands(s, p)),
             None => std::borrow::Cow::Borrowed(s),
         }
     }

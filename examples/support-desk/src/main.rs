@@ -6,6 +6,9 @@ use migrate_runtime::Database;
 use std::process::ExitCode;
 use support_desk::{migrate, open_ticket, open_tickets, DEFAULT_URL, MIGRATIONS};
 
+/// The migration commands as users type them.
+const PROGRAM: &str = "support-desk migrate";
+
 const USAGE: &str = "\
 Usage: support-desk [TITLE]
        support-desk migrate <COMMAND> [OPTIONS]
@@ -28,7 +31,7 @@ fn main() -> ExitCode {
                 .default_database_url(DEFAULT_URL)
                 .about("support-desk's database: the migration commands over the migrations built into it")
                 .version(env!("CARGO_PKG_VERSION"))
-                .run("support-desk migrate", args);
+                .run(PROGRAM, args);
         }
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
@@ -67,11 +70,14 @@ fn main() -> ExitCode {
     match runtime.block_on(serve(&title)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!("{e}");
-            eprintln!("error: {e}");
+            // The hints name this binary's commands (`support-desk migrate accept`).
+            let named = |text: String| migrate_cli::name_commands(&text, PROGRAM);
+            let message = named(e.to_string());
+            tracing::error!("{message}");
+            eprintln!("error: {message}");
             let mut source = std::error::Error::source(&*e);
             while let Some(s) = source {
-                eprintln!("  Caused by: {s}");
+                eprintln!("  Caused by: {}", named(s.to_string()));
                 source = s.source();
             }
             ExitCode::FAILURE

@@ -255,3 +255,34 @@ fn help_and_hints_name_the_service() {
     }
     insta::assert_snapshot!("help_and_hints", log);
 }
+
+/// The service's own start-up errors name its commands too: a database at a revision
+/// this build does not know suggests `support-desk migrate stamp --purge REV`.
+#[tokio::test]
+async fn start_up_errors_name_the_service_commands() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/desk.db", dir.path().display());
+    let start = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_support-desk"))
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &url)
+            .env("RUST_LOG", "off")
+            .arg("Printer on fire")
+            .output()
+            .expect("run support-desk")
+    };
+    let first = start();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let db = migrate_runtime::Database::connect(&url)
+        .await
+        .expect("connect");
+    raw(&db, "UPDATE alembic_version SET version_num = 'f00dfeed'").await;
+    db.close().await;
+    let refused = start();
+    let err = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("`support-desk migrate stamp --purge REV`") && !err.contains("`migrate stamp"),
+        "{err}"
+    );
+}
