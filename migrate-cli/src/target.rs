@@ -266,9 +266,11 @@ impl<'a> Ctx<'a> {
             return Ok(());
         };
         let on_disk = &m.directory().scripts;
+        let embedded: std::collections::HashMap<&str, &migrate_core::Script> =
+            e.migrations.iter().map(|x| (&*x.revision, x)).collect();
         let mut stale = Vec::new();
         for s in on_disk {
-            match e.migrations.iter().find(|x| x.revision == s.revision) {
+            match embedded.get(&*s.revision) {
                 None => stale.push(format!("`{}` is not embedded", s.path)),
                 Some(x) if x.checksum != s.checksum => {
                     stale.push(format!("`{}` was edited since the build", s.path));
@@ -276,8 +278,10 @@ impl<'a> Ctx<'a> {
                 Some(_) => {}
             }
         }
+        let on_disk: std::collections::HashSet<&str> =
+            on_disk.iter().map(|s| &*s.revision).collect();
         for x in e.migrations {
-            if !on_disk.iter().any(|s| s.revision == x.revision) {
+            if !on_disk.contains(&*x.revision) {
                 stale.push(format!(
                     "`{}` is embedded but no longer in the folder",
                     x.path
