@@ -11,6 +11,7 @@
 //! connect_timeout = 30                    # seconds to wait for a server to answer
 //! allow_multiple_heads = false            # several heads fail verify and check
 //! schema_location = "schema"              # the declared schema: plain SQL files
+//! dev_url = "${DEV_DATABASE_URL}"         # a separate database for scratch work
 //! ```
 //!
 //! Several databases: top-level keys are defaults, and each table (`[main]`,
@@ -22,7 +23,9 @@
 //! is only resolved when it is used, so a `database_url` naming an unset `${VAR}` does not
 //! matter when `--database-url` or `DATABASE_URL` gives the URL. `connect_timeout` (whole
 //! seconds, default 30, also per section) bounds connecting, TLS and login on PostgreSQL
-//! and MySQL; `--connect-timeout` overrides it.
+//! and MySQL; `--connect-timeout` overrides it. `dev_url` (also per section, `--dev-url`
+//! overrides it) names a separate database where the schema commands make their scratch
+//! databases; they never run migrations inside the target database.
 
 use crate::error::CliError;
 use serde::Deserialize;
@@ -72,6 +75,8 @@ pub struct Section {
     /// `verify`, `check` and `current --check-heads` fail on them, as
     /// `embed_migrations!` does.
     pub allow_multiple_heads: bool,
+    /// The dev database for scratch work (`--dev-url`, else `dev_url`), unmasked.
+    pub dev_url: Option<String>,
 }
 
 /// Values that come from the command line and the environment.
@@ -85,6 +90,8 @@ pub struct Overrides {
     pub x: Vec<(String, String)>,
     /// `--connect-timeout`.
     pub connect_timeout: Option<Duration>,
+    /// `--dev-url`.
+    pub dev_url: Option<String>,
 }
 
 /// A loaded configuration: the file and its sections.
@@ -195,6 +202,7 @@ struct Settings {
     connect_timeout: Option<toml::Value>,
     allow_multiple_heads: Option<toml::Value>,
     schema_location: Option<toml::Value>,
+    dev_url: Option<toml::Value>,
 }
 
 /// The whole file: top-level defaults, then the sections in file order.
@@ -526,6 +534,13 @@ impl<'a> Ctx<'a> {
             allow_multiple_heads: self
                 .boolean(setting!(self, allow_multiple_heads))?
                 .unwrap_or(false),
+            // As `database_url`: the file's value is resolved only when no option wins.
+            dev_url: match over.dev_url.clone().filter(|u| !u.is_empty()) {
+                Some(u) => Some(u),
+                None => self
+                    .string(setting!(self, dev_url))?
+                    .filter(|u| !u.is_empty()),
+            },
         })
     }
 
@@ -823,7 +838,7 @@ mod tests {
 
     #[test]
     fn every_key_of_the_readme_is_read() {
-        let text = "script_location = \"m\"\ndatabase_url = \"sqlite://x.db\"\nurl_env = \"NOPE\"\nversion_table = \"v\"\nversion_table_schema = \"s\"\ntransaction_per_migration = \"off\"\nfile_template = \"%(rev)s\"\nrevision_template = \"t.tmpl\"\nconnect_timeout = 9\nallow_multiple_heads = true\nschema_location = \"schema\"\n";
+        let text = "script_location = \"m\"\ndatabase_url = \"sqlite://x.db\"\nurl_env = \"NOPE\"\nversion_table = \"v\"\nversion_table_schema = \"s\"\ntransaction_per_migration = \"off\"\nfile_template = \"%(rev)s\"\nrevision_template = \"t.tmpl\"\nconnect_timeout = 9\nallow_multiple_heads = true\nschema_location = \"schema\"\ndev_url = \"sqlite::memory:\"\n";
         let c = parse(text, None, &Overrides::default()).unwrap();
         let s = &c.sections[0];
         assert_eq!(s.database_url, "sqlite://x.db");
@@ -838,6 +853,38 @@ mod tests {
         assert_eq!(s.connect_timeout, Duration::from_secs(9));
         assert!(s.allow_multiple_heads);
         assert_eq!(s.schema_location.as_deref(), Some(Path::new("conf/schema")));
+        assert_eq!(s.dev_url.as_deref(), Some("sqlite::memory:"));
         assert!(!c.named);
+    }
+
+    #[test]
+    fn dev_url_per_section_expanded_and_overridden() {
+        let text = "dev_url = \"postgres://${DB_HOST}/dev\"\n[a]\nscript_location = \"a\"\n[b]\nscript_location = \"b\"\ndev_url = \"postgres://b/dev\"\n[c]\nscript_location = \"c\"\ndev_url = \"\"\n";
+        let c = parse(text, None, &Overrides::default()).unwrap();
+        let dev: Vec<Option<&str>> = c.sections.iter().map(|s| s.dev_url.as_deref()).collect();
+        assert_eq!(
+            dev,
+            [
+                Some("postgres://db.example/dev"),
+                Some("postgres://b/dev"),
+                None
+            ]
+        );
+        let over = Overrides {
+            dev_url: Some("postgres://cli/dev".into()),
+            ..Default::default()
+        };
+        let c = parse(text, None, &over).unwrap();
+        assert!(c
+            .sections
+            .iter()
+            .all(|s| s.dev_url.as_deref() == Some("postgres://cli/dev")));
+        // An unset variable is an error naming the key, unless the option wins.
+        let unset = "script_location = \"m\"\ndev_url = \"${NOPE}\"\n";
+        let err = parse(unset, None, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("dev_url: ${NOPE} is not set"), "{err}");
+        assert!(parse(unset, None, &over).is_ok());
     }
 }

@@ -1,12 +1,14 @@
 //! The schemas `diff`, `check`, `revision --autogenerate` and `test` compare: the live
 //! database, the migrations replayed into a scratch database, and the declared schema
-//! (`schema_location`) loaded into one. Scratch databases live on the target's server
-//! (in memory for SQLite) and are dropped on every path, Ctrl-C included.
+//! (`schema_location`) loaded into one. Scratch databases live on the dev database's
+//! server when one is named (`--dev-url`, `dev_url`), else on the target's (in memory
+//! for SQLite), never inside the target database, and are dropped on every path,
+//! Ctrl-C included.
 
 use crate::error::CliError;
 use crate::target::{Ctx, Target};
 use migrate_runtime::schema::model::{DeclaredSchema, Schema};
-use migrate_runtime::schema::{self as rt_schema, Scratch, ScratchDropper};
+use migrate_runtime::schema::{self as rt_schema, Scratch, ScratchDropper, ScratchOn};
 use migrate_runtime::{testing, ConnectOptions, Database, Migrator};
 use std::future::Future;
 use std::path::PathBuf;
@@ -57,9 +59,9 @@ impl SchemaSource {
 pub(crate) struct Scratches(Arc<Mutex<Vec<ScratchDropper>>>);
 
 impl Scratches {
-    /// A new empty scratch database on the server of `url`, remembered for dropping.
-    pub async fn create(&self, url: &str) -> Result<Scratch, CliError> {
-        let scratch = rt_schema::scratch(url).await?;
+    /// A new empty scratch database where `on` says, remembered for dropping.
+    pub async fn create(&self, on: &ScratchOn) -> Result<Scratch, CliError> {
+        let scratch = rt_schema::scratch(on.clone()).await?;
         if let Ok(mut list) = self.0.lock() {
             list.push(scratch.dropper());
         }
@@ -111,6 +113,9 @@ pub(crate) struct Sources {
     pub migrator: Migrator,
     /// The target's database URL.
     pub url: String,
+    /// Where the scratch databases are made: the dev database's server when one is
+    /// named, else the target's.
+    pub scratch_on: ScratchOn,
     /// How to open the target's database (read-only: never created).
     pub connect: ConnectOptions,
     /// The declared schema, when a folder is known.
@@ -138,6 +143,8 @@ impl Sources {
         Ok(Sources {
             migrator,
             url: t.section.database_url.clone(),
+            scratch_on: ScratchOn::target(t.section.database_url.as_str())
+                .with_dev(t.section.dev_url.as_deref()),
             connect: ConnectOptions::default()
                 .timeout(t.section.connect_timeout)
                 .create_if_missing(false),
@@ -191,7 +198,7 @@ impl Sources {
             }
             SchemaSource::Declared => {
                 let declared = self.declared()?;
-                let scratch = scratches.create(&self.url).await?;
+                let scratch = self.scratch(scratches).await?;
                 let schema = testing::declared_schema(declared, scratch.database()).await;
                 let dropped = scratch.drop().await;
                 let schema = schema?;
@@ -207,12 +214,17 @@ impl Sources {
         revisions: &[String],
         scratches: &Scratches,
     ) -> Result<Schema, CliError> {
-        let scratch = scratches.create(&self.url).await?;
+        let scratch = self.scratch(scratches).await?;
         let schema = testing::replay(&self.migrator, scratch.database(), revisions).await;
         let dropped = scratch.drop().await;
         let schema = schema?;
         dropped?;
         Ok(schema)
+    }
+
+    /// A new empty scratch database for this target's work, dropped with `scratches`.
+    pub async fn scratch(&self, scratches: &Scratches) -> Result<Scratch, CliError> {
+        scratches.create(&self.scratch_on).await
     }
 
     /// The heads of the migrations.

@@ -77,6 +77,7 @@ impl<'a> Ctx<'a> {
             env_database_url: std::env::var("DATABASE_URL").ok(),
             x: self.x.clone(),
             connect_timeout: self.global.connect_timeout.map(Duration::from_secs),
+            dev_url: self.global.dev_url.clone(),
         }
     }
 
@@ -174,6 +175,7 @@ impl<'a> Ctx<'a> {
             // `embed_migrations!` already refused several heads unless its own
             // option allowed them.
             allow_multiple_heads: true,
+            dev_url: over.dev_url.clone(),
         }])
     }
 

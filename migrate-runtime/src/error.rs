@@ -210,16 +210,47 @@ pub enum MigrateError {
         /// The first objects found.
         objects: Vec<String>,
     },
-    /// The role may create neither a scratch database nor a scratch schema.
-    #[error("cannot create a scratch database on {url}: the role may not create databases ({database}){}; grant it CREATEDB (PostgreSQL) or CREATE (MySQL), or CREATE on the database for a scratch schema", schema_note(.schema))]
+    /// The target database's role may not create a scratch database and no dev database
+    /// was named: a scratch schema inside the target would put the migrations next to
+    /// its live tables, so none is made.
+    #[error("cannot create a scratch database on {url}: the role may not create databases ({message}); the schema commands never run migrations inside the target database, so name a separate dev database for them (--dev-url URL, or `dev_url` in migrate.toml), or {fix}")]
+    ScratchNeedsDevUrl {
+        /// The target's URL, password masked.
+        url: String,
+        /// The server's message for `CREATE DATABASE`.
+        message: String,
+        /// The grant that would let the role create scratch databases.
+        fix: &'static str,
+    },
+    /// The dev database's role may create neither a scratch database nor (on
+    /// PostgreSQL) a scratch schema inside the dev database.
+    #[error("cannot create a scratch database on the dev database {url}: its role may not create databases ({database}){}; {fix}", schema_note(.schema))]
     ScratchDenied {
-        /// The URL, password masked.
+        /// The dev database's URL, password masked.
         url: String,
         /// The server's message for `CREATE DATABASE`.
         database: String,
         /// The server's message for `CREATE SCHEMA` (PostgreSQL), `None` where there is no
         /// schema to fall back to.
         schema: Option<String>,
+        /// The grant that would do.
+        fix: &'static str,
+    },
+    /// The dev URL names the target database itself.
+    #[error("the dev URL {url} names the target database; scratch work there would run the migrations next to its live tables: give a separate database (an empty one on a development server)")]
+    DevUrlIsTarget {
+        /// The dev URL, password masked.
+        url: String,
+    },
+    /// The dev URL is another kind of database than the target.
+    #[error("the dev URL {url} is a {dev} database and the target is {target}; give a dev database of the target's kind")]
+    DevUrlKind {
+        /// The dev URL, password masked.
+        url: String,
+        /// Its kind.
+        dev: migrate_core::Dialect,
+        /// The target's kind.
+        target: migrate_core::Dialect,
     },
     /// The database is not at the heads (from [`Migrator::check`](crate::Migrator::check)).
     #[error("database is behind the migrations: current {current}, heads {heads}; run `migrate upgrade head`", current = or_base(.current), heads = or_base(.heads))]

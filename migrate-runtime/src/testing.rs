@@ -4,12 +4,16 @@
 //!
 //! ```no_run
 //! # async fn t() -> Result<(), Box<dyn std::error::Error>> {
-//! use migrate_runtime::{testing, Migrator};
+//! use migrate_runtime::{schema::ScratchOn, testing, Migrator};
 //! let migrator = Migrator::load("migrations")?;
 //! // Every revision up, down, up again on a scratch database of the server the URL
 //! // names (an in-memory database for SQLite), which is dropped afterwards.
 //! let report = testing::stairway(&migrator, "postgres://localhost/app", None).await?;
 //! assert!(report.is_ok(), "{report}");
+//! // A role that may not create databases needs a dev database for the scratch work:
+//! // nothing runs inside the target database itself.
+//! let on = ScratchOn::target("postgres://app@db/app").with_dev(Some("postgres://app@db/app_dev"));
+//! let report = testing::stairway(&migrator, on, None).await?;
 //! # Ok(()) }
 //! ```
 
@@ -17,7 +21,7 @@
 pub mod fixture;
 
 use crate::error::MigrateError;
-use crate::schema;
+use crate::schema::{self, ScratchOn};
 use crate::{Database, Db, Migrator};
 use migrate_schema::{diff, DeclaredSchema, Diff, Schema};
 use std::fmt;
@@ -162,24 +166,28 @@ fn described(d: &Diff) -> Vec<String> {
     d.changes.iter().map(|c| c.describe()).collect()
 }
 
-/// The stairway test on a scratch database of the server `url` names (an in-memory
-/// database for SQLite): for every revision in upgrade order, upgrade to it and read
+/// The stairway test on a scratch database made where `on` says: a URL (the target
+/// database's) for the server it names, an in-memory database for SQLite, or a
+/// [`ScratchOn`] with a dev database (see [`schema::scratch`]). For every revision in
+/// upgrade order, upgrade to it and read
 /// the schema, take exactly that revision back down and require the schema from before
 /// its upgrade, upgrade it again and require the same schema as the first time. At the
 /// heads, require `declared` when given. The scratch is dropped afterwards.
 ///
 /// # Errors
-/// Failures to run it at all (creating the scratch, a migration that fails, catalog
+/// Failures to run it at all (creating the scratch, as [`schema::scratch`]: a role that
+/// may not create databases needs a dev database; a migration that fails, catalog
 /// queries); what the test finds wrong is the report's
 /// [`failure`](StairwayReport::failure).
 pub async fn stairway(
     m: &Migrator,
-    url: &str,
+    on: impl Into<ScratchOn>,
     declared: Option<&DeclaredSchema>,
 ) -> Result<StairwayReport, MigrateError> {
-    let scratch = schema::scratch(url).await?;
+    let on = on.into();
+    let scratch = schema::scratch(on.clone()).await?;
     let declared_scratch = match declared {
-        Some(_) => match schema::scratch(url).await {
+        Some(_) => match schema::scratch(on).await {
             Ok(s) => Some(s),
             Err(e) => {
                 let _ = scratch.drop().await;
@@ -273,8 +281,9 @@ async fn stairway_on(
 
 /// Fails (panics, for `cargo test`) unless the database behind `db` has the schema
 /// `declared` creates, printing every difference. The declared schema is loaded into a
-/// scratch database on the server `scratch_url` names (the database's own URL is the
-/// usual choice; an SQLite URL gives an in-memory scratch).
+/// scratch database made where `scratch_on` says: the database's own URL is the usual
+/// choice (a new database on its server; in memory for SQLite), or a [`ScratchOn`] with
+/// a dev database when its role may not create databases.
 ///
 /// # Panics
 /// When the schemas differ, or when they cannot be read.
@@ -282,13 +291,13 @@ pub async fn assert_matches_declared<'a>(
     m: &Migrator,
     db: impl Into<Db<'a>>,
     declared: &DeclaredSchema,
-    scratch_url: &str,
+    scratch_on: impl Into<ScratchOn>,
 ) {
     let live = match live_schema(m, db).await {
         Ok(s) => s,
         Err(e) => panic!("cannot read the database's schema: {e}"),
     };
-    let scratch = match schema::scratch(scratch_url).await {
+    let scratch = match schema::scratch(scratch_on).await {
         Ok(s) => s,
         Err(e) => panic!("cannot create a scratch database: {e}"),
     };

@@ -148,7 +148,7 @@ fn autogenerate(
     // kind (the server `--also URL` names), so that types and defaults are that
     // database's own.
     let mut extra = Vec::new();
-    let mut checks = vec![(t.section.database_url.clone(), from.clone(), to.clone())];
+    let mut checks = vec![(sources.scratch_on.clone(), from.clone(), to.clone())];
     for url in also {
         let other = crate::target::dialect_of(url)?;
         if other == dialect || extra.iter().any(|(d, _, _)| *d == other) {
@@ -156,6 +156,9 @@ fn autogenerate(
         }
         let mut theirs = sources.clone();
         theirs.url = url.clone();
+        // Named for scratch work, as a dev database is.
+        theirs.scratch_on = migrate_runtime::schema::ScratchOn::dev(url.as_str());
+        let theirs_on = theirs.scratch_on.clone();
         let parents = new.parents.clone();
         let (from, to) = guarded(ctx, move |scratches| async move {
             let (from, to) = tokio::join!(
@@ -173,7 +176,7 @@ fn autogenerate(
             &RenderOptions { allow_destructive },
         )?;
         extra.push((other, r.upgrade, r.downgrade));
-        checks.push((url.clone(), from, to));
+        checks.push((theirs_on, from, to));
     }
     new.fill = Some(Fill {
         upgrade: rendered.upgrade.clone(),
@@ -203,11 +206,11 @@ fn autogenerate(
         return Ok(());
     };
     let mut problem = Vec::new();
-    for (url, want_down, want_up) in checks {
+    for (on, want_down, want_up) in checks {
         let (verifier, rev, parents) = (verifier.clone(), rev.clone(), new.parents.clone());
-        let kind = crate::target::dialect_of(&url)?;
+        let kind = crate::target::dialect_of(on.server_url())?;
         let found = guarded(ctx, move |scratches| async move {
-            let scratch = scratches.create(&url).await?;
+            let scratch = scratches.create(&on).await?;
             let found = verify_revision(
                 &verifier,
                 scratch.database(),

@@ -1,4 +1,5 @@
-//! `migrate test`: the stairway test on a scratch database of the target's server.
+//! `migrate test`: the stairway test on a scratch database (on the dev database's server
+//! when one is named, else the target's).
 
 use crate::cli::TestArgs;
 use crate::error::CliError;
@@ -17,9 +18,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: TestArgs) -> Result<(), CliError> {
         let sources = Sources::of(ctx, t, args.schema.as_ref())?;
         let quiet = ctx.printer.quiet();
         let report = guarded(ctx, move |scratches| async move {
-            let db = scratches.create(&sources.url).await?;
+            let db = sources.scratch(&scratches).await?;
             let declared_db = match &sources.declared {
-                Some(_) => Some(scratches.create(&sources.url).await?),
+                Some(_) => Some(sources.scratch(&scratches).await?),
                 None => None,
             };
             let declared = sources

@@ -1,5 +1,6 @@
 //! The schema of a live database: reading it into the [`model`] ([`introspect`]),
-//! empty scratch databases to apply SQL to ([`scratch`]), and the declared schema
+//! empty scratch databases to apply SQL to ([`scratch`], on the target's server or a
+//! dev database's, [`ScratchOn`]), and the declared schema
 //! folder run on one of them ([`apply_declared`]), so that what the SQL of the folder
 //! creates can be read back and compared with what a database holds.
 //!
@@ -50,7 +51,7 @@ pub use migrate_schema::Schema;
 pub(crate) use scratch::with_database;
 #[cfg(all(feature = "testing-fixture", feature = "postgres"))]
 pub(crate) use scratch::{pg_drop_database, sqlstate};
-pub use scratch::{scratch, Scratch, ScratchDropper};
+pub use scratch::{scratch, Scratch, ScratchDropper, ScratchOn};
 
 use crate::backend::Db;
 use crate::error::MigrateError;

@@ -1,5 +1,8 @@
-//! Scratch databases: empty databases on the same server as a URL, where the declared
-//! schema (or a migration) is run to see what it creates, then dropped.
+//! Scratch databases: empty databases where the declared schema (or a migration) is run
+//! to see what it creates, then dropped. They are made on the target database's server,
+//! or on a dev database's server when one is named ([`ScratchOn`]); never inside the
+//! target database itself, where a migration that names its schema (`public.t`) would
+//! reach the live tables.
 
 use crate::backend::Database;
 use crate::error::{mask_url, MigrateError};
@@ -66,7 +69,12 @@ struct Inner {
     target: Target,
     /// The scratch's own pool, closed before it is dropped.
     database: Database,
+    /// Set once a drop has started (what `Drop for Scratch` looks at).
     dropped: AtomicBool,
+    /// Held while dropping, so that a second caller waits for the first to finish
+    /// rather than returning while the scratch is still there (a process that exits
+    /// then leaves it behind).
+    dropping: tokio::sync::Mutex<bool>,
 }
 
 #[derive(Debug)]
@@ -77,7 +85,7 @@ enum Target {
     /// A PostgreSQL database, dropped through a connection to the URL's database.
     #[cfg(feature = "postgres")]
     PgDatabase { admin: sqlx::PgPool, name: String },
-    /// A PostgreSQL schema in the URL's database (the role may not create databases).
+    /// A PostgreSQL schema in the dev database (its role may not create databases).
     #[cfg(feature = "postgres")]
     PgSchema { admin: sqlx::PgPool, name: String },
     /// A MySQL/MariaDB database.
@@ -88,12 +96,152 @@ enum Target {
     },
 }
 
-/// Creates an empty scratch database on the server of `url`:
-/// - PostgreSQL: `CREATE DATABASE migrate_scratch_<pid>_…`; when the role may not
-///   create databases (SQLSTATE 42501), a schema of that name in the URL's database
-///   instead, with the scratch's connections' `search_path` set to it (so
-///   `current_schema()` is the scratch, and unqualified names land there);
-/// - MySQL/MariaDB: `CREATE DATABASE migrate_scratch_<pid>_…`;
+/// Where scratch databases are made for work on a target database: on the target's
+/// server, or on the server of a dev database named for scratch work (Atlas's "dev
+/// database"). A dev database, when given, is used for all of it.
+///
+/// A `&str` or `String` converts to [`ScratchOn::target`], so `scratch(url)` makes its
+/// scratch on the server of the target database `url`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScratchOn {
+    target: Option<String>,
+    dev: Option<String>,
+}
+
+impl ScratchOn {
+    /// New databases on the server of the target database `url`, never a schema inside
+    /// it: when its role may not create databases, [`scratch`] refuses with
+    /// [`MigrateError::ScratchNeedsDevUrl`].
+    pub fn target(url: impl Into<String>) -> ScratchOn {
+        ScratchOn {
+            target: Some(url.into()),
+            dev: None,
+        }
+    }
+
+    /// The dev database `url`, separate from any target and named for scratch work: new
+    /// databases on its server, or, on PostgreSQL when its role may not create
+    /// databases, schemas inside it.
+    pub fn dev(url: impl Into<String>) -> ScratchOn {
+        ScratchOn {
+            target: None,
+            dev: Some(url.into()),
+        }
+    }
+
+    /// The same target with the dev database `dev` for its scratch work (`None` keeps
+    /// the current one). [`scratch`] refuses a dev URL that names the target database.
+    pub fn with_dev(self, dev: Option<&str>) -> ScratchOn {
+        ScratchOn {
+            dev: dev.map(str::to_string).or(self.dev),
+            ..self
+        }
+    }
+
+    /// The URL of the server the scratch databases are made on: the dev database's when
+    /// there is one, else the target's (credentials included: not for display).
+    pub fn server_url(&self) -> &str {
+        self.dev
+            .as_deref()
+            .or(self.target.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// The dev database's URL, if one is named.
+    pub fn dev_url(&self) -> Option<&str> {
+        self.dev.as_deref()
+    }
+
+    /// Refuses a dev URL of another kind than the target, or one that names the target
+    /// database itself (host, port and database compared, `localhost` and the loopback
+    /// addresses taken as one host).
+    fn check(&self) -> Result<(), MigrateError> {
+        let (Some(target), Some(dev)) = (&self.target, &self.dev) else {
+            return Ok(());
+        };
+        let (t, d) = (Dialect::from_url(target), Dialect::from_url(dev));
+        if let (Some(t), Some(d)) = (t, d) {
+            if t != d {
+                return Err(MigrateError::DevUrlKind {
+                    url: mask_url(dev),
+                    dev: d,
+                    target: t,
+                });
+            }
+        }
+        match (location(target), location(dev)) {
+            (Some(a), Some(b)) if a == b => {
+                Err(MigrateError::DevUrlIsTarget { url: mask_url(dev) })
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl From<&str> for ScratchOn {
+    fn from(url: &str) -> ScratchOn {
+        ScratchOn::target(url)
+    }
+}
+
+impl From<&String> for ScratchOn {
+    fn from(url: &String) -> ScratchOn {
+        ScratchOn::target(url.as_str())
+    }
+}
+
+impl From<String> for ScratchOn {
+    fn from(url: String) -> ScratchOn {
+        ScratchOn::target(url)
+    }
+}
+
+/// Where a server URL's database lives: host (loopback spellings as one), port and
+/// database, with each driver's defaults filled in. `None` for SQLite (whose scratch is
+/// in memory) and for a URL the driver cannot read.
+fn location(url: &str) -> Option<(String, u16, String)> {
+    let host = |h: &str| match h.trim_matches(['[', ']']).to_ascii_lowercase().as_str() {
+        "localhost" | "127.0.0.1" | "::1" | "" => "localhost".to_string(),
+        other => other.to_string(),
+    };
+    match Dialect::from_url(url)? {
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => {
+            use std::str::FromStr;
+            let o = sqlx::postgres::PgConnectOptions::from_str(url).ok()?;
+            let at = match o.get_socket() {
+                Some(dir) => dir.display().to_string(),
+                None => host(o.get_host()),
+            };
+            // Without a database the server takes the user's name.
+            let db = o.get_database().unwrap_or(o.get_username()).to_string();
+            Some((at, o.get_port(), db))
+        }
+        #[cfg(feature = "mysql")]
+        Dialect::Mysql => {
+            use std::str::FromStr;
+            let o = sqlx::mysql::MySqlConnectOptions::from_str(url).ok()?;
+            let at = match o.get_socket() {
+                Some(path) => path.display().to_string(),
+                None => host(o.get_host()),
+            };
+            Some((at, o.get_port(), o.get_database()?.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// Creates an empty scratch database where `on` says (a URL converts to
+/// [`ScratchOn::target`]):
+/// - PostgreSQL: `CREATE DATABASE migrate_scratch_<pid>_…` on the server. When the role
+///   may not create databases (SQLSTATE 42501): with a dev database, a schema of that
+///   name inside the dev database, with the scratch's connections' `search_path` set to
+///   it (so `current_schema()` is the scratch, and unqualified names land there);
+///   without one, refused: a schema inside the target database would put the
+///   migrations next to its live tables;
+/// - MySQL/MariaDB: `CREATE DATABASE migrate_scratch_<pid>_…` on the server; there is
+///   no schema inside a database to fall back to, so a user without `CREATE` on those
+///   names is refused (`GRANT ALL ON `migrate\_scratch\_%`.*` is enough);
 /// - SQLite: an in-memory database on one connection (its [`Scratch::url`] opens another,
 ///   empty, database: use [`Scratch::database`]).
 ///
@@ -103,17 +251,24 @@ enum Target {
 /// be empty (a PostgreSQL database copies `template1`), else it is dropped and refused.
 ///
 /// # Errors
-/// [`MigrateError::ScratchDenied`] when the role may create neither a database nor (on
-/// PostgreSQL) a schema; [`MigrateError::ScratchNotEmpty`]; connection and database
-/// errors as [`Database::connect`].
-pub async fn scratch(url: &str) -> Result<Scratch, MigrateError> {
+/// [`MigrateError::ScratchNeedsDevUrl`] when the target's role may not create databases
+/// and no dev database is named; [`MigrateError::ScratchDenied`] when the dev database's
+/// role may create neither a database nor (on PostgreSQL) a schema;
+/// [`MigrateError::DevUrlIsTarget`] and [`MigrateError::DevUrlKind`] for a dev URL that
+/// names the target database or another kind of database;
+/// [`MigrateError::ScratchNotEmpty`]; connection and database errors as
+/// [`Database::connect`].
+pub async fn scratch(on: impl Into<ScratchOn>) -> Result<Scratch, MigrateError> {
+    let on = on.into();
+    on.check()?;
+    let url = on.server_url();
     match Dialect::from_url(url) {
         #[cfg(feature = "sqlite")]
         Some(Dialect::Sqlite) => memory().await,
         #[cfg(feature = "postgres")]
-        Some(Dialect::Postgres) => postgres(url).await,
+        Some(Dialect::Postgres) => postgres(&on).await,
         #[cfg(feature = "mysql")]
-        Some(Dialect::Mysql) => mysql(url).await,
+        Some(Dialect::Mysql) => mysql(&on).await,
         // Whatever `connect` says about this URL.
         _ => Err(match Database::connect(url).await {
             Err(e) => e,
@@ -136,6 +291,7 @@ impl Scratch {
                     target,
                     database: database.clone(),
                     dropped: AtomicBool::new(false),
+                    dropping: tokio::sync::Mutex::new(false),
                 }),
             },
             database,
@@ -160,8 +316,8 @@ impl Scratch {
         self.dropper.inner.target.name()
     }
 
-    /// Whether the scratch is a PostgreSQL schema rather than a database (the role may
-    /// not create databases).
+    /// Whether the scratch is a PostgreSQL schema inside a dev database rather than a
+    /// database (the dev database's role may not create databases).
     pub fn is_schema(&self) -> bool {
         #[cfg(feature = "postgres")]
         if let Target::PgSchema { .. } = self.dropper.inner.target {
@@ -216,16 +372,19 @@ impl Drop for Scratch {
 }
 
 impl ScratchDropper {
-    /// Drops the scratch (once: later calls return at once). Its own connections are
-    /// closed first, waiting at most two seconds for those in use, which PostgreSQL then
-    /// ends (`DROP DATABASE ... WITH (FORCE)`).
+    /// Drops the scratch (once: a later call waits for the first to finish, then
+    /// returns). Its own connections are closed first, waiting at most two seconds for
+    /// those in use, which PostgreSQL then ends (`DROP DATABASE ... WITH (FORCE)`).
     ///
     /// # Errors
     /// [`MigrateError::Database`] when the server refuses to drop it.
     pub async fn drop_scratch(&self) -> Result<(), MigrateError> {
-        if self.inner.dropped.swap(true, Ordering::SeqCst) {
+        let mut done = self.inner.dropping.lock().await;
+        self.inner.dropped.store(true, Ordering::SeqCst);
+        if *done {
             return Ok(());
         }
+        *done = true;
         let _ = tokio::time::timeout(CLOSE_WAIT, self.inner.database.close()).await;
         self.inner.target.drop_it().await
     }
@@ -434,9 +593,11 @@ pub(crate) async fn pg_drop_database(admin: &sqlx::PgPool, name: &str) -> Result
 }
 
 #[cfg(feature = "postgres")]
-async fn postgres(url: &str) -> Result<Scratch, MigrateError> {
+async fn postgres(on: &ScratchOn) -> Result<Scratch, MigrateError> {
+    let url = on.server_url();
     let admin = crate::backend::postgres::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
-    // Stale scratch databases and schemas of dead processes of this host.
+    // Stale scratch databases and schemas of dead processes of this host (schemas also
+    // in a target database, where versions before dev URLs made them).
     drop_stale(&admin, &PG_DATABASES).await;
     drop_stale(&admin, &PG_SCHEMAS).await;
 
@@ -444,48 +605,93 @@ async fn postgres(url: &str) -> Result<Scratch, MigrateError> {
     let created = sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
         .execute(&admin)
         .await;
-    match created {
+    let denied = match created {
         Ok(_) => {
-            open(
+            return open(
                 with_database(url, &name),
                 Target::PgDatabase { admin, name },
             )
             .await
         }
-        Err(e) if sqlstate(&e).as_deref() == Some("42501") => {
-            let database = message(&e);
-            if let Err(e) = sqlx::raw_sql(&format!("CREATE SCHEMA {name}"))
-                .execute(&admin)
-                .await
-            {
-                admin.close().await;
-                if sqlstate(&e).as_deref() == Some("42501") {
-                    return Err(MigrateError::ScratchDenied {
-                        url: mask_url(url),
-                        database,
-                        schema: Some(message(&e)),
-                    });
-                }
-                return Err(MigrateError::db(
-                    format!("cannot create the scratch schema `{name}`"),
-                    e,
-                ));
-            }
-            let scratch_url = with_parameter(url, &format!("options=-c%20search_path%3D{name}"));
-            open(scratch_url, Target::PgSchema { admin, name }).await
-        }
+        Err(e) if sqlstate(&e).as_deref() == Some("42501") => message(&e),
         Err(e) => {
             admin.close().await;
-            Err(MigrateError::db(
+            return Err(MigrateError::db(
                 format!("cannot create the scratch database `{name}`"),
                 e,
-            ))
+            ));
+        }
+    };
+    // Only a database named for scratch work may hold a scratch schema: in the target
+    // database, a migration naming `public.` would reach the live tables.
+    let Some(dev) = on.dev_url() else {
+        admin.close().await;
+        return Err(MigrateError::ScratchNeedsDevUrl {
+            url: mask_url(url),
+            message: denied,
+            fix: "grant the role CREATEDB",
+        });
+    };
+    if let Err(e) = sqlx::raw_sql(&format!("CREATE SCHEMA {name}"))
+        .execute(&admin)
+        .await
+    {
+        admin.close().await;
+        if sqlstate(&e).as_deref() == Some("42501") {
+            return Err(MigrateError::ScratchDenied {
+                url: mask_url(dev),
+                database: denied,
+                schema: Some(message(&e)),
+                fix: "grant its role CREATEDB, or CREATE on the dev database for scratch schemas inside it",
+            });
+        }
+        return Err(MigrateError::db(
+            format!("cannot create the scratch schema `{name}`"),
+            e,
+        ));
+    }
+    let target = Target::PgSchema { admin, name };
+    // A dev URL spelt differently from the target's may still reach the target
+    // database (another host name, a proxy): then the target sees the new schema.
+    if let Some(t) = on.target.as_deref() {
+        if pg_sees_schema(t, target.name().unwrap_or_default()).await {
+            let _ = target.drop_it().await;
+            return Err(MigrateError::DevUrlIsTarget { url: mask_url(dev) });
         }
     }
+    let scratch_url = with_parameter(
+        dev,
+        &format!(
+            "options=-c%20search_path%3D{}",
+            target.name().unwrap_or_default()
+        ),
+    );
+    open(scratch_url, target).await
 }
 
+/// Whether the database at `url` has a schema `name` (a target that cannot be reached
+/// within a few seconds is taken as another database: the URLs already differ).
+#[cfg(feature = "postgres")]
+async fn pg_sees_schema(url: &str, name: &str) -> bool {
+    let Ok(pool) = crate::backend::postgres::connect(url, PROBE_TIMEOUT).await else {
+        return false;
+    };
+    let seen: Result<i64, _> =
+        sqlx::query_scalar("SELECT COUNT(*) FROM pg_namespace WHERE nspname = $1")
+            .bind(name)
+            .fetch_one(&pool)
+            .await;
+    pool.close().await;
+    seen.is_ok_and(|n| n > 0)
+}
+
+/// How long the check that a dev database is not the target waits for the target.
+#[cfg(feature = "postgres")]
+const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[cfg(feature = "mysql")]
-async fn mysql(url: &str) -> Result<Scratch, MigrateError> {
+async fn mysql(on: &ScratchOn) -> Result<Scratch, MigrateError> {
+    let url = on.server_url();
     let admin = crate::backend::mysql::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
     drop_stale(&admin, &MYSQL_DATABASES).await;
     let name = new_name();
@@ -496,14 +702,24 @@ async fn mysql(url: &str) -> Result<Scratch, MigrateError> {
         admin.close().await;
         // ER_DBACCESS_DENIED_ERROR (1044), SQLSTATE 42000: no CREATE privilege.
         let denied = matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("42000") && d.message().contains("denied"));
-        return Err(if denied {
-            MigrateError::ScratchDenied {
+        // No schema inside a database to fall back to: the scratch databases' names
+        // can be granted instead.
+        const FIX: &str = "grant the user CREATE on the scratch databases' names: GRANT ALL ON `migrate\\_scratch\\_%`.* TO ...";
+        return Err(match (denied, on.dev_url()) {
+            (false, _) => {
+                MigrateError::db(format!("cannot create the scratch database `{name}`"), e)
+            }
+            (true, None) => MigrateError::ScratchNeedsDevUrl {
                 url: mask_url(url),
+                message: message(&e),
+                fix: FIX,
+            },
+            (true, Some(dev)) => MigrateError::ScratchDenied {
+                url: mask_url(dev),
                 database: message(&e),
                 schema: None,
-            }
-        } else {
-            MigrateError::db(format!("cannot create the scratch database `{name}`"), e)
+                fix: FIX,
+            },
         });
     }
     open(with_database(url, &name), Target::Mysql { admin, name }).await
