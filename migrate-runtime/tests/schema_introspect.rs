@@ -793,7 +793,7 @@ fn with_user(url: &str, user: &str) -> String {
 }
 
 #[tokio::test]
-async fn postgres_without_createdb_gets_a_scratch_schema_or_a_clear_error() {
+async fn postgres_without_createdb_needs_a_dev_database_for_a_scratch_schema() {
     let Ok(admin_url) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
         return;
     };
@@ -816,9 +816,26 @@ async fn postgres_without_createdb_gets_a_scratch_schema_or_a_clear_error() {
     )
     .await;
     let role_url = with_user(&url, &role);
+    let scratch_schemas =
+        "SELECT COUNT(*) FROM pg_namespace WHERE nspname LIKE 'migrate\\_scratch\\_%'";
 
+    // As the target: never a schema inside it, though the role may create one.
+    let as_target = schema::scratch(&role_url)
+        .await
+        .map(|s| s.name().map(str::to_string));
+    let in_target = scalar(&admin, scratch_schemas).await;
+    // The same database named as its own dev database.
+    let same = schema::scratch(
+        schema::ScratchOn::target(role_url.as_str()).with_dev(Some(role_url.as_str())),
+    )
+    .await
+    .map(|s| s.name().map(str::to_string));
+
+    // As a dev database, named for scratch work: a schema inside it.
     let fallback = async {
-        let s = schema::scratch(&role_url).await.map_err(|e| format!("scratch: {e}"))?;
+        let s = schema::scratch(schema::ScratchOn::dev(role_url.as_str()))
+            .await
+            .map_err(|e| format!("scratch: {e}"))?;
         let name = s.name().unwrap_or_default().to_string();
         let found = scratch_count(&admin, &name, true).await;
         raw(s.database(), "CREATE TABLE inside (id INT)").await;
@@ -836,12 +853,29 @@ async fn postgres_without_createdb_gets_a_scratch_schema_or_a_clear_error() {
         &format!("REVOKE CREATE ON DATABASE {db_name} FROM {role}"),
     )
     .await;
-    let denied = schema::scratch(&role_url)
+    let denied = schema::scratch(schema::ScratchOn::dev(role_url.as_str()))
         .await
         .map(|s| s.name().map(str::to_string));
     raw(&admin, &format!("DROP OWNED BY {role}; DROP ROLE {role}")).await;
     admin.close().await;
 
+    match as_target {
+        Err(e @ MigrateError::ScratchNeedsDevUrl { .. }) => {
+            let m = e.to_string();
+            assert!(
+                m.contains("may not create databases (permission denied to create database)"),
+                "{m}"
+            );
+            assert!(m.contains("--dev-url URL, or `dev_url`"), "{m}");
+            assert!(m.contains("grant the role CREATEDB"), "{m}");
+        }
+        other => panic!("expected ScratchNeedsDevUrl, got {other:?}"),
+    }
+    assert_eq!(in_target, 0, "no scratch schema in the target");
+    assert!(
+        matches!(same, Err(MigrateError::DevUrlIsTarget { .. })),
+        "{same:?}"
+    );
     let (is_schema, found, placed, read_back, left) = fallback.expect("fallback to a schema");
     assert!(is_schema);
     assert_eq!(found, 1, "the scratch schema exists");
@@ -859,7 +893,10 @@ async fn postgres_without_createdb_gets_a_scratch_schema_or_a_clear_error() {
                 m.contains("nor schemas (permission denied for database"),
                 "{m}"
             );
-            assert!(m.contains("grant it CREATEDB"), "{m}");
+            assert!(
+                m.contains("grant its role CREATEDB, or CREATE on the dev database"),
+                "{m}"
+            );
         }
         other => panic!("expected ScratchDenied, got {other:?}"),
     }

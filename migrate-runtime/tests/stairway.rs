@@ -147,3 +147,70 @@ async fn a_branch_that_depends_on_another_is_reverted_alone() {
         assert_eq!(report.checked.len(), 2, "{}", t.name);
     }
 }
+
+/// `url` with its user replaced.
+fn with_user(url: &str, user: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("url");
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    format!("{scheme}://{user}@{host}")
+}
+
+#[tokio::test]
+async fn a_role_without_createdb_runs_the_stairway_on_a_dev_database_only() {
+    use migrate_runtime::schema::ScratchOn;
+    use migrate_runtime::{Database, MigrateError};
+    let Ok(admin_url) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let target = common::fresh_url("postgres", &admin_url, "stair_target").await;
+    let dev = common::fresh_url("postgres", &admin_url, "stair_dev").await;
+    let name_of = |u: &str| u.rsplit('/').next().unwrap_or_default().to_string();
+    let admin = Database::connect(&admin_url).await.expect("admin");
+    let role = format!("migrate_stair_nocreatedb_{}", std::process::id());
+    common::raw(&admin, &format!("DROP ROLE IF EXISTS {role}")).await;
+    common::raw(&admin, &format!("CREATE ROLE {role} WITH LOGIN NOCREATEDB")).await;
+    for db in [&target, &dev] {
+        common::raw(
+            &admin,
+            &format!("ALTER DATABASE {} OWNER TO {role}", name_of(db)),
+        )
+        .await;
+    }
+    let (target_url, dev_url) = (with_user(&target, &role), with_user(&dev, &role));
+    let m = migrator(&for_db(clean(), "postgres"));
+
+    let refused = stairway(&m, &target_url, None).await;
+    let on_dev = stairway(
+        &m,
+        ScratchOn::target(target_url.as_str()).with_dev(Some(dev_url.as_str())),
+        None,
+    )
+    .await;
+    let target_db = Database::connect(&target_url).await.expect("target");
+    // Scratch schemas, and tables the migrations would have made in its `public`.
+    let in_target = common::scalar(
+        &target_db,
+        "(SELECT COUNT(*) FROM pg_namespace WHERE nspname LIKE 'migrate\\_scratch\\_%') \
+         + (SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public')",
+    )
+    .await;
+    target_db.close().await;
+    for db in [&target, &dev] {
+        common::raw(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", name_of(db)),
+        )
+        .await;
+    }
+    common::raw(&admin, &format!("DROP ROLE {role}")).await;
+    admin.close().await;
+
+    assert!(
+        matches!(refused, Err(MigrateError::ScratchNeedsDevUrl { .. })),
+        "{refused:?}"
+    );
+    let report = on_dev.expect("the stairway on the dev database");
+    assert!(report.is_ok(), "{report}");
+    assert_eq!(report.checked.len(), 4);
+    assert_eq!(in_target, 0, "nothing was made in the target database");
+}

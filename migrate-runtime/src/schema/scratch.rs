@@ -743,6 +743,60 @@ mod tests {
         );
     }
 
+    #[cfg(all(feature = "postgres", feature = "mysql"))]
+    #[test]
+    fn a_dev_url_must_be_another_database_of_the_same_kind() {
+        let check = |target: &str, dev: &str| ScratchOn::target(target).with_dev(Some(dev)).check();
+        let same = |target: &str, dev: &str| {
+            matches!(check(target, dev), Err(MigrateError::DevUrlIsTarget { .. }))
+        };
+        // One database, spelt differently: loopback names, default port, parameters.
+        assert!(same(
+            "postgres://app:pw@127.0.0.1/app",
+            "postgres://dev@localhost:5432/app?sslmode=disable"
+        ));
+        assert!(same(
+            "postgres://app@[::1]:5433/app",
+            "postgres://app@localhost:5433/app"
+        ));
+        // Without a database, PostgreSQL takes the user's name.
+        assert!(same(
+            "postgres://app@db.internal/app",
+            "postgres://app@DB.internal"
+        ));
+        assert!(same(
+            "mysql://root@127.0.0.1/app",
+            "mysql://u:p@localhost:3306/app"
+        ));
+        // Another database, port or host.
+        assert!(check("postgres://app@db/app", "postgres://app@db/app_dev").is_ok());
+        assert!(check("postgres://app@db/app", "postgres://app@db:5433/app").is_ok());
+        assert!(check("postgres://app@db/app", "postgres://app@dev-db/app").is_ok());
+        assert!(check("mysql://root@db/app", "mysql://root@db").is_ok());
+        // Another kind of database, with the password masked.
+        match check("postgres://app@db/app", "mysql://root:hunter2@db/dev") {
+            Err(e @ MigrateError::DevUrlKind { .. }) => {
+                let m = e.to_string();
+                assert!(
+                    m.contains("is a mysql database and the target is postgres"),
+                    "{m}"
+                );
+                assert!(!m.contains("hunter2"), "{m}");
+            }
+            other => panic!("expected DevUrlKind, got {other:?}"),
+        }
+        // A dev database alone, or a target alone, has nothing to compare.
+        assert!(ScratchOn::dev("postgres://db/app").check().is_ok());
+        assert!(ScratchOn::from("postgres://db/app").check().is_ok());
+        assert_eq!(
+            ScratchOn::from("postgres://db/app")
+                .with_dev(Some("postgres://db/dev"))
+                .with_dev(None)
+                .server_url(),
+            "postgres://db/dev"
+        );
+    }
+
     #[test]
     fn stale_names() {
         let is_stale = |name: &str| crate::schema::leftover::is_stale(name, &[PREFIX]);
