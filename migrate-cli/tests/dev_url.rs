@@ -225,6 +225,12 @@ fn postgres_without_createdb_needs_a_dev_url_and_never_touches_the_live_table() 
 
     // No dev database: every schema command refuses, and the live rows stay.
     assert_refused(&p, &[], &live, secret);
+    let out = p.run(&["test"]);
+    let masked = migrate_runtime::mask_url(&live);
+    insta::assert_snapshot!(
+        "postgres_refused_without_a_dev_url",
+        common::transcript(&p, &out).replace(&masked, "[URL]")
+    );
 
     // The target itself as the dev database: refused, also when spelt differently.
     let same = format!("{live}?application_name=dev");
