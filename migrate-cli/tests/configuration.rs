@@ -24,7 +24,7 @@ fn a_misspelt_key_at_the_top_level_is_refused() {
     exit_code: 1
     ----- stdout -----
     ----- stderr -----
-    error: migrate.toml:2: unknown field `version_tabel`, expected one of `script_location`, `database_url`, `url_env`, `version_table`, `version_table_schema`, `transaction_per_migration`, `file_template`, `revision_template`, `connect_timeout`, `allow_multiple_heads`, `schema_location`
+    error: migrate.toml:2: unknown field `version_tabel`, expected one of `script_location`, `database_url`, `url_env`, `version_table`, `version_table_schema`, `transaction_per_migration`, `file_template`, `revision_template`, `connect_timeout`, `allow_multiple_heads`, `schema_location`, `dev_url`
     ");
 }
 
