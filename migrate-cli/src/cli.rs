@@ -36,10 +36,8 @@ pub struct GlobalArgs {
     /// Database URL; overrides `DATABASE_URL` and the configuration.
     #[arg(long = "database-url", global = true, value_name = "URL")]
     pub database_url: Option<String>,
-    /// A separate database for scratch work: `test`, `check`, `diff` and `revision
-    /// --autogenerate` make their scratch databases on its server (on PostgreSQL, schemas
-    /// inside it when its role may not create databases), never inside the target
-    /// database; overrides `dev_url` in the configuration.
+    /// A separate database where the schema commands do their scratch work, never
+    /// inside the target database; overrides `dev_url` in the configuration.
     #[arg(long = "dev-url", global = true, value_name = "URL")]
     pub dev_url: Option<String>,
     /// Seconds to wait for a database server to answer when connecting (TCP, TLS and
