@@ -503,6 +503,14 @@ impl Backfill {
         }
     }
 
+    /// The rows of the walk whose key is NULL: `WHERE key IS NULL AND (filter)`.
+    fn where_null(&self) -> String {
+        match &self.filter {
+            Some(f) => format!(" WHERE {} IS NULL AND ({f})", self.key),
+            None => format!(" WHERE {} IS NULL", self.key),
+        }
+    }
+
     /// The key as the query reads it back: an integer or text of every database.
     fn cast(&self, expr: &str, dialect: Dialect) -> String {
         crate::backend::of(dialect).cast(expr, self.text_key)
@@ -686,23 +694,16 @@ impl MigrationContext<'_> {
         if let Some(k) = &last {
             tracing::info!(revision = %self.revision, walk = %walk, "resuming `{walk}` after key {k} ({rows_done} rows done)");
         }
-        let remaining: i64 = {
-            let sql = format!(
+        // `key > last` is never true of a NULL key: such rows would be skipped, silently.
+        self.refuse_null_keys(fill).await?;
+        let remaining = self
+            .count_rows(&format!(
                 "SELECT COUNT(*) FROM {}{}",
                 fill.table,
                 fill.where_after(last.as_ref(), dialect)
-            );
-            match typed(self.conn) {
-                #[cfg(feature = "sqlite")]
-                DbConnection::Sqlite(c) => sqlx::query_scalar(&sql).fetch_one(c).await,
-                #[cfg(feature = "postgres")]
-                DbConnection::Postgres(c) => sqlx::query_scalar(&sql).fetch_one(c).await,
-                #[cfg(feature = "mysql")]
-                DbConnection::Mysql(c) => sqlx::query_scalar(&sql).fetch_one(c).await,
-            }
-            .map_err(|e| MigrationError::statement(&sql, e))?
-        };
-        let total = Some(rows_done + u64::try_from(remaining).unwrap_or(0));
+            ))
+            .await?;
+        let total = Some(rows_done + remaining);
         let started = Instant::now();
         let (mut run_rows, mut batches) = (0u64, 0u64);
         loop {
@@ -713,7 +714,7 @@ impl MigrationContext<'_> {
                 });
             }
             let next = format!(
-                "SELECT {}, {}, COUNT(*) FROM (SELECT {k} AS k FROM {}{} ORDER BY {k} LIMIT {}) b",
+                "SELECT {}, {}, COUNT(*), COUNT(k) FROM (SELECT {k} AS k FROM {}{} ORDER BY {k} LIMIT {}) b",
                 fill.cast("MIN(k)", dialect),
                 fill.cast("MAX(k)", dialect),
                 fill.table,
@@ -763,6 +764,40 @@ impl MigrationContext<'_> {
         Ok(())
     }
 
+    /// Runs a `SELECT COUNT(*) ...`.
+    async fn count_rows(&mut self, sql: &str) -> Result<u64, MigrationError> {
+        let n: i64 = match typed(self.conn) {
+            #[cfg(feature = "sqlite")]
+            DbConnection::Sqlite(c) => sqlx::query_scalar(sql).fetch_one(c).await,
+            #[cfg(feature = "postgres")]
+            DbConnection::Postgres(c) => sqlx::query_scalar(sql).fetch_one(c).await,
+            #[cfg(feature = "mysql")]
+            DbConnection::Mysql(c) => sqlx::query_scalar(sql).fetch_one(c).await,
+        }
+        .map_err(|e| MigrationError::statement(sql, e))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// [`MigrationError::NullKeys`] when rows of the walk (its filter applied) have a
+    /// NULL key.
+    async fn refuse_null_keys(&mut self, fill: &Backfill) -> Result<(), MigrationError> {
+        let rows = self
+            .count_rows(&format!(
+                "SELECT COUNT(*) FROM {}{}",
+                fill.table,
+                fill.where_null()
+            ))
+            .await?;
+        if rows == 0 {
+            return Ok(());
+        }
+        Err(MigrationError::NullKeys {
+            table: fill.table.clone(),
+            key: fill.key.clone(),
+            rows,
+        })
+    }
+
     /// One batch, in the transaction the caller began, committed with its progress
     /// record: its last key and rows; `None` (and the transaction committed) when the
     /// walk is done.
@@ -783,7 +818,7 @@ impl MigrationContext<'_> {
         // The first and last key of the next batch and its size, read as the key's type.
         macro_rules! range {
             ($key:ty, $wrap:path) => {{
-                let row: (Option<$key>, Option<$key>, i64) = match typed(self.conn) {
+                let row: (Option<$key>, Option<$key>, i64, i64) = match typed(self.conn) {
                     #[cfg(feature = "sqlite")]
                     DbConnection::Sqlite(c) => sqlx::query_as(next).fetch_one(c).await,
                     #[cfg(feature = "postgres")]
@@ -793,8 +828,17 @@ impl MigrationContext<'_> {
                 }
                 .map_err(|e| MigrationError::statement(next, e))?;
                 match row {
-                    (Some(a), Some(b), n) => Some(($wrap(a), $wrap(b), n)),
-                    _ => None,
+                    (_, _, 0, _) => None,
+                    (Some(a), Some(b), n, keys) if keys == n => Some(($wrap(a), $wrap(b), n)),
+                    // NULL keys in the batch (written since the walk started, or sorted
+                    // first): MIN and MAX skip them, and all NULL is not the end.
+                    _ => return Err(self.refuse_null_keys(fill).await.err().unwrap_or(
+                        MigrationError::NullKeys {
+                            table: fill.table.clone(),
+                            key: fill.key.clone(),
+                            rows: u64::try_from(row.2 - row.3).unwrap_or(0),
+                        },
+                    )),
                 }
             }};
         }
@@ -803,7 +847,7 @@ impl MigrationContext<'_> {
         } else {
             range!(i64, BatchKey::Int)
         };
-        let Some((first, end, n)) = range.filter(|(_, _, n)| *n > 0) else {
+        let Some((first, end, n)) = range else {
             self.conn
                 .commit()
                 .await
@@ -885,5 +929,7 @@ mod tests {
             t.where_after(Some(&BatchKey::Text("o'k".into())), Dialect::Mysql),
             " WHERE code > 'o''k'"
         );
+        assert_eq!(f.where_null(), " WHERE id IS NULL AND (x IS NULL)");
+        assert_eq!(t.where_null(), " WHERE code IS NULL");
     }
 }

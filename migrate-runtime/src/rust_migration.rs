@@ -115,6 +115,17 @@ pub enum MigrationError {
         /// The key it stopped at.
         key: String,
     },
+    /// A walk over a key that some rows leave NULL: a keyset walk (`key > last`, in key
+    /// order) never reaches them, so it refuses to start (or go on) rather than skip them.
+    #[error("`{table}.{key}` has {rows} {} whose key is NULL, which the walk (`{key} > last key`, in key order) never reaches, so they would be skipped; stopped before the next batch: give them a key, or leave them out on purpose with `.filter(\"{key} IS NOT NULL\")` and handle them apart", if *.rows == 1 { "row" } else { "rows" })]
+    NullKeys {
+        /// The walked table.
+        table: String,
+        /// The key column (or expression).
+        key: String,
+        /// Rows of the walk (its filter applied) whose key is NULL.
+        rows: u64,
+    },
     /// A batched statement or walk that reached its cap on batches.
     #[error("`{walk}` still had rows to change after {max} batches (the cap); raise it, or check that each batch leaves out the rows already done")]
     TooManyBatches {

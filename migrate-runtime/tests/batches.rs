@@ -405,3 +405,80 @@ async fn killed_in_the_middle_then_run_again() {
         }
     }
 }
+
+static NULL_KEYS: EmbeddedMigrations = migrate_runtime::embed_migrations!("tests/batch_nulls");
+
+/// A walk over a key with NULLs: `n2` leaves them out on purpose (its filter), `n3`
+/// walks every row and is refused before its walk, naming the rows, until they have
+/// keys; then it runs, each row once. `nulls` rows without a key come first (SQLite
+/// and MariaDB sort NULL first: with two or more, the first batch of two is all NULL),
+/// then keys 1 to 6.
+async fn walk_with_null_keys(tag: &str, nulls: i64) {
+    for t in databases(tag).await {
+        let m = Migrator::new(&NULL_KEYS).unwrap();
+        m.upgrade(&t.db, "n1").await.unwrap();
+        for id in 1..=nulls {
+            raw(&t.db, &format!("INSERT INTO loose (id, k) VALUES ({id}, NULL)")).await;
+        }
+        for k in 1..=6 {
+            raw(
+                &t.db,
+                &format!("INSERT INTO loose (id, k) VALUES ({}, {k})", 100 + k),
+            )
+            .await;
+        }
+        let result = m.upgrade(&t.db, "head").await;
+        let skipped = scalar(&t.db, "SELECT COUNT(*) FROM loose WHERE b_runs = 0").await;
+        let err = match result {
+            Ok(_) => panic!("{}: the walk over NULL keys passed, {skipped} rows skipped", t.name),
+            Err(e) => e,
+        };
+        let text = err.to_string();
+        assert!(
+            text.starts_with("upgrade of Rust migration `n3` (n3_every.rs) failed"),
+            "{}: {text}",
+            t.name
+        );
+        let cause = std::error::Error::source(&err)
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            cause,
+            format!("`loose.k` has {nulls} {} whose key is NULL, which the walk (`k > last key`, in key order) never reaches, so they would be skipped; stopped before the next batch: give them a key, or leave them out on purpose with `.filter(\"k IS NOT NULL\")` and handle them apart", if nulls == 1 { "row" } else { "rows" }),
+            "{}",
+            t.name
+        );
+        // Refused before any batch: nothing walked, n2 (filtered on purpose) applied.
+        assert_eq!(version(&t.db).await, ["n2"], "{}", t.name);
+        assert_eq!(skipped, nulls + 6, "{}", t.name);
+        assert_eq!(
+            scalar(&t.db, "SELECT COUNT(*) FROM loose WHERE a = 1").await,
+            6,
+            "{}",
+            t.name
+        );
+        // Given keys, the walk runs and reaches every row once.
+        raw(&t.db, "UPDATE loose SET k = 1000 + id WHERE k IS NULL").await;
+        m.upgrade(&t.db, "head")
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        assert_eq!(
+            scalar(&t.db, "SELECT COUNT(*) FROM loose WHERE b_runs <> 1").await,
+            0,
+            "{}",
+            t.name
+        );
+        assert_eq!(version(&t.db).await, ["n3"], "{}", t.name);
+        assert_eq!(progress_rows(&t.db).await, 0, "{}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn a_walk_over_null_keys_mixed_in_is_refused_not_skipped() {
+    walk_with_null_keys("batches_null_mixed", 1).await;
+}
+
+#[tokio::test]
+async fn a_walk_whose_first_batch_is_all_null_is_refused_not_skipped() {
+    walk_with_null_keys("batches_null_first", 3).await;
+}
