@@ -691,6 +691,7 @@ impl MigrationContext<'_> {
             Some((None, n)) => (None, n),
             None => (None, 0),
         };
+        self.walked |= last.is_some();
         if let Some(k) = &last {
             tracing::info!(revision = %self.revision, walk = %walk, "resuming `{walk}` after key {k} ({rows_done} rows done)");
         }
@@ -747,6 +748,7 @@ impl MigrationContext<'_> {
                     return Err(e);
                 }
             };
+            self.walked = true;
             batches += 1;
             run_rows += n;
             rows_done += n;

@@ -297,7 +297,7 @@ pub struct MigrationFailed {
 
 /// The details of [`MigrateError::RustMigration`].
 #[derive(Debug, thiserror::Error)]
-#[error("{direction} of Rust migration `{revision}` ({path}) failed{}{}", resumable_note(.revision, *.resumable), applied_note(.applied))]
+#[error("{direction} of Rust migration `{revision}` ({path}) failed{}{}{}", resumable_note(.revision, *.resumable), partial_note(.revision, *.partly_applied, false), applied_note(.applied))]
 #[non_exhaustive]
 pub struct RustMigrationFailed {
     /// Upgrade or downgrade.
@@ -308,9 +308,14 @@ pub struct RustMigrationFailed {
     pub path: String,
     /// Revisions applied (or reverted) before the failure, in order.
     pub applied: Vec<String>,
-    /// Whether it ran outside a transaction, so that what it committed (its batches)
-    /// stays, recorded in the progress table for the next run to continue after.
+    /// Whether it ran outside a transaction and its walks recorded progress (committed
+    /// batches) in the progress table: running it again runs its function from the top,
+    /// and each walk continues after its last committed key.
     pub resumable: bool,
+    /// Why what it ran before the failure may stay although nothing records it (DDL
+    /// that commits at once, or a `transactional: false` migration without committed
+    /// batches), or `None` when the rollback undid it or the progress table records it.
+    pub partly_applied: Option<&'static str>,
     /// What the migration returned.
     #[source]
     pub source: crate::rust_migration::MigrationError,
@@ -318,7 +323,7 @@ pub struct RustMigrationFailed {
 
 fn resumable_note(revision: &str, resumable: bool) -> String {
     if resumable {
-        format!("\n  revision `{revision}` is `transactional: false`: its committed batches stay, and running it again continues after the last one")
+        format!("\n  revision `{revision}` is `transactional: false`: its committed batches stay, recorded in the progress table; running it again runs its function from the top (what it does outside its walks runs again) and each walk continues after its last committed key")
     } else {
         String::new()
     }
@@ -465,6 +470,34 @@ fn is_secret_parameter(key: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rust_failures_say_what_running_again_does() {
+        let failed = |resumable, partly_applied| {
+            RustMigrationFailed {
+                direction: Direction::Upgrade,
+                revision: "r".into(),
+                path: "r.rs".into(),
+                applied: Vec::new(),
+                resumable,
+                partly_applied,
+                source: crate::rust_migration::MigrationError::other("boom"),
+            }
+            .to_string()
+        };
+        assert_eq!(
+            failed(false, None),
+            "upgrade of Rust migration `r` (r.rs) failed"
+        );
+        assert_eq!(
+            failed(true, None),
+            "upgrade of Rust migration `r` (r.rs) failed\n  revision `r` is `transactional: false`: its committed batches stay, recorded in the progress table; running it again runs its function from the top (what it does outside its walks runs again) and each walk continues after its last committed key"
+        );
+        assert_eq!(
+            failed(false, Some("why")),
+            "upgrade of Rust migration `r` (r.rs) failed\n  revision `r` may be partly applied: why; the version table does not list it, so check the schema and undo (or finish by hand and `migrate stamp`) what ran before running again"
+        );
+    }
 
     #[test]
     fn masks_passwords() {

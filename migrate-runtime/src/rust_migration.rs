@@ -95,6 +95,15 @@ pub enum MigrationError {
     /// The migration's own error.
     #[error(transparent)]
     Other(Box<dyn std::error::Error + Send + Sync>),
+    /// The migration's code panicked (the runner caught it and rolled back what the
+    /// migration's transaction held).
+    #[error("the migration panicked{}: {message}", location.as_deref().map(|l| format!(" at {l}")).unwrap_or_default())]
+    Panicked {
+        /// The panic's message.
+        message: String,
+        /// Where it panicked (`file:line:column`), when known.
+        location: Option<String>,
+    },
     /// Stopped on request ([`StopHandle::stop`], Ctrl-C in the command line) after a
     /// committed batch.
     #[error("stopped after a committed batch, {rows_done} rows done")]
@@ -187,6 +196,9 @@ pub struct MigrationContext<'c> {
     pub(crate) progress_table: &'c str,
     pub(crate) sink: &'c ProgressSink<'c>,
     pub(crate) stop: &'c StopHandle,
+    /// Whether a walk of this migration has progress recorded (committed batches, of
+    /// this run or an earlier one): what a failure says about running it again.
+    pub(crate) walked: bool,
 }
 
 impl std::fmt::Debug for MigrationContext<'_> {
@@ -275,4 +287,96 @@ pub(crate) async fn execute(conn: &mut Conn, sql: &str) -> Result<u64, Migration
     conn.execute(sql)
         .await
         .map_err(|e| MigrationError::statement(sql, e))
+}
+
+/// A Rust migration's future with its panics caught: a panic while it is polled ends
+/// it with [`MigrationError::Panicked`] instead of unwinding through the runner (which
+/// then rolls back and reports it as any failure). The panic hook stays quiet for the
+/// panics it catches; others go to the hook that was there before.
+pub(crate) struct CatchPanic<'a>(pub(crate) MigrationFuture<'a>);
+
+impl Future for CatchPanic<'_> {
+    type Output = MigrationResult;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<MigrationResult> {
+        let future = &mut self.0;
+        let scope = panic_scope::Scope::enter();
+        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            future.as_mut().poll(cx)
+        }));
+        match polled {
+            Ok(poll) => poll,
+            Err(payload) => {
+                let message = payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "a panic without a message".to_string());
+                std::task::Poll::Ready(Err(MigrationError::Panicked {
+                    message,
+                    location: scope.location(),
+                }))
+            }
+        }
+    }
+}
+
+/// The panic hook's side of [`CatchPanic`]: while a migration is polled on a thread, a
+/// panic there records its location instead of printing `thread '...' panicked at`
+/// and a backtrace note, since the runner reports it as the migration's error.
+mod panic_scope {
+    use std::cell::{Cell, RefCell};
+    use std::sync::Once;
+
+    thread_local! {
+        static CATCHING: Cell<bool> = const { Cell::new(false) };
+        static LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+    }
+
+    static INSTALL: Once = Once::new();
+
+    /// Installs the hook once per process, in front of the one already there (the
+    /// default, or the application's), which still gets every other panic.
+    fn install() {
+        INSTALL.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                let caught = CATCHING.try_with(Cell::get).unwrap_or(false);
+                if !caught {
+                    return previous(info);
+                }
+                let at = info.location().map(|l| l.to_string());
+                let _ = LOCATION.try_with(|l| *l.borrow_mut() = at);
+            }));
+        });
+    }
+
+    /// One poll of a migration on this thread.
+    pub(super) struct Scope {
+        outer: bool,
+    }
+
+    impl Scope {
+        pub(super) fn enter() -> Scope {
+            install();
+            LOCATION.with(|l| l.borrow_mut().take());
+            Scope {
+                outer: CATCHING.with(|c| c.replace(true)),
+            }
+        }
+
+        /// Where the panic caught in this poll happened.
+        pub(super) fn location(&self) -> Option<String> {
+            LOCATION.with(|l| l.borrow_mut().take())
+        }
+    }
+
+    impl Drop for Scope {
+        fn drop(&mut self) {
+            CATCHING.with(|c| c.set(self.outer));
+        }
+    }
 }

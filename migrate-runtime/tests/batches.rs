@@ -7,7 +7,9 @@
 use migrate_test_support as common;
 
 use common::{databases, raw, scalar, strings, TestDb};
-use migrate_runtime::{Database, EmbeddedMigrations, MigrateError, Migrator, Progress, StopHandle};
+use migrate_runtime::{
+    Database, EmbeddedMigrations, MigrateError, MigrationError, Migrator, Progress, StopHandle,
+};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -164,6 +166,14 @@ async fn a_failing_transactional_rust_migration_leaves_nothing() {
         if t.name != "mysql" {
             // Rolled back with its transaction, CREATE TABLE included.
             assert!(!common::table_exists(&t.db, "notes").await, "{}", t.name);
+            assert!(!err.to_string().contains("partly applied"), "{err}");
+        } else {
+            // Its CREATE TABLE committed at once, as the error says.
+            assert!(common::table_exists(&t.db, "notes").await);
+            assert!(
+                err.to_string().contains("\n  revision `b4` may be partly applied: MySQL and MariaDB commit each DDL statement at once, so what ran before the failure stays; the version table does not list it"),
+                "{err}"
+            );
         }
     }
 }
@@ -481,4 +491,89 @@ async fn a_walk_over_null_keys_mixed_in_is_refused_not_skipped() {
 #[tokio::test]
 async fn a_walk_whose_first_batch_is_all_null_is_refused_not_skipped() {
     walk_with_null_keys("batches_null_first", 3).await;
+}
+
+static FAULTS: EmbeddedMigrations = migrate_runtime::embed_migrations!("tests/rust_faults");
+
+#[tokio::test]
+async fn a_panicking_rust_migration_fails_naming_it_and_is_rolled_back() {
+    for t in databases("rust_panic").await {
+        let m = Migrator::new(&FAULTS).unwrap();
+        m.upgrade(&t.db, "f1").await.unwrap();
+        raw(&t.db, "INSERT INTO marks (id, note) VALUES (1, 'panic')").await;
+        let err = m.upgrade(&t.db, "head").await.unwrap_err();
+        let MigrateError::RustMigration(failed) = &err else {
+            panic!("{}: {err:?}", t.name);
+        };
+        assert_eq!(
+            (failed.revision.as_str(), failed.path.as_str()),
+            ("f2", "f2_panics.rs")
+        );
+        assert!(
+            matches!(&failed.source, MigrationError::Panicked { message, .. } if message == "f2 was told to panic"),
+            "{:?}",
+            failed.source
+        );
+        assert!(
+            err.to_string()
+                .starts_with("upgrade of Rust migration `f2` (f2_panics.rs) failed"),
+            "{err}"
+        );
+        let cause = std::error::Error::source(&err)
+            .map(|s| s.to_string())
+            .unwrap_or_default();
+        assert!(
+            cause.starts_with("the migration panicked at ")
+                && cause.contains("f2_panics.rs:")
+                && cause.ends_with(": f2 was told to panic"),
+            "{cause}"
+        );
+        // Rolled back: its row and its change to the switch are gone.
+        assert_eq!(version(&t.db).await, ["f1"], "{}", t.name);
+        assert_eq!(
+            strings(&t.db, "SELECT note FROM marks ORDER BY id").await,
+            ["panic"],
+            "{}",
+            t.name
+        );
+        // The lock was released and the connection is sound: without the switch it runs.
+        raw(&t.db, "DELETE FROM marks").await;
+        m.upgrade(&t.db, "f2")
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        assert_eq!(version(&t.db).await, ["f2"], "{}", t.name);
+    }
+}
+
+#[tokio::test]
+async fn a_failing_rust_migration_outside_a_transaction_says_a_rerun_starts_from_the_top() {
+    for t in databases("rust_plain_fail").await {
+        let m = Migrator::new(&FAULTS).unwrap();
+        m.upgrade(&t.db, "f2").await.unwrap();
+        raw(&t.db, "INSERT INTO marks (id, note) VALUES (1, 'fail')").await;
+        let err = m.upgrade(&t.db, "head").await.unwrap_err();
+        let MigrateError::RustMigration(failed) = &err else {
+            panic!("{}: {err:?}", t.name);
+        };
+        assert_eq!(failed.revision, "f3", "{}", t.name);
+        assert!(!failed.resumable, "{}", t.name);
+        let text = err.to_string();
+        assert!(!text.contains("continues after"), "{text}");
+        assert!(
+            text.contains("\n  revision `f3` may be partly applied: it is `transactional: false` and records no progress, so what it ran before the failure stays and running it again starts its function from the top; the version table does not list it"),
+            "{text}"
+        );
+        assert_eq!(version(&t.db).await, ["f2"], "{}", t.name);
+        // As said: run again, it starts from the top and meets the row it left.
+        let err = m.upgrade(&t.db, "head").await.unwrap_err();
+        let MigrateError::RustMigration(failed) = &err else {
+            panic!("{}: {err:?}", t.name);
+        };
+        assert!(
+            matches!(&failed.source, MigrationError::Statement { statement, .. } if statement == "INSERT INTO marks (id, note) VALUES (3, 'f3')"),
+            "{}: {:?}",
+            t.name,
+            failed.source
+        );
+    }
 }

@@ -6,8 +6,12 @@ use super::{Migrator, Progress, Run};
 use crate::backend::Conn;
 use crate::batch::{forget, resumable, ProgressSink, RowProgress, SqlStep};
 use crate::error::{MigrateError, RustMigrationFailed};
-use crate::rust_migration::{MigrationContext, MigrationError, RustMigration};
+use crate::rust_migration::{CatchPanic, MigrationContext, MigrationError, RustMigration};
 use migrate_core::{Dialect, Plan, RevisionError, Script, Section, Step};
+
+/// Why a failed `transactional: false` Rust migration that recorded no progress may be
+/// partly applied.
+const NOT_RECORDED: &str = "it is `transactional: false` and records no progress, so what it ran before the failure stays and running it again starts its function from the top";
 
 /// Where a step stands in its run, for progress events and the version rows.
 pub(super) struct At<'a> {
@@ -159,8 +163,24 @@ impl Migrator {
                 progress_table: &progress_table,
                 sink: &sink,
                 stop: &self.stop,
+                walked: false,
             };
-            if let Err(e) = function(&mut ctx).await {
+            let result = CatchPanic(function(&mut ctx)).await;
+            let walked = ctx.walked;
+            if let Err(e) = result {
+                // Outside the migration's transaction, one it left open (a batch a
+                // panic unwound through, or its own) holds nothing that should stay;
+                // inside, the runner rolls back the migration's.
+                if !script.transactional && conn.in_transaction() {
+                    let _ = conn.rollback().await;
+                }
+                let partly_applied = if script.transactional {
+                    conn.backend().ddl_commits_note()
+                } else if walked {
+                    None
+                } else {
+                    Some(NOT_RECORDED)
+                };
                 return Err(match e {
                     MigrationError::Interrupted { rows_done } => MigrateError::Interrupted {
                         revision: script.revision.to_string(),
@@ -173,7 +193,8 @@ impl Migrator {
                         revision: script.revision.to_string(),
                         path: script.path.to_string(),
                         applied: applied(),
-                        resumable: !script.transactional,
+                        resumable: !script.transactional && walked,
+                        partly_applied,
                         source,
                     })),
                 });
