@@ -287,7 +287,8 @@ pub mod exit {
     pub const EDITED: u8 = 6;
     /// Several heads where one is required.
     pub const MULTIPLE_HEADS: u8 = 7;
-    /// A migration's SQL failed.
+    /// A migration failed: its SQL, a batched statement past its cap, or a Rust
+    /// migration that returned an error or panicked.
     pub const MIGRATION_FAILED: u8 = 8;
     /// Another migrator held the migration lock past the timeout.
     pub const LOCKED: u8 = 9;

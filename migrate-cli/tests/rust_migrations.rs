@@ -1,7 +1,8 @@
 //! Rust migrations and batched statements through the `migrate` command: `revision
 //! --rust`, every listing, the refusal to run Rust (naming the way to do it), offline
 //! scripts that stop at them, and batched statements with their progress lines and
-//! Ctrl-C.
+//! Ctrl-C; and Rust migrations run by a self-migrating application (`myapp migrate`,
+//! this test binary run again as one) that fail or panic.
 
 mod common;
 
@@ -197,4 +198,88 @@ fn ctrl_c_stops_after_the_current_batch_and_the_next_run_continues() {
         20_000
     );
     assert_eq!(p.ok(&["current"]), "b2 (head)\n");
+}
+
+// ---- a self-migrating application -------------------------------------------------
+
+/// `a1` (SQL, with the `panic` mark) then `p2` (Rust, panics while the mark exists).
+static APP: migrate_runtime::EmbeddedMigrations =
+    migrate_runtime::embed_migrations!("tests/rust_app");
+
+/// Set (to the arguments, separated by newlines) when this test binary is run again as
+/// `myapp`.
+const APP_ARGS: &str = "MIGRATE_RUST_TEST_APP_ARGS";
+
+/// What the child prints on stdout before the command's output.
+const APP_MARKER: &str = "--- myapp ---";
+
+/// The child side: `myapp migrate ...` over [`APP`], exiting with the command's code.
+#[test]
+fn app_child() {
+    let Ok(args) = std::env::var(APP_ARGS) else {
+        return;
+    };
+    // The harness has printed `test app_child ... ` without a line end.
+    println!("{APP_MARKER}");
+    let code = migrate_cli::Embedded::new(&APP).run("myapp migrate", args.lines());
+    let shown = format!("{code:?}");
+    let n = (0..=u8::MAX)
+        .find(|n| format!("{:?}", std::process::ExitCode::from(*n)) == shown)
+        .unwrap_or(u8::MAX);
+    std::process::exit(i32::from(n));
+}
+
+/// Runs `myapp migrate <args>` on `url` (this test binary, as [`app_child`]).
+fn myapp_migrate(url: &str, args: &[&str]) -> std::process::Output {
+    let mut all = vec!["--database-url", url];
+    all.extend_from_slice(args);
+    std::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["app_child", "--exact", "--nocapture", "--test-threads=1"])
+        .env(APP_ARGS, all.join("\n"))
+        .env_remove("DATABASE_URL")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("run the test binary")
+}
+
+#[test]
+fn a_panicking_rust_migration_fails_with_an_error_line_and_exit_8() {
+    let p = Project::sqlite();
+    let mut urls = vec![("sqlite", p.url.clone())];
+    for (kind, admin) in common::servers() {
+        urls.push((kind, common::fresh_database(kind, &admin, "rust_panic")));
+    }
+    for (kind, url) in urls {
+        let out = myapp_migrate(&url, &["upgrade", "head"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(8), "{kind}: {stderr}");
+        assert!(
+            stderr.contains("Running upgrade  -> a1, marks, with the one that makes p2 panic\nRunning upgrade a1 -> p2, panics while a `panic` mark exists\nerror: upgrade of Rust migration `p2` (p2_panics.rs) failed\n"),
+            "{kind}: {stderr}"
+        );
+        assert!(
+            stderr.contains("\n  Caused by: the migration panicked at p2_panics.rs:12:9: p2 was told to panic\n"),
+            "{kind}: {stderr}"
+        );
+        // No raw panic report: no thread name, no backtrace note.
+        assert!(
+            !stderr.contains("thread '") && !stderr.contains("RUST_BACKTRACE"),
+            "{kind}: {stderr}"
+        );
+        // Rolled back: the database stays at a1, and a1 is all that ran.
+        let current = myapp_migrate(&url, &["current"]);
+        let stdout = String::from_utf8_lossy(&current.stdout);
+        assert_eq!(
+            stdout.split_once(&format!("{APP_MARKER}\n")).map(|(_, out)| out),
+            Some("a1\n"),
+            "{kind}: {stdout}"
+        );
+        if kind == "sqlite" {
+            assert_eq!(p.count("SELECT COUNT(*) FROM marks WHERE id = 2"), 0);
+            assert_eq!(
+                p.count("SELECT COUNT(*) FROM marks WHERE note = 'panic'"),
+                1
+            );
+        }
+    }
 }

@@ -151,6 +151,29 @@ impl MigrationError {
         MigrationError::Other(e.into())
     }
 
+    /// A panic located in the migration's own file names it as the runner does (its
+    /// path in the versions folder), not as the compiler saw it.
+    pub(crate) fn located_in(self, path: &str) -> MigrationError {
+        match self {
+            MigrationError::Panicked {
+                message,
+                location: Some(at),
+            } => {
+                let location = match at.split_once(&format!("{path}:")) {
+                    Some((dir, line)) if dir.is_empty() || dir.ends_with(['/', '\\']) => {
+                        format!("{path}:{line}")
+                    }
+                    _ => at,
+                };
+                MigrationError::Panicked {
+                    message,
+                    location: Some(location),
+                }
+            }
+            other => other,
+        }
+    }
+
     pub(crate) fn statement(statement: &str, source: sqlx::Error) -> MigrationError {
         MigrationError::Statement {
             statement: statement.to_string(),
@@ -378,5 +401,52 @@ mod panic_scope {
         fn drop(&mut self) {
             CATCHING.with(|c| c.set(self.outer));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn panicked(at: &str) -> MigrationError {
+        MigrationError::Panicked {
+            message: "boom".into(),
+            location: Some(at.into()),
+        }
+    }
+
+    #[test]
+    fn panics_in_the_migration_file_are_located_by_its_path() {
+        let at = |e: MigrationError| e.to_string();
+        assert_eq!(
+            at(panicked("/src/app/migrations/sub/r2_x.rs:13:9").located_in("sub/r2_x.rs")),
+            "the migration panicked at sub/r2_x.rs:13:9: boom"
+        );
+        // Elsewhere (a helper, a library, another file ending alike): as it was.
+        assert_eq!(
+            at(panicked("src/helpers.rs:4:5").located_in("r2_x.rs")),
+            "the migration panicked at src/helpers.rs:4:5: boom"
+        );
+        assert_eq!(
+            at(panicked("/m/ar2_x.rs:1:1").located_in("r2_x.rs")),
+            "the migration panicked at /m/ar2_x.rs:1:1: boom"
+        );
+    }
+
+    #[test]
+    fn a_panic_while_polled_is_an_error_and_other_panics_are_untouched() {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut caught = CatchPanic(Box::pin(async { panic!("inside {}", 1) }));
+        let std::task::Poll::Ready(Err(MigrationError::Panicked { message, location })) =
+            Pin::new(&mut caught).poll(&mut cx)
+        else {
+            panic!("not caught");
+        };
+        assert_eq!(message, "inside 1");
+        assert!(location.is_some_and(|l| l.contains("rust_migration.rs:")));
+        // Outside a migration's poll, a panic still unwinds as before.
+        let outside = std::panic::catch_unwind(|| panic!("outside"));
+        assert!(outside.is_err());
     }
 }

@@ -195,7 +195,7 @@ impl Migrator {
                         applied: applied(),
                         resumable: !script.transactional && walked,
                         partly_applied,
-                        source,
+                        source: source.located_in(&script.path),
                     })),
                 });
             }
