@@ -190,9 +190,21 @@ fn ctrl_c_stops_after_the_current_batch_and_the_next_run_continues() {
     assert!(done > 0 && done < 20_000 && done % 1000 == 0, "{done}");
     assert_eq!(count(&p, "SELECT COUNT(*) FROM items WHERE done > 1"), 0);
     assert_eq!(p.ok(&["current"]), "a1\n");
-    // Run again: it continues, and every item is marked once.
+    // Run again: it says it resumes, and from where, and every item is marked once.
     let out = p.run(&["upgrade", "head"]);
     assert!(out.status.success(), "{}", transcript(&p, &out));
+    let file = common::find_file(&p.path().join("migrations"), "b2_").unwrap();
+    let line = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("UPDATE items"))
+        .unwrap()
+        + 1;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("Running upgrade a1 -> b2, mark items\nResuming revision b2 at statement 1 of 1 (line {line}), {done} rows of it done before\n")),
+        "{stderr}"
+    );
     assert_eq!(
         count(&p, "SELECT COUNT(*) FROM items WHERE done = 1"),
         20_000
@@ -202,7 +214,8 @@ fn ctrl_c_stops_after_the_current_batch_and_the_next_run_continues() {
 
 // ---- a self-migrating application -------------------------------------------------
 
-/// `a1` (SQL, with the `panic` mark) then `p2` (Rust, panics while the mark exists).
+/// `a1` (SQL, with the `panic` mark and ten items), `p2` (Rust, panics while the mark
+/// exists), `r3` (Rust, walks the items in batches of 3, failing on a stop mark).
 static APP: migrate_runtime::EmbeddedMigrations =
     migrate_runtime::embed_migrations!("tests/rust_app");
 
@@ -254,7 +267,7 @@ fn a_panicking_rust_migration_fails_with_an_error_line_and_exit_8() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(8), "{kind}: {stderr}");
         assert!(
-            stderr.contains("Running upgrade  -> a1, marks, with the one that makes p2 panic\nRunning upgrade a1 -> p2, panics while a `panic` mark exists\nerror: upgrade of Rust migration `p2` (p2_panics.rs) failed\n"),
+            stderr.contains("Running upgrade  -> a1, marks, with the one that makes p2 panic, and items for r3 to walk\nRunning upgrade a1 -> p2, panics while a `panic` mark exists\nerror: upgrade of Rust migration `p2` (p2_panics.rs) failed\n"),
             "{kind}: {stderr}"
         );
         assert!(
@@ -270,7 +283,9 @@ fn a_panicking_rust_migration_fails_with_an_error_line_and_exit_8() {
         let current = myapp_migrate(&url, &["current"]);
         let stdout = String::from_utf8_lossy(&current.stdout);
         assert_eq!(
-            stdout.split_once(&format!("{APP_MARKER}\n")).map(|(_, out)| out),
+            stdout
+                .split_once(&format!("{APP_MARKER}\n"))
+                .map(|(_, out)| out),
             Some("a1\n"),
             "{kind}: {stdout}"
         );
@@ -280,6 +295,68 @@ fn a_panicking_rust_migration_fails_with_an_error_line_and_exit_8() {
                 p.count("SELECT COUNT(*) FROM marks WHERE note = 'panic'"),
                 1
             );
+        }
+    }
+}
+
+/// Runs SQL on any of the test databases.
+fn exec(url: &str, sql: &str) {
+    use sqlx::Connection as _;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        if url.starts_with("sqlite") {
+            let mut c = sqlx::SqliteConnection::connect(url).await.expect("sqlite");
+            sqlx::raw_sql(sql).execute(&mut c).await.expect(sql);
+        } else if url.starts_with("postgres") {
+            let mut c = sqlx::PgConnection::connect(url).await.expect("postgres");
+            sqlx::raw_sql(sql).execute(&mut c).await.expect(sql);
+        } else {
+            let mut c = sqlx::MySqlConnection::connect(url).await.expect("mysql");
+            sqlx::raw_sql(sql).execute(&mut c).await.expect(sql);
+        }
+    });
+}
+
+#[test]
+fn a_failed_rust_walk_says_what_a_rerun_does_and_the_rerun_says_where_it_resumes() {
+    let p = Project::sqlite();
+    let mut urls = vec![("sqlite", p.url.clone())];
+    for (kind, admin) in common::servers() {
+        urls.push((kind, common::fresh_database(kind, &admin, "rust_resume")));
+    }
+    for (kind, url) in urls {
+        let out = myapp_migrate(&url, &["upgrade", "a1"]);
+        assert!(out.status.success(), "{kind}: {out:?}");
+        // Batch 1 (items 1 to 3) commits, batch 2 (4 to 6) fails.
+        exec(
+            &url,
+            "DELETE FROM marks; UPDATE items SET stop = 1 WHERE id = 5",
+        );
+        let out = myapp_migrate(&url, &["upgrade", "head"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(8), "{kind}: {stderr}");
+        assert!(
+            stderr.contains("error: upgrade of Rust migration `r3` (r3_walk.rs) failed\n  revision `r3` is `transactional: false`: its committed batches stay, recorded in the progress table; running it again runs its function from the top (what it does outside its walks runs again) and each walk continues after its last committed key\n"),
+            "{kind}: {stderr}"
+        );
+        assert!(
+            stderr.contains("  Caused by: a batch holds a stop mark\n"),
+            "{kind}: {stderr}"
+        );
+        // Run again: it says it resumes and from where, then finishes the walk.
+        exec(&url, "UPDATE items SET stop = 0");
+        let out = myapp_migrate(&url, &["upgrade", "head"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{kind}: {stderr}");
+        assert!(
+            stderr.contains("Running upgrade p2 -> r3, walks items in batches of 3, failing on a batch with a stop mark\nResuming revision r3 with walk `items.id` after key 3 (3 rows done before); its function runs again from the top\n"),
+            "{kind}: {stderr}"
+        );
+        if kind == "sqlite" {
+            assert_eq!(p.count("SELECT COUNT(*) FROM items WHERE done <> 1"), 0);
         }
     }
 }

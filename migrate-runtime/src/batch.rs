@@ -110,14 +110,87 @@ impl RowProgress {
     }
 }
 
-/// Where a batched step reports its rows: the migrator's progress hook, with the
-/// step's place in the plan.
-pub(crate) struct ProgressSink<'a>(pub(crate) Option<&'a (dyn Fn(&RowProgress) + Send + Sync)>);
+/// Where a batched step that an earlier run left unfinished (stopped, killed, failed)
+/// starts again: what a rerun reports before its first batch (see
+/// [`Progress::resumed`](crate::Progress::resumed)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Resume {
+    /// A migration of `-- migrate:batch` statements continues at one of them (those
+    /// before it completed).
+    Statement {
+        /// The 1-based number of the statement it continues at.
+        number: usize,
+        /// The statements of its section.
+        of: usize,
+        /// The statement's line in the file.
+        line: usize,
+        /// Rows that statement changed in earlier runs (a batched one's committed
+        /// batches).
+        rows_done: u64,
+    },
+    /// A walk of [`MigrationContext::backfill`] continues after its last committed key
+    /// (the migration's function itself runs again from the top).
+    Walk {
+        /// The walk: `table.key`, or its [name](Backfill::name).
+        walk: String,
+        /// The last key its committed batches reached.
+        last_key: String,
+        /// Rows its committed batches did.
+        rows_done: u64,
+    },
+}
+
+impl std::fmt::Display for Resume {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Resume::Statement {
+                number,
+                of,
+                line,
+                rows_done,
+            } => {
+                write!(f, "at statement {number} of {of} (line {line})")?;
+                if *rows_done > 0 {
+                    write!(f, ", {rows_done} rows of it done before")?;
+                }
+                Ok(())
+            }
+            Resume::Walk {
+                walk,
+                last_key,
+                rows_done,
+            } => write!(
+                f,
+                "with walk `{walk}` after key {last_key} ({rows_done} rows done before); its function runs again from the top"
+            ),
+        }
+    }
+}
+
+/// What a batched step reports while it runs.
+pub(crate) enum StepEvent<'e> {
+    /// Rows done, after each committed batch.
+    Rows(&'e RowProgress),
+    /// It continues what an earlier run left unfinished.
+    Resumed(&'e Resume),
+}
+
+/// Where a batched step reports its rows and where it resumes: the migrator's progress
+/// hook, with the step's place in the plan.
+pub(crate) struct ProgressSink<'a>(pub(crate) Option<&'a (dyn Fn(StepEvent<'_>) + Send + Sync)>);
 
 impl ProgressSink<'_> {
     fn send(&self, p: &RowProgress) {
         if let Some(f) = self.0 {
-            f(p);
+            f(StepEvent::Rows(p));
+        }
+    }
+
+    fn resumed(&self, revision: &str, resume: &Resume) {
+        tracing::info!(revision = %revision, "resuming revision {revision} {resume}");
+        if let Some(f) = self.0 {
+            f(StepEvent::Resumed(resume));
         }
     }
 }
@@ -270,19 +343,20 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
         .read(conn)
         .await
         .map_err(|e| MigrateError::db("cannot read the migration progress table", e))?;
-    let (start, mut rows_done) = match recorded {
-        Some((Some(key), rows)) => (key.parse::<usize>().unwrap_or(0), rows),
+    let (start, mut rows_done) = match &recorded {
+        Some((Some(key), rows)) => (key.parse::<usize>().unwrap_or(0), *rows),
         _ => (0, 0),
     };
-    if start > 0 {
-        tracing::info!(
-            revision = %script.revision,
-            statement = start + 1,
-            "resuming revision {} at statement {} of {}",
-            script.revision,
-            start + 1,
-            stmts.len()
-        );
+    if recorded.is_some() {
+        if let Some(stmt) = stmts.get(start) {
+            let resume = Resume::Statement {
+                number: start + 1,
+                of: stmts.len(),
+                line: step.section.line + stmt.line - 1,
+                rows_done,
+            };
+            step.sink.resumed(&script.revision, &resume);
+        }
     }
     for (index, stmt) in stmts.iter().enumerate().skip(start) {
         // `partly`: whether anything of the migration committed before the failure.
@@ -693,7 +767,12 @@ impl MigrationContext<'_> {
         };
         self.walked |= last.is_some();
         if let Some(k) = &last {
-            tracing::info!(revision = %self.revision, walk = %walk, "resuming `{walk}` after key {k} ({rows_done} rows done)");
+            let resume = Resume::Walk {
+                walk: walk.clone(),
+                last_key: k.to_string(),
+                rows_done,
+            };
+            self.sink.resumed(self.revision, &resume);
         }
         // `key > last` is never true of a NULL key: such rows would be skipped, silently.
         self.refuse_null_keys(fill).await?;
@@ -834,13 +913,15 @@ impl MigrationContext<'_> {
                     (Some(a), Some(b), n, keys) if keys == n => Some(($wrap(a), $wrap(b), n)),
                     // NULL keys in the batch (written since the walk started, or sorted
                     // first): MIN and MAX skip them, and all NULL is not the end.
-                    _ => return Err(self.refuse_null_keys(fill).await.err().unwrap_or(
-                        MigrationError::NullKeys {
-                            table: fill.table.clone(),
-                            key: fill.key.clone(),
-                            rows: u64::try_from(row.2 - row.3).unwrap_or(0),
-                        },
-                    )),
+                    _ => {
+                        return Err(self.refuse_null_keys(fill).await.err().unwrap_or(
+                            MigrationError::NullKeys {
+                                table: fill.table.clone(),
+                                key: fill.key.clone(),
+                                rows: u64::try_from(row.2 - row.3).unwrap_or(0),
+                            },
+                        ))
+                    }
                 }
             }};
         }

@@ -33,7 +33,7 @@ pub mod schema;
 pub mod testing;
 
 pub use backend::{ConnectOptions, Database, Db};
-pub use batch::{Backfill, Batch, BatchFuture, BatchKey, RowProgress, StopHandle};
+pub use batch::{Backfill, Batch, BatchFuture, BatchKey, Resume, RowProgress, StopHandle};
 pub use embedded::EmbeddedMigrations;
 pub use error::{mask_url, EditedMigration, MigrateError, MigrationFailed, RustMigrationFailed};
 pub use migrate_core as core;

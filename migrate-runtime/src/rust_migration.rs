@@ -327,9 +327,8 @@ impl Future for CatchPanic<'_> {
     ) -> std::task::Poll<MigrationResult> {
         let future = &mut self.0;
         let scope = panic_scope::Scope::enter();
-        let polled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            future.as_mut().poll(cx)
-        }));
+        let polled =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| future.as_mut().poll(cx)));
         match polled {
             Ok(poll) => poll,
             Err(payload) => {

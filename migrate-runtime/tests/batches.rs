@@ -8,7 +8,8 @@ use migrate_test_support as common;
 
 use common::{databases, raw, scalar, strings, TestDb};
 use migrate_runtime::{
-    Database, EmbeddedMigrations, MigrateError, MigrationError, Migrator, Progress, StopHandle,
+    Database, EmbeddedMigrations, MigrateError, MigrationError, Migrator, Progress, Resume,
+    StopHandle,
 };
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -275,7 +276,32 @@ async fn a_stop_ends_after_the_current_batch_and_the_next_run_continues() {
                 "{}",
                 t.name
             );
-            migrator().upgrade(&t.db, target).await.unwrap();
+            // Run again: it says where it resumes, once, before its first batch.
+            let resumed: Arc<Mutex<Vec<Resume>>> = Arc::default();
+            let seen = Arc::clone(&resumed);
+            let m = migrator().on_progress(move |p| {
+                if let Some(r) = p.resumed {
+                    assert!(p.rows.is_none() && p.finished.is_none());
+                    seen.lock().unwrap().push(r.clone());
+                }
+            });
+            m.upgrade(&t.db, target).await.unwrap();
+            let resumed = resumed.lock().unwrap().clone();
+            let expected = if target == "b2" {
+                Resume::Walk {
+                    walk: "items.id".into(),
+                    last_key: "2000".into(),
+                    rows_done: 2000,
+                }
+            } else {
+                Resume::Statement {
+                    number: 3,
+                    of: 3,
+                    line: if t.name == "mysql" { 20 } else { 12 },
+                    rows_done: 2000,
+                }
+            };
+            assert_eq!(resumed, [expected], "{}: {target}", t.name);
             assert_eq!(
                 scalar(
                     &t.db,
@@ -428,7 +454,11 @@ async fn walk_with_null_keys(tag: &str, nulls: i64) {
         let m = Migrator::new(&NULL_KEYS).unwrap();
         m.upgrade(&t.db, "n1").await.unwrap();
         for id in 1..=nulls {
-            raw(&t.db, &format!("INSERT INTO loose (id, k) VALUES ({id}, NULL)")).await;
+            raw(
+                &t.db,
+                &format!("INSERT INTO loose (id, k) VALUES ({id}, NULL)"),
+            )
+            .await;
         }
         for k in 1..=6 {
             raw(
@@ -440,7 +470,10 @@ async fn walk_with_null_keys(tag: &str, nulls: i64) {
         let result = m.upgrade(&t.db, "head").await;
         let skipped = scalar(&t.db, "SELECT COUNT(*) FROM loose WHERE b_runs = 0").await;
         let err = match result {
-            Ok(_) => panic!("{}: the walk over NULL keys passed, {skipped} rows skipped", t.name),
+            Ok(_) => panic!(
+                "{}: the walk over NULL keys passed, {skipped} rows skipped",
+                t.name
+            ),
             Err(e) => e,
         };
         let text = err.to_string();

@@ -129,6 +129,10 @@ where
         let track = batched.clone();
         let m = m.on_progress(move |p| {
             track.see(p);
+            if let Some(line) = resume_line(p) {
+                shown.println(line);
+                return;
+            }
             shown.set_length(p.total as u64);
             let step = format!(
                 "migration {} of {}: {}",
@@ -154,6 +158,11 @@ where
     let track = batched.clone();
     let m = m.on_progress(move |p| {
         track.see(p);
+        if let Some(line) = resume_line(p) {
+            // Nothing more can be done if stderr is closed.
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+            return;
+        }
         if let Some(rows) = p.rows {
             // Shown by the heartbeat, every interval, not after every batch.
             if let Ok(mut r) = running.lock() {
@@ -225,7 +234,7 @@ impl Batched {
 
     /// Follows the steps of a run.
     fn see(&self, p: &Progress<'_>) {
-        if p.rows.is_none() {
+        if p.rows.is_none() && p.resumed.is_none() {
             let batched =
                 p.finished.is_none() && p.revision.is_some_and(|r| self.revisions.contains(r));
             self.now.store(batched, Ordering::SeqCst);
@@ -298,6 +307,15 @@ impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
     }
+}
+
+/// `Resuming revision b2 at statement 1 of 1 (line 9), 3000 rows of it done before`:
+/// a batched step continuing what an earlier run left unfinished, under its `Running`
+/// line.
+fn resume_line(p: &Progress<'_>) -> Option<String> {
+    let resume = p.resumed?;
+    let what = p.revision.unwrap_or(p.description);
+    Some(format!("Resuming revision {what} {resume}"))
 }
 
 /// `12,000 of 100,000 rows (12%), 5,300 rows/s, about 15 s left`.

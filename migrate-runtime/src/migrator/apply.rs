@@ -371,6 +371,7 @@ impl Migrator {
                             description: &description,
                             finished,
                             rows: None,
+                            resumed: None,
                         });
                     }
                 };

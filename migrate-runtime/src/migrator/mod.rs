@@ -3,7 +3,7 @@
 //! (lock, transactions, bookkeeping), `steps.rs` the steps that are not plain SQL,
 //! `offline.rs` writes plans as scripts.
 
-use crate::batch::{RowProgress, StopHandle};
+use crate::batch::{Resume, RowProgress, StopHandle};
 use crate::embedded::EmbeddedMigrations;
 use crate::rust_migration::RustMigration;
 
@@ -215,6 +215,10 @@ pub struct Progress<'a> {
     /// the rows done so far, sent after each committed batch (with `finished: None`),
     /// between the step's start and end.
     pub rows: Option<RowProgress>,
+    /// For a batched step that an earlier run left unfinished: where it starts again,
+    /// sent once (with `finished: None` and `rows: None`) after the step's start and
+    /// before its first batch, so a display can say it resumes and from where.
+    pub resumed: Option<&'a Resume>,
 }
 
 type ProgressFn = dyn Fn(&Progress<'_>) + Send + Sync;

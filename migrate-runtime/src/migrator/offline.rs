@@ -99,6 +99,7 @@ impl Migrator {
                         description: &description,
                         finished,
                         rows: None,
+                        resumed: None,
                     });
                 }
             }

@@ -4,7 +4,7 @@
 
 use super::{Migrator, Progress, Run};
 use crate::backend::Conn;
-use crate::batch::{forget, resumable, ProgressSink, RowProgress, SqlStep};
+use crate::batch::{forget, resumable, ProgressSink, SqlStep, StepEvent};
 use crate::error::{MigrateError, RustMigrationFailed};
 use crate::rust_migration::{CatchPanic, MigrationContext, MigrationError, RustMigration};
 use migrate_core::{Dialect, Plan, RevisionError, Script, Section, Step};
@@ -126,19 +126,24 @@ impl Migrator {
                 .map_err(|e| MigrateError::db("cannot create the migration progress table", e))?;
         }
         let hook = self.progress.as_ref();
-        let rows = |rows: &RowProgress| {
+        let events = |event: StepEvent<'_>| {
             if let Some(h) = hook {
+                let (rows, resumed) = match event {
+                    StepEvent::Rows(rows) => (Some(*rows), None),
+                    StepEvent::Resumed(resume) => (None, Some(resume)),
+                };
                 (h.0)(&Progress {
                     index: at.index,
                     total: at.total,
                     revision: Some(&script.revision),
                     description: at.description,
                     finished: None,
-                    rows: Some(*rows),
+                    rows,
+                    resumed,
                 });
             }
         };
-        let sink = ProgressSink(Some(&rows));
+        let sink = ProgressSink(Some(&events));
         let applied = || {
             run.report
                 .revisions()
