@@ -501,7 +501,8 @@ pub struct Backfill {
 }
 
 impl Backfill {
-    /// Walks `table` by `key`, a unique column (the primary key), in batches of 1,000.
+    /// Walks `table` by `key`, a unique column that is never NULL (the primary key), in
+    /// batches of 1,000.
     /// Both are written into the SQL as given (quote them there if they need it).
     pub fn new(table: impl Into<String>, key: impl Into<String>) -> Backfill {
         Backfill {
@@ -731,6 +732,13 @@ impl MigrationContext<'_> {
     /// left through the migrator's progress hook. The migration must be
     /// `transactional: false`.
     ///
+    /// The walk holds no snapshot: between batches other writers go on. A row inserted
+    /// behind the cursor (or with a NULL key) is missed; a row whose key moves is seen
+    /// again if it moves ahead of the cursor and missed if it moves behind; a rerun
+    /// repeats the batch that failed. So `each` must be idempotent (`... WHERE <range>
+    /// AND score IS NULL`), and rows written meanwhile are the application's to write
+    /// in their final form.
+    ///
     /// ```ignore
     /// let fill = Backfill::new("customer_satisfaction", "id").batch_size(100);
     /// ctx.backfill(&fill, |batch| Box::pin(async move {
@@ -741,8 +749,10 @@ impl MigrationContext<'_> {
     /// ```
     ///
     /// # Errors
-    /// [`MigrationError::NeedsNonTransactional`] in a transactional migration; the
-    /// first error of `each` or of the database (that batch is rolled back);
+    /// [`MigrationError::NeedsNonTransactional`] in a transactional migration;
+    /// [`MigrationError::NullKeys`] when rows of the walk have a NULL key (which
+    /// `key > last` never reaches), before the next batch; the first error of `each`
+    /// or of the database (that batch is rolled back);
     /// [`MigrationError::NoProgress`] for a batch whose last key is not after the
     /// previous one; [`MigrationError::TooManyBatches`] past
     /// [`Backfill::max_batches`]; [`MigrationError::Interrupted`] after a stop.
