@@ -109,6 +109,41 @@ fn batched_project(pause: &str) -> Project {
     p
 }
 
+#[test]
+fn a_rerun_after_a_failure_past_a_batched_statement_resumes_at_the_failed_one() {
+    let p = batched_project("0");
+    // After the batched statement, one that fails while item 1 exists.
+    let file = common::find_file(&p.path().join("migrations"), "b2_").unwrap();
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "LIMIT {batch_size});\n",
+        "LIMIT {batch_size});\nINSERT INTO items (id) VALUES (1);\n",
+    );
+    std::fs::write(&file, text).unwrap();
+    p.ok(&["hash"]);
+    let out = p.run(&["upgrade", "head"]);
+    assert_eq!(out.status.code(), Some(8), "{}", transcript(&p, &out));
+    assert_eq!(
+        count(&p, "SELECT COUNT(*) FROM items WHERE done = 1"),
+        20_000
+    );
+    exec(&p.url, "DELETE FROM items WHERE id = 1");
+    let out = p.run(&["upgrade", "head"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let line = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("INSERT INTO items"))
+        .unwrap()
+        + 1;
+    // The rows of the finished statement are not the failed one's.
+    assert!(
+        stderr.contains(&format!("Running upgrade a1 -> b2, mark items\nResuming revision b2 at statement 2 of 2 (line {line})\n")),
+        "{stderr}"
+    );
+    assert_eq!(count(&p, "SELECT COUNT(*) FROM items WHERE done > 1"), 0);
+}
+
 fn count(p: &Project, sql: &str) -> i64 {
     p.count(sql)
 }

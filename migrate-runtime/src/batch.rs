@@ -296,6 +296,20 @@ pub(crate) async fn forget(
     conn.execute_bound(&sql, &[Arg::Text(revision)]).await
 }
 
+/// Whether a revision has progress rows: batches or statements that earlier runs
+/// committed, which running it again continues after.
+pub(crate) async fn has_progress(
+    conn: &mut Conn,
+    table: &str,
+    revision: &str,
+) -> Result<bool, sqlx::Error> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM {table} WHERE revision = {}",
+        conn.backend().placeholder(1)
+    );
+    Ok(conn.count_bound(&sql, &[Arg::Text(revision)]).await? > 0)
+}
+
 /// What a batched SQL step needs besides the connection.
 pub(crate) struct SqlStep<'a> {
     pub(crate) script: &'a Script,
@@ -410,9 +424,14 @@ pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), M
             let batch = async {
                 conn.begin().await.map_err(|e| (e, false))?;
                 let n = conn.execute(&sql).await.map_err(|e| (e, true))?;
-                let key = if n == 0 { index + 1 } else { index };
+                // A finished statement's rows are not the next one's.
+                let (key, rows) = if n == 0 {
+                    (index + 1, 0)
+                } else {
+                    (index, rows_done + n)
+                };
                 record
-                    .mark(conn, &key.to_string(), rows_done + n)
+                    .mark(conn, &key.to_string(), rows)
                     .await
                     .map_err(|e| (e, false))?;
                 conn.commit().await.map_err(|e| (e, false))?;

@@ -4,7 +4,7 @@
 
 use super::{Migrator, Progress, Run};
 use crate::backend::Conn;
-use crate::batch::{forget, resumable, ProgressSink, SqlStep, StepEvent};
+use crate::batch::{forget, has_progress, resumable, ProgressSink, SqlStep, StepEvent};
 use crate::error::{MigrateError, RustMigrationFailed};
 use crate::rust_migration::{CatchPanic, MigrationContext, MigrationError, RustMigration};
 use migrate_core::{Dialect, Plan, RevisionError, Script, Section, Step};
@@ -179,9 +179,15 @@ impl Migrator {
                 if !script.transactional && conn.in_transaction() {
                     let _ = conn.rollback().await;
                 }
+                // Earlier runs' batches count too, though this run failed before its walk.
+                let recorded = !script.transactional
+                    && (walked
+                        || has_progress(conn, &progress_table, &script.revision)
+                            .await
+                            .unwrap_or(false));
                 let partly_applied = if script.transactional {
                     conn.backend().ddl_commits_note()
-                } else if walked {
+                } else if recorded {
                     None
                 } else {
                     Some(NOT_RECORDED)
@@ -198,7 +204,7 @@ impl Migrator {
                         revision: script.revision.to_string(),
                         path: script.path.to_string(),
                         applied: applied(),
-                        resumable: !script.transactional && walked,
+                        resumable: recorded,
                         partly_applied,
                         source: source.located_in(&script.path),
                     })),
