@@ -753,8 +753,8 @@ impl MigrationContext<'_> {
     ///
     /// The walk holds no snapshot: between batches other writers go on. A row inserted
     /// behind the cursor (or with a NULL key) is missed; a row whose key moves is seen
-    /// again if it moves ahead of the cursor and missed if it moves behind; a rerun
-    /// repeats the batch that failed. So `each` must be idempotent (`... WHERE <range>
+    /// again if it was walked and moves ahead of the cursor, and missed if it was not
+    /// and moves behind; a rerun repeats the batch that failed. So `each` must be idempotent (`... WHERE <range>
     /// AND score IS NULL`), and rows written meanwhile are the application's to write
     /// in their final form.
     ///
