@@ -610,3 +610,48 @@ async fn a_failing_rust_migration_outside_a_transaction_says_a_rerun_starts_from
         );
     }
 }
+
+#[tokio::test]
+async fn a_panic_inside_a_batch_rolls_back_that_batch_and_the_rerun_resumes() {
+    for t in databases("rust_batch_panic").await {
+        let m = Migrator::new(&FAULTS).unwrap();
+        m.upgrade(&t.db, "f3").await.unwrap();
+        raw(
+            &t.db,
+            "INSERT INTO marks (id, note) VALUES (4, 'boom'), (5, 'x')",
+        )
+        .await;
+        let err = m.upgrade(&t.db, "head").await.unwrap_err();
+        let MigrateError::RustMigration(failed) = &err else {
+            panic!("{}: {err:?}", t.name);
+        };
+        assert_eq!(failed.revision, "f4", "{}", t.name);
+        assert!(
+            matches!(&failed.source, MigrationError::Panicked { message, .. } if message == "batch 3 hit a boom mark"),
+            "{}: {:?}",
+            t.name,
+            failed.source
+        );
+        assert!(failed.resumable && failed.partly_applied.is_none(), "{err}");
+        // The two batches before it committed; its own was rolled back.
+        assert_eq!(
+            strings(&t.db, "SELECT note FROM marks ORDER BY id").await,
+            ["walked", "walked", "boom", "x"],
+            "{}",
+            t.name
+        );
+        assert_eq!(version(&t.db).await, ["f3"], "{}", t.name);
+        // Run again without the mark: it resumes after the last committed key.
+        raw(&t.db, "UPDATE marks SET note = 'defused' WHERE id = 4").await;
+        m.upgrade(&t.db, "head")
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name));
+        assert_eq!(
+            strings(&t.db, "SELECT note FROM marks ORDER BY id").await,
+            ["walked"; 4],
+            "{}",
+            t.name
+        );
+        assert_eq!(version(&t.db).await, ["f4"], "{}", t.name);
+    }
+}
