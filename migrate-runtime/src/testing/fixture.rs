@@ -459,13 +459,13 @@ extern "C" fn clean_up_at_exit() {
         let Some(runtime) = BACKGROUND.try_lock().ok().and_then(|h| h.clone()) else {
             return;
         };
-        let Ok(templates) = registry().try_lock() else {
-            return;
+        let templates: Vec<Arc<Template>> = match registry().try_lock() {
+            Ok(registry) => registry
+                .values()
+                .filter_map(|slot| slot.get().cloned())
+                .collect(),
+            Err(_) => return,
         };
-        let templates: Vec<Arc<Template>> = templates
-            .values()
-            .filter_map(|slot| slot.get().cloned())
-            .collect();
         let pending = match IN_FLIGHT.try_lock() {
             Ok(mut p) => std::mem::take(&mut *p),
             Err(_) => Vec::new(),
