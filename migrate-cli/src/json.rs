@@ -284,6 +284,17 @@ pub(crate) fn mismatch(m: &SumMismatch) -> ProblemJson {
     ProblemJson::new("sum_mismatch", m).with_paths(path)
 }
 
+/// An entry of a versions folder that cannot be read (a named pipe, a name that is not
+/// UTF-8, a file or folder without permission, a folder loop), at `rel`.
+pub(crate) fn unreadable(rel: &str, e: &LoadError) -> ProblemJson {
+    ProblemJson::new("invalid_migration", e).with_paths([rel].into_iter().filter(|r| !r.is_empty()))
+}
+
+/// A `migrations.sum` that cannot be read.
+pub(crate) fn unreadable_sum(e: &LoadError) -> ProblemJson {
+    ProblemJson::new("sum_invalid", e).with_paths([migrate_core::SUM_FILE])
+}
+
 /// One problem of a folder that does not load.
 pub(crate) fn load_problem(p: &LoadProblem) -> ProblemJson {
     match p {

@@ -105,24 +105,39 @@ impl SumFile {
     /// # Errors
     /// [`SumError::Malformed`] naming the first bad line.
     pub fn parse(text: &str) -> Result<SumFile, SumError> {
+        let (sum, malformed) = SumFile::parse_lenient(text);
+        match malformed.into_iter().next() {
+            Some(first) => Err(first),
+            None => Ok(sum),
+        }
+    }
+
+    /// [`SumFile::parse`] past malformed lines, for a check that lists every problem
+    /// (`migrate verify`): the entries of the lines that parse, and a
+    /// [`SumError::Malformed`] for each line that does not, in line order.
+    pub fn parse_lenient(text: &str) -> (SumFile, Vec<SumError>) {
         let mut entries = BTreeMap::new();
+        let mut malformed = Vec::new();
         for (i, line) in text.lines().enumerate() {
             let line = line.trim_end_matches('\r');
             if line.trim().is_empty() {
                 continue;
             }
-            let malformed = || SumError::Malformed {
-                line: i + 1,
-                found: line.to_string(),
-            };
-            let (hex, path) = line.split_once("  ").ok_or_else(malformed)?;
-            let sum = Checksum::from_hex(hex).ok_or_else(malformed)?;
-            if path.is_empty() {
-                return Err(malformed());
+            let entry = line
+                .split_once("  ")
+                .and_then(|(hex, path)| Some((Checksum::from_hex(hex)?, path)))
+                .filter(|(_, path)| !path.is_empty());
+            match entry {
+                Some((sum, path)) => {
+                    entries.insert(path.to_string(), sum);
+                }
+                None => malformed.push(SumError::Malformed {
+                    line: i + 1,
+                    found: line.to_string(),
+                }),
             }
-            entries.insert(path.to_string(), sum);
         }
-        Ok(SumFile { entries })
+        (SumFile { entries }, malformed)
     }
 
     /// The text to write: `<hex>  <path>` per line, sorted by path.
@@ -253,6 +268,27 @@ mod tests {
                 found: "not a sum".into()
             }
         );
+    }
+
+    #[test]
+    fn a_lenient_parse_names_every_malformed_line_and_keeps_the_others() {
+        let a = Checksum::of(b"a");
+        let text = format!(
+            "<<<<<<< HEAD\n{}  a.sql\n=======\n\n{}\n>>>>>>> theirs\n",
+            a.to_hex(),
+            a.to_hex()
+        );
+        let (sum, malformed) = SumFile::parse_lenient(&text);
+        let lines: Vec<usize> = malformed
+            .iter()
+            .map(|e| match e {
+                SumError::Malformed { line, .. } => *line,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(lines, [1, 3, 5, 6]);
+        assert_eq!(sum.render(), format!("{}  a.sql\n", a.to_hex()));
+        assert_eq!(SumFile::parse(&text).unwrap_err(), malformed[0]);
     }
 
     #[test]

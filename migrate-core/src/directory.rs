@@ -44,7 +44,7 @@ const MIGRATION_EXTENSIONS: [&str; 2] = [ScriptKind::EXTENSIONS[0].0, ScriptKind
 /// # Errors
 /// As [`scan`].
 pub fn scan_files(dir: &Path, extensions: &[&str]) -> Result<Vec<(String, PathBuf)>, LoadError> {
-    scan_inner(dir, extensions, &mut |_, _| {})
+    first_refusal(scan_inner(dir, extensions, false, &mut |_, _| {})?)
 }
 
 /// [`scan`], calling `before_listing(absolute, relative)` for every folder it lists
@@ -57,14 +57,39 @@ pub fn scan_with(
     dir: &Path,
     mut before_listing: impl FnMut(&Path, &str),
 ) -> Result<Vec<(String, PathBuf)>, LoadError> {
-    scan_inner(dir, &MIGRATION_EXTENSIONS, &mut before_listing)
+    first_refusal(scan_inner(
+        dir,
+        &MIGRATION_EXTENSIONS,
+        false,
+        &mut before_listing,
+    )?)
 }
 
+/// The files a walk found, or the refused entry that sorts first in [`path_order`], so
+/// the error does not depend on the order the file system lists entries in.
+fn first_refusal(found: Scanned) -> Result<Vec<(String, PathBuf)>, LoadError> {
+    let (files, refused) = found;
+    match refused
+        .into_iter()
+        .min_by(|(a, _), (b, _)| path_order(a, b))
+    {
+        Some((_, e)) => Err(e),
+        None => Ok(files),
+    }
+}
+
+/// What a walk found: the files, and the refused entries by relative path.
+type Scanned = (Vec<(String, PathBuf)>, Vec<(String, LoadError)>);
+
+/// Walks `dir`. Without `collect`, an entry or subfolder that cannot be read ends the
+/// walk with its error; with it, the walk records it among the refused entries and goes
+/// on. `dir` itself that cannot be listed is an error either way.
 fn scan_inner(
     dir: &Path,
     extensions: &[&str],
+    collect: bool,
     before_listing: &mut dyn FnMut(&Path, &str),
-) -> Result<Vec<(String, PathBuf)>, LoadError> {
+) -> Result<Scanned, LoadError> {
     let root = std::fs::metadata(dir)
         .and_then(|m| folder_id(&m, dir))
         .map_err(|source| LoadError::Io {
@@ -73,15 +98,13 @@ fn scan_inner(
         })?;
     let mut walk = Walk {
         out: Vec::new(),
-        refused: None,
+        refused: Vec::new(),
+        collect,
         before_listing,
         extensions,
     };
     walk.folder(dir, "", &mut vec![(root, dir.to_path_buf())])?;
-    match walk.refused {
-        Some((_, e)) => Err(e),
-        None => Ok(walk.out),
-    }
+    Ok((walk.out, walk.refused))
 }
 
 /// The order of the files of a versions folder, Alembic's (`os.walk`, files sorted, then
@@ -145,25 +168,32 @@ fn kind_of(t: std::fs::FileType) -> &'static str {
     }
 }
 
-/// One folder walk: the files found and the first refused entry by relative path.
+/// One folder walk: the files found and the refused entries by relative path.
 struct Walk<'a> {
     out: Vec<(String, PathBuf)>,
-    refused: Option<(String, LoadError)>,
+    refused: Vec<(String, LoadError)>,
+    /// Whether an entry that cannot be read is one more refusal rather than the end of
+    /// the walk.
+    collect: bool,
     before_listing: &'a mut dyn FnMut(&Path, &str),
     /// The extensions of the files listed, with the dot.
     extensions: &'a [&'a str],
 }
 
 impl Walk<'_> {
-    /// Keeps the refusal of the entry that sorts first, so the error does not depend on
-    /// the order the file system lists entries in.
     fn refuse(&mut self, rel: String, e: LoadError) {
-        if self
-            .refused
-            .as_ref()
-            .is_none_or(|(r, _)| path_order(&rel, r).is_lt())
-        {
-            self.refused = Some((rel, e));
+        self.refused.push((rel, e));
+    }
+
+    /// An entry (or a subfolder, `rel`) that could not be read: one more refusal when
+    /// collecting, else the walk's error. The versions folder itself is always the
+    /// walk's error.
+    fn unreadable(&mut self, rel: &str, e: LoadError) -> Result<(), LoadError> {
+        if self.collect && !rel.is_empty() {
+            self.refuse(rel.to_string(), e);
+            Ok(())
+        } else {
+            Err(e)
         }
     }
 
@@ -179,11 +209,21 @@ impl Walk<'_> {
             let path = path.to_path_buf();
             move |source| LoadError::Io { path, source }
         };
-        let entries = std::fs::read_dir(abs).map_err(io(abs))?;
+        let entries = match std::fs::read_dir(abs) {
+            Ok(entries) => entries,
+            Err(e) => return self.unreadable(rel, io(abs)(e)),
+        };
         let first_file = self.out.len();
         let mut subfolders = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(io(abs))?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    // The rest of this folder cannot be listed.
+                    self.unreadable(rel, io(abs)(e))?;
+                    break;
+                }
+            };
             let name = entry.file_name();
             let bytes = name.as_encoded_bytes();
             if bytes.starts_with(b".") {
@@ -202,7 +242,13 @@ impl Walk<'_> {
                     format!("{rel}/{name}")
                 }
             };
-            let file_type = entry.file_type().map_err(io(&path))?;
+            let file_type = match entry.file_type() {
+                Ok(t) => t,
+                Err(e) => {
+                    self.unreadable(&rel_path, io(&path)(e))?;
+                    continue;
+                }
+            };
             // What the entry is, through symbolic links; `stat` never opens the file.
             let meta = if file_type.is_symlink() {
                 match std::fs::metadata(&path) {
@@ -215,7 +261,13 @@ impl Walk<'_> {
                     Err(_) => continue,
                 }
             } else if file_type.is_dir() {
-                Some(entry.metadata().map_err(io(&path))?)
+                match entry.metadata() {
+                    Ok(m) => Some(m),
+                    Err(e) => {
+                        self.unreadable(&rel_path, io(&path)(e))?;
+                        continue;
+                    }
+                }
             } else {
                 None
             };
@@ -234,7 +286,13 @@ impl Walk<'_> {
                 continue;
             }
             if let Some(meta) = meta.filter(|_| kind.is_dir()) {
-                let id = folder_id(&meta, &path).map_err(io(&path))?;
+                let id = match folder_id(&meta, &path) {
+                    Ok(id) => id,
+                    Err(e) => {
+                        self.unreadable(&rel_path, io(&path)(e))?;
+                        continue;
+                    }
+                };
                 if let Some((_, target)) = ancestors.iter().find(|(a, _)| *a == id) {
                     let target = target.clone();
                     self.refuse(rel_path, LoadError::FolderLoop { link: path, target });
@@ -283,7 +341,88 @@ pub fn read_regular_file(path: &Path) -> Result<Vec<u8>, LoadError> {
     std::fs::read(path).map_err(io)
 }
 
+/// Parses every file: the scripts of those that parse, and every problem of the others.
+fn parse_each<P, B>(files: impl IntoIterator<Item = (P, B)>) -> (Vec<Script>, Vec<Problem>)
+where
+    P: AsRef<str>,
+    B: AsRef<[u8]>,
+{
+    let mut problems = Vec::new();
+    let mut scripts = Vec::new();
+    for (path, bytes) in files {
+        match Script::parse(path.as_ref(), bytes.as_ref()) {
+            Ok(s) => scripts.push(s),
+            Err(errs) => problems.extend(errs.into_iter().map(Problem::Parse)),
+        }
+    }
+    (scripts, problems)
+}
+
+/// A versions folder read as far as it goes, with every problem found, for a check
+/// that lists them all (`migrate verify`): [`ScriptDirectory::load`] stops at the first
+/// entry it cannot read, and has no graph once a file does not parse.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Inspection {
+    /// The migration files read, `(relative path, bytes)`, in [`path_order`].
+    pub files: Vec<(String, Vec<u8>)>,
+    /// The entries that could not be read, `(relative path, why)`, in [`path_order`]:
+    /// what [`scan`] refuses (every one, not the first), subfolders that cannot be
+    /// listed, and files that cannot be read.
+    pub unreadable: Vec<(String, LoadError)>,
+    /// The problems of the files read that do not parse, then those of the graph of the
+    /// files that do.
+    pub problems: Vec<Problem>,
+    /// The folder, when every file was read and parsed and the graph is valid: only
+    /// then are its heads the folder's.
+    pub directory: Option<ScriptDirectory>,
+}
+
+impl Inspection {
+    /// Whether nothing is wrong with the folder (its `migrations.sum` aside).
+    pub fn is_valid(&self) -> bool {
+        self.directory.is_some()
+    }
+}
+
 impl ScriptDirectory {
+    /// Reads, parses and validates every migration under `dir` as far as it can,
+    /// collecting every problem where [`ScriptDirectory::load`] stops at the first
+    /// unreadable entry.
+    ///
+    /// # Errors
+    /// [`LoadError::Io`] only when `dir` itself cannot be listed.
+    pub fn inspect(dir: &Path) -> Result<Inspection, LoadError> {
+        let (found, mut unreadable) = scan_inner(dir, &MIGRATION_EXTENSIONS, true, &mut |_, _| {})?;
+        let mut files = Vec::with_capacity(found.len());
+        for (rel, abs) in found {
+            match read_regular_file(&abs) {
+                Ok(bytes) => files.push((rel, bytes)),
+                Err(e) => unreadable.push((rel, e)),
+            }
+        }
+        unreadable.sort_by(|(a, _), (b, _)| path_order(a, b));
+        let (scripts, mut problems) = parse_each(files.iter().map(|(p, b)| (p, b)));
+        let complete = problems.is_empty() && unreadable.is_empty();
+        let directory = match Self::from_scripts(scripts) {
+            Ok(d) => complete.then_some(d),
+            Err(LoadError::Invalid(graph)) => {
+                problems.extend(graph);
+                None
+            }
+            Err(e) => {
+                unreadable.push((String::new(), e));
+                None
+            }
+        };
+        Ok(Inspection {
+            files,
+            unreadable,
+            problems,
+            directory,
+        })
+    }
+
     /// Reads, parses and validates every migration under `dir`.
     ///
     /// # Errors
@@ -308,14 +447,7 @@ impl ScriptDirectory {
         P: AsRef<str>,
         B: AsRef<[u8]>,
     {
-        let mut problems = Vec::new();
-        let mut scripts = Vec::new();
-        for (path, bytes) in files {
-            match Script::parse(path.as_ref(), bytes.as_ref()) {
-                Ok(s) => scripts.push(s),
-                Err(errs) => problems.extend(errs.into_iter().map(Problem::Parse)),
-            }
-        }
+        let (scripts, mut problems) = parse_each(files);
         match Self::from_scripts(scripts) {
             Ok(d) if problems.is_empty() => Ok(d),
             Ok(_) => Err(LoadError::Invalid(problems)),
@@ -692,6 +824,66 @@ mod tests {
             matches!(&err, LoadError::ControlCharacterInName { path, .. } if path.ends_with("b\n.sql")),
             "{err:?}"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn inspect_collects_every_refused_entry_and_every_problem() {
+        let t = Temp::new();
+        t.write("a.sql", "a", "");
+        t.write("b.sql", "b", "zz");
+        std::fs::write(t.m().join("c\n.sql"), "x").unwrap();
+        std::fs::write(t.m().join("d.sql"), "-- d\n").unwrap();
+        std::fs::create_dir(t.m().join("sub")).unwrap();
+        mkfifo(&t.m().join("sub/e.sql"));
+        std::os::unix::fs::symlink(".", t.m().join("sub/loop")).unwrap();
+        let found = within_seconds({
+            let m = t.m();
+            move || ScriptDirectory::inspect(&m).unwrap()
+        });
+        let files: Vec<&str> = found.files.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(files, ["a.sql", "b.sql", "d.sql"]);
+        let refused: Vec<&str> = found.unreadable.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(refused, ["c\n.sql", "sub/e.sql", "sub/loop"]);
+        assert!(matches!(found.unreadable[1].1, LoadError::NotAFile { .. }));
+        // `d.sql`'s parse problems, then the graph of `a` and `b`.
+        assert!(matches!(found.problems.first(), Some(Problem::Parse(e)) if e.path == "d.sql"));
+        assert!(
+            matches!(found.problems.last(), Some(Problem::Graph(e)) if e.to_string().contains("`zz`")),
+            "{:?}",
+            found.problems
+        );
+        assert!(found.directory.is_none());
+        // `scan` still stops at the first refusal in path order.
+        assert!(matches!(
+            scan(&t.m()),
+            Err(LoadError::ControlCharacterInName { .. })
+        ));
+    }
+
+    #[test]
+    fn inspect_gives_the_directory_only_when_everything_loads() {
+        let t = Temp::new();
+        t.write("a.sql", "a", "");
+        t.write("b.sql", "b", "a");
+        let found = ScriptDirectory::inspect(&t.m()).unwrap();
+        assert!(found.unreadable.is_empty() && found.problems.is_empty());
+        let dir = found.directory.expect("loads");
+        assert_eq!(dir.map.heads(), ["b"]);
+        assert_eq!(
+            dir.scripts.len(),
+            ScriptDirectory::load(&t.m()).unwrap().scripts.len()
+        );
+        // A head that does not parse: no heads are claimed for the rest.
+        std::fs::write(t.m().join("c.sql"), "-- c\n-- revision: c\n").unwrap();
+        let found = ScriptDirectory::inspect(&t.m()).unwrap();
+        assert!(found.directory.is_none());
+        assert!(!found.problems.is_empty());
+        // A folder that cannot be listed is still an error.
+        assert!(matches!(
+            ScriptDirectory::inspect(&t.0.join("missing")),
+            Err(LoadError::Io { .. })
+        ));
     }
 
     #[cfg(unix)]

@@ -40,7 +40,7 @@ pub mod script;
 pub mod sql;
 
 pub use checksum::{verify_sum_file, Checksum, SumFile, SUM_FILE};
-pub use directory::{read_sum_file, scan, scan_files, scan_with, ScriptDirectory};
+pub use directory::{read_sum_file, scan, scan_files, scan_with, Inspection, ScriptDirectory};
 pub use error::{
     GraphError, GraphErrors, LoadError, Origin, ParseError, ParseErrorKind, Problem, RevisionError,
     RevisionIdError, SumError, SumMismatch,

@@ -392,3 +392,155 @@ async fn what_the_fixture_cannot_copy_is_refused() {
         assert!(err.to_string().contains("version_table_schema"), "{err}");
     }
 }
+
+/// The line a child process prints for each copy it made: `fixture-child <kind> <name>`.
+const CHILD_LINE: &str = "fixture-child";
+/// Set in the child's environment to make it abort (as a crash does) instead of ending
+/// normally.
+const CHILD_ABORTS: &str = "MIGRATE_FIXTURE_CHILD_ABORTS";
+
+/// Run by the two tests below in a test process of its own (and in the suite like any
+/// test): on every database a copy dropped with `drop()`, one dropped by its guard (a
+/// test that panicked), and one never dropped (as a guard held in a static is), each
+/// at head. Prints the copies' names for the parent.
+#[tokio::test]
+async fn child_process_uses_the_fixture() {
+    let m = rich("child");
+    for (kind, url) in servers() {
+        let copies = [
+            fresh(&m, kind, &url).await,
+            fresh(&m, kind, &url).await,
+            fresh(&m, kind, &url).await,
+        ];
+        for c in &copies {
+            assert_eq!(
+                m.current(c.database()).await.expect("current"),
+                ["c3"],
+                "{kind}"
+            );
+            println!("{CHILD_LINE} {kind} {}", c.name());
+        }
+        let [dropped, guarded, kept] = copies;
+        dropped.drop().await.expect("drop");
+        drop(guarded);
+        std::mem::forget(kept);
+    }
+    if std::env::var_os(CHILD_ABORTS).is_some() {
+        std::process::abort();
+    }
+}
+
+/// Runs [`child_process_uses_the_fixture`] in a process of its own; returns whether it
+/// ended successfully and `(kind, name)` of the copies it made.
+fn run_child(aborts: bool) -> (bool, Vec<(String, String)>) {
+    let exe = std::env::current_exe().expect("the test binary");
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args([
+        "--exact",
+        "child_process_uses_the_fixture",
+        "--nocapture",
+        "--test-threads",
+        "1",
+    ]);
+    if aborts {
+        cmd.env(CHILD_ABORTS, "1");
+    } else {
+        cmd.env_remove(CHILD_ABORTS);
+    }
+    let out = cmd.output().expect("the child runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let copies: Vec<(String, String)> = stdout
+        .lines()
+        // The harness's `test … ... ` may share the first line.
+        .filter_map(|l| l.split_once(CHILD_LINE).map(|(_, rest)| rest))
+        .filter_map(|l| l.trim().split_once(' '))
+        .map(|(k, n)| (k.to_string(), n.to_string()))
+        .collect();
+    assert_eq!(
+        copies.len(),
+        3 * servers().len(),
+        "the child's copies:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), copies)
+}
+
+/// The process tag (`<pid>_<host>_<nonce>`) in a copy's name (`migrate_fresh_<tag>_<n>`,
+/// on SQLite the folder `…/migrate_fresh_<tag>_<n>/db.sqlite`).
+fn tag_of(kind: &str, name: &str) -> String {
+    let base = if kind == "sqlite" {
+        std::path::Path::new(name)
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    } else {
+        name.to_string()
+    };
+    let rest = base.strip_prefix("migrate_fresh_").expect(name);
+    rest.rsplit_once('_').expect(name).0.to_string()
+}
+
+/// What of the fixture's databases (files on SQLite) carries the process tag `tag`.
+async fn left_by(kind: &str, url: &str, tag: &str) -> Vec<String> {
+    let ours = |n: &String| {
+        n.starts_with(&format!("migrate_tpl_{tag}_"))
+            || n.starts_with(&format!("migrate_fresh_{tag}_"))
+    };
+    if kind == "sqlite" {
+        let dir = std::env::temp_dir().join("migrate-fixture");
+        return std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(ours)
+                    .collect()
+            })
+            .unwrap_or_default();
+    }
+    let admin = Database::connect(url).await.expect("admin connects");
+    let sql = if kind == "postgres" {
+        "SELECT datname::text FROM pg_database"
+    } else {
+        "SELECT CAST(schema_name AS CHAR) FROM information_schema.schemata"
+    };
+    let names = strings(&admin, sql).await;
+    admin.close().await;
+    names.into_iter().filter(ours).collect()
+}
+
+#[tokio::test]
+async fn nothing_is_left_when_the_test_process_ends() {
+    let (ok, copies) = run_child(false);
+    assert!(ok, "the child ended normally");
+    for (kind, url) in servers() {
+        let (_, name) = copies.iter().find(|(k, _)| k == kind).expect(kind);
+        let tag = tag_of(kind, name);
+        let left = left_by(kind, &url, &tag).await;
+        assert!(
+            left.is_empty(),
+            "{kind}: the ended process {tag} left {left:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn what_a_crashed_process_left_is_dropped_by_the_next() {
+    let (ok, copies) = run_child(true);
+    assert!(!ok, "the child aborted");
+    for (kind, url) in servers() {
+        let (_, name) = copies.iter().find(|(k, _)| k == kind).expect(kind);
+        let tag = tag_of(kind, name);
+        // What it left is not checked here: any process of this host making a template
+        // (another test of this binary, say) may have dropped it already.
+        // A template made here (migrations of this test alone) drops them first.
+        let db = fresh(&rich(&format!("after_crash_{kind}")), kind, &url).await;
+        db.drop().await.expect("drop");
+        let left = left_by(kind, &url, &tag).await;
+        assert!(
+            left.is_empty(),
+            "{kind}: the aborted process {tag} still has {left:?}"
+        );
+    }
+}

@@ -5,13 +5,13 @@ use crate::error::CliError;
 use crate::json::{self, ProblemJson};
 use crate::target::{Ctx, Target};
 use crate::Source;
-use migrate_core::directory::read_regular_file;
-use migrate_core::{read_sum_file, scan, verify_sum_file, LoadError, ScriptDirectory};
+use migrate_core::{read_sum_file, Checksum, ScriptDirectory, SumError, SumFile, SumMismatch};
 use migrate_runtime::Migrator;
 
-/// Lists every problem of the versions folder; exits non-zero when there is one. In
-/// JSON mode every section's document is printed, failing or not; the error returned
-/// is the first failing section's.
+/// Lists every problem of every section's versions folder; exits non-zero when there
+/// is one. In JSON mode every section's document is printed, failing or not. The error
+/// returned is the failing section's, or every failing section's (the exit code is the
+/// first's).
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: OutputArgs) -> Result<(), CliError> {
     let json = args.is_json();
     if let Source::Embedded(e) = ctx.source {
@@ -41,19 +41,27 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: OutputArgs) -> Result<(), CliError> {
         return Ok(());
     }
     let mut docs = Vec::new();
-    let mut failure = None;
+    let mut failures = Vec::new();
     let targets = ctx.targets(None)?;
+    // Every section is verified, failing or not, so one run lists every problem.
     for t in &targets {
         let verified = verify(t);
         if json {
             let (doc, error) = document(t, verified);
             docs.push(doc);
-            failure = failure.or(error);
+            failures.extend(error);
             continue;
         }
-        let v = verified?;
-        if v.problems.is_empty() {
-            ctx.printer.line(format!(
+        let v = match verified {
+            Ok(v) => v,
+            Err(e) => {
+                failures.push(e);
+                continue;
+            }
+        };
+        match verdict(t, &v) {
+            Some(e) => failures.push(e),
+            None => ctx.printer.line(format!(
                 "{}: {} migrations, {} {}, migrations.sum matches",
                 t.location().display(),
                 v.migrations,
@@ -63,56 +71,75 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: OutputArgs) -> Result<(), CliError> {
                 } else {
                     v.heads.join(", ")
                 }
-            ));
-        }
-        if let Some(e) = verdict(t, &v) {
-            return Err(e);
+            )),
         }
     }
     if json {
         json::print(&mut ctx.printer, &docs);
     }
-    failure.map_or(Ok(()), Err)
+    match failures.len() {
+        0 => Ok(()),
+        1 => Err(failures.remove(0)),
+        _ => Err(CliError::Problems(failures)),
+    }
 }
 
 /// What `verify` found in one versions folder.
 struct Verified {
-    /// Migrations loaded (files found when the folder does not load).
+    /// Migrations loaded (files read when the folder does not load).
     migrations: usize,
-    /// The heads, in the graph's order (none when the folder does not load).
+    /// The heads, in the graph's order (none unless every file loads).
     heads: Vec<String>,
-    /// Every problem of the folder and its sum (several heads aside).
+    /// Every problem of the folder and its sum, several heads aside.
     problems: Vec<ProblemJson>,
 }
 
-/// Verifies one section's folder; an error is a failure to read it at all.
+/// Verifies one section's folder: every entry that cannot be read, every file that does
+/// not parse, the graph of those that do, and every disagreement with `migrations.sum`.
+/// An error is a failure to list the folder at all.
 fn verify(t: &Target) -> Result<Verified, CliError> {
     let loc = t.location();
-    let mut problems = Vec::new();
-    let mut files = Vec::new();
-    for (rel, abs) in scan(loc)? {
-        files.push((rel, read_regular_file(&abs)?));
-    }
-    let files_read = || {
-        files
-            .iter()
-            .map(|(rel, bytes)| (rel.as_str(), bytes.as_slice()))
-    };
-    let dir = match ScriptDirectory::from_files(files_read()) {
-        Ok(d) => Some(d),
-        Err(LoadError::Invalid(ps)) => {
-            problems.extend(ps.iter().map(json::load_problem));
-            None
+    let found = ScriptDirectory::inspect(loc)?;
+    let mut problems: Vec<ProblemJson> = found
+        .unreadable
+        .iter()
+        .map(|(rel, e)| json::unreadable(rel, e))
+        .collect();
+    problems.extend(found.problems.iter().map(json::load_problem));
+    match read_sum_file(loc) {
+        Err(e) => problems.push(json::unreadable_sum(&e)),
+        Ok(None) => problems.extend(json::sum_problems(&SumError::MissingSumFile)),
+        // The common case, without hashing the files again.
+        Ok(Some(text))
+            if found
+                .directory
+                .as_ref()
+                .is_some_and(|d| d.verify_sum(Some(&text)).is_ok()) => {}
+        Ok(Some(text)) => {
+            let (sum, malformed) = SumFile::parse_lenient(&text);
+            problems.extend(malformed.iter().flat_map(json::sum_problems));
+            let files = found
+                .files
+                .iter()
+                .map(|(rel, bytes)| (rel.as_str(), Checksum::of(bytes)));
+            if let Err(SumError::Mismatch(ms)) = sum.verify(files) {
+                // A listed file that is there but cannot be read is named above.
+                let unreadable = |p: &String| found.unreadable.iter().any(|(rel, _)| rel == p);
+                problems.extend(
+                    ms.iter()
+                        .filter(|m| !matches!(m, SumMismatch::Absent(p) if unreadable(p)))
+                        .map(json::mismatch),
+                );
+            }
         }
-        Err(e) => return Err(e.into()),
-    };
-    let sum_text = read_sum_file(loc)?;
-    if let Err(e) = verify_sum_file(sum_text.as_deref(), dir.as_ref(), files_read()) {
-        problems.extend(json::sum_problems(&e));
     }
     Ok(Verified {
-        migrations: dir.as_ref().map_or(files.len(), |d| d.scripts.len()),
-        heads: dir
+        migrations: found
+            .directory
+            .as_ref()
+            .map_or(found.files.len(), |d| d.scripts.len()),
+        heads: found
+            .directory
             .as_ref()
             .map(|d| d.map.heads().iter().map(|h| h.to_string()).collect())
             .unwrap_or_default(),
@@ -120,18 +147,26 @@ fn verify(t: &Target) -> Result<Verified, CliError> {
     })
 }
 
-/// The error a verified folder exits with: its problems, else several heads where the
-/// configuration wants one.
-fn verdict(t: &Target, v: &Verified) -> Option<CliError> {
-    if !v.problems.is_empty() {
-        return Some(CliError::Verify {
-            path: t.location().display().to_string(),
-            problems: v.problems.iter().map(|p| p.message.clone()).collect(),
-        });
-    }
+/// The several heads of a folder whose configuration wants one.
+fn several_heads(t: &Target, v: &Verified) -> Option<CliError> {
     (v.heads.len() > 1 && !t.section.allow_multiple_heads).then(|| CliError::SeveralHeads {
         heads: v.heads.clone(),
         path: t.location().to_path_buf(),
+    })
+}
+
+/// The error a verified folder exits with: its problems with several heads listed
+/// last (exit 1, as the first problem listed says), else several heads alone (exit 7).
+fn verdict(t: &Target, v: &Verified) -> Option<CliError> {
+    let heads = several_heads(t, v);
+    if v.problems.is_empty() {
+        return heads;
+    }
+    let mut problems: Vec<String> = v.problems.iter().map(|p| p.message.clone()).collect();
+    problems.extend(heads.map(|e| e.to_string()));
+    Some(CliError::Verify {
+        path: t.location().display().to_string(),
+        problems,
     })
 }
 
@@ -157,9 +192,10 @@ fn document(
         }
     };
     let error = verdict(t, &v);
+    let heads_problem = several_heads(t, &v);
     let mut problems = v.problems;
-    if let Some(e @ CliError::SeveralHeads { .. }) = &error {
-        problems.extend(json::problems(e, None));
+    if let Some(e) = heads_problem {
+        problems.extend(json::problems(&e, None));
     }
     let mut heads = v.heads;
     heads.sort();

@@ -22,10 +22,14 @@
 //!
 //! Drop each database with [`FreshDatabase::drop`], which waits until it is gone; a guard
 //! dropped without it (a test that panicked) has its database dropped in the background
-//! by the fixture's own thread. What a process leaves when it ends (its templates, and
-//! databases still being dropped) is dropped by the next process
-//! of the same host that makes a template on the same server or folder, by the process
-//! id in the names.
+//! by the fixture's own thread. When the process ends normally (`cargo test`'s harness
+//! exits without dropping statics), a hook registered with the C runtime's `atexit`
+//! drops what is left of this process's: the templates, the copy made ahead of time,
+//! copies still being dropped and copies never dropped (a guard held in a static), for
+//! at most 10 seconds. What a process that crashed (or was killed, or whose
+//! server did not answer in time) leaves is dropped by the next process of the same
+//! host that makes a template on the same server or folder, by the process id in the
+//! names.
 //!
 //! ```no_run
 //! # async fn t() -> Result<(), Box<dyn std::error::Error>> {
@@ -49,8 +53,9 @@ use crate::{Database, EmbeddedMigrations, Migrator};
 use migrate_core::{Checksum, Dialect};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, Once, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::sync::OnceCell;
 
@@ -184,7 +189,7 @@ impl Drop for FreshDatabase {
         if let Some(c) = self.cleanup.take() {
             // The fixture's thread outlives the test's runtime, so this runs even when
             // the test panicked.
-            drop(c.runtime.spawn(c.target.drop_it()));
+            in_flight(c.runtime.spawn(c.target.drop_it()));
         }
     }
 }
@@ -267,6 +272,7 @@ pub async fn fresh<M: TemplateMigrations + ?Sized>(
         templates.entry(key).or_default().clone()
     };
     let runtime = background()?;
+    register_exit_hook();
     let admin_url = url.to_string();
     let copy = runtime
         .spawn(async move {
@@ -290,7 +296,7 @@ pub async fn fresh<M: TemplateMigrations + ?Sized>(
             }),
         }),
         Err(e) => {
-            drop(runtime.spawn(copy.target.drop_it()));
+            in_flight(runtime.spawn(copy.target.drop_it()));
             Err(e.into())
         }
     }
@@ -382,8 +388,7 @@ fn registry() -> &'static Mutex<HashMap<Checksum, Slot>> {
 /// ends with the test), and guards dropped without [`FreshDatabase::drop`] are dropped
 /// there.
 fn background() -> Result<Handle, FixtureError> {
-    static HANDLE: Mutex<Option<Handle>> = Mutex::new(None);
-    let mut handle = HANDLE.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut handle = BACKGROUND.lock().unwrap_or_else(PoisonError::into_inner);
     if let Some(h) = &*handle {
         return Ok(h.clone());
     }
@@ -398,6 +403,133 @@ fn background() -> Result<Handle, FixtureError> {
         .map_err(FixtureError::Runtime)?;
     *handle = Some(h.clone());
     Ok(h)
+}
+
+/// The handle of the fixture's runtime, once [`background`] started it. The runtime is
+/// never dropped: its thread runs until the process ends, after the exit hook.
+static BACKGROUND: Mutex<Option<Handle>> = Mutex::new(None);
+
+/// Drops of copies whose guards were dropped without [`FreshDatabase::drop`], not yet
+/// known to be finished: the exit hook waits for them.
+static IN_FLIGHT: Mutex<Vec<tokio::task::JoinHandle<Result<(), FixtureError>>>> =
+    Mutex::new(Vec::new());
+
+/// Keeps `drop` (a copy's drop on the fixture's runtime) for the exit hook to wait for,
+/// forgetting those already finished.
+fn in_flight(drop: tokio::task::JoinHandle<Result<(), FixtureError>>) {
+    let mut pending = IN_FLIGHT.lock().unwrap_or_else(PoisonError::into_inner);
+    pending.retain(|h| !h.is_finished());
+    pending.push(drop);
+}
+
+/// How long the exit hook may hold the end of the process. Its drops take about a
+/// second (PostgreSQL's `DROP DATABASE` waits for a checkpoint), several on a loaded
+/// machine, so only a server that stopped answering uses it all; what is left then is
+/// the next process's to drop.
+const AT_EXIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Registers [`clean_up_at_exit`] with the C runtime, once per process. `atexit`
+/// handlers run when `main` returns and on [`std::process::exit`] (the test harness
+/// uses both), not on a crash, an abort or a signal.
+fn register_exit_hook() {
+    static REGISTERED: Once = Once::new();
+    REGISTERED.call_once(|| {
+        unsafe extern "C" {
+            fn atexit(hook: extern "C" fn()) -> std::ffi::c_int;
+        }
+        // SAFETY: `atexit` is the C standard library's, and the hook is a plain
+        // function that lives as long as the program and never unwinds into C.
+        // A refusal (no room for another hook) leaves the clean-up to the next process.
+        let _ = unsafe { atexit(clean_up_at_exit) };
+    });
+}
+
+/// The exit hook: drops this process's templates and copies on the fixture's runtime,
+/// waiting at most [`AT_EXIT_TIMEOUT`].
+///
+/// It runs on the thread that ends the process, after that thread's thread-locals are
+/// gone and with the tests' runtimes dropped, so it touches neither: the work is a task
+/// on the fixture's own runtime (whose thread still runs, and whose pools these are),
+/// and this thread waits for a flag by sleeping, without a channel or a park. Locks are
+/// only tried: a thread still holding one when the process ends keeps the hook out
+/// rather than hanging the exit.
+extern "C" fn clean_up_at_exit() {
+    // Unwinding out of an `extern "C"` function aborts the process.
+    let _ = std::panic::catch_unwind(|| {
+        let Some(runtime) = BACKGROUND.try_lock().ok().and_then(|h| h.clone()) else {
+            return;
+        };
+        let templates: Vec<Arc<Template>> = match registry().try_lock() {
+            Ok(registry) => registry
+                .values()
+                .filter_map(|slot| slot.get().cloned())
+                .collect(),
+            Err(_) => return,
+        };
+        let pending = match IN_FLIGHT.try_lock() {
+            Ok(mut p) => std::mem::take(&mut *p),
+            Err(_) => Vec::new(),
+        };
+        let done = Arc::new(AtomicBool::new(false));
+        let finished = Arc::clone(&done);
+        drop(runtime.spawn(async move {
+            let _ = tokio::time::timeout(AT_EXIT_TIMEOUT, async {
+                for copy in pending {
+                    let _ = copy.await;
+                }
+                // Once per server (one listing finds the copies of every template
+                // there), the servers at once: each drop waits for the server's disk,
+                // PostgreSQL's for a checkpoint.
+                let mut servers: HashMap<String, Vec<Arc<Template>>> = HashMap::new();
+                for t in templates {
+                    servers.entry(t.server().to_string()).or_default().push(t);
+                }
+                let mut all = tokio::task::JoinSet::new();
+                for (_, on_server) in servers {
+                    all.spawn(async move {
+                        for t in &on_server {
+                            t.finish_spare().await;
+                        }
+                        on_server[0].drop_own().await;
+                        for t in &on_server {
+                            t.close().await;
+                        }
+                    });
+                }
+                while all.join_next().await.is_some() {}
+            })
+            .await;
+            finished.store(true, Ordering::Release);
+        }));
+        let deadline = Instant::now() + AT_EXIT_TIMEOUT + Duration::from_millis(500);
+        while !done.load(Ordering::Acquire) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    });
+}
+
+/// Drops the databases `names` at once, each by `drop` on a task of its own, ignoring
+/// failures (the next process drops what is left).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn drop_each<D, F>(names: Vec<String>, drop: D)
+where
+    D: Fn(String) -> F,
+    F: std::future::Future<Output = Result<(), FixtureError>> + Send + 'static,
+{
+    let mut drops = tokio::task::JoinSet::new();
+    for name in names {
+        drops.spawn(drop(name));
+    }
+    while drops.join_next().await.is_some() {}
+}
+
+/// Whether `name` (a template's or a copy's) is this process's.
+fn is_own(name: &str) -> bool {
+    [TEMPLATE, FRESH].iter().any(|prefix| {
+        name.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix(process_tag()))
+            .is_some_and(|rest| rest.starts_with('_'))
+    })
 }
 
 /// What identifies a template: the database kind, the server URL (not for SQLite,
@@ -526,6 +658,72 @@ impl Template {
             *self.spare.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
         }
         Ok(made)
+    }
+
+    /// The server (or folder) the template and its copies are on.
+    fn server(&self) -> &str {
+        match &self.source {
+            #[cfg(feature = "sqlite")]
+            Source::Sqlite { dir, .. } => dir.to_str().unwrap_or_default(),
+            #[cfg(feature = "postgres")]
+            Source::Postgres { url, .. } => url,
+            #[cfg(feature = "mysql")]
+            Source::Mysql { url, .. } => url,
+        }
+    }
+
+    /// Waits for the copy being made ahead of time, if any, so that a listing of the
+    /// server sees it.
+    async fn finish_spare(&self) {
+        let spare = self
+            .spare
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(handle) = spare {
+            let _ = handle.await;
+        }
+    }
+
+    /// At the end of the process: drops every database (file) of this process's on the
+    /// template's server (folder), templates of other migrations and copies never
+    /// dropped included, at once. Best effort: what is left is the next process's to
+    /// drop.
+    async fn drop_own(&self) {
+        match &self.source {
+            #[cfg(feature = "sqlite")]
+            Source::Sqlite { dir, .. } => lite::remove_where(dir, is_own),
+            #[cfg(feature = "postgres")]
+            Source::Postgres { admin, .. } => {
+                let names = pg::own_databases(admin).await;
+                drop_each(names, |name| {
+                    let admin = admin.clone();
+                    async move { pg::drop_database(&admin, &name).await }
+                })
+                .await;
+            }
+            #[cfg(feature = "mysql")]
+            Source::Mysql { admin, .. } => {
+                let names = my::own_databases(admin).await;
+                drop_each(names, |name| {
+                    let admin = admin.clone();
+                    async move { my::drop_database(&admin, &name).await }
+                })
+                .await;
+            }
+        }
+    }
+
+    /// Closes the admin pool, so the server sees its sessions end rather than break.
+    async fn close(&self) {
+        match &self.source {
+            #[cfg(feature = "sqlite")]
+            Source::Sqlite { .. } => {}
+            #[cfg(feature = "postgres")]
+            Source::Postgres { admin, .. } => admin.close().await,
+            #[cfg(feature = "mysql")]
+            Source::Mysql { admin, .. } => admin.close().await,
+        }
     }
 
     // Boxed as `Send` here, where the lifetimes are concrete: written as an `async fn`,
@@ -677,15 +875,7 @@ mod lite {
     ) -> Result<(String, Source), FixtureError> {
         let dir = std::env::temp_dir().join("migrate-fixture");
         std::fs::create_dir_all(&dir).map_err(io("cannot create the test fixture folder", &dir))?;
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            for e in entries.flatten() {
-                let name = e.file_name().to_string_lossy().into_owned();
-                if is_stale(name.split('.').next().unwrap_or_default()) {
-                    let p = e.path();
-                    let _ = std::fs::remove_dir_all(&p).or_else(|_| std::fs::remove_file(&p));
-                }
-            }
-        }
+        remove_where(&dir, is_stale);
         let stem = template_name(suffix);
         let file = dir.join(format!("{stem}.db"));
         remove_with_siblings(&dir, &stem);
@@ -705,6 +895,20 @@ mod lite {
             return Err(e);
         }
         Ok((file.display().to_string(), Source::Sqlite { file, dir }))
+    }
+
+    /// Removes, best effort, the templates (with their lock and journal files) and the
+    /// copies' folders in `dir` whose names `pick` selects.
+    pub(super) fn remove_where(dir: &Path, pick: impl Fn(&str) -> bool) {
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if pick(name.split('.').next().unwrap_or_default()) {
+                    let p = e.path();
+                    let _ = std::fs::remove_dir_all(&p).or_else(|_| std::fs::remove_file(&p));
+                }
+            }
+        }
     }
 
     fn remove_with_siblings(dir: &Path, stem: &str) {
@@ -761,6 +965,15 @@ mod pg {
         pg_drop_database(admin, name)
             .await
             .map_err(sql_error(format!("cannot drop the test database `{name}`")))
+    }
+
+    /// This process's templates and copies on the server (none when it cannot say).
+    pub(super) async fn own_databases(admin: &sqlx::PgPool) -> Vec<String> {
+        let names: Vec<String> = sqlx::query_scalar(LEFTOVERS.list)
+            .fetch_all(admin)
+            .await
+            .unwrap_or_default();
+        names.into_iter().filter(|n| is_own(n)).collect()
     }
 
     pub(super) async fn template(
@@ -896,6 +1109,15 @@ mod my {
         .await
         .map(|_| ())
         .map_err(sql_error(format!("cannot drop the test database `{name}`")))
+    }
+
+    /// This process's templates and copies on the server (none when it cannot say).
+    pub(super) async fn own_databases(admin: &sqlx::MySqlPool) -> Vec<String> {
+        let names: Vec<String> = sqlx::query_scalar(LEFTOVERS.list)
+            .fetch_all(admin)
+            .await
+            .unwrap_or_default();
+        names.into_iter().filter(|n| is_own(n)).collect()
     }
 
     pub(super) async fn template(
@@ -1296,6 +1518,17 @@ mod tests {
             "another host's"
         );
         assert!(!is_stale("migrate_scratch_1_2_3"));
+    }
+
+    #[test]
+    fn own_names_are_this_process_tag_exactly() {
+        assert!(is_own(&template_name("0123456789ab")));
+        assert!(is_own(&fresh_name()));
+        let tag = process_tag();
+        assert!(!is_own(&format!("{FRESH}{tag}")), "no number");
+        assert!(!is_own(&format!("{FRESH}{tag}0_1")), "another nonce");
+        assert!(!is_own(&format!("{FRESH}1{tag}_1")), "another pid");
+        assert!(!is_own(&format!("migrate_scratch_{tag}_1")));
     }
 
     #[cfg(any(feature = "postgres", feature = "mysql"))]
