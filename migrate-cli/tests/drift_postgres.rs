@@ -194,6 +194,9 @@ fn an_unchanged_view_over_a_changed_table_is_not_listed() {
         "{out}"
     );
     assert!(!out.contains("view"), "the view did not change:\n{out}");
-    let listed = out.lines().filter(|l| l.trim_start().starts_with("- ")).count();
+    let listed = out
+        .lines()
+        .filter(|l| l.trim_start().starts_with("- "))
+        .count();
     assert_eq!(listed, 1, "{out}");
 }

@@ -59,6 +59,7 @@ fn check(name: Option<&str>, e: &str) -> Check {
     Check {
         name: name.map(str::to_string),
         expression: e.to_string(),
+        not_valid: false,
     }
 }
 

@@ -207,6 +207,7 @@ fn build(
                 .contains("auto_increment")
                 .then_some(Identity::AutoIncrement),
             generated,
+            collation: None,
             renamed_from: None,
         });
     }
@@ -342,6 +343,7 @@ fn build(
         t.checks.push(Check {
             name: (!generated).then_some(name),
             expression: req(r, 2)?,
+            not_valid: false,
         });
     }
     Ok(schema)

@@ -154,6 +154,7 @@ fn build(
                 },
                 identity: autoincrement.then_some(Identity::AutoIncrement),
                 generated,
+                collation: None,
                 renamed_from: None,
             });
         }
@@ -206,7 +207,11 @@ fn build(
         // CHECK constraints, from the SQL text.
         t.checks = std::mem::take(&mut text.checks)
             .into_iter()
-            .map(|(name, expression)| Check { name, expression })
+            .map(|(name, expression)| Check {
+                name,
+                expression,
+                not_valid: false,
+            })
             .collect();
         later.push((t.name.clone(), foreign_keys, text));
         schema.add_table(t);
