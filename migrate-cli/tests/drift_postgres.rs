@@ -2,7 +2,8 @@
 //! upgrade in the objects PostgreSQL has beyond tables (a CHECK re-added `NOT VALID`, a
 //! column collation, a trigger, a function) exits 10 and names it; undoing it by hand
 //! exits 0 again; and a view over a changed table is not listed when it is unchanged.
-//! Runs when `MIGRATE_TEST_POSTGRES_URL` is set (an unreachable server fails it).
+//! Runs when `MIGRATE_TEST_POSTGRES_URL` is set (an unreachable server fails it). The
+//! last test checks that a trigger added by hand is drift on SQLite and MySQL too.
 
 mod common;
 
@@ -199,4 +200,80 @@ fn an_unchanged_view_over_a_changed_table_is_not_listed() {
         .filter(|l| l.trim_start().starts_with("- "))
         .count();
     assert_eq!(listed, 1, "{out}");
+}
+
+#[test]
+fn a_trigger_added_by_hand_is_drift_on_sqlite_and_mysql() {
+    let mut projects = vec![("sqlite", Project::sqlite())];
+    if let Ok(admin) = std::env::var("MIGRATE_TEST_MYSQL_URL") {
+        projects.push((
+            "mysql",
+            Project::with_url(common::fresh_database("mysql", &admin, "pgd_trigger")),
+        ));
+    }
+    for (kind, p) in projects {
+        p.ok(&["init", "migrations"]);
+        let config = p.path().join("migrate.toml");
+        let text = std::fs::read_to_string(&config).expect("config");
+        std::fs::write(&config, format!("schema_location = \"schema\"\n{text}")).expect("write");
+        std::fs::create_dir_all(p.path().join("schema")).expect("mkdir");
+        std::fs::write(
+            p.path().join("schema/tables.sql"),
+            "CREATE TABLE counted (n INTEGER);\nCREATE TABLE items (id INTEGER PRIMARY KEY);\n",
+        )
+        .expect("write");
+        p.ok(&[
+            "revision",
+            "--autogenerate",
+            "-m",
+            "initial",
+            "--rev-id",
+            "a1",
+        ]);
+        p.ok(&["upgrade", "head"]);
+        p.ok(&["check"]);
+        let (create, drop) = if kind == "sqlite" {
+            (
+                "CREATE TRIGGER items_counted AFTER INSERT ON items BEGIN UPDATE counted SET n = n + 1; END;",
+                "DROP TRIGGER items_counted;",
+            )
+        } else {
+            (
+                "CREATE TRIGGER items_counted AFTER INSERT ON items FOR EACH ROW UPDATE counted SET n = n + 1;",
+                "DROP TRIGGER items_counted;",
+            )
+        };
+        exec_any(&p.url, create);
+        let (code, out) = run(&p, &["check"]);
+        assert_eq!(code, 10, "{kind}: {out}");
+        assert!(
+            out.contains("create trigger items_counted on items"),
+            "{kind}: {out}"
+        );
+        exec_any(&p.url, drop);
+        let (code, out) = run(&p, &["check"]);
+        assert_eq!(code, 0, "{kind}: {out}");
+    }
+}
+
+/// Runs SQL on an SQLite or MySQL database, outside the tool.
+fn exec_any(url: &str, sql: &str) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let r = if url.starts_with("sqlite") {
+                let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
+                let r = sqlx::raw_sql(sql).execute(&pool).await.map(|_| ());
+                pool.close().await;
+                r
+            } else {
+                let pool = sqlx::MySqlPool::connect(url).await.expect("mysql");
+                let r = sqlx::raw_sql(sql).execute(&pool).await.map(|_| ());
+                pool.close().await;
+                r
+            };
+            r.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        });
 }

@@ -706,6 +706,41 @@ CREATE TRIGGER version_touch BEFORE UPDATE ON alembic_version FOR EACH ROW EXECU
     db.close().await;
 }
 
+#[tokio::test]
+async fn sqlite_and_mysql_triggers_read_back() {
+    for t in databases("si_triggers").await {
+        let (ddl, definition) = match t.name {
+            "postgres" => continue,
+            "sqlite" => (
+                "CREATE TABLE counted (n INTEGER);
+CREATE TABLE items (id INTEGER PRIMARY KEY);
+CREATE TRIGGER items_counted AFTER INSERT ON items BEGIN UPDATE counted SET n = n + 1; END;",
+                "CREATE TRIGGER items_counted AFTER INSERT ON items BEGIN UPDATE counted SET n = n + 1; END",
+            ),
+            _ => (
+                "CREATE TABLE counted (n INT);
+CREATE TABLE items (id INT PRIMARY KEY);
+CREATE TRIGGER items_counted AFTER INSERT ON items FOR EACH ROW UPDATE counted SET n = n + 1;",
+                "CREATE TRIGGER `items_counted` AFTER INSERT ON `items` FOR EACH ROW UPDATE counted SET n = n + 1",
+            ),
+        };
+        raw(&t.db, ddl).await;
+        let s = read(&t.db).await;
+        let triggers: Vec<_> = s.triggers.values().cloned().collect();
+        let expected = Trigger {
+            name: "items_counted".into(),
+            table: "items".into(),
+            definition: definition.into(),
+        };
+        assert_eq!(triggers, [expected.clone()], "{}", t.name);
+        // The definition makes the same trigger again.
+        raw(&t.db, "DROP TRIGGER items_counted").await;
+        assert!(read(&t.db).await.triggers.is_empty(), "{}", t.name);
+        raw(&t.db, &expected.definition).await;
+        assert_eq!(read(&t.db).await, s, "{}", t.name);
+    }
+}
+
 fn declared(files: &[(&str, &str)]) -> DeclaredSchema {
     DeclaredSchema::from_files(files.iter().copied()).unwrap_or_else(|e| panic!("{e}"))
 }

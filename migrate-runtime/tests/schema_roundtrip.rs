@@ -1050,6 +1050,45 @@ CREATE TRIGGER accounts_new BEFORE INSERT ON accounts FOR EACH ROW WHEN (NEW.bal
 }
 
 #[tokio::test]
+async fn sqlite_and_mysql_triggers_survive_changes_to_their_tables() {
+    let sqlite_a = "CREATE TABLE counted (n INTEGER);
+CREATE TABLE items (id INTEGER NOT NULL PRIMARY KEY, qty INTEGER);
+CREATE TRIGGER items_counted AFTER INSERT ON items BEGIN UPDATE counted SET n = n + 1; END;
+CREATE TRIGGER items_gone AFTER DELETE ON items BEGIN UPDATE counted SET n = n - 1; END;";
+    // A check added: SQLite rebuilds `items`, which drops its triggers.
+    let sqlite_b = "CREATE TABLE counted (n INTEGER);
+CREATE TABLE items (id INTEGER NOT NULL PRIMARY KEY, qty INTEGER, CHECK (qty >= 0));
+CREATE TRIGGER items_counted AFTER INSERT ON items BEGIN UPDATE counted SET n = n + 1; END;
+CREATE TRIGGER items_fresh AFTER UPDATE ON items BEGIN UPDATE counted SET n = n; END;";
+    let mysql_a = "CREATE TABLE counted (n INT);
+CREATE TABLE items (id INT NOT NULL PRIMARY KEY, qty INT);
+CREATE TRIGGER items_counted AFTER INSERT ON items FOR EACH ROW UPDATE counted SET n = n + 1;
+CREATE TRIGGER items_gone AFTER DELETE ON items FOR EACH ROW UPDATE counted SET n = n - 1;";
+    let mysql_b = "CREATE TABLE counted (n INT);
+CREATE TABLE items (id INT NOT NULL PRIMARY KEY, qty BIGINT, CHECK (qty >= 0));
+CREATE TRIGGER items_counted AFTER INSERT ON items FOR EACH ROW UPDATE counted SET n = n + 1;
+CREATE TRIGGER items_fresh AFTER UPDATE ON items FOR EACH ROW UPDATE counted SET n = n;";
+    let rows =
+        "INSERT INTO counted (n) VALUES (0); INSERT INTO items (id, qty) VALUES (1, 1), (2, 2);";
+    let with_rows = |c: Case| Case {
+        rows,
+        kept: Some(("SELECT COUNT(*) FROM items", 2)),
+        ..c
+    };
+    hand(vec![
+        (
+            Kind::Sqlite,
+            with_rows(case("sqlite triggers", sqlite_a.into(), sqlite_b.into())),
+        ),
+        (
+            Kind::Mysql,
+            with_rows(case("mysql triggers", mysql_a.into(), mysql_b.into())),
+        ),
+    ])
+    .await;
+}
+
+#[tokio::test]
 async fn mysql_auto_increment_and_generated() {
     let a = "CREATE TABLE tickets (
   id INT NOT NULL,

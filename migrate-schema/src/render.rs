@@ -39,6 +39,7 @@
 //!   TABLE`. Rebuilding or dropping a table that other tables reference needs
 //!   `PRAGMA foreign_keys` off, which cannot change inside a transaction: the script
 //!   checks it first and fails otherwise, and checks the foreign keys after the rebuilds.
+//!   A rebuilt table's triggers are created again after it.
 
 use crate::diff::{added_labels, words, Change, Diff, EnumColumn};
 use crate::model::{
@@ -1511,7 +1512,8 @@ impl Renderer<'_> {
             });
         };
         for (i, c) in changes.iter().enumerate() {
-            if !rebuilt && matches!(c, Change::CreateView(_)) {
+            // Before the views and triggers that read or sit on the rebuilt tables.
+            if !rebuilt && matches!(c, Change::CreateView(_) | Change::CreateTrigger(_)) {
                 body.extend(self.sqlite_rebuilds(changes, &rebuild, &groups, info)?);
                 rebuilt = true;
             }
@@ -1666,6 +1668,16 @@ impl Renderer<'_> {
             ));
             for ix in &target.indexes {
                 statements.push(self.create_index(name, ix)?);
+            }
+            // Dropping the old table took its triggers: those the changes do not
+            // create themselves are created again.
+            for t in self.to.triggers.values().filter(|t| t.table == *name) {
+                let created = changes
+                    .iter()
+                    .any(|c| matches!(c, Change::CreateTrigger(u) if u.key() == t.key()));
+                if !created {
+                    statements.push(t.definition.clone());
+                }
             }
             let (reasons, about) = groups.get(name).cloned().unwrap_or_default();
             blocks.push(Block {

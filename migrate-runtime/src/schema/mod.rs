@@ -96,7 +96,10 @@ use migrate_schema::{Check, ForeignKey, Table, Unique};
 ///   (`convalidated`) and a column's collation when it is not its type's default are
 ///   read; functions and procedures are identified by name and argument types
 ///   (`oidvectortypes`), and triggers made for foreign keys are left out. Only
-///   PostgreSQL reads collations, functions and triggers so far.
+///   PostgreSQL reads collations and functions so far.
+/// - **Triggers** on SQLite are their stored `CREATE TRIGGER` text; on MySQL/MariaDB the
+///   statement is rebuilt from `information_schema.TRIGGERS` (timing, event, table, the
+///   body as written), without the `DEFINER`.
 /// - **MySQL/MariaDB**: MariaDB quotes string defaults and reports a missing default as
 ///   `NULL`, MySQL 8 does not quote: both read as MariaDB's quoted literal, `None` for no
 ///   default, and `CURRENT_TIMESTAMP` as `current_timestamp()`. `RESTRICT` is
