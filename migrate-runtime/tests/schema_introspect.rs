@@ -732,7 +732,7 @@ CREATE TRIGGER items_counted AFTER INSERT ON items FOR EACH ROW UPDATE counted S
             table: "items".into(),
             definition: definition.into(),
         };
-        assert_eq!(triggers, [expected.clone()], "{}", t.name);
+        assert_eq!(triggers, std::slice::from_ref(&expected), "{}", t.name);
         // The definition makes the same trigger again.
         raw(&t.db, "DROP TRIGGER items_counted").await;
         assert!(read(&t.db).await.triggers.is_empty(), "{}", t.name);
