@@ -162,8 +162,9 @@ impl fmt::Display for StairwayFailure {
     }
 }
 
+/// What differs, without the objects the DDL only re-creates unchanged.
 fn described(d: &Diff) -> Vec<String> {
-    d.changes.iter().map(|c| c.describe()).collect()
+    d.differences().iter().map(|c| c.describe()).collect()
 }
 
 /// The stairway test on a scratch database made where `on` says: a URL (the target

@@ -6,7 +6,7 @@ use migrate_test_support as common;
 use common::*;
 use migrate_runtime::schema::model::{
     Check, Column, Deferrable, EnumType, ForeignKey, Generated, Identity, Index, IndexKey,
-    IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Unique,
+    IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Trigger, Unique,
 };
 use migrate_runtime::schema::{self, DeclaredSchema};
 use migrate_runtime::{Database, MigrateError};
@@ -59,6 +59,7 @@ fn check(name: Option<&str>, e: &str) -> Check {
     Check {
         name: name.map(str::to_string),
         expression: e.to_string(),
+        not_valid: false,
     }
 }
 
@@ -595,6 +596,148 @@ async fn version_and_history_tables_are_left_out() {
             .expect("introspect");
         let names: Vec<&str> = s.tables.keys().map(String::as_str).collect();
         assert_eq!(names, ["t_a1"], "{}", t.name);
+    }
+}
+
+/// A fresh PostgreSQL database, `None` when PostgreSQL is not configured.
+async fn postgres(tag: &str) -> Option<Database> {
+    let admin = std::env::var("MIGRATE_TEST_POSTGRES_URL").ok()?;
+    let url = fresh_url("postgres", &admin, tag).await;
+    Some(Database::connect(&url).await.expect("connect"))
+}
+
+#[tokio::test]
+async fn postgres_check_validity_collations_functions_and_triggers_read_back() {
+    let Some(db) = postgres("si_pgobjects").await else {
+        return;
+    };
+    raw(
+        &db,
+        "CREATE EXTENSION IF NOT EXISTS pg_buffercache;
+CREATE TABLE parent (id INT PRIMARY KEY);
+CREATE TABLE accounts (
+  id INT PRIMARY KEY,
+  parent_id INT REFERENCES parent (id),
+  name TEXT COLLATE \"C\",
+  code VARCHAR(10) COLLATE \"POSIX\",
+  plain TEXT COLLATE \"default\",
+  balance INT,
+  CONSTRAINT valid_balance CHECK (balance > -100)
+);
+ALTER TABLE accounts ADD CONSTRAINT balance_positive CHECK (balance >= 0) NOT VALID;
+ALTER TABLE accounts ADD CHECK (id > 0) NOT VALID;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN NEW;
+END
+$$;
+CREATE FUNCTION add_one(n integer, label text DEFAULT 'x') RETURNS integer LANGUAGE sql RETURN n + 1;
+CREATE FUNCTION add_one(n bigint) RETURNS bigint LANGUAGE sql RETURN n + 1;
+CREATE PROCEDURE reset_balance(IN who integer) LANGUAGE sql AS $$ UPDATE accounts SET balance = 0 WHERE id = who $$;
+CREATE AGGREGATE total(integer) (SFUNC = int4pl, STYPE = integer);
+CREATE TRIGGER accounts_touch BEFORE UPDATE OF balance ON accounts FOR EACH ROW WHEN (NEW.balance > 0) EXECUTE FUNCTION touch();
+CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY);
+CREATE TRIGGER version_touch BEFORE UPDATE ON alembic_version FOR EACH ROW EXECUTE FUNCTION touch();",
+    )
+    .await;
+    let s = schema::introspect(&db, &["alembic_version"])
+        .await
+        .expect("introspect");
+    let accounts = &s.tables["accounts"];
+    let collation = |c: &str| accounts.get_column(c).unwrap().collation.clone();
+    assert_eq!(collation("name").as_deref(), Some("C"));
+    assert_eq!(collation("code").as_deref(), Some("POSIX"));
+    assert_eq!(
+        collation("plain"),
+        None,
+        "the type's own collation is not named"
+    );
+    assert_eq!(collation("balance"), None);
+    let not_valid = |c: Check| Check {
+        not_valid: true,
+        ..c
+    };
+    assert_eq!(
+        accounts.checks,
+        [
+            check(Some("valid_balance"), "balance > '-100'::integer"),
+            not_valid(check(Some("balance_positive"), "balance >= 0")),
+            not_valid(check(None, "id > 0")),
+        ]
+    );
+    // Overloads by argument types; extension functions and aggregates are left out.
+    let signatures: Vec<&str> = s.functions.keys().map(String::as_str).collect();
+    assert_eq!(
+        signatures,
+        [
+            "add_one(bigint)",
+            "add_one(integer, text)",
+            "reset_balance(integer)",
+            "touch()"
+        ]
+    );
+    let touch = &s.functions["touch()"];
+    assert!(!touch.procedure);
+    assert_eq!(
+        touch.definition,
+        "CREATE OR REPLACE FUNCTION touch()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$\nBEGIN\n  RETURN NEW;\nEND\n$function$"
+    );
+    assert!(s.functions["reset_balance(integer)"].procedure);
+    assert!(
+        s.functions["add_one(integer, text)"]
+            .definition
+            .starts_with(
+                "CREATE OR REPLACE FUNCTION add_one(n integer, label text DEFAULT 'x'::text)"
+            ),
+        "{}",
+        s.functions["add_one(integer, text)"].definition
+    );
+    // The user trigger only: not the foreign key's internal ones, not the one on the
+    // excluded table.
+    let triggers: Vec<_> = s.triggers.values().cloned().collect();
+    assert_eq!(
+        triggers,
+        [Trigger {
+            name: "accounts_touch".into(),
+            table: "accounts".into(),
+            definition: "CREATE TRIGGER accounts_touch BEFORE UPDATE OF balance ON accounts FOR EACH ROW WHEN (new.balance > 0) EXECUTE FUNCTION touch()".into(),
+        }]
+    );
+    db.close().await;
+}
+
+#[tokio::test]
+async fn sqlite_and_mysql_triggers_read_back() {
+    for t in databases("si_triggers").await {
+        let (ddl, definition) = match t.name {
+            "postgres" => continue,
+            "sqlite" => (
+                "CREATE TABLE counted (n INTEGER);
+CREATE TABLE items (id INTEGER PRIMARY KEY);
+CREATE TRIGGER items_counted AFTER INSERT ON items BEGIN UPDATE counted SET n = n + 1; END;",
+                "CREATE TRIGGER items_counted AFTER INSERT ON items BEGIN UPDATE counted SET n = n + 1; END",
+            ),
+            _ => (
+                "CREATE TABLE counted (n INT);
+CREATE TABLE items (id INT PRIMARY KEY);
+CREATE TRIGGER items_counted AFTER INSERT ON items FOR EACH ROW UPDATE counted SET n = n + 1;",
+                "CREATE TRIGGER `items_counted` AFTER INSERT ON `items` FOR EACH ROW UPDATE counted SET n = n + 1",
+            ),
+        };
+        raw(&t.db, ddl).await;
+        let s = read(&t.db).await;
+        let triggers: Vec<_> = s.triggers.values().cloned().collect();
+        let expected = Trigger {
+            name: "items_counted".into(),
+            table: "items".into(),
+            definition: definition.into(),
+        };
+        assert_eq!(triggers, std::slice::from_ref(&expected), "{}", t.name);
+        // The definition makes the same trigger again.
+        raw(&t.db, "DROP TRIGGER items_counted").await;
+        assert!(read(&t.db).await.triggers.is_empty(), "{}", t.name);
+        raw(&t.db, &expected.definition).await;
+        assert_eq!(read(&t.db).await, s, "{}", t.name);
     }
 }
 

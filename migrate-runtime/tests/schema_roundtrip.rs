@@ -1008,6 +1008,87 @@ CREATE INDEX ix_lower ON tickets ((n + 1) DESC) WHERE n IS NOT NULL;";
 }
 
 #[tokio::test]
+async fn postgres_check_validity_collations_functions_and_triggers() {
+    let a = "CREATE TABLE accounts (
+  id INTEGER NOT NULL PRIMARY KEY,
+  name TEXT,
+  code VARCHAR(10) COLLATE \"C\",
+  balance INTEGER,
+  CONSTRAINT balance_positive CHECK (balance >= 0)
+);
+ALTER TABLE accounts ADD CONSTRAINT id_positive CHECK (id > 0) NOT VALID;
+CREATE VIEW names AS SELECT id, name FROM accounts;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE FUNCTION gone(n integer) RETURNS integer LANGUAGE sql RETURN n;
+CREATE TRIGGER accounts_touch BEFORE UPDATE OF balance ON accounts FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TRIGGER names_insert INSTEAD OF INSERT ON names FOR EACH ROW EXECUTE FUNCTION touch();";
+    let b = "CREATE TABLE accounts (
+  id INTEGER NOT NULL PRIMARY KEY,
+  name TEXT COLLATE \"C\",
+  code VARCHAR(10),
+  balance BIGINT,
+  CONSTRAINT id_positive CHECK (id > 0)
+);
+ALTER TABLE accounts ADD CONSTRAINT balance_positive CHECK (balance >= 0) NOT VALID;
+CREATE VIEW names AS SELECT id, name FROM accounts;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.balance := 0;
+  RETURN NEW;
+END
+$$;
+CREATE PROCEDURE fresh(IN n integer) LANGUAGE sql AS $$ SELECT n $$;
+CREATE TRIGGER accounts_touch BEFORE UPDATE OF balance ON accounts FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TRIGGER names_insert INSTEAD OF INSERT ON names FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TRIGGER accounts_new BEFORE INSERT ON accounts FOR EACH ROW WHEN (NEW.balance IS NULL) EXECUTE FUNCTION touch();";
+    let c = Case {
+        rows: "INSERT INTO accounts (id, name, code, balance) VALUES (1, 'b', 'x', 5), (2, 'a', 'y', 7);",
+        kept: Some(("SELECT COUNT(*) FROM accounts WHERE balance > 0", 2)),
+        ..case("postgres checks, collations, routines", a.into(), b.into())
+    };
+    hand(vec![(Kind::Postgres, c)]).await;
+}
+
+#[tokio::test]
+async fn sqlite_and_mysql_triggers_survive_changes_to_their_tables() {
+    let sqlite_a = "CREATE TABLE counted (n INTEGER);
+CREATE TABLE items (id INTEGER NOT NULL PRIMARY KEY, qty INTEGER);
+CREATE TRIGGER items_counted AFTER INSERT ON items BEGIN UPDATE counted SET n = n + 1; END;
+CREATE TRIGGER items_gone AFTER DELETE ON items BEGIN UPDATE counted SET n = n - 1; END;";
+    // A check added: SQLite rebuilds `items`, which drops its triggers.
+    let sqlite_b = "CREATE TABLE counted (n INTEGER);
+CREATE TABLE items (id INTEGER NOT NULL PRIMARY KEY, qty INTEGER, CHECK (qty >= 0));
+CREATE TRIGGER items_counted AFTER INSERT ON items BEGIN UPDATE counted SET n = n + 1; END;
+CREATE TRIGGER items_fresh AFTER UPDATE ON items BEGIN UPDATE counted SET n = n; END;";
+    let mysql_a = "CREATE TABLE counted (n INT);
+CREATE TABLE items (id INT NOT NULL PRIMARY KEY, qty INT);
+CREATE TRIGGER items_counted AFTER INSERT ON items FOR EACH ROW UPDATE counted SET n = n + 1;
+CREATE TRIGGER items_gone AFTER DELETE ON items FOR EACH ROW UPDATE counted SET n = n - 1;";
+    let mysql_b = "CREATE TABLE counted (n INT);
+CREATE TABLE items (id INT NOT NULL PRIMARY KEY, qty BIGINT, CHECK (qty >= 0));
+CREATE TRIGGER items_counted AFTER INSERT ON items FOR EACH ROW UPDATE counted SET n = n + 1;
+CREATE TRIGGER items_fresh AFTER UPDATE ON items FOR EACH ROW UPDATE counted SET n = n;";
+    let rows =
+        "INSERT INTO counted (n) VALUES (0); INSERT INTO items (id, qty) VALUES (1, 1), (2, 2);";
+    let with_rows = |c: Case| Case {
+        rows,
+        kept: Some(("SELECT COUNT(*) FROM items", 2)),
+        ..c
+    };
+    hand(vec![
+        (
+            Kind::Sqlite,
+            with_rows(case("sqlite triggers", sqlite_a.into(), sqlite_b.into())),
+        ),
+        (
+            Kind::Mysql,
+            with_rows(case("mysql triggers", mysql_a.into(), mysql_b.into())),
+        ),
+    ])
+    .await;
+}
+
+#[tokio::test]
 async fn mysql_auto_increment_and_generated() {
     let a = "CREATE TABLE tickets (
   id INT NOT NULL,

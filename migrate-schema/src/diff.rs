@@ -12,6 +12,8 @@
 //! The order, in phases (a change's names are those current when it runs: drops use the
 //! old names, additions the new ones):
 //!
+//! 0. drop triggers (changed ones, and unchanged ones on a view dropped in 1 or naming a
+//!    column that changes; they are re-created in 16);
 //! 1. drop views (changed ones, and unchanged ones that may read a table whose columns
 //!    change, found by the table's name in the view's text; they are re-created in 15);
 //! 2. drop foreign keys (before the keys, columns and tables they use);
@@ -20,21 +22,29 @@
 //! 5. drop tables (a table before the tables it references);
 //! 6. rename tables, 7. rename columns;
 //! 8. create enums and sequences, change enums and sequences (before the tables and
-//!    columns that use them);
+//!    columns that use them), then create and replace functions (after the types their
+//!    arguments use);
 //! 9. create tables (without their indexes and foreign keys, which come in 13 and 14),
 //!    10. add columns, 11. alter columns;
-//! 12. drop enums and sequences (after the columns that used them are gone or altered);
-//! 13. add primary keys, unique constraints, checks, indexes (after their columns);
+//! 12. drop functions, then enums and sequences (after the columns, checks and
+//!     triggers that used them are gone or altered);
+//! 13. add primary keys, unique constraints, checks, indexes (after their columns), and
+//!     validate or invalidate checks;
 //! 14. add foreign keys (after every table and key they use);
-//! 15. create views, last, a view after the views it reads.
+//! 15. create views, a view after the views it reads;
+//! 16. create triggers, last (after the functions they call and the views they are on).
+//!
+//! The DDL must drop and re-create some unchanged objects around a change (a view over
+//! a table whose column changes); [`Diff::differences`] leaves them out, for reports of
+//! what differs.
 //!
 //! The reverse order is valid for the inverse changes by construction: every pair of
 //! phases that must be ordered one way in the upgrade is ordered the other way, for the
 //! opposite changes, in the downgrade.
 
 use crate::model::{
-    Check, Column, EnumType, ForeignKey, Generated, Identity, Index, IndexKey, IndexPart,
-    PrimaryKey, Schema, Sequence, Table, Unique, View,
+    Check, Column, EnumType, ForeignKey, Function, Generated, Identity, Index, IndexKey, IndexPart,
+    PrimaryKey, Schema, Sequence, Table, Trigger, Unique, View,
 };
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -66,6 +76,28 @@ impl Diff {
     /// Whether some change may lose data (see [`Change::is_destructive`]).
     pub fn is_destructive(&self) -> bool {
         self.changes.iter().any(Change::is_destructive)
+    }
+
+    /// The changes that make the two schemas differ, in order: [`Diff::changes`] without
+    /// the objects that are only dropped and created again, unchanged, so that the
+    /// database accepts another change (a view over a table whose column changes type,
+    /// a check on that column). What a report of differences (drift) lists; the DDL
+    /// needs them all.
+    pub fn differences(&self) -> Vec<&Change> {
+        // A change whose inverse is in the list too is such a drop and create again.
+        let mut by_description: HashMap<String, Vec<&Change>> = HashMap::new();
+        for c in &self.changes {
+            by_description.entry(c.describe()).or_default().push(c);
+        }
+        self.changes
+            .iter()
+            .filter(|c| {
+                let inverse = c.inverse();
+                !by_description
+                    .get(&inverse.describe())
+                    .is_some_and(|cs| cs.iter().any(|d| **d == inverse))
+            })
+            .collect()
     }
 }
 
@@ -201,6 +233,16 @@ pub enum Change {
         /// The constraint as it was.
         check: Check,
     },
+    /// A CHECK constraint's validity changes, its condition staying (PostgreSQL):
+    /// `VALIDATE CONSTRAINT`, or the check dropped and added `NOT VALID`.
+    AlterCheck {
+        /// The table (new name).
+        table: String,
+        /// The constraint before (under the name it has in the database).
+        from: Check,
+        /// The constraint after.
+        to: Check,
+    },
     /// `CREATE VIEW`.
     CreateView(View),
     /// `DROP VIEW` (a changed view is dropped and created again).
@@ -231,6 +273,21 @@ pub enum Change {
         /// The sequence after.
         to: Sequence,
     },
+    /// `CREATE FUNCTION` or `CREATE PROCEDURE` (PostgreSQL).
+    CreateFunction(Function),
+    /// `DROP FUNCTION` or `DROP PROCEDURE` (PostgreSQL).
+    DropFunction(Function),
+    /// A function's definition changes, its signature staying: `CREATE OR REPLACE`.
+    ReplaceFunction {
+        /// The function before.
+        from: Function,
+        /// The function after.
+        to: Function,
+    },
+    /// `CREATE TRIGGER`.
+    CreateTrigger(Trigger),
+    /// `DROP TRIGGER` (a changed trigger is dropped and created again).
+    DropTrigger(Trigger),
 }
 
 /// Why two schemas cannot be compared.
@@ -328,6 +385,11 @@ impl Change {
             }
             Change::AddCheck { table, check } => Change::DropCheck { table, check },
             Change::DropCheck { table, check } => Change::AddCheck { table, check },
+            Change::AlterCheck { table, from, to } => Change::AlterCheck {
+                table,
+                from: to,
+                to: from,
+            },
             Change::CreateView(v) => Change::DropView(v),
             Change::DropView(v) => Change::CreateView(v),
             Change::CreateEnum(e) => Change::DropEnum(e),
@@ -340,6 +402,11 @@ impl Change {
             Change::CreateSequence(s) => Change::DropSequence(s),
             Change::DropSequence(s) => Change::CreateSequence(s),
             Change::AlterSequence { from, to } => Change::AlterSequence { from: to, to: from },
+            Change::CreateFunction(f) => Change::DropFunction(f),
+            Change::DropFunction(f) => Change::CreateFunction(f),
+            Change::ReplaceFunction { from, to } => Change::ReplaceFunction { from: to, to: from },
+            Change::CreateTrigger(t) => Change::DropTrigger(t),
+            Change::DropTrigger(t) => Change::CreateTrigger(t),
         }
     }
 
@@ -434,6 +501,21 @@ impl Change {
                     check.expression
                 )
             }
+            Change::AlterCheck { table, to, .. } => {
+                if to.not_valid {
+                    format!(
+                        "check{} on {table} ({}) re-added not valid",
+                        named(&to.name),
+                        to.expression
+                    )
+                } else {
+                    format!(
+                        "validate check{} on {table} ({})",
+                        named(&to.name),
+                        to.expression
+                    )
+                }
+            }
             Change::CreateView(v) => format!("create view {}", v.name),
             Change::DropView(v) => format!("drop view {}", v.name),
             Change::CreateEnum(e) => format!("create enum {} ({})", e.name, labels(&e.values)),
@@ -455,11 +537,20 @@ impl Change {
             Change::CreateSequence(s) => format!("create sequence {}", s.name),
             Change::DropSequence(s) => format!("drop sequence {}", s.name),
             Change::AlterSequence { to, .. } => format!("alter sequence {}", to.name),
+            Change::CreateFunction(f) => {
+                format!("create {} {}", routine_kind(f), f.signature())
+            }
+            Change::DropFunction(f) => format!("drop {} {}", routine_kind(f), f.signature()),
+            Change::ReplaceFunction { to, .. } => {
+                format!("replace {} {}", routine_kind(to), to.signature())
+            }
+            Change::CreateTrigger(t) => format!("create trigger {} on {}", t.name, t.table),
+            Change::DropTrigger(t) => format!("drop trigger {} on {}", t.name, t.table),
         }
     }
 
-    /// The table the change is about, by the name it uses (`None` for views, enums and
-    /// sequences; the old name for a table rename).
+    /// The table the change is about, by the name it uses (`None` for views, enums,
+    /// sequences, functions and triggers; the old name for a table rename).
     pub fn table(&self) -> Option<&str> {
         match self {
             Change::CreateTable(t) | Change::DropTable(t) => Some(&t.name),
@@ -477,7 +568,8 @@ impl Change {
             | Change::AddForeignKey { table, .. }
             | Change::DropForeignKey { table, .. }
             | Change::AddCheck { table, .. }
-            | Change::DropCheck { table, .. } => Some(table),
+            | Change::DropCheck { table, .. }
+            | Change::AlterCheck { table, .. } => Some(table),
             _ => None,
         }
     }
@@ -486,6 +578,14 @@ impl Change {
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.describe())
+    }
+}
+
+fn routine_kind(f: &Function) -> &'static str {
+    if f.procedure {
+        "procedure"
+    } else {
+        "function"
     }
 }
 
@@ -503,6 +603,9 @@ fn labels(values: &[String]) -> String {
 
 fn column_summary(c: &Column) -> String {
     let mut s = format!("{} {}", c.name, c.data_type);
+    if let Some(collation) = &c.collation {
+        s.push_str(&format!(" collate {}", quoted_collation(collation)));
+    }
     if !c.nullable {
         s.push_str(" not null");
     }
@@ -534,10 +637,27 @@ fn generated_words(g: &Generated) -> String {
     )
 }
 
+/// A collation as SQL names it: `"C"`, `"en_US"`.
+fn quoted_collation(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 fn alterations(from: &Column, to: &Column) -> Vec<String> {
     let mut out = Vec::new();
     if from.data_type != to.data_type {
         out.push(format!("type {} -> {}", from.data_type, to.data_type));
+    }
+    if from.collation != to.collation {
+        let words = |c: &Option<String>| {
+            c.as_deref()
+                .map(quoted_collation)
+                .unwrap_or_else(|| "default".into())
+        };
+        out.push(format!(
+            "collation {} -> {}",
+            words(&from.collation),
+            words(&to.collation)
+        ));
     }
     if from.nullable != to.nullable {
         out.push(
@@ -954,6 +1074,7 @@ fn match_names<'a>(
 /// The phases of the order described in the module documentation.
 #[derive(Default)]
 struct Phases {
+    drop_triggers: Vec<Change>,
     drop_views: Vec<Change>,
     drop_foreign_keys: Vec<Change>,
     drop_keys: Vec<Change>,
@@ -962,19 +1083,23 @@ struct Phases {
     rename_tables: Vec<Change>,
     rename_columns: Vec<Change>,
     create_types: Vec<Change>,
+    create_functions: Vec<Change>,
     create_tables: Vec<Change>,
     add_columns: Vec<Change>,
     alter_columns: Vec<Change>,
+    drop_functions: Vec<Change>,
     drop_types: Vec<Change>,
     add_keys: Vec<Change>,
     add_foreign_keys: Vec<Change>,
     create_views: Vec<Change>,
+    create_triggers: Vec<Change>,
 }
 
 impl Phases {
     fn into_changes(self) -> Vec<Change> {
         let mut out = Vec::new();
         for mut phase in [
+            self.drop_triggers,
             self.drop_views,
             self.drop_foreign_keys,
             self.drop_keys,
@@ -983,13 +1108,16 @@ impl Phases {
             self.rename_tables,
             self.rename_columns,
             self.create_types,
+            self.create_functions,
             self.create_tables,
             self.add_columns,
             self.alter_columns,
+            self.drop_functions,
             self.drop_types,
             self.add_keys,
             self.add_foreign_keys,
             self.create_views,
+            self.create_triggers,
         ] {
             out.append(&mut phase);
         }
@@ -1074,6 +1202,7 @@ fn same_column(a: &Column, b: &Column) -> bool {
         && a.default == b.default
         && a.identity == b.identity
         && a.generated == b.generated
+        && a.collation == b.collation
 }
 
 /// Lower-cased identifier-like words of a SQL text, quotes removed, string literals
@@ -1194,14 +1323,15 @@ pub(crate) fn views_dependencies_first<'a>(views: &[&'a View]) -> Vec<&'a View> 
 /// unnamed one with an unpaired constraint of `from` of the same content, preferring an
 /// unnamed one. `content` compares a `from` item (in `to`'s names) with a `to` item.
 /// Unpaired ones are dropped or added; a pair is re-created (dropped and added) when
-/// `recreate(i, j)` says so.
+/// `recreate(i, j)` says so, and kept otherwise (the third list, `(i, j)` in `to`'s
+/// order).
 fn constraint_changes<T>(
     from: &[T],
     to: &[T],
     name: fn(&T) -> Option<&str>,
     content: &dyn Fn(usize, &T) -> bool,
     recreate: impl Fn(usize, usize) -> bool,
-) -> (Vec<usize>, Vec<usize>) {
+) -> (Vec<usize>, Vec<usize>, Vec<(usize, usize)>) {
     let mut from_used = vec![false; from.len()];
     let mut to_pair: Vec<Option<usize>> = vec![None; to.len()];
     for (j, t) in to.iter().enumerate() {
@@ -1231,6 +1361,7 @@ fn constraint_changes<T>(
     }
     let mut drop: Vec<usize> = (0..from.len()).filter(|i| !from_used[*i]).collect();
     let mut add: Vec<usize> = Vec::new();
+    let mut kept = Vec::new();
     for (j, pair) in to_pair.iter().enumerate() {
         match pair {
             None => add.push(j),
@@ -1238,11 +1369,11 @@ fn constraint_changes<T>(
                 drop.push(*i);
                 add.push(j);
             }
-            Some(_) => {}
+            Some(i) => kept.push((*i, j)),
         }
     }
     drop.sort_unstable();
-    (drop, add)
+    (drop, add, kept)
 }
 
 /// The changes that turn `from` into `to`, in dependency order (see the module
@@ -1441,7 +1572,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Diff, DiffError> {
             .iter()
             .map(|u| names.columns(old, &u.columns))
             .collect();
-        let (udrop, uadd) = constraint_changes(
+        let (udrop, uadd, _) = constraint_changes(
             &f.uniques,
             &t.uniques,
             |u| u.name.as_deref(),
@@ -1464,8 +1595,8 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Diff, DiffError> {
                 unique: t.uniques[j].clone(),
             });
         }
-        // Checks: by name, or by expression.
-        let (cdrop, cadd) = constraint_changes(
+        // Checks: by name, or by expression; one that stays may change validity.
+        let (cdrop, cadd, ckept) = constraint_changes(
             &f.checks,
             &t.checks,
             |c| c.name.as_deref(),
@@ -1486,6 +1617,20 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Diff, DiffError> {
                 table: t.name.clone(),
                 check: t.checks[j].clone(),
             });
+        }
+        for (i, j) in ckept {
+            let (fc, tc) = (&f.checks[i], &t.checks[j]);
+            if fc.not_valid != tc.not_valid {
+                // An unnamed check of `to` is the one the database has, by its name.
+                p.add_keys.push(Change::AlterCheck {
+                    table: t.name.clone(),
+                    from: fc.clone(),
+                    to: Check {
+                        name: tc.name.clone().or_else(|| fc.name.clone()),
+                        ..tc.clone()
+                    },
+                });
+            }
         }
         // Indexes, by name.
         for fi in &f.indexes {
@@ -1541,7 +1686,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Diff, DiffError> {
                 && a.on_update == b.on_update
                 && a.deferrable == b.deferrable
         };
-        let (drop, add) = constraint_changes(
+        let (drop, add, _) = constraint_changes(
             &f.foreign_keys,
             &t.foreign_keys,
             |k| k.name.as_deref(),
@@ -1729,6 +1874,66 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Diff, DiffError> {
         .collect();
     for v in views_dependencies_first(&created) {
         p.create_views.push(Change::CreateView(v.clone()));
+    }
+
+    // Functions, by signature: a changed definition is replaced in place.
+    for (signature, f) in &from.functions {
+        match to.functions.get(signature) {
+            None => p.drop_functions.push(Change::DropFunction(f.clone())),
+            Some(tf) if !f.same_definition(tf) => {
+                p.create_functions.push(Change::ReplaceFunction {
+                    from: f.clone(),
+                    to: tf.clone(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    for (signature, f) in &to.functions {
+        if !from.functions.contains_key(signature) {
+            p.create_functions.push(Change::CreateFunction(f.clone()));
+        }
+    }
+
+    // Triggers, by table and name: changed ones are dropped and created again, and so
+    // are unchanged ones on a view dropped above (it takes them along) or naming a
+    // column that changes or goes (PostgreSQL refuses to change it under a trigger).
+    let mut changing: HashMap<&str, Vec<&str>> = HashMap::new();
+    for tp in &pairs {
+        let cols = changing.entry(tp.from.name.as_str()).or_default();
+        for &(old, new) in &tp.columns.pairs {
+            if altered.contains(&(tp.to.name.clone(), new.to_string())) {
+                cols.push(old);
+            }
+        }
+        cols.extend(tp.columns.removed.iter().copied());
+    }
+    for (key, tr) in &from.triggers {
+        let recreate = match to.triggers.get(key) {
+            None => {
+                p.drop_triggers.push(Change::DropTrigger(tr.clone()));
+                continue;
+            }
+            Some(tt) if tt.definition != tr.definition => true,
+            Some(_) => {
+                drop_views.contains(tr.table.as_str())
+                    || changing.get(tr.table.as_str()).is_some_and(|cols| {
+                        let w = words(&tr.definition);
+                        cols.iter().any(|c| mentions(&w, c))
+                    })
+            }
+        };
+        if recreate {
+            p.drop_triggers.push(Change::DropTrigger(tr.clone()));
+            if let Some(tt) = to.triggers.get(key) {
+                p.create_triggers.push(Change::CreateTrigger(tt.clone()));
+            }
+        }
+    }
+    for (key, tt) in &to.triggers {
+        if !from.triggers.contains_key(key) {
+            p.create_triggers.push(Change::CreateTrigger(tt.clone()));
+        }
     }
 
     Ok(Diff {
@@ -2111,6 +2316,7 @@ mod tests {
         t.checks.push(Check {
             name: None,
             expression: "rating > 0".into(),
+            not_valid: false,
         });
         t.uniques.push(Unique {
             name: None,
@@ -2125,6 +2331,7 @@ mod tests {
             Check {
                 name: None,
                 expression: "id > 0".into(),
+                not_valid: false,
             },
         );
         let mut b_to = t.clone();
@@ -2133,6 +2340,7 @@ mod tests {
             Check {
                 name: None,
                 expression: "id > 0".into(),
+                not_valid: false,
             },
         );
         b_to.checks.reverse();
@@ -2311,6 +2519,171 @@ mod tests {
                 "create view w"
             ]
         );
+        // A report of differences names the column only: the views did not change.
+        let listed: Vec<String> = d.differences().iter().map(|c| c.describe()).collect();
+        assert_eq!(
+            listed,
+            ["alter column tickets.title: type character varying(20) -> text"]
+        );
+        // A view whose query changed is listed.
+        b.views.get_mut("w").unwrap().definition = "SELECT id + 1 FROM v".into();
+        let d = diff(&a, &b).unwrap();
+        let listed: Vec<String> = d.differences().iter().map(|c| c.describe()).collect();
+        assert_eq!(
+            listed,
+            [
+                "drop view w",
+                "alter column tickets.title: type character varying(20) -> text",
+                "create view w"
+            ]
+        );
+    }
+
+    #[test]
+    fn check_validity_is_altered_not_recreated() {
+        let mut t = tickets();
+        t.checks
+            .push(Check::new(Some("rating_positive"), "rating > 0"));
+        t.checks.push(Check::new(None, "id > 0"));
+        let a = schema(vec![t]);
+        let mut b = a.clone();
+        for c in &mut b.table_mut("tickets").unwrap().checks {
+            c.not_valid = true;
+        }
+        let d = diff(&a, &b).unwrap();
+        assert_eq!(
+            described(&d),
+            [
+                "check rating_positive on tickets (rating > 0) re-added not valid",
+                "check on tickets (id > 0) re-added not valid",
+            ]
+        );
+        assert_eq!(
+            described(&d.inverse()),
+            [
+                "validate check on tickets (id > 0)",
+                "validate check rating_positive on tickets (rating > 0)",
+            ]
+        );
+        // A named check of the database is altered under its name when `to` leaves it
+        // unnamed.
+        let mut named = a.clone();
+        named.table_mut("tickets").unwrap().checks[1].name = Some("id_positive".into());
+        let d = diff(&named, &b).unwrap();
+        assert!(
+            matches!(&d.changes[1], Change::AlterCheck { to, .. } if to.name.as_deref() == Some("id_positive")),
+            "{:?}",
+            d.changes
+        );
+    }
+
+    #[test]
+    fn collation_is_a_column_change() {
+        let a = schema(vec![tickets()]);
+        let mut b = a.clone();
+        b.table_mut("tickets").unwrap().columns[3].collation = Some("C".into());
+        let d = diff(&a, &b).unwrap();
+        assert_eq!(
+            described(&d),
+            ["alter column tickets.title: collation default -> \"C\""]
+        );
+        assert!(!d.is_destructive());
+        assert_eq!(
+            described(&d.inverse()),
+            ["alter column tickets.title: collation \"C\" -> default"]
+        );
+    }
+
+    fn function(name: &str, arguments: &str, body: &str) -> Function {
+        Function {
+            name: name.into(),
+            arguments: arguments.into(),
+            procedure: false,
+            definition: format!(
+                "CREATE OR REPLACE FUNCTION {name}({arguments})\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function${body}$function$"
+            ),
+        }
+    }
+
+    fn trigger(name: &str, table: &str, when: &str, function: &str) -> Trigger {
+        Trigger {
+            name: name.into(),
+            table: table.into(),
+            definition: format!(
+                "CREATE TRIGGER {name} {when} ON {table} FOR EACH ROW EXECUTE FUNCTION {function}()"
+            ),
+        }
+    }
+
+    #[test]
+    fn functions_and_triggers_in_order() {
+        let mut a = schema(vec![tickets()]);
+        a.add_function(function("touch", "", "BEGIN RETURN NEW; END"));
+        a.add_function(function("gone", "integer", "BEGIN RETURN NEW; END"));
+        a.add_trigger(trigger("t_gone", "tickets", "BEFORE INSERT", "gone"));
+        a.add_trigger(trigger(
+            "t_rating",
+            "tickets",
+            "BEFORE UPDATE OF rating",
+            "touch",
+        ));
+        a.add_trigger(trigger("t_touch", "tickets", "BEFORE UPDATE", "touch"));
+        let mut b = a.clone();
+        b.functions.remove("gone(integer)");
+        b.triggers.remove("tickets.t_gone");
+        b.add_function(function("fresh", "integer, text", "BEGIN RETURN NEW; END"));
+        b.add_function(function("touch", "", "BEGIN RETURN OLD; END"));
+        b.add_trigger(trigger("t_fresh", "tickets", "AFTER INSERT", "fresh"));
+        // A column a trigger names changes type: the trigger goes and comes back.
+        b.table_mut("tickets").unwrap().columns[2].data_type = "bigint".into();
+        let d = diff(&a, &b).unwrap();
+        assert_eq!(
+            described(&d),
+            [
+                "drop trigger t_gone on tickets",
+                "drop trigger t_rating on tickets",
+                "replace function touch()",
+                "create function fresh(integer, text)",
+                "alter column tickets.rating: type integer -> bigint",
+                "drop function gone(integer)",
+                "create trigger t_rating on tickets",
+                "create trigger t_fresh on tickets",
+            ]
+        );
+        let listed: Vec<String> = d.differences().iter().map(|c| c.describe()).collect();
+        assert!(!listed.iter().any(|l| l.contains("t_rating")), "{listed:?}");
+        // The downgrade: triggers dropped before the functions they call.
+        assert_eq!(
+            described(&d.inverse()),
+            [
+                "drop trigger t_fresh on tickets",
+                "drop trigger t_rating on tickets",
+                "create function gone(integer)",
+                "alter column tickets.rating: type bigint -> integer",
+                "drop function fresh(integer, text)",
+                "replace function touch()",
+                "create trigger t_rating on tickets",
+                "create trigger t_gone on tickets",
+            ]
+        );
+        // A body only re-indented is the same function.
+        let mut c = a.clone();
+        c.add_function(function(
+            "touch",
+            "",
+            "\n  BEGIN\n    RETURN NEW;   -- keep\n  END\n",
+        ));
+        let mut e = a.clone();
+        e.add_function(function(
+            "touch",
+            "",
+            "\nBEGIN\n RETURN NEW; -- keep\nEND\n",
+        ));
+        assert!(diff(&c, &e).unwrap().is_empty());
+        // ...but a string literal or what a comment hides is not.
+        let mut f = a.clone();
+        f.add_function(function("touch", "", "\nBEGIN\n RETURN NEW; -- keep END\n"));
+        assert!(!diff(&e, &f).unwrap().is_empty());
     }
 
     #[test]
@@ -2587,6 +2960,7 @@ pub(crate) mod generated {
             default: default_for(rng, ty),
             identity: None,
             generated: None,
+            collation: None,
             renamed_from: None,
         }
     }
@@ -2669,6 +3043,7 @@ pub(crate) mod generated {
                         t.checks.push(Check {
                             name: name_for(&format!("{}c{expression}", t.name), "ck"),
                             expression,
+                            not_valid: false,
                         });
                     }
                 }
@@ -3478,6 +3853,59 @@ pub(crate) mod generated {
                     "{c}: not as recorded"
                 );
                 s.sequences.insert(to.name.clone(), to.clone());
+            }
+            Change::AlterCheck { table, from, to } => {
+                let t = table_of(s, table, c);
+                let k = t
+                    .checks
+                    .iter()
+                    .position(|x| x.expression == from.expression && x.not_valid == from.not_valid)
+                    .unwrap_or_else(|| panic!("{c}: missing"));
+                t.checks[k] = to.clone();
+            }
+            Change::CreateFunction(f) => {
+                assert!(
+                    s.functions.insert(f.signature(), f.clone()).is_none(),
+                    "{c}: exists"
+                );
+            }
+            Change::DropFunction(f) => {
+                assert!(
+                    !s.triggers
+                        .values()
+                        .any(|t| words(&t.definition).contains(&f.name.to_lowercase())),
+                    "{c}: a trigger calls it"
+                );
+                assert_eq!(
+                    s.functions.remove(&f.signature()).as_ref(),
+                    Some(f),
+                    "{c}: not as recorded"
+                );
+            }
+            Change::ReplaceFunction { from, to } => {
+                assert_eq!(
+                    s.functions.get(&from.signature()),
+                    Some(from),
+                    "{c}: not as recorded"
+                );
+                s.functions.insert(to.signature(), to.clone());
+            }
+            Change::CreateTrigger(t) => {
+                assert!(
+                    s.tables.contains_key(&t.table) || s.views.contains_key(&t.table),
+                    "{c}: no table"
+                );
+                assert!(
+                    s.triggers.insert(t.key(), t.clone()).is_none(),
+                    "{c}: exists"
+                );
+            }
+            Change::DropTrigger(t) => {
+                assert_eq!(
+                    s.triggers.remove(&t.key()).as_ref(),
+                    Some(t),
+                    "{c}: not as recorded"
+                );
             }
         }
     }

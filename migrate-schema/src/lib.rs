@@ -1,6 +1,7 @@
 //! The schema half of the toolkit: a model of what a database holds (tables, columns,
-//! keys, indexes, constraints, views, PostgreSQL enums and sequences), the ordered list
-//! of changes between two schemas, and the DDL that applies them on each database.
+//! keys, indexes, constraints, views, PostgreSQL enums, sequences, functions and
+//! triggers), the ordered list of changes between two schemas, and the DDL that applies
+//! them on each database.
 //!
 //! Everything here is pure: a [`Schema`] is read from a database by
 //! `migrate_runtime::schema` (PostgreSQL's catalogs, SQLite's pragmas, MySQL's
@@ -15,7 +16,8 @@ pub mod render;
 pub use declared::{DeclaredError, DeclaredSchema};
 pub use diff::{diff, Change, Diff, DiffError, EnumColumn, ObjectKind};
 pub use model::{
-    Check, Column, Deferrable, EnumType, ForeignKey, Generated, Identity, Index, IndexKey,
-    IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Unique, View,
+    Check, Column, Deferrable, EnumType, ForeignKey, Function, Generated, Identity, Index,
+    IndexKey, IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Trigger, Unique,
+    View,
 };
 pub use render::{render, RenderError, RenderOptions, Rendered};

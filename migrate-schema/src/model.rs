@@ -23,9 +23,23 @@ pub struct Schema {
     pub enums: BTreeMap<String, EnumType>,
     /// PostgreSQL sequences not owned by an identity or serial column, by name.
     pub sequences: BTreeMap<String, Sequence>,
+    /// PostgreSQL functions and procedures, by [`Function::signature`].
+    pub functions: BTreeMap<String, Function>,
+    /// Triggers, by [`Trigger::key`] (PostgreSQL names a trigger per table).
+    pub triggers: BTreeMap<String, Trigger>,
 }
 
 impl Schema {
+    /// Adds (or replaces) a function, under its signature.
+    pub fn add_function(&mut self, function: Function) {
+        self.functions.insert(function.signature(), function);
+    }
+
+    /// Adds (or replaces) a trigger, under its table and name.
+    pub fn add_trigger(&mut self, trigger: Trigger) {
+        self.triggers.insert(trigger.key(), trigger);
+    }
+
     /// Adds (or replaces) a table.
     pub fn add_table(&mut self, table: Table) {
         self.tables.insert(table.name.clone(), table);
@@ -42,6 +56,8 @@ impl Schema {
             && self.views.is_empty()
             && self.enums.is_empty()
             && self.sequences.is_empty()
+            && self.functions.is_empty()
+            && self.triggers.is_empty()
     }
 }
 
@@ -115,6 +131,9 @@ pub struct Column {
     pub identity: Option<Identity>,
     /// A generated (computed) column's expression.
     pub generated: Option<Generated>,
+    /// The collation when it is not the type's default (PostgreSQL: `C`, `en_US`), as
+    /// the catalog names it, unquoted.
+    pub collation: Option<String>,
     /// The column's previous name, from a `-- migrate:renamed_from` annotation.
     pub renamed_from: Option<String>,
 }
@@ -294,6 +313,20 @@ pub struct Check {
     pub name: Option<String>,
     /// The condition, as the database prints it (without `CHECK`).
     pub expression: String,
+    /// Added `NOT VALID` and not validated since (PostgreSQL's `convalidated` false):
+    /// the rows that were there are not known to satisfy it.
+    pub not_valid: bool,
+}
+
+impl Check {
+    /// A validated check.
+    pub fn new(name: Option<&str>, expression: impl Into<String>) -> Check {
+        Check {
+            name: name.map(str::to_string),
+            expression: expression.into(),
+            not_valid: false,
+        }
+    }
 }
 
 /// A view.
@@ -303,6 +336,112 @@ pub struct View {
     pub name: String,
     /// The query, as the database prints it.
     pub definition: String,
+}
+
+/// A PostgreSQL function or procedure (not an aggregate or window function), not owned
+/// by an extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Function {
+    /// Name.
+    pub name: String,
+    /// The argument types that identify it among functions of the same name, as
+    /// PostgreSQL prints them (`integer, text`; empty for none).
+    pub arguments: String,
+    /// A procedure (`CREATE PROCEDURE`, called with `CALL`) rather than a function.
+    pub procedure: bool,
+    /// The whole `CREATE OR REPLACE FUNCTION` (or `PROCEDURE`) statement as
+    /// `pg_get_functiondef` prints it, without the schema before the name and without a
+    /// final `;`.
+    pub definition: String,
+}
+
+impl Function {
+    /// `name(argument types)`: what tells overloads apart, and what `DROP FUNCTION`
+    /// takes.
+    pub fn signature(&self) -> String {
+        format!("{}({})", self.name, self.arguments)
+    }
+
+    /// Whether two definitions are the same function: equal once runs of blanks are
+    /// one space (outside string literals, and keeping the line breaks that end `--`
+    /// comments), so that a body re-indented in the declared schema is no change.
+    pub fn same_definition(&self, other: &Function) -> bool {
+        self.procedure == other.procedure
+            && normalized_definition(&self.definition) == normalized_definition(&other.definition)
+    }
+}
+
+/// A definition with runs of blanks folded to one space outside `'...'` literals; a
+/// line break that ends a `--` comment stays a line break.
+pub(crate) fn normalized_definition(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.trim().chars().peekable();
+    let mut in_comment = false;
+    let mut pending_blank = false;
+    let mut pending_newline = false;
+    while let Some(c) = chars.next() {
+        if c.is_whitespace() {
+            if in_comment && c == '\n' {
+                in_comment = false;
+                pending_newline = true;
+            }
+            pending_blank = true;
+            continue;
+        }
+        if pending_newline {
+            out.push('\n');
+        } else if pending_blank && !out.is_empty() {
+            out.push(' ');
+        }
+        pending_blank = false;
+        pending_newline = false;
+        out.push(c);
+        if in_comment {
+            continue;
+        }
+        match c {
+            '-' if chars.peek() == Some(&'-') => {
+                out.push('-');
+                chars.next();
+                in_comment = true;
+            }
+            '\'' => {
+                // A literal is kept as written; `''` inside is two quotes in a row.
+                while let Some(d) = chars.next() {
+                    out.push(d);
+                    if d == '\'' {
+                        if chars.peek() == Some(&'\'') {
+                            out.push('\'');
+                            chars.next();
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A trigger on a table (or a view).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trigger {
+    /// Name.
+    pub name: String,
+    /// The table or view it is on.
+    pub table: String,
+    /// The whole `CREATE TRIGGER` statement as the database prints it
+    /// (`pg_get_triggerdef`), without a final `;`.
+    pub definition: String,
+}
+
+impl Trigger {
+    /// `table.name`, its key in [`Schema::triggers`].
+    pub fn key(&self) -> String {
+        format!("{}.{}", self.table, self.name)
+    }
 }
 
 /// A PostgreSQL enum type.

@@ -19,7 +19,11 @@
 //!   name PostgreSQL gave it: `t_pkey`, `t_a_b_key`, `t_a_fkey`, `t_a_check`),
 //!   `CREATE INDEX` with method, `DESC` and `WHERE`, enums (`CREATE TYPE`, `ALTER TYPE
 //!   ... ADD VALUE`, and a re-creation through a renamed old type when a label goes or
-//!   moves), sequences, views. A change of generation drops and adds the column.
+//!   moves), sequences, views, functions (`CREATE OR REPLACE` for a changed one; `DROP
+//!   FUNCTION name(argument types)`), triggers. A check `NOT VALID` is added by `ALTER
+//!   TABLE` (`CREATE TABLE` would validate it), and validated with `VALIDATE
+//!   CONSTRAINT`. A column's collation is written `COLLATE "C"`, and changed with `ALTER
+//!   COLUMN ... TYPE`. A change of generation drops and adds the column.
 //! - MySQL and MariaDB: `MODIFY COLUMN` with the whole definition, `ADD`/`DROP INDEX`,
 //!   `DROP PRIMARY KEY`, `DROP FOREIGN KEY`, `DROP CONSTRAINT` for checks (MariaDB
 //!   10.2+ and MySQL 8.0.19+; MySQL's own `DROP CHECK` is not in MariaDB),
@@ -35,11 +39,12 @@
 //!   TABLE`. Rebuilding or dropping a table that other tables reference needs
 //!   `PRAGMA foreign_keys` off, which cannot change inside a transaction: the script
 //!   checks it first and fails otherwise, and checks the foreign keys after the rebuilds.
+//!   A rebuilt table's triggers are created again after it.
 
 use crate::diff::{added_labels, words, Change, Diff, EnumColumn};
 use crate::model::{
-    Check, Column, Deferrable, ForeignKey, Identity, Index, IndexKey, IndexPart, PrimaryKey,
-    ReferentialAction, Schema, Sequence, Table, Unique, View,
+    Check, Column, Deferrable, ForeignKey, Function, Identity, Index, IndexKey, IndexPart,
+    PrimaryKey, ReferentialAction, Schema, Sequence, Table, Unique, View,
 };
 use migrate_core::sql::plain_identifier_problem;
 use migrate_core::Dialect;
@@ -554,6 +559,9 @@ impl Renderer<'_> {
             s.push(' ');
             s.push_str(&c.data_type);
         }
+        if let Some(collation) = &c.collation {
+            s.push_str(&format!(" COLLATE {}", self.collation(collation)));
+        }
         let object = || format!("{table}.{}", c.name);
         let generated = |g: &crate::model::Generated| {
             format!(
@@ -660,6 +668,42 @@ impl Renderer<'_> {
         }
     }
 
+    /// A collation's name, always quoted (PostgreSQL's names are case-sensitive: `"C"`).
+    fn collation(&self, name: &str) -> String {
+        match self.dialect {
+            Db::Mysql => format!("`{}`", name.replace('`', "``")),
+            _ => format!("\"{}\"", name.replace('"', "\"\"")),
+        }
+    }
+
+    /// `ALTER TABLE ... ADD` of a check, with `NOT VALID` when it is not validated
+    /// (PostgreSQL only).
+    fn add_check(&self, table: &str, check: &Check) -> Result<String, RenderError> {
+        let mut s = self.alter(table, format!("ADD {}", self.check_clause(check)));
+        if check.not_valid {
+            if self.dialect != Db::Postgres {
+                return Err(self.unsupported(
+                    "NOT VALID checks",
+                    format!("{table} ({})", check.expression),
+                ));
+            }
+            s.push_str(" NOT VALID");
+        }
+        Ok(s)
+    }
+
+    /// A function's `CREATE OR REPLACE` statement.
+    fn function_sql(&self, f: &Function) -> Result<String, RenderError> {
+        if self.dialect != Db::Postgres {
+            return Err(self.unsupported("functions", f.signature()));
+        }
+        Ok(f.definition
+            .trim()
+            .trim_end_matches(';')
+            .trim_end()
+            .to_string())
+    }
+
     fn constraint_name(&self, name: &Option<String>) -> String {
         name.as_ref()
             .map(|n| format!("CONSTRAINT {} ", self.q(n)))
@@ -746,6 +790,16 @@ impl Renderer<'_> {
             lines.push(self.unique_clause(u));
         }
         for c in &t.checks {
+            // PostgreSQL validates a check of CREATE TABLE whatever it says: a NOT VALID
+            // one is added after (`statements`).
+            if c.not_valid && self.dialect == Db::Postgres {
+                continue;
+            }
+            if c.not_valid {
+                return Err(
+                    self.unsupported("NOT VALID checks", format!("{} ({})", t.name, c.expression))
+                );
+            }
             lines.push(self.check_clause(c));
         }
         for k in foreign_keys {
@@ -876,6 +930,7 @@ impl Renderer<'_> {
             .from
             .tables
             .get(table)
+            .or_else(|| self.to.tables.get(table))
             .map(|t| {
                 t.columns
                     .iter()
@@ -1035,7 +1090,11 @@ impl Renderer<'_> {
                 } else {
                     Vec::new()
                 };
-                vec![self.create_table(&t.name, t, &fks)?]
+                let mut out = vec![self.create_table(&t.name, t, &fks)?];
+                for c in t.checks.iter().filter(|c| c.not_valid) {
+                    out.push(self.add_check(&t.name, c)?);
+                }
+                out
             }
             Change::DropTable(t) => vec![format!("DROP TABLE {}", self.q(&t.name))],
             Change::RenameTable { from, to } => {
@@ -1140,8 +1199,19 @@ impl Renderer<'_> {
                     vec![self.alter(table, format!("DROP CONSTRAINT {}", self.q(&name)))]
                 }
             },
-            Change::AddCheck { table, check } => {
-                vec![self.alter(table, format!("ADD {}", self.check_clause(check)))]
+            Change::AddCheck { table, check } => vec![self.add_check(table, check)?],
+            Change::AlterCheck { table, from, to } => {
+                needs_pg("NOT VALID checks", table)?;
+                let name = from.name.clone().unwrap_or_else(|| self.postgres_check_name(table, from));
+                if to.not_valid {
+                    let again = Check { name: Some(name.clone()), ..to.clone() };
+                    vec![
+                        self.alter(table, format!("DROP CONSTRAINT {}", self.q(&name))),
+                        self.add_check(table, &again)?,
+                    ]
+                } else {
+                    vec![self.alter(table, format!("VALIDATE CONSTRAINT {}", self.q(&name)))]
+                }
             }
             Change::DropCheck { table, check } => match (&check.name, self.dialect) {
                 (None, Db::Mysql) => self.mysql_dynamic(self.mysql_check_lookup(table, check)?),
@@ -1209,6 +1279,25 @@ impl Renderer<'_> {
                 needs_pg("sequences", &to.name)?;
                 vec![format!("ALTER SEQUENCE {}{}", self.q(&to.name), self.sequence_options(to))]
             }
+            Change::CreateFunction(f) | Change::ReplaceFunction { to: f, .. } => {
+                vec![self.function_sql(f)?]
+            }
+            Change::DropFunction(f) => {
+                needs_pg("functions", &f.signature())?;
+                vec![format!(
+                    "DROP {} {}({})",
+                    if f.procedure { "PROCEDURE" } else { "FUNCTION" },
+                    self.q(&f.name),
+                    f.arguments
+                )]
+            }
+            Change::CreateTrigger(t) => {
+                vec![t.definition.trim().trim_end_matches(';').trim_end().to_string()]
+            }
+            Change::DropTrigger(t) => match self.dialect {
+                Db::Postgres => vec![format!("DROP TRIGGER {} ON {}", self.q(&t.name), self.q(&t.table))],
+                _ => vec![format!("DROP TRIGGER {}", self.q(&t.name))],
+            },
         })
     }
 
@@ -1227,6 +1316,7 @@ impl Renderer<'_> {
         let a = |action: String| self.alter(table, format!("ALTER COLUMN {col} {action}"));
         let mut out = Vec::new();
         let type_changes = from.data_type != to.data_type;
+        let collation_changes = from.collation != to.collation;
         if from.identity.is_some() && to.identity.is_none() {
             out.push(a("DROP IDENTITY".into()));
         }
@@ -1235,6 +1325,11 @@ impl Renderer<'_> {
         if reset_default {
             out.push(a("DROP DEFAULT".into()));
         }
+        let collate = to
+            .collation
+            .as_ref()
+            .map(|c| format!(" COLLATE {}", self.collation(c)))
+            .unwrap_or_default();
         if type_changes {
             // Within strings or within numbers, PostgreSQL's assignment cast applies and
             // refuses what does not fit (an explicit `::varchar(10)` would cut strings
@@ -1255,13 +1350,16 @@ impl Renderer<'_> {
             let same_kind =
                 kind(&from.data_type) != 0 && kind(&from.data_type) == kind(&to.data_type);
             if same_kind || crate::diff::type_widens(&from.data_type, &to.data_type) {
-                out.push(a(format!("TYPE {}", to.data_type)));
+                out.push(a(format!("TYPE {}{collate}", to.data_type)));
             } else {
                 out.push(a(format!(
-                    "TYPE {} USING {col}::{}",
+                    "TYPE {}{collate} USING {col}::{}",
                     to.data_type, to.data_type
                 )));
             }
+        } else if collation_changes {
+            // The same type again, with the collation (none: the type's default).
+            out.push(a(format!("TYPE {}{collate}", to.data_type)));
         }
         if from.nullable != to.nullable {
             out.push(a(if to.nullable {
@@ -1414,7 +1512,8 @@ impl Renderer<'_> {
             });
         };
         for (i, c) in changes.iter().enumerate() {
-            if !rebuilt && matches!(c, Change::CreateView(_)) {
+            // Before the views and triggers that read or sit on the rebuilt tables.
+            if !rebuilt && matches!(c, Change::CreateView(_) | Change::CreateTrigger(_)) {
                 body.extend(self.sqlite_rebuilds(changes, &rebuild, &groups, info)?);
                 rebuilt = true;
             }
@@ -1569,6 +1668,16 @@ impl Renderer<'_> {
             ));
             for ix in &target.indexes {
                 statements.push(self.create_index(name, ix)?);
+            }
+            // Dropping the old table took its triggers: those the changes do not
+            // create themselves are created again.
+            for t in self.to.triggers.values().filter(|t| t.table == *name) {
+                let created = changes
+                    .iter()
+                    .any(|c| matches!(c, Change::CreateTrigger(u) if u.key() == t.key()));
+                if !created {
+                    statements.push(t.definition.clone());
+                }
             }
             let (reasons, about) = groups.get(name).cloned().unwrap_or_default();
             blocks.push(Block {
@@ -1760,7 +1869,7 @@ fn is_current_keyword(d: &str) -> bool {
 mod tests {
     use super::*;
     use crate::diff::diff;
-    use crate::model::{EnumType, Generated};
+    use crate::model::{EnumType, Generated, Trigger};
 
     fn opts(allow: bool) -> RenderOptions {
         RenderOptions {
@@ -1969,6 +2078,7 @@ mod tests {
         t.checks.push(Check {
             name: None,
             expression: "rating > 0".into(),
+            not_valid: false,
         });
         t.uniques.push(Unique {
             name: None,
@@ -1979,6 +2089,7 @@ mod tests {
         b.table_mut("tickets").unwrap().checks.push(Check {
             name: Some("rating_small".into()),
             expression: "rating < 10".into(),
+            not_valid: false,
         });
         let pg = both(&a, &b, Dialect::Postgres, false);
         assert_eq!(
@@ -2190,6 +2301,109 @@ mod tests {
             r.upgrade,
             "ALTER TABLE t MODIFY COLUMN id int(11) NOT NULL, DROP PRIMARY KEY;\nALTER TABLE t ADD COLUMN x int(11) NOT NULL DEFAULT 0;\nALTER TABLE t ADD PRIMARY KEY (id, x), MODIFY COLUMN id int(11) NOT NULL AUTO_INCREMENT;\n"
         );
+    }
+
+    #[test]
+    fn postgres_check_validity_and_collation() {
+        let mut t = tickets();
+        t.checks
+            .push(Check::new(Some("rating_positive"), "rating > 0"));
+        t.checks.push(Check::new(None, "id > 0"));
+        let a = schema(vec![t]);
+        let mut b = a.clone();
+        let bt = b.table_mut("tickets").unwrap();
+        for c in &mut bt.checks {
+            c.not_valid = true;
+        }
+        bt.columns[3].collation = Some("C".into());
+        let r = both(&a, &b, Dialect::Postgres, false);
+        assert_eq!(
+            r.upgrade,
+            "ALTER TABLE tickets ALTER COLUMN title TYPE varchar(20) COLLATE \"C\";\n\
+             ALTER TABLE tickets DROP CONSTRAINT rating_positive;\n\
+             ALTER TABLE tickets ADD CONSTRAINT rating_positive CHECK (rating > 0) NOT VALID;\n\
+             ALTER TABLE tickets DROP CONSTRAINT tickets_id_check;\n\
+             ALTER TABLE tickets ADD CONSTRAINT tickets_id_check CHECK (id > 0) NOT VALID;\n"
+        );
+        assert_eq!(
+            r.downgrade,
+            "ALTER TABLE tickets VALIDATE CONSTRAINT tickets_id_check;\n\
+             ALTER TABLE tickets VALIDATE CONSTRAINT rating_positive;\n\
+             ALTER TABLE tickets ALTER COLUMN title TYPE varchar(20);\n"
+        );
+        // A created table gets its NOT VALID checks after: CREATE TABLE validates them.
+        let r = both(&Schema::default(), &b, Dialect::Postgres, false);
+        assert!(
+            r.upgrade.starts_with(
+                "CREATE TABLE tickets (\n    id integer NOT NULL,\n    user_id integer,\n    rating integer,\n    title varchar(20) COLLATE \"C\",\n    PRIMARY KEY (id)\n);\n\
+                 ALTER TABLE tickets ADD CONSTRAINT rating_positive CHECK (rating > 0) NOT VALID;\n\
+                 ALTER TABLE tickets ADD CHECK (id > 0) NOT VALID;\n"
+            ),
+            "{}",
+            r.upgrade
+        );
+        // Elsewhere NOT VALID is refused by name.
+        let d = diff(&a, &b).unwrap();
+        let err = render(&d, &a, &b, Dialect::Mysql, &opts(false)).unwrap_err();
+        assert!(err.to_string().contains("NOT VALID checks"), "{err}");
+    }
+
+    #[test]
+    fn postgres_functions_and_triggers() {
+        let touch = |body: &str| {
+            Function {
+            name: "touch".into(),
+            arguments: String::new(),
+            procedure: false,
+            definition: format!("CREATE OR REPLACE FUNCTION touch()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function${body}$function$"),
+        }
+        };
+        let a = schema(vec![tickets()]);
+        let mut b = a.clone();
+        b.add_function(touch("BEGIN RETURN NEW; END"));
+        b.add_function(Function {
+            name: "Add One".into(),
+            arguments: "integer".into(),
+            procedure: true,
+            definition: "CREATE OR REPLACE PROCEDURE \"Add One\"(IN n integer)\n LANGUAGE sql\nAS $procedure$ SELECT n + 1 $procedure$".into(),
+        });
+        b.add_trigger(Trigger {
+            name: "tickets_touch".into(),
+            table: "tickets".into(),
+            definition: "CREATE TRIGGER tickets_touch BEFORE UPDATE ON tickets FOR EACH ROW EXECUTE FUNCTION touch()".into(),
+        });
+        let r = both(&a, &b, Dialect::Postgres, false);
+        assert_eq!(
+            r.upgrade,
+            "CREATE OR REPLACE PROCEDURE \"Add One\"(IN n integer)\n LANGUAGE sql\nAS $procedure$ SELECT n + 1 $procedure$;\n\
+             CREATE OR REPLACE FUNCTION touch()\n RETURNS trigger\n LANGUAGE plpgsql\nAS $function$BEGIN RETURN NEW; END$function$;\n\
+             CREATE TRIGGER tickets_touch BEFORE UPDATE ON tickets FOR EACH ROW EXECUTE FUNCTION touch();\n"
+        );
+        assert_eq!(
+            r.downgrade,
+            "DROP TRIGGER tickets_touch ON tickets;\n\
+             DROP FUNCTION touch();\n\
+             DROP PROCEDURE \"Add One\"(integer);\n"
+        );
+        // A changed body is replaced in place, both ways.
+        let mut c = b.clone();
+        c.add_function(touch("BEGIN RETURN OLD; END"));
+        let r = both(&b, &c, Dialect::Postgres, false);
+        assert!(
+            r.upgrade
+                .contains("$function$BEGIN RETURN OLD; END$function$"),
+            "{}",
+            r.upgrade
+        );
+        assert!(
+            r.downgrade
+                .contains("$function$BEGIN RETURN NEW; END$function$"),
+            "{}",
+            r.downgrade
+        );
+        let d = diff(&a, &b).unwrap();
+        let err = render(&d, &a, &b, Dialect::Sqlite, &opts(false)).unwrap_err();
+        assert!(err.to_string().contains("functions"), "{err}");
     }
 
     #[test]

@@ -180,7 +180,7 @@ fn schema_problems(
     if !drift.is_empty() {
         problems.push(CliError::Drift {
             revisions: current,
-            changes: drift.changes.iter().map(|c| c.describe()).collect(),
+            changes: drift.differences().iter().map(|c| c.describe()).collect(),
         });
     }
     let ahead = migrate_runtime::schema::model::diff(&at_heads, &declared)

@@ -61,9 +61,9 @@ use migrate_schema::{Check, ForeignKey, Table, Unique};
 /// Reads the schema of the database `db` is connected to: on PostgreSQL the current
 /// schema (`current_schema()`), on MySQL/MariaDB the current database (`DATABASE()`),
 /// on SQLite `main`. Tables named in `exclude` are left out (pass the version and
-/// history tables; a qualified `schema.table` excludes `table`), and so are objects
-/// owned by an extension, SQLite's internal `sqlite_%` tables and its virtual tables
-/// (with their shadow tables).
+/// history tables; a qualified `schema.table` excludes `table`, and the triggers on it),
+/// and so are objects owned by an extension, SQLite's internal `sqlite_%` tables and
+/// its virtual tables (with their shadow tables).
 ///
 /// Names are as the database stores them. Constraints whose name is the one the
 /// database would have generated are read with `name: None`: PostgreSQL's
@@ -90,8 +90,16 @@ use migrate_schema::{Check, ForeignKey, Table, Unique};
 ///   servers). The expression of a generated column and deferrability come from the
 ///   `CREATE TABLE` text.
 /// - **PostgreSQL** prints everything itself (`format_type`, `pg_get_expr`,
-///   `pg_get_indexdef`, `pg_get_viewdef`, all pretty-printed); view definitions lose
-///   their surrounding blanks and final `;`.
+///   `pg_get_indexdef`, `pg_get_viewdef`, `pg_get_triggerdef`, all pretty-printed, and
+///   `pg_get_functiondef`); view definitions lose their surrounding blanks and final
+///   `;`, function definitions the schema before the name. A check's validity
+///   (`convalidated`) and a column's collation when it is not its type's default are
+///   read; functions and procedures are identified by name and argument types
+///   (`oidvectortypes`), and triggers made for foreign keys are left out. Only
+///   PostgreSQL reads collations and functions so far.
+/// - **Triggers** on SQLite are their stored `CREATE TRIGGER` text; on MySQL/MariaDB the
+///   statement is rebuilt from `information_schema.TRIGGERS` (timing, event, table, the
+///   body as written), without the `DEFINER`.
 /// - **MySQL/MariaDB**: MariaDB quotes string defaults and reports a missing default as
 ///   `NULL`, MySQL 8 does not quote: both read as MariaDB's quoted literal, `None` for no
 ///   default, and `CURRENT_TIMESTAMP` as `current_timestamp()`. `RESTRICT` is
@@ -117,11 +125,14 @@ pub async fn introspect<'a>(
         #[cfg(feature = "mysql")]
         Db::Mysql(p) => mysql::introspect(p).await?,
     };
-    schema.tables.retain(|name, _| {
-        !exclude
+    let excluded = |name: &str| {
+        exclude
             .iter()
             .any(|e| e.rsplit('.').next().unwrap_or(e) == name)
-    });
+    };
+    schema.tables.retain(|name, _| !excluded(name));
+    // A trigger on an excluded table goes with it.
+    schema.triggers.retain(|_, t| !excluded(&t.table));
     for table in schema.tables.values_mut() {
         sort_table(table);
     }

@@ -6,7 +6,7 @@
 use crate::error::MigrateError;
 use migrate_schema::{
     Check, Column, Deferrable, ForeignKey, Generated, Identity, Index, IndexKey, IndexPart,
-    PrimaryKey, ReferentialAction, Schema, Table, Unique, View,
+    PrimaryKey, ReferentialAction, Schema, Table, Trigger, Unique, View,
 };
 use sqlx::mysql::MySqlRow;
 use sqlx::Row;
@@ -142,6 +142,12 @@ pub(crate) async fn introspect(pool: &sqlx::MySqlPool) -> Result<Schema, Migrate
         "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
         "VIEWS"
     );
+    let triggers = rows!(
+        "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, \
+         ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() \
+         ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER",
+        "TRIGGERS"
+    );
     drop(c);
     build(
         server,
@@ -153,6 +159,7 @@ pub(crate) async fn introspect(pool: &sqlx::MySqlPool) -> Result<Schema, Migrate
         referential,
         checks,
         views,
+        triggers,
     )
     .map_err(err("decoding"))
 }
@@ -168,6 +175,7 @@ fn build(
     referential: Vec<MySqlRow>,
     checks: Vec<MySqlRow>,
     views: Vec<MySqlRow>,
+    triggers: Vec<MySqlRow>,
 ) -> Result<Schema, sqlx::Error> {
     let mut schema = Schema::default();
     for r in &tables {
@@ -207,6 +215,7 @@ fn build(
                 .contains("auto_increment")
                 .then_some(Identity::AutoIncrement),
             generated,
+            collation: None,
             renamed_from: None,
         });
     }
@@ -342,6 +351,26 @@ fn build(
         t.checks.push(Check {
             name: (!generated).then_some(name),
             expression: req(r, 2)?,
+            not_valid: false,
+        });
+    }
+    // The statement the server would take back (without the DEFINER it adds): the
+    // body as written, the rest from the catalog's words.
+    for r in &triggers {
+        let (name, table) = (req(r, 0)?, req(r, 1)?);
+        let quote = |n: &str| format!("`{}`", n.replace('`', "``"));
+        let definition = format!(
+            "CREATE TRIGGER {} {} {} ON {} FOR EACH ROW {}",
+            quote(&name),
+            req(r, 2)?,
+            req(r, 3)?,
+            quote(&table),
+            req(r, 4)?.trim()
+        );
+        schema.add_trigger(Trigger {
+            name,
+            table,
+            definition,
         });
     }
     Ok(schema)

@@ -1,12 +1,14 @@
-//! PostgreSQL: six queries on `pg_catalog` for the whole current schema (tables and
-//! views, columns, constraints, indexes, enums, sequences), every text printed by the
-//! server itself. `information_schema` is not used: its views are far slower.
+//! PostgreSQL: eight queries on `pg_catalog` for the whole current schema (tables and
+//! views, columns, constraints, indexes, enums, sequences, functions, triggers), every
+//! text printed by the server itself. `information_schema` is not used: its views are
+//! far slower.
 
 use crate::error::MigrateError;
 use migrate_schema::render::postgres_object_name;
 use migrate_schema::{
-    Check, Column, Deferrable, EnumType, ForeignKey, Generated, Identity, Index, IndexKey,
-    IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Unique, View,
+    Check, Column, Deferrable, EnumType, ForeignKey, Function, Generated, Identity, Index,
+    IndexKey, IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Trigger, Unique,
+    View,
 };
 use std::collections::HashMap;
 
@@ -41,12 +43,19 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
         Option<String>,
         String,
         String,
+        Option<String>,
     );
+    // A collation is only named when it is not the type's own (`typcollation`), as the
+    // SQL only names it then.
     let columns: Vec<ColumnRow> = sqlx::query_as(&format!(
         "{RELATIONS} SELECT a.attrelid::int8, a.attnum, a.attname::text, \
          format_type(a.atttypid, a.atttypmod), a.attnotnull, \
-         pg_get_expr(ad.adbin, ad.adrelid, true), a.attidentity::text, a.attgenerated::text \
+         pg_get_expr(ad.adbin, ad.adrelid, true), a.attidentity::text, a.attgenerated::text, \
+         CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation \
+           THEN co.collname::text END \
          FROM pg_attribute a JOIN rel ON rel.oid = a.attrelid \
+         JOIN pg_type ty ON ty.oid = a.atttypid \
+         LEFT JOIN pg_collation co ON co.oid = a.attcollation \
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
          WHERE rel.relkind <> 'v' AND a.attnum > 0 AND NOT a.attisdropped \
          ORDER BY a.attrelid, a.attnum"
@@ -67,6 +76,7 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
         bool,
         bool,
         Option<String>,
+        bool,
     );
     let constraints: Vec<ConstraintRow> = sqlx::query_as(&format!(
         "{RELATIONS} SELECT con.conrelid::int8, con.conname::text, con.contype::text, \
@@ -78,7 +88,8 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
          ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i) \
            JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i), \
          con.confupdtype::text, con.confdeltype::text, con.condeferrable, con.condeferred, \
-         CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid, true) END \
+         CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid, true) END, \
+         con.convalidated \
          FROM pg_constraint con JOIN rel ON rel.oid = con.conrelid \
          LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
          LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
@@ -138,6 +149,32 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
     .fetch_all(&mut *c)
     .await
     .map_err(err("pg_sequence"))?;
+
+    // Functions and procedures (not aggregates or window functions) of the current
+    // schema that no extension owns. `pg_get_functiondef` always names the schema:
+    // it is taken off, so that a scratch schema's functions compare with the real ones.
+    type FunctionRow = (String, String, bool, String, String);
+    let functions: Vec<FunctionRow> = sqlx::query_as(
+        "SELECT p.proname::text, oidvectortypes(p.proargtypes), p.prokind = 'p', \
+         pg_get_functiondef(p.oid), quote_ident(n.nspname) \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p') \
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
+           AND d.objid = p.oid AND d.deptype = 'e')",
+    )
+    .fetch_all(&mut *c)
+    .await
+    .map_err(err("pg_proc"))?;
+
+    // User triggers (not those PostgreSQL makes for foreign keys) on the tables and
+    // views read above.
+    let triggers: Vec<(String, String, String)> = sqlx::query_as(&format!(
+        "{RELATIONS} SELECT tg.tgname::text, rel.relname::text, pg_get_triggerdef(tg.oid, true) \
+         FROM pg_trigger tg JOIN rel ON rel.oid = tg.tgrelid WHERE NOT tg.tgisinternal"
+    ))
+    .fetch_all(&mut *c)
+    .await
+    .map_err(err("pg_trigger"))?;
     drop(c);
 
     let mut schema = Schema::default();
@@ -158,7 +195,9 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
     }
 
     let mut attnames: HashMap<(i64, i16), String> = HashMap::new();
-    for (relid, attnum, name, data_type, notnull, default, identity, generated) in columns {
+    for (relid, attnum, name, data_type, notnull, default, identity, generated, collation) in
+        columns
+    {
         let Some(t) = names.get(&relid).and_then(|n| schema.tables.get_mut(n)) else {
             continue;
         };
@@ -178,11 +217,12 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
                 expression: default.unwrap_or_default(),
                 stored: true,
             }),
+            collation,
             renamed_from: None,
         });
     }
 
-    for (relid, name, kind, cols, ftable, fcols, upd, del, deferrable, deferred, check) in
+    for (relid, name, kind, cols, ftable, fcols, upd, del, deferrable, deferred, check, valid) in
         constraints
     {
         let Some(t) = names.get(&relid).and_then(|n| schema.tables.get_mut(n)) else {
@@ -233,6 +273,7 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
                 t.checks.push(Check {
                     name,
                     expression: check.unwrap_or_default(),
+                    not_valid: !valid,
                 });
             }
         }
@@ -282,7 +323,36 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
             },
         );
     }
+    for (name, arguments, procedure, definition, schema_name) in functions {
+        schema.add_function(Function {
+            name,
+            arguments,
+            procedure,
+            definition: unqualified_function(&definition, &schema_name),
+        });
+    }
+    for (name, table, definition) in triggers {
+        schema.add_trigger(Trigger {
+            name,
+            table,
+            definition,
+        });
+    }
     Ok(schema)
+}
+
+/// `pg_get_functiondef`'s text without the schema before the function's name (`CREATE
+/// OR REPLACE FUNCTION public.touch()` is `... FUNCTION touch()`), its final line break
+/// or a `;`.
+fn unqualified_function(definition: &str, schema: &str) -> String {
+    let definition = definition.trim_end().trim_end_matches(';').trim_end();
+    for kind in ["FUNCTION", "PROCEDURE"] {
+        let head = format!("CREATE OR REPLACE {kind} {schema}.");
+        if let Some(rest) = definition.strip_prefix(&head) {
+            return format!("CREATE OR REPLACE {kind} {rest}");
+        }
+    }
+    definition.to_string()
 }
 
 /// `pg_constraint.confupdtype` / `confdeltype`.
@@ -316,6 +386,24 @@ fn generated(name: &str, table: &str, columns: Option<&str>, label: &str) -> boo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn function_definitions_lose_their_schema() {
+        assert_eq!(
+            unqualified_function(
+                "CREATE OR REPLACE FUNCTION public.touch()\n RETURNS trigger\nAS $function$x$function$\n",
+                "public"
+            ),
+            "CREATE OR REPLACE FUNCTION touch()\n RETURNS trigger\nAS $function$x$function$"
+        );
+        assert_eq!(
+            unqualified_function(
+                "CREATE OR REPLACE PROCEDURE \"My S\".p(IN a integer)",
+                "\"My S\""
+            ),
+            "CREATE OR REPLACE PROCEDURE p(IN a integer)"
+        );
+    }
 
     #[test]
     fn generated_names() {

@@ -2,7 +2,8 @@
 //! (`pragma_table_xinfo`, `pragma_index_list` + `pragma_index_xinfo`,
 //! `pragma_foreign_key_list`) into one JSON document, and the stored `CREATE` statements for
 //! what the pragmas do not tell: constraint names, CHECK and generated expressions,
-//! `AUTOINCREMENT`, deferrability, index expressions and predicates, view queries.
+//! `AUTOINCREMENT`, deferrability, index expressions and predicates, view queries;
+//! triggers are their stored `CREATE TRIGGER` statements.
 
 use super::sqltext::{
     closing, lex, normalize, normalize_expression, normalize_text, split_commas, Kind, Tok,
@@ -10,7 +11,7 @@ use super::sqltext::{
 use crate::error::MigrateError;
 use migrate_schema::{
     Check, Column, Deferrable, ForeignKey, Generated, Identity, Index, IndexKey, IndexPart,
-    PrimaryKey, ReferentialAction, Schema, Table, Unique, View,
+    PrimaryKey, ReferentialAction, Schema, Table, Trigger, Unique, View,
 };
 use std::collections::HashMap;
 
@@ -71,6 +72,11 @@ pub(crate) async fn introspect(pool: &sqlx::SqlitePool) -> Result<Schema, Migrat
             .fetch_all(&mut *c)
             .await
             .map_err(err("views"))?;
+    let triggers: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+            .fetch_all(&mut *c)
+            .await
+            .map_err(err("triggers"))?;
     // An index made by CREATE INDEX with an expression part or a predicate.
     let needs_sql: Vec<&str> = tables
         .iter()
@@ -96,7 +102,23 @@ pub(crate) async fn introspect(pool: &sqlx::SqlitePool) -> Result<Schema, Migrat
             .collect()
     };
     drop(c);
-    Ok(build(tables, views, &index_sql))
+    let mut schema = build(tables, views, &index_sql);
+    // As written (SQLite keeps the text): the statement that made it, which is also the
+    // one that makes it again.
+    for (name, table, sql) in triggers {
+        let definition = sql
+            .unwrap_or_default()
+            .trim()
+            .trim_end_matches(';')
+            .trim_end()
+            .to_string();
+        schema.add_trigger(Trigger {
+            name,
+            table,
+            definition,
+        });
+    }
+    Ok(schema)
 }
 
 fn build(
@@ -154,6 +176,7 @@ fn build(
                 },
                 identity: autoincrement.then_some(Identity::AutoIncrement),
                 generated,
+                collation: None,
                 renamed_from: None,
             });
         }
@@ -206,7 +229,11 @@ fn build(
         // CHECK constraints, from the SQL text.
         t.checks = std::mem::take(&mut text.checks)
             .into_iter()
-            .map(|(name, expression)| Check { name, expression })
+            .map(|(name, expression)| Check {
+                name,
+                expression,
+                not_valid: false,
+            })
             .collect();
         later.push((t.name.clone(), foreign_keys, text));
         schema.add_table(t);
