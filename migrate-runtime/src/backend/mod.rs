@@ -13,6 +13,8 @@ compile_error!("migrate-runtime needs at least one of the features `sqlite`, `po
 pub(crate) mod mysql;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod tls;
 
 use crate::error::{mask_url, MigrateError};
 use migrate_core::Dialect;
