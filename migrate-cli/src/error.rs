@@ -322,6 +322,7 @@ pub mod exit {
     fn of_migrate(e: &MigrateError) -> u8 {
         match e {
             MigrateError::Connect { .. }
+            | MigrateError::TlsCa { .. }
             | MigrateError::ConnectTimeout { .. }
             | MigrateError::MissingDatabase { .. } => CONNECT,
             MigrateError::NotAtHead { .. } => BEHIND,

@@ -47,9 +47,19 @@ pub enum TlsCaError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The server's certificate is signed by the named CA but not for the host the URL
+    /// connects to (`verify-full`, `VERIFY_IDENTITY`).
+    #[error("the server's certificate does not name the host `{host}` ({source}); connect by a name the certificate lists")]
+    NotForHost {
+        /// The host of the URL.
+        host: String,
+        /// What the TLS library found.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The server's certificate does not verify against the named CA, the only one
     /// trusted when a CA is named.
-    #[error("the server's certificate is not trusted by the CA file `{}` ({param}), the only CA a named file lets the connection trust", path.display())]
+    #[error("the server's certificate is not trusted by the CA file `{}` ({param}), the only CA a named file lets the connection trust: {source}", path.display())]
     NotTrusted {
         /// The file.
         path: PathBuf,

@@ -135,7 +135,7 @@ impl NamedCa {
             .with_no_client_auth();
         let name = ServerName::try_from(host.to_string())
             .map_err(|e| self.not_trusted(&url, Box::new(e)))?;
-        let host = host.to_string();
+        let (host, host_name) = (host.to_string(), host.to_string());
         let handshake = tokio::task::spawn_blocking(move || {
             handshake(&host, port, timeout, request_tls, config, name)
         })
@@ -173,6 +173,16 @@ impl NamedCa {
                 .get_ref()
                 .and_then(|inner| inner.downcast_ref::<rustls::Error>())
             {
+                Some(rustls::Error::InvalidCertificate(
+                    CertificateError::NotValidForName
+                    | CertificateError::NotValidForNameContext { .. },
+                )) => Err(MigrateError::TlsCa {
+                    url: url.clone(),
+                    problem: TlsCaError::NotForHost {
+                        host: host_name,
+                        source: e.into_inner().expect("checked above"),
+                    },
+                }),
                 Some(rustls::Error::InvalidCertificate(_)) => {
                     let inner = e.into_inner().expect("checked above");
                     Err(self.not_trusted(&url, inner))
