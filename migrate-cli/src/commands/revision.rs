@@ -198,7 +198,7 @@ fn autogenerate(
         }
         let written: Vec<String> = written.iter().map(|d| d.to_string()).collect();
         ctx.printer.info(format!(
-            "The declared schema has per-database sections: wrote a section for each of {}, none shared; another database cannot run this revision until `--also URL` adds its section.",
+            "The declared schema has per-database sections: the revision has sections for {} and none shared (a database without its own cannot run it; `--also URL` adds one).",
             written.join(", ")
         ));
     }
@@ -858,6 +858,39 @@ impl Utc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_section_names_the_database_and_keeps_line_endings() {
+        let fill = Fill {
+            upgrade: "CREATE TABLE t (id serial);".into(),
+            downgrade: "DROP TABLE t;".into(),
+            own_section: Some(migrate_core::Dialect::Postgres),
+            extra: vec![(
+                migrate_core::Dialect::Sqlite,
+                "CREATE TABLE t (id integer);".into(),
+                "DROP TABLE t;".into(),
+            )],
+            ..Fill::default()
+        };
+        let text = "-- revision: a\r\n-- migrate:upgrade\r\n\r\n-- migrate:downgrade\r\n";
+        assert_eq!(
+            fill_sections(text, &fill),
+            "-- revision: a\r\n-- migrate:upgrade postgres\r\nCREATE TABLE t (id serial);\n\r\n\
+             -- migrate:downgrade postgres\r\nDROP TABLE t;\n\n\
+             -- migrate:upgrade sqlite\nCREATE TABLE t (id integer);\n\n\
+             -- migrate:downgrade sqlite\nDROP TABLE t;\n"
+        );
+        // Without it, the shared sections as before.
+        let shared = Fill {
+            own_section: None,
+            extra: Vec::new(),
+            ..fill
+        };
+        assert_eq!(
+            fill_sections("-- migrate:upgrade\n\n-- migrate:downgrade\n", &shared),
+            "-- migrate:upgrade\nCREATE TABLE t (id serial);\n\n-- migrate:downgrade\nDROP TABLE t;\n"
+        );
+    }
 
     #[test]
     fn slugs_like_alembic() {
