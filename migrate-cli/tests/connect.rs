@@ -235,6 +235,34 @@ fn upgrade_trusts_only_the_named_ca() {
     }
 }
 
+/// `PGSSLROOTCERT`, which sqlx reads when the URL names no CA, is held to the same rule
+/// and named in the error.
+#[test]
+fn postgres_pgsslrootcert_is_the_only_trust_anchor_too() {
+    let Ok(admin) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let p = project(tls::with_host(&admin, &tls::postgres_tls_host()));
+    let wrong = tls::wrong_ca(p.path());
+    let url = tls::with_params(&p.url, "sslmode=verify-full");
+    let out = p
+        .cmd(&["--database-url", &url, "current"])
+        .env("PGSSLROOTCERT", &wrong)
+        .env("SSL_CERT_FILE", tls::postgres_ca())
+        .env_remove("SSL_CERT_DIR")
+        .output()
+        .expect("run migrate");
+    let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}");
+    assert!(
+        text.contains(&format!(
+            "the server's certificate is not trusted by the CA file `{}` (PGSSLROOTCERT)",
+            wrong.display()
+        )),
+        "{text}"
+    );
+}
+
 /// A `database_url` whose `${VAR}` is unset is not needed while `DATABASE_URL` or
 /// `--database-url` gives the URL.
 #[test]

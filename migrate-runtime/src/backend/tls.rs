@@ -10,6 +10,12 @@
 //! an error naming it), and the server is verified against that CA alone on a TLS
 //! handshake of our own; only then does sqlx open its connections. The backends supply
 //! the bytes that ask their server for TLS ([`super::postgres`], [`super::mysql`]).
+//!
+//! What this does not close: sqlx's own connections still accept a certificate the
+//! system trusts, so someone who can intercept the connection *and* holds such a
+//! certificate for the host could let this check through and take a later connection.
+//! Closing that needs sqlx to take a root store of ours (its `tls_rustls.rs` builds the
+//! store itself, in 0.8.6 and on its main branch alike).
 
 use crate::error::{MigrateError, TlsCaError};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -117,10 +123,14 @@ impl NamedCa {
             }
             Arc::new(roots)
         };
+        let connect_error = |source: io::Error| MigrateError::Connect {
+            url: url.clone(),
+            source: sqlx::Error::Io(source),
+        };
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let inner = WebPkiServerVerifier::builder_with_provider(roots, provider.clone())
             .build()
-            .map_err(|e| self.not_trusted(&url, Box::new(e)))?;
+            .map_err(|e| connect_error(io::Error::other(e)))?;
         let verified = Arc::new(AtomicBool::new(false));
         let verifier = OnlyCa {
             inner,
@@ -129,22 +139,18 @@ impl NamedCa {
         };
         let config = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
-            .map_err(|e| self.not_trusted(&url, Box::new(e)))?
+            .map_err(|e| connect_error(io::Error::other(e)))?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(verifier))
             .with_no_client_auth();
         let name = ServerName::try_from(host.to_string())
-            .map_err(|e| self.not_trusted(&url, Box::new(e)))?;
-        let (host, host_name) = (host.to_string(), host.to_string());
+            .map_err(|e| connect_error(io::Error::new(io::ErrorKind::InvalidInput, e)))?;
+        let owned_host = host.to_string();
         let handshake = tokio::task::spawn_blocking(move || {
-            handshake(&host, port, timeout, request_tls, config, name)
+            handshake(&owned_host, port, timeout, request_tls, config, name)
         })
         .await
-        .map_err(|e| io::Error::other(e.to_string()));
-        let connect_error = |source: io::Error| MigrateError::Connect {
-            url: url.clone(),
-            source: sqlx::Error::Io(source),
-        };
+        .map_err(io::Error::other);
         match handshake.and_then(|r| r) {
             Ok(true) => Ok(()),
             // A server that takes TLS on sqlx's connection but not on this one must not
@@ -169,41 +175,39 @@ impl NamedCa {
                     timeout,
                 })
             }
-            Err(e) => match e
-                .get_ref()
-                .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-            {
-                Some(rustls::Error::InvalidCertificate(
-                    CertificateError::NotValidForName
-                    | CertificateError::NotValidForNameContext { .. },
-                )) => Err(MigrateError::TlsCa {
-                    url: url.clone(),
-                    problem: TlsCaError::NotForHost {
-                        host: host_name,
-                        source: e.into_inner().expect("checked above"),
-                    },
-                }),
-                Some(rustls::Error::InvalidCertificate(_)) => {
-                    let inner = e.into_inner().expect("checked above");
-                    Err(self.not_trusted(&url, inner))
+            Err(e) => {
+                let refused = e
+                    .get_ref()
+                    .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+                    .and_then(|tls| match tls {
+                        rustls::Error::InvalidCertificate(
+                            CertificateError::NotValidForName
+                            | CertificateError::NotValidForNameContext { .. },
+                        ) => Some(true),
+                        rustls::Error::InvalidCertificate(_) => Some(false),
+                        _ => None,
+                    });
+                // The io::Error displays rustls's reason.
+                let source = Box::new(e);
+                match refused {
+                    Some(true) => Err(MigrateError::TlsCa {
+                        url: url.clone(),
+                        problem: TlsCaError::NotForHost {
+                            host: host.to_string(),
+                            source,
+                        },
+                    }),
+                    Some(false) => Err(MigrateError::TlsCa {
+                        url: url.clone(),
+                        problem: TlsCaError::NotTrusted {
+                            path: self.path.clone(),
+                            param: self.param,
+                            source,
+                        },
+                    }),
+                    None => Err(connect_error(*source)),
                 }
-                _ => Err(connect_error(e)),
-            },
-        }
-    }
-
-    fn not_trusted(
-        &self,
-        url: &str,
-        source: Box<dyn std::error::Error + Send + Sync>,
-    ) -> MigrateError {
-        MigrateError::TlsCa {
-            url: url.to_string(),
-            problem: TlsCaError::NotTrusted {
-                path: self.path.clone(),
-                param: self.param,
-                source,
-            },
+            }
         }
     }
 }
