@@ -224,12 +224,13 @@ pub enum CliError {
     /// A schema difference that cannot be written for the database.
     #[error(transparent)]
     Render(#[from] migrate_runtime::schema::model::RenderError),
-    /// `revision --autogenerate` on a declared schema with per-database sections, some
-    /// of them for servers no `--also` names: their sections cannot be computed.
-    #[error("the declared schema has per-database sections for {}, so the new revision needs one for each, computed on a scratch database of that kind: add {} (servers where a scratch database may be created); nothing was written", needed_sections(.needed), needed_also(.needed))]
+    /// `revision --autogenerate` in a project with per-database sections (declared
+    /// schema or migrations), some of them for servers no `--also` names: their
+    /// sections cannot be computed.
+    #[error("the project has per-database sections for {}, so the new revision needs one for each, computed on a scratch database of that kind: add {} (servers where a scratch database may be created); nothing was written", needed_sections(.needed), needed_also(.needed))]
     AlsoNeeded {
-        /// Each database whose section cannot be computed, with the declared-schema
-        /// file that has its section (relative to the folder).
+        /// Each database whose section cannot be computed, with where a section of it
+        /// is (`the declared schema's `x.sql``, `migration `y.sql``).
         needed: Vec<(migrate_core::Dialect, String)>,
     },
     /// A schema command needs a declared schema and none is configured.
@@ -424,11 +425,11 @@ pub fn render_error(err: &CliError, full_chain: bool, hint: Option<&str>) -> Str
     out
 }
 
-/// `postgres (`01_users.sql`) and mysql (`01_users.sql`)`.
+/// `postgres (in the declared schema's `01_users.sql`) and mysql (in ...)`.
 fn needed_sections(needed: &[(migrate_core::Dialect, String)]) -> String {
     needed
         .iter()
-        .map(|(d, file)| format!("{d} (`{file}`)"))
+        .map(|(d, place)| format!("{d} (in {place})"))
         .collect::<Vec<_>>()
         .join(" and ")
 }

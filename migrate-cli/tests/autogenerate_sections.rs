@@ -1,5 +1,5 @@
-//! `revision --autogenerate` on a declared schema with per-database sections, through
-//! the real binary: the target's DDL goes into its own section (never the shared one,
+//! `revision --autogenerate` in a project on several databases (per-database sections
+//! in its declared schema or its migrations), through the real binary: the target's DDL goes into its own section (never the shared one,
 //! where another database would run it), every other database with a section gets its
 //! own (SQLite's computed in memory, a server's on the `--also` URL), and without the
 //! `--also` a server needs, nothing is written and the error says which to add. Server
@@ -180,4 +180,70 @@ fn a_single_database_schema_keeps_the_shared_sections() {
         );
         assert!(!text.contains("-- migrate:upgrade "), "{kind}: {text}");
     }
+}
+
+/// A first revision written per database, as a project on PostgreSQL and SQLite has.
+const PER_DATABASE_MIGRATION: &str = "\
+-- revision: a0
+-- down_revision:
+
+-- migrate:upgrade postgres
+CREATE TABLE owners (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL);
+
+-- migrate:downgrade postgres
+DROP TABLE owners;
+
+-- migrate:upgrade sqlite
+CREATE TABLE owners (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL);
+
+-- migrate:downgrade sqlite
+DROP TABLE owners;
+";
+
+/// Shared declared SQL that both databases load.
+const OWNERS_AND_PETS: &str = "\
+CREATE TABLE owners (id INTEGER PRIMARY KEY, name VARCHAR(50) NOT NULL);
+CREATE TABLE pets (id INTEGER PRIMARY KEY, owner_id INTEGER NOT NULL);
+";
+
+/// `project` with [`PER_DATABASE_MIGRATION`] in its versions folder.
+fn project_on_several_databases(url: Option<String>) -> Project {
+    let p = project(url, OWNERS_AND_PETS);
+    std::fs::write(
+        p.path().join("migrations/a0_owners.sql"),
+        PER_DATABASE_MIGRATION,
+    )
+    .expect("write");
+    p.ok(&["hash"]);
+    p
+}
+
+/// A declared schema without sections, in a project whose migrations have them: the
+/// project runs on several databases, so the new revision is written per database too.
+#[test]
+fn migrations_with_sections_make_the_revision_per_database() {
+    let Ok(admin) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let url = common::fresh_database("postgres", &admin, "autosec_mig");
+    let p = project_on_several_databases(Some(url));
+    let out = autogenerate(&p, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", transcript(&p, &out));
+    let text = written(&p);
+    insta::assert_snapshot!("sections_from_the_migrations", text);
+    p.ok(&["upgrade", "head"]);
+    p.ok(&["check"]);
+    let sqlite = sqlite_url(&p, "dev.db");
+    p.ok(&["--database-url", &sqlite, "upgrade", "head"]);
+    p.ok(&["--database-url", &sqlite, "check"]);
+}
+
+/// On SQLite, the migrations' PostgreSQL sections call for `--also postgres://`; the
+/// error names the migration. Runs without servers.
+#[test]
+fn sqlite_target_with_postgres_migrations_says_which_also_is_needed() {
+    let p = project_on_several_databases(None);
+    let out = autogenerate(&p, &[]);
+    insta::assert_snapshot!("sqlite_target_postgres_migrations", transcript(&p, &out));
+    assert_nothing_written(&p);
 }

@@ -110,7 +110,7 @@ fn autogenerate(
     ctx.require_embedded_files(t, m)?;
     let dialect = t.dialect()?;
     let sources = Sources::of(ctx, t, schema)?;
-    let (own_section, also) = sections_to_write(sources.declared()?, dialect, also)?;
+    let (own_section, also) = sections_to_write(sources.declared()?, m.directory(), dialect, also)?;
     let parents = new.parents.clone();
     let (from, to) = {
         let sources = sources.clone();
@@ -198,7 +198,7 @@ fn autogenerate(
         }
         let written: Vec<String> = written.iter().map(|d| d.to_string()).collect();
         ctx.printer.info(format!(
-            "The declared schema has per-database sections: the revision has sections for {} and none shared (a database without its own cannot run it; `--also URL` adds one).",
+            "The project has per-database sections: the revision has sections for {} and none shared (a database without its own cannot run it; `--also URL` adds one).",
             written.join(", ")
         ));
     }
@@ -273,39 +273,52 @@ fn autogenerate(
     Err(CliError::AutogenerateUnverified { path, problem })
 }
 
-/// Where autogenerate writes each database's DDL. A declared schema with per-database
-/// sections (`-- migrate:schema postgres`) is written the same way: the target's DDL
-/// goes into the target's own section (returned: `Some(dialect)`), and every other
-/// database with a section gets one too, computed on a scratch database of its kind:
-/// the server an `--also` URL names, or an in-memory one for SQLite (added to the
-/// returned `--also` URLs). A single-database declared schema leaves the shared
-/// sections as before (`None`).
+/// Where autogenerate writes each database's DDL. A project on several databases (a
+/// declared schema with per-database sections, `-- migrate:schema postgres`, or
+/// migrations with them, `-- migrate:upgrade postgres`) is written the same way: the
+/// target's DDL goes into the target's own section (returned: `Some(dialect)`), never
+/// the shared one another database would run, and every other database with a section
+/// gets one too, computed on a scratch database of its kind: the server an `--also` URL
+/// names, or an in-memory one for SQLite (added to the returned `--also` URLs). A
+/// single-database project keeps the shared sections as before (`None`).
 ///
 /// # Errors
 /// [`CliError::AlsoNeeded`], naming every server with a section and no `--also` URL,
 /// before anything is computed or written.
 fn sections_to_write(
     declared: &migrate_runtime::schema::model::DeclaredSchema,
+    migrations: &migrate_core::ScriptDirectory,
     dialect: migrate_core::Dialect,
     also: &[String],
 ) -> Result<(Option<migrate_core::Dialect>, Vec<String>), CliError> {
     use migrate_core::Dialect;
+    let in_schema = declared.files.iter().flat_map(|f| {
+        f.sections
+            .iter()
+            .filter_map(|s| s.dialect)
+            .map(|d| (d, format!("the declared schema's `{}`", f.path)))
+    });
+    let in_migrations = migrations.scripts.iter().flat_map(|s| {
+        s.upgrade
+            .iter()
+            .chain(s.downgrade.iter())
+            .filter_map(|sec| sec.dialect)
+            .map(|d| (d, format!("migration `{}`", s.path)))
+    });
     let mut also = also.to_vec();
     let mut sectioned = false;
     let mut needed: Vec<(Dialect, String)> = Vec::new();
-    for file in &declared.files {
-        for other in file.sections.iter().filter_map(|s| s.dialect) {
-            sectioned = true;
-            let given = also
-                .iter()
-                .any(|u| crate::target::dialect_of(u).is_ok_and(|d| d == other));
-            if other == dialect || given || needed.iter().any(|(d, _)| *d == other) {
-                continue;
-            }
-            match other {
-                Dialect::Sqlite => also.push("sqlite::memory:".to_string()),
-                Dialect::Postgres | Dialect::Mysql => needed.push((other, file.path.clone())),
-            }
+    for (other, place) in in_schema.chain(in_migrations) {
+        sectioned = true;
+        let given = also
+            .iter()
+            .any(|u| crate::target::dialect_of(u).is_ok_and(|d| d == other));
+        if other == dialect || given || needed.iter().any(|(d, _)| *d == other) {
+            continue;
+        }
+        match other {
+            Dialect::Sqlite => also.push("sqlite::memory:".to_string()),
+            Dialect::Postgres | Dialect::Mysql => needed.push((other, place)),
         }
     }
     if !needed.is_empty() {
