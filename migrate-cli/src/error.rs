@@ -224,6 +224,15 @@ pub enum CliError {
     /// A schema difference that cannot be written for the database.
     #[error(transparent)]
     Render(#[from] migrate_runtime::schema::model::RenderError),
+    /// `revision --autogenerate` in a project with per-database sections (declared
+    /// schema or migrations), some of them for servers no `--also` names: their
+    /// sections cannot be computed.
+    #[error("the project has per-database sections for {}, so the new revision needs one for each, computed on a scratch database of that kind: add {} (servers where a scratch database may be created); nothing was written", needed_sections(.needed), needed_also(.needed))]
+    AlsoNeeded {
+        /// Each database whose section cannot be computed, with where a section of it
+        /// is (`the declared schema's `x.sql``, `migration `y.sql``).
+        needed: Vec<(migrate_core::Dialect, String)>,
+    },
     /// A schema command needs a declared schema and none is configured.
     #[error("no declared schema: set `schema_location` in the configuration (a folder of plain SQL files), or pass --schema DIR")]
     NoDeclaredSchema,
@@ -307,7 +316,7 @@ pub mod exit {
     /// The code a failed command exits with.
     pub(crate) fn of(e: &CliError) -> u8 {
         match e {
-            CliError::Usage(_) => USAGE,
+            CliError::Usage(_) | CliError::AlsoNeeded { .. } => USAGE,
             CliError::Migrate(e) => of_migrate(e),
             CliError::MultipleHeads(_) | CliError::SeveralHeads { .. } => MULTIPLE_HEADS,
             CliError::Drift { .. } => DRIFT,
@@ -322,6 +331,7 @@ pub mod exit {
     fn of_migrate(e: &MigrateError) -> u8 {
         match e {
             MigrateError::Connect { .. }
+            | MigrateError::TlsCa { .. }
             | MigrateError::ConnectTimeout { .. }
             | MigrateError::MissingDatabase { .. } => CONNECT,
             MigrateError::NotAtHead { .. } => BEHIND,
@@ -413,4 +423,22 @@ pub fn render_error(err: &CliError, full_chain: bool, hint: Option<&str>) -> Str
         out.push_str(&format!("hint: {h}\n"));
     }
     out
+}
+
+/// `postgres (in the declared schema's `01_users.sql`) and mysql (in ...)`.
+fn needed_sections(needed: &[(migrate_core::Dialect, String)]) -> String {
+    needed
+        .iter()
+        .map(|(d, place)| format!("{d} (in {place})"))
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// `` `--also postgres://USER@HOST/DB --also mysql://USER@HOST/DB` ``.
+fn needed_also(needed: &[(migrate_core::Dialect, String)]) -> String {
+    let urls: Vec<String> = needed
+        .iter()
+        .map(|(d, _)| format!("--also {d}://USER@HOST/DB"))
+        .collect();
+    format!("`{}`", urls.join(" "))
 }

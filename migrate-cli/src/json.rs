@@ -253,7 +253,11 @@ pub(crate) fn problems(err: &CliError, dir: Option<&ScriptDirectory>) -> Vec<Pro
             p.revisions = pending;
             vec![p]
         }
-        CliError::Migrate(MigrateError::Connect { .. } | MigrateError::ConnectTimeout { .. }) => {
+        CliError::Migrate(
+            MigrateError::Connect { .. }
+            | MigrateError::TlsCa { .. }
+            | MigrateError::ConnectTimeout { .. },
+        ) => {
             vec![ProblemJson::new("connect", err)]
         }
         CliError::Drift { revisions, .. } => {

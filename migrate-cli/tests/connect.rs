@@ -161,39 +161,104 @@ fn upgrade_over_tls() {
     }
 }
 
-/// A CA that did not sign the server's certificate is refused, with the driver's reason.
-/// The system's roots are emptied for the run: they may hold the server's certificate
-/// (Debian lists its snakeoil certificate in /etc/ssl/certs).
+/// A CA the URL names is the only one trusted, as with psql and the mysql client: with
+/// the system's roots holding the server's CA (`SSL_CERT_FILE`), another CA, an empty
+/// file or a garbage one is still refused (exit 3, nothing run), and a missing file is
+/// named. The right CA alone, with empty system roots, connects.
 #[test]
-fn postgres_verify_ca_with_a_wrong_ca_fails_clearly() {
+fn upgrade_trusts_only_the_named_ca() {
+    for (kind, admin) in servers() {
+        let url = common::fresh_database(kind, &admin, "tlsca");
+        let (url, server_ca) = if kind == "postgres" {
+            (
+                tls::with_host(&url, &tls::postgres_tls_host()),
+                tls::postgres_ca(),
+            )
+        } else {
+            (url, tls::mysql_ca())
+        };
+        let with_ca = |ca: &std::path::Path| {
+            let params = if kind == "postgres" {
+                format!("sslmode=verify-full&sslrootcert={}", ca.display())
+            } else {
+                format!("ssl-mode=VERIFY_IDENTITY&ssl-ca={}", ca.display())
+            };
+            tls::with_params(&url, &params)
+        };
+        let p = project(url.clone());
+        p.ok(&["revision", "-m", "first", "--rev-id", "a1"]);
+        p.fill(
+            "a1_",
+            "CREATE TABLE named_ca (id INT);",
+            "DROP TABLE named_ca;",
+        );
+        p.ok(&["hash"]);
+        let empty = p.path().join("empty.pem");
+        std::fs::write(&empty, "").expect("write");
+        let garbage = p.path().join("garbage.pem");
+        std::fs::write(&garbage, "not a certificate\n").expect("write");
+        let cases = [
+            ("another CA", tls::wrong_ca(p.path())),
+            ("an empty file", empty.clone()),
+            ("a garbage file", garbage),
+            ("a missing file", p.path().join("no-such-ca.pem")),
+        ];
+        for (what, ca) in &cases {
+            let out = p
+                .cmd(&["--database-url", &with_ca(ca), "upgrade", "head"])
+                .env("SSL_CERT_FILE", &server_ca)
+                .env_remove("SSL_CERT_DIR")
+                .output()
+                .expect("run migrate");
+            let text = stderr(&out);
+            assert_eq!(out.status.code(), Some(3), "{kind}, {what}: {text}");
+            assert!(
+                text.contains("\nerror: cannot connect to "),
+                "{kind}, {what}: {text}"
+            );
+            assert!(
+                text.contains(&format!("the CA file `{}`", ca.display())),
+                "{kind}, {what}: {text}"
+            );
+        }
+        // Nothing ran: the database has no revision.
+        assert_eq!(p.ok(&["current"]), "", "{kind}");
+        let right = std::path::PathBuf::from(&server_ca);
+        let out = p
+            .cmd(&["--database-url", &with_ca(&right), "upgrade", "head"])
+            .env("SSL_CERT_FILE", &empty)
+            .env_remove("SSL_CERT_DIR")
+            .output()
+            .expect("run migrate");
+        assert!(out.status.success(), "{kind}: {}", transcript(&p, &out));
+        assert_eq!(common::upgrade_counts(&url), [("a1".to_string(), 1)]);
+    }
+}
+
+/// `PGSSLROOTCERT`, which sqlx reads when the URL names no CA, is held to the same rule
+/// and named in the error.
+#[test]
+fn postgres_pgsslrootcert_is_the_only_trust_anchor_too() {
     let Ok(admin) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
         return;
     };
     let p = project(tls::with_host(&admin, &tls::postgres_tls_host()));
-    let roots = p.path().join("no-roots");
-    std::fs::create_dir(&roots).expect("mkdir");
-    std::fs::write(roots.join("none.pem"), "").expect("write");
     let wrong = tls::wrong_ca(p.path());
-    let url = tls::with_params(
-        &p.url,
-        &format!("sslmode=verify-ca&sslrootcert={}", wrong.display()),
-    );
+    let url = tls::with_params(&p.url, "sslmode=verify-full");
     let out = p
         .cmd(&["--database-url", &url, "current"])
-        .env("SSL_CERT_FILE", roots.join("none.pem"))
-        .env("SSL_CERT_DIR", &roots)
+        .env("PGSSLROOTCERT", &wrong)
+        .env("SSL_CERT_FILE", tls::postgres_ca())
+        .env_remove("SSL_CERT_DIR")
         .output()
         .expect("run migrate");
-    failure(&p, &out);
     let text = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{text}");
     assert!(
-        text.starts_with("error: cannot connect to postgres://"),
-        "{text}"
-    );
-    assert!(
-        text.contains(
-            "Caused by: error communicating with database: invalid peer certificate: UnknownIssuer"
-        ),
+        text.contains(&format!(
+            "the server's certificate is not trusted by the CA file `{}` (PGSSLROOTCERT)",
+            wrong.display()
+        )),
         "{text}"
     );
 }

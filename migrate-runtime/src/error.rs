@@ -1,7 +1,75 @@
 //! Errors of the runtime.
 
 use migrate_core::{Dialect, Direction, LoadError, RevisionError};
+use std::path::PathBuf;
 use std::time::Duration;
+
+/// Why the CA file a URL names cannot be used: each names the file (`path`) and the
+/// URL parameter that named it (`param`: `sslrootcert`, `ssl-ca`...).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsCaError {
+    /// No file at that path.
+    #[error("the CA file `{}` ({param}) does not exist; check the path", path.display())]
+    Missing {
+        /// The file.
+        path: PathBuf,
+        /// The URL parameter.
+        param: &'static str,
+    },
+    /// The file exists but cannot be read.
+    #[error("cannot read the CA file `{}` ({param})", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The URL parameter.
+        param: &'static str,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file holds no certificate: empty, or not PEM.
+    #[error("the CA file `{}` ({param}) holds no PEM certificate (`-----BEGIN CERTIFICATE-----`); name the file of the CA that signed the server's certificate", path.display())]
+    NoCertificate {
+        /// The file.
+        path: PathBuf,
+        /// The URL parameter.
+        param: &'static str,
+    },
+    /// A certificate in the file cannot be parsed.
+    #[error("the CA file `{}` ({param}) holds a certificate that cannot be read", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The URL parameter.
+        param: &'static str,
+        /// What the parser said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The server's certificate is signed by the named CA but not for the host the URL
+    /// connects to (`verify-full`, `VERIFY_IDENTITY`).
+    #[error("the server's certificate does not name the host `{host}` ({source}); connect by a name the certificate lists")]
+    NotForHost {
+        /// The host of the URL.
+        host: String,
+        /// What the TLS library found.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The server's certificate does not verify against the named CA, the only one
+    /// trusted when a CA is named.
+    #[error("the server's certificate is not trusted by the CA file `{}` ({param}), the only CA a named file lets the connection trust: {source}", path.display())]
+    NotTrusted {
+        /// The file.
+        path: PathBuf,
+        /// The URL parameter.
+        param: &'static str,
+        /// What the TLS library found.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
 
 /// Everything that can go wrong while migrating a database.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +110,17 @@ pub enum MigrateError {
         what: &'static str,
         /// The connect timeout.
         timeout: Duration,
+    },
+    /// The CA file the URL names (`sslrootcert`, `ssl-ca`) cannot be used, or did not
+    /// sign the server's certificate: a named CA is the only one trusted, as in libpq
+    /// and the MySQL client.
+    #[error("cannot connect to {url}")]
+    TlsCa {
+        /// The URL, password masked.
+        url: String,
+        /// What is wrong with the CA file, naming it.
+        #[source]
+        problem: TlsCaError,
     },
     /// Two schemas cannot be compared (a rename annotation that matches nothing).
     #[error(transparent)]

@@ -35,7 +35,9 @@ pub mod testing;
 pub use backend::{ConnectOptions, Database, Db};
 pub use batch::{Backfill, Batch, BatchFuture, BatchKey, Resume, RowProgress, StopHandle};
 pub use embedded::EmbeddedMigrations;
-pub use error::{mask_url, EditedMigration, MigrateError, MigrationFailed, RustMigrationFailed};
+pub use error::{
+    mask_url, EditedMigration, MigrateError, MigrationFailed, RustMigrationFailed, TlsCaError,
+};
 pub use migrate_core as core;
 pub use migrate_core::{Dialect, Direction};
 pub use migrate_macros::{embed_migrations, migrations};

@@ -115,22 +115,114 @@ async fn mysql_verify_ca_and_verify_identity_with_the_servers_ca() {
     }
 }
 
+/// The files a verifying URL may wrongly name: another CA's, an empty one, one with no
+/// PEM certificate in it.
+fn bad_cas(dir: &std::path::Path) -> Vec<(&'static str, std::path::PathBuf)> {
+    let empty = dir.join("empty.pem");
+    std::fs::write(&empty, "").expect("write");
+    let garbage = dir.join("garbage.pem");
+    std::fs::write(&garbage, "this is not a certificate\n").expect("write");
+    vec![
+        ("wrong CA", support::wrong_ca(dir)),
+        ("empty file", empty),
+        ("garbage file", garbage),
+    ]
+}
+
+/// Asserts `err` refuses the CA at `path` and names it.
+fn assert_refused(what: &str, err: &MigrateError, path: &std::path::Path) {
+    let text = chain(err);
+    assert!(matches!(err, MigrateError::TlsCa { .. }), "{what}: {err:?}");
+    assert!(text.starts_with("cannot connect to "), "{what}: {text}");
+    assert!(text.contains(&path.display().to_string()), "{what}: {text}");
+}
+
+/// A named CA is the only one trusted, as with libpq: the server's certificate is in the
+/// system's roots here (Debian lists its snakeoil certificate in /etc/ssl/certs), and
+/// still another CA, an empty file or a garbage one is refused.
 #[tokio::test]
-async fn mysql_verify_ca_with_a_wrong_ca_fails_clearly() {
+async fn postgres_a_named_ca_is_the_only_trust_anchor() {
+    let Ok(admin) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let url = with_host(&admin, &postgres_tls_host());
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (what, ca) in bad_cas(dir.path()) {
+        for mode in ["verify-ca", "verify-full"] {
+            let params = format!("sslmode={mode}&sslrootcert={}", ca.display());
+            let err = Database::connect(&with_params(&url, &params))
+                .await
+                .expect_err(&format!("{mode} with a {what} connected"));
+            assert_refused(&format!("{mode}, {what}"), &err, &ca);
+        }
+    }
+    let wrong = support::wrong_ca(dir.path());
+    let params = format!("sslmode=verify-full&sslrootcert={}", wrong.display());
+    let err = Database::connect(&with_params(&url, &params))
+        .await
+        .expect_err("another CA was trusted");
+    assert!(
+        chain(&err).contains("is not trusted by the CA file")
+            && chain(&err).contains("UnknownIssuer"),
+        "{}",
+        chain(&err)
+    );
+}
+
+#[tokio::test]
+async fn postgres_a_missing_ca_file_is_named() {
+    let Ok(admin) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-ca.pem");
+    let params = format!("sslmode=verify-full&sslrootcert={}", missing.display());
+    let url = with_params(&with_host(&admin, &postgres_tls_host()), &params);
+    let err = Database::connect(&url)
+        .await
+        .expect_err("a missing CA file was accepted");
+    assert_refused("missing file", &err, &missing);
+    assert!(chain(&err).contains("does not exist"), "{}", chain(&err));
+}
+
+/// As on PostgreSQL. The file is read before the server is asked for TLS, so these hold
+/// against a server without TLS too.
+#[tokio::test]
+async fn mysql_an_empty_garbage_or_missing_ca_file_is_refused_naming_it() {
+    let Ok(admin) = std::env::var("MIGRATE_TEST_MYSQL_URL") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-ca.pem");
+    let mut cases = bad_cas(dir.path());
+    cases.retain(|(what, _)| *what != "wrong CA");
+    cases.push(("missing file", missing));
+    for (what, ca) in cases {
+        for mode in ["VERIFY_CA", "VERIFY_IDENTITY"] {
+            let params = format!("ssl-mode={mode}&ssl-ca={}", ca.display());
+            let err = Database::connect(&with_params(&admin, &params))
+                .await
+                .expect_err(&format!("{mode} with a {what} connected"));
+            assert_refused(&format!("{mode}, {what}"), &err, &ca);
+        }
+    }
+}
+
+/// Another CA is refused by the check of our own, though the system's roots may trust
+/// the server.
+#[tokio::test]
+async fn mysql_a_named_ca_is_the_only_trust_anchor() {
     let Ok(admin) = std::env::var("MIGRATE_TEST_MYSQL_URL") else {
         return;
     };
     let dir = tempfile::tempdir().expect("temp dir");
     let wrong = support::wrong_ca(dir.path());
-    let params = format!("ssl-mode=VERIFY_CA&ssl-ca={}", wrong.display());
-    let err = Database::connect(&with_params(&admin, &params))
-        .await
-        .expect_err("a server certificate from another CA was accepted");
-    assert!(matches!(err, MigrateError::Connect { .. }), "{err:?}");
-    let text = chain(&err);
-    assert!(text.starts_with("cannot connect to mysql://"), "{text}");
-    assert!(
-        text.contains("invalid peer certificate: UnknownIssuer"),
-        "{text}"
-    );
+    for mode in ["VERIFY_CA", "VERIFY_IDENTITY"] {
+        let params = format!("ssl-mode={mode}&ssl-ca={}", wrong.display());
+        let err = Database::connect(&with_params(&admin, &params))
+            .await
+            .expect_err("another CA was trusted");
+        assert_refused(mode, &err, &wrong);
+        assert!(chain(&err).contains("UnknownIssuer"), "{}", chain(&err));
+    }
 }

@@ -110,7 +110,7 @@ fn autogenerate(
     ctx.require_embedded_files(t, m)?;
     let dialect = t.dialect()?;
     let sources = Sources::of(ctx, t, schema)?;
-    sources.declared()?;
+    let (own_section, also) = sections_to_write(sources.declared()?, m.directory(), dialect, also)?;
     let parents = new.parents.clone();
     let (from, to) = {
         let sources = sources.clone();
@@ -149,7 +149,7 @@ fn autogenerate(
     // database's own.
     let mut extra = Vec::new();
     let mut checks = vec![(sources.scratch_on.clone(), from.clone(), to.clone())];
-    for url in also {
+    for url in &also {
         let other = crate::target::dialect_of(url)?;
         if other == dialect || extra.iter().any(|(d, _, _)| *d == other) {
             continue;
@@ -182,9 +182,26 @@ fn autogenerate(
         upgrade: rendered.upgrade.clone(),
         downgrade: rendered.downgrade.clone(),
         preamble: None,
+        own_section,
         extra,
     });
     let path = create(ctx, t, m, new.clone())?;
+    if let Some(own) = own_section {
+        let mut written = vec![own];
+        for d in also
+            .iter()
+            .filter_map(|u| crate::target::dialect_of(u).ok())
+        {
+            if !written.contains(&d) {
+                written.push(d);
+            }
+        }
+        let written: Vec<String> = written.iter().map(|d| d.to_string()).collect();
+        ctx.printer.info(format!(
+            "The project has per-database sections: the revision has sections for {} and none shared (a database without its own cannot run it; `--also URL` adds one).",
+            written.join(", ")
+        ));
+    }
     if !verify {
         return Ok(());
     }
@@ -256,6 +273,60 @@ fn autogenerate(
     Err(CliError::AutogenerateUnverified { path, problem })
 }
 
+/// Where autogenerate writes each database's DDL. A project on several databases (a
+/// declared schema with per-database sections, `-- migrate:schema postgres`, or
+/// migrations with them, `-- migrate:upgrade postgres`) is written the same way: the
+/// target's DDL goes into the target's own section (returned: `Some(dialect)`), never
+/// the shared one another database would run, and every other database with a section
+/// gets one too, computed on a scratch database of its kind: the server an `--also` URL
+/// names, or an in-memory one for SQLite (added to the returned `--also` URLs). A
+/// single-database project keeps the shared sections as before (`None`).
+///
+/// # Errors
+/// [`CliError::AlsoNeeded`], naming every server with a section and no `--also` URL,
+/// before anything is computed or written.
+fn sections_to_write(
+    declared: &migrate_runtime::schema::model::DeclaredSchema,
+    migrations: &migrate_core::ScriptDirectory,
+    dialect: migrate_core::Dialect,
+    also: &[String],
+) -> Result<(Option<migrate_core::Dialect>, Vec<String>), CliError> {
+    use migrate_core::Dialect;
+    let in_schema = declared.files.iter().flat_map(|f| {
+        f.sections
+            .iter()
+            .filter_map(|s| s.dialect)
+            .map(|d| (d, format!("the declared schema's `{}`", f.path)))
+    });
+    let in_migrations = migrations.scripts.iter().flat_map(|s| {
+        s.upgrade
+            .iter()
+            .chain(s.downgrade.iter())
+            .filter_map(|sec| sec.dialect)
+            .map(|d| (d, format!("migration `{}`", s.path)))
+    });
+    let mut also = also.to_vec();
+    let mut sectioned = false;
+    let mut needed: Vec<(Dialect, String)> = Vec::new();
+    for (other, place) in in_schema.chain(in_migrations) {
+        sectioned = true;
+        let given = also
+            .iter()
+            .any(|u| crate::target::dialect_of(u).is_ok_and(|d| d == other));
+        if other == dialect || given || needed.iter().any(|(d, _)| *d == other) {
+            continue;
+        }
+        match other {
+            Dialect::Sqlite => also.push("sqlite::memory:".to_string()),
+            Dialect::Postgres | Dialect::Mysql => needed.push((other, place)),
+        }
+    }
+    if !needed.is_empty() {
+        return Err(CliError::AlsoNeeded { needed });
+    }
+    Ok((sectioned.then_some(dialect), also))
+}
+
 /// Applies `rev` after its parents on `db` (an empty scratch database) and takes it back
 /// down, comparing each side with what it should give; returns what differs.
 async fn verify_revision(
@@ -319,24 +390,31 @@ pub(crate) struct Fill {
     pub downgrade: String,
     /// Comment lines above the upgrade section.
     pub preamble: Option<String>,
+    /// The database `upgrade` and `downgrade` are for, when they go into its own
+    /// sections (`-- migrate:upgrade postgres`) rather than the shared ones.
+    pub own_section: Option<migrate_core::Dialect>,
     /// Sections for other databases: `(database, upgrade, downgrade)`.
     pub extra: Vec<(migrate_core::Dialect, String, String)>,
 }
 
 /// Puts `fill`'s SQL under the template's `-- migrate:upgrade` and
 /// `-- migrate:downgrade` lines (adding the downgrade section if the template has
-/// none).
+/// none); with `own_section`, those lines become that database's
+/// (`-- migrate:upgrade postgres`), so that no database runs another's DDL.
 fn fill_sections(text: &str, fill: &Fill) -> String {
     let mut out = String::with_capacity(text.len() + fill.upgrade.len() + fill.downgrade.len());
     let (mut up_done, mut down_done) = (false, false);
+    let own = fill.own_section.map_or(String::new(), |d| format!(" {d}"));
     for line in text.split_inclusive('\n') {
         let bare = line.trim_end();
         // The section's line, then its statements.
         let section = |out: &mut String, body: &str| {
-            out.push_str(line);
-            if !line.ends_with('\n') {
-                out.push('\n');
-            }
+            out.push_str(bare);
+            out.push_str(&own);
+            out.push_str(match &line[bare.len()..] {
+                "" => "\n",
+                ending => ending,
+            });
             out.push_str(body.trim_end());
             out.push('\n');
         };
@@ -358,13 +436,13 @@ fn fill_sections(text: &str, fill: &Fill) -> String {
     }
     if !up_done {
         out.push_str(&format!(
-            "\n-- migrate:upgrade\n{}\n",
+            "\n-- migrate:upgrade{own}\n{}\n",
             fill.upgrade.trim_end()
         ));
     }
     if !down_done {
         out.push_str(&format!(
-            "\n-- migrate:downgrade\n{}\n",
+            "\n-- migrate:downgrade{own}\n{}\n",
             fill.downgrade.trim_end()
         ));
     }
@@ -793,6 +871,39 @@ impl Utc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_section_names_the_database_and_keeps_line_endings() {
+        let fill = Fill {
+            upgrade: "CREATE TABLE t (id serial);".into(),
+            downgrade: "DROP TABLE t;".into(),
+            own_section: Some(migrate_core::Dialect::Postgres),
+            extra: vec![(
+                migrate_core::Dialect::Sqlite,
+                "CREATE TABLE t (id integer);".into(),
+                "DROP TABLE t;".into(),
+            )],
+            ..Fill::default()
+        };
+        let text = "-- revision: a\r\n-- migrate:upgrade\r\n\r\n-- migrate:downgrade\r\n";
+        assert_eq!(
+            fill_sections(text, &fill),
+            "-- revision: a\r\n-- migrate:upgrade postgres\r\nCREATE TABLE t (id serial);\n\r\n\
+             -- migrate:downgrade postgres\r\nDROP TABLE t;\n\n\
+             -- migrate:upgrade sqlite\nCREATE TABLE t (id integer);\n\n\
+             -- migrate:downgrade sqlite\nDROP TABLE t;\n"
+        );
+        // Without it, the shared sections as before.
+        let shared = Fill {
+            own_section: None,
+            extra: Vec::new(),
+            ..fill
+        };
+        assert_eq!(
+            fill_sections("-- migrate:upgrade\n\n-- migrate:downgrade\n", &shared),
+            "-- migrate:upgrade\nCREATE TABLE t (id serial);\n\n-- migrate:downgrade\nDROP TABLE t;\n"
+        );
+    }
 
     #[test]
     fn slugs_like_alembic() {

@@ -13,6 +13,8 @@ compile_error!("migrate-runtime needs at least one of the features `sqlite`, `po
 pub(crate) mod mysql;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod tls;
 
 use crate::error::{mask_url, MigrateError};
 use migrate_core::Dialect;
@@ -340,8 +342,11 @@ impl Database {
     /// TLS follows the URL: `sslmode` (`disable`, `prefer`, the default, `require`,
     /// `verify-ca`, `verify-full`) and `sslrootcert` on PostgreSQL, `ssl-mode`
     /// (`DISABLED`, `PREFERRED`, the default, `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY`)
-    /// and `ssl-ca` on MySQL/MariaDB. Verification trusts the operating system's root
-    /// certificates plus the CA the URL names.
+    /// and `ssl-ca` on MySQL/MariaDB. A CA the URL names is the only one trusted, as
+    /// in libpq and the MySQL client: the file is read first (missing, unreadable or
+    /// with no PEM certificate: an error naming it) and the server's certificate is
+    /// checked against it alone before the pool opens. Without a named CA, verification
+    /// trusts the operating system's root certificates.
     ///
     /// # Errors
     /// As [`Database::connect_with_timeout`].
@@ -357,6 +362,8 @@ impl Database {
     /// # Errors
     /// [`MigrateError::UnsupportedUrl`] for other schemes or drivers not compiled in;
     /// [`MigrateError::ConnectTimeout`] when the server does not answer in time;
+    /// [`MigrateError::TlsCa`] when the CA the URL names cannot be read or did not sign
+    /// the server's certificate;
     /// [`MigrateError::Connect`] (with the password masked) when connecting fails.
     pub async fn connect_with_timeout(
         url: &str,

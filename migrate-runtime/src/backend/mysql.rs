@@ -1,9 +1,14 @@
 //! MySQL and MariaDB: `GET_LOCK` on a connection of its own.
 
 #[cfg(feature = "mysql")]
+use super::tls::NamedCa;
+#[cfg(feature = "mysql")]
 use crate::error::{mask_url, MigrateError};
 #[cfg(feature = "mysql")]
-use sqlx::{mysql::MySqlConnectOptions, Connection, MySqlConnection};
+use sqlx::{
+    mysql::{MySqlConnectOptions, MySqlSslMode},
+    Connection, MySqlConnection,
+};
 #[cfg(feature = "mysql")]
 use std::time::{Duration, Instant};
 
@@ -24,7 +29,97 @@ pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<sqlx::MySqlP
         .get_socket()
         .is_none()
         .then(|| (opts.get_host().to_string(), opts.get_port()));
+    if let Some(ca) = named_ca(url, &opts)? {
+        // TLS on a Unix socket is left to sqlx: only a TCP server is checked.
+        if let Some((host, port)) = &tcp {
+            let check_name = matches!(opts.get_ssl_mode(), MySqlSslMode::VerifyIdentity);
+            let errors = (mask_url(url), at.clone(), HANDSHAKE, timeout);
+            ca.verify_server(host, *port, check_name, request_tls, errors)
+                .await?;
+        }
+    }
     super::open_pool::<sqlx::MySql>(url, opts, timeout, at, HANDSHAKE, tcp).await
+}
+
+/// The CA a verifying URL (`VERIFY_CA`, `VERIFY_IDENTITY`) names in `ssl-ca`, read and
+/// checked; `None` when the mode does not verify or no CA is named (the system's roots
+/// are trusted then).
+#[cfg(feature = "mysql")]
+fn named_ca(url: &str, opts: &MySqlConnectOptions) -> Result<Option<NamedCa>, MigrateError> {
+    if !matches!(
+        opts.get_ssl_mode(),
+        MySqlSslMode::VerifyCa | MySqlSslMode::VerifyIdentity
+    ) {
+        return Ok(None);
+    }
+    let in_url = url::Url::parse(url).ok().and_then(|u| {
+        u.query_pairs()
+            .filter(|(k, _)| matches!(&**k, "ssl-ca" | "sslca"))
+            .last()
+            .map(|(_, v)| v.into_owned())
+    });
+    let Some(value) = in_url else {
+        return Ok(None);
+    };
+    NamedCa::read(&value, "ssl-ca")
+        .map(Some)
+        .map_err(|problem| MigrateError::TlsCa {
+            url: mask_url(url),
+            problem,
+        })
+}
+
+/// Reads the server's greeting and, when it offers TLS, asks for it as a MySQL client
+/// does (an `SSLRequest` packet); whether it offered TLS. A greeting that is an error
+/// packet (too many connections, a blocked host) is returned as the error.
+#[cfg(feature = "mysql")]
+fn request_tls(sock: &mut std::net::TcpStream) -> std::io::Result<bool> {
+    use std::io::{Error, ErrorKind, Read, Write};
+    const CLIENT_PROTOCOL_41: u32 = 0x200;
+    const CLIENT_SSL: u32 = 0x800;
+    const CLIENT_SECURE_CONNECTION: u32 = 0x8000;
+    let mut header = [0u8; 4];
+    sock.read_exact(&mut header)?;
+    let len = u32::from_le_bytes([header[0], header[1], header[2], 0]) as usize;
+    let mut greeting = vec![0u8; len];
+    sock.read_exact(&mut greeting)?;
+    let not_mysql = || Error::new(ErrorKind::InvalidData, "not a MySQL server greeting");
+    match greeting.first() {
+        Some(10) => {}
+        // An error packet: code, then (protocol 4.1) `#` and a state, then the message.
+        Some(0xff) => {
+            let text = greeting.get(3..).unwrap_or_default();
+            let text = text
+                .strip_prefix(b"#")
+                .map_or(text, |t| t.get(5..).unwrap_or_default());
+            return Err(Error::new(
+                ErrorKind::ConnectionRefused,
+                String::from_utf8_lossy(text).into_owned(),
+            ));
+        }
+        _ => return Err(not_mysql()),
+    }
+    // Protocol 10: the version byte, the server's version up to a NUL, a 4-byte
+    // connection id, 8 bytes of scramble and a filler, then the low capability bits.
+    let version_end = greeting[1..]
+        .iter()
+        .position(|b| *b == 0)
+        .ok_or_else(not_mysql)?;
+    let at = 1 + version_end + 1 + 4 + 8 + 1;
+    let caps = greeting.get(at..at + 2).ok_or_else(not_mysql)?;
+    if u32::from(u16::from_le_bytes([caps[0], caps[1]])) & CLIENT_SSL == 0 {
+        return Ok(false);
+    }
+    let mut request = vec![32, 0, 0, header[3].wrapping_add(1)];
+    request.extend_from_slice(
+        &(CLIENT_PROTOCOL_41 | CLIENT_SSL | CLIENT_SECURE_CONNECTION).to_le_bytes(),
+    );
+    request.extend_from_slice(&(16u32 << 20).to_le_bytes());
+    // utf8mb4_general_ci, then 23 reserved bytes.
+    request.push(45);
+    request.extend_from_slice(&[0; 23]);
+    sock.write_all(&request)?;
+    Ok(true)
 }
 
 #[cfg(feature = "mysql")]

@@ -1,9 +1,14 @@
 //! PostgreSQL: advisory lock on a connection of its own.
 
 #[cfg(feature = "postgres")]
+use super::tls::NamedCa;
+#[cfg(feature = "postgres")]
 use crate::error::{mask_url, MigrateError};
 #[cfg(feature = "postgres")]
-use sqlx::{postgres::PgConnectOptions, Connection, PgConnection};
+use sqlx::{
+    postgres::{PgConnectOptions, PgSslMode},
+    Connection, PgConnection,
+};
 #[cfg(feature = "postgres")]
 use std::time::{Duration, Instant};
 
@@ -19,7 +24,61 @@ pub(crate) async fn connect(url: &str, timeout: Duration) -> Result<sqlx::PgPool
         .get_socket()
         .is_none()
         .then(|| (opts.get_host().to_string(), opts.get_port()));
+    if let Some(ca) = named_ca(url, &opts)? {
+        // PostgreSQL offers no TLS on a Unix socket: only a TCP server is checked.
+        if let Some((host, port)) = &tcp {
+            let check_name = matches!(opts.get_ssl_mode(), PgSslMode::VerifyFull);
+            let errors = (mask_url(url), at.clone(), HANDSHAKE, timeout);
+            ca.verify_server(host, *port, check_name, request_tls, errors)
+                .await?;
+        }
+    }
     super::open_pool::<sqlx::Postgres>(url, opts, timeout, at, HANDSHAKE, tcp).await
+}
+
+/// The CA a verifying URL (`verify-ca`, `verify-full`) names, read and checked: the
+/// URL's `sslrootcert` (or sqlx's other spellings of it), else `PGSSLROOTCERT` as sqlx
+/// reads it. `None` when the mode does not verify or no CA is named (the system's roots
+/// are trusted then).
+#[cfg(feature = "postgres")]
+fn named_ca(url: &str, opts: &PgConnectOptions) -> Result<Option<NamedCa>, MigrateError> {
+    if !matches!(
+        opts.get_ssl_mode(),
+        PgSslMode::VerifyCa | PgSslMode::VerifyFull
+    ) {
+        return Ok(None);
+    }
+    let in_url = url::Url::parse(url).ok().and_then(|u| {
+        u.query_pairs()
+            .filter(|(k, _)| matches!(&**k, "sslrootcert" | "ssl-root-cert" | "ssl-ca"))
+            .last()
+            .map(|(_, v)| v.into_owned())
+    });
+    let (value, param) = match in_url {
+        Some(v) => (v, "sslrootcert"),
+        None => match std::env::var("PGSSLROOTCERT") {
+            Ok(v) => (v, "PGSSLROOTCERT"),
+            Err(_) => return Ok(None),
+        },
+    };
+    NamedCa::read(&value, param)
+        .map(Some)
+        .map_err(|problem| MigrateError::TlsCa {
+            url: mask_url(url),
+            problem,
+        })
+}
+
+/// Asks the server for TLS as a PostgreSQL client does before its startup message (an
+/// `SSLRequest`); whether it agreed (`S`).
+#[cfg(feature = "postgres")]
+fn request_tls(sock: &mut std::net::TcpStream) -> std::io::Result<bool> {
+    use std::io::{Read, Write};
+    // Length 8, then the request code 80877103.
+    sock.write_all(&[0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f])?;
+    let mut answer = [0u8];
+    sock.read_exact(&mut answer)?;
+    Ok(answer[0] == b'S')
 }
 
 #[cfg(feature = "postgres")]
