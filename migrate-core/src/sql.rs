@@ -216,6 +216,21 @@ pub fn utf8_text(bytes: &[u8]) -> Result<&str, usize> {
     std::str::from_utf8(bytes).map_err(|e| newlines(&bytes[..e.valid_up_to()]) + 1)
 }
 
+/// The 1-based line of the first NUL byte of `bytes`, or `None` when there is none.
+///
+/// SQL text must not hold one: SQLite reads a NUL as the end of the text, so the
+/// statements after it would never run (and a run would still be recorded), and
+/// PostgreSQL's protocol carries SQL as a NUL-terminated string. Every reader of SQL
+/// (migration files, the declared schema, SQL handed to the runtime) refuses it.
+pub fn nul_line(bytes: &[u8]) -> Option<usize> {
+    // `contains` on bytes is a `memchr`: the common case costs next to nothing.
+    if !bytes.contains(&0) {
+        return None;
+    }
+    let at = bytes.iter().position(|&b| b == 0)?;
+    Some(newlines(&bytes[..at]) + 1)
+}
+
 fn push<'a>(out: &mut Vec<(usize, &'a str)>, piece: &'a str, line: usize, significant: bool) {
     let t = piece.trim();
     if significant && !t.is_empty() {
@@ -658,6 +673,9 @@ mod tests {
         assert_eq!(newlines(c), 2);
         assert_eq!(utf8_text(b"a\nb"), Ok("a\nb"));
         assert_eq!(utf8_text(b"a\nb\n\xff"), Err(3));
+        assert_eq!(nul_line(b"a\nb\n"), None);
+        assert_eq!(nul_line(b"\0"), Some(1));
+        assert_eq!(nul_line(b"a\nb;\0\nc\0"), Some(2));
     }
 
     #[test]
