@@ -492,11 +492,17 @@ impl Conn {
             return Box::pin(std::future::ready(Err(e)));
         }
         direct_first!(self, d => d.execute(sql));
-        on_conn!(self, c => Box::pin(async move {
-            // A plain `&str` runs unprepared (the simple protocol), so several statements
-            // may share one call.
-            sqlx::Executor::execute(&mut **c, sql).await.map(|r| r.rows_affected())
-        }))
+        match self {
+            // In pieces: see `sqlite::PIECE_BYTES`.
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(s) => Box::pin(sqlite::execute(s.driver(), sql)),
+            #[allow(unreachable_patterns)]
+            other => on_conn!(other, c => Box::pin(async move {
+                // A plain `&str` runs unprepared (the simple protocol), so several
+                // statements may share one call.
+                sqlx::Executor::execute(&mut **c, sql).await.map(|r| r.rows_affected())
+            })),
+        }
     }
 
     /// Runs one statement with bound parameters (prepared once per connection and
@@ -667,19 +673,25 @@ impl Conn {
             return Box::pin(std::future::ready(Err((0, e))));
         }
         direct_first!(self, d => d.execute_counted(sql));
-        on_conn!(self, c => Box::pin(async move {
-            use futures_util::StreamExt;
-            let mut done = 0usize;
-            let mut results = sqlx::Executor::fetch_many(&mut **c, sql);
-            while let Some(item) = results.next().await {
-                match item {
-                    Ok(sqlx::Either::Left(_)) => done += 1,
-                    Ok(sqlx::Either::Right(_)) => {}
-                    Err(e) => return Err((done, e)),
+        match self {
+            // In pieces: see `sqlite::PIECE_BYTES`.
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(s) => Box::pin(sqlite::execute_counted(s.driver(), sql)),
+            #[allow(unreachable_patterns)]
+            other => on_conn!(other, c => Box::pin(async move {
+                use futures_util::StreamExt;
+                let mut done = 0usize;
+                let mut results = sqlx::Executor::fetch_many(&mut **c, sql);
+                while let Some(item) = results.next().await {
+                    match item {
+                        Ok(sqlx::Either::Left(_)) => done += 1,
+                        Ok(sqlx::Either::Right(_)) => {}
+                        Err(e) => return Err((done, e)),
+                    }
                 }
-            }
-            Ok(())
-        }))
+                Ok(())
+            })),
+        }
     }
 }
 
