@@ -330,7 +330,7 @@ fn magic() -> &'static [u8] {
             .and_then(|s| serde_json::to_vec(&s).ok())
             .unwrap_or_default();
         let fingerprint = Checksum::of(&shape).to_hex();
-        format!("migrate-cache v4 {}\n", &fingerprint[..16]).into_bytes()
+        format!("migrate-cache v5 {}\n", &fingerprint[..16]).into_bytes()
     })
 }
 

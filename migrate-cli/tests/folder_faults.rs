@@ -384,3 +384,101 @@ fn a_folders_files_come_before_its_subfolders() {
         );
     }
 }
+
+// ---- issue 20, item 3: NUL bytes -----------------------------------------------------
+
+/// Whether the project's SQLite database has a table.
+fn has_table(p: &Project, table: &str) -> bool {
+    p.count(&format!(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"
+    )) > 0
+}
+
+/// SQLite reads a NUL as the end of the SQL: the statements after it were skipped and
+/// the revision recorded, `verify` passing. Every command refuses the file, naming it
+/// and the line, and nothing of it runs or is recorded.
+#[test]
+fn a_nul_byte_in_a_migration_is_refused_with_its_line_and_nothing_is_recorded() {
+    let p = project();
+    p.ok(&["upgrade", "a1"]);
+    p.fill(
+        "b2_",
+        "CREATE TABLE t_before (id INT);\0\nCREATE TABLE t_after (id INT);",
+        "DROP TABLE t_after;\nDROP TABLE t_before;",
+    );
+    // `hash` only checksums files (it works on a folder with a broken file); with the
+    // sum recorded, the NUL byte is the one problem left.
+    p.ok(&["hash"]);
+    // `verify` words its list of problems its own way; each command names the line.
+    for args in COMMANDS.iter().filter(|a| a[0] != "hash") {
+        for no_cache in [false, true] {
+            let out = run(&p, args, no_cache);
+            let text = failure(&p, &out);
+            assert_eq!(out.status.code(), Some(1), "{args:?}:\n{text}");
+            assert!(
+                text.contains("b2_two.sql:10: a NUL byte (\\0) in the file"),
+                "{args:?} (no cache: {no_cache}):\n{text}"
+            );
+        }
+    }
+    insta::assert_snapshot!(failure(&p, &run(&p, &["upgrade", "head"], false)), @r"
+    exit_code: 1
+    error: b2_two.sql:10: a NUL byte (\0) in the file: databases read it as the end of the SQL, so what follows would not run; remove it
+    ");
+    assert!(!has_table(&p, "t_before") && !has_table(&p, "t_after"));
+    assert_eq!(
+        p.count("SELECT COUNT(*) FROM alembic_version WHERE version_num = 'a1'"),
+        1
+    );
+    assert_eq!(p.count("SELECT COUNT(*) FROM alembic_version"), 1);
+}
+
+/// A NUL byte in the declared schema made `diff`, `check` and `revision --autogenerate`
+/// spin at 100% CPU forever on SQLite (sqlx's SQLite driver preparing nothing, again
+/// and again, at the NUL). They refuse the file at once, naming it and the line.
+#[test]
+fn a_nul_byte_in_the_declared_schema_is_refused_at_once_with_its_line() {
+    let p = project();
+    p.ok(&["upgrade", "head"]);
+    let config = p.path().join("migrate.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    std::fs::write(&config, format!("schema_location = \"schema\"\n{text}")).expect("write");
+    std::fs::create_dir_all(p.path().join("schema")).expect("mkdir");
+    std::fs::write(
+        p.path().join("schema/tables.sql"),
+        "CREATE TABLE a (id INTEGER PRIMARY KEY);\n\0\nCREATE TABLE b (id INTEGER PRIMARY KEY);\n",
+    )
+    .expect("write");
+    let mut first: Option<String> = None;
+    for args in [
+        &["diff"][..],
+        &["check"],
+        &[
+            "revision",
+            "--autogenerate",
+            "-m",
+            "three",
+            "--rev-id",
+            "c3",
+        ],
+    ] {
+        let started = Instant::now();
+        let out = run(&p, args, false);
+        let text = failure(&p, &out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}:\n{text}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
+        match &first {
+            None => first = Some(text),
+            Some(t) => assert_eq!(&text, t, "{args:?}"),
+        }
+    }
+    insta::assert_snapshot!(first.unwrap_or_default(), @r"
+    exit_code: 1
+    error: tables.sql:2: a NUL byte (\0) in the file: databases read it as the end of the SQL, so what follows would not run; remove it
+    ");
+    assert!(common::find_file(&p.path().join("migrations"), "c3").is_none());
+}

@@ -640,6 +640,23 @@ mod tests {
     }
 
     #[test]
+    fn a_nul_byte_in_a_migration_is_refused_by_the_loader() {
+        let t = Temp::new();
+        t.write("a.sql", "a", "");
+        t.write("b.sql", "b", "a");
+        let b = t.m().join("b.sql");
+        let text = std::fs::read_to_string(&b).unwrap();
+        let text = text.replace("SELECT 1;\n", "SELECT 1;\0\nSELECT 2;\n");
+        std::fs::write(&b, text).unwrap();
+        let err = ScriptDirectory::load(&t.m()).unwrap_err();
+        let LoadError::Invalid(problems) = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(err.to_string().contains("b.sql:6: a NUL byte"), "{err}");
+    }
+
+    #[test]
     fn rust_migrations_join_the_sql_ones_in_one_graph() {
         let t = Temp::new();
         t.write("a.sql", "a", "");

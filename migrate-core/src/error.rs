@@ -85,6 +85,10 @@ pub enum ParseErrorKind {
     /// The file is not valid UTF-8.
     #[error("file is not valid UTF-8")]
     NotUtf8,
+    /// A NUL byte, which SQLite reads as the end of the SQL text (so the statements
+    /// after it would silently not run).
+    #[error("a NUL byte (\\0) in the file: databases read it as the end of the SQL, so what follows would not run; remove it")]
+    NulByte,
 }
 
 /// Why a string is not a valid revision id.

@@ -2,6 +2,7 @@
 
 use crate::checksum::Checksum;
 use crate::error::{ParseError, ParseErrorKind, RevisionIdError};
+use crate::sql::{nul_line, utf8_text};
 use std::borrow::Cow;
 use std::fmt;
 
@@ -219,18 +220,17 @@ impl Script {
     /// Every problem found, each naming the file and line.
     pub fn parse(path: &str, bytes: &[u8]) -> Result<Script, Vec<ParseError>> {
         let checksum = Checksum::of(bytes);
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            let line = bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                + 1;
+        let refuse = |line, kind| {
             vec![ParseError {
                 path: path.to_string(),
                 line,
-                kind: ParseErrorKind::NotUtf8,
+                kind,
             }]
-        })?;
+        };
+        let text = utf8_text(bytes).map_err(|line| refuse(line, ParseErrorKind::NotUtf8))?;
+        if let Some(line) = nul_line(bytes) {
+            return Err(refuse(line, ParseErrorKind::NulByte));
+        }
         let kind = ScriptKind::of_path(path).unwrap_or_default();
         Parser::new(path).run(text, checksum, kind)
     }
@@ -902,6 +902,33 @@ mod tests {
         let errs = Script::parse("m/x.sql", b"-- revision: a\n\xff\n").unwrap_err();
         assert_eq!(errs[0].line, 2);
         assert_eq!(errs[0].kind, ParseErrorKind::NotUtf8);
+    }
+
+    #[test]
+    fn a_nul_byte_is_refused_with_its_line() {
+        // SQLite would stop reading the section at the NUL: `y` would never be created.
+        let text = b"-- revision: a\n-- down_revision:\n\n-- migrate:upgrade\nCREATE TABLE x (id INT);\0\nCREATE TABLE y (id INT);\n";
+        let errs = Script::parse("m/x.sql", text).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].line, 5);
+        assert_eq!(errs[0].kind, ParseErrorKind::NulByte);
+        assert!(
+            errs[0].to_string().starts_with("m/x.sql:5: a NUL byte"),
+            "{}",
+            errs[0]
+        );
+        // In the header, in a downgrade, in a Rust migration: refused alike.
+        for (path, text) in [
+            ("m/x.sql", &b"-- revision: a\0\n-- down_revision:\n-- migrate:upgrade\nx;\n"[..]),
+            ("m/x.sql", b"-- revision: a\n-- down_revision:\n-- migrate:upgrade\nx;\n-- migrate:downgrade\n\0"),
+            ("m/x.rs", b"// revision: a\n// down_revision:\n\0pub async fn upgrade() {}\n"),
+        ] {
+            let errs = Script::parse(path, text).unwrap_err();
+            assert_eq!(errs[0].kind, ParseErrorKind::NulByte, "{text:?}");
+        }
+        // Not UTF-8 is said first: the line of the first bad byte.
+        let errs = Script::parse("m/x.sql", b"-- a\n\xff\0\n").unwrap_err();
+        assert_eq!((errs[0].line, &errs[0].kind), (2, &ParseErrorKind::NotUtf8));
     }
 
     #[test]

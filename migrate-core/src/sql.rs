@@ -113,6 +113,36 @@ pub fn split_statements(sql: &str) -> Vec<(usize, &str)> {
     out
 }
 
+/// Cuts SQL text into consecutive pieces of whole statements, each about `max_bytes`
+/// long or shorter (a statement longer than that is a piece of its own); joined, the
+/// pieces are the text. A piece starts where a statement of [`split_statements`]
+/// starts (the first starts at the text's start), so the comments and blank lines
+/// after a statement stay with it.
+///
+/// A driver that handles a request's text in a way that costs the square of its
+/// length (sqlx's SQLite driver copies the rest of the text for every statement) gets
+/// a long section in pieces, each costing little.
+pub fn statement_pieces(sql: &str, max_bytes: usize) -> Vec<&str> {
+    let base = sql.as_ptr() as usize;
+    let mut pieces = Vec::new();
+    let mut start = 0usize;
+    // Whether the piece being made holds a statement yet: the comments before the
+    // first statement are not a piece of their own.
+    let mut holds = false;
+    for (_, statement) in split_statements(sql) {
+        let at = statement.as_ptr() as usize - base;
+        if holds && at - start >= max_bytes {
+            pieces.push(&sql[start..at]);
+            start = at;
+        }
+        holds = true;
+    }
+    if start < sql.len() || pieces.is_empty() {
+        pieces.push(&sql[start..]);
+    }
+    pieces
+}
+
 // The pieces of lexing that every reader of SQL text in the toolkit agrees on (this
 // splitter, and the declared schema's reader of annotations), each given the text's
 // bytes and the index where the construct opens.
@@ -214,6 +244,21 @@ pub fn newlines(bytes: &[u8]) -> usize {
 /// The line, when the bytes are not UTF-8.
 pub fn utf8_text(bytes: &[u8]) -> Result<&str, usize> {
     std::str::from_utf8(bytes).map_err(|e| newlines(&bytes[..e.valid_up_to()]) + 1)
+}
+
+/// The 1-based line of the first NUL byte of `bytes`, or `None` when there is none.
+///
+/// SQL text must not hold one: SQLite reads a NUL as the end of the text, so the
+/// statements after it would never run (and a run would still be recorded), and
+/// PostgreSQL's protocol carries SQL as a NUL-terminated string. Every reader of SQL
+/// (migration files, the declared schema, SQL handed to the runtime) refuses it.
+pub fn nul_line(bytes: &[u8]) -> Option<usize> {
+    // `contains` on bytes is a `memchr`: the common case costs next to nothing.
+    if !bytes.contains(&0) {
+        return None;
+    }
+    let at = bytes.iter().position(|&b| b == 0)?;
+    Some(newlines(&bytes[..at]) + 1)
 }
 
 fn push<'a>(out: &mut Vec<(usize, &'a str)>, piece: &'a str, line: usize, significant: bool) {
@@ -658,6 +703,36 @@ mod tests {
         assert_eq!(newlines(c), 2);
         assert_eq!(utf8_text(b"a\nb"), Ok("a\nb"));
         assert_eq!(utf8_text(b"a\nb\n\xff"), Err(3));
+        assert_eq!(nul_line(b"a\nb\n"), None);
+        assert_eq!(nul_line(b"\0"), Some(1));
+        assert_eq!(nul_line(b"a\nb;\0\nc\0"), Some(2));
+    }
+
+    #[test]
+    fn statement_pieces_cut_between_whole_statements() {
+        let sql = "INSERT INTO t VALUES (1);\n-- one\nINSERT INTO t VALUES ('a;b');\nCREATE TRIGGER tr AFTER INSERT ON t BEGIN UPDATE t SET x = 1; END;\nSELECT 4";
+        for max in [1, 10, 30, 60, 1000] {
+            let pieces = statement_pieces(sql, max);
+            assert_eq!(pieces.concat(), sql, "max {max}");
+            // Each piece is whole statements: split alone, they are the text's.
+            let each: Vec<String> = pieces.iter().flat_map(|p| stmts(p)).collect();
+            assert_eq!(each, stmts(sql), "max {max}");
+            for p in &pieces[..pieces.len() - 1] {
+                assert!(p.len() >= max, "max {max}: {p:?}");
+            }
+        }
+        assert_eq!(statement_pieces(sql, 1).len(), 4);
+        assert_eq!(statement_pieces(sql, 1000), [sql]);
+        assert_eq!(statement_pieces("", 10), [""]);
+        assert_eq!(
+            statement_pieces("  -- only a comment\n", 1),
+            ["  -- only a comment\n"]
+        );
+        // Comments before the first statement stay in the first piece.
+        assert_eq!(
+            statement_pieces("-- a\nSELECT 1;\nSELECT 2;", 1),
+            ["-- a\nSELECT 1;\n", "SELECT 2;"]
+        );
     }
 
     #[test]

@@ -176,7 +176,8 @@ impl MigrationError {
 
     pub(crate) fn statement(statement: &str, source: sqlx::Error) -> MigrationError {
         MigrationError::Statement {
-            statement: statement.to_string(),
+            // A NUL byte would reach the terminal raw (refused before it ran).
+            statement: statement.replace('\0', "\\0"),
             message: crate::batch::db_message(&source),
             source,
         }

@@ -47,7 +47,7 @@
 use crate::model::Schema;
 use migrate_core::directory::{read_regular_file, scan_files};
 use migrate_core::sql::{
-    block_comment_end, dollar_quote_end, line_comment_end, newlines, quote_end, utf8_text,
+    block_comment_end, dollar_quote_end, line_comment_end, newlines, nul_line, quote_end, utf8_text,
 };
 use migrate_core::{Dialect, LoadError};
 use std::fmt;
@@ -184,6 +184,9 @@ pub enum DeclaredProblemKind {
     /// The file is not UTF-8.
     #[error("the file is not valid UTF-8")]
     NotUtf8,
+    /// A NUL byte, which SQLite reads as the end of the SQL text.
+    #[error("a NUL byte (\\0) in the file: databases read it as the end of the SQL, so what follows would not run; remove it")]
+    NulByte,
     /// A `-- migrate:` directive other than `schema` and `renamed_from`.
     #[error("unknown directive `-- migrate:{0}`; expected `-- migrate:schema [postgres|sqlite|mysql]` or `-- migrate:renamed_from <old name>`")]
     UnknownDirective(String),
@@ -472,13 +475,17 @@ fn has_sql(line: &str) -> bool {
 /// # Errors
 /// Every problem of the file, each with its line.
 pub fn parse_file(path: &str, bytes: &[u8]) -> Result<DeclaredFile, Vec<DeclaredProblem>> {
-    let text = utf8_text(bytes).map_err(|line| {
+    let refuse = |line, kind| {
         vec![DeclaredProblem {
             path: path.to_string(),
             line,
-            kind: DeclaredProblemKind::NotUtf8,
+            kind,
         }]
-    })?;
+    };
+    let text = utf8_text(bytes).map_err(|line| refuse(line, DeclaredProblemKind::NotUtf8))?;
+    if let Some(line) = nul_line(bytes) {
+        return Err(refuse(line, DeclaredProblemKind::NulByte));
+    }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut problems = Vec::new();
     let mut err = |line, kind| {
@@ -1040,6 +1047,27 @@ CREATE TABLE u (id INT); -- migrate:renamed_from
             parse_file("t.sql", b"SELECT 1;\nSELECT '\xff';\n").unwrap_err()[0].to_string(),
             "t.sql:2: the file is not valid UTF-8"
         );
+    }
+
+    #[test]
+    fn a_nul_byte_names_the_line() {
+        // SQLite would read `CREATE TABLE a` alone; sqlx's SQLite driver would loop
+        // forever on the text after the NUL.
+        assert_eq!(
+            parse_file("t.sql", b"CREATE TABLE a (id INT);\n\0\nCREATE TABLE b (id INT);\n")
+                .unwrap_err()[0]
+                .to_string(),
+            "t.sql:2: a NUL byte (\\0) in the file: databases read it as the end of the SQL, so what follows would not run; remove it"
+        );
+        let err = DeclaredSchema::from_files([
+            ("a.sql", &b"CREATE TABLE a (id INT);\n"[..]),
+            (
+                "b.sql",
+                b"-- migrate:schema sqlite\nCREATE TABLE b (id INT);\0\n",
+            ),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().starts_with("b.sql:2: a NUL byte"), "{err}");
     }
 
     #[test]

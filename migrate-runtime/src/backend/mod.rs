@@ -495,12 +495,21 @@ impl Conn {
     // prove the executor bounds hold for every lifetime, and callers' futures would not
     // be `Send` (so not spawnable).
     pub(crate) fn execute<'a>(&'a mut self, sql: &'a str) -> BoxFut<'a, u64> {
+        if let Err(e) = refuse_nul(sql) {
+            return Box::pin(std::future::ready(Err(e)));
+        }
         direct_first!(self, d => d.execute(sql));
-        on_conn!(self, c => Box::pin(async move {
-            // A plain `&str` runs unprepared (the simple protocol), so several statements
-            // may share one call.
-            sqlx::Executor::execute(&mut **c, sql).await.map(|r| r.rows_affected())
-        }))
+        match self {
+            // In pieces: see `sqlite::PIECE_BYTES`.
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(s) => Box::pin(sqlite::execute(s.driver(), sql)),
+            #[allow(unreachable_patterns)]
+            other => on_conn!(other, c => Box::pin(async move {
+                // A plain `&str` runs unprepared (the simple protocol), so several
+                // statements may share one call.
+                sqlx::Executor::execute(&mut **c, sql).await.map(|r| r.rows_affected())
+            })),
+        }
     }
 
     /// Runs one statement with bound parameters (prepared once per connection and
@@ -510,6 +519,9 @@ impl Conn {
         sql: &'a str,
         args: &'a [Arg<'a>],
     ) -> BoxFut<'a, u64> {
+        if let Err(e) = refuse_nul(sql) {
+            return Box::pin(std::future::ready(Err(e)));
+        }
         direct_first!(self, d => d.execute_bound(sql, args));
         on_conn!(self, c => Box::pin(async move {
             let mut q = sqlx::query(sql);
@@ -664,20 +676,29 @@ impl Conn {
     /// Runs SQL text of several statements as one request and, when one fails, says
     /// how many completed before it (the driver reports a result per statement).
     pub(crate) fn execute_counted<'a>(&'a mut self, sql: &'a str) -> Counted<'a> {
+        if let Err(e) = refuse_nul(sql) {
+            return Box::pin(std::future::ready(Err((0, e))));
+        }
         direct_first!(self, d => d.execute_counted(sql));
-        on_conn!(self, c => Box::pin(async move {
-            use futures_util::StreamExt;
-            let mut done = 0usize;
-            let mut results = sqlx::Executor::fetch_many(&mut **c, sql);
-            while let Some(item) = results.next().await {
-                match item {
-                    Ok(sqlx::Either::Left(_)) => done += 1,
-                    Ok(sqlx::Either::Right(_)) => {}
-                    Err(e) => return Err((done, e)),
+        match self {
+            // In pieces: see `sqlite::PIECE_BYTES`.
+            #[cfg(feature = "sqlite")]
+            Conn::Sqlite(s) => Box::pin(sqlite::execute_counted(s.driver(), sql)),
+            #[allow(unreachable_patterns)]
+            other => on_conn!(other, c => Box::pin(async move {
+                use futures_util::StreamExt;
+                let mut done = 0usize;
+                let mut results = sqlx::Executor::fetch_many(&mut **c, sql);
+                while let Some(item) = results.next().await {
+                    match item {
+                        Ok(sqlx::Either::Left(_)) => done += 1,
+                        Ok(sqlx::Either::Right(_)) => {}
+                        Err(e) => return Err((done, e)),
+                    }
                 }
-            }
-            Ok(())
-        }))
+                Ok(())
+            })),
+        }
     }
 }
 
@@ -692,6 +713,25 @@ impl Drop for Conn {
             }
         })
     }
+}
+
+/// Refuses SQL text that holds a NUL byte before any driver sees it. SQLite reads a
+/// NUL as the end of the text, and sqlx's SQLite driver, asked to run what follows,
+/// prepares nothing forever at 100% CPU; PostgreSQL's protocol sends SQL as a
+/// NUL-terminated string. Migration files and the declared schema are refused when
+/// loaded; this catches SQL built at run time (a Rust migration's).
+fn refuse_nul(sql: &str) -> Result<(), sqlx::Error> {
+    match migrate_core::sql::nul_line(sql.as_bytes()) {
+        None => Ok(()),
+        Some(line) => Err(nul_byte_error(line)),
+    }
+}
+
+/// The error of SQL text with a NUL byte on its `line`.
+pub(crate) fn nul_byte_error(line: usize) -> sqlx::Error {
+    sqlx::Error::InvalidArgument(format!(
+        "the SQL holds a NUL byte (\\0) on its line {line}, which databases read as the end of the SQL, so what follows would not run; remove it"
+    ))
 }
 
 /// The driver's transaction manager of a database, as a value so that the `on_conn!`

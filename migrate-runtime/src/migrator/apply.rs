@@ -720,6 +720,10 @@ impl Migrator {
                 }
             }
             failed
+        } else if script.transactional && backend.ddl_commits_note().is_some() {
+            run_between_ddl(conn, backend, &section.sql, &statements)
+                .await
+                .err()
         } else {
             conn.execute_counted(&section.sql).await.err()
         };
@@ -823,6 +827,65 @@ fn failure_hint(message: &str) -> Option<&'static str> {
         return Some("this statement cannot run in a transaction: put it in a revision of its own with `-- transactional: false` in the header");
     }
     None
+}
+
+/// The most SQL text sent in one request by [`run_between_ddl`]: MySQL and MariaDB
+/// refuse a request longer than `max_allowed_packet` (16 MiB by default).
+const DDL_COMMITS_REQUEST_BYTES: usize = 1 << 20;
+
+/// Runs a transactional section where DDL commits the transaction it runs in (MySQL,
+/// MariaDB). Sent whole, the statements after a `CREATE TABLE` would run in autocommit
+/// mode, a commit (and a flush to disk) per statement: 100,000 one-row INSERTs took
+/// minutes. Each run of statements between DDL statements gets a transaction again,
+/// begun after the DDL (the runner commits the last one with the version row), and
+/// goes in requests of whole statements of at most [`DDL_COMMITS_REQUEST_BYTES`] (a
+/// statement longer than that alone). On failure, the statements completed before it.
+async fn run_between_ddl(
+    conn: &mut Conn,
+    backend: &dyn Backend,
+    sql: &str,
+    statements: &[(usize, &str)],
+) -> Result<(), (usize, sqlx::Error)> {
+    let base = sql.as_ptr() as usize;
+    // Requests cover the text end to end (comments between statements included):
+    // each runs from its first statement's start (the text's start for the first) to
+    // the next request's first statement.
+    let start = |k: usize| {
+        if k == 0 {
+            0
+        } else {
+            statements[k].1.as_ptr() as usize - base
+        }
+    };
+    let end = |k: usize| statements[k].1.as_ptr() as usize - base + statements[k].1.len();
+    let mut done = 0usize;
+    let mut after_ddl = false;
+    let mut i = 0usize;
+    while i < statements.len() {
+        let ddl = backend.commits_on_its_own(statements[i].1);
+        let mut j = i + 1;
+        while j < statements.len()
+            && backend.commits_on_its_own(statements[j].1) == ddl
+            && end(j) - start(i) <= DDL_COMMITS_REQUEST_BYTES
+        {
+            j += 1;
+        }
+        if after_ddl && !ddl {
+            conn.execute("BEGIN").await.map_err(|e| (done, e))?;
+        }
+        let to = if j == statements.len() {
+            sql.len()
+        } else {
+            start(j)
+        };
+        conn.execute_counted(&sql[start(i)..to])
+            .await
+            .map_err(|(k, e)| (done + k, e))?;
+        done += j - i;
+        after_ddl = ddl;
+        i = j;
+    }
+    Ok(())
 }
 
 /// Whether every statement of a section commits on its own on this database, so that a

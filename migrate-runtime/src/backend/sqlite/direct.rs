@@ -337,15 +337,23 @@ impl Direct {
     ) -> Result<u64, (usize, sqlx::Error)> {
         let db = self.db.as_ptr();
         let mut args = args.iter();
-        let mut rest = sql.as_bytes();
         let mut done = 0usize;
+        // SQLite copies text given without its NUL terminator before parsing it, the
+        // whole rest of the text for every statement: N statements cost N²/2 bytes
+        // copied. Given with the terminator (counted in the length), it parses in
+        // place, so the text is copied once, here.
+        let text = nul_terminated(sql);
+        let end = sql.len();
+        let mut at = 0usize;
         // SAFETY (for the calls below): `db` is the open handle this value holds;
-        // `rest` points into `sql`, alive for the whole call, with its length given;
-        // each prepared statement is finalized by `Prepared` on every path.
+        // `text[at..]` is alive for the whole call and NUL-terminated, its length
+        // (terminator included) given; each prepared statement is finalized by
+        // `Prepared` on every path.
         let mut changed = 0u64;
-        while !rest.is_empty() {
+        while at < end {
             let mut stmt = std::ptr::null_mut();
             let mut tail: *const c_char = std::ptr::null();
+            let rest = &text[at..];
             let len = c_int::try_from(rest.len()).map_err(|_| {
                 (
                     done,
@@ -359,16 +367,19 @@ impl Direct {
                 return Err((done, self.error(rc)));
             }
             let used = if tail.is_null() {
-                rest.len()
+                end - at
             } else {
-                (tail as usize) - (rest.as_ptr() as usize)
+                (tail as usize).saturating_sub(rest.as_ptr() as usize)
             };
-            rest = &rest[used.min(rest.len())..];
+            let stmt = NonNull::new(stmt);
+            if used == 0 && stmt.is_none() {
+                // SQLite stops at a NUL byte as at the end: stopping here would skip
+                // the statements after it without a word.
+                return Err((done, stopped_early(sql, at)));
+            }
+            at = (at + used).min(end);
             // Whitespace or a comment: no statement.
-            let Some(stmt) = NonNull::new(stmt) else {
-                if used == 0 {
-                    break;
-                }
+            let Some(stmt) = stmt else {
                 continue;
             };
             let stmt = Prepared(stmt);
@@ -446,6 +457,25 @@ impl Direct {
         };
         sqlx::Error::Database(Box::new(SqliteFailure { code, message }))
     }
+}
+
+/// `sql` and a NUL after it, the text as SQLite parses without copying it.
+fn nul_terminated(sql: &str) -> Vec<u8> {
+    let mut text = Vec::with_capacity(sql.len() + 1);
+    text.extend_from_slice(sql.as_bytes());
+    text.push(0);
+    text
+}
+
+/// The error of a text SQLite stopped reading at byte `at`, before its end: at a NUL
+/// byte, the only character that makes SQLite read nothing more.
+fn stopped_early(sql: &str, at: usize) -> sqlx::Error {
+    let bytes = sql.as_bytes();
+    let nul = bytes[at..]
+        .iter()
+        .position(|&b| b == 0)
+        .map_or(at, |p| at + p);
+    crate::backend::nul_byte_error(migrate_core::sql::newlines(&bytes[..nul]) + 1)
 }
 
 /// A prepared statement, finalized when dropped.
@@ -533,5 +563,93 @@ impl DatabaseError for SqliteFailure {
             ffi::SQLITE_CONSTRAINT_CHECK => ErrorKind::CheckViolation,
             _ => ErrorKind::Other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A connection of an in-memory database, its handle borrowed.
+    async fn direct() -> (sqlx::SqlitePool, SqliteConn) {
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .expect("in-memory SQLite");
+        let mut conn = SqliteConn::new(pool.acquire().await.expect("a connection"));
+        conn.go_direct(Arc::new(AtomicBool::new(false)))
+            .await
+            .expect("the handle");
+        (pool, conn)
+    }
+
+    #[tokio::test]
+    async fn a_nul_byte_is_an_error_not_the_end_of_the_text() {
+        let (_pool, mut conn) = direct().await;
+        let d = conn.direct().expect("borrowed");
+        d.execute("CREATE TABLE t (id INT)").expect("create");
+        for (sql, done, line) in [
+            (
+                "INSERT INTO t VALUES (1);\n\0\nINSERT INTO t VALUES (2);",
+                1,
+                2,
+            ),
+            ("INSERT INTO t VALUES (1)\0;INSERT INTO t VALUES (2);", 1, 1),
+            ("\0INSERT INTO t VALUES (1);", 0, 1),
+            ("INSERT INTO t VALUES (1);\n -- c\n  \0", 1, 3),
+        ] {
+            let (completed, e) = d.run(sql, &[], None).expect_err(sql);
+            assert_eq!(completed, done, "{sql:?}");
+            let message = e.to_string();
+            assert!(
+                message.contains(&format!("NUL byte (\\0) on its line {line},")),
+                "{sql:?}: {message}"
+            );
+        }
+        // Text that ends in whitespace or a comment is not stopped early.
+        d.run("INSERT INTO t VALUES (3); -- done\n  ", &[], None)
+            .expect("a trailing comment");
+    }
+
+    /// SQLite copies text given without its terminator before parsing it: the whole
+    /// rest of the text for every statement, quadratic in the statements. The largest
+    /// allocation SQLite makes while running a long text shows whether it copied it.
+    #[tokio::test]
+    async fn a_long_text_is_parsed_in_place_not_copied_per_statement() {
+        let (_pool, mut conn) = direct().await;
+        let d = conn.direct().expect("borrowed");
+        d.execute("CREATE TABLE t (id INT, name TEXT)")
+            .expect("create");
+        let sql: String = (0..40_000)
+            .map(|i| format!("INSERT INTO t VALUES ({i}, 'row number {i}');\n"))
+            .collect();
+        assert!(sql.len() > 1_600_000);
+        let mut current = 0i64;
+        let mut largest = 0i64;
+        // SAFETY: a status read (and reset of its high-water mark) of SQLite's own.
+        unsafe {
+            ffi::sqlite3_status64(
+                ffi::SQLITE_STATUS_MALLOC_SIZE,
+                &mut current,
+                &mut largest,
+                1,
+            )
+        };
+        assert_eq!(d.execute(&sql).expect("the inserts"), 40_000);
+        // SAFETY: as above.
+        unsafe {
+            ffi::sqlite3_status64(
+                ffi::SQLITE_STATUS_MALLOC_SIZE,
+                &mut current,
+                &mut largest,
+                0,
+            )
+        };
+        assert!(
+            largest < 400_000,
+            "SQLite allocated {largest} bytes at once for a text of {} bytes: it copied the text",
+            sql.len()
+        );
     }
 }
