@@ -142,18 +142,38 @@ fn autogenerate_through_the_service_replays_its_rust_migration() {
     let missing = app(tree.path(), &url, &["check"]);
     assert_eq!(missing.status.code(), Some(11), "{}", stderr(&missing));
 
-    let out = app(
-        tree.path(),
-        &url,
-        &[
-            "revision",
-            "--autogenerate",
-            "-m",
-            "ticket tags",
-            "--rev-id",
-            "aa11bb22cc33",
-        ],
+    let autogenerate = [
+        "revision",
+        "--autogenerate",
+        "-m",
+        "ticket tags",
+        "--rev-id",
+        "aa11bb22cc33",
+    ];
+    // The declared schema has PostgreSQL and MySQL sections: their DDL needs a scratch
+    // database of each kind, which only `--also` can name.
+    let refused = app(tree.path(), &url, &autogenerate);
+    let err = stderr(&refused);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("add `--also postgres://USER@HOST/DB --also mysql://USER@HOST/DB`")
+            && err.contains("nothing was written"),
+        "{err}"
     );
+    assert!(!tree
+        .path()
+        .join("migrations/aa11bb22cc33_ticket_tags.sql")
+        .exists());
+    let (Ok(postgres), Ok(mysql)) = (
+        std::env::var("MIGRATE_TEST_POSTGRES_URL"),
+        std::env::var("MIGRATE_TEST_MYSQL_URL"),
+    ) else {
+        // SQLite only (see the crate's tests): no server for the other sections.
+        return;
+    };
+    let mut with_also = autogenerate.to_vec();
+    with_also.extend(["--also", &postgres, "--also", &mysql]);
+    let out = app(tree.path(), &url, &with_also);
     let err = stderr(&out);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("Detected create table ticket_tags"), "{err}");
@@ -168,6 +188,12 @@ fn autogenerate_through_the_service_replays_its_rust_migration() {
     assert!(text.contains("-- down_revision: c8d9e0f1a2b3"), "{text}");
     assert!(text.contains("CREATE TABLE ticket_tags"), "{text}");
     assert!(text.contains("DROP TABLE ticket_tags;"), "{text}");
+    for section in ["postgres", "mysql"] {
+        assert!(
+            text.contains(&format!("-- migrate:upgrade {section}")),
+            "{section}: {text}"
+        );
+    }
     let sum = std::fs::read_to_string(tree.path().join("migrations/migrations.sum")).expect("sum");
     let checksum = migrate_core::Checksum::of(text.as_bytes());
     assert!(
