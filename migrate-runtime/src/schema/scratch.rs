@@ -200,6 +200,10 @@ impl From<String> for ScratchOn {
 /// database, with each driver's defaults filled in. `None` for SQLite (whose scratch is
 /// in memory) and for a URL the driver cannot read.
 fn location(url: &str) -> Option<(String, u16, String)> {
+    #[cfg_attr(
+        not(any(feature = "postgres", feature = "mysql")),
+        allow(unused_variables)
+    )]
     let host = |h: &str| match h.trim_matches(['[', ']']).to_ascii_lowercase().as_str() {
         "localhost" | "127.0.0.1" | "::1" | "" => "localhost".to_string(),
         other => other.to_string(),
