@@ -258,6 +258,9 @@ def main():
             targets.append((Postgres(args.postgres), "psql -f", ["psql", "--version"]))
         if "mysql" in only and args.mysql:
             targets.append((Mysql(args.mysql), "mariadb <", ["mariadb", "--version"]))
+        for name, url, flag in (("postgres", args.postgres, "--postgres"), ("mysql", args.mysql, "--mysql")):
+            if name in only and not url:
+                print(f"{name}: not measured (no admin URL: {flag} or MIGRATE_TEST_{name.upper()}_URL)")
         print(f"one migration of {args.n} one-row INSERTs; medians of {args.runs} paired rounds; whole processes")
         print("versions: " + "; ".join(
             [version([migrate_bin, "--version"]) + f" (built from {head}{', with uncommitted changes' if dirty else ''})"]
