@@ -63,8 +63,22 @@ impl Printer {
 
     /// A value as one pretty-printed JSON document and a newline (stdout).
     pub fn json<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
-        // The derived documents always serialize; only the write can fail.
-        let _ = serde_json::to_writer_pretty(&mut self.out, value);
+        match &self.program {
+            // Messages in the document suggest commands too: name the program there as
+            // on stderr. The name goes in escaped, as the text around it is JSON.
+            Some(p) => {
+                let escaped = serde_json::to_string(p).unwrap_or_default();
+                let program = escaped.trim_matches('"');
+                // The derived documents always serialize; only the write can fail.
+                let text = serde_json::to_string_pretty(value).unwrap_or_default();
+                let _ = self
+                    .out
+                    .write_all(crate::name_commands(&text, program).as_bytes());
+            }
+            None => {
+                let _ = serde_json::to_writer_pretty(&mut self.out, value);
+            }
+        }
         let _ = self.out.write_all(b"\n");
     }
 

@@ -270,6 +270,7 @@ fn help_and_hints_name_the_service() {
         &["--version"],
         &["ensure_version"],
         &["check"],
+        &["check", "--json"],
         &["upgrade", "c8d9e0f1a2bX"],
     ] {
         let out = app(dir.path(), &url, args);
