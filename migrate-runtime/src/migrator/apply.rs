@@ -858,19 +858,23 @@ async fn run_between_ddl(
         }
     };
     let end = |k: usize| statements[k].1.as_ptr() as usize - base + statements[k].1.len();
+    // Each statement classified once (the grouping below looks at each twice).
+    let ddl: Vec<bool> = statements
+        .iter()
+        .map(|(_, s)| backend.commits_on_its_own(s))
+        .collect();
     let mut done = 0usize;
     let mut after_ddl = false;
     let mut i = 0usize;
     while i < statements.len() {
-        let ddl = backend.commits_on_its_own(statements[i].1);
         let mut j = i + 1;
         while j < statements.len()
-            && backend.commits_on_its_own(statements[j].1) == ddl
+            && ddl[j] == ddl[i]
             && end(j) - start(i) <= DDL_COMMITS_REQUEST_BYTES
         {
             j += 1;
         }
-        if after_ddl && !ddl {
+        if after_ddl && !ddl[i] {
             conn.execute("BEGIN").await.map_err(|e| (done, e))?;
         }
         let to = if j == statements.len() {
@@ -882,7 +886,7 @@ async fn run_between_ddl(
             .await
             .map_err(|(k, e)| (done + k, e))?;
         done += j - i;
-        after_ddl = ddl;
+        after_ddl = ddl[i];
         i = j;
     }
     Ok(())
