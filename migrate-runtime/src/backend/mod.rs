@@ -874,6 +874,11 @@ pub(crate) trait Backend: Sync {
         false
     }
 
+    /// A hint for a database message whose fix is known, said with a failed migration.
+    fn failure_hint(&self, _message: &str) -> Option<&'static str> {
+        None
+    }
+
     /// `expr` converted to a 64-bit integer (`text: false`) or to text.
     fn cast(&self, expr: &str, text: bool) -> String;
 

@@ -171,6 +171,16 @@ impl super::Backend for Postgres {
         e.code().as_deref() == Some("42P01")
     }
 
+    fn failure_hint(&self, message: &str) -> Option<&'static str> {
+        if message.contains("cannot run inside a transaction block")
+            || message.contains("cannot be executed within a pipeline")
+        {
+            // CREATE INDEX CONCURRENTLY, VACUUM, ALTER TYPE ... ADD VALUE (< 12).
+            return Some("this statement cannot run in a transaction: put it in a revision of its own with `-- transactional: false` in the header");
+        }
+        None
+    }
+
     fn upsert_progress(&self, table: &str, values: [&str; 4]) -> String {
         super::upsert_on_conflict(table, values)
     }

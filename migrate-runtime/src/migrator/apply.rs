@@ -1,9 +1,10 @@
-//! Running plans: the lock, the transactions around each step and the version and
-//! history rows written with it.
+//! Running plans: the lock, the run loop (plan, check, run each step in the
+//! transactions [`Transactions`] gives it, plan again when told to) and the version and
+//! history rows written with each step.
 
-use super::{
-    HistoryEvent, HistoryValues, Migrator, Op, Progress, Report, Run, StepReport, TransactionMode,
-};
+use super::steps::{At, PlannedStep};
+use super::transactions::{Outcome, Transactions};
+use super::{HistoryEvent, HistoryValues, Migrator, Op, Progress, Report, Run, StepReport};
 use crate::backend::{Arg, Backend, Conn, Db, Held, JoinedRequest};
 use crate::error::{MigrateError, MigrationFailed};
 use migrate_core::sql::split_statements;
@@ -254,21 +255,11 @@ impl Migrator {
         op: &Op<'_>,
         access: Access,
     ) -> Result<Report, MigrateError> {
-        let mut run = Run {
-            report: Report::default(),
-            in_tx: false,
-            tx_heads: Vec::new(),
-            pending: Vec::new(),
-            tx_start: 0,
-        };
-        let result = self.apply_inner(conn, op, &mut run, access).await;
-        if result.is_err() && run.in_tx {
-            // The original error matters more than a failed rollback, which the server
-            // performs anyway when the session ends.
-            if conn.in_transaction() {
-                let _ = conn.rollback().await;
-            }
-            run.report.steps.truncate(run.tx_start);
+        let tx = Transactions::new(self, conn.backend(), access.excludes_writers, op);
+        let mut run = Run::default();
+        let result = self.apply_inner(conn, op, &mut run, access, &tx).await;
+        if result.is_err() {
+            tx.after_failure(conn, &mut run).await;
         }
         // Nothing is open any more: a borrowed SQLite handle goes back to the driver.
         let _ = conn.go_direct(None).await;
@@ -291,252 +282,170 @@ impl Migrator {
         }
     }
 
-    pub(super) async fn apply_inner(
+    /// Plans and runs until a plan runs to its end. Where the migration lock does not
+    /// keep other writers out (SQLite), each transaction takes the database's write
+    /// lock and checks that the version table still holds what the plan expects; if
+    /// another writer moved it, the plan is made again from the new rows.
+    async fn apply_inner(
         &self,
         conn: &mut Conn,
         op: &Op<'_>,
         run: &mut Run,
         access: Access,
+        tx: &Transactions<'_>,
     ) -> Result<(), MigrateError> {
-        let backend = conn.backend();
-        let dialect = backend.dialect();
-        let recheck = !access.excludes_writers;
-        // Without transactional DDL a transaction cannot span migrations: each DDL
-        // statement commits. Rows written only at the end would then be lost on a
-        // failure while the tables stay, so there every migration records itself.
-        let single =
-            self.opts.transaction_mode == TransactionMode::Single && dialect.transactional_ddl();
-        let relative = matches!(op, Op::Upgrade(t) | Op::Downgrade(t) if t.contains(['+', '-']));
-        // Where the migration lock does not keep other writers out (SQLite), each
-        // transaction takes the database's write lock and checks that the version table
-        // still holds what the plan expects; if another writer moved it, the plan is
-        // made again from the new rows.
-        'replan: loop {
-            if single && !run.in_tx {
-                self.begin(conn).await?;
-                run.in_tx = true;
-                run.tx_start = run.report.steps.len();
+        loop {
+            if let Outcome::Continue = self.apply_plan(conn, op, run, access, tx).await? {
+                return Ok(());
             }
-            let heads = self.read_heads(conn).await?;
-            if single {
-                run.tx_heads = heads.clone();
-            }
-            // A downgrade runs the edited file's downgrade section, so it is refused
-            // as an upgrade is, until the edit is accepted.
-            if matches!(op, Op::Upgrade(_) | Op::Downgrade(_) | Op::Revert(_)) {
-                self.known_current(&heads)?;
-                let recorded = self.recorded_checksums(conn).await?;
-                let edited = self.edited(&heads, &recorded)?;
-                if !edited.is_empty() {
-                    return Err(MigrateError::Edited(edited));
-                }
-            }
-            let plan = self.plan(op, &heads)?;
-            for step in &plan.steps {
-                self.section_for(step, dialect)?;
-                self.code_for(step)?;
-            }
-            // A plan of SQL alone runs on SQLite's own handle, without a hand-off to
-            // the driver's thread per request (see `backend/sqlite/direct.rs`); Rust
-            // migrations and batched statements get the driver's connection.
-            let direct = access.inline && plan.steps.iter().all(|s| self.plain_sql(s));
-            if direct != conn.is_direct() {
-                let in_tx = run.in_tx;
-                if in_tx {
-                    // Only the single transaction can be open here, just begun, with
-                    // nothing written in it: it is begun again on the other side.
-                    conn.rollback()
-                        .await
-                        .map_err(|e| MigrateError::db("cannot roll back to plan again", e))?;
-                    run.in_tx = false;
-                }
-                conn.go_direct(direct.then(|| self.stop.interrupt_flag()))
-                    .await
-                    .map_err(|e| MigrateError::db("cannot borrow the SQLite connection", e))?;
-                if in_tx {
-                    continue 'replan;
-                }
-            }
-            let mut expected = heads;
-            let total = plan.steps.len();
-            for (index, step) in plan.steps.iter().enumerate() {
-                let section = self.section_for(step, dialect)?;
-                let description = self.describe(step);
-                let notify = |finished: Option<Duration>| {
-                    if let Some(hook) = &self.progress {
-                        (hook.0)(&Progress {
-                            index,
-                            total,
-                            revision: step.revision.as_deref(),
-                            description: &description,
-                            finished,
-                            rows: None,
-                            resumed: None,
-                        });
-                    }
-                };
-                notify(None);
-                let transactional = section.is_none_or(|(s, _)| s.transactional);
-                if !transactional && run.in_tx {
-                    self.flush(conn, run, &expected).await?;
-                    self.commit(conn).await?;
-                    run.in_tx = false;
-                }
-                // Where each DDL statement commits on its own (MySQL), a migration of
-                // nothing else gains nothing from a transaction around it: only its
-                // version row and history row get one, after it.
-                let commits_alone = !single
-                    && section.is_some_and(|(script, section)| {
-                        !script.is_rust()
-                            && !crate::batch::resumable(script)
-                            && commits_alone(backend, &section.sql)
-                    });
-                if transactional && !run.in_tx && !commits_alone {
-                    run.in_tx = true;
-                    run.tx_start = run.report.steps.len();
-                    self.begin(conn).await?;
-                    // Re-read under the write lock where the migration lock does not
-                    // keep other writers out; elsewhere it covers the whole run.
-                    let now = if recheck || single {
-                        self.read_heads(conn).await?
-                    } else {
-                        expected.clone()
-                    };
-                    if now != expected {
-                        if relative {
-                            // A relative target meant "from where the database was";
-                            // re-planning from the new rows would move it further.
-                            return Err(MigrateError::ConcurrentChange {
-                                target: match op {
-                                    Op::Upgrade(t) | Op::Downgrade(t) | Op::Revert(t) => {
-                                        t.to_string()
-                                    }
-                                    Op::Stamp(..) => String::new(),
-                                },
-                                applied: run
-                                    .report
-                                    .revisions()
-                                    .iter()
-                                    .map(|r| r.to_string())
-                                    .collect(),
-                            });
-                        }
-                        if !single {
-                            conn.rollback().await.map_err(|e| {
-                                MigrateError::db("cannot roll back to plan again", e)
-                            })?;
-                            run.in_tx = false;
-                        }
-                        continue 'replan;
-                    }
-                    run.tx_heads = now;
-                }
-                let started = Instant::now();
-                if let Some((script, section)) = section {
-                    let at = super::steps::At {
-                        index,
-                        total,
-                        description: &description,
-                        heads: &expected,
-                    };
-                    self.run_body(conn, script, section, step, run, at).await?;
-                }
-                let history = self.history_values(step, started.elapsed());
-                if single && run.in_tx {
-                    // One transaction: only its end state matters, so the version rows
-                    // and history are written once, when it commits.
-                    run.pending.push(history);
-                } else {
-                    if let (Some(query), true) = (backend.in_transaction_query(), run.in_tx) {
-                        // The migration's DDL may have committed the transaction; keep
-                        // the version change and its history row together in one of
-                        // their own.
-                        let open = conn
-                            .strings(query)
-                            .await
-                            .ok()
-                            .and_then(|v| v.first().and_then(|x| x.parse::<i64>().ok()));
-                        if open.unwrap_or(0) == 0 {
-                            self.commit(conn).await?;
-                            self.begin(conn).await?;
-                        }
-                    }
-                    if !run.in_tx {
-                        // The version change and its history row commit together even
-                        // after a migration that ran outside a transaction.
-                        run.in_tx = true;
-                        run.tx_start = run.report.steps.len();
-                        self.begin(conn).await?;
-                    }
-                    self.book(conn, &step.changes, std::slice::from_ref(&history), step)
-                        .await?;
-                    self.commit(conn).await?;
-                    run.in_tx = false;
-                }
-                VersionChange::apply_all(&mut expected, &step.changes);
-                let duration = started.elapsed();
-                notify(Some(duration));
-                tracing::info!(
-                    revision = step.revision.as_deref().unwrap_or(""),
-                    duration_ms = duration.as_secs_f64() * 1000.0,
-                    "Running {description}"
-                );
-                run.report.steps.push(StepReport {
-                    revision: step.revision.clone(),
-                    direction: step.direction,
-                    description,
-                    duration,
-                });
-                if conn.is_direct() {
-                    // Inline, the requests complete without yielding: give the runtime
-                    // its turn between migrations (a Ctrl-C listener, a timeout).
-                    tokio::task::yield_now().await;
-                }
-            }
-            if run.in_tx {
-                self.flush(conn, run, &expected).await?;
-                self.commit(conn).await?;
-                run.in_tx = false;
-            }
-            run.report.heads = expected;
-            return Ok(());
         }
     }
 
-    /// Writes what a single transaction deferred: the version rows moved from what the
-    /// transaction started with to `expected`, and the history rows.
-    pub(super) async fn flush(
+    /// Makes the plan from the version rows as they are now, and runs it.
+    async fn apply_plan(
+        &self,
+        conn: &mut Conn,
+        op: &Op<'_>,
+        run: &mut Run,
+        access: Access,
+        tx: &Transactions<'_>,
+    ) -> Result<Outcome, MigrateError> {
+        let heads = tx.start_plan(conn, run).await?;
+        self.refuse_edited(conn, op, &heads).await?;
+        let plan = self.plan(op, &heads)?;
+        let steps = self.planned_steps(&plan, conn.backend())?;
+        if let Outcome::Replan = self.choose_handle(conn, run, access, &steps).await? {
+            return Ok(Outcome::Replan);
+        }
+        let mut expected = heads;
+        for (index, planned) in steps.iter().enumerate() {
+            let place = (index, steps.len());
+            let outcome = self
+                .apply_step(conn, run, tx, planned, place, &mut expected)
+                .await?;
+            if let Outcome::Replan = outcome {
+                return Ok(Outcome::Replan);
+            }
+        }
+        tx.finish(conn, run, &expected).await?;
+        run.report.heads = expected;
+        Ok(Outcome::Continue)
+    }
+
+    /// Refuses to run over applied migrations edited since they ran. A downgrade runs
+    /// the edited file's downgrade section, so it is refused as an upgrade is, until
+    /// the edit is accepted.
+    async fn refuse_edited(
+        &self,
+        conn: &mut Conn,
+        op: &Op<'_>,
+        heads: &[String],
+    ) -> Result<(), MigrateError> {
+        if !matches!(op, Op::Upgrade(_) | Op::Downgrade(_) | Op::Revert(_)) {
+            return Ok(());
+        }
+        self.known_current(heads)?;
+        let recorded = self.recorded_checksums(conn).await?;
+        let edited = self.edited(heads, &recorded)?;
+        if !edited.is_empty() {
+            return Err(MigrateError::Edited(edited));
+        }
+        Ok(())
+    }
+
+    /// A plan of SQL alone runs on SQLite's own handle, without a hand-off to the
+    /// driver's thread per request (see `backend/sqlite/direct.rs`); Rust migrations
+    /// and batched statements get the driver's connection. Switching with the single
+    /// transaction open (just begun, nothing written in it) rolls it back and plans
+    /// again, to begin it on the other side.
+    async fn choose_handle(
         &self,
         conn: &mut Conn,
         run: &mut Run,
-        expected: &[String],
-    ) -> Result<(), MigrateError> {
-        if run.pending.is_empty() {
-            return Ok(());
+        access: Access,
+        steps: &[PlannedStep<'_>],
+    ) -> Result<Outcome, MigrateError> {
+        let direct = access.inline && steps.iter().all(PlannedStep::plain_sql);
+        if direct == conn.is_direct() {
+            return Ok(Outcome::Continue);
         }
-        let mut changes: Vec<VersionChange> = run
-            .tx_heads
-            .iter()
-            .filter(|h| !expected.contains(h))
-            .map(|gone| VersionChange::Delete(gone.clone()))
-            .collect();
-        changes.extend(
-            expected
-                .iter()
-                .filter(|h| !run.tx_heads.contains(h))
-                .map(|new| VersionChange::Insert(new.clone())),
-        );
-        let step = Step {
-            revision: None,
-            direction: Direction::Upgrade,
-            from: run.tx_heads.clone(),
-            to: expected.to_vec(),
-            changes: Vec::new(),
+        let in_tx = run.in_tx;
+        if in_tx {
+            conn.rollback()
+                .await
+                .map_err(|e| MigrateError::db("cannot roll back to plan again", e))?;
+            run.in_tx = false;
+        }
+        conn.go_direct(direct.then(|| self.stop.interrupt_flag()))
+            .await
+            .map_err(|e| MigrateError::db("cannot borrow the SQLite connection", e))?;
+        Ok(if in_tx {
+            Outcome::Replan
+        } else {
+            Outcome::Continue
+        })
+    }
+
+    /// Runs one step of the plan (at `place`: its index and the plan's length) in the
+    /// transactions the policy gives it, and moves `expected` past it.
+    async fn apply_step(
+        &self,
+        conn: &mut Conn,
+        run: &mut Run,
+        tx: &Transactions<'_>,
+        planned: &PlannedStep<'_>,
+        (index, total): (usize, usize),
+        expected: &mut Vec<String>,
+    ) -> Result<Outcome, MigrateError> {
+        let step = planned.step;
+        let description = self.describe(step);
+        let notify = |finished: Option<Duration>| {
+            if let Some(hook) = &self.progress {
+                (hook.0)(&Progress {
+                    index,
+                    total,
+                    revision: step.revision.as_deref(),
+                    description: &description,
+                    finished,
+                    rows: None,
+                    resumed: None,
+                });
+            }
         };
-        self.book(conn, &changes, &run.pending, &step).await?;
-        run.pending.clear();
-        run.tx_heads = expected.to_vec();
-        Ok(())
+        notify(None);
+        if let Outcome::Replan = tx.begin_step(conn, run, planned, expected).await? {
+            return Ok(Outcome::Replan);
+        }
+        let started = Instant::now();
+        let at = At {
+            index,
+            total,
+            description: &description,
+            heads: expected,
+        };
+        self.run_body(conn, planned, run, at).await?;
+        let history = self.history_values(step, started.elapsed());
+        tx.end_step(conn, run, step, history).await?;
+        VersionChange::apply_all(expected, &step.changes);
+        let duration = started.elapsed();
+        notify(Some(duration));
+        tracing::info!(
+            revision = step.revision.as_deref().unwrap_or(""),
+            duration_ms = duration.as_secs_f64() * 1000.0,
+            "Running {description}"
+        );
+        run.report.steps.push(StepReport {
+            revision: step.revision.clone(),
+            direction: step.direction,
+            description,
+            duration,
+        });
+        if conn.is_direct() {
+            // Inline, the requests complete without yielding: give the runtime its
+            // turn between migrations (a Ctrl-C listener, a timeout).
+            tokio::task::yield_now().await;
+        }
+        Ok(Outcome::Continue)
     }
 
     /// Writes version-table changes (each must touch exactly one row) and history
@@ -670,30 +579,6 @@ impl Migrator {
         Ok(())
     }
 
-    /// Opens a transaction; a lock the database could not give in time (SQLite's
-    /// write lock) is a lock timeout.
-    pub(super) async fn begin(&self, conn: &mut Conn) -> Result<(), MigrateError> {
-        match conn.begin().await {
-            Ok(()) => Ok(()),
-            Err(e) if conn.is_busy(&e) => Err(MigrateError::LockTimeout {
-                waited: self.opts.lock_timeout,
-                what: "the database's write lock".to_string(),
-            }),
-            Err(e) => Err(MigrateError::db("cannot begin a transaction", e)),
-        }
-    }
-
-    pub(super) async fn commit(&self, conn: &mut Conn) -> Result<(), MigrateError> {
-        match conn.commit().await {
-            Ok(()) => Ok(()),
-            Err(e) if conn.is_busy(&e) => Err(MigrateError::LockTimeout {
-                waited: self.opts.lock_timeout,
-                what: "the database's write lock".to_string(),
-            }),
-            Err(e) => Err(MigrateError::db("cannot commit", e)),
-        }
-    }
-
     /// Runs a section: sent whole, one request, where the database allows it; one
     /// statement at a time where statements may not share a transaction block. The
     /// split names the statement a failure stopped at either way (the driver reports
@@ -739,7 +624,7 @@ impl Migrator {
             sqlx::Error::Database(d) => d.message().to_string(),
             other => other.to_string(),
         };
-        let hint = failure_hint(&message);
+        let hint = backend.failure_hint(&message);
         let partly_applied = if let Some(note) = backend.ddl_commits_note() {
             Some(note)
         } else if !script.transactional && index > 0 {
@@ -818,17 +703,6 @@ pub(super) struct Access {
     inline: bool,
 }
 
-/// A hint for database messages whose fix is known.
-fn failure_hint(message: &str) -> Option<&'static str> {
-    if message.contains("cannot run inside a transaction block")
-        || message.contains("cannot be executed within a pipeline")
-    {
-        // PostgreSQL: CREATE INDEX CONCURRENTLY, VACUUM, ALTER TYPE ... ADD VALUE (< 12).
-        return Some("this statement cannot run in a transaction: put it in a revision of its own with `-- transactional: false` in the header");
-    }
-    None
-}
-
 /// The most SQL text sent in one request by [`run_between_ddl`]: MySQL and MariaDB
 /// refuse a request longer than `max_allowed_packet` (16 MiB by default).
 const DDL_COMMITS_REQUEST_BYTES: usize = 1 << 20;
@@ -890,20 +764,6 @@ async fn run_between_ddl(
         i = j;
     }
     Ok(())
-}
-
-/// Whether every statement of a section commits on its own on this database, so that a
-/// transaction around them would hold nothing.
-fn commits_alone(backend: &dyn Backend, sql: &str) -> bool {
-    // Only where DDL commits by itself can a statement need no transaction.
-    if backend.ddl_commits_note().is_none() {
-        return false;
-    }
-    let statements = split_statements(sql);
-    !statements.is_empty()
-        && statements
-            .iter()
-            .all(|(_, statement)| backend.commits_on_its_own(statement))
 }
 
 /// Statements with bound values, sent as one request, and the rows they must touch.

@@ -1,7 +1,8 @@
 //! The runner: plans with `migrate-core`, applies through a [`Db`](crate::Db), keeps the version
 //! and history tables. `read.rs` reads what a database records, `apply.rs` runs plans
-//! (lock, transactions, bookkeeping), `steps.rs` the steps that are not plain SQL,
-//! `offline.rs` writes plans as scripts.
+//! (the run loop, the version and history rows), `steps.rs` what each step of a plan
+//! is and how its body runs, `transactions.rs` how a run groups steps into
+//! transactions, `offline.rs` writes plans as scripts.
 
 use crate::batch::{Resume, RowProgress, StopHandle};
 use crate::embedded::EmbeddedMigrations;
@@ -11,6 +12,7 @@ mod apply;
 mod offline;
 mod read;
 mod steps;
+mod transactions;
 
 use crate::error::MigrateError;
 use migrate_core::{Checksum, Direction, Script, ScriptDirectory};
@@ -233,6 +235,7 @@ impl std::fmt::Debug for ProgressHook {
 }
 
 /// State of one run through [`Migrator::apply`].
+#[derive(Default)]
 struct Run {
     report: Report,
     in_tx: bool,

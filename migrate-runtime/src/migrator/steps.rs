@@ -1,12 +1,14 @@
-//! The runner's hooks for the steps that are not plain SQL: Rust migrations (run with a
-//! [`MigrationContext`]) and migrations with batched statements, and what makes both
-//! resumable (the progress rows deleted when the version row moves).
+//! What each step of a plan is ([`StepKind`], worked out once when the plan is made)
+//! and how its body runs: plain SQL, Rust migrations (run with a [`MigrationContext`])
+//! and migrations with batched statements, and what makes the last two resumable (the
+//! progress rows deleted when the version row moves).
 
 use super::{Migrator, Progress, Run};
-use crate::backend::Conn;
+use crate::backend::{Backend, Conn};
 use crate::batch::{forget, has_progress, resumable, ProgressSink, SqlStep, StepEvent};
 use crate::error::{MigrateError, RustMigrationFailed};
 use crate::rust_migration::{CatchPanic, MigrationContext, MigrationError, RustMigration};
+use migrate_core::sql::split_statements;
 use migrate_core::{Dialect, Plan, RevisionError, Script, Section, Step};
 
 /// Why a failed `transactional: false` Rust migration that recorded no progress may be
@@ -42,13 +44,54 @@ impl Migrator {
         }
     }
 
-    /// Whether a step runs SQL alone (or is a stamp): no Rust migration, no batched
-    /// statement.
-    pub(super) fn plain_sql(&self, step: &Step) -> bool {
-        step.revision
-            .as_deref()
-            .and_then(|r| self.dir.script(r))
-            .is_none_or(|script| !script.is_rust() && !script.has_batches())
+    /// The steps of `plan` with what each runs and needs, checked before anything runs
+    /// (a missing section or Rust code fails here, in the plan's order).
+    pub(super) fn planned_steps<'a>(
+        &'a self,
+        plan: &'a Plan,
+        backend: &dyn Backend,
+    ) -> Result<Vec<PlannedStep<'a>>, MigrateError> {
+        plan.steps
+            .iter()
+            .map(|step| self.planned_step(step, backend))
+            .collect()
+    }
+
+    fn planned_step<'a>(
+        &'a self,
+        step: &'a Step,
+        backend: &dyn Backend,
+    ) -> Result<PlannedStep<'a>, MigrateError> {
+        let section = self.section_for(step, backend.dialect())?;
+        let code = self.code_for(step)?;
+        let Some((script, sql)) = section else {
+            return Ok(PlannedStep {
+                step,
+                section,
+                kind: StepKind::Stamp,
+                transactional: true,
+                resumable: false,
+                commits_alone: false,
+            });
+        };
+        let kind = match code {
+            Some(code) => StepKind::Rust(code),
+            None if script.has_batches() => StepKind::BatchedSql,
+            None => StepKind::Sql,
+        };
+        let planned = PlannedStep {
+            step,
+            section,
+            kind,
+            transactional: script.transactional,
+            resumable: resumable(script),
+            commits_alone: false,
+        };
+        let commits_alone = planned.runs_sql_whole() && commits_alone(backend, &sql.sql);
+        Ok(PlannedStep {
+            commits_alone,
+            ..planned
+        })
     }
 
     /// Refuses an offline plan that reaches a step whose SQL an offline script cannot
@@ -98,32 +141,22 @@ impl Migrator {
     pub(super) async fn run_body(
         &self,
         conn: &mut Conn,
-        script: &Script,
-        section: &Section,
-        step: &Step,
+        planned: &PlannedStep<'_>,
         run: &mut Run,
         at: At<'_>,
     ) -> Result<(), MigrateError> {
-        let is_resumable = resumable(script);
-        if !script.is_rust() && !is_resumable {
+        let Some((script, section)) = planned.section else {
+            return Ok(());
+        };
+        let step = planned.step;
+        if planned.runs_sql_whole() {
             return self
                 .run_sql(conn, script, section, step.direction, &run.report)
                 .await;
         }
         let progress_table = self.qualified(&self.progress_name());
-        if is_resumable {
-            if let Some(reason) = migrate_core::sql::plain_identifier_problem(&self.progress_name())
-            {
-                return Err(MigrateError::InvalidName {
-                    name: self.progress_name(),
-                    reason,
-                });
-            }
-            // Outside any transaction (MySQL commits around DDL).
-            let ddl = conn.backend().progress_ddl(&progress_table);
-            conn.execute(&ddl)
-                .await
-                .map_err(|e| MigrateError::db("cannot create the migration progress table", e))?;
+        if planned.resumable {
+            self.ensure_progress_table(conn, &progress_table).await?;
         }
         let hook = self.progress.as_ref();
         let events = |event: StepEvent<'_>| {
@@ -144,91 +177,22 @@ impl Migrator {
             }
         };
         let sink = ProgressSink(Some(&events));
-        let applied = || {
-            run.report
-                .revisions()
-                .iter()
-                .map(|r| r.to_string())
-                .collect::<Vec<_>>()
+        let body = Body {
+            script,
+            step,
+            progress_table: &progress_table,
+            sink: &sink,
+            applied: applied(run),
         };
-        if script.is_rust() {
-            let code = self.code_for(step)?;
-            let Some(function) = code.and_then(|c| c.function(step.direction)) else {
-                return Err(RevisionError::Irreversible {
-                    revision: script.revision.to_string(),
-                    origin: migrate_core::Origin(Some(script.path.to_string())),
-                }
-                .into());
-            };
-            let mut ctx = MigrationContext {
-                conn: &mut *conn,
-                revision: &script.revision,
-                direction: step.direction,
-                transactional: script.transactional,
-                progress_table: &progress_table,
-                sink: &sink,
-                stop: &self.stop,
-                walked: false,
-            };
-            let result = CatchPanic(function(&mut ctx)).await;
-            let walked = ctx.walked;
-            if let Err(e) = result {
-                // Outside the migration's transaction, one it left open (a batch a
-                // panic unwound through, or its own) holds nothing that should stay;
-                // inside, the runner rolls back the migration's.
-                if !script.transactional && conn.in_transaction() {
-                    let _ = conn.rollback().await;
-                }
-                // Earlier runs' batches count too, though this run failed before its walk.
-                let recorded = !script.transactional
-                    && (walked
-                        || has_progress(conn, &progress_table, &script.revision)
-                            .await
-                            .unwrap_or(false));
-                let partly_applied = if script.transactional {
-                    conn.backend().ddl_commits_note()
-                } else if recorded {
-                    None
-                } else {
-                    Some(NOT_RECORDED)
-                };
-                return Err(match e {
-                    MigrationError::Interrupted { rows_done } => MigrateError::Interrupted {
-                        revision: script.revision.to_string(),
-                        path: script.path.to_string(),
-                        rows_done,
-                        applied: applied(),
-                    },
-                    source => MigrateError::RustMigration(Box::new(RustMigrationFailed {
-                        direction: step.direction,
-                        revision: script.revision.to_string(),
-                        path: script.path.to_string(),
-                        applied: applied(),
-                        resumable: recorded,
-                        partly_applied,
-                        source: source.located_in(&script.path),
-                    })),
-                });
-            }
-        } else {
-            let batched = SqlStep {
-                script,
-                section,
-                direction: step.direction,
-                progress_table: &progress_table,
-                sink: &sink,
-                stop: &self.stop,
-                applied: applied(),
-            };
-            crate::batch::run_sql(conn, &batched).await?;
+        match planned.kind {
+            StepKind::Rust(code) => self.run_rust(conn, code, body).await?,
+            _ => self.run_batched(conn, section, body).await?,
         }
-        if !is_resumable {
+        if !planned.resumable {
             return Ok(());
         }
         if !run.in_tx {
-            self.begin(conn).await?;
-            run.in_tx = true;
-            run.tx_start = run.report.steps.len();
+            self.open(conn, run).await?;
             run.tx_heads = at.heads.to_vec();
         }
         forget(conn, &progress_table, &script.revision)
@@ -236,4 +200,205 @@ impl Migrator {
             .map(|_| ())
             .map_err(|e| MigrateError::db("cannot delete the migration's progress rows", e))
     }
+
+    /// Creates the progress table of resumable migrations, outside any transaction
+    /// (MySQL commits around DDL).
+    async fn ensure_progress_table(
+        &self,
+        conn: &mut Conn,
+        progress_table: &str,
+    ) -> Result<(), MigrateError> {
+        if let Some(reason) = migrate_core::sql::plain_identifier_problem(&self.progress_name()) {
+            return Err(MigrateError::InvalidName {
+                name: self.progress_name(),
+                reason,
+            });
+        }
+        let ddl = conn.backend().progress_ddl(progress_table);
+        conn.execute(&ddl)
+            .await
+            .map_err(|e| MigrateError::db("cannot create the migration progress table", e))?;
+        Ok(())
+    }
+
+    /// Runs a migration's SQL with its batched statements.
+    async fn run_batched(
+        &self,
+        conn: &mut Conn,
+        section: &Section,
+        body: Body<'_>,
+    ) -> Result<(), MigrateError> {
+        let batched = SqlStep {
+            script: body.script,
+            section,
+            direction: body.step.direction,
+            progress_table: body.progress_table,
+            sink: body.sink,
+            stop: &self.stop,
+            applied: body.applied,
+        };
+        crate::batch::run_sql(conn, &batched).await
+    }
+
+    /// Runs a Rust migration's function for the step's direction; a failure says what
+    /// stays applied and whether running again resumes.
+    async fn run_rust(
+        &self,
+        conn: &mut Conn,
+        code: RustMigration,
+        body: Body<'_>,
+    ) -> Result<(), MigrateError> {
+        let Body { script, step, .. } = body;
+        let Some(function) = code.function(step.direction) else {
+            return Err(RevisionError::Irreversible {
+                revision: script.revision.to_string(),
+                origin: migrate_core::Origin(Some(script.path.to_string())),
+            }
+            .into());
+        };
+        let mut ctx = MigrationContext {
+            conn: &mut *conn,
+            revision: &script.revision,
+            direction: step.direction,
+            transactional: script.transactional,
+            progress_table: body.progress_table,
+            sink: body.sink,
+            stop: &self.stop,
+            walked: false,
+        };
+        let result = CatchPanic(function(&mut ctx)).await;
+        let walked = ctx.walked;
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) => Err(rust_failure(conn, body, walked, e).await),
+        }
+    }
+}
+
+/// What the body of a step with batches or code runs with.
+struct Body<'a> {
+    script: &'a Script,
+    step: &'a Step,
+    progress_table: &'a str,
+    sink: &'a ProgressSink<'a>,
+    /// Revisions the run completed before this one, for the error.
+    applied: Vec<String>,
+}
+
+/// The revisions a run has completed, for an error.
+fn applied(run: &Run) -> Vec<String> {
+    run.report
+        .revisions()
+        .iter()
+        .map(|r| r.to_string())
+        .collect()
+}
+
+/// The error of a failed Rust migration, after rolling back what it left open outside
+/// the runner's transaction.
+async fn rust_failure(
+    conn: &mut Conn,
+    body: Body<'_>,
+    walked: bool,
+    e: MigrationError,
+) -> MigrateError {
+    let script = body.script;
+    // Outside the migration's transaction, one it left open (a batch a panic unwound
+    // through, or its own) holds nothing that should stay; inside, the runner rolls
+    // back the migration's.
+    if !script.transactional && conn.in_transaction() {
+        let _ = conn.rollback().await;
+    }
+    // Earlier runs' batches count too, though this run failed before its walk.
+    let recorded = !script.transactional
+        && (walked
+            || has_progress(conn, body.progress_table, &script.revision)
+                .await
+                .unwrap_or(false));
+    let partly_applied = if script.transactional {
+        conn.backend().ddl_commits_note()
+    } else if recorded {
+        None
+    } else {
+        Some(NOT_RECORDED)
+    };
+    match e {
+        MigrationError::Interrupted { rows_done } => MigrateError::Interrupted {
+            revision: script.revision.to_string(),
+            path: script.path.to_string(),
+            rows_done,
+            applied: body.applied,
+        },
+        source => MigrateError::RustMigration(Box::new(RustMigrationFailed {
+            direction: body.step.direction,
+            revision: script.revision.to_string(),
+            path: script.path.to_string(),
+            applied: body.applied,
+            resumable: recorded,
+            partly_applied,
+            source: source.located_in(&script.path),
+        })),
+    }
+}
+
+/// What a step runs, worked out once when the plan is made.
+#[derive(Clone, Copy)]
+pub(super) enum StepKind {
+    /// A stamp: version rows only.
+    Stamp,
+    /// SQL sent as it is.
+    Sql,
+    /// SQL of a migration with `-- migrate:batch` statements.
+    BatchedSql,
+    /// A Rust migration's code.
+    Rust(RustMigration),
+}
+
+/// A step of a plan with what it runs and the transactions it needs.
+pub(super) struct PlannedStep<'a> {
+    pub(super) step: &'a Step,
+    /// The migration and its section for the run's database; `None` for a stamp.
+    pub(super) section: Option<(&'a Script, &'a Section)>,
+    pub(super) kind: StepKind,
+    /// Runs inside a transaction (a stamp does).
+    pub(super) transactional: bool,
+    /// Runs outside a transaction with batches or code, recording its progress: its
+    /// version row moves in a transaction it opens at its end.
+    pub(super) resumable: bool,
+    /// Every statement of its SQL commits on its own (MySQL's DDL), so a transaction
+    /// around it would hold nothing.
+    pub(super) commits_alone: bool,
+}
+
+impl PlannedStep<'_> {
+    /// Whether the step's SQL runs whole through [`Migrator::run_sql`]: plain SQL, and
+    /// the batched SQL of a `transactional: true` migration, which the loader refuses
+    /// but which a directory built by hand may hold (it has always run so).
+    pub(super) fn runs_sql_whole(&self) -> bool {
+        match self.kind {
+            StepKind::Sql => true,
+            StepKind::BatchedSql => !self.resumable,
+            StepKind::Stamp | StepKind::Rust(_) => false,
+        }
+    }
+
+    /// Whether the step is SQL alone (or a stamp), which SQLite can run on its own
+    /// handle: no Rust migration, no batched statement.
+    pub(super) fn plain_sql(&self) -> bool {
+        matches!(self.kind, StepKind::Stamp | StepKind::Sql)
+    }
+}
+
+/// Whether every statement of a section commits on its own on this database, so that a
+/// transaction around them would hold nothing.
+fn commits_alone(backend: &dyn Backend, sql: &str) -> bool {
+    // Only where DDL commits by itself can a statement need no transaction.
+    if backend.ddl_commits_note().is_none() {
+        return false;
+    }
+    let statements = split_statements(sql);
+    !statements.is_empty()
+        && statements
+            .iter()
+            .all(|(_, statement)| backend.commits_on_its_own(statement))
 }
