@@ -57,6 +57,7 @@ impl Migrator {
             .collect()
     }
 
+    /// One step of a plan with what it runs and needs.
     fn planned_step<'a>(
         &'a self,
         step: &'a Step,
@@ -79,7 +80,7 @@ impl Migrator {
             None if script.has_batches() => StepKind::BatchedSql,
             None => StepKind::Sql,
         };
-        let planned = PlannedStep {
+        let mut planned = PlannedStep {
             step,
             section,
             kind,
@@ -87,11 +88,8 @@ impl Migrator {
             resumable: resumable(script),
             commits_alone: false,
         };
-        let commits_alone = planned.runs_sql_whole() && commits_alone(backend, &sql.sql);
-        Ok(PlannedStep {
-            commits_alone,
-            ..planned
-        })
+        planned.commits_alone = planned.runs_sql_whole() && commits_alone(backend, &sql.sql);
+        Ok(planned)
     }
 
     /// Refuses an offline plan that reaches a step whose SQL an offline script cannot
