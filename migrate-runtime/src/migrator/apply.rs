@@ -785,3 +785,26 @@ impl<'v> Statements<'v> {
         self.statements.push(statement);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::backend;
+    use migrate_core::Dialect;
+
+    #[test]
+    fn failure_hints_come_from_the_database_whose_message_it_is() {
+        let message = "ERROR: CREATE INDEX CONCURRENTLY cannot run inside a transaction block";
+        let hint = backend::of(Dialect::Postgres).failure_hint(message);
+        assert!(hint.is_some_and(|h| h.contains("`-- transactional: false`")));
+        let pipeline = "ALTER TYPE ... ADD VALUE cannot be executed within a pipeline";
+        assert!(backend::of(Dialect::Postgres)
+            .failure_hint(pipeline)
+            .is_some());
+        assert!(backend::of(Dialect::Postgres)
+            .failure_hint("syntax error")
+            .is_none());
+        for other in [Dialect::Mysql, Dialect::Sqlite] {
+            assert!(backend::of(other).failure_hint(message).is_none());
+        }
+    }
+}

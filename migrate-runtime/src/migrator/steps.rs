@@ -400,3 +400,94 @@ fn commits_alone(backend: &dyn Backend, sql: &str) -> bool {
             .iter()
             .all(|(_, statement)| backend.commits_on_its_own(statement))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend;
+    use migrate_core::ScriptDirectory;
+
+    const CREATE: &str =
+        "-- revision: a\n-- down_revision:\n-- migrate:upgrade\nCREATE TABLE t (id INT, c INT);\n";
+    const FILL: &str = "-- revision: b\n-- down_revision: a\n-- transactional: false\n-- migrate:upgrade\nALTER TABLE t ADD d INT;\n-- migrate:batch size=10\nUPDATE t SET c = 1 WHERE id IN (SELECT id FROM t WHERE c IS NULL LIMIT {batch_size});\n";
+    const ROWS: &str = "-- revision: c\n-- down_revision: b\n-- transactional: false\n-- migrate:upgrade\nINSERT INTO t (id) VALUES (1);\n";
+
+    fn migrator() -> Migrator {
+        let files = [("a.sql", CREATE), ("b.sql", FILL), ("c.sql", ROWS)];
+        Migrator::from_directory(ScriptDirectory::from_files(files).unwrap())
+    }
+
+    /// (kind, transactional, resumable, commits alone, plain SQL) of each step.
+    fn needs(steps: &[PlannedStep<'_>]) -> Vec<(&'static str, bool, bool, bool, bool)> {
+        steps
+            .iter()
+            .map(|s| {
+                let kind = match s.kind {
+                    StepKind::Stamp => "stamp",
+                    StepKind::Sql => "sql",
+                    StepKind::BatchedSql => "batched",
+                    StepKind::Rust(_) => "rust",
+                };
+                let whole = s.runs_sql_whole();
+                assert_eq!(whole, matches!(s.kind, StepKind::Sql));
+                (
+                    kind,
+                    s.transactional,
+                    s.resumable,
+                    s.commits_alone,
+                    s.plain_sql(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_plan_knows_what_each_step_runs_and_needs() {
+        let m = migrator();
+        let plan = m.dir.map.upgrade_plan(&[] as &[String], "head").unwrap();
+        let sqlite = m
+            .planned_steps(&plan, backend::of(Dialect::Sqlite))
+            .unwrap();
+        assert_eq!(
+            needs(&sqlite),
+            [
+                ("sql", true, false, false, true),
+                ("batched", false, true, false, false),
+                ("sql", false, false, false, true),
+            ]
+        );
+        // Only where DDL commits on its own does a migration of DDL alone need no
+        // transaction.
+        let mysql = m.planned_steps(&plan, backend::of(Dialect::Mysql)).unwrap();
+        assert_eq!(
+            needs(&mysql),
+            [
+                ("sql", true, false, true, true),
+                ("batched", false, true, false, false),
+                ("sql", false, false, false, true),
+            ]
+        );
+        let stamp = m
+            .dir
+            .map
+            .stamp_plan(&[] as &[String], &["head"], false)
+            .unwrap();
+        let stamp = m
+            .planned_steps(&stamp, backend::of(Dialect::Postgres))
+            .unwrap();
+        assert_eq!(needs(&stamp), [("stamp", true, false, false, true)]);
+    }
+
+    #[test]
+    fn a_rust_migration_without_its_code_fails_when_planned() {
+        let rust = "// revision: r\n// down_revision:\n\nuse migrate_runtime::{MigrationContext, MigrationResult};\n\npub async fn upgrade(ctx: &mut MigrationContext<'_>) -> MigrationResult {\n    ctx.execute(\"SELECT 1\").await?;\n    Ok(())\n}\n";
+        let dir = ScriptDirectory::from_files([("r.rs", rust)]).unwrap();
+        let m = Migrator::from_directory(dir);
+        let plan = m.dir.map.upgrade_plan(&[] as &[String], "head").unwrap();
+        let err = m
+            .planned_steps(&plan, backend::of(Dialect::Sqlite))
+            .err()
+            .unwrap();
+        assert!(matches!(err, MigrateError::RustWithoutCode { .. }), "{err}");
+    }
+}
