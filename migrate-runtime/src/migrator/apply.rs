@@ -314,7 +314,7 @@ impl Migrator {
         self.refuse_edited(conn, op, &heads).await?;
         let plan = self.plan(op, &heads)?;
         let steps = self.planned_steps(&plan, conn.backend())?;
-        if let Outcome::Replan = self.choose_handle(conn, run, access, &steps).await? {
+        if let Outcome::Replan = self.choose_handle(conn, run, tx, access, &steps).await? {
             return Ok(Outcome::Replan);
         }
         let mut expected = heads;
@@ -362,6 +362,7 @@ impl Migrator {
         &self,
         conn: &mut Conn,
         run: &mut Run,
+        tx: &Transactions<'_>,
         access: Access,
         steps: &[PlannedStep<'_>],
     ) -> Result<Outcome, MigrateError> {
@@ -369,17 +370,11 @@ impl Migrator {
         if direct == conn.is_direct() {
             return Ok(Outcome::Continue);
         }
-        let in_tx = run.in_tx;
-        if in_tx {
-            conn.rollback()
-                .await
-                .map_err(|e| MigrateError::db("cannot roll back to plan again", e))?;
-            run.in_tx = false;
-        }
+        let abandoned = tx.abandon(conn, run).await?;
         conn.go_direct(direct.then(|| self.stop.interrupt_flag()))
             .await
             .map_err(|e| MigrateError::db("cannot borrow the SQLite connection", e))?;
-        Ok(if in_tx {
+        Ok(if abandoned {
             Outcome::Replan
         } else {
             Outcome::Continue
@@ -421,9 +416,14 @@ impl Migrator {
             index,
             total,
             description: &description,
-            heads: expected,
         };
         self.run_body(conn, planned, run, at).await?;
+        if planned.resumable {
+            // The version row moves only once the whole migration has finished, its
+            // progress rows deleted in the same transaction.
+            tx.open_for_version_row(conn, run, expected).await?;
+            self.forget_progress(conn, planned).await?;
+        }
         let history = self.history_values(step, started.elapsed());
         tx.end_step(conn, run, step, history).await?;
         VersionChange::apply_all(expected, &step.changes);

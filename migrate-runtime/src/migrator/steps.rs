@@ -15,13 +15,11 @@ use migrate_core::{Dialect, Plan, RevisionError, Script, Section, Step};
 /// partly applied.
 const NOT_RECORDED: &str = "it is `transactional: false` and records no progress, so what it ran before the failure stays and running it again starts its function from the top";
 
-/// Where a step stands in its run, for progress events and the version rows.
+/// Where a step stands in its run, for progress events.
 pub(super) struct At<'a> {
     pub(super) index: usize,
     pub(super) total: usize,
     pub(super) description: &'a str,
-    /// The version rows before the step.
-    pub(super) heads: &'a [String],
 }
 
 impl Migrator {
@@ -132,15 +130,12 @@ impl Migrator {
         Ok(())
     }
 
-    /// Runs a step's migration: its SQL, its batched SQL, or its Rust code. A resumable
-    /// one (outside a transaction, with batches or code) then opens the transaction
-    /// that moves its version row and deletes its progress rows in it, so that the
-    /// version row moves only once the whole migration has finished.
+    /// Runs a step's migration: its SQL, its batched SQL, or its Rust code.
     pub(super) async fn run_body(
         &self,
         conn: &mut Conn,
         planned: &PlannedStep<'_>,
-        run: &mut Run,
+        run: &Run,
         at: At<'_>,
     ) -> Result<(), MigrateError> {
         let Some((script, section)) = planned.section else {
@@ -183,16 +178,22 @@ impl Migrator {
             applied: applied(run),
         };
         match planned.kind {
-            StepKind::Rust(code) => self.run_rust(conn, code, body).await?,
-            _ => self.run_batched(conn, section, body).await?,
+            StepKind::Rust(code) => self.run_rust(conn, code, body).await,
+            _ => self.run_batched(conn, section, body).await,
         }
-        if !planned.resumable {
+    }
+
+    /// Deletes the progress rows of a resumable step, in the transaction that moves its
+    /// version row.
+    pub(super) async fn forget_progress(
+        &self,
+        conn: &mut Conn,
+        planned: &PlannedStep<'_>,
+    ) -> Result<(), MigrateError> {
+        let Some((script, _)) = planned.section else {
             return Ok(());
-        }
-        if !run.in_tx {
-            self.open(conn, run).await?;
-            run.tx_heads = at.heads.to_vec();
-        }
+        };
+        let progress_table = self.qualified(&self.progress_name());
         forget(conn, &progress_table, &script.revision)
             .await
             .map(|_| ())

@@ -166,6 +166,40 @@ impl<'a> Transactions<'a> {
         Ok(Outcome::Replan)
     }
 
+    /// After the body of a resumable step (run outside a transaction, its progress
+    /// recorded): opens the transaction its version row moves in, unless one is open
+    /// (the single transaction), from the version rows before the step.
+    pub(super) async fn open_for_version_row(
+        &self,
+        conn: &mut Conn,
+        run: &mut Run,
+        heads: &[String],
+    ) -> Result<(), MigrateError> {
+        if !run.in_tx {
+            self.migrator.open(conn, run).await?;
+            run.tx_heads = heads.to_vec();
+        }
+        Ok(())
+    }
+
+    /// Before switching the connection's handle: rolls back the open transaction
+    /// (only the single one can be, just begun, with nothing written in it), and says
+    /// whether there was one, to begin again on the other side.
+    pub(super) async fn abandon(
+        &self,
+        conn: &mut Conn,
+        run: &mut Run,
+    ) -> Result<bool, MigrateError> {
+        if !run.in_tx {
+            return Ok(false);
+        }
+        conn.rollback()
+            .await
+            .map_err(|e| MigrateError::db("cannot roll back to plan again", e))?;
+        run.in_tx = false;
+        Ok(true)
+    }
+
     /// After a step's body: writes its version change and history row and commits
     /// them (with the migration, when it ran in a transaction), or defers them to the
     /// single transaction's commit.
