@@ -656,13 +656,15 @@ fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
         .map_err(|e| CliError::io("write", path, e))
 }
 
+/// `p` from the current directory. An empty path is the current directory itself, as
+/// joining it to the current directory gives; `std::path::absolute` refuses it.
 fn absolute(p: &Path) -> Result<PathBuf, CliError> {
-    if p.is_absolute() {
-        Ok(p.to_path_buf())
+    let p = if p.as_os_str().is_empty() {
+        Path::new(".")
     } else {
-        let cwd = std::env::current_dir().map_err(|e| CliError::io("read", ".", e))?;
-        Ok(cwd.join(p))
-    }
+        p
+    };
+    std::path::absolute(p).map_err(|e| CliError::io("read", ".", e))
 }
 
 /// Removes `.` and `..` without touching the file system.
