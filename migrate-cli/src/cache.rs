@@ -87,38 +87,25 @@ fn key_of_metadata(m: &std::fs::Metadata) -> Key {
 /// refuses it without opening it).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn keys_of(dir: &Path, files: &[Cow<'_, str>]) -> Vec<Option<Key>> {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::fs::OpenOptionsExt;
+    use rustix::fs::{FileType, Mode, OFlags};
     // O_DIRECTORY: whatever `dir` has become, only a folder is opened.
-    let folder = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY)
-        .open(dir);
+    let folder = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    );
     let Ok(folder) = folder else {
         return files
             .iter()
             .map(|rel| key_of_file(&dir.join(&**rel)))
             .collect();
     };
-    let fd = folder.as_raw_fd();
-    let mut name: Vec<u8> = Vec::with_capacity(256);
     files
         .iter()
         .map(|rel| {
-            name.clear();
-            name.extend_from_slice(rel.as_bytes());
-            name.push(0);
-            let name = std::ffi::CStr::from_bytes_with_nul(&name).ok()?;
-            // SAFETY: `st` is a plain C struct that fstatat fills; `fd` is open for the
-            // whole loop and `name` is NUL-terminated.
-            let st = unsafe {
-                let mut st: libc::stat = std::mem::zeroed();
-                if libc::fstatat(fd, name.as_ptr(), &mut st, 0) != 0 {
-                    return None;
-                }
-                st
-            };
-            if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+            // A name holding a NUL is refused by the call, so it has no key.
+            let st = rustix::fs::statat(&folder, &**rel, rustix::fs::AtFlags::empty()).ok()?;
+            if !FileType::from_raw_mode(st.st_mode).is_file() {
                 return None;
             }
             Some(Key {

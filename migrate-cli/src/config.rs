@@ -184,25 +184,76 @@ pub fn config_dir(path: &Path) -> PathBuf {
     path.parent().map(Path::to_path_buf).unwrap_or_default()
 }
 
-/// The keys of the top level (the defaults) and of each section, as written: values
-/// stay raw because strings may hold `${VAR}`, expanded only when the value is used, and
-/// several keys take a string as well as a number or a boolean.
+/// The keys of the top level (the defaults) and of each section, as written: strings
+/// stay raw because they may hold `${VAR}`, expanded only when the value is used, and a
+/// value of another type than its key takes is refused only then too, so that one an
+/// option overrides does not matter.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Settings {
-    script_location: Option<toml::Value>,
-    database_url: Option<toml::Value>,
+    script_location: Option<Text>,
+    database_url: Option<Text>,
     /// The section's own variable for its URL; never inherited by sections.
-    url_env: Option<toml::Value>,
-    version_table: Option<toml::Value>,
-    version_table_schema: Option<toml::Value>,
-    transaction_per_migration: Option<toml::Value>,
-    file_template: Option<toml::Value>,
-    revision_template: Option<toml::Value>,
-    connect_timeout: Option<toml::Value>,
-    allow_multiple_heads: Option<toml::Value>,
-    schema_location: Option<toml::Value>,
-    dev_url: Option<toml::Value>,
+    url_env: Option<Text>,
+    version_table: Option<Text>,
+    version_table_schema: Option<Text>,
+    transaction_per_migration: Option<Written<bool>>,
+    file_template: Option<Text>,
+    revision_template: Option<Text>,
+    connect_timeout: Option<Written<i64>>,
+    allow_multiple_heads: Option<Written<bool>>,
+    schema_location: Option<Text>,
+    dev_url: Option<Text>,
+}
+
+/// The value of a key that takes a string.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Text {
+    /// A string, which may hold `${VAR}`.
+    Text(String),
+    /// Any other type, refused when the value is used.
+    Other(Other),
+}
+
+/// The value of a key that takes a number or a boolean, or a string to expand and read
+/// as one.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Written<T> {
+    /// The key's own type.
+    Value(T),
+    /// A string, which may hold `${VAR}`.
+    Text(String),
+    /// Any other type, refused when the value is used.
+    Other(Other),
+}
+
+/// A value of a type its key does not take, kept only to name its type in the error.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+#[expect(dead_code, reason = "a variant's value only picks the variant")]
+enum Other {
+    Integer(i64),
+    Float(f64),
+    Boolean(bool),
+    Datetime(toml::value::Datetime),
+    Array(Vec<serde::de::IgnoredAny>),
+    Table(std::collections::BTreeMap<String, serde::de::IgnoredAny>),
+}
+
+impl Other {
+    /// The type's name, as TOML names it.
+    fn type_str(&self) -> &'static str {
+        match self {
+            Other::Integer(_) => "integer",
+            Other::Float(_) => "float",
+            Other::Boolean(_) => "boolean",
+            Other::Datetime(_) => "datetime",
+            Other::Array(_) => "array",
+            Other::Table(_) => "table",
+        }
+    }
 }
 
 /// The whole file: top-level defaults, then the sections in file order.
@@ -437,9 +488,9 @@ struct Ctx<'a> {
 }
 
 /// A key and its value, if set.
-struct Setting<'a> {
+struct Setting<'a, V> {
     key: &'static str,
-    value: Option<&'a toml::Value>,
+    value: Option<&'a V>,
 }
 
 impl<'a> Ctx<'a> {
@@ -544,7 +595,7 @@ impl<'a> Ctx<'a> {
         })
     }
 
-    fn setting(&self, key: &'static str, value: Option<&'a toml::Value>) -> Setting<'a> {
+    fn setting<V>(&self, key: &'static str, value: Option<&'a V>) -> Setting<'a, V> {
         Setting { key, value }
     }
 
@@ -569,11 +620,11 @@ impl<'a> Ctx<'a> {
         interpolate(s, self.x, self.env).map_err(|m| self.err(key, m))
     }
 
-    fn string(&self, s: Setting<'_>) -> Result<Option<String>, CliError> {
+    fn string(&self, s: Setting<'_, Text>) -> Result<Option<String>, CliError> {
         match s.value {
             None => Ok(None),
-            Some(toml::Value::String(v)) => self.expand(s.key, v).map(Some),
-            Some(other) => Err(self.err(
+            Some(Text::Text(v)) => self.expand(s.key, v).map(Some),
+            Some(Text::Other(other)) => Err(self.err(
                 s.key,
                 format!("expected a string, found {}", other.type_str()),
             )),
@@ -581,18 +632,18 @@ impl<'a> Ctx<'a> {
     }
 
     /// A whole number of seconds from 1 to [`MAX_CONNECT_TIMEOUT`].
-    fn seconds(&self, s: Setting<'_>) -> Result<Option<Duration>, CliError> {
+    fn seconds(&self, s: Setting<'_, Written<i64>>) -> Result<Option<Duration>, CliError> {
         let expected = format!("expected whole seconds from 1 to {MAX_CONNECT_TIMEOUT}");
         let n = match s.value {
             None => return Ok(None),
-            Some(toml::Value::Integer(n)) => *n,
-            Some(toml::Value::String(v)) => {
+            Some(Written::Value(n)) => *n,
+            Some(Written::Text(v)) => {
                 let v = self.expand(s.key, v)?;
                 v.trim()
                     .parse::<i64>()
                     .map_err(|_| self.err(s.key, format!("{expected}, found {v:?}")))?
             }
-            Some(other) => {
+            Some(Written::Other(other)) => {
                 return Err(self.err(s.key, format!("{expected}, found {}", other.type_str())))
             }
         };
@@ -604,11 +655,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    fn boolean(&self, s: Setting<'_>) -> Result<Option<bool>, CliError> {
+    fn boolean(&self, s: Setting<'_, Written<bool>>) -> Result<Option<bool>, CliError> {
         match s.value {
             None => Ok(None),
-            Some(toml::Value::Boolean(b)) => Ok(Some(*b)),
-            Some(toml::Value::String(v)) => {
+            Some(Written::Value(b)) => Ok(Some(*b)),
+            Some(Written::Text(v)) => {
                 let v = self.expand(s.key, v)?;
                 match v.trim().to_ascii_lowercase().as_str() {
                     "true" | "1" | "yes" | "on" => Ok(Some(true)),
@@ -616,7 +667,7 @@ impl<'a> Ctx<'a> {
                     _ => Err(self.err(s.key, format!("expected true or false, found {v:?}"))),
                 }
             }
-            Some(other) => Err(self.err(
+            Some(Written::Other(other)) => Err(self.err(
                 s.key,
                 format!("expected true or false, found {}", other.type_str()),
             )),
@@ -834,6 +885,28 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(text.contains("unknown field `more`"), "{text}");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_refused_only_when_used() {
+        let text = "script_location = \"m\"\ndatabase_url = 1979-05-27\n";
+        let err = parse(text, None, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("database_url: expected a string, found datetime"),
+            "{err}"
+        );
+        assert!(parse(text, None, &with_cli("sqlite://cli.db")).is_ok());
+        let text = "[a]\nscript_location = \"a\"\nallow_multiple_heads = [1]\n[b]\nscript_location = \"b\"\nconnect_timeout = { s = 1 }\n";
+        assert!(parse(text, Some("a"), &Overrides::default())
+            .unwrap_err()
+            .to_string()
+            .contains("[a] allow_multiple_heads: expected true or false, found array"));
+        assert!(parse(text, Some("b"), &Overrides::default())
+            .unwrap_err()
+            .to_string()
+            .contains("[b] connect_timeout: expected whole seconds from 1 to 86400, found table"));
     }
 
     #[test]

@@ -597,7 +597,7 @@ impl<'a> Ctx<'a> {
                     0
                 } else {
                     let prefix: String = k.chars().take(needle.chars().count()).collect();
-                    edit_distance(needle, &prefix).min(edit_distance(needle, k))
+                    strsim::levenshtein(needle, &prefix).min(strsim::levenshtein(needle, k))
                 };
                 (d <= 2 && needle.len() >= 2).then_some((d, k))
             })
@@ -633,21 +633,6 @@ fn configure(m: Migrator, s: &Section) -> Migrator {
         m = m.version_table_schema(schema.clone());
     }
     m
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 impl Target {

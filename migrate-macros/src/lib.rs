@@ -269,17 +269,36 @@ fn expand(input: &Input) -> syn::Result<TokenStream2> {
         Err(msg) => return Err(syn::Error::new(span, msg)),
     };
 
-    // Parse every file with the core parser, then validate the graph: exactly what
-    // `ScriptDirectory::load` does, keeping the scripts so messages can name files.
+    let directory = load(&files, &shown, &mut problems);
+    if let Some(d) = &directory {
+        let heads = d.map.heads();
+        if heads.len() > 1 && !input.allow_multiple_heads {
+            problems.push(multiple_heads_message(d, &heads, &shown));
+        }
+    }
+    check_sum(&dir, directory.as_ref(), &files, &shown, &mut problems);
+
+    problems.into_result(span)?;
+    let Some(directory) = directory else {
+        return Err(syn::Error::new(span, "the migrations could not be loaded"));
+    };
+    emit(input, &dir, &files, &directory, &shown)
+}
+
+/// Parses every file with the core parser, then validates the graph: exactly what
+/// `ScriptDirectory::load` does, keeping the scripts so messages can name files. With a
+/// file that does not parse, the graph is missing it, so its heads and sums would be
+/// wrong: no directory is returned, and those are checked against the raw files only.
+fn load(files: &[File], shown: &Shown, problems: &mut Problems) -> Option<ScriptDirectory> {
     let mut scripts = Vec::new();
     let mut parse_failed = false;
-    for file in &files {
+    for file in files {
         match Script::parse(&file.rel, &file.bytes) {
             Ok(s) => scripts.push(s),
             Err(errs) => {
                 parse_failed = true;
                 for e in errs {
-                    problems.push(parse_message(e, &shown));
+                    problems.push(parse_message(e, shown));
                 }
             }
         }
@@ -305,9 +324,9 @@ fn expand(input: &Input) -> syn::Result<TokenStream2> {
                         {
                             continue;
                         }
-                        graph_message(g, &shown, &files_of)
+                        graph_message(g, shown, &files_of)
                     }
-                    Problem::Parse(e) => parse_message(e, &shown),
+                    Problem::Parse(e) => parse_message(e, shown),
                     other => other.to_string(),
                 };
                 problems.push(msg);
@@ -319,51 +338,52 @@ fn expand(input: &Input) -> syn::Result<TokenStream2> {
             None
         }
     };
+    directory.filter(|_| !parse_failed)
+}
 
-    // With a file missing from the graph, its heads and sums would be wrong: check those
-    // against the raw files only.
-    let directory = directory.filter(|_| !parse_failed);
-    if let Some(d) = &directory {
-        let heads = d.map.heads();
-        if heads.len() > 1 && !input.allow_multiple_heads {
-            problems.push(multiple_heads_message(d, &heads, &shown));
-        }
-    }
-
-    // migrations.sum, checked against the parsed scripts or, when some file does not
-    // parse, against the raw files, so sum problems are listed in the same build.
+/// Checks `migrations.sum` against the parsed scripts or, when some file does not
+/// parse, against the raw files, so sum problems are listed in the same build.
+fn check_sum(
+    dir: &Path,
+    directory: Option<&ScriptDirectory>,
+    files: &[File],
+    shown: &Shown,
+    problems: &mut Problems,
+) {
     let sum_path = dir.join(SUM_FILE);
-    let sum_text = match read_sum_file(&dir) {
+    let sum_text = match read_sum_file(dir) {
         Ok(t) => t,
         Err(e) => {
-            problems.push(load_error_message(e, &dir, &shown));
+            problems.push(load_error_message(e, dir, shown));
             None
         }
     };
     let sum_result = verify_sum_file(
         sum_text.as_deref(),
-        directory.as_ref(),
+        directory,
         files.iter().map(|f| (f.rel.as_str(), f.bytes.as_slice())),
     );
     if let Err(e) = sum_result {
-        sum_messages(
-            e,
-            &shown,
-            sum_text.is_none() && sum_path.exists(),
-            &mut problems,
-        );
+        sum_messages(e, shown, sum_text.is_none() && sum_path.exists(), problems);
     }
+}
 
-    problems.into_result(span)?;
-    let Some(directory) = directory else {
-        return Err(syn::Error::new(span, "the migrations could not be loaded"));
-    };
-
+/// The macro's output: the files included (so that cargo rebuilds when one changes),
+/// the Rust migrations' modules, and the migrations as static data.
+fn emit(
+    input: &Input,
+    dir: &Path,
+    files: &[File],
+    directory: &ScriptDirectory,
+    shown: &Shown,
+) -> syn::Result<TokenStream2> {
+    let span = input.path.span();
+    let sum_path = dir.join(SUM_FILE);
     // The output is written as Rust source and lexed once: for 10,000 migrations this
     // is several times faster than building it token by token.
     let mut out = String::with_capacity(files.iter().map(|f| f.bytes.len() + 512).sum());
     out.push('{');
-    for file in &files {
+    for file in files {
         push_include(&mut out, &file.abs, &shown.file(&file.rel), span)?;
     }
     if sum_path.exists() {
@@ -399,6 +419,22 @@ fn expand(input: &Input) -> syn::Result<TokenStream2> {
         let _ = write!(out, "__MIGRATION_{i},");
     }
     out.push_str("];");
+    push_rust_table(&mut out, directory);
+    let _ = write!(
+        out,
+        "{P}::EmbeddedMigrations {{ migrations: &__MIGRATIONS, rust: &__RUST, allow_multiple_heads: {} }} }}",
+        input.allow_multiple_heads
+    );
+    out.parse().map_err(|e| {
+        syn::Error::new(
+            span,
+            format!("embed_migrations! produced invalid code, please report it: {e}"),
+        )
+    })
+}
+
+/// `static __RUST`: each Rust migration's revision and its functions.
+fn push_rust_table(out: &mut String, directory: &ScriptDirectory) {
     let rust: Vec<(usize, &Script)> = directory
         .scripts
         .iter()
@@ -412,7 +448,7 @@ fn expand(input: &Input) -> syn::Result<TokenStream2> {
     );
     for (i, script) in rust {
         out.push('(');
-        push_str_lit(&mut out, &script.revision);
+        push_str_lit(out, &script.revision);
         let _ = write!(
             out,
             ", {P}::RustMigration {{ upgrade: __migration_{i}_upgrade, downgrade: "
@@ -427,17 +463,7 @@ fn expand(input: &Input) -> syn::Result<TokenStream2> {
         }
         out.push_str(" }),");
     }
-    let _ = write!(
-        out,
-        "]; {P}::EmbeddedMigrations {{ migrations: &__MIGRATIONS, rust: &__RUST, allow_multiple_heads: {} }} }}",
-        input.allow_multiple_heads
-    );
-    out.parse().map_err(|e| {
-        syn::Error::new(
-            span,
-            format!("embed_migrations! produced invalid code, please report it: {e}"),
-        )
-    })
+    out.push_str("];");
 }
 
 struct File {

@@ -5,8 +5,9 @@
 use crate::cli::RebaseArgs;
 use crate::error::CliError;
 use crate::target::{update_sum, Ctx, Target};
-use migrate_core::{Script, ScriptDirectory};
+use migrate_core::{RevisionMap, Script, ScriptDirectory};
 use std::collections::HashSet;
+use std::path::Path;
 
 /// Moves the branch of `revision` onto `onto`.
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: RebaseArgs) -> Result<(), CliError> {
@@ -42,45 +43,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RebaseArgs) -> Result<(), CliError> {
     if branch.contains(onto.as_str()) {
         return Err(fail(format!("`{onto}` is below `{rev}`; nothing to move")));
     }
-    let roots: Vec<&str> = {
-        let mut v: Vec<&str> = branch
-            .iter()
-            .copied()
-            .filter(|id| {
-                map.get(id)
-                    .is_some_and(|r| r.down_revisions().iter().all(|p| !branch.contains(p)))
-            })
-            .collect();
-        v.sort_unstable();
-        v
-    };
-    let root = match roots.as_slice() {
-        [one] => one.to_string(),
-        many => {
-            return Err(fail(format!(
-                "the branch has {} roots ({}); rebase one line of revisions at a time",
-                many.len(),
-                many.join(", ")
-            )))
-        }
-    };
-    let root_rev = map
-        .get(&root)
-        .ok_or_else(|| fail(format!("`{root}` vanished")))?;
-    let old_parents: Vec<String> = root_rev
-        .down_revisions()
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    match old_parents.len() {
-        0 => {
-            return Err(fail(format!(
-                "`{root}` is a base revision (a separate branch by design)"
-            )))
-        }
-        1 => {}
-        _ => return Err(fail(format!("`{root}` is a merge point"))),
-    }
+    let (root, old_parents) = branch_root(map, &branch, &fail)?;
 
     // Nothing of the branch may be applied anywhere we can see.
     if let Some(applied) = applied_in_branch(ctx, t, &m, &branch)? {
@@ -94,23 +57,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RebaseArgs) -> Result<(), CliError> {
         .script(&root)
         .ok_or_else(|| fail(format!("no file for `{root}`")))?;
     let path = t.location().join(&*script.path);
-    let text = std::fs::read_to_string(&path).map_err(|e| CliError::io("read", &path, e))?;
-    // A Rust migration's header is `//` lines.
-    let comment = if script.is_rust() { "//" } else { "--" };
-    let new_text = rewrite_down_revision(&text, &onto, comment).ok_or_else(|| {
-        fail(format!(
-            "no `{comment} down_revision:` line in the header of `{}`",
-            script.path
-        ))
-    })?;
-    let new_script = Script::parse(&script.path, new_text.as_bytes()).map_err(|errs| {
-        fail(
-            errs.iter()
-                .map(|e| e.to_string())
-                .collect::<Vec<_>>()
-                .join("; "),
-        )
-    })?;
+    let (new_text, new_script) = rewritten(&path, script, &onto, &fail)?;
     let checksum = new_script.checksum;
     let scripts: Vec<Script> = dir
         .scripts
@@ -137,6 +84,77 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: RebaseArgs) -> Result<(), CliError> {
     ));
     ctx.files_changed();
     Ok(())
+}
+
+/// The one root of `branch` (the revision whose parent is outside it) and its parent;
+/// refused for a branch of several roots, a base revision or a merge point.
+fn branch_root(
+    map: &RevisionMap,
+    branch: &HashSet<&str>,
+    fail: &dyn Fn(String) -> CliError,
+) -> Result<(String, Vec<String>), CliError> {
+    let mut roots: Vec<&str> = branch
+        .iter()
+        .copied()
+        .filter(|id| {
+            map.get(id)
+                .is_some_and(|r| r.down_revisions().iter().all(|p| !branch.contains(p)))
+        })
+        .collect();
+    roots.sort_unstable();
+    let root = match roots.as_slice() {
+        [one] => one.to_string(),
+        many => {
+            return Err(fail(format!(
+                "the branch has {} roots ({}); rebase one line of revisions at a time",
+                many.len(),
+                many.join(", ")
+            )))
+        }
+    };
+    let root_rev = map
+        .get(&root)
+        .ok_or_else(|| fail(format!("`{root}` vanished")))?;
+    let old_parents: Vec<String> = root_rev
+        .down_revisions()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    match old_parents.len() {
+        0 => Err(fail(format!(
+            "`{root}` is a base revision (a separate branch by design)"
+        ))),
+        1 => Ok((root, old_parents)),
+        _ => Err(fail(format!("`{root}` is a merge point"))),
+    }
+}
+
+/// The text of `script` (read from `path`) with its `down_revision` rewritten to
+/// `onto`, and the script it parses to.
+fn rewritten(
+    path: &Path,
+    script: &Script,
+    onto: &str,
+    fail: &dyn Fn(String) -> CliError,
+) -> Result<(String, Script), CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::io("read", path, e))?;
+    // A Rust migration's header is `//` lines.
+    let comment = if script.is_rust() { "//" } else { "--" };
+    let new_text = rewrite_down_revision(&text, onto, comment).ok_or_else(|| {
+        fail(format!(
+            "no `{comment} down_revision:` line in the header of `{}`",
+            script.path
+        ))
+    })?;
+    let new_script = Script::parse(&script.path, new_text.as_bytes()).map_err(|errs| {
+        fail(
+            errs.iter()
+                .map(|e| e.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
+    Ok((new_text, new_script))
 }
 
 /// A revision of `branch` that the database holds (through its current heads), if any.

@@ -2,10 +2,13 @@
 
 use crate::cli::RevisionArgs;
 use crate::error::CliError;
+use crate::schema::{guarded, SchemaSource, Sources};
 use crate::target::{update_sum, Ctx, Target};
 use crate::templates;
-use migrate_core::{validate_revision_id, Script, ScriptDirectory};
-use migrate_runtime::Migrator;
+use migrate_core::{validate_revision_id, Dialect, Script, ScriptDirectory};
+use migrate_runtime::schema::model::{diff, render, RenderOptions, Schema};
+use migrate_runtime::schema::ScratchOn;
+use migrate_runtime::{MigrateError, Migrator};
 use std::path::{Component, Path, PathBuf};
 
 /// Creates a revision on `--head` (default `head`).
@@ -85,6 +88,13 @@ struct Autogenerate<'a> {
     verify: bool,
 }
 
+/// A scratch database's server and the schemas a revision verified there should give:
+/// `(server, after its downgrade, after its upgrade)`.
+type Check = (ScratchOn, Schema, Schema);
+
+/// Another database's sections of a new revision: `(database, upgrade, downgrade)`.
+pub(crate) type OtherSection = (Dialect, String, String);
+
 /// `revision --autogenerate`: the DDL from the schema the migrations produce at the new
 /// revision's parents to the declared schema, written into the new revision, which is
 /// then verified on a scratch database: its upgrade must give the declared schema and
@@ -97,33 +107,12 @@ fn autogenerate(
     mut new: NewRevision,
     opts: &Autogenerate<'_>,
 ) -> Result<(), CliError> {
-    use crate::schema::{guarded, SchemaSource, Sources};
-    use migrate_runtime::schema::model::{diff, render, RenderOptions};
-    use migrate_runtime::MigrateError;
-    let Autogenerate {
-        schema,
-        allow_destructive,
-        also,
-        verify,
-    } = *opts;
-
     ctx.require_embedded_files(t, m)?;
     let dialect = t.dialect()?;
-    let sources = Sources::of(ctx, t, schema)?;
-    let (own_section, also) = sections_to_write(sources.declared()?, m.directory(), dialect, also)?;
-    let parents = new.parents.clone();
-    let (from, to) = {
-        let sources = sources.clone();
-        guarded(ctx, move |scratches| async move {
-            // `join!`: a failure must not cancel the other halfway through creating
-            // a scratch database, which would then never be dropped.
-            let (from, to) = tokio::join!(
-                sources.migrations_at(&parents, &scratches),
-                sources.read(&SchemaSource::Declared, &scratches),
-            );
-            Ok((from?, to?))
-        })?
-    };
+    let sources = Sources::of(ctx, t, opts.schema)?;
+    let (own_section, also) =
+        sections_to_write(sources.declared()?, m.directory(), dialect, opts.also)?;
+    let (from, to) = parents_and_declared(ctx, sources.clone(), new.parents.clone())?;
     let changes = diff(&from, &to).map_err(MigrateError::from)?;
     if changes.is_empty() {
         ctx.printer.info(
@@ -131,25 +120,68 @@ fn autogenerate(
         );
         return Ok(());
     }
-    let rendered = render(
-        &changes,
-        &from,
-        &to,
-        dialect,
-        &RenderOptions { allow_destructive },
-    )?;
+    let options = RenderOptions {
+        allow_destructive: opts.allow_destructive,
+    };
+    let rendered = render(&changes, &from, &to, dialect, &options)?;
     for w in changes.warnings.iter().chain(&rendered.warnings) {
         ctx.printer.info(format!("warning: {w}"));
     }
     for c in &changes.changes {
         ctx.printer.info(format!("Detected {}", c.describe()));
     }
-    // Sections for other databases, each computed on a scratch database of its own
-    // kind (the server `--also URL` names), so that types and defaults are that
-    // database's own.
+    let (extra, mut checks) =
+        other_sections(ctx, &sources, &also, dialect, &new.parents, &options)?;
+    checks.insert(0, (sources.scratch_on.clone(), from, to));
+    new.fill = Some(Fill {
+        upgrade: rendered.upgrade,
+        downgrade: rendered.downgrade,
+        preamble: None,
+        own_section,
+        extra,
+    });
+    let path = create(ctx, t, m, new.clone())?;
+    if let Some(own) = own_section {
+        say_sections(ctx, own, &also);
+    }
+    if !opts.verify {
+        return Ok(());
+    }
+    verify_written(ctx, t, &path, checks, &new.parents)
+}
+
+/// The schema the migrations produce at `parents` and the declared schema, each read on
+/// a scratch database where `sources` makes them.
+fn parents_and_declared(
+    ctx: &mut Ctx<'_>,
+    sources: Sources,
+    parents: Vec<String>,
+) -> Result<(Schema, Schema), CliError> {
+    guarded(ctx, move |scratches| async move {
+        // `join!`: a failure must not cancel the other halfway through creating
+        // a scratch database, which would then never be dropped.
+        let (from, to) = tokio::join!(
+            sources.migrations_at(&parents, &scratches),
+            sources.read(&SchemaSource::Declared, &scratches),
+        );
+        Ok((from?, to?))
+    })
+}
+
+/// Sections for other databases, each computed on a scratch database of its own
+/// kind (the server `--also URL` names), so that types and defaults are that
+/// database's own; with what verifying each should find.
+fn other_sections(
+    ctx: &mut Ctx<'_>,
+    sources: &Sources,
+    also: &[String],
+    dialect: Dialect,
+    parents: &[String],
+    options: &RenderOptions,
+) -> Result<(Vec<OtherSection>, Vec<Check>), CliError> {
     let mut extra = Vec::new();
-    let mut checks = vec![(sources.scratch_on.clone(), from.clone(), to.clone())];
-    for url in &also {
+    let mut checks = Vec::new();
+    for url in also {
         let other = crate::target::dialect_of(url)?;
         if other == dialect || extra.iter().any(|(d, _, _)| *d == other) {
             continue;
@@ -157,57 +189,45 @@ fn autogenerate(
         let mut theirs = sources.clone();
         theirs.url = url.clone();
         // Named for scratch work, as a dev database is.
-        theirs.scratch_on = migrate_runtime::schema::ScratchOn::dev(url.as_str());
+        theirs.scratch_on = ScratchOn::dev(url.as_str());
         let theirs_on = theirs.scratch_on.clone();
-        let parents = new.parents.clone();
-        let (from, to) = guarded(ctx, move |scratches| async move {
-            let (from, to) = tokio::join!(
-                theirs.migrations_at(&parents, &scratches),
-                theirs.read(&SchemaSource::Declared, &scratches),
-            );
-            Ok((from?, to?))
-        })?;
+        let (from, to) = parents_and_declared(ctx, theirs, parents.to_vec())?;
         let changes = diff(&from, &to).map_err(MigrateError::from)?;
-        let r = render(
-            &changes,
-            &from,
-            &to,
-            other,
-            &RenderOptions { allow_destructive },
-        )?;
+        let r = render(&changes, &from, &to, other, options)?;
         extra.push((other, r.upgrade, r.downgrade));
         checks.push((theirs_on, from, to));
     }
-    new.fill = Some(Fill {
-        upgrade: rendered.upgrade.clone(),
-        downgrade: rendered.downgrade.clone(),
-        preamble: None,
-        own_section,
-        extra,
-    });
-    let path = create(ctx, t, m, new.clone())?;
-    if let Some(own) = own_section {
-        let mut written = vec![own];
-        for d in also
-            .iter()
-            .filter_map(|u| crate::target::dialect_of(u).ok())
-        {
-            if !written.contains(&d) {
-                written.push(d);
-            }
-        }
-        let written: Vec<String> = written.iter().map(|d| d.to_string()).collect();
-        ctx.printer.info(format!(
-            "The project has per-database sections: the revision has sections for {} and none shared (a database without its own cannot run it; `--also URL` adds one).",
-            written.join(", ")
-        ));
-    }
-    if !verify {
-        return Ok(());
-    }
+    Ok((extra, checks))
+}
 
-    // Verify: the new revision applied after its parents gives the declared schema,
-    // and its downgrade gives the parents' schema back.
+/// Says which databases' sections a project with per-database sections got.
+fn say_sections(ctx: &mut Ctx<'_>, own: Dialect, also: &[String]) {
+    let mut written = vec![own];
+    for d in also
+        .iter()
+        .filter_map(|u| crate::target::dialect_of(u).ok())
+    {
+        if !written.contains(&d) {
+            written.push(d);
+        }
+    }
+    let written: Vec<String> = written.iter().map(|d| d.to_string()).collect();
+    ctx.printer.info(format!(
+        "The project has per-database sections: the revision has sections for {} and none shared (a database without its own cannot run it; `--also URL` adds one).",
+        written.join(", ")
+    ));
+}
+
+/// Verifies the revision written at `path`: applied after its parents it gives the
+/// declared schema, and its downgrade gives the parents' schema back, on a scratch
+/// database of each kind in `checks`.
+fn verify_written(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    path: &Path,
+    checks: Vec<Check>,
+    parents: &[String],
+) -> Result<(), CliError> {
     let verifier = ctx.migrator(t)?;
     let rel = path
         .strip_prefix(t.location())
@@ -224,7 +244,7 @@ fn autogenerate(
     };
     let mut problem = Vec::new();
     for (on, want_down, want_up) in checks {
-        let (verifier, rev, parents) = (verifier.clone(), rev.clone(), new.parents.clone());
+        let (verifier, rev, parents) = (verifier.clone(), rev.clone(), parents.to_vec());
         let kind = crate::target::dialect_of(on.server_url())?;
         let found = guarded(ctx, move |scratches| async move {
             let scratch = scratches.create(&on).await?;
@@ -246,9 +266,19 @@ fn autogenerate(
         ctx.printer.info("Verified on a scratch database of each kind: the upgrade gives the declared schema and the downgrade gives the previous one back.");
         return Ok(());
     }
-    let problem = problem.join("; ");
-    // Written anyway, with the failure where a reviewer sees it first.
-    let text = std::fs::read_to_string(&path).map_err(|e| CliError::io("read", &path, e))?;
+    Err(mark_unverified(ctx, t, path, &rel, problem.join("; "))?)
+}
+
+/// Writes `problem` in a comment block above the revision's upgrade section, where a
+/// reviewer sees it first, and updates the sum; returns the error that reports it.
+fn mark_unverified(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    path: &Path,
+    rel: &str,
+    problem: String,
+) -> Result<CliError, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::io("read", path, e))?;
     let preamble = format!(
         "-- autogenerate: could not verify this revision on a scratch database:\n{}\n-- Review and fix it before applying it.\n",
         problem
@@ -258,7 +288,7 @@ fn autogenerate(
             .join("\n")
     );
     let text = insert_preamble(&text, &preamble);
-    std::fs::write(&path, &text).map_err(|e| CliError::io("write", &path, e))?;
+    std::fs::write(path, &text).map_err(|e| CliError::io("write", path, e))?;
     let checksum = migrate_core::Checksum::of(text.as_bytes());
     let reloaded = ctx.migrator(t)?;
     let checksum = reloaded
@@ -268,9 +298,12 @@ fn autogenerate(
         .find(|s| s.path == rel)
         .map_or(checksum, |s| s.checksum);
     update_sum(t.location(), reloaded.directory(), |sum| {
-        sum.entries.insert(rel.clone(), checksum);
+        sum.entries.insert(rel.to_string(), checksum);
     })?;
-    Err(CliError::AutogenerateUnverified { path, problem })
+    Ok(CliError::AutogenerateUnverified {
+        path: path.to_path_buf(),
+        problem,
+    })
 }
 
 /// Where autogenerate writes each database's DDL. A project on several databases (a
@@ -288,10 +321,9 @@ fn autogenerate(
 fn sections_to_write(
     declared: &migrate_runtime::schema::model::DeclaredSchema,
     migrations: &migrate_core::ScriptDirectory,
-    dialect: migrate_core::Dialect,
+    dialect: Dialect,
     also: &[String],
-) -> Result<(Option<migrate_core::Dialect>, Vec<String>), CliError> {
-    use migrate_core::Dialect;
+) -> Result<(Option<Dialect>, Vec<String>), CliError> {
     let in_schema = declared.files.iter().flat_map(|f| {
         f.sections
             .iter()
@@ -338,9 +370,7 @@ async fn verify_revision(
     want_down: &migrate_runtime::schema::model::Schema,
 ) -> Result<Vec<String>, CliError> {
     use migrate_core::Direction;
-    use migrate_runtime::schema::model::diff;
     use migrate_runtime::testing::{live_schema, replay};
-    use migrate_runtime::MigrateError;
     replay(verifier, db, parents).await?;
     let mut problems = Vec::new();
     let sides = [
@@ -393,8 +423,8 @@ pub(crate) struct Fill {
     /// The database `upgrade` and `downgrade` are for, when they go into its own
     /// sections (`-- migrate:upgrade postgres`) rather than the shared ones.
     pub own_section: Option<migrate_core::Dialect>,
-    /// Sections for other databases: `(database, upgrade, downgrade)`.
-    pub extra: Vec<(migrate_core::Dialect, String, String)>,
+    /// Sections for other databases.
+    pub extra: Vec<OtherSection>,
 }
 
 /// Puts `fill`'s SQL under the template's `-- migrate:upgrade` and
@@ -487,37 +517,8 @@ pub(crate) fn create(
     new: NewRevision,
 ) -> Result<PathBuf, CliError> {
     let dir = m.directory();
-    let map = &dir.map;
-    let rev = match new.rev_id {
-        Some(id) => {
-            validate_revision_id(&id)?;
-            if map.get(&id).is_some() {
-                return Err(CliError::RevisionExists(id));
-            }
-            id
-        }
-        None => loop {
-            let id = random_id();
-            if map.get(&id).is_none() {
-                break id;
-            }
-        },
-    };
-    let labels: Vec<String> = new
-        .branch_labels
-        .iter()
-        .flat_map(|l| l.split(','))
-        .map(|l| l.trim().to_string())
-        .filter(|l| !l.is_empty())
-        .collect();
-    for l in &labels {
-        if let Some((_, owner)) = map.branch_labels().into_iter().find(|(x, _)| x == l) {
-            return Err(CliError::LabelExists {
-                label: l.clone(),
-                revision: owner.to_string(),
-            });
-        }
-    }
+    let rev = new_revision_id(dir, new.rev_id.clone())?;
+    let labels = new_labels(dir, &new.branch_labels)?;
     let now = Utc::now();
     let message = new.message.clone().unwrap_or_default();
     let shown_message = if message.trim().is_empty() {
@@ -534,20 +535,7 @@ pub(crate) fn create(
         ("create_date".into(), now.datetime()),
     ];
     vars.extend(ctx.x.iter().cloned());
-    let (template_name, template_text) = match &t.section.revision_template {
-        _ if new.rust => (
-            "<built-in Rust template>".to_string(),
-            templates::RUST_REVISION_TEMPLATE.to_string(),
-        ),
-        Some(p) => (
-            p.display().to_string(),
-            std::fs::read_to_string(p).map_err(|e| CliError::io("read", p, e))?,
-        ),
-        None => (
-            "<built-in>".to_string(),
-            templates::default_revision_template().to_string(),
-        ),
-    };
+    let (template_name, template_text) = revision_template(t, new.rust)?;
     let text: String = render_template(&template_text, &vars, &template_name)?
         .split_inclusive('\n')
         .map(|l| {
@@ -559,69 +547,15 @@ pub(crate) fn create(
         Some(fill) => fill_sections(&text, fill),
         None => text,
     };
-
-    // Where: --version-path, else the folder of the first parent, else the top.
     let location = t.location();
-    let subdir = match &new.version_path {
-        Some(p) => {
-            let abs = normalize(&absolute(p)?);
-            let root = normalize(&absolute(location)?);
-            let rel = abs.strip_prefix(&root).map_err(|_| CliError::VersionPath {
-                path: p.clone(),
-                versions: location.to_path_buf(),
-            })?;
-            rel.to_string_lossy().replace('\\', "/")
-        }
-        None => new
-            .parents
-            .first()
-            .and_then(|p| dir.script(p))
-            .and_then(|s| s.path.rsplit_once('/').map(|(d, _)| d.to_string()))
-            .unwrap_or_default(),
-    };
-    let file_name = format!(
-        "{}{}",
-        file_name(&t.section.file_template, &rev, &slug(&message), &now).map_err(|message| {
-            CliError::Config {
-                path: ctx.config_path(),
-                line: None,
-                message,
-            }
-        })?,
-        if new.rust { ".rs" } else { ".sql" }
-    );
-    if let Some(problem) = file_name_problem(&file_name) {
-        return Err(CliError::Config {
-            path: ctx.config_path(),
-            line: None,
-            message: format!(
-                "file_template {:?} gives `{}`, which {problem}; write a file name relative to the versions folder, such as \"%(rev)s_%(slug)s\"",
-                t.section.file_template,
-                file_name.escape_default()
-            ),
-        });
-    }
+    let subdir = version_subdir(&new, dir, location)?;
+    let file_name = new_file_name(ctx, t, &rev, &message, &now, new.rust)?;
     let rel = if subdir.is_empty() {
         file_name
     } else {
         format!("{subdir}/{file_name}")
     };
-    let script =
-        Script::parse(&rel, text.as_bytes()).map_err(|errs| CliError::TemplateInvalid {
-            template: template_name.clone(),
-            problems: errs.iter().map(|e| e.to_string()).collect(),
-        })?;
-    if script.revision != rev || script.down_revisions != new.parents {
-        return Err(CliError::TemplateInvalid {
-            template: template_name,
-            problems: vec!["the template must write `-- revision: ${up_revision}` and `-- down_revision: ${down_revision}`".into()],
-        });
-    }
-    let checksum = script.checksum;
-    let mut scripts = dir.scripts.clone();
-    scripts.push(script);
-    ScriptDirectory::from_scripts(scripts)?;
-
+    let checksum = check_new_script(dir, &rel, &text, &rev, &new.parents, template_name)?;
     let path = location.join(&rel);
     if !normalize(&path).starts_with(normalize(location)) {
         return Err(CliError::VersionPath {
@@ -642,6 +576,153 @@ pub(crate) fn create(
     Ok(path)
 }
 
+/// The new revision's id: `--rev-id`, which must be valid and new, else a random one.
+fn new_revision_id(dir: &ScriptDirectory, rev_id: Option<String>) -> Result<String, CliError> {
+    let map = &dir.map;
+    match rev_id {
+        Some(id) => {
+            validate_revision_id(&id)?;
+            if map.get(&id).is_some() {
+                return Err(CliError::RevisionExists(id));
+            }
+            Ok(id)
+        }
+        None => loop {
+            let id = random_id();
+            if map.get(&id).is_none() {
+                break Ok(id);
+            }
+        },
+    }
+}
+
+/// The `--branch-label` values (each may list several, comma-separated), none of them
+/// already some revision's.
+fn new_labels(dir: &ScriptDirectory, branch_labels: &[String]) -> Result<Vec<String>, CliError> {
+    let labels: Vec<String> = branch_labels
+        .iter()
+        .flat_map(|l| l.split(','))
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    for l in &labels {
+        if let Some((_, owner)) = dir.map.branch_labels().into_iter().find(|(x, _)| x == l) {
+            return Err(CliError::LabelExists {
+                label: l.clone(),
+                revision: owner.to_string(),
+            });
+        }
+    }
+    Ok(labels)
+}
+
+/// The revision template's name (for messages) and text: the built-in Rust one for a
+/// Rust migration, else the section's `revision_template`, else the built-in SQL one.
+fn revision_template(t: &Target, rust: bool) -> Result<(String, String), CliError> {
+    Ok(match &t.section.revision_template {
+        _ if rust => (
+            "<built-in Rust template>".to_string(),
+            templates::RUST_REVISION_TEMPLATE.to_string(),
+        ),
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read_to_string(p).map_err(|e| CliError::io("read", p, e))?,
+        ),
+        None => (
+            "<built-in>".to_string(),
+            templates::default_revision_template().to_string(),
+        ),
+    })
+}
+
+/// The folder of the new revision inside the versions folder: `--version-path`, else the
+/// folder of the first parent, else the top.
+fn version_subdir(
+    new: &NewRevision,
+    dir: &ScriptDirectory,
+    location: &Path,
+) -> Result<String, CliError> {
+    Ok(match &new.version_path {
+        Some(p) => {
+            let abs = normalize(&absolute(p)?);
+            let root = normalize(&absolute(location)?);
+            let rel = abs.strip_prefix(&root).map_err(|_| CliError::VersionPath {
+                path: p.clone(),
+                versions: location.to_path_buf(),
+            })?;
+            rel.to_string_lossy().replace('\\', "/")
+        }
+        None => new
+            .parents
+            .first()
+            .and_then(|p| dir.script(p))
+            .and_then(|s| s.path.rsplit_once('/').map(|(d, _)| d.to_string()))
+            .unwrap_or_default(),
+    })
+}
+
+/// The new file's name from the section's `file_template`, refused when it would leave
+/// the versions folder.
+fn new_file_name(
+    ctx: &Ctx<'_>,
+    t: &Target,
+    rev: &str,
+    message: &str,
+    now: &Utc,
+    rust: bool,
+) -> Result<String, CliError> {
+    let file_name = format!(
+        "{}{}",
+        file_name(&t.section.file_template, rev, &slug(message), now).map_err(|message| {
+            CliError::Config {
+                path: ctx.config_path(),
+                line: None,
+                message,
+            }
+        })?,
+        if rust { ".rs" } else { ".sql" }
+    );
+    if let Some(problem) = file_name_problem(&file_name) {
+        return Err(CliError::Config {
+            path: ctx.config_path(),
+            line: None,
+            message: format!(
+                "file_template {:?} gives `{}`, which {problem}; write a file name relative to the versions folder, such as \"%(rev)s_%(slug)s\"",
+                t.section.file_template,
+                file_name.escape_default()
+            ),
+        });
+    }
+    Ok(file_name)
+}
+
+/// Parses the rendered revision as the loader will and checks that it is `rev` on
+/// `parents` and fits into the directory; returns its checksum.
+fn check_new_script(
+    dir: &ScriptDirectory,
+    rel: &str,
+    text: &str,
+    rev: &str,
+    parents: &[String],
+    template_name: String,
+) -> Result<migrate_core::Checksum, CliError> {
+    let script = Script::parse(rel, text.as_bytes()).map_err(|errs| CliError::TemplateInvalid {
+        template: template_name.clone(),
+        problems: errs.iter().map(|e| e.to_string()).collect(),
+    })?;
+    if script.revision != rev || script.down_revisions != parents {
+        return Err(CliError::TemplateInvalid {
+            template: template_name,
+            problems: vec!["the template must write `-- revision: ${up_revision}` and `-- down_revision: ${down_revision}`".into()],
+        });
+    }
+    let checksum = script.checksum;
+    let mut scripts = dir.scripts.clone();
+    scripts.push(script);
+    ScriptDirectory::from_scripts(scripts)?;
+    Ok(checksum)
+}
+
 fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new()
@@ -656,13 +737,15 @@ fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
         .map_err(|e| CliError::io("write", path, e))
 }
 
+/// `p` from the current directory. An empty path is the current directory itself, as
+/// joining it to the current directory gives; `std::path::absolute` refuses it.
 fn absolute(p: &Path) -> Result<PathBuf, CliError> {
-    if p.is_absolute() {
-        Ok(p.to_path_buf())
+    let p = if p.as_os_str().is_empty() {
+        Path::new(".")
     } else {
-        let cwd = std::env::current_dir().map_err(|e| CliError::io("read", ".", e))?;
-        Ok(cwd.join(p))
-    }
+        p
+    };
+    std::path::absolute(p).map_err(|e| CliError::io("read", ".", e))
 }
 
 /// Removes `.` and `..` without touching the file system.
