@@ -33,6 +33,7 @@ pub mod batch;
 pub mod checksum;
 pub mod directory;
 pub mod error;
+pub mod lex;
 pub mod offline;
 pub mod plan;
 pub mod revision;

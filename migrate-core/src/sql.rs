@@ -1,5 +1,12 @@
 //! Splitting a section's SQL into statements, so a failure can name the statement.
 
+use crate::lex::{tokens, Syntax, Token, TokenKind};
+
+// Kept under their old path for migrate-schema's declared loader until it reads
+// `lex::tokens`; not part of the API.
+#[doc(hidden)]
+pub use crate::lex::{block_comment_end, dollar_quote_end, line_comment_end, newlines, quote_end};
+
 /// Splits SQL text into statements at top-level `;`, respecting quotes, comments
 /// (PostgreSQL's nested block comments included), PostgreSQL dollar quoting and the
 /// compound bodies of routines and triggers: `BEGIN ... END` of a SQLite or MySQL
@@ -13,104 +20,115 @@
 /// the statement a failure stopped at, and runs statements one at a time where they
 /// may not share a transaction block.
 pub fn split_statements(sql: &str) -> Vec<(usize, &str)> {
-    let b = sql.as_bytes();
-    let mut out = Vec::new();
-    let mut start = 0usize;
-    let mut i = 0usize;
-    let mut line = 1usize;
-    let mut start_line = 1usize;
-    // BEGIN/CASE ... END nesting inside the body of a routine or trigger, which holds
-    // `;` of its own.
-    let mut depth = 0i32;
-    let mut compound = false;
-    // The previous word, for `END IF`/`END LOOP`/... (closing what was not counted)
-    // and `BEGIN ATOMIC`.
-    let mut after_end = false;
-    let mut significant = false;
-    while i < b.len() {
-        let c = b[i];
-        match c {
-            b'\n' => {
-                line += 1;
-                i += 1;
-            }
-            b'\'' | b'"' | b'`' => {
-                significant = true;
-                let end = (quote_end(b, i) + 1).min(b.len());
-                line += newlines(&b[i..end]);
-                i = end;
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => i = line_comment_end(b, i),
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let end = block_comment_end(b, i);
-                line += newlines(&b[i..end]);
-                i = end;
-            }
-            b'$' => {
-                significant = true;
-                match dollar_quote_end(b, i) {
-                    Some(end) => {
-                        line += newlines(&b[i..end]);
-                        i = end;
-                    }
-                    None => i += 1,
-                }
-            }
-            b';' if depth <= 0 => {
-                push(&mut out, &sql[start..i], start_line, significant);
-                i += 1;
-                start = i;
-                start_line = line;
-                compound = false;
-                depth = 0;
-                after_end = false;
-                significant = false;
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' => {
-                let s = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                    i += 1;
-                }
-                let word = &sql[s..i];
-                if !significant {
-                    start_line = line;
-                    start = s;
-                }
-                significant = true;
-                let is = |w: &str| word.eq_ignore_ascii_case(w);
-                let closes_uncounted = is("IF") || is("LOOP") || is("WHILE") || is("REPEAT");
-                if is("TRIGGER") || is("PROCEDURE") || is("FUNCTION") || is("EVENT") {
-                    compound = true;
-                } else if compound && after_end && (closes_uncounted || is("CASE")) {
-                    // `END IF`: the END closed an IF (never counted), not a BEGIN;
-                    // `END CASE` closed the CASE it counted.
-                    if closes_uncounted {
-                        depth += 1;
-                    }
-                } else if compound && (is("BEGIN") || is("CASE")) {
-                    depth += 1;
-                } else if compound && is("END") {
-                    depth -= 1;
-                }
-                after_end = is("END");
-            }
-            _ => {
-                if !c.is_ascii_whitespace() && !significant {
-                    significant = true;
-                    start = i;
-                    start_line = line;
-                }
-                i += 1;
+    let mut splitter = Splitter::new(sql);
+    for token in tokens(sql, Syntax::STATEMENTS) {
+        splitter.take(&token);
+    }
+    splitter.finish()
+}
+
+/// The state of [`split_statements`] between tokens.
+struct Splitter<'a> {
+    sql: &'a str,
+    out: Vec<(usize, &'a str)>,
+    /// Where the statement being read starts, and its line.
+    start: usize,
+    start_line: usize,
+    /// BEGIN/CASE ... END nesting inside the body of a routine or trigger, which holds
+    /// `;` of its own.
+    depth: i32,
+    /// Whether the statement creates a routine or trigger, which may have such a body.
+    compound: bool,
+    /// Whether the previous word was END, for `END IF`/`END LOOP`/... (closing what was
+    /// not counted).
+    after_end: bool,
+    /// Whether the statement holds more than blanks and comments yet.
+    significant: bool,
+}
+
+impl<'a> Splitter<'a> {
+    fn new(sql: &'a str) -> Self {
+        Splitter {
+            sql,
+            out: Vec::new(),
+            start: 0,
+            start_line: 1,
+            depth: 0,
+            compound: false,
+            after_end: false,
+            significant: false,
+        }
+    }
+
+    fn take(&mut self, token: &Token<'a>) {
+        match token.kind {
+            TokenKind::Blank | TokenKind::LineComment | TokenKind::BlockComment => {}
+            // A statement that opens with a quote keeps the blanks and comments before
+            // it (and their line), as it always has.
+            TokenKind::Quoted | TokenKind::Str | TokenKind::DollarStr => self.significant = true,
+            TokenKind::Punct if token.is_punct(b'$') => self.significant = true,
+            TokenKind::Punct if token.is_punct(b';') && self.depth <= 0 => self.end_at(token),
+            TokenKind::Punct => self.begin_at(token),
+            TokenKind::Word => {
+                self.begin_at(token);
+                self.word(token.text);
             }
         }
     }
-    push(
-        &mut out,
-        &sql[start.min(sql.len())..],
-        start_line,
-        significant,
-    );
-    out
+
+    /// Starts the statement at `token` unless one has started.
+    fn begin_at(&mut self, token: &Token<'a>) {
+        if !self.significant {
+            self.significant = true;
+            self.start = token.start;
+            self.start_line = token.line;
+        }
+    }
+
+    /// Follows the nesting of a routine's or trigger's body through its words.
+    fn word(&mut self, word: &str) {
+        let is = |w: &str| word.eq_ignore_ascii_case(w);
+        let closes_uncounted = is("IF") || is("LOOP") || is("WHILE") || is("REPEAT");
+        if is("TRIGGER") || is("PROCEDURE") || is("FUNCTION") || is("EVENT") {
+            self.compound = true;
+        } else if self.compound && self.after_end && (closes_uncounted || is("CASE")) {
+            // `END IF`: the END closed an IF (never counted), not a BEGIN;
+            // `END CASE` closed the CASE it counted.
+            if closes_uncounted {
+                self.depth += 1;
+            }
+        } else if self.compound && (is("BEGIN") || is("CASE")) {
+            self.depth += 1;
+        } else if self.compound && is("END") {
+            self.depth -= 1;
+        }
+        self.after_end = is("END");
+    }
+
+    /// Ends the statement at the `;` token, and starts reading the next after it.
+    fn end_at(&mut self, semicolon: &Token<'a>) {
+        self.push(semicolon.start);
+        self.start = semicolon.end();
+        self.start_line = semicolon.line;
+        self.compound = false;
+        self.depth = 0;
+        self.after_end = false;
+        self.significant = false;
+    }
+
+    /// Keeps the statement from its start to `end`, trimmed, when it holds more than
+    /// blanks and comments.
+    fn push(&mut self, end: usize) {
+        let t = self.sql[self.start..end].trim();
+        if self.significant && !t.is_empty() {
+            self.out.push((self.start_line, t));
+        }
+    }
+
+    fn finish(mut self) -> Vec<(usize, &'a str)> {
+        self.push(self.sql.len());
+        self.out
+    }
 }
 
 /// Cuts SQL text into consecutive pieces of whole statements, each about `max_bytes`
@@ -143,107 +161,18 @@ pub fn statement_pieces(sql: &str, max_bytes: usize) -> Vec<&str> {
     pieces
 }
 
-// The pieces of lexing that every reader of SQL text in the toolkit agrees on (this
-// splitter, and the declared schema's reader of annotations), each given the text's
-// bytes and the index where the construct opens.
-
-/// Where the quoted text opening at `open` (`'…'`, `"…"`, `` `…` ``, or `[…]`) closes:
-/// the index of its closing quote, or the text's length when it never closes. A doubled
-/// quote stands for itself (except in `[…]`), and a backslash escapes the next byte in
-/// `'…'` (MySQL's escapes; harmless elsewhere for finding the end).
-pub fn quote_end(sql: &[u8], open: usize) -> usize {
-    let Some(&c) = sql.get(open) else {
-        return sql.len();
-    };
-    let close = if c == b'[' { b']' } else { c };
-    let mut j = open + 1;
-    while j < sql.len() {
-        if sql[j] == close {
-            if close != b']' && sql.get(j + 1) == Some(&close) {
-                j += 2;
-                continue;
-            }
-            return j;
-        }
-        if sql[j] == b'\\' && c == b'\'' {
-            j += 1;
-        }
-        j += 1;
-    }
-    sql.len()
-}
-
-/// Where the PostgreSQL dollar-quoted text opening at `open` (`$$…$$`, `$tag$…$tag$`)
-/// ends: the index after its closing tag, or the text's length when it never closes;
-/// `None` when no dollar quote opens there (a `$1` parameter, a lone `$`).
-pub fn dollar_quote_end(sql: &[u8], open: usize) -> Option<usize> {
-    let tag_end = sql
-        .get(open + 1..)?
-        .iter()
-        .position(|&x| !(x.is_ascii_alphanumeric() || x == b'_'))
-        .map(|p| open + 1 + p)?;
-    if sql[tag_end] != b'$'
-        || sql[open + 1..tag_end]
-            .first()
-            .is_some_and(u8::is_ascii_digit)
-    {
-        return None;
-    }
-    let tag = &sql[open..=tag_end];
-    let body = tag_end + 1;
-    Some(
-        sql[body..]
-            .windows(tag.len())
-            .position(|w| w == tag)
-            .map_or(sql.len(), |p| body + p + tag.len()),
-    )
-}
-
-/// Where the `--` comment opening at `open` ends: the index of its newline, or the
-/// text's length.
-pub fn line_comment_end(sql: &[u8], open: usize) -> usize {
-    sql.get(open..)
-        .and_then(|rest| rest.iter().position(|&x| x == b'\n'))
-        .map_or(sql.len(), |p| open + p)
-}
-
-/// Where the `/* … */` comment opening at `open` ends (nested comments included): the
-/// index after its `*/`, or the text's length when it never closes.
-pub fn block_comment_end(sql: &[u8], open: usize) -> usize {
-    // PostgreSQL nests block comments; elsewhere a `/*` inside a comment is plain
-    // text, which only matters for text those databases reject.
-    let mut nesting = 1;
-    let mut j = open + 2;
-    while j < sql.len() {
-        match (sql[j], sql.get(j + 1)) {
-            (b'*', Some(b'/')) => {
-                nesting -= 1;
-                j += 2;
-                if nesting == 0 {
-                    return j;
-                }
-            }
-            (b'/', Some(b'*')) => {
-                nesting += 1;
-                j += 2;
-            }
-            _ => j += 1,
-        }
-    }
-    sql.len()
-}
-
-/// The number of newlines in `bytes`.
-pub fn newlines(bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&c| c == b'\n').count()
-}
-
 /// The text of a file's bytes, or the 1-based line of its first byte that is not UTF-8.
 ///
 /// # Errors
 /// The line, when the bytes are not UTF-8.
 pub fn utf8_text(bytes: &[u8]) -> Result<&str, usize> {
-    std::str::from_utf8(bytes).map_err(|e| newlines(&bytes[..e.valid_up_to()]) + 1)
+    std::str::from_utf8(bytes).map_err(|e| line_at(bytes, e.valid_up_to()))
+}
+
+/// The 1-based line of the byte at `at` in `bytes` (the line after the text's last
+/// newline when `at` is past its end).
+pub fn line_at(bytes: &[u8], at: usize) -> usize {
+    newlines(&bytes[..at.min(bytes.len())]) + 1
 }
 
 /// The 1-based line of the first NUL byte of `bytes`, or `None` when there is none.
@@ -258,14 +187,7 @@ pub fn nul_line(bytes: &[u8]) -> Option<usize> {
         return None;
     }
     let at = bytes.iter().position(|&b| b == 0)?;
-    Some(newlines(&bytes[..at]) + 1)
-}
-
-fn push<'a>(out: &mut Vec<(usize, &'a str)>, piece: &'a str, line: usize, significant: bool) {
-    let t = piece.trim();
-    if significant && !t.is_empty() {
-        out.push((line, t));
-    }
+    Some(line_at(bytes, at))
 }
 
 /// Why `name` cannot name a table or schema unquoted on every supported database, or
@@ -616,6 +538,7 @@ const RESERVED_WORDS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn stmts(s: &str) -> Vec<String> {
         split_statements(s)
@@ -733,6 +656,226 @@ mod tests {
             statement_pieces("-- a\nSELECT 1;\nSELECT 2;", 1),
             ["-- a\nSELECT 1;\n", "SELECT 2;"]
         );
+    }
+
+    /// The splitter as it was before it read `lex::tokens`: the oracle the lexer-based
+    /// one must agree with.
+    mod before_lexer {
+        use super::super::{
+            block_comment_end, dollar_quote_end, line_comment_end, newlines, quote_end,
+        };
+
+        pub(super) fn split_statements(sql: &str) -> Vec<(usize, &str)> {
+            let b = sql.as_bytes();
+            let mut out = Vec::new();
+            let mut start = 0usize;
+            let mut i = 0usize;
+            let mut line = 1usize;
+            let mut start_line = 1usize;
+            // BEGIN/CASE ... END nesting inside the body of a routine or trigger, which holds
+            // `;` of its own.
+            let mut depth = 0i32;
+            let mut compound = false;
+            // The previous word, for `END IF`/`END LOOP`/... (closing what was not counted)
+            // and `BEGIN ATOMIC`.
+            let mut after_end = false;
+            let mut significant = false;
+            while i < b.len() {
+                let c = b[i];
+                match c {
+                    b'\n' => {
+                        line += 1;
+                        i += 1;
+                    }
+                    b'\'' | b'"' | b'`' => {
+                        significant = true;
+                        let end = (quote_end(b, i) + 1).min(b.len());
+                        line += newlines(&b[i..end]);
+                        i = end;
+                    }
+                    b'-' if b.get(i + 1) == Some(&b'-') => i = line_comment_end(b, i),
+                    b'/' if b.get(i + 1) == Some(&b'*') => {
+                        let end = block_comment_end(b, i);
+                        line += newlines(&b[i..end]);
+                        i = end;
+                    }
+                    b'$' => {
+                        significant = true;
+                        match dollar_quote_end(b, i) {
+                            Some(end) => {
+                                line += newlines(&b[i..end]);
+                                i = end;
+                            }
+                            None => i += 1,
+                        }
+                    }
+                    b';' if depth <= 0 => {
+                        push(&mut out, &sql[start..i], start_line, significant);
+                        i += 1;
+                        start = i;
+                        start_line = line;
+                        compound = false;
+                        depth = 0;
+                        after_end = false;
+                        significant = false;
+                    }
+                    c if c.is_ascii_alphabetic() || c == b'_' => {
+                        let s = i;
+                        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                            i += 1;
+                        }
+                        let word = &sql[s..i];
+                        if !significant {
+                            start_line = line;
+                            start = s;
+                        }
+                        significant = true;
+                        let is = |w: &str| word.eq_ignore_ascii_case(w);
+                        let closes_uncounted =
+                            is("IF") || is("LOOP") || is("WHILE") || is("REPEAT");
+                        if is("TRIGGER") || is("PROCEDURE") || is("FUNCTION") || is("EVENT") {
+                            compound = true;
+                        } else if compound && after_end && (closes_uncounted || is("CASE")) {
+                            // `END IF`: the END closed an IF (never counted), not a BEGIN;
+                            // `END CASE` closed the CASE it counted.
+                            if closes_uncounted {
+                                depth += 1;
+                            }
+                        } else if compound && (is("BEGIN") || is("CASE")) {
+                            depth += 1;
+                        } else if compound && is("END") {
+                            depth -= 1;
+                        }
+                        after_end = is("END");
+                    }
+                    _ => {
+                        if !c.is_ascii_whitespace() && !significant {
+                            significant = true;
+                            start = i;
+                            start_line = line;
+                        }
+                        i += 1;
+                    }
+                }
+            }
+            push(
+                &mut out,
+                &sql[start.min(sql.len())..],
+                start_line,
+                significant,
+            );
+            out
+        }
+
+        fn push<'a>(
+            out: &mut Vec<(usize, &'a str)>,
+            piece: &'a str,
+            line: usize,
+            significant: bool,
+        ) {
+            let t = piece.trim();
+            if significant && !t.is_empty() {
+                out.push((line, t));
+            }
+        }
+    }
+
+    /// Pieces of SQL that exercise every branch of the splitter and the lexer: keywords
+    /// of routine bodies, quotes and comments holding `;`, unclosed ones, dollar quotes
+    /// and `$` that is not one, digits and non-ASCII glued to words.
+    fn fragment() -> impl Strategy<Value = String> {
+        let fixed = prop::sample::select(vec![
+            "BEGIN",
+            "begin",
+            "END",
+            "IF",
+            "CASE",
+            "LOOP",
+            "WHILE",
+            "REPEAT",
+            "ATOMIC",
+            "TRIGGER",
+            "FUNCTION",
+            "PROCEDURE",
+            "EVENT",
+            "CREATE",
+            "SELECT",
+            "x",
+            "a_1",
+            "1",
+            "1END",
+            "é",
+            "éBEGIN",
+            "a$b",
+            "a$$",
+            "$",
+            "$1",
+            "$$",
+            "$q$",
+            "$$ ; $$",
+            "$q$ ; $$ $q$",
+            ";",
+            ";",
+            ";",
+            "(",
+            ")",
+            "[",
+            "]",
+            ",",
+            "'",
+            "\"",
+            "`",
+            "'a;b'",
+            "'it''s;'",
+            "'a\\';'",
+            "\"c;\"",
+            "`d;`",
+            "[e;]",
+            "--",
+            "-- c;",
+            "/*",
+            "*/",
+            "/* x; */",
+            "/* a /* b; */ c; */",
+            "-",
+            "/",
+            "*",
+            " ",
+            " ",
+            "\n",
+            "\t",
+            "\r\n",
+            "\u{b}",
+        ]);
+        prop_oneof![
+            4 => fixed.prop_map(str::to_string),
+            1 => "[a-z$;'\"`\\[\\]/*\n -]{0,6}",
+        ]
+    }
+
+    fn sql_text() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            (fragment(), prop::sample::select(vec!["", " ", "\n"])),
+            0..40,
+        )
+        .prop_map(|parts| parts.into_iter().map(|(f, sep)| f + sep).collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn splitting_agrees_with_the_splitter_before_the_lexer(sql in sql_text()) {
+            prop_assert_eq!(split_statements(&sql), before_lexer::split_statements(&sql));
+        }
+
+        #[test]
+        fn tokens_join_into_the_text(sql in sql_text()) {
+            for syntax in [Syntax::ANY, Syntax::STATEMENTS, Syntax::SQLITE] {
+                let joined: String = tokens(&sql, syntax).map(|t| t.text).collect();
+                prop_assert_eq!(&joined, &sql);
+            }
+        }
     }
 
     #[test]

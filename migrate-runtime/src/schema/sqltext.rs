@@ -2,7 +2,10 @@
 //! tokens with their byte ranges, matching parentheses, and the normalized text of an
 //! expression. SQLite keeps the SQL as written, so this is where its constraint names,
 //! CHECK expressions, generated-column expressions, index expressions and view queries
-//! come from; the column, index and foreign-key facts come from its pragmas.
+//! come from; the column, index and foreign-key facts come from its pragmas. The
+//! tokens are `migrate_core::lex`'s, read as SQLite reads them.
+
+use migrate_core::lex::{tokens, Syntax, TokenKind};
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,71 +30,23 @@ pub(crate) struct Tok {
 
 /// Splits `sql` into tokens, dropping blanks and comments.
 pub(crate) fn lex(sql: &str) -> Vec<Tok> {
-    let b = sql.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        let start = i;
-        let kind = match c {
-            c if c.is_ascii_whitespace() => {
-                i += 1;
-                continue;
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                i = b[i..]
-                    .iter()
-                    .position(|&x| x == b'\n')
-                    .map_or(b.len(), |p| i + p);
-                continue;
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i = b[i + 2..]
-                    .windows(2)
-                    .position(|w| w == b"*/")
-                    .map_or(b.len(), |p| i + 2 + p + 2);
-                continue;
-            }
-            b'\'' | b'"' | b'`' | b'[' => {
-                let close = if c == b'[' { b']' } else { c };
-                i += 1;
-                while i < b.len() {
-                    if b[i] == close {
-                        if close != b']' && b.get(i + 1) == Some(&close) {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i = (i + 1).min(b.len());
-                if c == b'\'' {
-                    Kind::Str
-                } else {
-                    Kind::Quoted
-                }
-            }
-            c if c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80 => {
-                while i < b.len()
-                    && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'_' | b'$') || b[i] >= 0x80)
-                {
-                    i += 1;
-                }
-                Kind::Word
-            }
-            _ => {
-                i += 1;
-                Kind::Punct(c)
-            }
-        };
-        out.push(Tok {
-            kind,
-            start,
-            end: i,
-        });
-    }
-    out
+    tokens(sql, Syntax::SQLITE)
+        .filter_map(|t| {
+            let kind = match t.kind {
+                TokenKind::Blank | TokenKind::LineComment | TokenKind::BlockComment => return None,
+                TokenKind::Word => Kind::Word,
+                TokenKind::Quoted => Kind::Quoted,
+                // SQLite has no dollar quotes: `Syntax::SQLITE` never yields one.
+                TokenKind::Str | TokenKind::DollarStr => Kind::Str,
+                TokenKind::Punct => Kind::Punct(*t.text.as_bytes().first()?),
+            };
+            Some(Tok {
+                kind,
+                start: t.start,
+                end: t.end(),
+            })
+        })
+        .collect()
 }
 
 impl Tok {
@@ -276,6 +231,150 @@ pub(crate) fn normalize_expression(sql: &str, toks: &[Tok]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The lexer as it was before it read `migrate_core::lex`: the oracle the new one
+    /// must agree with.
+    mod before_lexer {
+        use super::super::{Kind, Tok};
+
+        pub(super) fn lex(sql: &str) -> Vec<Tok> {
+            let b = sql.as_bytes();
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < b.len() {
+                let c = b[i];
+                let start = i;
+                let kind = match c {
+                    c if c.is_ascii_whitespace() => {
+                        i += 1;
+                        continue;
+                    }
+                    b'-' if b.get(i + 1) == Some(&b'-') => {
+                        i = b[i..]
+                            .iter()
+                            .position(|&x| x == b'\n')
+                            .map_or(b.len(), |p| i + p);
+                        continue;
+                    }
+                    b'/' if b.get(i + 1) == Some(&b'*') => {
+                        i = b[i + 2..]
+                            .windows(2)
+                            .position(|w| w == b"*/")
+                            .map_or(b.len(), |p| i + 2 + p + 2);
+                        continue;
+                    }
+                    b'\'' | b'"' | b'`' | b'[' => {
+                        let close = if c == b'[' { b']' } else { c };
+                        i += 1;
+                        while i < b.len() {
+                            if b[i] == close {
+                                if close != b']' && b.get(i + 1) == Some(&close) {
+                                    i += 2;
+                                    continue;
+                                }
+                                break;
+                            }
+                            i += 1;
+                        }
+                        i = (i + 1).min(b.len());
+                        if c == b'\'' {
+                            Kind::Str
+                        } else {
+                            Kind::Quoted
+                        }
+                    }
+                    c if c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80 => {
+                        while i < b.len()
+                            && (b[i].is_ascii_alphanumeric()
+                                || matches!(b[i], b'_' | b'$')
+                                || b[i] >= 0x80)
+                        {
+                            i += 1;
+                        }
+                        Kind::Word
+                    }
+                    _ => {
+                        i += 1;
+                        Kind::Punct(c)
+                    }
+                };
+                out.push(Tok {
+                    kind,
+                    start,
+                    end: i,
+                });
+            }
+            out
+        }
+    }
+
+    #[test]
+    fn lexing_agrees_with_the_lexer_before_migrate_core_lex() {
+        const FRAGMENTS: &[&str] = &[
+            "CREATE",
+            "TABLE",
+            "x",
+            "a_1",
+            "1",
+            "1.5e3",
+            "a$b",
+            "$c",
+            "$$",
+            "$q$",
+            "é",
+            "ü_1",
+            "'",
+            "\"",
+            "`",
+            "[",
+            "]",
+            "'a,b'",
+            "'it''s'",
+            "'a\\'",
+            "\"q\"\"t\"",
+            "[a b]",
+            "`c`",
+            "--",
+            "-- c",
+            "/*",
+            "*/",
+            "/* x */",
+            "/* a /* b */ c */",
+            "(",
+            ")",
+            ",",
+            ";",
+            "-",
+            "/",
+            "*",
+            "<",
+            ">",
+            "=",
+            "|",
+            "!",
+            " ",
+            "\n",
+            "\t",
+            "\u{b}",
+            "\r\n",
+        ];
+        // splitmix64, so the cases are the same on every run.
+        let mut seed = 0x5eed_u64;
+        let mut next = || {
+            seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = seed;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        for _ in 0..20_000 {
+            let n = next() % 24;
+            let sql: String = (0..n)
+                .map(|_| FRAGMENTS[(next() % FRAGMENTS.len() as u64) as usize])
+                .collect();
+            assert_eq!(lex(&sql), before_lexer::lex(&sql), "{sql:?}");
+        }
+    }
 
     #[test]
     fn normalizes_spacing_case_and_comments() {

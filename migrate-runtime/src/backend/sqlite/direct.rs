@@ -475,7 +475,7 @@ fn stopped_early(sql: &str, at: usize) -> sqlx::Error {
         .iter()
         .position(|&b| b == 0)
         .map_or(at, |p| at + p);
-    crate::backend::nul_byte_error(migrate_core::sql::newlines(&bytes[..nul]) + 1)
+    crate::backend::nul_byte_error(migrate_core::sql::line_at(bytes, nul))
 }
 
 /// A prepared statement, finalized when dropped.
