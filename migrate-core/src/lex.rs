@@ -182,6 +182,7 @@ pub struct Tokens<'a> {
 impl<'a> Iterator for Tokens<'a> {
     type Item = Token<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Token<'a>> {
         let start = self.pos;
         let c = *self.sql.as_bytes().get(start)?;
@@ -239,6 +240,7 @@ impl Tokens<'_> {
             c if !syntax.ascii_words && is_word_byte(c) => {
                 (TokenKind::Word, run_end(b, at, is_word_byte), true)
             }
+            c if c.is_ascii() => (TokenKind::Punct, at + 1, true),
             _ => {
                 // One character, whole: with ASCII words a non-ASCII one stands alone.
                 let len = self.sql[at..].chars().next().map_or(1, char::len_utf8);
@@ -274,7 +276,7 @@ fn is_word_byte(c: u8) -> bool {
 }
 
 /// The index after the run of bytes from `at` that `part` accepts.
-fn run_end(b: &[u8], at: usize, part: fn(u8) -> bool) -> usize {
+fn run_end(b: &[u8], at: usize, part: impl Fn(u8) -> bool) -> usize {
     b[at..]
         .iter()
         .position(|&c| !part(c))
@@ -294,7 +296,12 @@ fn quote_close(sql: &[u8], open: usize, backslash_escapes: bool) -> Option<usize
     let close = if c == b'[' { b']' } else { c };
     let backslash = backslash_escapes && c == b'\'';
     let mut j = open + 1;
-    while j < sql.len() {
+    loop {
+        // The next byte that may end the text or escape one: most of it is neither.
+        j += sql
+            .get(j..)?
+            .iter()
+            .position(|&x| x == close || (backslash && x == b'\\'))?;
         if sql[j] == close {
             if close != b']' && sql.get(j + 1) == Some(&close) {
                 j += 2;
@@ -302,12 +309,8 @@ fn quote_close(sql: &[u8], open: usize, backslash_escapes: bool) -> Option<usize
             }
             return Some(j);
         }
-        if backslash && sql[j] == b'\\' {
-            j += 1;
-        }
-        j += 1;
+        j += 2;
     }
-    None
 }
 
 /// Where the quoted text opening at `open` (`'…'`, `"…"`, `` `…` ``, or `[…]`) closes:
