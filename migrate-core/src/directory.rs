@@ -205,13 +205,9 @@ impl Walk<'_> {
         ancestors: &mut Vec<(FolderId, PathBuf)>,
     ) -> Result<(), LoadError> {
         (self.before_listing)(abs, rel);
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| LoadError::Io { path, source }
-        };
         let entries = match std::fs::read_dir(abs) {
             Ok(entries) => entries,
-            Err(e) => return self.unreadable(rel, io(abs)(e)),
+            Err(e) => return self.unreadable(rel, io_error(abs, e)),
         };
         let first_file = self.out.len();
         let mut subfolders = Vec::new();
@@ -220,90 +216,12 @@ impl Walk<'_> {
                 Ok(entry) => entry,
                 Err(e) => {
                     // The rest of this folder cannot be listed.
-                    self.unreadable(rel, io(abs)(e))?;
+                    self.unreadable(rel, io_error(abs, e))?;
                     break;
                 }
             };
-            let name = entry.file_name();
-            let bytes = name.as_encoded_bytes();
-            if bytes.starts_with(b".") {
-                continue;
-            }
-            let is_listed = self
-                .extensions
-                .iter()
-                .any(|ext| bytes.ends_with(ext.as_bytes()));
-            let path = entry.path();
-            let rel_path = {
-                let name = name.to_string_lossy();
-                if rel.is_empty() {
-                    name.into_owned()
-                } else {
-                    format!("{rel}/{name}")
-                }
-            };
-            let file_type = match entry.file_type() {
-                Ok(t) => t,
-                Err(e) => {
-                    self.unreadable(&rel_path, io(&path)(e))?;
-                    continue;
-                }
-            };
-            // What the entry is, through symbolic links; `stat` never opens the file.
-            let meta = if file_type.is_symlink() {
-                match std::fs::metadata(&path) {
-                    Ok(m) => Some(m),
-                    Err(source) if is_listed => {
-                        self.refuse(rel_path, LoadError::Io { path, source });
-                        continue;
-                    }
-                    // A dangling link that is not a migration is ignored, as before.
-                    Err(_) => continue,
-                }
-            } else if file_type.is_dir() {
-                match entry.metadata() {
-                    Ok(m) => Some(m),
-                    Err(e) => {
-                        self.unreadable(&rel_path, io(&path)(e))?;
-                        continue;
-                    }
-                }
-            } else {
-                None
-            };
-            let kind = meta
-                .as_ref()
-                .map_or(file_type, std::fs::Metadata::file_type);
-            if !kind.is_dir() && !is_listed {
-                continue;
-            }
-            let Some(name) = name.to_str() else {
-                self.refuse(rel_path, LoadError::NonUtf8Name { path });
-                continue;
-            };
-            if let Some(ch) = name.chars().find(|c| c.is_control()) {
-                self.refuse(rel_path, LoadError::ControlCharacterInName { path, ch });
-                continue;
-            }
-            if let Some(meta) = meta.filter(|_| kind.is_dir()) {
-                let id = match folder_id(&meta, &path) {
-                    Ok(id) => id,
-                    Err(e) => {
-                        self.unreadable(&rel_path, io(&path)(e))?;
-                        continue;
-                    }
-                };
-                if let Some((_, target)) = ancestors.iter().find(|(a, _)| *a == id) {
-                    let target = target.clone();
-                    self.refuse(rel_path, LoadError::FolderLoop { link: path, target });
-                    continue;
-                }
-                subfolders.push((rel_path, path, id));
-            } else if kind.is_file() {
-                self.out.push((rel_path, path));
-            } else {
-                let kind = kind_of(kind);
-                self.refuse(rel_path, LoadError::NotAFile { path, kind });
+            if let Some(subfolder) = self.entry(&entry, rel, ancestors)? {
+                subfolders.push(subfolder);
             }
         }
         // Alembic's order (`os.walk`): this folder's files by name, then each subfolder
@@ -317,6 +235,154 @@ impl Walk<'_> {
             walked?;
         }
         Ok(())
+    }
+
+    /// One entry of the folder `rel`: a migration file is kept, a subfolder returned to
+    /// be walked, anything refused is noted, and other entries are ignored.
+    fn entry(
+        &mut self,
+        entry: &std::fs::DirEntry,
+        rel: &str,
+        ancestors: &[(FolderId, PathBuf)],
+    ) -> Result<Option<Subfolder>, LoadError> {
+        let name = entry.file_name();
+        let bytes = name.as_encoded_bytes();
+        if bytes.starts_with(b".") {
+            return Ok(None);
+        }
+        let is_listed = self
+            .extensions
+            .iter()
+            .any(|ext| bytes.ends_with(ext.as_bytes()));
+        let path = entry.path();
+        let rel_path = {
+            let name = name.to_string_lossy();
+            if rel.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{rel}/{name}")
+            }
+        };
+        let Some(meta) = self.followed(entry, is_listed, &rel_path, &path)? else {
+            return Ok(None);
+        };
+        let kind = meta.kind();
+        if !kind.is_dir() && !is_listed {
+            return Ok(None);
+        }
+        let Some(name) = name.to_str() else {
+            self.refuse(rel_path, LoadError::NonUtf8Name { path });
+            return Ok(None);
+        };
+        if let Some(ch) = name.chars().find(|c| c.is_control()) {
+            self.refuse(rel_path, LoadError::ControlCharacterInName { path, ch });
+            return Ok(None);
+        }
+        match meta {
+            Followed::Stat(meta) if kind.is_dir() => {
+                self.subfolder(rel_path, path, &meta, ancestors)
+            }
+            _ if kind.is_file() => {
+                self.out.push((rel_path, path));
+                Ok(None)
+            }
+            _ => {
+                let kind = kind_of(kind);
+                self.refuse(rel_path, LoadError::NotAFile { path, kind });
+                Ok(None)
+            }
+        }
+    }
+
+    /// What the entry is, through symbolic links; `stat` never opens the file. `None`
+    /// when the entry is left out: refused, or a dangling link that is not a migration.
+    fn followed(
+        &mut self,
+        entry: &std::fs::DirEntry,
+        is_listed: bool,
+        rel_path: &str,
+        path: &Path,
+    ) -> Result<Option<Followed>, LoadError> {
+        let file_type = match entry.file_type() {
+            Ok(t) => t,
+            Err(e) => {
+                self.unreadable(rel_path, io_error(path, e))?;
+                return Ok(None);
+            }
+        };
+        if file_type.is_symlink() {
+            match std::fs::metadata(path) {
+                Ok(m) => Ok(Some(Followed::Stat(m))),
+                Err(source) if is_listed => {
+                    let path = path.to_path_buf();
+                    self.refuse(rel_path.to_string(), LoadError::Io { path, source });
+                    Ok(None)
+                }
+                // A dangling link that is not a migration is ignored, as before.
+                Err(_) => Ok(None),
+            }
+        } else if file_type.is_dir() {
+            match entry.metadata() {
+                Ok(m) => Ok(Some(Followed::Stat(m))),
+                Err(e) => {
+                    self.unreadable(rel_path, io_error(path, e))?;
+                    Ok(None)
+                }
+            }
+        } else {
+            Ok(Some(Followed::Type(file_type)))
+        }
+    }
+
+    /// The subfolder at `path` to walk, unless it is one of its own `ancestors` (a link
+    /// back up), which is refused.
+    fn subfolder(
+        &mut self,
+        rel_path: String,
+        path: PathBuf,
+        meta: &std::fs::Metadata,
+        ancestors: &[(FolderId, PathBuf)],
+    ) -> Result<Option<Subfolder>, LoadError> {
+        let id = match folder_id(meta, &path) {
+            Ok(id) => id,
+            Err(e) => {
+                self.unreadable(&rel_path, io_error(&path, e))?;
+                return Ok(None);
+            }
+        };
+        if let Some((_, target)) = ancestors.iter().find(|(a, _)| *a == id) {
+            let target = target.clone();
+            self.refuse(rel_path, LoadError::FolderLoop { link: path, target });
+            return Ok(None);
+        }
+        Ok(Some((rel_path, path, id)))
+    }
+}
+
+/// A subfolder found while listing a folder: `(relative path, path, identity)`.
+type Subfolder = (String, PathBuf, FolderId);
+
+/// What a folder entry is: its metadata where it was needed (a link followed, or a
+/// folder, whose identity detects loops), else the type its listing gave.
+enum Followed {
+    Stat(std::fs::Metadata),
+    Type(std::fs::FileType),
+}
+
+impl Followed {
+    fn kind(&self) -> std::fs::FileType {
+        match self {
+            Followed::Stat(meta) => meta.file_type(),
+            Followed::Type(t) => *t,
+        }
+    }
+}
+
+/// The error of `path` that could not be read.
+fn io_error(path: &Path, source: std::io::Error) -> LoadError {
+    LoadError::Io {
+        path: path.to_path_buf(),
+        source,
     }
 }
 

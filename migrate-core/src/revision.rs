@@ -224,165 +224,14 @@ impl RevisionMap {
         I: IntoIterator<Item = RevisionSpec>,
     {
         let mut errors = Vec::new();
-        let mut specs: Vec<RevisionSpec> = Vec::new();
-        let mut by_id: HashMap<String, Idx> = HashMap::new();
-        for spec in revisions {
-            if let Err(error) = validate_revision_id(&spec.id) {
-                errors.push(GraphError::InvalidId {
-                    origin: spec.origin.clone(),
-                    error,
-                });
-                continue;
-            }
-            if spec.down_revisions.contains(&spec.id) || spec.depends_on.contains(&spec.id) {
-                errors.push(GraphError::SelfReference(spec.id.clone()));
-                continue;
-            }
-            if let Some(&first) = by_id.get(&spec.id) {
-                errors.push(GraphError::DuplicateRevision {
-                    id: spec.id.clone(),
-                    first: specs[first].origin.clone(),
-                    second: spec.origin.clone(),
-                });
-                continue;
-            }
-            by_id.insert(spec.id.clone(), specs.len());
-            specs.push(spec);
-        }
-
-        let mut by_label: HashMap<String, Idx> = HashMap::new();
-        for (i, spec) in specs.iter().enumerate() {
-            for label in &spec.branch_labels {
-                let bad = |reason| GraphError::BadBranchLabel {
-                    label: label.clone(),
-                    revision: spec.id.clone(),
-                    origin: spec.origin.clone(),
-                    reason,
-                };
-                if matches!(label.as_str(), "head" | "heads" | "base" | "current") {
-                    errors.push(bad("it is a reserved word"));
-                } else if label.contains(['@', '-', '+', ':']) || label.is_empty() {
-                    errors.push(bad("labels may not contain `@ - + :`"));
-                } else if let Some(&other) = by_label.get(label) {
-                    errors.push(GraphError::DuplicateBranchLabel {
-                        label: label.clone(),
-                        revision: spec.id.clone(),
-                        origin: spec.origin.clone(),
-                        other: specs[other].id.clone(),
-                    });
-                } else if let Some(&other) = by_id.get(label) {
-                    if other != i {
-                        errors.push(GraphError::DuplicateBranchLabel {
-                            label: label.clone(),
-                            revision: spec.id.clone(),
-                            origin: spec.origin.clone(),
-                            other: specs[other].id.clone(),
-                        });
-                    }
-                } else {
-                    by_label.insert(label.clone(), i);
-                }
-            }
-        }
-
-        let n = specs.len();
-        let mut nodes: Vec<Node> = Vec::with_capacity(n);
-        for spec in specs {
-            let mut down = Vec::with_capacity(spec.down_revisions.len());
-            for p in &spec.down_revisions {
-                match by_id.get(p) {
-                    Some(&pi) if !down.contains(&pi) => down.push(pi),
-                    Some(_) => {}
-                    None => errors.push(GraphError::MissingParent {
-                        revision: spec.id.clone(),
-                        origin: spec.origin.clone(),
-                        parent: p.clone(),
-                    }),
-                }
-            }
-            let mut deps = Vec::new();
-            for d in &spec.depends_on {
-                match by_id.get(d).or_else(|| by_label.get(d)) {
-                    Some(&di) if !deps.contains(&di) => deps.push(di),
-                    Some(_) => {}
-                    None => errors.push(GraphError::MissingDependency {
-                        revision: spec.id.clone(),
-                        origin: spec.origin.clone(),
-                        target: d.clone(),
-                    }),
-                }
-            }
-            let labels = spec.branch_labels.iter().cloned().collect();
-            nodes.push(Node {
-                id: spec.id,
-                origin: spec.origin,
-                down,
-                own_labels: spec.branch_labels,
-                labels,
-                depends_on: spec.depends_on,
-                deps,
-                norm_down: Vec::new(),
-                norm_dep_count: 0,
-                next: Vec::new(),
-                all_next: Vec::new(),
-            });
-        }
-        for i in 0..n {
-            for j in 0..nodes[i].down.len() {
-                let p = nodes[i].down[j];
-                nodes[p].next.push(i);
-                nodes[p].all_next.push(i);
-            }
-            for j in 0..nodes[i].deps.len() {
-                let d = nodes[i].deps[j];
-                if !nodes[d].all_next.contains(&i) {
-                    nodes[d].all_next.push(i);
-                }
-            }
-        }
-
+        let (specs, by_id) = accepted_specs(revisions, &mut errors);
+        let by_label = branch_labels(&specs, &by_id, &mut errors);
+        let nodes = linked_nodes(specs, &by_id, &by_label, &mut errors);
+        let n = nodes.len();
         let heads: Vec<Idx> = (0..n).filter(|&i| nodes[i].next.is_empty()).collect();
         let real_heads: Vec<Idx> = (0..n).filter(|&i| nodes[i].all_next.is_empty()).collect();
         let bases: Vec<Idx> = (0..n).filter(|&i| nodes[i].down.is_empty()).collect();
-
-        // Topological rank over parents and dependencies (Kahn); anything left unranked
-        // sits on or behind a cycle.
-        let mut indegree: Vec<usize> = nodes
-            .iter()
-            .map(|nd| nd.down.len() + nd.deps.iter().filter(|d| !nd.down.contains(d)).count())
-            .collect();
-        let mut rank = vec![u32::MAX; n];
-        let mut queue: Vec<Idx> = (0..n).filter(|&i| indegree[i] == 0).collect();
-        let mut next_rank = 0u32;
-        let mut qi = 0;
-        while qi < queue.len() {
-            let i = queue[qi];
-            qi += 1;
-            rank[i] = next_rank;
-            next_rank += 1;
-            for &c in &nodes[i].all_next {
-                indegree[c] -= 1;
-                if indegree[c] == 0 {
-                    queue.push(c);
-                }
-            }
-        }
-        if queue.len() < n {
-            let found = cycle_errors(&nodes);
-            let precise = unranked_cycle(&nodes, &rank);
-            // Alembic's reachability check names what it cannot reach (members and what
-            // hangs off them), but misses a cycle entered from a head and left towards a
-            // base, and can misclassify a parent cycle; Kahn's leftovers, trimmed of what
-            // merely hangs below the cycle, always name it.
-            match (found.as_slice(), &precise) {
-                ([GraphError::Cycle(_)], _)
-                | ([GraphError::DependencyCycle(_)], GraphError::DependencyCycle(_)) => {
-                    errors.extend(found)
-                }
-                _ => errors.push(precise),
-            }
-        }
-
+        let rank = topological_rank(&nodes, &mut errors);
         if !errors.is_empty() {
             return Err(GraphErrors(errors));
         }
@@ -995,6 +844,188 @@ impl RevisionMap {
 pub(crate) enum Rel {
     Ancestors { deps: bool },
     Descendants { deps: bool },
+}
+
+/// The revisions with a valid, new id that do not name themselves as parent or
+/// dependency, in the order given, and the index of each id; the others are `errors`.
+fn accepted_specs(
+    revisions: impl IntoIterator<Item = RevisionSpec>,
+    errors: &mut Vec<GraphError>,
+) -> (Vec<RevisionSpec>, HashMap<String, Idx>) {
+    let mut specs: Vec<RevisionSpec> = Vec::new();
+    let mut by_id: HashMap<String, Idx> = HashMap::new();
+    for spec in revisions {
+        if let Err(error) = validate_revision_id(&spec.id) {
+            errors.push(GraphError::InvalidId {
+                origin: spec.origin.clone(),
+                error,
+            });
+            continue;
+        }
+        if spec.down_revisions.contains(&spec.id) || spec.depends_on.contains(&spec.id) {
+            errors.push(GraphError::SelfReference(spec.id.clone()));
+            continue;
+        }
+        if let Some(&first) = by_id.get(&spec.id) {
+            errors.push(GraphError::DuplicateRevision {
+                id: spec.id.clone(),
+                first: specs[first].origin.clone(),
+                second: spec.origin.clone(),
+            });
+            continue;
+        }
+        by_id.insert(spec.id.clone(), specs.len());
+        specs.push(spec);
+    }
+    (specs, by_id)
+}
+
+/// The revision each valid branch label names; reserved, malformed and duplicate labels
+/// (a label that is another revision's id included) are `errors`.
+fn branch_labels(
+    specs: &[RevisionSpec],
+    by_id: &HashMap<String, Idx>,
+    errors: &mut Vec<GraphError>,
+) -> HashMap<String, Idx> {
+    let mut by_label: HashMap<String, Idx> = HashMap::new();
+    for (i, spec) in specs.iter().enumerate() {
+        for label in &spec.branch_labels {
+            let bad = |reason| GraphError::BadBranchLabel {
+                label: label.clone(),
+                revision: spec.id.clone(),
+                origin: spec.origin.clone(),
+                reason,
+            };
+            let duplicate = |other: Idx| GraphError::DuplicateBranchLabel {
+                label: label.clone(),
+                revision: spec.id.clone(),
+                origin: spec.origin.clone(),
+                other: specs[other].id.clone(),
+            };
+            if matches!(label.as_str(), "head" | "heads" | "base" | "current") {
+                errors.push(bad("it is a reserved word"));
+            } else if label.contains(['@', '-', '+', ':']) || label.is_empty() {
+                errors.push(bad("labels may not contain `@ - + :`"));
+            } else if let Some(&other) = by_label.get(label) {
+                errors.push(duplicate(other));
+            } else if let Some(&other) = by_id.get(label) {
+                if other != i {
+                    errors.push(duplicate(other));
+                }
+            } else {
+                by_label.insert(label.clone(), i);
+            }
+        }
+    }
+    by_label
+}
+
+/// The graph's nodes, with their parents and dependencies resolved (missing ones are
+/// `errors`) and linked both ways.
+fn linked_nodes(
+    specs: Vec<RevisionSpec>,
+    by_id: &HashMap<String, Idx>,
+    by_label: &HashMap<String, Idx>,
+    errors: &mut Vec<GraphError>,
+) -> Vec<Node> {
+    let n = specs.len();
+    let mut nodes: Vec<Node> = Vec::with_capacity(n);
+    for spec in specs {
+        let mut down = Vec::with_capacity(spec.down_revisions.len());
+        for p in &spec.down_revisions {
+            match by_id.get(p) {
+                Some(&pi) if !down.contains(&pi) => down.push(pi),
+                Some(_) => {}
+                None => errors.push(GraphError::MissingParent {
+                    revision: spec.id.clone(),
+                    origin: spec.origin.clone(),
+                    parent: p.clone(),
+                }),
+            }
+        }
+        let mut deps = Vec::new();
+        for d in &spec.depends_on {
+            match by_id.get(d).or_else(|| by_label.get(d)) {
+                Some(&di) if !deps.contains(&di) => deps.push(di),
+                Some(_) => {}
+                None => errors.push(GraphError::MissingDependency {
+                    revision: spec.id.clone(),
+                    origin: spec.origin.clone(),
+                    target: d.clone(),
+                }),
+            }
+        }
+        let labels = spec.branch_labels.iter().cloned().collect();
+        nodes.push(Node {
+            id: spec.id,
+            origin: spec.origin,
+            down,
+            own_labels: spec.branch_labels,
+            labels,
+            depends_on: spec.depends_on,
+            deps,
+            norm_down: Vec::new(),
+            norm_dep_count: 0,
+            next: Vec::new(),
+            all_next: Vec::new(),
+        });
+    }
+    for i in 0..n {
+        for j in 0..nodes[i].down.len() {
+            let p = nodes[i].down[j];
+            nodes[p].next.push(i);
+            nodes[p].all_next.push(i);
+        }
+        for j in 0..nodes[i].deps.len() {
+            let d = nodes[i].deps[j];
+            if !nodes[d].all_next.contains(&i) {
+                nodes[d].all_next.push(i);
+            }
+        }
+    }
+    nodes
+}
+
+/// Each node's topological rank over parents and dependencies (Kahn); when some are
+/// left unranked, they sit on or behind a cycle, which is one more of `errors`.
+fn topological_rank(nodes: &[Node], errors: &mut Vec<GraphError>) -> Vec<u32> {
+    let n = nodes.len();
+    let mut indegree: Vec<usize> = nodes
+        .iter()
+        .map(|nd| nd.down.len() + nd.deps.iter().filter(|d| !nd.down.contains(d)).count())
+        .collect();
+    let mut rank = vec![u32::MAX; n];
+    let mut queue: Vec<Idx> = (0..n).filter(|&i| indegree[i] == 0).collect();
+    let mut next_rank = 0u32;
+    let mut qi = 0;
+    while qi < queue.len() {
+        let i = queue[qi];
+        qi += 1;
+        rank[i] = next_rank;
+        next_rank += 1;
+        for &c in &nodes[i].all_next {
+            indegree[c] -= 1;
+            if indegree[c] == 0 {
+                queue.push(c);
+            }
+        }
+    }
+    if queue.len() < n {
+        let found = cycle_errors(nodes);
+        let precise = unranked_cycle(nodes, &rank);
+        // Alembic's reachability check names what it cannot reach (members and what
+        // hangs off them), but misses a cycle entered from a head and left towards a
+        // base, and can misclassify a parent cycle; Kahn's leftovers, trimmed of what
+        // merely hangs below the cycle, always name it.
+        match (found.as_slice(), &precise) {
+            ([GraphError::Cycle(_)], _)
+            | ([GraphError::DependencyCycle(_)], GraphError::DependencyCycle(_)) => {
+                errors.extend(found)
+            }
+            _ => errors.push(precise),
+        }
+    }
+    rank
 }
 
 /// Names the members of every cycle: revisions that are not reachable both from a

@@ -423,15 +423,37 @@ impl<'a> Parser<'a> {
     ) -> Result<Script, Vec<ParseError>> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let lines: Vec<&str> = text.lines().collect();
-        let mut i = 0;
-        while i < lines.len() && matches!(classify(lines[i]), Line::Blank) {
-            i += 1;
+        let header_start = lines
+            .iter()
+            .position(|l| !matches!(classify(l), Line::Blank))
+            .unwrap_or(lines.len());
+        let (fields, message, body_start) = self.header_lines(&lines, header_start, kind);
+        if body_start == header_start {
+            let missing = match kind {
+                ScriptKind::Sql => ParseErrorKind::MissingHeader,
+                ScriptKind::Rust => ParseErrorKind::MissingRustHeader,
+            };
+            self.err(header_start + 1, missing);
         }
+        let header = self.header(fields, message, body_start.max(1), checksum);
+        match kind {
+            ScriptKind::Rust => self.rust_body(&lines, header),
+            ScriptKind::Sql => self.sql_body(&lines, body_start, header),
+        }
+    }
 
-        // Header: the leading run of comment lines, up to the first directive.
-        let mut fields: Vec<(&str, &str, usize)> = Vec::with_capacity(8);
+    /// The header: the leading run of comment lines from `start`, up to the first
+    /// directive. Its fields `(name, value, line)`, its message, and the index of the
+    /// line after it.
+    fn header_lines<'t>(
+        &mut self,
+        lines: &[&'t str],
+        start: usize,
+        kind: ScriptKind,
+    ) -> (Vec<Field<'t>>, Option<Cow<'static, str>>, usize) {
+        let mut fields: Vec<Field<'t>> = Vec::with_capacity(8);
         let mut message: Option<Cow<'static, str>> = None;
-        let header_start = i;
+        let mut i = start;
         while i < lines.len() {
             let comment = match kind {
                 ScriptKind::Rust => rust_comment(lines[i]),
@@ -448,7 +470,7 @@ impl<'a> Parser<'a> {
             let field = as_field(c).filter(|(k, _)| {
                 // The first line is the message unless it is one of our own fields, so a
                 // message such as "fix: add index" is not taken for a field.
-                lineno != header_start + 1 || KNOWN_FIELDS.contains(k)
+                lineno != start + 1 || KNOWN_FIELDS.contains(k)
             });
             match field {
                 Some((k, v)) => {
@@ -473,102 +495,88 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        if i == header_start {
-            let missing = match kind {
-                ScriptKind::Sql => ParseErrorKind::MissingHeader,
-                ScriptKind::Rust => ParseErrorKind::MissingRustHeader,
-            };
-            self.err(header_start + 1, missing);
-        }
-        let header_end_line = i.max(1);
+        (fields, message, i)
+    }
 
-        let mut revision = None;
-        let mut down_revisions = None;
-        let mut branch_labels = Vec::new();
-        let mut depends_on = Vec::new();
-        let mut create_date = None;
-        let mut transactional = true;
-        let mut extra_fields = Vec::new();
+    /// The header's fields read, each problem noted; a missing `revision` or
+    /// `down_revision` is reported on `end_line`, the header's last.
+    fn header(
+        &mut self,
+        fields: Vec<Field<'_>>,
+        message: Option<Cow<'static, str>>,
+        end_line: usize,
+        checksum: Checksum,
+    ) -> Header {
+        let mut h = Header {
+            revision: None,
+            down_revisions: None,
+            branch_labels: Vec::new(),
+            depends_on: Vec::new(),
+            message,
+            create_date: None,
+            transactional: true,
+            extra_fields: Vec::new(),
+            checksum,
+        };
         for (k, v, line) in fields {
             match k {
                 "revision" => match crate::script::validate_revision_id(v) {
-                    Ok(()) => revision = Some(Cow::Owned(v.to_string())),
+                    Ok(()) => h.revision = Some(Cow::Owned(v.to_string())),
                     Err(e) => self.err(line, ParseErrorKind::BadRevisionId(e)),
                 },
-                "down_revision" => down_revisions = Some(self.id_list(line, "down_revision", v)),
-                "branch_labels" => branch_labels = self.id_list(line, "branch_labels", v),
-                "depends_on" => depends_on = self.id_list(line, "depends_on", v),
+                "down_revision" => h.down_revisions = Some(self.id_list(line, "down_revision", v)),
+                "branch_labels" => h.branch_labels = self.id_list(line, "branch_labels", v),
+                "depends_on" => h.depends_on = self.id_list(line, "depends_on", v),
                 "create_date" => {
-                    create_date = (!v.is_empty()).then(|| Cow::Owned(v.to_string()));
+                    h.create_date = (!v.is_empty()).then(|| Cow::Owned(v.to_string()));
                 }
                 "transactional" => match v {
-                    "true" | "True" => transactional = true,
-                    "false" | "False" => transactional = false,
+                    "true" | "True" => h.transactional = true,
+                    "false" | "False" => h.transactional = false,
                     _ => self.err(line, ParseErrorKind::BadTransactional(v.to_string())),
                 },
-                _ => extra_fields.push((Cow::Owned(k.to_string()), Cow::Owned(v.to_string()))),
+                _ => h
+                    .extra_fields
+                    .push((Cow::Owned(k.to_string()), Cow::Owned(v.to_string()))),
             }
         }
-        let has_revision_field = revision.is_some()
+        let has_revision_field = h.revision.is_some()
             || self
                 .errors
                 .iter()
                 .any(|e| matches!(e.kind, ParseErrorKind::BadRevisionId(_)));
         if !has_revision_field {
-            self.err(header_end_line, ParseErrorKind::MissingField("revision"));
+            self.err(end_line, ParseErrorKind::MissingField("revision"));
         }
-        if down_revisions.is_none() {
-            self.err(
-                header_end_line,
-                ParseErrorKind::MissingField("down_revision"),
-            );
+        if h.down_revisions.is_none() {
+            self.err(end_line, ParseErrorKind::MissingField("down_revision"));
         }
+        h
+    }
 
-        let header = Header {
-            revision,
-            down_revisions,
-            branch_labels,
-            depends_on,
-            message,
-            create_date,
-            transactional,
-            extra_fields,
-            checksum,
-        };
-        if kind == ScriptKind::Rust {
-            return self.rust_body(&lines, header);
-        }
-
-        // Body: sections introduced by directives.
+    /// The body of a SQL migration, from line index `start`: sections introduced by
+    /// directives.
+    fn sql_body(
+        mut self,
+        lines: &[&str],
+        start: usize,
+        header: Header,
+    ) -> Result<Script, Vec<ParseError>> {
         let mut upgrade: Vec<Section> = Vec::new();
         let mut downgrade: Vec<Section> = Vec::new();
         let mut batch_lines: Vec<usize> = Vec::new();
         let mut seen: Vec<(Direction, Option<Dialect>, usize)> = Vec::new();
-        let mut current: Option<(Direction, Option<Dialect>, usize, Vec<&str>)> = None;
-        let flush = |cur: Option<(Direction, Option<Dialect>, usize, Vec<&str>)>,
-                     up: &mut Vec<Section>,
-                     down: &mut Vec<Section>| {
-            if let Some((dir, dialect, line, body)) = cur {
-                let sql = trim_blank_lines(&body);
-                // The blank lines trimmed off the top move the first SQL line down, and
-                // statement positions are counted from it.
-                let skipped = body.iter().take_while(|l| l.trim().is_empty()).count();
-                let line = if sql.is_empty() { line } else { line + skipped };
-                let section = Section {
-                    dialect,
-                    sql: Cow::Owned(sql),
-                    line,
-                };
+        let mut current: Option<OpenSection<'_>> = None;
+        let mut flush = |cur: Option<OpenSection<'_>>| {
+            if let Some((dir, section)) = cur.map(OpenSection::close) {
                 match dir {
-                    Direction::Upgrade => up.push(section),
-                    Direction::Downgrade => down.push(section),
+                    Direction::Upgrade => upgrade.push(section),
+                    Direction::Downgrade => downgrade.push(section),
                 }
             }
         };
-        while i < lines.len() {
-            let raw = lines[i];
+        for (i, &raw) in lines.iter().enumerate().skip(start) {
             let lineno = i + 1;
-            i += 1;
             match classify(raw) {
                 Line::Directive { name, .. }
                     if name == crate::batch::BATCH_DIRECTIVE
@@ -576,49 +584,29 @@ impl<'a> Parser<'a> {
                 {
                     // Kept in the section's SQL, where it is a comment: see `batch`.
                     match current.as_mut() {
-                        Some((_, _, _, body)) => {
-                            body.push(raw);
+                        Some(open) => {
+                            open.body.push(raw);
                             batch_lines.push(lineno);
                         }
                         None => self.err(lineno, ParseErrorKind::BatchOutsideSection),
                     }
                 }
                 Line::Directive { name, arg } => {
-                    let dir = match name {
-                        "upgrade" => Direction::Upgrade,
-                        "downgrade" => Direction::Downgrade,
-                        other => {
-                            self.err(lineno, ParseErrorKind::UnknownDirective(other.to_string()));
-                            continue;
-                        }
+                    let Some((dir, dialect)) = self.section_directive(name, arg, lineno, &seen)
+                    else {
+                        continue;
                     };
-                    let dialect = if arg.is_empty() {
-                        None
-                    } else {
-                        match Dialect::from_name(arg) {
-                            Some(d) => Some(d),
-                            None => {
-                                self.err(lineno, ParseErrorKind::UnknownDialect(arg.to_string()));
-                                continue;
-                            }
-                        }
-                    };
-                    if let Some((_, _, first)) =
-                        seen.iter().find(|(d, l, _)| *d == dir && *l == dialect)
-                    {
-                        let label = match dialect {
-                            Some(d) => format!("{dir} {d}"),
-                            None => dir.to_string(),
-                        };
-                        let first = *first;
-                        self.err(lineno, ParseErrorKind::DuplicateSection(label, first));
-                    }
                     seen.push((dir, dialect, lineno));
-                    flush(current.take(), &mut upgrade, &mut downgrade);
-                    current = Some((dir, dialect, lineno + 1, Vec::new()));
+                    flush(current.take());
+                    current = Some(OpenSection {
+                        dir,
+                        dialect,
+                        line: lineno + 1,
+                        body: Vec::new(),
+                    });
                 }
                 other => match current.as_mut() {
-                    Some((_, _, _, body)) => body.push(raw),
+                    Some(open) => open.body.push(raw),
                     None => {
                         if matches!(other, Line::Sql) {
                             self.err(
@@ -630,25 +618,76 @@ impl<'a> Parser<'a> {
                 },
             }
         }
-        flush(current.take(), &mut upgrade, &mut downgrade);
+        flush(current.take());
         if upgrade.is_empty() {
             self.err(lines.len().max(1), ParseErrorKind::MissingUpgrade);
         }
-        if !batch_lines.is_empty() {
-            for section in upgrade.iter().chain(&downgrade) {
-                if let Err(errs) = crate::batch::statements(&section.sql) {
-                    for (line, e) in errs {
-                        self.err(section.line + line - 1, ParseErrorKind::Batch(e));
-                    }
+        if let Some(&first_batch) = batch_lines.first() {
+            self.check_batches(upgrade.iter().chain(&downgrade), first_batch, &header);
+        }
+        self.finish(header, upgrade, downgrade, ScriptKind::Sql)
+    }
+
+    /// The direction and dialect of an `upgrade`/`downgrade` directive on `lineno`, with
+    /// a duplicate of one in `seen` noted; `None` (and the problem noted) for another
+    /// directive or an unknown dialect.
+    fn section_directive(
+        &mut self,
+        name: &str,
+        arg: &str,
+        lineno: usize,
+        seen: &[(Direction, Option<Dialect>, usize)],
+    ) -> Option<(Direction, Option<Dialect>)> {
+        let dir = match name {
+            "upgrade" => Direction::Upgrade,
+            "downgrade" => Direction::Downgrade,
+            other => {
+                self.err(lineno, ParseErrorKind::UnknownDirective(other.to_string()));
+                return None;
+            }
+        };
+        let dialect = if arg.is_empty() {
+            None
+        } else {
+            match Dialect::from_name(arg) {
+                Some(d) => Some(d),
+                None => {
+                    self.err(lineno, ParseErrorKind::UnknownDialect(arg.to_string()));
+                    return None;
                 }
             }
-            if header.transactional {
-                self.err(batch_lines[0], ParseErrorKind::BatchInTransaction);
-            }
-            self.errors.sort_by_key(|e| e.line);
+        };
+        if let Some((_, _, first)) = seen.iter().find(|(d, l, _)| *d == dir && *l == dialect) {
+            let label = match dialect {
+                Some(d) => format!("{dir} {d}"),
+                None => dir.to_string(),
+            };
+            let first = *first;
+            self.err(lineno, ParseErrorKind::DuplicateSection(label, first));
         }
+        Some((dir, dialect))
+    }
 
-        self.finish(header, upgrade, downgrade, ScriptKind::Sql)
+    /// The problems of a file with batched statements (its first on `first_batch`):
+    /// those of each section's directives, and a transactional file. Sorted by line,
+    /// with the others.
+    fn check_batches<'s>(
+        &mut self,
+        sections: impl Iterator<Item = &'s Section>,
+        first_batch: usize,
+        header: &Header,
+    ) {
+        for section in sections {
+            if let Err(errs) = crate::batch::statements(&section.sql) {
+                for (line, e) in errs {
+                    self.err(section.line + line - 1, ParseErrorKind::Batch(e));
+                }
+            }
+        }
+        if header.transactional {
+            self.err(first_batch, ParseErrorKind::BatchInTransaction);
+        }
+        self.errors.sort_by_key(|e| e.line);
     }
 
     /// The body of a Rust migration: its `upgrade` and `downgrade` functions, each an
@@ -699,6 +738,39 @@ impl<'a> Parser<'a> {
             checksum: h.checksum,
             kind,
         })
+    }
+}
+
+/// A header field: `(name, value, line)`.
+type Field<'t> = (&'t str, &'t str, usize);
+
+/// A section whose lines are being read: its directive's direction and dialect, the
+/// line after the directive, and the lines so far.
+struct OpenSection<'t> {
+    dir: Direction,
+    dialect: Option<Dialect>,
+    line: usize,
+    body: Vec<&'t str>,
+}
+
+impl OpenSection<'_> {
+    /// The section, its SQL without the blank lines around it.
+    fn close(self) -> (Direction, Section) {
+        let sql = trim_blank_lines(&self.body);
+        // The blank lines trimmed off the top move the first SQL line down, and
+        // statement positions are counted from it.
+        let skipped = self.body.iter().take_while(|l| l.trim().is_empty()).count();
+        let line = if sql.is_empty() {
+            self.line
+        } else {
+            self.line + skipped
+        };
+        let section = Section {
+            dialect: self.dialect,
+            sql: Cow::Owned(sql),
+            line,
+        };
+        (self.dir, section)
     }
 }
 
