@@ -216,6 +216,7 @@ impl<'a> Iterator for Tokens<'a> {
 
 impl Tokens<'_> {
     /// The kind, end and closedness of the token starting with `c` at `at`.
+    #[inline]
     fn read(&self, c: u8, at: usize) -> (TokenKind, usize, bool) {
         let b = self.sql.as_bytes();
         let syntax = self.syntax;

@@ -66,9 +66,11 @@ impl<'a> Splitter<'a> {
             // A statement that opens with a quote keeps the blanks and comments before
             // it (and their line), as it always has.
             TokenKind::Quoted | TokenKind::Str | TokenKind::DollarStr => self.significant = true,
-            TokenKind::Punct if token.is_punct(b'$') => self.significant = true,
-            TokenKind::Punct if token.is_punct(b';') && self.depth <= 0 => self.end_at(token),
-            TokenKind::Punct => self.begin_at(token),
+            TokenKind::Punct => match token.text.as_bytes() {
+                b"$" => self.significant = true,
+                b";" if self.depth <= 0 => self.end_at(token),
+                _ => self.begin_at(token),
+            },
             TokenKind::Word => {
                 self.begin_at(token);
                 self.word(token.text);
