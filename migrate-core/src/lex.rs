@@ -18,8 +18,10 @@
 
 use std::borrow::Cow;
 
-/// The lexical forms a reader recognizes, where the databases differ.
+/// The lexical forms a reader recognizes, where the databases differ. Start from a
+/// preset and change its fields: more forms may come (MySQL's `#` comments).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Syntax {
     /// `[x]` quotes an identifier (SQLite's form); otherwise `[` is punctuation, as in
     /// PostgreSQL's array subscripts.
