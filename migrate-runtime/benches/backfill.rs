@@ -21,20 +21,23 @@ use std::time::{Duration, Instant};
 static MIGRATIONS: EmbeddedMigrations = migrate_runtime::embed_migrations!("benches/backfill");
 
 async fn exec(db: &Database, sql: &str) -> u64 {
-    let r = match db {
-        Database::Sqlite(p) => sqlx::raw_sql(sql)
+    let r = if let Some(p) = db.as_sqlite() {
+        sqlx::raw_sql(sql)
             .execute(p)
             .await
-            .map(|r| r.rows_affected()),
-        Database::Postgres(p) => sqlx::raw_sql(sql)
+            .map(|r| r.rows_affected())
+    } else if let Some(p) = db.as_postgres() {
+        sqlx::raw_sql(sql)
             .execute(p)
             .await
-            .map(|r| r.rows_affected()),
-        Database::Mysql(p) => sqlx::raw_sql(sql)
+            .map(|r| r.rows_affected())
+    } else if let Some(p) = db.as_mysql() {
+        sqlx::raw_sql(sql)
             .execute(p)
             .await
-            .map(|r| r.rows_affected()),
-        _ => unreachable!(),
+            .map(|r| r.rows_affected())
+    } else {
+        unreachable!("every driver is compiled in")
     };
     r.unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
@@ -48,7 +51,7 @@ async fn keyset_by_hand(db: &Database) -> u64 {
             let mut done = 0u64;
             loop {
                 let next = format!("SELECT CAST(MAX(id) AS BIGINT), COUNT(*) FROM (SELECT id FROM items WHERE id > {last} ORDER BY id LIMIT 1000) b");
-                let next = if matches!(db, Database::Mysql(_)) {
+                let next = if db.dialect() == migrate_runtime::Dialect::Mysql {
                     next.replace("AS BIGINT", "AS SIGNED")
                 } else {
                     next
@@ -63,17 +66,20 @@ async fn keyset_by_hand(db: &Database) -> u64 {
             done
         }};
     }
-    match db {
-        Database::Sqlite(p) => run!(p),
-        Database::Postgres(p) => run!(p),
-        Database::Mysql(p) => run!(p),
-        _ => unreachable!(),
+    if let Some(p) = db.as_sqlite() {
+        run!(p)
+    } else if let Some(p) = db.as_postgres() {
+        run!(p)
+    } else if let Some(p) = db.as_mysql() {
+        run!(p)
+    } else {
+        unreachable!("every driver is compiled in")
     }
 }
 
 /// The batched statement by hand: run until it changes no rows, each run committed.
 async fn statement_by_hand(db: &Database) -> u64 {
-    let sql = if matches!(db, Database::Mysql(_)) {
+    let sql = if db.dialect() == migrate_runtime::Dialect::Mysql {
         "UPDATE items SET w = n * 3 WHERE w IS NULL LIMIT 1000"
     } else {
         "UPDATE items SET w = n * 3 WHERE id IN (SELECT id FROM items WHERE w IS NULL LIMIT 1000)"
@@ -94,11 +100,14 @@ async fn statement_by_hand(db: &Database) -> u64 {
             }
         }};
     }
-    match db {
-        Database::Sqlite(p) => run!(p),
-        Database::Postgres(p) => run!(p),
-        Database::Mysql(p) => run!(p),
-        _ => unreachable!(),
+    if let Some(p) = db.as_sqlite() {
+        run!(p)
+    } else if let Some(p) = db.as_postgres() {
+        run!(p)
+    } else if let Some(p) = db.as_mysql() {
+        run!(p)
+    } else {
+        unreachable!("every driver is compiled in")
     }
 }
 

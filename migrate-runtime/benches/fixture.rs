@@ -33,11 +33,14 @@ fn files(n: usize) -> Vec<(String, String)> {
 }
 
 async fn exec(db: &Database, sql: &str) {
-    let r = match db {
-        Database::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
-        Database::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
-        Database::Mysql(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
-        _ => unreachable!(),
+    let r = if let Some(p) = db.as_sqlite() {
+        sqlx::raw_sql(sql).execute(p).await.map(|_| ())
+    } else if let Some(p) = db.as_postgres() {
+        sqlx::raw_sql(sql).execute(p).await.map(|_| ())
+    } else if let Some(p) = db.as_mysql() {
+        sqlx::raw_sql(sql).execute(p).await.map(|_| ())
+    } else {
+        unreachable!("every driver is compiled in")
     };
     r.unwrap_or_else(|e| panic!("{sql}: {e}"));
 }

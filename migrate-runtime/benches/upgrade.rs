@@ -31,11 +31,14 @@ fn files(n: usize) -> Vec<(String, String)> {
 }
 
 async fn exec(db: &Database, sql: &str) {
-    let r = match db {
-        Database::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
-        Database::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
-        Database::Mysql(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
-        _ => unreachable!(),
+    let r = if let Some(p) = db.as_sqlite() {
+        sqlx::raw_sql(sql).execute(p).await.map(|_| ())
+    } else if let Some(p) = db.as_postgres() {
+        sqlx::raw_sql(sql).execute(p).await.map(|_| ())
+    } else if let Some(p) = db.as_mysql() {
+        sqlx::raw_sql(sql).execute(p).await.map(|_| ())
+    } else {
+        unreachable!("every driver is compiled in")
     };
     r.unwrap_or_else(|e| panic!("{sql}: {e}"));
 }
@@ -70,11 +73,14 @@ async fn baseline(db: &Database, n: usize, one_tx: bool) {
             }
         }};
     }
-    match db {
-        Database::Sqlite(p) => run!(p),
-        Database::Postgres(p) => run!(p),
-        Database::Mysql(p) => run!(p),
-        _ => unreachable!(),
+    if let Some(p) = db.as_sqlite() {
+        run!(p)
+    } else if let Some(p) = db.as_postgres() {
+        run!(p)
+    } else if let Some(p) = db.as_mysql() {
+        run!(p)
+    } else {
+        unreachable!("every driver is compiled in")
     }
 }
 

@@ -7,9 +7,9 @@
 //! only once the whole migration has finished, in the transaction that also deletes the
 //! migration's progress rows.
 
-use crate::backend::{Arg, Backend, Conn};
+use crate::driver::{Arg, Backend, Conn};
 use crate::error::{MigrateError, MigrationFailed};
-use crate::rust_migration::{typed, DbConnection, MigrationContext, MigrationError};
+use crate::rust_migration::{MigrationContext, MigrationError};
 use migrate_core::batch::statements;
 use migrate_core::{
     Dialect, Direction, LoadError, ParseError, ParseErrorKind, Problem, Script, Section,
@@ -228,32 +228,15 @@ impl ProgressRecord<'_> {
             b.placeholder(2)
         );
         let (revision, walk) = (self.revision, self.walk.as_str());
-        let row: Option<(Option<String>, i64)> = match typed(conn) {
-            #[cfg(feature = "sqlite")]
-            DbConnection::Sqlite(c) => {
-                sqlx::query_as(&sql)
-                    .bind(revision)
-                    .bind(walk)
-                    .fetch_optional(c)
-                    .await?
-            }
-            #[cfg(feature = "postgres")]
-            DbConnection::Postgres(c) => {
-                sqlx::query_as(&sql)
-                    .bind(revision)
-                    .bind(walk)
-                    .fetch_optional(c)
-                    .await?
-            }
-            #[cfg(feature = "mysql")]
-            DbConnection::Mysql(c) => {
-                sqlx::query_as(&sql)
-                    .bind(revision)
-                    .bind(walk)
-                    .fetch_optional(c)
-                    .await?
-            }
-        };
+        let rows = conn
+            .query(&sql, &[Arg::Text(revision), Arg::Text(walk)])
+            .await?;
+        let row = rows.into_iter().next().map(|row| {
+            let mut cols = row.into_iter();
+            let key = cols.next().flatten();
+            let done = cols.next().flatten().and_then(|n| n.parse::<i64>().ok());
+            (key, done.unwrap_or(0))
+        });
         Ok(row.map(|(k, n)| (k, u64::try_from(n).unwrap_or(0))))
     }
 
@@ -481,14 +464,15 @@ async fn count(conn: &mut Conn, query: &str) -> Result<u64, sqlx::Error> {
         "SELECT {}",
         conn.backend().cast(&format!("({query})"), false)
     );
-    let n: Option<i64> = match typed(conn) {
-        #[cfg(feature = "sqlite")]
-        DbConnection::Sqlite(c) => sqlx::query_scalar(&sql).fetch_one(c).await?,
-        #[cfg(feature = "postgres")]
-        DbConnection::Postgres(c) => sqlx::query_scalar(&sql).fetch_one(c).await?,
-        #[cfg(feature = "mysql")]
-        DbConnection::Mysql(c) => sqlx::query_scalar(&sql).fetch_one(c).await?,
-    };
+    let rows = conn.query(&sql, &[]).await?;
+    let n = rows
+        .into_iter()
+        .next()
+        .ok_or(sqlx::Error::RowNotFound)?
+        .into_iter()
+        .next()
+        .flatten()
+        .and_then(|n| n.parse::<i64>().ok());
     Ok(n.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
 }
 
@@ -607,7 +591,7 @@ impl Backfill {
 
     /// The key as the query reads it back: an integer or text of every database.
     fn cast(&self, expr: &str, dialect: Dialect) -> String {
-        crate::backend::of(dialect).cast(expr, self.text_key)
+        crate::driver::of(dialect).cast(expr, self.text_key)
     }
 }
 
@@ -634,7 +618,7 @@ impl BatchKey {
     pub fn sql_literal(&self, dialect: Dialect) -> String {
         match self {
             BatchKey::Int(i) => i.to_string(),
-            BatchKey::Text(s) => crate::backend::of(dialect).literal(s),
+            BatchKey::Text(s) => crate::driver::of(dialect).literal(s),
         }
     }
 
@@ -724,9 +708,23 @@ impl Batch<'_> {
         )
     }
 
-    /// The connection, inside the batch's transaction: do not commit or roll back on it.
-    pub fn connection(&mut self) -> DbConnection<'_> {
-        typed(self.conn)
+    /// sqlx's SQLite connection, when the walk runs on SQLite, inside the batch's
+    /// transaction: do not commit or roll back on it.
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite(&mut self) -> Option<&mut sqlx::SqliteConnection> {
+        self.conn.sqlx_connection()
+    }
+
+    /// sqlx's PostgreSQL connection (see [`Batch::sqlite`]).
+    #[cfg(feature = "postgres")]
+    pub fn postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
+        self.conn.sqlx_connection()
+    }
+
+    /// sqlx's MySQL/MariaDB connection (see [`Batch::sqlite`]).
+    #[cfg(feature = "mysql")]
+    pub fn mysql(&mut self) -> Option<&mut sqlx::MySqlConnection> {
+        self.conn.sqlx_connection()
     }
 
     /// Runs SQL text in the batch's transaction and returns the rows it changed.
@@ -876,15 +874,11 @@ impl MigrationContext<'_> {
 
     /// Runs a `SELECT COUNT(*) ...`.
     async fn count_rows(&mut self, sql: &str) -> Result<u64, MigrationError> {
-        let n: i64 = match typed(self.conn) {
-            #[cfg(feature = "sqlite")]
-            DbConnection::Sqlite(c) => sqlx::query_scalar(sql).fetch_one(c).await,
-            #[cfg(feature = "postgres")]
-            DbConnection::Postgres(c) => sqlx::query_scalar(sql).fetch_one(c).await,
-            #[cfg(feature = "mysql")]
-            DbConnection::Mysql(c) => sqlx::query_scalar(sql).fetch_one(c).await,
-        }
-        .map_err(|e| MigrationError::statement(sql, e))?;
+        let n = self
+            .conn
+            .count_bound(sql, &[])
+            .await
+            .map_err(|e| MigrationError::statement(sql, e))?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -908,6 +902,47 @@ impl MigrationContext<'_> {
         })
     }
 
+    /// The first and last key of the next batch and its size; `None` at the end of
+    /// the walk.
+    async fn next_range(
+        &mut self,
+        fill: &Backfill,
+        next: &str,
+    ) -> Result<Option<(BatchKey, BatchKey, i64)>, MigrationError> {
+        let statement = |e| MigrationError::statement(next, e);
+        let row = self
+            .conn
+            .query(next, &[])
+            .await
+            .map_err(statement)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| statement(sqlx::Error::RowNotFound))?;
+        let [first, last, n, keys] = <[Option<String>; 4]>::try_from(row).map_err(|_| {
+            statement(sqlx::Error::Decode(
+                "the batch query answers four columns".into(),
+            ))
+        })?;
+        let count = |v: Option<String>| v.and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+        let (n, keys) = (count(n), count(keys));
+        let key = |v: Option<String>| v.and_then(|v| BatchKey::parse(&v, fill.text_key));
+        match (key(first), key(last), n) {
+            (_, _, 0) => Ok(None),
+            (Some(a), Some(b), n) if keys == n => Ok(Some((a, b, n))),
+            // NULL keys in the batch (written since the walk started, or sorted
+            // first): MIN and MAX skip them, and all NULL is not the end.
+            _ => Err(self
+                .refuse_null_keys(fill)
+                .await
+                .err()
+                .unwrap_or(MigrationError::NullKeys {
+                    table: fill.table.clone(),
+                    key: fill.key.clone(),
+                    rows: u64::try_from(n - keys).unwrap_or(0),
+                })),
+        }
+    }
+
     /// One batch, in the transaction the caller began, committed with its progress
     /// record: its last key and rows; `None` (and the transaction committed) when the
     /// walk is done.
@@ -925,40 +960,7 @@ impl MigrationContext<'_> {
     where
         F: for<'b, 'x> FnMut(&'b mut Batch<'x>) -> BatchFuture<'b> + Send,
     {
-        // The first and last key of the next batch and its size, read as the key's type.
-        macro_rules! range {
-            ($key:ty, $wrap:path) => {{
-                let row: (Option<$key>, Option<$key>, i64, i64) = match typed(self.conn) {
-                    #[cfg(feature = "sqlite")]
-                    DbConnection::Sqlite(c) => sqlx::query_as(next).fetch_one(c).await,
-                    #[cfg(feature = "postgres")]
-                    DbConnection::Postgres(c) => sqlx::query_as(next).fetch_one(c).await,
-                    #[cfg(feature = "mysql")]
-                    DbConnection::Mysql(c) => sqlx::query_as(next).fetch_one(c).await,
-                }
-                .map_err(|e| MigrationError::statement(next, e))?;
-                match row {
-                    (_, _, 0, _) => None,
-                    (Some(a), Some(b), n, keys) if keys == n => Some(($wrap(a), $wrap(b), n)),
-                    // NULL keys in the batch (written since the walk started, or sorted
-                    // first): MIN and MAX skip them, and all NULL is not the end.
-                    _ => {
-                        return Err(self.refuse_null_keys(fill).await.err().unwrap_or(
-                            MigrationError::NullKeys {
-                                table: fill.table.clone(),
-                                key: fill.key.clone(),
-                                rows: u64::try_from(row.2 - row.3).unwrap_or(0),
-                            },
-                        ))
-                    }
-                }
-            }};
-        }
-        let range = if fill.text_key {
-            range!(String, BatchKey::Text)
-        } else {
-            range!(i64, BatchKey::Int)
-        };
+        let range = self.next_range(fill, next).await?;
         let Some((first, end, n)) = range else {
             self.conn
                 .commit()

@@ -22,9 +22,9 @@
 //! commit batch by batch and resume after a crash. SQL migrations batch a statement
 //! with `-- migrate:batch size=N`.
 
-mod backend;
 mod batch;
 pub mod build;
+mod driver;
 mod embedded;
 mod error;
 mod migrator;
@@ -32,8 +32,8 @@ mod rust_migration;
 pub mod schema;
 pub mod testing;
 
-pub use backend::{ConnectOptions, Database, Db};
 pub use batch::{Backfill, Batch, BatchFuture, BatchKey, Resume, RowProgress, StopHandle};
+pub use driver::{ConnectOptions, Database, Db};
 pub use embedded::EmbeddedMigrations;
 pub use error::{
     mask_url, EditedMigration, MigrateError, MigrationFailed, RustMigrationFailed, TlsCaError,
@@ -46,8 +46,7 @@ pub use migrator::{
     StepReport, TransactionMode,
 };
 pub use rust_migration::{
-    DbConnection, MigrationContext, MigrationError, MigrationFn, MigrationFuture, MigrationResult,
-    RustMigration,
+    MigrationContext, MigrationError, MigrationFn, MigrationFuture, MigrationResult, RustMigration,
 };
 
 /// Items the generated code of [`embed_migrations!`] refers to. Not a public API.

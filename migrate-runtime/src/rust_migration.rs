@@ -29,8 +29,8 @@
 //! connection (inside the migration's transaction unless `transactional: false`), and
 //! [`MigrationContext::backfill`], the batch helper.
 
-use crate::backend::Conn;
 use crate::batch::{ProgressSink, StopHandle};
+use crate::driver::Conn;
 use migrate_core::{Dialect, Direction};
 use std::future::Future;
 use std::pin::Pin;
@@ -184,33 +184,6 @@ impl MigrationError {
     }
 }
 
-/// The connection a Rust migration runs on, typed per database: sqlx's own connection
-/// types, so any sqlx query runs on it (`sqlx::query(...).execute(conn)`).
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum DbConnection<'a> {
-    /// SQLite.
-    #[cfg(feature = "sqlite")]
-    Sqlite(&'a mut sqlx::SqliteConnection),
-    /// PostgreSQL.
-    #[cfg(feature = "postgres")]
-    Postgres(&'a mut sqlx::PgConnection),
-    /// MySQL or MariaDB.
-    #[cfg(feature = "mysql")]
-    Mysql(&'a mut sqlx::MySqlConnection),
-}
-
-pub(crate) fn typed(conn: &mut Conn) -> DbConnection<'_> {
-    match conn {
-        #[cfg(feature = "sqlite")]
-        Conn::Sqlite(c) => DbConnection::Sqlite(c.driver()),
-        #[cfg(feature = "postgres")]
-        Conn::Postgres(c) => DbConnection::Postgres(c),
-        #[cfg(feature = "mysql")]
-        Conn::Mysql(c) => DbConnection::Mysql(c),
-    }
-}
-
 /// What a Rust migration is given: the database, the connection, and the batch helper.
 pub struct MigrationContext<'c> {
     pub(crate) conn: &'c mut Conn,
@@ -259,10 +232,26 @@ impl MigrationContext<'_> {
         self.transactional
     }
 
-    /// The connection, typed per database. In a transactional migration it is inside
+    /// sqlx's SQLite connection, when the migration runs on SQLite, for any sqlx query
+    /// (`sqlx::query(...).execute(conn)`). In a transactional migration it is inside
     /// the migration's transaction: do not commit or roll back on it.
-    pub fn connection(&mut self) -> DbConnection<'_> {
-        typed(self.conn)
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite(&mut self) -> Option<&mut sqlx::SqliteConnection> {
+        self.conn.sqlx_connection()
+    }
+
+    /// sqlx's PostgreSQL connection, when the migration runs on PostgreSQL (see
+    /// [`MigrationContext::sqlite`]).
+    #[cfg(feature = "postgres")]
+    pub fn postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
+        self.conn.sqlx_connection()
+    }
+
+    /// sqlx's MySQL/MariaDB connection, when the migration runs on MySQL or MariaDB
+    /// (see [`MigrationContext::sqlite`]).
+    #[cfg(feature = "mysql")]
+    pub fn mysql(&mut self) -> Option<&mut sqlx::MySqlConnection> {
+        self.conn.sqlx_connection()
     }
 
     /// Runs SQL text (one statement or several separated by `;`, unprepared) and

@@ -180,10 +180,12 @@ async fn pool_and_lock_connections_time_out() {
 
 /// Idle connections of the pool.
 fn idle(db: &Database) -> usize {
-    match db {
-        Database::Postgres(p) => p.num_idle(),
-        Database::Mysql(p) => p.num_idle(),
-        _ => 0,
+    if let Some(p) = db.as_postgres() {
+        p.num_idle()
+    } else if let Some(p) = db.as_mysql() {
+        p.num_idle()
+    } else {
+        0
     }
 }
 
@@ -202,9 +204,11 @@ fn url_helpers() {
 
 /// Takes a connection out of the pool and keeps it until the result is dropped.
 async fn hold_one(db: &Database) -> Box<dyn std::any::Any + Send> {
-    match db {
-        Database::Postgres(p) => Box::new(p.acquire().await.expect("acquire")),
-        Database::Mysql(p) => Box::new(p.acquire().await.expect("acquire")),
-        _ => unreachable!("only the servers have pools of several connections"),
+    if let Some(p) = db.as_postgres() {
+        Box::new(p.acquire().await.expect("acquire"))
+    } else if let Some(p) = db.as_mysql() {
+        Box::new(p.acquire().await.expect("acquire"))
+    } else {
+        unreachable!("only the servers have pools of several connections")
     }
 }

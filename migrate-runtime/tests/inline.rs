@@ -156,7 +156,7 @@ async fn write_locked(name: &str, lock_timeout: Duration, lock_sql: &str) -> Wri
         .lock_timeout(lock_timeout);
     m.upgrade(&db, "a1").await.expect("up to a1");
     let other = Database::connect(&url).await.expect("second connection");
-    let Database::Sqlite(pool) = &other else {
+    let Some(pool) = other.as_sqlite() else {
         unreachable!("an sqlite URL")
     };
     let mut holder = pool.acquire().await.expect("connection");

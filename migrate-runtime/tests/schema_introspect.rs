@@ -850,11 +850,11 @@ CREATE TABLE tickets ( -- migrate:renamed_from issues
 
 /// How many databases (or schemas, in the URL's database) are named `name`.
 async fn scratch_count(admin: &Database, name: &str, schema: bool) -> i64 {
-    let sql = match admin {
-        Database::Postgres(_) if schema => {
+    let sql = match admin.dialect() {
+        migrate_runtime::Dialect::Postgres if schema => {
             format!("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '{name}'")
         }
-        Database::Postgres(_) => {
+        migrate_runtime::Dialect::Postgres => {
             format!("SELECT COUNT(*) FROM pg_database WHERE datname = '{name}'")
         }
         _ => {

@@ -99,8 +99,10 @@ impl Fresh {
         self.db.close().await;
         if let Some((admin, name)) = self.server {
             if let Ok(a) = Database::connect(&admin).await {
-                let sql = match a {
-                    Database::Postgres(_) => format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                let sql = match a.dialect() {
+                    migrate_runtime::Dialect::Postgres => {
+                        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                    }
                     _ => format!("DROP DATABASE IF EXISTS {name}"),
                 };
                 // Best effort: stale ones are dropped by later runs anyway.
@@ -115,15 +117,18 @@ async fn exec(db: &Database, sql: &str) -> Result<(), String> {
     if sql.trim().is_empty() {
         return Ok(());
     }
-    let r = match db {
+    let r = if let Some(p) = db.as_sqlite() {
         // The rebuilds of SQLite need foreign keys off (the script checks it).
-        Database::Sqlite(p) => sqlx::raw_sql(&format!("PRAGMA foreign_keys = OFF;\n{sql}"))
+        sqlx::raw_sql(&format!("PRAGMA foreign_keys = OFF;\n{sql}"))
             .execute(p)
             .await
-            .map(|_| ()),
-        Database::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
-        Database::Mysql(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
-        _ => unreachable!("all drivers are enabled in tests"),
+            .map(|_| ())
+    } else if let Some(p) = db.as_postgres() {
+        sqlx::raw_sql(sql).execute(p).await.map(|_| ())
+    } else if let Some(p) = db.as_mysql() {
+        sqlx::raw_sql(sql).execute(p).await.map(|_| ())
+    } else {
+        unreachable!("all drivers are enabled in tests")
     };
     r.map_err(|e| e.to_string())
 }
@@ -948,7 +953,7 @@ CREATE INDEX ix_child_parent ON child (parent_id);";
         &RenderOptions::default(),
     )
     .unwrap();
-    let Database::Sqlite(p) = &fa.db else {
+    let Some(p) = fa.db.as_sqlite() else {
         unreachable!()
     };
     let err = sqlx::raw_sql(&format!("PRAGMA foreign_keys = ON;\n{}", r.upgrade))

@@ -19,7 +19,7 @@ async fn connect(url: &str) -> Database {
 
 /// Whether the PostgreSQL session is encrypted, as the server sees it.
 async fn postgres_ssl(db: &Database) -> bool {
-    let Database::Postgres(pool) = db else {
+    let Some(pool) = db.as_postgres() else {
         panic!("not PostgreSQL")
     };
     sqlx::query_scalar("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
@@ -30,7 +30,7 @@ async fn postgres_ssl(db: &Database) -> bool {
 
 /// The session's cipher as MariaDB/MySQL sees it; empty without TLS.
 async fn mysql_cipher(db: &Database) -> String {
-    let Database::Mysql(pool) = db else {
+    let Some(pool) = db.as_mysql() else {
         panic!("not MySQL")
     };
     let (_, cipher): (String, String) = sqlx::query_as("SHOW STATUS LIKE 'Ssl_cipher'")

@@ -2,7 +2,7 @@
 //! `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL` are set.
 
 use migrate_core::ScriptDirectory;
-use migrate_runtime::{Database, Migrator};
+use migrate_runtime::{Database, Dialect, Migrator};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A database of its own for one test, on one kind of server.
@@ -110,13 +110,23 @@ async fn fresh(admin: &str, name: &'static str, tag: &str) -> TestDb {
 /// # Panics
 /// When the SQL fails.
 pub async fn raw(db: &Database, sql: &str) {
-    let r = match db {
-        Database::Sqlite(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
-        Database::Postgres(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
-        Database::Mysql(p) => sqlx::raw_sql(sql).execute(p).await.map(|_| ()),
-        _ => unreachable!("all drivers are enabled in tests"),
-    };
-    r.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    raw_result(db, sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Runs SQL outside the migrator, answering its result.
+async fn raw_result(db: &Database, sql: &str) -> Result<(), sqlx::Error> {
+    let run = sqlx::raw_sql(sql);
+    if let Some(p) = db.as_sqlite() {
+        run.execute(p).await.map(|_| ())
+    } else if let Some(p) = db.as_postgres() {
+        run.execute(p).await.map(|_| ())
+    } else if let Some(p) = db.as_mysql() {
+        run.execute(p).await.map(|_| ())
+    } else {
+        unreachable!("all drivers are enabled in tests")
+    }
 }
 
 /// One integer from a query (whatever integer or decimal type the database returns).
@@ -124,10 +134,10 @@ pub async fn raw(db: &Database, sql: &str) {
 /// # Panics
 /// When the query fails or returns no row.
 pub async fn scalar(db: &Database, sql: &str) -> i64 {
-    let wrapped = match db {
-        Database::Postgres(_) => format!("SELECT CAST(({sql}) AS BIGINT)"),
-        Database::Mysql(_) => format!("SELECT CAST(({sql}) AS SIGNED)"),
-        _ => sql.to_string(),
+    let wrapped = match db.dialect() {
+        Dialect::Postgres => format!("SELECT CAST(({sql}) AS BIGINT)"),
+        Dialect::Mysql => format!("SELECT CAST(({sql}) AS SIGNED)"),
+        Dialect::Sqlite => sql.to_string(),
     };
     column::<i64>(db, &wrapped)
         .await
@@ -140,10 +150,10 @@ pub async fn scalar(db: &Database, sql: &str) -> i64 {
 /// # Panics
 /// When the catalog query fails.
 pub async fn table_exists(db: &Database, table: &str) -> bool {
-    let sql = match db {
-        Database::Sqlite(_) => format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"),
-        Database::Postgres(_) => format!("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '{table}'"),
-        _ => format!("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '{table}'"),
+    let sql = match db.dialect() {
+        Dialect::Sqlite => format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"),
+        Dialect::Postgres => format!("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '{table}'"),
+        Dialect::Mysql => format!("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '{table}'"),
     };
     scalar(db, &sql).await > 0
 }
@@ -190,28 +200,14 @@ async fn drop_stale(admin: &Database, name: &str) {
     } else {
         "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'mt\\_%'"
     };
-    let names: Vec<String> = match admin {
-        Database::Postgres(p) => sqlx::query_scalar(list)
-            .fetch_all(p)
-            .await
-            .unwrap_or_default(),
-        Database::Mysql(p) => sqlx::query_scalar(list)
-            .fetch_all(p)
-            .await
-            .unwrap_or_default(),
-        _ => Vec::new(),
-    };
+    let names: Vec<String> = column::<String>(admin, list).await.unwrap_or_default();
     for db in names {
         let pid = db.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
         let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
         if !alive {
             let sql = format!("DROP DATABASE IF EXISTS {db}");
             // Best effort: another test process may be dropping the same one.
-            let _ = match admin {
-                Database::Postgres(p) => sqlx::raw_sql(&sql).execute(p).await.map(|_| ()),
-                Database::Mysql(p) => sqlx::raw_sql(&sql).execute(p).await.map(|_| ()),
-                _ => Ok(()),
-            };
+            let _ = raw_result(admin, &sql).await;
         }
     }
 }
@@ -236,11 +232,14 @@ where
         + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
         + for<'r> sqlx::FromRow<'r, sqlx::mysql::MySqlRow>,
 {
-    match db {
-        Database::Sqlite(p) => pool_column(p, sql).await,
-        Database::Postgres(p) => pool_column(p, sql).await,
-        Database::Mysql(p) => pool_column(p, sql).await,
-        _ => unreachable!("all drivers are enabled in tests"),
+    if let Some(p) = db.as_sqlite() {
+        pool_column(p, sql).await
+    } else if let Some(p) = db.as_postgres() {
+        pool_column(p, sql).await
+    } else if let Some(p) = db.as_mysql() {
+        pool_column(p, sql).await
+    } else {
+        unreachable!("all drivers are enabled in tests")
     }
 }
 
@@ -263,10 +262,10 @@ where
 /// # Panics
 /// When the catalog query fails.
 pub async fn columns(db: &Database, table: &str) -> Vec<(String, String, bool)> {
-    let sql = match db {
-        Database::Sqlite(_) => format!("SELECT name || '|' || lower(type) || '|' || CASE WHEN \"notnull\" = 1 OR pk = 1 THEN 'NO' ELSE 'YES' END FROM pragma_table_info('{table}')"),
-        Database::Postgres(_) => format!("SELECT column_name || '|' || lower(data_type) || '|' || is_nullable FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"),
-        _ => format!("SELECT CONCAT(column_name, '|', lower(column_type), '|', is_nullable) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '{table}' ORDER BY ordinal_position"),
+    let sql = match db.dialect() {
+        Dialect::Sqlite => format!("SELECT name || '|' || lower(type) || '|' || CASE WHEN \"notnull\" = 1 OR pk = 1 THEN 'NO' ELSE 'YES' END FROM pragma_table_info('{table}')"),
+        Dialect::Postgres => format!("SELECT column_name || '|' || lower(data_type) || '|' || is_nullable FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"),
+        Dialect::Mysql => format!("SELECT CONCAT(column_name, '|', lower(column_type), '|', is_nullable) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '{table}' ORDER BY ordinal_position"),
     };
     strings(db, &sql)
         .await

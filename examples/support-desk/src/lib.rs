@@ -118,20 +118,22 @@ pub async fn open_ticket(
             i64::from(id)
         }};
     }
-    let id = match db {
-        Database::Sqlite(p) => insert_returning!(
+    let id = if let Some(p) = db.as_sqlite() {
+        insert_returning!(
             p,
             "INSERT INTO users (name, email) VALUES (?, ?) ON CONFLICT (email) DO NOTHING",
             "INSERT INTO tickets (title, priority, assignee_id) SELECT ?, ?, id FROM users WHERE email = ? RETURNING id",
             i64
-        ),
-        Database::Postgres(p) => insert_returning!(
+        )
+    } else if let Some(p) = db.as_postgres() {
+        insert_returning!(
             p,
             "INSERT INTO users (name, email) VALUES ($1, $2) ON CONFLICT (email) DO NOTHING",
             "INSERT INTO tickets (title, priority, assignee_id) SELECT $1, $2, id FROM users WHERE email = $3 RETURNING id",
             i32
-        ),
-        Database::Mysql(p) => {
+        )
+    } else if let Some(p) = db.as_mysql() {
+        {
             let mut tx = p.begin().await?;
             sqlx::query("INSERT IGNORE INTO users (name, email) VALUES (?, ?)")
                 .bind(email)
@@ -149,7 +151,8 @@ pub async fn open_ticket(
             tx.commit().await?;
             i64::try_from(done.last_insert_id()).unwrap_or(i64::MAX)
         }
-        _ => return Err(AppError::Unsupported),
+    } else {
+        return Err(AppError::Unsupported);
     };
     Ok(id)
 }
@@ -159,18 +162,16 @@ pub async fn open_ticket(
 /// # Errors
 /// Query failures.
 pub async fn open_tickets(db: &Database) -> Result<Vec<Ticket>, AppError> {
-    let sql = match db {
+    let rows: Vec<(String, String, String, String)> = if let Some(p) = db.as_sqlite() {
+        sqlx::query_as(OPEN_BY_PRIORITY).fetch_all(p).await?
+    } else if let Some(p) = db.as_postgres() {
         // PostgreSQL has no CHAR(20) cast for integers that keeps them unpadded.
-        Database::Postgres(_) => {
-            OPEN_BY_PRIORITY.replace("CAST(id AS CHAR(20))", "CAST(id AS TEXT)")
-        }
-        _ => OPEN_BY_PRIORITY.to_string(),
-    };
-    let rows: Vec<(String, String, String, String)> = match db {
-        Database::Sqlite(p) => sqlx::query_as(&sql).fetch_all(p).await?,
-        Database::Postgres(p) => sqlx::query_as(&sql).fetch_all(p).await?,
-        Database::Mysql(p) => sqlx::query_as(&sql).fetch_all(p).await?,
-        _ => return Err(AppError::Unsupported),
+        let sql = OPEN_BY_PRIORITY.replace("CAST(id AS CHAR(20))", "CAST(id AS TEXT)");
+        sqlx::query_as(&sql).fetch_all(p).await?
+    } else if let Some(p) = db.as_mysql() {
+        sqlx::query_as(OPEN_BY_PRIORITY).fetch_all(p).await?
+    } else {
+        return Err(AppError::Unsupported);
     };
     Ok(rows
         .into_iter()

@@ -5,7 +5,7 @@
 use super::steps::{At, PlannedStep};
 use super::transactions::{Outcome, Transactions};
 use super::{HistoryEvent, HistoryValues, Migrator, Op, Progress, Report, Run, StepReport};
-use crate::backend::{Arg, Backend, Conn, Db, Held, JoinedRequest};
+use crate::driver::{Arg, Backend, Conn, Db, Held, JoinedRequest};
 use crate::error::{MigrateError, MigrationFailed};
 use migrate_core::sql::split_statements;
 use migrate_core::{Dialect, Direction, Plan, RevisionError, Script, Section, Step, VersionChange};
@@ -788,7 +788,7 @@ impl<'v> Statements<'v> {
 
 #[cfg(test)]
 mod tests {
-    use crate::backend;
+    use crate::driver as backend;
     use migrate_core::Dialect;
 
     #[test]

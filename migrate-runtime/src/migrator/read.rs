@@ -2,7 +2,7 @@
 //! and the checks made on them.
 
 use super::{AppliedState, CheckReport, HistoryEvent, HistoryRow, Migrator};
-use crate::backend::{Conn, Db};
+use crate::driver::{Conn, Db};
 use crate::error::{EditedMigration, MigrateError};
 use migrate_core::{Checksum, RevisionError};
 use std::collections::HashMap;
@@ -77,7 +77,7 @@ impl Migrator {
             "SELECT revision, direction, checksum FROM {} ORDER BY id",
             self.qualified(&self.history_name())
         );
-        let rows = match crate::backend::triples(&mut conn, &sql).await {
+        let rows = match conn.triples(&sql).await {
             Ok(v) => v,
             Err(e) if conn.is_missing_table(&e) => Vec::new(),
             Err(e) => return Err(MigrateError::db("cannot read the history table", e)),

@@ -4,8 +4,8 @@
 //! progress rows deleted when the version row moves).
 
 use super::{Migrator, Progress, Run};
-use crate::backend::{Backend, Conn};
 use crate::batch::{forget, has_progress, resumable, ProgressSink, SqlStep, StepEvent};
+use crate::driver::{Backend, Conn};
 use crate::error::{MigrateError, RustMigrationFailed};
 use crate::rust_migration::{CatchPanic, MigrationContext, MigrationError, RustMigration};
 use migrate_core::sql::split_statements;
@@ -405,7 +405,7 @@ fn commits_alone(backend: &dyn Backend, sql: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend;
+    use crate::driver as backend;
     use migrate_core::ScriptDirectory;
 
     const CREATE: &str =

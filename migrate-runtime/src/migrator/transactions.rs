@@ -5,7 +5,7 @@
 
 use super::steps::PlannedStep;
 use super::{HistoryValues, Migrator, Op, Run, TransactionMode};
-use crate::backend::{Backend, Conn};
+use crate::driver::{Backend, Conn};
 use crate::error::MigrateError;
 use migrate_core::{Direction, Step, VersionChange};
 

@@ -31,15 +31,9 @@
 
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "testing-fixture"))]
 pub(crate) mod leftover;
-#[cfg(feature = "mysql")]
-mod mysql;
-#[cfg(feature = "postgres")]
-mod postgres;
 mod scratch;
 #[cfg(feature = "sqlite")]
-mod sqlite;
-#[cfg(feature = "sqlite")]
-mod sqltext;
+pub(crate) mod sqltext;
 
 pub use migrate_schema as model;
 pub use migrate_schema::declared::{DeclaredError, DeclaredSchema};
@@ -53,7 +47,7 @@ pub(crate) use scratch::with_database;
 pub(crate) use scratch::{pg_drop_database, sqlstate};
 pub use scratch::{scratch, Scratch, ScratchDropper, ScratchOn};
 
-use crate::backend::Db;
+use crate::driver::Db;
 use crate::error::MigrateError;
 use migrate_core::sql::split_statements;
 use migrate_schema::{Check, ForeignKey, Table, Unique};
@@ -116,15 +110,7 @@ pub async fn introspect<'a>(
     db: impl Into<Db<'a>>,
     exclude: &[&str],
 ) -> Result<Schema, MigrateError> {
-    let db = db.into();
-    let mut schema = match db {
-        #[cfg(feature = "sqlite")]
-        Db::Sqlite(p) => sqlite::introspect(p).await?,
-        #[cfg(feature = "postgres")]
-        Db::Postgres(p) => postgres::introspect(p).await?,
-        #[cfg(feature = "mysql")]
-        Db::Mysql(p) => mysql::introspect(p).await?,
-    };
+    let mut schema = db.into().introspect().await?;
     let excluded = |name: &str| {
         exclude
             .iter()
@@ -238,7 +224,7 @@ pub async fn apply_declared<'a>(
 
 /// Runs one statement of the declared schema; a failure names its file and line.
 async fn run_declared(
-    conn: &mut crate::backend::Conn,
+    conn: &mut crate::driver::Conn,
     piece: &migrate_schema::declared::Piece<'_>,
     line: usize,
     statement: &str,

@@ -4,7 +4,7 @@
 //! target database itself, where a migration that names its schema (`public.t`) would
 //! reach the live tables.
 
-use crate::backend::Database;
+use crate::driver::Database;
 use crate::error::{mask_url, MigrateError};
 use migrate_core::Dialect;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -517,7 +517,7 @@ async fn memory() -> Result<Scratch, MigrateError> {
         .await
         .map_err(connect)?;
     Ok(Scratch::new(
-        Database::Sqlite(pool),
+        Database::from(pool),
         url.to_string(),
         Target::Memory,
     ))
@@ -599,7 +599,7 @@ pub(crate) async fn pg_drop_database(admin: &sqlx::PgPool, name: &str) -> Result
 #[cfg(feature = "postgres")]
 async fn postgres(on: &ScratchOn) -> Result<Scratch, MigrateError> {
     let url = on.server_url();
-    let admin = crate::backend::postgres::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
+    let admin = crate::driver::postgres::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
     // Stale scratch databases and schemas of dead processes of this host (schemas also
     // in a target database, where versions before dev URLs made them).
     drop_stale(&admin, &PG_DATABASES).await;
@@ -677,7 +677,7 @@ async fn postgres(on: &ScratchOn) -> Result<Scratch, MigrateError> {
 /// within a few seconds is taken as another database: the URLs already differ).
 #[cfg(feature = "postgres")]
 async fn pg_sees_schema(url: &str, name: &str) -> bool {
-    let Ok(pool) = crate::backend::postgres::connect(url, PROBE_TIMEOUT).await else {
+    let Ok(pool) = crate::driver::postgres::connect(url, PROBE_TIMEOUT).await else {
         return false;
     };
     let seen: Result<i64, _> =
@@ -696,7 +696,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
 #[cfg(feature = "mysql")]
 async fn mysql(on: &ScratchOn) -> Result<Scratch, MigrateError> {
     let url = on.server_url();
-    let admin = crate::backend::mysql::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
+    let admin = crate::driver::mysql::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
     drop_stale(&admin, &MYSQL_DATABASES).await;
     let name = new_name();
     if let Err(e) = sqlx::raw_sql(&format!("CREATE DATABASE {name}"))

@@ -326,7 +326,7 @@ async fn connect(kind: Kind, url: &str) -> Result<Database, MigrateError> {
                 .acquire_timeout(Database::DEFAULT_CONNECT_TIMEOUT)
                 .connect_with(opts)
                 .await
-                .map(Database::Postgres)
+                .map(Database::from)
                 .map_err(failed)
         }
         #[cfg(feature = "mysql")]
@@ -342,7 +342,7 @@ async fn connect(kind: Kind, url: &str) -> Result<Database, MigrateError> {
                 .acquire_timeout(Database::DEFAULT_CONNECT_TIMEOUT)
                 .connect_with(opts)
                 .await
-                .map(Database::Mysql)
+                .map(Database::from)
                 .map_err(failed)
         }
     }
@@ -982,7 +982,7 @@ mod pg {
         suffix: &str,
     ) -> Result<(String, Source), FixtureError> {
         let admin =
-            crate::backend::postgres::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
+            crate::driver::postgres::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
         let (name, ()) = server_template(
             m,
             url,
@@ -1127,7 +1127,7 @@ mod my {
     ) -> Result<(String, Source), FixtureError> {
         // `connect` checks that the server answers (with its errors for timeouts); the
         // copies want more connections than its pool has.
-        let probe = crate::backend::mysql::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
+        let probe = crate::driver::mysql::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
         let admin = sqlx::mysql::MySqlPoolOptions::new()
             .max_connections(PARALLEL as u32 + 2)
             .acquire_timeout(Database::DEFAULT_CONNECT_TIMEOUT)

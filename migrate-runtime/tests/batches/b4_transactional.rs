@@ -3,7 +3,7 @@
 // revision: b4
 // down_revision: b3
 
-use migrate_runtime::{DbConnection, MigrationContext, MigrationError, MigrationResult};
+use migrate_runtime::{MigrationContext, MigrationError, MigrationResult};
 
 pub async fn upgrade(ctx: &mut MigrationContext<'_>) -> MigrationResult {
     assert!(ctx.in_transaction());
@@ -11,17 +11,14 @@ pub async fn upgrade(ctx: &mut MigrationContext<'_>) -> MigrationResult {
         .await?;
     // The connection, typed per database: any sqlx query runs on it.
     let body = format!("made on {}", ctx.dialect());
-    match ctx.connection() {
-        DbConnection::Sqlite(c) => {
-            sqlx::query("INSERT INTO notes (id, body) VALUES (1, ?)").bind(&body).execute(c).await?;
-        }
-        DbConnection::Postgres(c) => {
-            sqlx::query("INSERT INTO notes (id, body) VALUES (1, $1)").bind(&body).execute(c).await?;
-        }
-        DbConnection::Mysql(c) => {
-            sqlx::query("INSERT INTO notes (id, body) VALUES (1, ?)").bind(&body).execute(c).await?;
-        }
-        _ => return Err(MigrationError::other("unexpected database")),
+    if let Some(c) = ctx.sqlite() {
+        sqlx::query("INSERT INTO notes (id, body) VALUES (1, ?)").bind(&body).execute(c).await?;
+    } else if let Some(c) = ctx.postgres() {
+        sqlx::query("INSERT INTO notes (id, body) VALUES (1, $1)").bind(&body).execute(c).await?;
+    } else if let Some(c) = ctx.mysql() {
+        sqlx::query("INSERT INTO notes (id, body) VALUES (1, ?)").bind(&body).execute(c).await?;
+    } else {
+        return Err(MigrationError::other("unexpected database"));
     }
     // Fails when an item 0 exists: then nothing of this migration stays (on the
     // databases with transactional DDL).

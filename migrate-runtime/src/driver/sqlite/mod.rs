@@ -1,9 +1,9 @@
 //! SQLite.
 
 #[cfg(feature = "sqlite")]
-mod direct;
+mod inline;
 #[cfg(feature = "sqlite")]
-pub(crate) use direct::SqliteConn;
+mod introspect;
 
 #[cfg(feature = "sqlite")]
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
@@ -50,44 +50,6 @@ pub(crate) async fn connect(
 #[cfg(feature = "sqlite")]
 pub(crate) const PIECE_BYTES: usize = 16 * 1024;
 
-/// Runs SQL text through sqlx's driver, in pieces of whole statements (see
-/// [`PIECE_BYTES`]); returns the rows changed.
-#[cfg(feature = "sqlite")]
-pub(crate) async fn execute(
-    conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>,
-    sql: &str,
-) -> Result<u64, sqlx::Error> {
-    let mut changed = 0;
-    for piece in migrate_core::sql::statement_pieces(sql, PIECE_BYTES) {
-        changed += sqlx::Executor::execute(&mut **conn, piece)
-            .await?
-            .rows_affected();
-    }
-    Ok(changed)
-}
-
-/// Runs SQL text through sqlx's driver, in pieces as [`execute`] does; on failure, the
-/// statements completed before it and the error.
-#[cfg(feature = "sqlite")]
-pub(crate) async fn execute_counted(
-    conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>,
-    sql: &str,
-) -> Result<(), (usize, sqlx::Error)> {
-    use futures_util::StreamExt;
-    let mut done = 0usize;
-    for piece in migrate_core::sql::statement_pieces(sql, PIECE_BYTES) {
-        let mut results = sqlx::Executor::fetch_many(&mut **conn, piece);
-        while let Some(item) = results.next().await {
-            match item {
-                Ok(sqlx::Either::Left(_)) => done += 1,
-                Ok(sqlx::Either::Right(_)) => {}
-                Err(e) => return Err((done, e)),
-            }
-        }
-    }
-    Ok(())
-}
-
 /// Sqlite's answers to the runner's questions (see [`super::Backend`]).
 pub(crate) struct Sqlite;
 
@@ -97,7 +59,7 @@ impl super::Backend for Sqlite {
     }
 
     fn history_ddl(&self, table: &str) -> String {
-        super::history_table(
+        super::backend::history_table(
             table,
             "INTEGER PRIMARY KEY AUTOINCREMENT",
             "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP",
@@ -106,7 +68,7 @@ impl super::Backend for Sqlite {
 
     /// Where each unfinished resumable migration stands (see `batch.rs`).
     fn progress_ddl(&self, table: &str) -> String {
-        super::progress_table(table, "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP")
+        super::backend::progress_table(table, "TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP")
     }
 
     /// Takes the write lock at the start, not at the first write, so that another
@@ -157,7 +119,7 @@ impl super::Backend for Sqlite {
     }
 
     fn upsert_progress(&self, table: &str, values: [&str; 4]) -> String {
-        super::upsert_on_conflict(table, values)
+        super::backend::upsert_on_conflict(table, values)
     }
 
     fn cast(&self, expr: &str, text: bool) -> String {
@@ -198,13 +160,11 @@ pub(crate) async fn lock(
 ) -> Result<Option<FileLock>, crate::error::MigrateError> {
     use crate::error::MigrateError;
     use std::fs::TryLockError;
-    let options = pool.connect_options();
-    let db_file = options.get_filename();
-    let name = db_file.to_string_lossy();
-    // sqlx names an in-memory database `file:sqlx-in-memory-N`.
-    if name.is_empty() || name == ":memory:" || name.starts_with("file:") {
+    if in_memory(pool) {
         return Ok(None);
     }
+    let options = pool.connect_options();
+    let db_file = options.get_filename();
     // Another path to the same file (a symlink, `./x.db`, a relative path from another
     // directory) must find the same lock: name it after the file's canonical path.
     // The database file exists by now (the pool opened it).
@@ -248,9 +208,93 @@ pub(crate) async fn lock(
     }
 }
 
+#[cfg(feature = "sqlite")]
+fn in_memory(pool: &sqlx::SqlitePool) -> bool {
+    let options = pool.connect_options();
+    let name = options.get_filename().to_string_lossy();
+    // sqlx names an in-memory database `file:sqlx-in-memory-N`.
+    name.is_empty() || name == ":memory:" || name.starts_with("file:")
+}
+
+#[cfg(feature = "sqlite")]
+impl super::Pool for sqlx::SqlitePool {
+    fn backend(&self) -> &'static dyn super::Backend {
+        &Sqlite
+    }
+
+    fn acquire(&self) -> super::BoxFuture<'_, Result<super::Conn, crate::error::MigrateError>> {
+        Box::pin(async move {
+            let conn = sqlx::Pool::acquire(self).await.map_err(|e| {
+                crate::error::MigrateError::db("cannot take a connection from the pool", e)
+            })?;
+            Ok(super::Conn::new(Box::new(super::sqlx_conn::SqlxConn::new(
+                conn,
+            ))))
+        })
+    }
+
+    fn lock<'a>(
+        &'a self,
+        key: &'a str,
+        timeout: Duration,
+    ) -> super::BoxFuture<'a, Result<Option<Box<dyn super::HeldLock>>, crate::error::MigrateError>>
+    {
+        Box::pin(async move {
+            let held = lock(self, key, timeout).await?;
+            Ok(held.map(|l| Box::new(l) as Box<dyn super::HeldLock>))
+        })
+    }
+
+    fn introspect(
+        &self,
+    ) -> super::BoxFuture<'_, Result<migrate_schema::Schema, crate::error::MigrateError>> {
+        Box::pin(introspect::introspect(self))
+    }
+
+    fn close(&self) -> super::BoxFuture<'_, ()> {
+        Box::pin(sqlx::Pool::close(self))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl super::sqlx_conn::SqlxDriver for sqlx::Sqlite {
+    fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    fn backend() -> &'static dyn super::Backend {
+        &Sqlite
+    }
+
+    fn piece_bytes() -> Option<usize> {
+        Some(PIECE_BYTES)
+    }
+
+    fn into_inline(
+        conn: sqlx::pool::PoolConnection<Self>,
+        interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> super::BoxFuture<'static, (Box<dyn super::Connection>, Result<(), sqlx::Error>)> {
+        inline::into_inline(conn, interrupt)
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl super::HeldLock for FileLock {
+    fn release(
+        self: Box<Self>,
+    ) -> super::BoxFuture<'static, Result<(), crate::error::MigrateError>> {
+        (*self).release();
+        Box::pin(std::future::ready(Ok(())))
+    }
+}
+
 #[cfg(all(test, feature = "sqlite"))]
 mod tests {
-    use crate::backend::Conn;
+    use crate::driver::Db;
     use libsqlite3_sys as ffi;
 
     /// The largest allocation SQLite makes while `f` runs.
@@ -287,9 +331,7 @@ mod tests {
             .connect("sqlite::memory:")
             .await
             .expect("in-memory SQLite");
-        let mut conn = Conn::Sqlite(super::SqliteConn::new(
-            pool.acquire().await.expect("a connection"),
-        ));
+        let mut conn = Db::from(&pool).acquire().await.expect("a connection");
         conn.execute("CREATE TABLE t (id INT, name TEXT)")
             .await
             .expect("create");

@@ -13,10 +13,11 @@
 //! asynchronously (see [`Direct::begin`]), so that another task of the same runtime
 //! can finish the transaction that holds the lock.
 
-use crate::backend::Arg;
+use crate::driver::{Arg, BoxFut, BoxFuture, Connection, Counted, Rows};
 use libsqlite3_sys as ffi;
 use sqlx::error::{DatabaseError, ErrorKind};
 use sqlx::pool::PoolConnection;
+#[cfg(doc)]
 use sqlx::sqlite::LockedSqliteHandle;
 use sqlx::Sqlite;
 use std::borrow::Cow;
@@ -26,91 +27,79 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A pool connection, driven through sqlx or, while the runner has borrowed its handle,
-/// directly.
-pub(crate) struct SqliteConn {
-    /// Declared before `conn`, so that it is dropped (the handle given back) first.
-    direct: Option<Direct>,
-    /// Boxed: the connection keeps its address while `direct` borrows it, wherever
-    /// this value moves.
-    conn: Box<PoolConnection<Sqlite>>,
+/// SQLite's handle driven inline: a [`Connection`] of its own, which the runner
+/// swaps in for sqlx's connection (see [`into_inline`]) and back. The handle is lent
+/// by sqlx's worker thread for as long as a task of ours holds the guard
+/// ([`LockedSqliteHandle`]) with the connection it borrows; that task gives the
+/// connection back when this value lets it go.
+pub(crate) struct InlineSqlite {
+    /// Declared first, so that the handle is cleaned up (an open transaction rolled
+    /// back, the journal mode restored) before the guard goes.
+    direct: Direct,
+    /// Dropping it (or sending) lets the owner task drop the guard.
+    give_back: tokio::sync::oneshot::Sender<()>,
+    /// The task holding the guard; it answers with the connection.
+    owner: tokio::task::JoinHandle<PoolConnection<Sqlite>>,
 }
 
-impl SqliteConn {
-    pub(crate) fn new(conn: PoolConnection<Sqlite>) -> SqliteConn {
-        SqliteConn {
-            direct: None,
-            conn: Box::new(conn),
+/// A raw handle, moved from the task that holds its guard to the connection that
+/// drives it.
+struct Handle(NonNull<ffi::sqlite3>);
+
+// SAFETY: the handle is used by one thread at a time (see `Direct`'s `Send`).
+unsafe impl Send for Handle {}
+
+/// Borrows the handle of `conn` from the driver's worker thread: one hand-off, after
+/// which requests are plain function calls until [`Connection::into_driver`]. On
+/// failure, the connection as it was and the error.
+pub(crate) fn into_inline(
+    conn: PoolConnection<Sqlite>,
+    interrupt: Arc<AtomicBool>,
+) -> BoxFuture<'static, (Box<dyn Connection>, Result<(), sqlx::Error>)> {
+    Box::pin(async move {
+        match lend(conn, interrupt).await {
+            Ok(inline) => (Box::new(inline) as Box<dyn Connection>, Ok(())),
+            Err((conn, e)) => (conn, Err(e)),
         }
-    }
+    })
+}
 
-    /// The connection for a request through sqlx. A borrowed handle is given back
-    /// first, rolling back a transaction it left open (the runner closes its
-    /// transactions before it gives the handle back, so this happens only to a run
-    /// that was dropped half-way).
-    pub(crate) fn driver(&mut self) -> &mut PoolConnection<Sqlite> {
-        self.direct = None;
-        &mut self.conn
-    }
-
-    /// Whether the handle is borrowed.
-    pub(crate) fn is_direct(&self) -> bool {
-        self.direct.is_some()
-    }
-
-    /// The borrowed handle, if it is.
-    pub(crate) fn direct(&mut self) -> Option<&mut Direct> {
-        self.direct.as_mut()
-    }
-
-    /// Opens a transaction, on the borrowed handle when it is out, else through the
-    /// driver's transaction manager (which then knows it is open).
-    pub(crate) async fn begin(
-        &mut self,
-        statement: Option<Cow<'static, str>>,
-    ) -> Result<(), sqlx::Error> {
-        match &mut self.direct {
-            Some(d) => d.begin(statement.as_deref().unwrap_or("BEGIN")).await,
-            None => {
-                <sqlx::sqlite::SqliteTransactionManager as sqlx::TransactionManager>::begin(
-                    &mut self.conn,
-                    statement,
-                )
-                .await
+/// [`into_inline`], as the inline connection itself.
+async fn lend(
+    mut conn: PoolConnection<Sqlite>,
+    interrupt: Arc<AtomicBool>,
+) -> Result<InlineSqlite, (Box<dyn Connection>, sqlx::Error)> {
+    {
+        let (lent_tx, lent_rx) = tokio::sync::oneshot::channel();
+        let (give_back, given_back) = tokio::sync::oneshot::channel::<()>();
+        // The guard borrows the connection: both live in this task, which holds them
+        // until the handle is given back (or its holder dropped), then answers with
+        // the connection. No lifetime is stretched.
+        let owner = tokio::spawn(async move {
+            match conn.lock_handle().await {
+                Ok(mut guard) => {
+                    if lent_tx.send(Ok(Handle(guard.as_raw_handle()))).is_ok() {
+                        let _ = given_back.await;
+                    }
+                    drop(guard);
+                }
+                Err(e) => {
+                    let _ = lent_tx.send(Err(e));
+                }
             }
-        }
-    }
-
-    /// Commits, where [`SqliteConn::begin`] opened the transaction.
-    pub(crate) async fn commit(&mut self) -> Result<(), sqlx::Error> {
-        match &mut self.direct {
-            Some(d) => d.commit().await,
-            None => {
-                <sqlx::sqlite::SqliteTransactionManager as sqlx::TransactionManager>::commit(
-                    &mut self.conn,
-                )
-                .await
+            conn
+        });
+        let lent = lent_rx.await.unwrap_or(Err(sqlx::Error::WorkerCrashed));
+        let db = match lent {
+            Ok(Handle(db)) => db,
+            Err(e) => {
+                drop(give_back);
+                return Err(match owner.await {
+                    Ok(conn) => (sqlx_conn(conn), e),
+                    Err(_) => (Box::new(crate::driver::Lost) as Box<dyn Connection>, e),
+                });
             }
-        }
-    }
-
-    /// Borrows the handle from the driver's worker thread: one hand-off, after which
-    /// requests are plain function calls until [`SqliteConn::driver`].
-    pub(crate) async fn go_direct(
-        &mut self,
-        interrupt: Arc<AtomicBool>,
-    ) -> Result<(), sqlx::Error> {
-        if self.direct.is_some() {
-            return Ok(());
-        }
-        let lent = self.conn.lock_handle().await?;
-        // SAFETY: the guard's lifetime stands for the borrow of `*self.conn`, which
-        // must not be used while the handle is out. `SqliteConn` keeps that promise
-        // itself: `conn` is reached only through `driver`, which drops the guard
-        // first, and `direct` is dropped before `conn`. The box keeps the connection
-        // in place when `SqliteConn` moves.
-        let mut lent: LockedSqliteHandle<'static> = unsafe { std::mem::transmute(lent) };
-        let db = lent.as_raw_handle();
+        };
         // SAFETY: `db` is open; the flag the handler reads is kept alive by `Direct`,
         // which removes the handler before letting it go.
         unsafe {
@@ -122,7 +111,6 @@ impl SqliteConn {
             )
         };
         let mut direct = Direct {
-            _lent: lent,
             db,
             busy_ms: 0,
             _interrupt: interrupt,
@@ -130,21 +118,120 @@ impl SqliteConn {
         };
         // The wait the connection was given (`PRAGMA busy_timeout`), which lock
         // attempts turn off and back on.
-        let rows = direct.query("PRAGMA busy_timeout").map_err(|(_, e)| e)?;
-        direct.busy_ms = rows
-            .first()
-            .and_then(|r| r.first().cloned().flatten())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        self.direct = Some(direct);
-        Ok(())
+        let busy = direct.query("PRAGMA busy_timeout", &[]).map_err(|(_, e)| e);
+        direct.busy_ms = match busy {
+            Ok(rows) => rows
+                .first()
+                .and_then(|r| r.first().cloned().flatten())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0),
+            Err(e) => {
+                let inline = InlineSqlite {
+                    direct,
+                    give_back,
+                    owner,
+                };
+                return Err(match Box::new(inline).into_driver().await {
+                    Ok(conn) => (conn, e),
+                    Err(_) => (Box::new(crate::driver::Lost) as Box<dyn Connection>, e),
+                });
+            }
+        };
+        Ok(InlineSqlite {
+            direct,
+            give_back,
+            owner,
+        })
+    }
+}
+
+fn sqlx_conn(conn: PoolConnection<Sqlite>) -> Box<dyn Connection> {
+    Box::new(crate::driver::sqlx_conn::SqlxConn::new(conn))
+}
+
+/// A request that completes at once.
+fn ready<'a, T: Send + 'a>(value: Result<T, sqlx::Error>) -> BoxFut<'a, T> {
+    Box::pin(std::future::ready(value))
+}
+
+impl Connection for InlineSqlite {
+    fn backend(&self) -> &'static dyn crate::driver::Backend {
+        &super::Sqlite
+    }
+
+    fn execute<'a>(&'a mut self, sql: &'a str) -> BoxFut<'a, u64> {
+        ready(self.direct.run(sql, &[], None).map_err(|(_, e)| e))
+    }
+
+    fn execute_bound<'a>(&'a mut self, sql: &'a str, args: &'a [Arg<'a>]) -> BoxFut<'a, u64> {
+        ready(self.direct.run(sql, args, None).map_err(|(_, e)| e))
+    }
+
+    fn execute_counted<'a>(&'a mut self, sql: &'a str) -> Counted<'a> {
+        Box::pin(std::future::ready(
+            self.direct.run(sql, &[], None).map(|_| ()),
+        ))
+    }
+
+    fn query<'a>(&'a mut self, sql: &'a str, args: &'a [Arg<'a>]) -> BoxFut<'a, Rows> {
+        ready(self.direct.query(sql, args).map_err(|(_, e)| e))
+    }
+
+    fn begin(&mut self) -> BoxFut<'_, ()> {
+        let statement = crate::driver::Backend::begin_statement(&super::Sqlite).unwrap_or("BEGIN");
+        Box::pin(self.direct.begin(statement))
+    }
+
+    fn commit(&mut self) -> BoxFut<'_, ()> {
+        Box::pin(self.direct.commit())
+    }
+
+    fn rollback(&mut self) -> BoxFut<'_, ()> {
+        ready(self.direct.execute("ROLLBACK").map(|_| ()))
+    }
+
+    fn in_transaction(&mut self) -> bool {
+        !self.direct.autocommit()
+    }
+
+    fn is_inline(&self) -> bool {
+        true
+    }
+
+    /// sqlx's connection is parked while its handle is driven here.
+    fn sqlx_connection(&mut self) -> Option<&mut dyn std::any::Any> {
+        None
+    }
+
+    fn into_inline(
+        self: Box<Self>,
+        _interrupt: Arc<AtomicBool>,
+    ) -> BoxFuture<'static, (Box<dyn Connection>, Result<(), sqlx::Error>)> {
+        Box::pin(std::future::ready((self as Box<dyn Connection>, Ok(()))))
+    }
+
+    fn into_driver(
+        self: Box<Self>,
+    ) -> BoxFuture<'static, Result<Box<dyn Connection>, sqlx::Error>> {
+        let InlineSqlite {
+            direct,
+            give_back,
+            owner,
+        } = *self;
+        Box::pin(async move {
+            // Cleans the handle up while it is still lent.
+            drop(direct);
+            let _ = give_back.send(());
+            owner
+                .await
+                .map(sqlx_conn)
+                .map_err(|_| sqlx::Error::WorkerCrashed)
+        })
     }
 }
 
 /// The handle lent by the driver's worker thread.
 pub(crate) struct Direct {
-    /// Holds the worker thread off the handle until dropped.
-    _lent: LockedSqliteHandle<'static>,
     db: NonNull<ffi::sqlite3>,
     /// The connection's busy timeout in milliseconds.
     busy_ms: c_int,
@@ -214,18 +301,10 @@ impl Drop for Direct {
     }
 }
 
-/// Rows as text columns (`None` for NULL).
-type Rows = Vec<Vec<Option<String>>>;
-
 impl Direct {
-    fn autocommit(&self) -> bool {
+    pub(crate) fn autocommit(&self) -> bool {
         // SAFETY: `db` is the open handle this value holds.
         unsafe { ffi::sqlite3_get_autocommit(self.db.as_ptr()) != 0 }
-    }
-
-    /// Whether a transaction is open.
-    pub(crate) fn in_transaction(&self) -> bool {
-        !self.autocommit()
     }
 
     /// Runs SQL text of any number of statements; returns the rows changed.
@@ -233,43 +312,20 @@ impl Direct {
         self.run(sql, &[], None).map_err(|(_, e)| e)
     }
 
-    /// Runs statements binding `args` in order across them; returns the rows changed.
-    pub(crate) fn execute_bound(
+    /// The rows of a query, binding `args` in order.
+    pub(crate) fn query(
         &mut self,
         sql: &str,
         args: &[Arg<'_>],
-    ) -> Result<u64, sqlx::Error> {
-        self.run(sql, args, None).map_err(|(_, e)| e)
-    }
-
-    /// Runs SQL text of several statements; on failure, how many completed before it.
-    pub(crate) fn execute_counted(&mut self, sql: &str) -> Result<(), (usize, sqlx::Error)> {
-        self.run(sql, &[], None).map(|_| ())
-    }
-
-    /// The rows of a query.
-    pub(crate) fn query(&mut self, sql: &str) -> Result<Rows, (usize, sqlx::Error)> {
+    ) -> Result<Rows, (usize, sqlx::Error)> {
         let mut rows = Vec::new();
-        self.run(sql, &[], Some(&mut rows))?;
+        self.run(sql, args, Some(&mut rows))?;
         Ok(rows)
-    }
-
-    /// The first column of every row, none of which may be NULL.
-    pub(crate) fn strings(&mut self, sql: &str) -> Result<Vec<String>, sqlx::Error> {
-        let rows = self.query(sql).map_err(|(_, e)| e)?;
-        rows.into_iter()
-            .map(|r| {
-                r.into_iter()
-                    .next()
-                    .flatten()
-                    .ok_or_else(|| sqlx::Error::Decode("unexpected NULL".into()))
-            })
-            .collect()
     }
 
     /// The first column of the one row a query must return.
     pub(crate) fn optional_string(&mut self, sql: &str) -> Result<Option<String>, sqlx::Error> {
-        let rows = self.query(sql).map_err(|(_, e)| e)?;
+        let rows = self.query(sql, &[]).map_err(|(_, e)| e)?;
         let row = rows.into_iter().next().ok_or(sqlx::Error::RowNotFound)?;
         Ok(row.into_iter().next().flatten())
     }
@@ -298,11 +354,6 @@ impl Direct {
     /// Commits; a commit that must wait for readers to finish waits as `begin` does.
     pub(crate) async fn commit(&mut self) -> Result<(), sqlx::Error> {
         self.without_waiting("COMMIT").await
-    }
-
-    /// Rolls the open transaction back.
-    pub(crate) fn rollback(&mut self) -> Result<(), sqlx::Error> {
-        self.execute("ROLLBACK").map(|_| ())
     }
 
     async fn without_waiting(&mut self, statement: &str) -> Result<(), sqlx::Error> {
@@ -475,7 +526,7 @@ fn stopped_early(sql: &str, at: usize) -> sqlx::Error {
         .iter()
         .position(|&b| b == 0)
         .map_or(at, |p| at + p);
-    crate::backend::nul_byte_error(migrate_core::sql::line_at(bytes, nul))
+    crate::driver::nul_byte_error(migrate_core::sql::line_at(bytes, nul))
 }
 
 /// A prepared statement, finalized when dropped.
@@ -571,23 +622,23 @@ mod tests {
     use super::*;
 
     /// A connection of an in-memory database, its handle borrowed.
-    async fn direct() -> (sqlx::SqlitePool, SqliteConn) {
+    async fn direct() -> (sqlx::SqlitePool, InlineSqlite) {
         let pool = sqlx::sqlite::SqlitePoolOptions::new()
             .max_connections(1)
             .connect("sqlite::memory:")
             .await
             .expect("in-memory SQLite");
-        let mut conn = SqliteConn::new(pool.acquire().await.expect("a connection"));
-        conn.go_direct(Arc::new(AtomicBool::new(false)))
-            .await
-            .expect("the handle");
-        (pool, conn)
+        let conn = pool.acquire().await.expect("a connection");
+        let Ok(inline) = lend(conn, Arc::new(AtomicBool::new(false))).await else {
+            panic!("the handle could not be borrowed");
+        };
+        (pool, inline)
     }
 
     #[tokio::test]
     async fn a_nul_byte_is_an_error_not_the_end_of_the_text() {
         let (_pool, mut conn) = direct().await;
-        let d = conn.direct().expect("borrowed");
+        let d = &mut conn.direct;
         d.execute("CREATE TABLE t (id INT)").expect("create");
         for (sql, done, line) in [
             (
@@ -618,7 +669,7 @@ mod tests {
     #[tokio::test]
     async fn a_long_text_is_parsed_in_place_not_copied_per_statement() {
         let (_pool, mut conn) = direct().await;
-        let d = conn.direct().expect("borrowed");
+        let d = &mut conn.direct;
         d.execute("CREATE TABLE t (id INT, name TEXT)")
             .expect("create");
         let sql: String = (0..40_000)

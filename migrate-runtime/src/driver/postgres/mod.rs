@@ -1,6 +1,9 @@
 //! PostgreSQL: advisory lock on a connection of its own.
 
 #[cfg(feature = "postgres")]
+mod introspect;
+
+#[cfg(feature = "postgres")]
 use super::tls::NamedCa;
 #[cfg(feature = "postgres")]
 use crate::error::{mask_url, MigrateError};
@@ -145,7 +148,7 @@ impl super::Backend for Postgres {
     }
 
     fn history_ddl(&self, table: &str) -> String {
-        super::history_table(
+        super::backend::history_table(
             table,
             "BIGSERIAL PRIMARY KEY",
             "TIMESTAMPTZ NOT NULL DEFAULT now()",
@@ -154,7 +157,7 @@ impl super::Backend for Postgres {
 
     /// Where each unfinished resumable migration stands (see `batch.rs`).
     fn progress_ddl(&self, table: &str) -> String {
-        super::progress_table(table, "TIMESTAMPTZ NOT NULL DEFAULT now()")
+        super::backend::progress_table(table, "TIMESTAMPTZ NOT NULL DEFAULT now()")
     }
 
     /// A multi-statement request is a transaction block of its own, where
@@ -182,7 +185,7 @@ impl super::Backend for Postgres {
     }
 
     fn upsert_progress(&self, table: &str, values: [&str; 4]) -> String {
-        super::upsert_on_conflict(table, values)
+        super::backend::upsert_on_conflict(table, values)
     }
 
     fn cast(&self, expr: &str, text: bool) -> String {
@@ -249,5 +252,74 @@ impl PgLock {
         unlocked
             .map(|_| ())
             .map_err(|e| MigrateError::db("cannot release the migration lock", e))
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl super::Pool for sqlx::PgPool {
+    fn backend(&self) -> &'static dyn super::Backend {
+        &Postgres
+    }
+
+    fn acquire(&self) -> super::BoxFuture<'_, Result<super::Conn, MigrateError>> {
+        Box::pin(async move {
+            let conn = sqlx::Pool::acquire(self).await.map_err(|e| match e {
+                sqlx::Error::PoolTimedOut => pool_timed_out(self),
+                e => MigrateError::db("cannot take a connection from the pool", e),
+            })?;
+            Ok(super::Conn::new(Box::new(super::sqlx_conn::SqlxConn::new(
+                conn,
+            ))))
+        })
+    }
+
+    fn lock<'a>(
+        &'a self,
+        key: &'a str,
+        timeout: Duration,
+    ) -> super::BoxFuture<'a, Result<Option<Box<dyn super::HeldLock>>, MigrateError>> {
+        Box::pin(async move {
+            let held = lock(self, key, timeout).await?;
+            Ok(Some(Box::new(held) as Box<dyn super::HeldLock>))
+        })
+    }
+
+    fn introspect(&self) -> super::BoxFuture<'_, Result<migrate_schema::Schema, MigrateError>> {
+        Box::pin(introspect::introspect(self))
+    }
+
+    fn close(&self) -> super::BoxFuture<'_, ()> {
+        Box::pin(sqlx::Pool::close(self))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl super::sqlx_conn::SqlxDriver for sqlx::Postgres {
+    fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    fn backend() -> &'static dyn super::Backend {
+        &Postgres
+    }
+
+    fn into_inline(
+        conn: sqlx::pool::PoolConnection<Self>,
+        _interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> super::BoxFuture<'static, (Box<dyn super::Connection>, Result<(), sqlx::Error>)> {
+        // Only SQLite has an inline driver.
+        let same: Box<dyn super::Connection> = Box::new(super::sqlx_conn::SqlxConn::new(conn));
+        Box::pin(std::future::ready((same, Ok(()))))
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl super::HeldLock for PgLock {
+    fn release(self: Box<Self>) -> super::BoxFuture<'static, Result<(), MigrateError>> {
+        Box::pin((*self).release())
     }
 }

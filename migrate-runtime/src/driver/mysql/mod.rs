@@ -1,6 +1,9 @@
 //! MySQL and MariaDB: `GET_LOCK` on a connection of its own.
 
 #[cfg(feature = "mysql")]
+mod introspect;
+
+#[cfg(feature = "mysql")]
 use super::tls::NamedCa;
 #[cfg(feature = "mysql")]
 use crate::error::{mask_url, MigrateError};
@@ -166,7 +169,7 @@ impl super::Backend for Mysql {
     }
 
     fn history_ddl(&self, table: &str) -> String {
-        super::history_table(
+        super::backend::history_table(
             table,
             "BIGINT AUTO_INCREMENT PRIMARY KEY",
             "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)",
@@ -175,7 +178,7 @@ impl super::Backend for Mysql {
 
     /// Where each unfinished resumable migration stands (see `batch.rs`).
     fn progress_ddl(&self, table: &str) -> String {
-        super::progress_table(table, "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)")
+        super::backend::progress_table(table, "TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)")
     }
 
     /// Data definition commits before and after it (a temporary table aside).
@@ -302,13 +305,82 @@ impl MySqlLock {
     }
 }
 
+#[cfg(feature = "mysql")]
+impl super::Pool for sqlx::MySqlPool {
+    fn backend(&self) -> &'static dyn super::Backend {
+        &Mysql
+    }
+
+    fn acquire(&self) -> super::BoxFuture<'_, Result<super::Conn, MigrateError>> {
+        Box::pin(async move {
+            let conn = sqlx::Pool::acquire(self).await.map_err(|e| match e {
+                sqlx::Error::PoolTimedOut => pool_timed_out(self),
+                e => MigrateError::db("cannot take a connection from the pool", e),
+            })?;
+            Ok(super::Conn::new(Box::new(super::sqlx_conn::SqlxConn::new(
+                conn,
+            ))))
+        })
+    }
+
+    fn lock<'a>(
+        &'a self,
+        key: &'a str,
+        timeout: Duration,
+    ) -> super::BoxFuture<'a, Result<Option<Box<dyn super::HeldLock>>, MigrateError>> {
+        Box::pin(async move {
+            let held = lock(self, key, timeout).await?;
+            Ok(Some(Box::new(held) as Box<dyn super::HeldLock>))
+        })
+    }
+
+    fn introspect(&self) -> super::BoxFuture<'_, Result<migrate_schema::Schema, MigrateError>> {
+        Box::pin(introspect::introspect(self))
+    }
+
+    fn close(&self) -> super::BoxFuture<'_, ()> {
+        Box::pin(sqlx::Pool::close(self))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl super::sqlx_conn::SqlxDriver for sqlx::MySql {
+    fn rows_affected(result: &sqlx::mysql::MySqlQueryResult) -> u64 {
+        result.rows_affected()
+    }
+
+    fn backend() -> &'static dyn super::Backend {
+        &Mysql
+    }
+
+    fn into_inline(
+        conn: sqlx::pool::PoolConnection<Self>,
+        _interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> super::BoxFuture<'static, (Box<dyn super::Connection>, Result<(), sqlx::Error>)> {
+        // Only SQLite has an inline driver.
+        let same: Box<dyn super::Connection> = Box::new(super::sqlx_conn::SqlxConn::new(conn));
+        Box::pin(std::future::ready((same, Ok(()))))
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl super::HeldLock for MySqlLock {
+    fn release(self: Box<Self>) -> super::BoxFuture<'static, Result<(), MigrateError>> {
+        Box::pin((*self).release())
+    }
+}
+
 #[cfg(all(test, feature = "mysql"))]
 mod tests {
     use super::lock_name;
 
     #[test]
     fn data_definition_commits_on_its_own() {
-        use crate::backend::Backend;
+        use crate::driver::Backend;
         let b = super::Mysql;
         for ddl in [
             "CREATE TABLE t (id INT)",

@@ -1,0 +1,322 @@
+//! The supported databases, each a driver with one home: `postgres/`, `mysql/` and
+//! `sqlite/` each hold everything that database does (connecting, its lock, its
+//! connection, the runner's bookkeeping SQL as a [`Backend`], creating and dropping
+//! databases, reading its schema). The runner, the schema tools and `testing` are
+//! written once against the traits here: [`Pool`] (an open pool of one database),
+//! [`Connection`] (one connection of it) and [`Backend`]. [`backend::of`] is the one
+//! place a [`Dialect`] is matched to its database, so a new database or a new
+//! capability is a compile error everywhere it must be answered.
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!("migrate-runtime needs at least one of the features `sqlite`, `postgres`, `mysql`");
+
+pub(crate) mod backend;
+mod conn;
+mod connect;
+// Always compiled: their DDL is needed to write offline SQL for any database; the
+// driver-specific parts inside are behind the features.
+pub(crate) mod mysql;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+#[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
+mod sqlx_conn;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod tls;
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use backend::lock_key;
+pub(crate) use backend::{of, Backend, JoinedRequest};
+pub(crate) use conn::{nul_byte_error, Arg, Conn, Connection, Held, HeldLock, Lost, Rows};
+pub use connect::ConnectOptions;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use connect::{connect_within, open_pool};
+
+use crate::error::{mask_url, MigrateError};
+use migrate_core::Dialect;
+use migrate_schema::Schema;
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A boxed `Send` future. The traits here return them: written as `async fn`, the
+/// compiler cannot prove the executor bounds hold for every lifetime, and callers'
+/// futures would not be `Send` (so not spawnable).
+pub(crate) type BoxFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// A boxed future of a database request.
+pub(crate) type BoxFut<'a, T> = BoxFuture<'a, Result<T, sqlx::Error>>;
+
+/// The result of [`Connection::execute_counted`]: on failure, the statements completed
+/// before it and the error.
+pub(crate) type Counted<'a> = BoxFuture<'a, Result<(), (usize, sqlx::Error)>>;
+
+/// An open pool of one database: what each driver implements for its sqlx pool type.
+pub(crate) trait Pool: Send + Sync + std::fmt::Debug + 'static {
+    /// The runner's facts and SQL for this database.
+    fn backend(&self) -> &'static dyn Backend;
+
+    /// Takes a connection from the pool.
+    fn acquire(&self) -> BoxFuture<'_, Result<Conn, MigrateError>>;
+
+    /// Takes the migration lock named `key` on a connection of its own (so that the
+    /// work connection's transactions never release it), waiting up to `timeout`.
+    /// `None` where no lock is needed: a database in this process's memory.
+    fn lock<'a>(
+        &'a self,
+        key: &'a str,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<Option<Box<dyn HeldLock>>, MigrateError>>;
+
+    /// Reads the schema of the database (see [`crate::schema::introspect`]).
+    fn introspect(&self) -> BoxFuture<'_, Result<Schema, MigrateError>>;
+
+    /// Closes the pool.
+    fn close(&self) -> BoxFuture<'_, ()>;
+
+    /// The sqlx pool itself, for the typed accessors of [`Db`] and [`Database`].
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// A borrowed pool of any supported database: what the [`Migrator`](crate::Migrator)
+/// methods take. `&SqlitePool`, `&PgPool`, `&MySqlPool` and `&Database` convert into it.
+#[derive(Clone, Copy)]
+pub struct Db<'a> {
+    pool: &'a dyn Pool,
+}
+
+impl std::fmt::Debug for Db<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.pool.fmt(f)
+    }
+}
+
+impl<'a> Db<'a> {
+    /// The SQLite pool, when this is an SQLite database.
+    #[cfg(feature = "sqlite")]
+    pub fn as_sqlite(&self) -> Option<&'a sqlx::SqlitePool> {
+        self.pool.as_any().downcast_ref()
+    }
+
+    /// The PostgreSQL pool, when this is a PostgreSQL database.
+    #[cfg(feature = "postgres")]
+    pub fn as_postgres(&self) -> Option<&'a sqlx::PgPool> {
+        self.pool.as_any().downcast_ref()
+    }
+
+    /// The MySQL/MariaDB pool, when this is a MySQL or MariaDB database.
+    #[cfg(feature = "mysql")]
+    pub fn as_mysql(&self) -> Option<&'a sqlx::MySqlPool> {
+        self.pool.as_any().downcast_ref()
+    }
+
+    /// The SQL dialect of this database.
+    pub fn dialect(&self) -> Dialect {
+        self.pool.backend().dialect()
+    }
+
+    /// Takes a connection from the pool.
+    pub(crate) async fn acquire(&self) -> Result<Conn, MigrateError> {
+        self.pool.acquire().await
+    }
+
+    /// Reads the schema of the database.
+    pub(crate) async fn introspect(&self) -> Result<Schema, MigrateError> {
+        self.pool.introspect().await
+    }
+
+    /// Takes the migration lock (waiting up to `timeout`), then a work connection.
+    /// End with [`Held::release`] on every path; a dropped `Held` (a cancelled run)
+    /// still frees both, when its connections close.
+    pub(crate) async fn hold(&self, key: &str, timeout: Duration) -> Result<Held, MigrateError> {
+        let lock = self.pool.lock(key, timeout).await?;
+        match self.acquire().await {
+            Ok(conn) => Ok(Held::new(lock, conn)),
+            Err(e) => {
+                if let Some(lock) = lock {
+                    let _ = lock.release().await;
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl<'a> From<&'a sqlx::SqlitePool> for Db<'a> {
+    fn from(pool: &'a sqlx::SqlitePool) -> Self {
+        Db { pool }
+    }
+}
+#[cfg(feature = "postgres")]
+impl<'a> From<&'a sqlx::PgPool> for Db<'a> {
+    fn from(pool: &'a sqlx::PgPool) -> Self {
+        Db { pool }
+    }
+}
+#[cfg(feature = "mysql")]
+impl<'a> From<&'a sqlx::MySqlPool> for Db<'a> {
+    fn from(pool: &'a sqlx::MySqlPool) -> Self {
+        Db { pool }
+    }
+}
+
+/// An owned pool opened from a URL, for the CLI and URL-driven callers; cheap to clone
+/// (the pool is shared). [`Database::as_postgres`] and its siblings give the sqlx pool
+/// for queries of your own.
+#[derive(Clone)]
+pub struct Database {
+    pool: Arc<dyn Pool>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.pool.fmt(f)
+    }
+}
+
+const EXPECTED: &str = concat!(
+    "one of",
+    " `sqlite://`",
+    " `postgres://`",
+    " `mysql://`",
+    " (the ones compiled in through the `sqlite`, `postgres` and `mysql` features)"
+);
+
+impl Database {
+    /// The SQLite pool, when this is an SQLite database.
+    #[cfg(feature = "sqlite")]
+    pub fn as_sqlite(&self) -> Option<&sqlx::SqlitePool> {
+        self.db().as_sqlite()
+    }
+
+    /// The PostgreSQL pool, when this is a PostgreSQL database.
+    #[cfg(feature = "postgres")]
+    pub fn as_postgres(&self) -> Option<&sqlx::PgPool> {
+        self.db().as_postgres()
+    }
+
+    /// The MySQL/MariaDB pool, when this is a MySQL or MariaDB database.
+    #[cfg(feature = "mysql")]
+    pub fn as_mysql(&self) -> Option<&sqlx::MySqlPool> {
+        self.db().as_mysql()
+    }
+
+    /// The SQL dialect of this database.
+    pub fn dialect(&self) -> Dialect {
+        self.pool.backend().dialect()
+    }
+
+    /// How long [`Database::connect`] waits for a server to answer: 30 seconds.
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// Opens a pool for `postgres://…`, `postgresql://…`, `mysql://…`, `mariadb://…` or
+    /// `sqlite://path` / `sqlite:path` (the file is created if it does not exist), with
+    /// the [default connect timeout](Database::DEFAULT_CONNECT_TIMEOUT).
+    ///
+    /// TLS follows the URL: `sslmode` (`disable`, `prefer`, the default, `require`,
+    /// `verify-ca`, `verify-full`) and `sslrootcert` on PostgreSQL, `ssl-mode`
+    /// (`DISABLED`, `PREFERRED`, the default, `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY`)
+    /// and `ssl-ca` on MySQL/MariaDB. A CA the URL names is the only one trusted, as
+    /// in libpq and the MySQL client: the file is read first (missing, unreadable or
+    /// with no PEM certificate: an error naming it) and the server's certificate is
+    /// checked against it alone before the pool opens. Without a named CA, verification
+    /// trusts the operating system's root certificates.
+    ///
+    /// # Errors
+    /// As [`Database::connect_with_timeout`].
+    pub async fn connect(url: &str) -> Result<Database, MigrateError> {
+        Self::connect_with_timeout(url, Self::DEFAULT_CONNECT_TIMEOUT).await
+    }
+
+    /// [`Database::connect`] giving up after `timeout` on PostgreSQL and MySQL/MariaDB:
+    /// the first connection (TCP, TLS and login), every connection the pool opens later
+    /// (its acquire timeout) and the connection the migration lock is taken on. SQLite
+    /// opens a local file and has no such wait.
+    ///
+    /// # Errors
+    /// [`MigrateError::UnsupportedUrl`] for other schemes or drivers not compiled in;
+    /// [`MigrateError::ConnectTimeout`] when the server does not answer in time;
+    /// [`MigrateError::TlsCa`] when the CA the URL names cannot be read or did not sign
+    /// the server's certificate;
+    /// [`MigrateError::Connect`] (with the password masked) when connecting fails.
+    pub async fn connect_with_timeout(
+        url: &str,
+        timeout: Duration,
+    ) -> Result<Database, MigrateError> {
+        Self::connect_with(url, &ConnectOptions::default().timeout(timeout)).await
+    }
+
+    /// [`Database::connect`] with every option: the timeout, and whether a missing
+    /// SQLite file may be created (tools that only read a database should not leave an
+    /// empty one behind a mistyped path).
+    ///
+    /// # Errors
+    /// As [`Database::connect_with_timeout`], and [`MigrateError::MissingDatabase`] for
+    /// an SQLite file that does not exist when `create_if_missing` is off.
+    pub async fn connect_with(
+        url: &str,
+        options: &ConnectOptions,
+    ) -> Result<Database, MigrateError> {
+        let pool: Arc<dyn Pool> = match Dialect::from_url(url) {
+            #[cfg(feature = "sqlite")]
+            Some(Dialect::Sqlite) => {
+                Arc::new(sqlite::connect(url, options.create_if_missing).await?)
+            }
+            #[cfg(feature = "postgres")]
+            Some(Dialect::Postgres) => Arc::new(postgres::connect(url, options.timeout).await?),
+            #[cfg(feature = "mysql")]
+            Some(Dialect::Mysql) => Arc::new(mysql::connect(url, options.timeout).await?),
+            // A scheme of no database, or of one this build leaves out.
+            _ => {
+                let _ = options;
+                return Err(MigrateError::UnsupportedUrl {
+                    url: mask_url(url),
+                    expected: EXPECTED,
+                });
+            }
+        };
+        Ok(Database { pool })
+    }
+
+    /// Borrows the pool.
+    pub fn db(&self) -> Db<'_> {
+        Db { pool: &*self.pool }
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl From<sqlx::SqlitePool> for Database {
+    fn from(pool: sqlx::SqlitePool) -> Self {
+        Database {
+            pool: Arc::new(pool),
+        }
+    }
+}
+#[cfg(feature = "postgres")]
+impl From<sqlx::PgPool> for Database {
+    fn from(pool: sqlx::PgPool) -> Self {
+        Database {
+            pool: Arc::new(pool),
+        }
+    }
+}
+#[cfg(feature = "mysql")]
+impl From<sqlx::MySqlPool> for Database {
+    fn from(pool: sqlx::MySqlPool) -> Self {
+        Database {
+            pool: Arc::new(pool),
+        }
+    }
+}
+
+impl<'a> From<&'a Database> for Db<'a> {
+    fn from(d: &'a Database) -> Self {
+        d.db()
+    }
+}
