@@ -270,6 +270,12 @@ pub enum MigrateError {
         /// Why it is refused.
         reason: &'static str,
     },
+    /// An operation on whole databases asked of SQLite, whose databases are files.
+    #[error("{what} needs a database server (PostgreSQL, MySQL or MariaDB); SQLite keeps each database in a file of its own")]
+    ServerOnly {
+        /// What was asked.
+        what: &'static str,
+    },
     /// A statement of the declared schema failed (see
     /// [`apply_declared`](crate::schema::apply_declared)).
     #[error(transparent)]

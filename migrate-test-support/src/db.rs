@@ -28,24 +28,6 @@ fn unique(tag: &str) -> String {
     format!("mt_{}_{tag}_{n}_{nanos}", std::process::id())
 }
 
-fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
-    let path_start = base[scheme_end..]
-        .find('/')
-        .map(|i| i + scheme_end)
-        .unwrap_or(base.len());
-    let mut out = format!("{}/{db}", &base[..path_start]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
 /// A fresh database of every configured kind: SQLite always, PostgreSQL and MariaDB/MySQL
 /// when their URL variable is set. `tag` goes into the databases' names.
 ///
@@ -85,11 +67,14 @@ pub async fn fresh_url(name: &str, admin: &str, tag: &str) -> String {
             std::error::Error::source(&e)
         )
     });
-    drop_stale(&admin_db, name).await;
+    drop_stale(&admin_db).await;
     let db_name = unique(tag);
-    raw(&admin_db, &format!("CREATE DATABASE {db_name}")).await;
+    admin_db
+        .create_database(&db_name)
+        .await
+        .unwrap_or_else(|e| panic!("cannot create the {name} test database: {e}"));
     admin_db.close().await;
-    with_database(admin, &db_name)
+    Database::url_with_database(admin, &db_name)
 }
 
 async fn fresh(admin: &str, name: &'static str, tag: &str) -> TestDb {
@@ -194,20 +179,13 @@ pub fn table_mig(rev: &str, down: &str, extra: &str) -> (String, String) {
 
 /// Drops test databases left by test processes that no longer run (their pid is in the
 /// name), so repeated runs do not pile databases up on the servers.
-async fn drop_stale(admin: &Database, name: &str) {
-    let list = if name == "postgres" {
-        "SELECT datname FROM pg_database WHERE datname LIKE 'mt\\_%'"
-    } else {
-        "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'mt\\_%'"
-    };
-    let names: Vec<String> = column::<String>(admin, list).await.unwrap_or_default();
-    for db in names {
+async fn drop_stale(admin: &Database) {
+    for db in admin.database_names("mt_").await.unwrap_or_default() {
         let pid = db.split('_').nth(1).and_then(|p| p.parse::<u32>().ok());
         let alive = pid.is_some_and(|p| std::path::Path::new(&format!("/proc/{p}")).exists());
         if !alive {
-            let sql = format!("DROP DATABASE IF EXISTS {db}");
             // Best effort: another test process may be dropping the same one.
-            let _ = raw_result(admin, &sql).await;
+            let _ = admin.drop_database(&db).await;
         }
     }
 }
@@ -312,11 +290,11 @@ mod tests {
     #[test]
     fn database_replaced_in_url() {
         assert_eq!(
-            with_database("postgres://u@h:5432/postgres?sslmode=disable", "mt_1"),
+            Database::url_with_database("postgres://u@h:5432/postgres?sslmode=disable", "mt_1"),
             "postgres://u@h:5432/mt_1?sslmode=disable"
         );
         assert_eq!(
-            with_database("mysql://root@h", "mt_1"),
+            Database::url_with_database("mysql://root@h", "mt_1"),
             "mysql://root@h/mt_1"
         );
     }

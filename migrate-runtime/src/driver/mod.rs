@@ -76,6 +76,108 @@ pub(crate) trait Pool: Send + Sync + std::fmt::Debug + 'static {
 
     /// The sqlx pool itself, for the typed accessors of [`Db`] and [`Database`].
     fn as_any(&self) -> &dyn Any;
+
+    /// The server side that makes and drops whole databases; `None` for SQLite, whose
+    /// databases are files.
+    fn server(&self) -> Option<&dyn Server> {
+        None
+    }
+}
+
+/// Why a server did not create a database or schema.
+#[derive(Debug)]
+pub(crate) enum Refused {
+    /// The role lacks the privilege; the server's message.
+    Denied(String),
+    /// Any other failure.
+    Failed(sqlx::Error),
+}
+
+/// What a database server does for the tools that make databases of their own: scratch
+/// databases, the test fixture's templates and copies, test suites' databases. Names
+/// are plain identifiers the tools make up (never user input).
+pub(crate) trait Server: Send + Sync {
+    /// Creates the empty database `name`.
+    fn create_database<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), Refused>>;
+
+    /// Drops the database `name` if it exists, ending the sessions still on it where
+    /// the server can.
+    fn drop_database<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), sqlx::Error>>;
+
+    /// The databases whose names start with `prefix` (none when the server cannot say).
+    fn database_names<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Vec<String>>;
+
+    /// Creates the empty schema `name` in the connected database, where the server has
+    /// schemas inside databases (see [`Server::has_schemas`]).
+    fn create_schema<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), Refused>> {
+        let _ = name;
+        Box::pin(std::future::ready(Err(Refused::Failed(
+            sqlx::Error::Protocol("this server has no schemas inside a database".into()),
+        ))))
+    }
+
+    /// Drops the schema `name` and all it holds, if it exists.
+    fn drop_schema<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        let _ = name;
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// The schemas of the connected database whose names start with `prefix`.
+    fn schema_names<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Vec<String>> {
+        let _ = prefix;
+        Box::pin(std::future::ready(Vec::new()))
+    }
+
+    /// Whether a database holds schemas, each a namespace of its own (PostgreSQL).
+    fn has_schemas(&self) -> bool {
+        false
+    }
+
+    /// `url` with its connections' default schema set to `schema`.
+    fn in_schema(&self, url: &str, schema: &str) -> String {
+        let _ = schema;
+        url.to_string()
+    }
+
+    /// How to let a role make scratch databases (`dev`: on a dev database's server).
+    fn grant_hint(&self, dev: bool) -> &'static str;
+}
+
+/// The message of a server error, without the driver's decoration.
+pub(crate) fn server_message(e: &sqlx::Error) -> String {
+    match e {
+        sqlx::Error::Database(d) => d.message().to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// `s` with the characters `LIKE` reads as wildcards (and the escape) escaped.
+pub(crate) fn like_escaped(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('_', "\\_")
+        .replace('%', "\\%")
+}
+
+/// `url` with its database replaced by `db` (the user info may hold a `/` in its
+/// password; the path starts after it).
+pub(crate) fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let host_start = base[scheme_end..]
+        .rfind('@')
+        .map_or(scheme_end, |i| scheme_end + i + 1);
+    let path_start = base[host_start..]
+        .find('/')
+        .map_or(base.len(), |i| host_start + i);
+    let mut out = format!("{}/{db}", &base[..path_start]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
 }
 
 /// A borrowed pool of any supported database: what the [`Migrator`](crate::Migrator)
@@ -287,6 +389,83 @@ impl Database {
     /// Closes the pool.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// The server side, for the tools that make databases of their own.
+    pub(crate) fn server(&self) -> Option<&dyn Server> {
+        self.pool.server()
+    }
+
+    fn server_or_err(&self, what: &'static str) -> Result<&dyn Server, MigrateError> {
+        self.server().ok_or(MigrateError::ServerOnly { what })
+    }
+
+    /// Creates the empty database `name` on this database's server (PostgreSQL,
+    /// MySQL/MariaDB), as test suites and tools that need a database of their own do.
+    /// `name` must be a plain identifier.
+    ///
+    /// # Errors
+    /// [`MigrateError::InvalidName`] for a name that is not a plain identifier;
+    /// [`MigrateError::ServerOnly`] on SQLite; [`MigrateError::Database`] when the server
+    /// refuses.
+    pub async fn create_database(&self, name: &str) -> Result<(), MigrateError> {
+        plain_name(name)?;
+        match self
+            .server_or_err("creating a database")?
+            .create_database(name)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(Refused::Failed(e)) => Err(MigrateError::db(
+                format!("cannot create the database `{name}`"),
+                e,
+            )),
+            Err(Refused::Denied(message)) => Err(MigrateError::db(
+                format!("cannot create the database `{name}`"),
+                sqlx::Error::Protocol(message),
+            )),
+        }
+    }
+
+    /// Drops the database `name` on this database's server if it exists, ending the
+    /// sessions still on it where the server can (PostgreSQL 13 and later).
+    ///
+    /// # Errors
+    /// As [`Database::create_database`].
+    pub async fn drop_database(&self, name: &str) -> Result<(), MigrateError> {
+        plain_name(name)?;
+        self.server_or_err("dropping a database")?
+            .drop_database(name)
+            .await
+            .map_err(|e| MigrateError::db(format!("cannot drop the database `{name}`"), e))
+    }
+
+    /// The databases on this database's server whose names start with `prefix` (none
+    /// when the server cannot say).
+    ///
+    /// # Errors
+    /// [`MigrateError::ServerOnly`] on SQLite.
+    pub async fn database_names(&self, prefix: &str) -> Result<Vec<String>, MigrateError> {
+        Ok(self
+            .server_or_err("listing databases")?
+            .database_names(prefix)
+            .await)
+    }
+
+    /// `url` naming the database `name` on the same server instead of its own.
+    pub fn url_with_database(url: &str, name: &str) -> String {
+        with_database(url, name)
+    }
+}
+
+/// Refuses a database name that is not a plain identifier (it goes into SQL unquoted).
+fn plain_name(name: &str) -> Result<(), MigrateError> {
+    match migrate_core::sql::plain_identifier_problem(name) {
+        None => Ok(()),
+        Some(reason) => Err(MigrateError::InvalidName {
+            name: name.to_string(),
+            reason,
+        }),
     }
 }
 

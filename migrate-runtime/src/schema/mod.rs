@@ -38,13 +38,6 @@ pub(crate) mod sqltext;
 pub use migrate_schema as model;
 pub use migrate_schema::declared::{DeclaredError, DeclaredSchema};
 pub use migrate_schema::Schema;
-#[cfg(all(
-    feature = "testing-fixture",
-    any(feature = "postgres", feature = "mysql")
-))]
-pub(crate) use scratch::with_database;
-#[cfg(all(feature = "testing-fixture", feature = "postgres"))]
-pub(crate) use scratch::{pg_drop_database, sqlstate};
 pub use scratch::{scratch, Scratch, ScratchDropper, ScratchOn};
 
 use crate::driver::Db;

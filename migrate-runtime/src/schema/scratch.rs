@@ -16,28 +16,9 @@ use std::time::Duration;
 pub(crate) const PREFIX: &str = "migrate_scratch_";
 
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-use super::leftover::{drop_stale, process_tag, Leftovers};
-
-#[cfg(feature = "postgres")]
-const PG_DATABASES: Leftovers = Leftovers {
-    prefixes: &[PREFIX],
-    list: "SELECT datname::text FROM pg_database WHERE datname LIKE 'migrate\\_scratch\\_%'",
-    drop: "DROP DATABASE IF EXISTS {}",
-};
-
-#[cfg(feature = "postgres")]
-const PG_SCHEMAS: Leftovers = Leftovers {
-    prefixes: &[PREFIX],
-    list: "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'migrate\\_scratch\\_%'",
-    drop: "DROP SCHEMA IF EXISTS {} CASCADE",
-};
-
-#[cfg(feature = "mysql")]
-const MYSQL_DATABASES: Leftovers = Leftovers {
-    prefixes: &[PREFIX],
-    list: "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'migrate\\_scratch\\_%'",
-    drop: "DROP DATABASE IF EXISTS {}",
-};
+use super::leftover::{is_stale, process_tag};
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use crate::driver::{with_database, Refused, Server};
 
 /// How long dropping waits for the scratch's own connections to close before dropping
 /// the database anyway, and for a lock on it.
@@ -82,18 +63,13 @@ enum Target {
     /// An SQLite in-memory database: gone with its connection.
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     Memory,
-    /// A PostgreSQL database, dropped through a connection to the URL's database.
-    #[cfg(feature = "postgres")]
-    PgDatabase { admin: sqlx::PgPool, name: String },
-    /// A PostgreSQL schema in the dev database (its role may not create databases).
-    #[cfg(feature = "postgres")]
-    PgSchema { admin: sqlx::PgPool, name: String },
-    /// A MySQL/MariaDB database.
-    #[cfg(feature = "mysql")]
-    Mysql {
-        admin: sqlx::MySqlPool,
-        name: String,
-    },
+    /// A database on a server, dropped through `admin`, a connection to the URL's
+    /// database.
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    Database { admin: Database, name: String },
+    /// A schema in the dev database (its role may not create databases).
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    Schema { admin: Database, name: String },
 }
 
 /// Where scratch databases are made for work on a target database: on the target's
@@ -269,11 +245,10 @@ pub async fn scratch(on: impl Into<ScratchOn>) -> Result<Scratch, MigrateError> 
     match Dialect::from_url(url) {
         #[cfg(feature = "sqlite")]
         Some(Dialect::Sqlite) => memory().await,
-        #[cfg(feature = "postgres")]
-        Some(Dialect::Postgres) => postgres(&on).await,
-        #[cfg(feature = "mysql")]
-        Some(Dialect::Mysql) => mysql(&on).await,
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
+        Some(_) => on_server(&on).await,
         // Whatever `connect` says about this URL.
+        #[allow(unreachable_patterns)]
         _ => Err(match Database::connect(url).await {
             Err(e) => e,
             Ok(db) => {
@@ -323,8 +298,8 @@ impl Scratch {
     /// Whether the scratch is a PostgreSQL schema inside a dev database rather than a
     /// database (the dev database's role may not create databases).
     pub fn is_schema(&self) -> bool {
-        #[cfg(feature = "postgres")]
-        if let Target::PgSchema { .. } = self.dropper.inner.target {
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
+        if let Target::Schema { .. } = self.dropper.inner.target {
             return true;
         }
         false
@@ -398,55 +373,32 @@ impl Target {
     fn name(&self) -> Option<&str> {
         match self {
             Target::Memory => None,
-            #[cfg(feature = "postgres")]
-            Target::PgDatabase { name, .. } | Target::PgSchema { name, .. } => Some(name),
-            #[cfg(feature = "mysql")]
-            Target::Mysql { name, .. } => Some(name),
+            #[cfg(any(feature = "postgres", feature = "mysql"))]
+            Target::Database { name, .. } | Target::Schema { name, .. } => Some(name),
         }
     }
 
     async fn drop_it(&self) -> Result<(), MigrateError> {
-        match self {
-            Target::Memory => Ok(()),
-            #[cfg(feature = "postgres")]
-            Target::PgDatabase { admin, name } => {
-                let r = pg_drop_database(admin, name).await.map_err(|e| {
-                    MigrateError::db(format!("cannot drop the scratch database `{name}`"), e)
-                });
-                let _ = tokio::time::timeout(CLOSE_WAIT, admin.close()).await;
-                r
-            }
-            #[cfg(feature = "postgres")]
-            Target::PgSchema { admin, name } => {
-                let sql = format!("SET lock_timeout = '10s'; DROP SCHEMA IF EXISTS {name} CASCADE");
-                let r = sqlx::raw_sql(&sql)
-                    .execute(admin)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| {
-                        MigrateError::db(format!("cannot drop the scratch schema `{name}`"), e)
-                    });
-                let _ = tokio::time::timeout(CLOSE_WAIT, admin.close()).await;
-                r
-            }
-            #[cfg(feature = "mysql")]
-            Target::Mysql { admin, name } => {
-                let sql =
-                    format!("SET SESSION lock_wait_timeout = 10; DROP DATABASE IF EXISTS {name}");
-                let r = sqlx::raw_sql(&sql)
-                    .execute(admin)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| {
-                        MigrateError::db(format!("cannot drop the scratch database `{name}`"), e)
-                    });
-                let _ = tokio::time::timeout(CLOSE_WAIT, admin.close()).await;
-                r
-            }
+        #[cfg(any(feature = "postgres", feature = "mysql"))]
+        if let Target::Database { admin, name } | Target::Schema { admin, name } = self {
+            let kind = if matches!(self, Target::Schema { .. }) {
+                "schema"
+            } else {
+                "database"
+            };
+            let dropped = match admin.server() {
+                Some(server) if kind == "schema" => server.drop_schema(name).await,
+                Some(server) => server.drop_database(name).await,
+                None => Ok(()),
+            };
+            let _ = tokio::time::timeout(CLOSE_WAIT, admin.close()).await;
+            return dropped.map_err(|e| {
+                MigrateError::db(format!("cannot drop the scratch {kind} `{name}`"), e)
+            });
         }
+        Ok(())
     }
 }
-
 async fn ensure_empty(
     db: &Database,
     name: Option<&str>,
@@ -533,92 +485,41 @@ fn new_name() -> String {
     format!("{PREFIX}{}_{n}", process_tag())
 }
 
-/// `url` with its database replaced by `db`.
+/// Drops, best effort, the scratch databases and schemas that processes of this host
+/// left when they died (a database in use is refused by the server and stays).
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) fn with_database(url: &str, db: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    // The path starts at the first `/` after the user info (whose password may hold one).
-    let host_start = base[scheme_end..]
-        .rfind('@')
-        .map_or(scheme_end, |i| scheme_end + i + 1);
-    let path_start = base[host_start..]
-        .find('/')
-        .map_or(base.len(), |i| host_start + i);
-    let mut out = format!("{}/{db}", &base[..path_start]);
-    if let Some(q) = query {
-        out.push('?');
-        out.push_str(q);
-    }
-    out
-}
-
-/// `url` with a query parameter added.
-#[cfg(feature = "postgres")]
-fn with_parameter(url: &str, parameter: &str) -> String {
-    let sep = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{sep}{parameter}")
-}
-
-/// The SQLSTATE of a server error.
-#[cfg(feature = "postgres")]
-pub(crate) fn sqlstate(e: &sqlx::Error) -> Option<String> {
-    match e {
-        sqlx::Error::Database(d) => d.code().map(|c| c.into_owned()),
-        _ => None,
-    }
-}
-
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-fn message(e: &sqlx::Error) -> String {
-    match e {
-        sqlx::Error::Database(d) => d.message().to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// `DROP DATABASE … WITH (FORCE)`, ending the sessions still on it (a plain drop before
-/// PostgreSQL 13, which has no FORCE).
-#[cfg(feature = "postgres")]
-pub(crate) async fn pg_drop_database(admin: &sqlx::PgPool, name: &str) -> Result<(), sqlx::Error> {
-    let plain = format!("DROP DATABASE IF EXISTS {name}");
-    match sqlx::raw_sql(&format!("{plain} WITH (FORCE)"))
-        .execute(admin)
-        .await
-    {
-        Err(e) if sqlstate(&e).as_deref() == Some("42601") => {
-            sqlx::raw_sql(&plain).execute(admin).await.map(|_| ())
+async fn drop_stale(server: &dyn Server) {
+    for name in server.database_names(PREFIX).await {
+        if is_stale(&name, &[PREFIX]) {
+            let _ = server.drop_database(&name).await;
         }
-        r => r.map(|_| ()),
+    }
+    for name in server.schema_names(PREFIX).await {
+        if is_stale(&name, &[PREFIX]) {
+            let _ = server.drop_schema(&name).await;
+        }
     }
 }
 
-#[cfg(feature = "postgres")]
-async fn postgres(on: &ScratchOn) -> Result<Scratch, MigrateError> {
+/// A scratch database on the server of `on`: a database of its own, or, where the
+/// server has schemas and its role may not create databases, a schema inside the dev
+/// database.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn on_server(on: &ScratchOn) -> Result<Scratch, MigrateError> {
     let url = on.server_url();
-    let admin = crate::driver::postgres::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
-    // Stale scratch databases and schemas of dead processes of this host (schemas also
-    // in a target database, where versions before dev URLs made them).
-    drop_stale(&admin, &PG_DATABASES).await;
-    drop_stale(&admin, &PG_SCHEMAS).await;
-
+    let admin = Database::connect(url).await?;
+    let Some(server) = admin.server() else {
+        admin.close().await;
+        return Err(MigrateError::ServerOnly {
+            what: "a scratch database",
+        });
+    };
+    drop_stale(server).await;
     let name = new_name();
-    let created = sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await;
-    let denied = match created {
-        Ok(_) => {
-            return open(
-                with_database(url, &name),
-                Target::PgDatabase { admin, name },
-            )
-            .await
-        }
-        Err(e) if sqlstate(&e).as_deref() == Some("42501") => message(&e),
-        Err(e) => {
+    let denied = match server.create_database(&name).await {
+        Ok(()) => return open(with_database(url, &name), Target::Database { admin, name }).await,
+        Err(Refused::Denied(message)) => message,
+        Err(Refused::Failed(e)) => {
             admin.close().await;
             return Err(MigrateError::db(
                 format!("cannot create the scratch database `{name}`"),
@@ -626,108 +527,91 @@ async fn postgres(on: &ScratchOn) -> Result<Scratch, MigrateError> {
             ));
         }
     };
+    let has_schemas = server.has_schemas();
     // Only a database named for scratch work may hold a scratch schema: in the target
     // database, a migration naming `public.` would reach the live tables.
     let Some(dev) = on.dev_url() else {
+        let fix = server.grant_hint(false);
         admin.close().await;
         return Err(MigrateError::ScratchNeedsDevUrl {
             url: mask_url(url),
             message: denied,
-            fix: "grant the role CREATEDB",
+            fix,
         });
     };
-    if let Err(e) = sqlx::raw_sql(&format!("CREATE SCHEMA {name}"))
-        .execute(&admin)
-        .await
-    {
+    if !has_schemas {
+        let fix = server.grant_hint(true);
         admin.close().await;
-        if sqlstate(&e).as_deref() == Some("42501") {
-            return Err(MigrateError::ScratchDenied {
+        return Err(MigrateError::ScratchDenied {
+            url: mask_url(dev),
+            database: denied,
+            schema: None,
+            fix,
+        });
+    }
+    in_dev_schema(on, dev, admin, name, denied).await
+}
+
+/// A scratch schema inside the dev database `dev`, whose role may not create databases.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn in_dev_schema(
+    on: &ScratchOn,
+    dev: &str,
+    admin: Database,
+    name: String,
+    denied: String,
+) -> Result<Scratch, MigrateError> {
+    let Some(server) = admin.server() else {
+        return Err(MigrateError::ServerOnly {
+            what: "a scratch schema",
+        });
+    };
+    let hint = server.grant_hint(true);
+    let scratch_url = server.in_schema(dev, &name);
+    if let Err(refused) = server.create_schema(&name).await {
+        admin.close().await;
+        return Err(match refused {
+            Refused::Denied(message) => MigrateError::ScratchDenied {
                 url: mask_url(dev),
                 database: denied,
-                schema: Some(message(&e)),
-                fix: "grant its role CREATEDB, or CREATE on the dev database for scratch schemas inside it",
-            });
-        }
-        return Err(MigrateError::db(
-            format!("cannot create the scratch schema `{name}`"),
-            e,
-        ));
+                schema: Some(message),
+                fix: hint,
+            },
+            Refused::Failed(e) => {
+                MigrateError::db(format!("cannot create the scratch schema `{name}`"), e)
+            }
+        });
     }
-    let target = Target::PgSchema { admin, name };
+    let target = Target::Schema { admin, name };
     // A dev URL spelt differently from the target's may still reach the target
     // database (another host name, a proxy): then the target sees the new schema.
     if let Some(t) = on.target.as_deref() {
-        if pg_sees_schema(t, target.name().unwrap_or_default()).await {
+        if sees_schema(t, target.name().unwrap_or_default()).await {
             let _ = target.drop_it().await;
             return Err(MigrateError::DevUrlIsTarget { url: mask_url(dev) });
         }
     }
-    let scratch_url = with_parameter(
-        dev,
-        &format!(
-            "options=-c%20search_path%3D{}",
-            target.name().unwrap_or_default()
-        ),
-    );
     open(scratch_url, target).await
 }
 
 /// Whether the database at `url` has a schema `name` (a target that cannot be reached
 /// within a few seconds is taken as another database: the URLs already differ).
-#[cfg(feature = "postgres")]
-async fn pg_sees_schema(url: &str, name: &str) -> bool {
-    let Ok(pool) = crate::driver::postgres::connect(url, PROBE_TIMEOUT).await else {
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+async fn sees_schema(url: &str, name: &str) -> bool {
+    let Ok(db) = Database::connect_with_timeout(url, PROBE_TIMEOUT).await else {
         return false;
     };
-    let seen: Result<i64, _> =
-        sqlx::query_scalar("SELECT COUNT(*) FROM pg_namespace WHERE nspname = $1")
-            .bind(name)
-            .fetch_one(&pool)
-            .await;
-    pool.close().await;
-    seen.is_ok_and(|n| n > 0)
+    let seen = match db.server() {
+        Some(server) => server.schema_names(name).await.iter().any(|n| n == name),
+        None => false,
+    };
+    db.close().await;
+    seen
 }
 
 /// How long the check that a dev database is not the target waits for the target.
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
-
-#[cfg(feature = "mysql")]
-async fn mysql(on: &ScratchOn) -> Result<Scratch, MigrateError> {
-    let url = on.server_url();
-    let admin = crate::driver::mysql::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
-    drop_stale(&admin, &MYSQL_DATABASES).await;
-    let name = new_name();
-    if let Err(e) = sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-        .execute(&admin)
-        .await
-    {
-        admin.close().await;
-        // ER_DBACCESS_DENIED_ERROR (1044), SQLSTATE 42000: no CREATE privilege.
-        let denied = matches!(&e, sqlx::Error::Database(d) if d.code().as_deref() == Some("42000") && d.message().contains("denied"));
-        // No schema inside a database to fall back to: the scratch databases' names
-        // can be granted instead.
-        const FIX: &str = "grant the user CREATE on the scratch databases' names: GRANT ALL ON `migrate\\_scratch\\_%`.* TO ...";
-        return Err(match (denied, on.dev_url()) {
-            (false, _) => {
-                MigrateError::db(format!("cannot create the scratch database `{name}`"), e)
-            }
-            (true, None) => MigrateError::ScratchNeedsDevUrl {
-                url: mask_url(url),
-                message: message(&e),
-                fix: FIX,
-            },
-            (true, Some(dev)) => MigrateError::ScratchDenied {
-                url: mask_url(dev),
-                database: message(&e),
-                schema: None,
-                fix: FIX,
-            },
-        });
-    }
-    open(with_database(url, &name), Target::Mysql { admin, name }).await
-}
 
 #[cfg(all(test, any(feature = "postgres", feature = "mysql")))]
 mod tests {
@@ -740,10 +624,21 @@ mod tests {
             "postgres://u:p/w@h:5432/s?sslmode=disable"
         );
         assert_eq!(with_database("mysql://root@h", "s"), "mysql://root@h/s");
-        #[cfg(feature = "postgres")]
+    }
+
+    /// A scratch schema's URL sets the search path of its connections.
+    #[cfg(feature = "postgres")]
+    #[tokio::test]
+    async fn a_schema_url_sets_the_search_path() {
+        let pool = sqlx::PgPool::connect_lazy("postgres://h/db").expect("a lazy pool");
+        let server: &dyn Server = &pool;
         assert_eq!(
-            with_parameter("postgres://h/db", "a=b"),
-            "postgres://h/db?a=b"
+            server.in_schema("postgres://h/db", "s"),
+            "postgres://h/db?options=-c%20search_path%3Ds"
+        );
+        assert_eq!(
+            server.in_schema("postgres://h/db?sslmode=disable", "s"),
+            "postgres://h/db?sslmode=disable&options=-c%20search_path%3Ds"
         );
     }
 

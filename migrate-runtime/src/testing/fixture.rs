@@ -42,13 +42,12 @@
 //! # Ok(()) }
 //! ```
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+use crate::driver::with_database;
 use crate::error::{mask_url, MigrateError};
 use crate::schema::leftover::process_tag;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-use crate::schema::{
-    leftover::{drop_stale, Leftovers},
-    with_database,
-};
+use crate::schema::leftover::{drop_stale, Leftovers};
 use crate::{Database, EmbeddedMigrations, Migrator};
 use migrate_core::{Checksum, Dialect};
 use std::collections::HashMap;
@@ -948,7 +947,8 @@ mod lite {
 #[cfg(feature = "postgres")]
 mod pg {
     use super::*;
-    use crate::schema::{pg_drop_database, sqlstate};
+    use crate::driver::postgres::sqlstate;
+    use crate::driver::Server;
 
     /// No process is left to hold a session on them: a plain drop.
     const LEFTOVERS: Leftovers = leftovers(
@@ -962,7 +962,8 @@ mod pg {
         admin: &sqlx::PgPool,
         name: &str,
     ) -> Result<(), FixtureError> {
-        pg_drop_database(admin, name)
+        admin
+            .drop_database(name)
             .await
             .map_err(sql_error(format!("cannot drop the test database `{name}`")))
     }

@@ -1,6 +1,8 @@
 //! MySQL and MariaDB: `GET_LOCK` on a connection of its own.
 
 #[cfg(feature = "mysql")]
+mod admin;
+#[cfg(feature = "mysql")]
 mod introspect;
 
 #[cfg(feature = "mysql")]
@@ -344,6 +346,10 @@ impl super::Pool for sqlx::MySqlPool {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+
+    fn server(&self) -> Option<&dyn super::Server> {
+        Some(self)
     }
 }
 

@@ -1,6 +1,10 @@
 //! PostgreSQL: advisory lock on a connection of its own.
 
 #[cfg(feature = "postgres")]
+mod admin;
+#[cfg(feature = "postgres")]
+pub(crate) use admin::sqlstate;
+#[cfg(feature = "postgres")]
 mod introspect;
 
 #[cfg(feature = "postgres")]
@@ -294,6 +298,10 @@ impl super::Pool for sqlx::PgPool {
 
     fn as_any(&self) -> &dyn std::any::Any {
         self
+    }
+
+    fn server(&self) -> Option<&dyn super::Server> {
+        Some(self)
     }
 }
 
