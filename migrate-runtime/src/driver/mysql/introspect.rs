@@ -8,7 +8,7 @@ use migrate_schema::{
     Check, Column, Deferrable, ForeignKey, Generated, Identity, Index, IndexKey, IndexPart,
     PrimaryKey, ReferentialAction, Schema, Table, Trigger, Unique, View,
 };
-use sqlx::mysql::MySqlRow;
+use sqlx::mysql::{MySqlConnection, MySqlRow};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 
@@ -65,39 +65,9 @@ fn req(row: &MySqlRow, i: usize) -> Result<String, sqlx::Error> {
     Ok(text(row, i)?.unwrap_or_default())
 }
 
-pub(crate) async fn introspect(pool: &sqlx::MySqlPool) -> Result<Schema, MigrateError> {
-    let err = |what: &'static str| {
-        move |e| MigrateError::db(format!("cannot read the schema ({what})"), e)
-    };
-    let mut c = pool.acquire().await.map_err(err("connection"))?;
-    macro_rules! rows {
-        ($sql:expr, $what:literal) => {
-            sqlx::query($sql)
-                .fetch_all(&mut *c)
-                .await
-                .map_err(err($what))?
-        };
-    }
-    let head = rows!("SELECT VERSION(), DATABASE()", "version");
-    let (server, database) = match head.first() {
-        Some(r) => (
-            Server::parse(&req(r, 0).map_err(err("version"))?),
-            text(r, 1).map_err(err("version"))?.unwrap_or_default(),
-        ),
-        None => (Server::parse(""), String::new()),
-    };
-
-    let tables = rows!(
-        "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()",
-        "TABLES"
-    );
-    let columns = rows!(
-        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, \
-         GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
-         ORDER BY TABLE_NAME, ORDINAL_POSITION",
-        "COLUMNS"
-    );
-    let statistics_sql = format!(
+/// `STATISTICS` with the functional index parts where the server has them.
+fn statistics_sql(server: Server) -> String {
+    format!(
         "SELECT TABLE_NAME, INDEX_NAME, CAST(NON_UNIQUE AS SIGNED), COLUMN_NAME, COLLATION, \
          CAST(SUB_PART AS SIGNED), INDEX_TYPE, {} FROM information_schema.STATISTICS \
          WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
@@ -106,68 +76,94 @@ pub(crate) async fn introspect(pool: &sqlx::MySqlPool) -> Result<Schema, Migrate
         } else {
             "NULL"
         }
-    );
-    let statistics = rows!(&statistics_sql, "STATISTICS");
-    let key_columns = rows!(
-        "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, \
-         REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
-         WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL \
-         ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION",
-        "KEY_COLUMN_USAGE"
-    );
-    let referential = rows!(
-        "SELECT TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE \
-         FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()",
-        "REFERENTIAL_CONSTRAINTS"
-    );
-    let checks = if !server.has_checks() {
-        Vec::new()
-    } else if server.mariadb {
-        rows!(
-            "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
-             WHERE CONSTRAINT_SCHEMA = DATABASE()",
-            "CHECK_CONSTRAINTS"
-        )
-    } else {
-        // MySQL's CHECK_CONSTRAINTS has no table; its names are unique per database.
-        rows!(
-            "SELECT tc.TABLE_NAME, cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE \
-             FROM information_schema.CHECK_CONSTRAINTS cc JOIN information_schema.TABLE_CONSTRAINTS tc \
-             ON tc.CONSTRAINT_SCHEMA = cc.CONSTRAINT_SCHEMA AND tc.CONSTRAINT_NAME = cc.CONSTRAINT_NAME \
-             AND tc.CONSTRAINT_TYPE = 'CHECK' WHERE cc.CONSTRAINT_SCHEMA = DATABASE()",
-            "CHECK_CONSTRAINTS"
-        )
-    };
-    let views = rows!(
-        "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()",
-        "VIEWS"
-    );
-    let triggers = rows!(
-        "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, \
-         ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() \
-         ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER",
-        "TRIGGERS"
-    );
-    drop(c);
-    build(
-        server,
-        &database,
-        tables,
-        columns,
-        statistics,
-        key_columns,
-        referential,
-        checks,
-        views,
-        triggers,
     )
-    .map_err(err("decoding"))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn build(
+const TABLES: &str =
+    "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()";
+
+const COLUMNS: &str =
+    "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, \
+         GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+         ORDER BY TABLE_NAME, ORDINAL_POSITION";
+
+/// The columns of foreign keys.
+const KEY_COLUMNS: &str =
+    "SELECT TABLE_NAME, CONSTRAINT_NAME, COLUMN_NAME, REFERENCED_TABLE_SCHEMA, \
+         REFERENCED_TABLE_NAME, REFERENCED_COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE \
+         WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL \
+         ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION";
+
+/// The foreign keys' actions.
+const REFERENTIAL: &str = "SELECT TABLE_NAME, CONSTRAINT_NAME, UPDATE_RULE, DELETE_RULE \
+         FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = DATABASE()";
+
+/// MariaDB's checks, which name their table.
+const MARIADB_CHECKS: &str =
+    "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
+             WHERE CONSTRAINT_SCHEMA = DATABASE()";
+
+/// MySQL's checks: its `CHECK_CONSTRAINTS` has no table; its names are unique per
+/// database.
+const MYSQL_CHECKS: &str = "SELECT tc.TABLE_NAME, cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE \
+             FROM information_schema.CHECK_CONSTRAINTS cc JOIN information_schema.TABLE_CONSTRAINTS tc \
+             ON tc.CONSTRAINT_SCHEMA = cc.CONSTRAINT_SCHEMA AND tc.CONSTRAINT_NAME = cc.CONSTRAINT_NAME \
+             AND tc.CONSTRAINT_TYPE = 'CHECK' WHERE cc.CONSTRAINT_SCHEMA = DATABASE()";
+
+const VIEWS: &str =
+    "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()";
+
+const TRIGGERS: &str =
+    "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, \
+         ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() \
+         ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER";
+
+pub(crate) async fn introspect(pool: &sqlx::MySqlPool) -> Result<Schema, MigrateError> {
+    let mut c = pool.acquire().await.map_err(unreadable("connection"))?;
+    let catalog = Catalog::read(&mut c).await?;
+    drop(c);
+    catalog.into_schema().map_err(unreadable("decoding"))
+}
+
+/// The error of a catalog query, naming what it read.
+fn unreadable(what: &'static str) -> impl FnOnce(sqlx::Error) -> MigrateError {
+    move |e| MigrateError::db(format!("cannot read the schema ({what})"), e)
+}
+
+/// Runs one catalog query.
+async fn fetch(
+    c: &mut MySqlConnection,
+    sql: &str,
+    what: &'static str,
+) -> Result<Vec<MySqlRow>, MigrateError> {
+    sqlx::query(sql)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(unreadable(what))
+}
+
+/// Foreign keys by `(table, constraint)`, their columns in order.
+type ForeignKeys = BTreeMap<(String, String), ForeignKey>;
+
+/// One index's `STATISTICS` rows.
+struct IndexGroup {
+    unique: bool,
+    index_type: String,
+    parts: Vec<Part>,
+}
+
+/// One key part of an index.
+struct Part {
+    column: Option<String>,
+    expression: Option<String>,
+    descending: bool,
+    prefix: bool,
+}
+
+/// Every `information_schema` query's rows, read on one connection.
+struct Catalog {
     server: Server,
-    database: &str,
+    database: String,
     tables: Vec<MySqlRow>,
     columns: Vec<MySqlRow>,
     statistics: Vec<MySqlRow>,
@@ -176,158 +172,240 @@ fn build(
     checks: Vec<MySqlRow>,
     views: Vec<MySqlRow>,
     triggers: Vec<MySqlRow>,
-) -> Result<Schema, sqlx::Error> {
-    let mut schema = Schema::default();
-    for r in &tables {
-        let kind = req(r, 1)?;
-        if kind == "BASE TABLE" || kind == "SYSTEM VERSIONED" {
-            schema.add_table(Table::new(req(r, 0)?));
+}
+
+impl Catalog {
+    /// Runs the queries, in this order: the server first, as the rest depends on it.
+    async fn read(c: &mut MySqlConnection) -> Result<Catalog, MigrateError> {
+        let (server, database) = server(c).await?;
+        Ok(Catalog {
+            server,
+            database,
+            tables: fetch(c, TABLES, "TABLES").await?,
+            columns: fetch(c, COLUMNS, "COLUMNS").await?,
+            statistics: fetch(c, &statistics_sql(server), "STATISTICS").await?,
+            key_columns: fetch(c, KEY_COLUMNS, "KEY_COLUMN_USAGE").await?,
+            referential: fetch(c, REFERENTIAL, "REFERENTIAL_CONSTRAINTS").await?,
+            checks: if !server.has_checks() {
+                Vec::new()
+            } else if server.mariadb {
+                fetch(c, MARIADB_CHECKS, "CHECK_CONSTRAINTS").await?
+            } else {
+                fetch(c, MYSQL_CHECKS, "CHECK_CONSTRAINTS").await?
+            },
+            views: fetch(c, VIEWS, "VIEWS").await?,
+            triggers: fetch(c, TRIGGERS, "TRIGGERS").await?,
+        })
+    }
+
+    /// The schema the rows describe.
+    fn into_schema(self) -> Result<Schema, sqlx::Error> {
+        let mut schema = Schema::default();
+        self.add_relations(&mut schema)?;
+        self.add_columns(&mut schema)?;
+        let fks = self.foreign_keys()?;
+        for ((table, name), group) in index_groups(&self.statistics)? {
+            if let Some(t) = schema.tables.get_mut(&table) {
+                add_index(t, name, group, &fks);
+            }
         }
-    }
-    for r in &views {
-        let name = req(r, 0)?;
-        let definition = strip_database(&req(r, 1)?, database);
-        schema.views.insert(name.clone(), View { name, definition });
-    }
-
-    for r in &columns {
-        let Some(t) = schema.tables.get_mut(&req(r, 0)?) else {
-            continue;
-        };
-        let column_type = req(r, 2)?;
-        let extra = req(r, 5)?.to_ascii_lowercase();
-        let expression = text(r, 6)?.filter(|e| !e.is_empty());
-        let generated = expression.map(|expression| Generated {
-            expression,
-            stored: extra.contains("stored") || extra.contains("persistent"),
-        });
-        let default = if generated.is_some() {
-            None
-        } else {
-            normalize_default(text(r, 4)?, &column_type, &extra, server.mariadb)
-        };
-        t.columns.push(Column {
-            name: req(r, 1)?,
-            data_type: column_type,
-            nullable: req(r, 3)? == "YES",
-            default,
-            identity: extra
-                .contains("auto_increment")
-                .then_some(Identity::AutoIncrement),
-            generated,
-            collation: None,
-            renamed_from: None,
-        });
+        add_foreign_keys(&mut schema, fks);
+        add_checks(&mut schema, &self.checks)?;
+        for r in &self.triggers {
+            schema.add_trigger(trigger(r)?);
+        }
+        Ok(schema)
     }
 
-    // Foreign keys, grouped by (table, constraint) in column order.
-    let mut rules: HashMap<(String, String), (String, String)> = HashMap::new();
-    for r in &referential {
-        rules.insert((req(r, 0)?, req(r, 1)?), (req(r, 2)?, req(r, 3)?));
-    }
-    let mut fks: BTreeMap<(String, String), ForeignKey> = BTreeMap::new();
-    for r in &key_columns {
-        let (table, name) = (req(r, 0)?, req(r, 1)?);
-        let ref_schema = req(r, 3)?;
-        let ref_table = req(r, 4)?;
-        let (update, delete) = rules
-            .get(&(table.clone(), name.clone()))
-            .cloned()
-            .unwrap_or_default();
-        let fk = fks
-            .entry((table, name.clone()))
-            .or_insert_with(|| ForeignKey {
-                name: Some(name),
-                columns: Vec::new(),
-                referenced_table: if ref_schema == database {
-                    ref_table
-                } else {
-                    format!("{ref_schema}.{ref_table}")
-                },
-                referenced_columns: Vec::new(),
-                on_delete: action(&delete),
-                on_update: action(&update),
-                deferrable: Deferrable::NotDeferrable,
-            });
-        fk.columns.push(req(r, 2)?);
-        fk.referenced_columns.push(req(r, 5)?);
+    /// Adds the base tables and the views.
+    fn add_relations(&self, schema: &mut Schema) -> Result<(), sqlx::Error> {
+        for r in &self.tables {
+            let kind = req(r, 1)?;
+            if kind == "BASE TABLE" || kind == "SYSTEM VERSIONED" {
+                schema.add_table(Table::new(req(r, 0)?));
+            }
+        }
+        for r in &self.views {
+            let name = req(r, 0)?;
+            let definition = strip_database(&req(r, 1)?, &self.database);
+            schema.views.insert(name.clone(), View { name, definition });
+        }
+        Ok(())
     }
 
-    // Indexes, grouped by (table, index) in key order.
-    struct Part {
-        column: Option<String>,
-        expression: Option<String>,
-        descending: bool,
-        prefix: bool,
+    /// Adds the tables' columns, in order.
+    fn add_columns(&self, schema: &mut Schema) -> Result<(), sqlx::Error> {
+        for r in &self.columns {
+            let Some(t) = schema.tables.get_mut(&req(r, 0)?) else {
+                continue;
+            };
+            t.columns.push(column(r, self.server.mariadb)?);
+        }
+        Ok(())
     }
-    let mut groups: BTreeMap<(String, String), (bool, String, Vec<Part>)> = BTreeMap::new();
-    for r in &statistics {
+
+    /// Foreign keys, grouped by (table, constraint) in column order.
+    fn foreign_keys(&self) -> Result<ForeignKeys, sqlx::Error> {
+        let mut rules: HashMap<(String, String), (String, String)> = HashMap::new();
+        for r in &self.referential {
+            rules.insert((req(r, 0)?, req(r, 1)?), (req(r, 2)?, req(r, 3)?));
+        }
+        let mut fks = ForeignKeys::new();
+        for r in &self.key_columns {
+            let (table, name) = (req(r, 0)?, req(r, 1)?);
+            let ref_schema = req(r, 3)?;
+            let ref_table = req(r, 4)?;
+            let (update, delete) = rules
+                .get(&(table.clone(), name.clone()))
+                .cloned()
+                .unwrap_or_default();
+            let fk = fks
+                .entry((table, name.clone()))
+                .or_insert_with(|| ForeignKey {
+                    name: Some(name),
+                    columns: Vec::new(),
+                    referenced_table: if ref_schema == self.database {
+                        ref_table
+                    } else {
+                        format!("{ref_schema}.{ref_table}")
+                    },
+                    referenced_columns: Vec::new(),
+                    on_delete: action(&delete),
+                    on_update: action(&update),
+                    deferrable: Deferrable::NotDeferrable,
+                });
+            fk.columns.push(req(r, 2)?);
+            fk.referenced_columns.push(req(r, 5)?);
+        }
+        Ok(fks)
+    }
+}
+
+/// `VERSION()` and `DATABASE()`.
+async fn server(c: &mut MySqlConnection) -> Result<(Server, String), MigrateError> {
+    let head = fetch(c, "SELECT VERSION(), DATABASE()", "version").await?;
+    Ok(match head.first() {
+        Some(r) => (
+            Server::parse(&req(r, 0).map_err(unreadable("version"))?),
+            text(r, 1)
+                .map_err(unreadable("version"))?
+                .unwrap_or_default(),
+        ),
+        None => (Server::parse(""), String::new()),
+    })
+}
+
+/// A `COLUMNS` row's column.
+fn column(r: &MySqlRow, mariadb: bool) -> Result<Column, sqlx::Error> {
+    let column_type = req(r, 2)?;
+    let extra = req(r, 5)?.to_ascii_lowercase();
+    let expression = text(r, 6)?.filter(|e| !e.is_empty());
+    let generated = expression.map(|expression| Generated {
+        expression,
+        stored: extra.contains("stored") || extra.contains("persistent"),
+    });
+    let default = if generated.is_some() {
+        None
+    } else {
+        normalize_default(text(r, 4)?, &column_type, &extra, mariadb)
+    };
+    Ok(Column {
+        name: req(r, 1)?,
+        data_type: column_type,
+        nullable: req(r, 3)? == "YES",
+        default,
+        identity: extra
+            .contains("auto_increment")
+            .then_some(Identity::AutoIncrement),
+        generated,
+        collation: None,
+        renamed_from: None,
+    })
+}
+
+/// Indexes, grouped by (table, index) in key order.
+fn index_groups(
+    statistics: &[MySqlRow],
+) -> Result<BTreeMap<(String, String), IndexGroup>, sqlx::Error> {
+    let mut groups: BTreeMap<(String, String), IndexGroup> = BTreeMap::new();
+    for r in statistics {
         let key = (req(r, 0)?, req(r, 1)?);
         let non_unique: i64 = r.try_get(2)?;
         let sub_part: Option<i64> = r.try_get(5)?;
-        let entry = groups
-            .entry(key)
-            .or_insert_with(|| (non_unique == 0, String::new(), Vec::new()));
-        entry.1 = req(r, 6)?;
-        entry.2.push(Part {
+        let entry = groups.entry(key).or_insert_with(|| IndexGroup {
+            unique: non_unique == 0,
+            index_type: String::new(),
+            parts: Vec::new(),
+        });
+        entry.index_type = req(r, 6)?;
+        entry.parts.push(Part {
             column: text(r, 3)?,
             expression: text(r, 7)?,
             descending: text(r, 4)?.as_deref() == Some("D"),
             prefix: sub_part.is_some(),
         });
     }
-    for ((table, name), (unique, index_type, parts)) in groups {
-        let Some(t) = schema.tables.get_mut(&table) else {
-            continue;
-        };
-        let columns: Vec<String> = parts.iter().filter_map(|p| p.column.clone()).collect();
-        if name == "PRIMARY" {
-            t.primary_key = Some(PrimaryKey {
-                name: None,
-                columns,
-            });
-            continue;
-        }
-        let plain = parts
-            .iter()
-            .all(|p| p.column.is_some() && p.expression.is_none() && !p.descending && !p.prefix);
-        let first = columns.first().map(String::as_str).unwrap_or_default();
-        if unique && plain && index_type == "BTREE" {
-            t.uniques.push(Unique {
-                name: (!numbered(&name, first)).then_some(name),
-                columns,
-            });
-            continue;
-        }
-        // The index the server made for a foreign key that had none.
-        let for_fk = !unique
-            && plain
-            && fks.iter().any(|((fk_table, fk_name), fk)| {
-                *fk_table == table
-                    && fk.columns == columns
-                    && (name == *fk_name || numbered(&name, first))
-            });
-        if for_fk {
-            continue;
-        }
-        t.indexes.push(Index {
-            name,
-            parts: parts
-                .into_iter()
-                .map(|p| IndexPart {
-                    key: match p.expression {
-                        Some(e) => IndexKey::Expression(e),
-                        None => IndexKey::Column(p.column.unwrap_or_default()),
-                    },
-                    descending: p.descending,
-                })
-                .collect(),
-            unique,
-            predicate: None,
-            method: (index_type != "BTREE").then(|| index_type.to_ascii_lowercase()),
-        });
-    }
+    Ok(groups)
+}
 
+/// Adds an index to its table `t` as its primary key, a unique, or an index, unless it
+/// is the one the server made for a foreign key.
+fn add_index(t: &mut Table, name: String, group: IndexGroup, fks: &ForeignKeys) {
+    let IndexGroup {
+        unique,
+        index_type,
+        parts,
+    } = group;
+    let columns: Vec<String> = parts.iter().filter_map(|p| p.column.clone()).collect();
+    if name == "PRIMARY" {
+        t.primary_key = Some(PrimaryKey {
+            name: None,
+            columns,
+        });
+        return;
+    }
+    let plain = parts
+        .iter()
+        .all(|p| p.column.is_some() && p.expression.is_none() && !p.descending && !p.prefix);
+    let first = columns.first().map(String::as_str).unwrap_or_default();
+    if unique && plain && index_type == "BTREE" {
+        t.uniques.push(Unique {
+            name: (!numbered(&name, first)).then_some(name),
+            columns,
+        });
+        return;
+    }
+    // The index the server made for a foreign key that had none.
+    let for_fk = !unique
+        && plain
+        && fks.iter().any(|((fk_table, fk_name), fk)| {
+            *fk_table == t.name
+                && fk.columns == columns
+                && (name == *fk_name || numbered(&name, first))
+        });
+    if for_fk {
+        return;
+    }
+    t.indexes.push(Index {
+        name,
+        parts: parts
+            .into_iter()
+            .map(|p| IndexPart {
+                key: match p.expression {
+                    Some(e) => IndexKey::Expression(e),
+                    None => IndexKey::Column(p.column.unwrap_or_default()),
+                },
+                descending: p.descending,
+            })
+            .collect(),
+        unique,
+        predicate: None,
+        method: (index_type != "BTREE").then(|| index_type.to_ascii_lowercase()),
+    });
+}
+
+/// Adds the foreign keys to their tables, without the names the server chose.
+fn add_foreign_keys(schema: &mut Schema, fks: ForeignKeys) {
     for ((table, name), mut fk) in fks {
         let Some(t) = schema.tables.get_mut(&table) else {
             continue;
@@ -337,8 +415,11 @@ fn build(
         }
         t.foreign_keys.push(fk);
     }
+}
 
-    for r in &checks {
+/// Adds the checks to their tables, without the names the server chose.
+fn add_checks(schema: &mut Schema, checks: &[MySqlRow]) -> Result<(), sqlx::Error> {
+    for r in checks {
         let Some(t) = schema.tables.get_mut(&req(r, 0)?) else {
             continue;
         };
@@ -354,26 +435,27 @@ fn build(
             not_valid: false,
         });
     }
-    // The statement the server would take back (without the DEFINER it adds): the
-    // body as written, the rest from the catalog's words.
-    for r in &triggers {
-        let (name, table) = (req(r, 0)?, req(r, 1)?);
-        let quote = |n: &str| format!("`{}`", n.replace('`', "``"));
-        let definition = format!(
-            "CREATE TRIGGER {} {} {} ON {} FOR EACH ROW {}",
-            quote(&name),
-            req(r, 2)?,
-            req(r, 3)?,
-            quote(&table),
-            req(r, 4)?.trim()
-        );
-        schema.add_trigger(Trigger {
-            name,
-            table,
-            definition,
-        });
-    }
-    Ok(schema)
+    Ok(())
+}
+
+/// The statement the server would take back (without the DEFINER it adds): the body as
+/// written, the rest from the catalog's words.
+fn trigger(r: &MySqlRow) -> Result<Trigger, sqlx::Error> {
+    let (name, table) = (req(r, 0)?, req(r, 1)?);
+    let quote = |n: &str| format!("`{}`", n.replace('`', "``"));
+    let definition = format!(
+        "CREATE TRIGGER {} {} {} ON {} FOR EACH ROW {}",
+        quote(&name),
+        req(r, 2)?,
+        req(r, 3)?,
+        quote(&table),
+        req(r, 4)?.trim()
+    );
+    Ok(Trigger {
+        name,
+        table,
+        definition,
+    })
 }
 
 /// Whether `name` is `base` or `base_<n>`.

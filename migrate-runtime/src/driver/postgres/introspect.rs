@@ -10,6 +10,8 @@ use migrate_schema::{
     IndexKey, IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Trigger, Unique,
     View,
 };
+use sqlx::postgres::PgRow;
+use sqlx::PgConnection;
 use std::collections::HashMap;
 
 /// The current schema, and its tables and views not owned by an extension.
@@ -20,35 +22,13 @@ const RELATIONS: &str =
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
          AND d.objid = c.oid AND d.deptype = 'e'))";
 
-pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateError> {
-    let err = |what: &'static str| {
-        move |e| MigrateError::db(format!("cannot read the schema ({what})"), e)
-    };
-    let mut c = pool.acquire().await.map_err(err("connection"))?;
+/// The relations themselves (after [`RELATIONS`]), with each view's query.
+const RELATION_ROWS: &str = "SELECT oid::int8, relname::text, relkind::text, \
+         CASE WHEN relkind = 'v' THEN pg_get_viewdef(oid, true) END FROM rel";
 
-    let relations: Vec<(i64, String, String, Option<String>)> = sqlx::query_as(&format!(
-        "{RELATIONS} SELECT oid::int8, relname::text, relkind::text, \
-         CASE WHEN relkind = 'v' THEN pg_get_viewdef(oid, true) END FROM rel"
-    ))
-    .fetch_all(&mut *c)
-    .await
-    .map_err(err("pg_class"))?;
-
-    type ColumnRow = (
-        i64,
-        i16,
-        String,
-        String,
-        bool,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-    );
-    // A collation is only named when it is not the type's own (`typcollation`), as the
-    // SQL only names it then.
-    let columns: Vec<ColumnRow> = sqlx::query_as(&format!(
-        "{RELATIONS} SELECT a.attrelid::int8, a.attnum, a.attname::text, \
+/// The tables' columns (after [`RELATIONS`]). A collation is only named when it is not
+/// the type's own (`typcollation`), as the SQL only names it then.
+const COLUMNS: &str = "SELECT a.attrelid::int8, a.attnum, a.attname::text, \
          format_type(a.atttypid, a.atttypmod), a.attnotnull, \
          pg_get_expr(ad.adbin, ad.adrelid, true), a.attidentity::text, a.attgenerated::text, \
          CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation \
@@ -58,28 +38,10 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
          LEFT JOIN pg_collation co ON co.oid = a.attcollation \
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
          WHERE rel.relkind <> 'v' AND a.attnum > 0 AND NOT a.attisdropped \
-         ORDER BY a.attrelid, a.attnum"
-    ))
-    .fetch_all(&mut *c)
-    .await
-    .map_err(err("pg_attribute"))?;
+         ORDER BY a.attrelid, a.attnum";
 
-    type ConstraintRow = (
-        i64,
-        String,
-        String,
-        Vec<String>,
-        Option<String>,
-        Vec<String>,
-        String,
-        String,
-        bool,
-        bool,
-        Option<String>,
-        bool,
-    );
-    let constraints: Vec<ConstraintRow> = sqlx::query_as(&format!(
-        "{RELATIONS} SELECT con.conrelid::int8, con.conname::text, con.contype::text, \
+/// Primary keys, uniques, foreign keys and checks (after [`RELATIONS`]).
+const CONSTRAINTS: &str = "SELECT con.conrelid::int8, con.conname::text, con.contype::text, \
          ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i) \
            JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i), \
          CASE WHEN fc.oid IS NULL THEN NULL \
@@ -93,24 +55,11 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
          FROM pg_constraint con JOIN rel ON rel.oid = con.conrelid \
          LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
          LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
-         WHERE con.contype IN ('p', 'u', 'f', 'c')"
-    ))
-    .fetch_all(&mut *c)
-    .await
-    .map_err(err("pg_constraint"))?;
+         WHERE con.contype IN ('p', 'u', 'f', 'c')";
 
-    type IndexRow = (
-        i64,
-        String,
-        bool,
-        String,
-        Option<String>,
-        Vec<i16>,
-        Vec<i16>,
-        Vec<String>,
-    );
-    let indexes: Vec<IndexRow> = sqlx::query_as(&format!(
-        "{RELATIONS} SELECT ix.indrelid::int8, i.relname::text, ix.indisunique, am.amname::text, \
+/// Indexes that no constraint owns (after [`RELATIONS`]).
+const INDEXES: &str =
+    "SELECT ix.indrelid::int8, i.relname::text, ix.indisunique, am.amname::text, \
          pg_get_expr(ix.indpred, ix.indrelid, true), \
          string_to_array(ix.indkey::text, ' ')::int2[], \
          string_to_array(ix.indoption::text, ' ')::int2[], \
@@ -119,66 +68,187 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
          FROM pg_index ix JOIN rel ON rel.oid = ix.indrelid \
          JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_am am ON am.oid = i.relam \
          WHERE NOT EXISTS (SELECT 1 FROM pg_constraint con \
-           WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x'))"
-    ))
-    .fetch_all(&mut *c)
-    .await
-    .map_err(err("pg_index"))?;
+           WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x'))";
 
-    let enums: Vec<(String, Vec<String>)> = sqlx::query_as(
-        "SELECT t.typname::text, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) \
+/// Enum types of the current schema that no extension owns, with their labels in order.
+const ENUMS: &str =
+    "SELECT t.typname::text, array_agg(e.enumlabel::text ORDER BY e.enumsortorder) \
          FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
          WHERE t.typnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass \
            AND d.objid = t.oid AND d.deptype = 'e') \
-         GROUP BY t.typname",
-    )
-    .fetch_all(&mut *c)
-    .await
-    .map_err(err("pg_enum"))?;
+         GROUP BY t.typname";
 
-    type SequenceRow = (String, String, i64, i64, i64, i64, bool);
-    let sequences: Vec<SequenceRow> = sqlx::query_as(
-        "SELECT c.relname::text, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, \
+/// Sequences of the current schema that no column or extension owns.
+const SEQUENCES: &str =
+    "SELECT c.relname::text, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, \
          s.seqmin, s.seqmax, s.seqcycle \
          FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid \
          WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
-           AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))",
-    )
-    .fetch_all(&mut *c)
-    .await
-    .map_err(err("pg_sequence"))?;
+           AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))";
 
-    // Functions and procedures (not aggregates or window functions) of the current
-    // schema that no extension owns. `pg_get_functiondef` always names the schema:
-    // it is taken off, so that a scratch schema's functions compare with the real ones.
-    type FunctionRow = (String, String, bool, String, String);
-    let functions: Vec<FunctionRow> = sqlx::query_as(
-        "SELECT p.proname::text, oidvectortypes(p.proargtypes), p.prokind = 'p', \
+/// Functions and procedures (not aggregates or window functions) of the current schema
+/// that no extension owns. `pg_get_functiondef` always names the schema: it is taken
+/// off, so that a scratch schema's functions compare with the real ones.
+const FUNCTIONS: &str = "SELECT p.proname::text, oidvectortypes(p.proargtypes), p.prokind = 'p', \
          pg_get_functiondef(p.oid), quote_ident(n.nspname) \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
          WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p') \
          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
-           AND d.objid = p.oid AND d.deptype = 'e')",
-    )
-    .fetch_all(&mut *c)
-    .await
-    .map_err(err("pg_proc"))?;
+           AND d.objid = p.oid AND d.deptype = 'e')";
 
-    // User triggers (not those PostgreSQL makes for foreign keys) on the tables and
-    // views read above.
-    let triggers: Vec<(String, String, String)> = sqlx::query_as(&format!(
-        "{RELATIONS} SELECT tg.tgname::text, rel.relname::text, pg_get_triggerdef(tg.oid, true) \
-         FROM pg_trigger tg JOIN rel ON rel.oid = tg.tgrelid WHERE NOT tg.tgisinternal"
-    ))
-    .fetch_all(&mut *c)
-    .await
-    .map_err(err("pg_trigger"))?;
+/// User triggers (not those PostgreSQL makes for foreign keys) on the tables and views
+/// read above (after [`RELATIONS`]).
+const TRIGGERS: &str =
+    "SELECT tg.tgname::text, rel.relname::text, pg_get_triggerdef(tg.oid, true) \
+         FROM pg_trigger tg JOIN rel ON rel.oid = tg.tgrelid WHERE NOT tg.tgisinternal";
+
+/// `(oid, relname, relkind, view definition)`
+type RelationRow = (i64, String, String, Option<String>);
+/// `(attrelid, attnum, attname, type, attnotnull, default or generation expression,
+/// attidentity, attgenerated, collation)`
+type ColumnRow = (
+    i64,
+    i16,
+    String,
+    String,
+    bool,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+);
+/// `(conrelid, conname, contype, columns, referenced table, referenced columns,
+/// confupdtype, confdeltype, condeferrable, condeferred, check expression, convalidated)`
+type ConstraintRow = (
+    i64,
+    String,
+    String,
+    Vec<String>,
+    Option<String>,
+    Vec<String>,
+    String,
+    String,
+    bool,
+    bool,
+    Option<String>,
+    bool,
+);
+/// `(indrelid, name, indisunique, access method, predicate, indkey, indoption, each
+/// key's definition)`
+type IndexRow = (
+    i64,
+    String,
+    bool,
+    String,
+    Option<String>,
+    Vec<i16>,
+    Vec<i16>,
+    Vec<String>,
+);
+/// `(typname, labels)`
+type EnumRow = (String, Vec<String>);
+/// `(name, type, start, increment, min, max, cycle)`
+type SequenceRow = (String, String, i64, i64, i64, i64, bool);
+/// `(proname, argument types, is a procedure, pg_get_functiondef, quoted schema)`
+type FunctionRow = (String, String, bool, String, String);
+/// `(tgname, table, pg_get_triggerdef)`
+type TriggerRow = (String, String, String);
+
+/// Table names by oid (views left out).
+type TableNames = HashMap<i64, String>;
+/// Column names by `(attrelid, attnum)`.
+type ColumnNames = HashMap<(i64, i16), String>;
+
+pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateError> {
+    let mut c = pool.acquire().await.map_err(unreadable("connection"))?;
+    let catalog = Catalog::read(&mut c).await?;
     drop(c);
+    Ok(catalog.into_schema())
+}
 
-    let mut schema = Schema::default();
-    let mut names: HashMap<i64, String> = HashMap::new();
+/// The error of a catalog query, naming what it read.
+fn unreadable(what: &'static str) -> impl FnOnce(sqlx::Error) -> MigrateError {
+    move |e| MigrateError::db(format!("cannot read the schema ({what})"), e)
+}
+
+/// Runs one catalog query.
+async fn fetch<T>(
+    c: &mut PgConnection,
+    sql: &str,
+    what: &'static str,
+) -> Result<Vec<T>, MigrateError>
+where
+    T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+{
+    sqlx::query_as(sql)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(unreadable(what))
+}
+
+/// A query on the relations [`RELATIONS`] selects.
+fn on_relations(select: &str) -> String {
+    format!("{RELATIONS} {select}")
+}
+
+/// Every catalog query's rows, read on one connection.
+struct Catalog {
+    relations: Vec<RelationRow>,
+    columns: Vec<ColumnRow>,
+    constraints: Vec<ConstraintRow>,
+    indexes: Vec<IndexRow>,
+    enums: Vec<EnumRow>,
+    sequences: Vec<SequenceRow>,
+    functions: Vec<FunctionRow>,
+    triggers: Vec<TriggerRow>,
+}
+
+impl Catalog {
+    /// Runs the eight queries, in this order.
+    async fn read(c: &mut PgConnection) -> Result<Catalog, MigrateError> {
+        Ok(Catalog {
+            relations: fetch(c, &on_relations(RELATION_ROWS), "pg_class").await?,
+            columns: fetch(c, &on_relations(COLUMNS), "pg_attribute").await?,
+            constraints: fetch(c, &on_relations(CONSTRAINTS), "pg_constraint").await?,
+            indexes: fetch(c, &on_relations(INDEXES), "pg_index").await?,
+            enums: fetch(c, ENUMS, "pg_enum").await?,
+            sequences: fetch(c, SEQUENCES, "pg_sequence").await?,
+            functions: fetch(c, FUNCTIONS, "pg_proc").await?,
+            triggers: fetch(c, &on_relations(TRIGGERS), "pg_trigger").await?,
+        })
+    }
+
+    /// The schema the rows describe.
+    fn into_schema(self) -> Schema {
+        let mut schema = Schema::default();
+        let names = add_relations(&mut schema, self.relations);
+        let attnames = add_columns(&mut schema, &names, self.columns);
+        for row in self.constraints {
+            if let Some(t) = table_mut(&mut schema, &names, row.0) {
+                add_constraint(t, row);
+            }
+        }
+        for row in self.indexes {
+            if let Some(t) = table_mut(&mut schema, &names, row.0) {
+                t.indexes.push(index(row, &attnames));
+            }
+        }
+        add_objects(&mut schema, self.enums, self.sequences);
+        add_routines(&mut schema, self.functions, self.triggers);
+        schema
+    }
+}
+
+/// The table of oid `relid`, if it is one of the tables read.
+fn table_mut<'s>(schema: &'s mut Schema, names: &TableNames, relid: i64) -> Option<&'s mut Table> {
+    names.get(&relid).and_then(|n| schema.tables.get_mut(n))
+}
+
+/// Adds the tables and views; the tables' names by oid.
+fn add_relations(schema: &mut Schema, relations: Vec<RelationRow>) -> TableNames {
+    let mut names = TableNames::new();
     for (oid, name, kind, view) in relations {
         if kind == "v" {
             let definition = view.unwrap_or_default();
@@ -193,12 +263,16 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
             schema.add_table(Table::new(name));
         }
     }
+    names
+}
 
-    let mut attnames: HashMap<(i64, i16), String> = HashMap::new();
+/// Adds the tables' columns; their names by `(attrelid, attnum)`, for the indexes.
+fn add_columns(schema: &mut Schema, names: &TableNames, columns: Vec<ColumnRow>) -> ColumnNames {
+    let mut attnames = ColumnNames::new();
     for (relid, attnum, name, data_type, notnull, default, identity, generated, collation) in
         columns
     {
-        let Some(t) = names.get(&relid).and_then(|n| schema.tables.get_mut(n)) else {
+        let Some(t) = table_mut(schema, names, relid) else {
             continue;
         };
         attnames.insert((relid, attnum), name.clone());
@@ -221,91 +295,97 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
             renamed_from: None,
         });
     }
+    attnames
+}
 
-    for (relid, name, kind, cols, ftable, fcols, upd, del, deferrable, deferred, check, valid) in
-        constraints
-    {
-        let Some(t) = names.get(&relid).and_then(|n| schema.tables.get_mut(n)) else {
-            continue;
-        };
-        // The part between table and label of the name PostgreSQL would have chosen: a
-        // check on one column is named after it, else after the table alone.
-        let (middle, label) = match kind.as_str() {
-            "p" => (None, "pkey"),
-            "u" => (Some(cols.join("_")), "key"),
-            "f" => (Some(cols.join("_")), "fkey"),
-            _ => match cols.as_slice() {
-                [one] => (Some(one.clone()), "check"),
-                _ => (None, "check"),
-            },
-        };
-        // A name PostgreSQL chose is left out, as the SQL left it out.
-        let name = (!generated(&name, &t.name, middle.as_deref(), label)).then_some(name);
-        match kind.as_str() {
-            "p" => {
-                t.primary_key = Some(PrimaryKey {
-                    name,
-                    columns: cols,
-                });
-            }
-            "u" => {
-                t.uniques.push(Unique {
-                    name,
-                    columns: cols,
-                });
-            }
-            "f" => {
-                t.foreign_keys.push(ForeignKey {
-                    name,
-                    columns: cols,
-                    referenced_table: ftable.unwrap_or_default(),
-                    referenced_columns: fcols,
-                    on_delete: action(&del),
-                    on_update: action(&upd),
-                    deferrable: match (deferrable, deferred) {
-                        (false, _) => Deferrable::NotDeferrable,
-                        (true, false) => Deferrable::InitiallyImmediate,
-                        (true, true) => Deferrable::InitiallyDeferred,
-                    },
-                });
-            }
-            _ => {
-                t.checks.push(Check {
-                    name,
-                    expression: check.unwrap_or_default(),
-                    not_valid: !valid,
-                });
-            }
+/// Adds a primary key, unique, foreign key or check to its table.
+fn add_constraint(t: &mut Table, row: ConstraintRow) {
+    let (_, name, kind, cols, ftable, fcols, upd, del, deferrable, deferred, check, valid) = row;
+    // The part between table and label of the name PostgreSQL would have chosen: a
+    // check on one column is named after it, else after the table alone.
+    let (middle, label) = match kind.as_str() {
+        "p" => (None, "pkey"),
+        "u" => (Some(cols.join("_")), "key"),
+        "f" => (Some(cols.join("_")), "fkey"),
+        _ => match cols.as_slice() {
+            [one] => (Some(one.clone()), "check"),
+            _ => (None, "check"),
+        },
+    };
+    // A name PostgreSQL chose is left out, as the SQL left it out.
+    let name = (!generated(&name, &t.name, middle.as_deref(), label)).then_some(name);
+    match kind.as_str() {
+        "p" => {
+            t.primary_key = Some(PrimaryKey {
+                name,
+                columns: cols,
+            });
+        }
+        "u" => {
+            t.uniques.push(Unique {
+                name,
+                columns: cols,
+            });
+        }
+        "f" => {
+            t.foreign_keys.push(ForeignKey {
+                name,
+                columns: cols,
+                referenced_table: ftable.unwrap_or_default(),
+                referenced_columns: fcols,
+                on_delete: action(&del),
+                on_update: action(&upd),
+                deferrable: deferrability(deferrable, deferred),
+            });
+        }
+        _ => {
+            t.checks.push(Check {
+                name,
+                expression: check.unwrap_or_default(),
+                not_valid: !valid,
+            });
         }
     }
+}
 
-    for (relid, name, unique, method, predicate, keys, options, defs) in indexes {
-        let Some(t) = names.get(&relid).and_then(|n| schema.tables.get_mut(n)) else {
-            continue;
-        };
-        let parts = defs
-            .into_iter()
-            .enumerate()
-            .map(|(k, def)| {
-                let attnum = keys.get(k).copied().unwrap_or(0);
-                let key = match attnames.get(&(relid, attnum)).filter(|_| attnum > 0) {
-                    Some(column) => IndexKey::Column(column.clone()),
-                    None => IndexKey::Expression(def),
-                };
-                // INDOPTION_DESC
-                let descending = options.get(k).is_some_and(|o| o & 1 != 0);
-                IndexPart { key, descending }
-            })
-            .collect();
-        t.indexes.push(Index {
-            name,
-            parts,
-            unique,
-            predicate,
-            method: (method != "btree").then_some(method),
-        });
+/// `pg_constraint.condeferrable` and `condeferred`.
+fn deferrability(deferrable: bool, deferred: bool) -> Deferrable {
+    match (deferrable, deferred) {
+        (false, _) => Deferrable::NotDeferrable,
+        (true, false) => Deferrable::InitiallyImmediate,
+        (true, true) => Deferrable::InitiallyDeferred,
     }
+}
 
+/// An index: each key a column where `indkey` names one, else the expression
+/// `pg_get_indexdef` prints.
+fn index(row: IndexRow, attnames: &ColumnNames) -> Index {
+    let (relid, name, unique, method, predicate, keys, options, defs) = row;
+    let parts = defs
+        .into_iter()
+        .enumerate()
+        .map(|(k, def)| {
+            let attnum = keys.get(k).copied().unwrap_or(0);
+            let key = match attnames.get(&(relid, attnum)).filter(|_| attnum > 0) {
+                Some(column) => IndexKey::Column(column.clone()),
+                None => IndexKey::Expression(def),
+            };
+            // INDOPTION_DESC
+            let descending = options.get(k).is_some_and(|o| o & 1 != 0);
+            IndexPart { key, descending }
+        })
+        .collect();
+    Index {
+        name,
+        parts,
+        unique,
+        predicate,
+        method: (method != "btree").then_some(method),
+    }
+}
+
+/// Adds the enum types and sequences.
+fn add_objects(schema: &mut Schema, enums: Vec<EnumRow>, sequences: Vec<SequenceRow>) {
     for (name, values) in enums {
         schema.enums.insert(name.clone(), EnumType { name, values });
     }
@@ -323,6 +403,10 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
             },
         );
     }
+}
+
+/// Adds the functions, procedures and triggers.
+fn add_routines(schema: &mut Schema, functions: Vec<FunctionRow>, triggers: Vec<TriggerRow>) {
     for (name, arguments, procedure, definition, schema_name) in functions {
         schema.add_function(Function {
             name,
@@ -338,7 +422,6 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
             definition,
         });
     }
-    Ok(schema)
 }
 
 /// `pg_get_functiondef`'s text without the schema before the function's name (`CREATE

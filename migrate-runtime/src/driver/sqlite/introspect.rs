@@ -121,6 +121,7 @@ pub(crate) async fn introspect(pool: &sqlx::SqlitePool) -> Result<Schema, Migrat
     Ok(schema)
 }
 
+/// The schema the pragmas and the stored SQL describe, but the triggers.
 fn build(
     tables: Vec<TableJson>,
     views: Vec<(String, Option<String>)>,
@@ -139,93 +140,11 @@ fn build(
     // Foreign keys wait for every table's primary key: `REFERENCES t` names t's.
     let mut later: Vec<(String, Vec<ForeignKeyJson>, CreateTable)> =
         Vec::with_capacity(tables.len());
-    for (name, sql, mut columns, mut indexes, foreign_keys) in tables {
+    for (name, sql, columns, indexes, foreign_keys) in tables {
         let mut text = parse_create_table(sql.as_deref().unwrap_or(""));
         let mut t = Table::new(name);
-        columns.sort_by_key(|c| c.0);
-        let mut pk: Vec<(i64, String)> = Vec::new();
-        for (_, name, ty, notnull, default, pk_position, hidden) in columns {
-            // Hidden columns of virtual tables are not columns of the schema.
-            if hidden == 1 {
-                continue;
-            }
-            let col_text = text
-                .columns
-                .iter_mut()
-                .find(|c| c.name.eq_ignore_ascii_case(&name));
-            let autoincrement = col_text.as_ref().is_some_and(|c| c.autoincrement);
-            let generated_text = col_text.and_then(|c| c.generated.take());
-            let declared = ty.unwrap_or_default();
-            let generated = (hidden == 2 || hidden == 3).then(|| Generated {
-                expression: generated_text.unwrap_or_default(),
-                stored: hidden == 3,
-            });
-            if pk_position > 0 {
-                pk.push((pk_position, name.clone()));
-            }
-            t.columns.push(Column {
-                name,
-                data_type: canonical_type(&declared),
-                nullable: notnull == 0 && pk_position == 0,
-                default: if generated.is_some() {
-                    None
-                } else {
-                    default
-                        .as_deref()
-                        .and_then(|d| normalize_default(d, &declared))
-                },
-                identity: autoincrement.then_some(Identity::AutoIncrement),
-                generated,
-                collation: None,
-                renamed_from: None,
-            });
-        }
-        if !pk.is_empty() {
-            pk.sort();
-            t.primary_key = Some(PrimaryKey {
-                name: text.pk_name.take(),
-                columns: pk.into_iter().map(|(_, c)| c).collect(),
-            });
-        }
-        indexes.sort_by(|a, b| a.0.cmp(&b.0));
-        for (index, unique, origin, partial, mut parts) in indexes {
-            parts.sort_by_key(|p| p.0);
-            match origin.as_str() {
-                "pk" => {}
-                "u" => {
-                    let columns: Vec<String> = parts.into_iter().filter_map(|p| p.2).collect();
-                    let name = text.take_unique_name(&columns);
-                    t.uniques.push(Unique { name, columns });
-                }
-                _ => {
-                    let sql = index_sql.get(&index).map(String::as_str).unwrap_or("");
-                    let (exprs, predicate) = parse_create_index(sql);
-                    let parts = parts
-                        .into_iter()
-                        .enumerate()
-                        .map(|(k, (_, cid, col, desc))| {
-                            let key = match col.filter(|_| cid >= 0) {
-                                Some(c) => IndexKey::Column(c),
-                                None => {
-                                    IndexKey::Expression(exprs.get(k).cloned().unwrap_or_default())
-                                }
-                            };
-                            IndexPart {
-                                key,
-                                descending: desc != 0,
-                            }
-                        })
-                        .collect();
-                    t.indexes.push(Index {
-                        name: index,
-                        parts,
-                        unique: unique != 0,
-                        predicate: if partial != 0 { predicate } else { None },
-                        method: None,
-                    });
-                }
-            }
-        }
+        add_columns(&mut t, &mut text, columns);
+        add_indexes(&mut t, &mut text, indexes, index_sql);
         // CHECK constraints, from the SQL text.
         t.checks = std::mem::take(&mut text.checks)
             .into_iter()
@@ -238,56 +157,184 @@ fn build(
         later.push((t.name.clone(), foreign_keys, text));
         schema.add_table(t);
     }
-
-    for (table, mut rows, mut text) in later {
-        rows.sort_by_key(|f| (f.0, f.1));
-        let mut foreign_keys = Vec::new();
-        let mut rows = rows.into_iter().peekable();
-        while let Some((id, _, target, from, to, on_update, on_delete)) = rows.next() {
-            let mut columns = vec![from];
-            let mut referenced = vec![to];
-            while let Some((_, _, _, from, to, ..)) = rows.next_if(|r| r.0 == id) {
-                columns.push(from);
-                referenced.push(to);
-            }
-            // The table as written in REFERENCES: any case.
-            let resolved = schema.tables.get(&target).or_else(|| {
-                schema
-                    .tables
-                    .values()
-                    .find(|t| t.name.eq_ignore_ascii_case(&target))
-            });
-            // `REFERENCES t` without columns names t's primary key.
-            let referenced_columns = if referenced.iter().all(Option::is_none) {
-                resolved
-                    .and_then(|t| t.primary_key.as_ref())
-                    .map(|pk| pk.columns.clone())
-                    .unwrap_or_default()
-            } else {
-                referenced
-                    .into_iter()
-                    .map(Option::unwrap_or_default)
-                    .collect()
-            };
-            let referenced_table = resolved.map_or_else(|| target.clone(), |t| t.name.clone());
-            let (name, deferrable) = text
-                .take_fk(&columns, &target)
-                .unwrap_or((None, Deferrable::NotDeferrable));
-            foreign_keys.push(ForeignKey {
-                name,
-                columns,
-                referenced_table,
-                referenced_columns,
-                on_delete: ReferentialAction::parse(&on_delete).unwrap_or_default(),
-                on_update: ReferentialAction::parse(&on_update).unwrap_or_default(),
-                deferrable,
-            });
-        }
+    for (table, rows, mut text) in later {
+        let foreign_keys = foreign_keys(&schema, rows, &mut text);
         if let Some(t) = schema.table_mut(&table) {
             t.foreign_keys = foreign_keys;
         }
     }
     schema
+}
+
+/// Adds a table's columns, in order, and its primary key.
+fn add_columns(t: &mut Table, text: &mut CreateTable, mut columns: Vec<ColumnJson>) {
+    columns.sort_by_key(|c| c.0);
+    let mut pk: Vec<(i64, String)> = Vec::new();
+    for (_, name, ty, notnull, default, pk_position, hidden) in columns {
+        // Hidden columns of virtual tables are not columns of the schema.
+        if hidden == 1 {
+            continue;
+        }
+        let col_text = text
+            .columns
+            .iter_mut()
+            .find(|c| c.name.eq_ignore_ascii_case(&name));
+        let autoincrement = col_text.as_ref().is_some_and(|c| c.autoincrement);
+        let generated_text = col_text.and_then(|c| c.generated.take());
+        let declared = ty.unwrap_or_default();
+        let generated = (hidden == 2 || hidden == 3).then(|| Generated {
+            expression: generated_text.unwrap_or_default(),
+            stored: hidden == 3,
+        });
+        if pk_position > 0 {
+            pk.push((pk_position, name.clone()));
+        }
+        t.columns.push(Column {
+            name,
+            data_type: canonical_type(&declared),
+            nullable: notnull == 0 && pk_position == 0,
+            default: if generated.is_some() {
+                None
+            } else {
+                default
+                    .as_deref()
+                    .and_then(|d| normalize_default(d, &declared))
+            },
+            identity: autoincrement.then_some(Identity::AutoIncrement),
+            generated,
+            collation: None,
+            renamed_from: None,
+        });
+    }
+    if !pk.is_empty() {
+        pk.sort();
+        t.primary_key = Some(PrimaryKey {
+            name: text.pk_name.take(),
+            columns: pk.into_iter().map(|(_, c)| c).collect(),
+        });
+    }
+}
+
+/// Adds a table's uniques and indexes (its primary key's index is the primary key).
+fn add_indexes(
+    t: &mut Table,
+    text: &mut CreateTable,
+    mut indexes: Vec<IndexJson>,
+    index_sql: &HashMap<String, String>,
+) {
+    indexes.sort_by(|a, b| a.0.cmp(&b.0));
+    for (index, unique, origin, partial, mut parts) in indexes {
+        parts.sort_by_key(|p| p.0);
+        match origin.as_str() {
+            "pk" => {}
+            "u" => {
+                let columns: Vec<String> = parts.into_iter().filter_map(|p| p.2).collect();
+                let name = text.take_unique_name(&columns);
+                t.uniques.push(Unique { name, columns });
+            }
+            _ => {
+                let sql = index_sql.get(&index).map(String::as_str).unwrap_or("");
+                t.indexes
+                    .push(created_index(index, unique != 0, partial != 0, parts, sql));
+            }
+        }
+    }
+}
+
+/// An index made by `CREATE INDEX` (whose SQL is `sql`): expression parts and the
+/// predicate are read from its text.
+fn created_index(
+    name: String,
+    unique: bool,
+    partial: bool,
+    parts: Vec<PartJson>,
+    sql: &str,
+) -> Index {
+    let (exprs, predicate) = parse_create_index(sql);
+    let parts = parts
+        .into_iter()
+        .enumerate()
+        .map(|(k, (_, cid, col, desc))| {
+            let key = match col.filter(|_| cid >= 0) {
+                Some(c) => IndexKey::Column(c),
+                None => IndexKey::Expression(exprs.get(k).cloned().unwrap_or_default()),
+            };
+            IndexPart {
+                key,
+                descending: desc != 0,
+            }
+        })
+        .collect();
+    Index {
+        name,
+        parts,
+        unique,
+        predicate: if partial { predicate } else { None },
+        method: None,
+    }
+}
+
+/// A table's foreign keys from `pragma_foreign_key_list` (one row per column), named
+/// and made deferrable as its `CREATE TABLE` text says.
+fn foreign_keys(
+    schema: &Schema,
+    mut rows: Vec<ForeignKeyJson>,
+    text: &mut CreateTable,
+) -> Vec<ForeignKey> {
+    rows.sort_by_key(|f| (f.0, f.1));
+    let mut foreign_keys = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while let Some((id, _, target, from, to, on_update, on_delete)) = rows.next() {
+        let mut columns = vec![from];
+        let mut referenced = vec![to];
+        while let Some((_, _, _, from, to, ..)) = rows.next_if(|r| r.0 == id) {
+            columns.push(from);
+            referenced.push(to);
+        }
+        let (referenced_table, referenced_columns) = referenced_key(schema, &target, referenced);
+        let (name, deferrable) = text
+            .take_fk(&columns, &target)
+            .unwrap_or((None, Deferrable::NotDeferrable));
+        foreign_keys.push(ForeignKey {
+            name,
+            columns,
+            referenced_table,
+            referenced_columns,
+            on_delete: ReferentialAction::parse(&on_delete).unwrap_or_default(),
+            on_update: ReferentialAction::parse(&on_update).unwrap_or_default(),
+            deferrable,
+        });
+    }
+    foreign_keys
+}
+
+/// The table a foreign key references (`target` as written in REFERENCES, in any
+/// case) and its columns: `referenced`, or the table's primary key when REFERENCES
+/// names no columns.
+fn referenced_key(
+    schema: &Schema,
+    target: &str,
+    referenced: Vec<Option<String>>,
+) -> (String, Vec<String>) {
+    let resolved = schema.tables.get(target).or_else(|| {
+        schema
+            .tables
+            .values()
+            .find(|t| t.name.eq_ignore_ascii_case(target))
+    });
+    let referenced_columns = if referenced.iter().all(Option::is_none) {
+        resolved
+            .and_then(|t| t.primary_key.as_ref())
+            .map(|pk| pk.columns.clone())
+            .unwrap_or_default()
+    } else {
+        referenced
+            .into_iter()
+            .map(Option::unwrap_or_default)
+            .collect()
+    };
+    let referenced_table = resolved.map_or_else(|| target.to_string(), |t| t.name.clone());
+    (referenced_table, referenced_columns)
 }
 
 /// What the `CREATE TABLE` text of a table says beyond the pragmas.
