@@ -10,7 +10,7 @@
 use crate::driver::{Arg, Backend, Conn};
 use crate::error::{MigrateError, MigrationFailed};
 use crate::rust_migration::{MigrationContext, MigrationError};
-use migrate_core::batch::statements;
+use migrate_core::batch::{statements, BatchError, BatchSpec, Statement};
 use migrate_core::{
     Dialect, Direction, LoadError, ParseError, ParseErrorKind, Problem, Script, Section,
 };
@@ -305,157 +305,251 @@ pub(crate) struct SqlStep<'a> {
     pub(crate) applied: Vec<String>,
 }
 
+impl SqlStep<'_> {
+    /// The progress table's row of this run's direction and file.
+    fn record(&self) -> ProgressRecord<'_> {
+        ProgressRecord {
+            table: self.progress_table,
+            revision: &self.script.revision,
+            // A file edited since the progress was recorded starts again from the top.
+            walk: format!(
+                "{} sql {}",
+                self.direction.name(),
+                &self.script.checksum.to_hex()[..16]
+            ),
+        }
+    }
+
+    /// The section's directives' problems, each at its line in the file.
+    fn invalid(&self, errs: Vec<(usize, BatchError)>) -> MigrateError {
+        let problems = errs
+            .into_iter()
+            .map(|(line, e)| {
+                Problem::Parse(ParseError {
+                    path: self.script.path.to_string(),
+                    line: self.section.line + line - 1,
+                    kind: ParseErrorKind::Batch(e),
+                })
+            })
+            .collect();
+        MigrateError::Load(LoadError::Invalid(problems))
+    }
+
+    /// Where the step starts: the statement after the last one an earlier run
+    /// completed, and the rows that statement's committed batches did (reported as a
+    /// resume when an earlier run left the step unfinished).
+    async fn resume_point(
+        &self,
+        conn: &mut Conn,
+        record: &ProgressRecord<'_>,
+        stmts: &[Statement<'_>],
+    ) -> Result<(usize, u64), MigrateError> {
+        let recorded = record
+            .read(conn)
+            .await
+            .map_err(|e| MigrateError::db("cannot read the migration progress table", e))?;
+        let (start, rows_done) = match &recorded {
+            Some((Some(key), rows)) => (key.parse::<usize>().unwrap_or(0), *rows),
+            _ => (0, 0),
+        };
+        if recorded.is_some() {
+            if let Some(stmt) = stmts.get(start) {
+                let resume = Resume::Statement {
+                    number: start + 1,
+                    of: stmts.len(),
+                    line: self.section.line + stmt.line - 1,
+                    rows_done,
+                };
+                self.sink.resumed(&self.script.revision, &resume);
+            }
+        }
+        Ok((start, rows_done))
+    }
+}
+
 /// Runs the SQL of a migration with `-- migrate:batch` statements (outside any
 /// transaction: the parser refuses them elsewhere). Statements run in order, each
 /// batched one repeated, one transaction a repetition, until it changes no rows; the
 /// progress table records the statement reached (and the rows done), so a run that
 /// stopped starts again after the last completed statement.
 pub(crate) async fn run_sql(conn: &mut Conn, step: &SqlStep<'_>) -> Result<(), MigrateError> {
-    let script = step.script;
-    let record = ProgressRecord {
-        table: step.progress_table,
-        revision: &script.revision,
-        // A file edited since the progress was recorded starts again from the top.
-        walk: format!(
-            "{} sql {}",
-            step.direction.name(),
-            &script.checksum.to_hex()[..16]
-        ),
-    };
-    let stmts = statements(&step.section.sql).map_err(|errs| {
-        // The parser refused these already; only data built by hand gets here.
-        let problems = errs
-            .into_iter()
-            .map(|(line, e)| {
-                Problem::Parse(ParseError {
-                    path: script.path.to_string(),
-                    line: step.section.line + line - 1,
-                    kind: ParseErrorKind::Batch(e),
-                })
-            })
-            .collect();
-        MigrateError::Load(LoadError::Invalid(problems))
-    })?;
-    let recorded = record
-        .read(conn)
-        .await
-        .map_err(|e| MigrateError::db("cannot read the migration progress table", e))?;
-    let (start, mut rows_done) = match &recorded {
-        Some((Some(key), rows)) => (key.parse::<usize>().unwrap_or(0), *rows),
-        _ => (0, 0),
-    };
-    if recorded.is_some() {
-        if let Some(stmt) = stmts.get(start) {
-            let resume = Resume::Statement {
-                number: start + 1,
-                of: stmts.len(),
-                line: step.section.line + stmt.line - 1,
-                rows_done,
-            };
-            step.sink.resumed(&script.revision, &resume);
-        }
-    }
+    let record = step.record();
+    // The parser refused these already; only data built by hand gets here.
+    let stmts = statements(&step.section.sql).map_err(|errs| step.invalid(errs))?;
+    let (start, mut rows_done) = step.resume_point(conn, &record, &stmts).await?;
     for (index, stmt) in stmts.iter().enumerate().skip(start) {
-        // `partly`: whether anything of the migration committed before the failure.
-        let fail = |source: sqlx::Error, sql: &str, partly: bool| {
-            MigrateError::Migration(Box::new(MigrationFailed {
-                direction: step.direction,
-                revision: script.revision.to_string(),
-                path: script.path.to_string(),
-                line: step.section.line + stmt.line - 1,
-                statement: sql.to_string(),
-                message: db_message(&source),
-                applied: step.applied.clone(),
-                partly_applied: partly.then_some(RESUMABLE),
-                resumable: true,
-                hint: None,
-                source,
-            }))
+        let run = StatementRun {
+            step,
+            record: &record,
+            index,
+            stmt,
         };
-        let Some(spec) = stmt.batch else {
-            if let Err(e) = conn.execute(stmt.sql).await {
-                return Err(fail(e, stmt.sql, index > 0));
-            }
-            let next = (index + 1).to_string();
-            record
-                .mark(conn, &next, 0)
-                .await
-                .map_err(|e| MigrateError::db("cannot record the migration's progress", e))?;
-            rows_done = 0;
-            continue;
-        };
-        let sql = spec.render(stmt.sql);
-        let total = match stmt.rows_query {
-            None => None,
-            Some(query) => match count(conn, query).await {
-                Ok(left) => Some(rows_done + left),
-                Err(e) => return Err(fail(e, query, index > 0 || rows_done > 0)),
-            },
-        };
+        match stmt.batch {
+            None => run.once(conn).await?,
+            Some(spec) => run.batched(conn, spec, rows_done).await?,
+        }
+        // Only the statement an earlier run stopped in has rows done already.
+        rows_done = 0;
+    }
+    Ok(())
+}
+
+/// One statement of a batched SQL step, and where it stands in the step.
+struct StatementRun<'r> {
+    step: &'r SqlStep<'r>,
+    record: &'r ProgressRecord<'r>,
+    /// The statement's 0-based place among the section's statements.
+    index: usize,
+    stmt: &'r Statement<'r>,
+}
+
+impl StatementRun<'_> {
+    /// The statement's line in the file.
+    fn line(&self) -> usize {
+        self.step.section.line + self.stmt.line - 1
+    }
+
+    /// The migration's failure at this statement running `sql`; `partly`: whether
+    /// anything of the migration committed before the failure.
+    fn failed(&self, source: sqlx::Error, sql: &str, partly: bool) -> MigrateError {
+        let script = self.step.script;
+        MigrateError::Migration(Box::new(MigrationFailed {
+            direction: self.step.direction,
+            revision: script.revision.to_string(),
+            path: script.path.to_string(),
+            line: self.line(),
+            statement: sql.to_string(),
+            message: db_message(&source),
+            applied: self.step.applied.clone(),
+            partly_applied: partly.then_some(RESUMABLE),
+            resumable: true,
+            hint: None,
+            source,
+        }))
+    }
+
+    /// Runs a statement that is not batched, then records the next one as where the
+    /// step continues.
+    async fn once(&self, conn: &mut Conn) -> Result<(), MigrateError> {
+        if let Err(e) = conn.execute(self.stmt.sql).await {
+            return Err(self.failed(e, self.stmt.sql, self.index > 0));
+        }
+        let next = (self.index + 1).to_string();
+        self.record
+            .mark(conn, &next, 0)
+            .await
+            .map_err(|e| MigrateError::db("cannot record the migration's progress", e))
+    }
+
+    /// Repeats a batched statement, one transaction a repetition, until it changes no
+    /// rows; `rows_done`: the rows its batches did in earlier runs.
+    async fn batched(
+        &self,
+        conn: &mut Conn,
+        spec: BatchSpec,
+        mut rows_done: u64,
+    ) -> Result<(), MigrateError> {
+        let sql = spec.render(self.stmt.sql);
+        let total = self.total(conn, rows_done).await?;
         let started = Instant::now();
         let (mut run_rows, mut batches) = (0u64, 0u64);
         loop {
             if spec.max_batches.is_some_and(|max| batches >= max) {
-                return Err(MigrateError::BatchLimit {
-                    revision: script.revision.to_string(),
-                    path: script.path.to_string(),
-                    line: step.section.line + stmt.line - 1,
-                    max: spec.max_batches.unwrap_or(0),
-                    applied: step.applied.clone(),
-                });
+                return Err(self.batch_limit(spec));
             }
-            let batch = async {
-                conn.begin().await.map_err(|e| (e, false))?;
-                let n = conn.execute(&sql).await.map_err(|e| (e, true))?;
-                // A finished statement's rows are not the next one's.
-                let (key, rows) = if n == 0 {
-                    (index + 1, 0)
-                } else {
-                    (index, rows_done + n)
-                };
-                record
-                    .mark(conn, &key.to_string(), rows)
-                    .await
-                    .map_err(|e| (e, false))?;
-                conn.commit().await.map_err(|e| (e, false))?;
-                Ok::<u64, (sqlx::Error, bool)>(n)
-            };
-            let n = match batch.await {
-                Ok(n) => n,
-                Err((e, statement)) => {
-                    if conn.in_transaction() {
-                        let _ = conn.rollback().await;
-                    }
-                    if statement {
-                        return Err(fail(e, &sql, index > 0 || rows_done > 0));
-                    }
-                    return Err(MigrateError::db("cannot commit a batch", e));
-                }
-            };
+            let n = self.one_batch(conn, &sql, rows_done).await?;
             if n == 0 {
-                rows_done = 0;
-                break;
+                return Ok(());
             }
             batches += 1;
             run_rows += n;
             rows_done += n;
-            step.sink.send(&RowProgress::new(
+            self.step.sink.send(&RowProgress::new(
                 rows_done, run_rows, total, batches, started,
             ));
-            if step.stop.is_stopped() {
-                return Err(MigrateError::Interrupted {
-                    revision: script.revision.to_string(),
-                    path: script.path.to_string(),
-                    rows_done,
-                    applied: step.applied.clone(),
-                });
+            if self.step.stop.is_stopped() {
+                return Err(self.interrupted(rows_done));
             }
             if !spec.pause.is_zero() {
                 tokio::time::sleep(spec.pause).await;
             }
         }
     }
-    Ok(())
+
+    /// The rows the statement's batches will have done in all, from its
+    /// `-- migrate:batch-rows` query when it has one.
+    async fn total(&self, conn: &mut Conn, rows_done: u64) -> Result<Option<u64>, MigrateError> {
+        let Some(query) = self.stmt.rows_query else {
+            return Ok(None);
+        };
+        match count(conn, query).await {
+            Ok(left) => Ok(Some(rows_done + left)),
+            Err(e) => Err(self.failed(e, query, self.index > 0 || rows_done > 0)),
+        }
+    }
+
+    /// One repetition of `sql` in its own transaction, committed with the progress it
+    /// makes (rolled back on an error): the rows it changed.
+    async fn one_batch(
+        &self,
+        conn: &mut Conn,
+        sql: &str,
+        rows_done: u64,
+    ) -> Result<u64, MigrateError> {
+        let index = self.index;
+        let record = self.record;
+        let batch = async {
+            conn.begin().await.map_err(|e| (e, false))?;
+            let n = conn.execute(sql).await.map_err(|e| (e, true))?;
+            // A finished statement's rows are not the next one's.
+            let (key, rows) = if n == 0 {
+                (index + 1, 0)
+            } else {
+                (index, rows_done + n)
+            };
+            record
+                .mark(conn, &key.to_string(), rows)
+                .await
+                .map_err(|e| (e, false))?;
+            conn.commit().await.map_err(|e| (e, false))?;
+            Ok::<u64, (sqlx::Error, bool)>(n)
+        };
+        match batch.await {
+            Ok(n) => Ok(n),
+            Err((e, statement)) => {
+                if conn.in_transaction() {
+                    let _ = conn.rollback().await;
+                }
+                if statement {
+                    return Err(self.failed(e, sql, index > 0 || rows_done > 0));
+                }
+                Err(MigrateError::db("cannot commit a batch", e))
+            }
+        }
+    }
+
+    /// The error of a statement that reached its `max=` batches still changing rows.
+    fn batch_limit(&self, spec: BatchSpec) -> MigrateError {
+        let script = self.step.script;
+        MigrateError::BatchLimit {
+            revision: script.revision.to_string(),
+            path: script.path.to_string(),
+            line: self.line(),
+            max: spec.max_batches.unwrap_or(0),
+            applied: self.step.applied.clone(),
+        }
+    }
+
+    /// The error of a run stopped after a committed batch.
+    fn interrupted(&self, rows_done: u64) -> MigrateError {
+        let script = self.step.script;
+        MigrateError::Interrupted {
+            revision: script.revision.to_string(),
+            path: script.path.to_string(),
+            rows_done,
+            applied: self.step.applied.clone(),
+        }
+    }
 }
 
 /// Runs a query counting rows (read as a 64-bit integer whatever type it returns).
