@@ -499,3 +499,28 @@ impl<'a> From<&'a Database> for Db<'a> {
         d.db()
     }
 }
+
+/// Whether `s` is a plain number literal (`0`, `-1.5`, `2e10`): how SQLite and MariaDB
+/// schema readers tell a quoted number default from text.
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+pub(crate) fn is_numeric_text(s: &str) -> bool {
+    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let mut digits = 0;
+    let mut dot = false;
+    let mut exp = false;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '0'..='9' => digits += 1,
+            '.' if !dot && !exp => dot = true,
+            'e' | 'E' if digits > 0 && !exp => {
+                exp = true;
+                if matches!(chars.peek(), Some('-' | '+')) {
+                    chars.next();
+                }
+            }
+            _ => return false,
+        }
+    }
+    digits > 0
+}

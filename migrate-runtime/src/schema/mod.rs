@@ -32,8 +32,6 @@
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "testing-fixture"))]
 pub(crate) mod leftover;
 mod scratch;
-#[cfg(feature = "sqlite")]
-pub(crate) mod sqltext;
 
 pub use migrate_schema as model;
 pub use migrate_schema::declared::{DeclaredError, DeclaredSchema};
@@ -269,28 +267,4 @@ pub async fn introspect_declared<'a>(
     let mut schema = introspect(db, &[]).await?;
     apply_renames(&mut schema, declared, db.dialect())?;
     Ok(schema)
-}
-
-/// Whether `s` is a plain number literal (`0`, `-1.5`, `2e10`).
-#[cfg(any(feature = "sqlite", feature = "mysql"))]
-pub(crate) fn is_numeric_text(s: &str) -> bool {
-    let s = s.strip_prefix(['-', '+']).unwrap_or(s);
-    let mut digits = 0;
-    let mut dot = false;
-    let mut exp = false;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '0'..='9' => digits += 1,
-            '.' if !dot && !exp => dot = true,
-            'e' | 'E' if digits > 0 && !exp => {
-                exp = true;
-                if matches!(chars.peek(), Some('-' | '+')) {
-                    chars.next();
-                }
-            }
-            _ => return false,
-        }
-    }
-    digits > 0
 }

@@ -518,7 +518,7 @@ fn normalize_default(
     }
     // MySQL: literals unquoted, expressions marked in EXTRA.
     if extra.contains("default_generated")
-        || (is_numeric_type(column_type) && crate::schema::is_numeric_text(&d))
+        || (is_numeric_type(column_type) && crate::driver::is_numeric_text(&d))
         || lower.starts_with("b'")
         || lower.starts_with("0x")
     {

@@ -78,9 +78,15 @@ async fn lend(
         let owner = tokio::spawn(async move {
             match conn.lock_handle().await {
                 Ok(mut guard) => {
+                    // Statements stop once the flag is set (sqlx's own handler: it
+                    // interrupts when the callback answers `false`).
+                    guard.set_progress_handler(PROGRESS_STEPS, move || {
+                        !interrupt.load(Ordering::Relaxed)
+                    });
                     if lent_tx.send(Ok(Handle(guard.as_raw_handle()))).is_ok() {
                         let _ = given_back.await;
                     }
+                    guard.remove_progress_handler();
                     drop(guard);
                 }
                 Err(e) => {
@@ -100,20 +106,9 @@ async fn lend(
                 });
             }
         };
-        // SAFETY: `db` is open; the flag the handler reads is kept alive by `Direct`,
-        // which removes the handler before letting it go.
-        unsafe {
-            ffi::sqlite3_progress_handler(
-                db.as_ptr(),
-                PROGRESS_STEPS,
-                Some(interrupted),
-                Arc::as_ptr(&interrupt).cast_mut().cast(),
-            )
-        };
         let mut direct = Direct {
             db,
             busy_ms: 0,
-            _interrupt: interrupt,
             journal: Journal::Unseen,
         };
         // The wait the connection was given (`PRAGMA busy_timeout`), which lock
@@ -235,8 +230,6 @@ pub(crate) struct Direct {
     db: NonNull<ffi::sqlite3>,
     /// The connection's busy timeout in milliseconds.
     busy_ms: c_int,
-    /// Read by the progress handler while a statement runs.
-    _interrupt: Arc<AtomicBool>,
     /// What the first write found of the connection's journal mode.
     journal: Journal,
 }
@@ -254,20 +247,11 @@ enum Journal {
 
 /// How many virtual machine steps SQLite takes between two looks at the interrupt flag:
 /// a few microseconds of work, so an interrupt is seen at once.
-const PROGRESS_STEPS: c_int = 1000;
-
-/// SQLite's progress handler while the handle is borrowed: a non-zero answer
-/// interrupts the running statement.
-extern "C" fn interrupted(flag: *mut std::ffi::c_void) -> c_int {
-    // SAFETY: `flag` is the `AtomicBool` of `Direct::_interrupt`, alive while the
-    // handler is installed.
-    let flag = unsafe { &*(flag as *const AtomicBool) };
-    c_int::from(flag.load(Ordering::Relaxed))
-}
+const PROGRESS_STEPS: i32 = 1000;
 
 // SAFETY: the handle is used by whichever thread owns the `Direct`, one at a time (the
 // methods take `&mut self`); the worker thread that otherwise owns it is parked on the
-// lock `_lent` holds. sqlx opens its connections in SQLite's multi-thread mode, which
+// lock the owner task's guard holds. sqlx opens its connections in SQLite's multi-thread mode, which
 // allows a connection to move between threads between calls.
 unsafe impl Send for Direct {}
 
@@ -296,8 +280,6 @@ impl Drop for Direct {
             // SAFETY: as above.
             unsafe { ffi::sqlite3_busy_timeout(self.db.as_ptr(), self.busy_ms) };
         }
-        // SAFETY: `db` is open; no handler afterwards.
-        unsafe { ffi::sqlite3_progress_handler(self.db.as_ptr(), 0, None, std::ptr::null_mut()) };
     }
 }
 

@@ -5,10 +5,10 @@
 //! `AUTOINCREMENT`, deferrability, index expressions and predicates, view queries;
 //! triggers are their stored `CREATE TRIGGER` statements.
 
-use crate::error::MigrateError;
-use crate::schema::sqltext::{
+use super::sqltext::{
     closing, lex, normalize, normalize_expression, normalize_text, split_commas, Kind, Tok,
 };
+use crate::error::MigrateError;
 use migrate_schema::{
     Check, Column, Deferrable, ForeignKey, Generated, Identity, Index, IndexKey, IndexPart,
     PrimaryKey, ReferentialAction, Schema, Table, Trigger, Unique, View,
@@ -701,7 +701,7 @@ fn normalize_default(written: &str, declared: &str) -> Option<String> {
     }
     if numeric_affinity(declared) {
         if let Some(inner) = d.strip_prefix('\'').and_then(|r| r.strip_suffix('\'')) {
-            if crate::schema::is_numeric_text(inner) {
+            if crate::driver::is_numeric_text(inner) {
                 return Some(inner.to_string());
             }
         }

@@ -4,6 +4,8 @@
 mod inline;
 #[cfg(feature = "sqlite")]
 mod introspect;
+#[cfg(feature = "sqlite")]
+mod sqltext;
 
 #[cfg(feature = "sqlite")]
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
