@@ -26,6 +26,13 @@ runs on SQLite only.
     python3 scripts/bench_apply.py                      # 1,000 revisions, 5 rounds
     python3 scripts/bench_apply.py -n 200 --runs 3 --only sqlite-shm
 
+A change to the runner is measured against the build before it the same way: build
+`migrate` from the earlier commit and name it with `--previous BIN` (measured as
+"previous build", in its own parse-cache folder); `--peers ''` leaves the other tools
+out:
+
+    python3 scripts/bench_apply.py --previous /tmp/prev/release/migrate --peers '' --no-alembic
+
 The two CLIs are installed on first use into a scratch folder (`--tools`, default
 /tmp/bench-apply-tools; nothing lands in the repository), which takes several minutes:
     CARGO_HOME=<tools>/cargo-home cargo install refinery_cli --version ^0.10 --root <tools>
@@ -223,6 +230,11 @@ def commands(tool, db, dirs, bins):
     m, r, s, a = dirs
     if tool == "migrate":
         return [bins["migrate"], "-q", "-c", os.path.join(m, "migrate.toml"), "--database-url", db["migrate"], "upgrade", "head"], None
+    if tool == "previous build":
+        # Its own parse cache: a cache written by another build is a miss for this one.
+        return [bins["previous"], "-q", "-c", os.path.join(m, "migrate.toml"), "--database-url", db["migrate"], "upgrade", "head"], {
+            "MIGRATE_CACHE_DIR": bins["previous cache"],
+        }
     if tool == "refinery":
         return [bins["refinery"], "migrate", "-e", "BENCH_DB_URL", "-p", r], {"BENCH_DB_URL": db["refinery"]}
     if tool == "sqlx":
@@ -293,17 +305,22 @@ def main():
     ap.add_argument("--postgres", default=os.environ.get("MIGRATE_TEST_POSTGRES_URL"), help="admin URL")
     ap.add_argument("--only", default="sqlite-disk,sqlite-shm,postgres", help="comma-separated databases")
     ap.add_argument("--no-alembic", action="store_true")
+    ap.add_argument("--peers", default="refinery,sqlx", help="comma-separated other tools (default refinery,sqlx; '' for none)")
+    ap.add_argument("--previous", help="a `migrate` binary of an earlier build, measured beside this one")
     args = ap.parse_args()
+    peers = [p for p in args.peers.split(",") if p]
 
     target_dir = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
     run(["cargo", "build", "--release", "-q", "-p", "migrate-cli"], cwd=ROOT)
-    bins = {
-        "migrate": os.path.join(target_dir, "release", "migrate"),
-        "refinery": install(args.tools, "refinery", ["refinery_cli", "--version", "^0.10"]),
-        "sqlx": install(
+    bins = {"migrate": os.path.join(target_dir, "release", "migrate")}
+    if "refinery" in peers:
+        bins["refinery"] = install(args.tools, "refinery", ["refinery_cli", "--version", "^0.10"])
+    if "sqlx" in peers:
+        bins["sqlx"] = install(
             args.tools, "sqlx", ["sqlx-cli", "--version", "^0.8", "--no-default-features", "--features", "sqlite,postgres,rustls"]
-        ),
-    }
+        )
+    if args.previous:
+        bins["previous"] = os.path.abspath(args.previous)
     alembic = not args.no_alembic and alembic_available()
     if alembic:
         # The module, not a launcher script (pyenv's shims add tens of milliseconds).
@@ -313,6 +330,7 @@ def main():
     shm = tempfile.mkdtemp(prefix="bench-apply-", dir="/dev/shm") if os.path.isdir("/dev/shm") else None
     env = dict(os.environ, MIGRATE_CACHE_DIR=os.path.join(work, "cache"))
     env.pop("DATABASE_URL", None)
+    bins["previous cache"] = os.path.join(work, "cache-previous")
     try:
         dirs = generate(work, args.n, bins["migrate"])
         print(f"{args.n} revisions of one CREATE TABLE each; medians of {args.runs} paired rounds; whole processes")
@@ -320,8 +338,8 @@ def main():
         dirty = run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"], check=False).stdout.strip()
         print("versions: " + "; ".join([
             version([bins["migrate"], "--version"]) + f" (built from {head}{', with uncommitted changes' if dirty else ''})",
-            version([bins["refinery"], "--version"]),
-            version([bins["sqlx"], "--version"]),
+            *([version([bins["previous"], "--version"]) + " (previous build)"] if "previous" in bins else []),
+            *[version([bins[p], "--version"]) for p in peers],
             version([*bins["alembic"], "--version"]) if alembic else "alembic skipped",
             f"SQLite (Python's) {sqlite3.sqlite_version}",
         ]))
@@ -336,7 +354,7 @@ def main():
         if "postgres" in only and args.postgres:
             targets.append((PostgresTarget(args.postgres), False))
         for target, sqlite in targets:
-            tools = ["migrate", "refinery", "sqlx"]
+            tools = ["migrate", *(["previous build"] if "previous" in bins else []), *peers]
             if sqlite and alembic:
                 tools += ["alembic", "alembic, per migration"]
             empty, at_head = measure(target, tools, dirs, bins, args.runs, args.n, env)
