@@ -1,6 +1,7 @@
 //! Opening connections and pools to the servers, with one timeout for TCP, TLS and the
 //! login, shared by the server databases' drivers.
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 use crate::error::{mask_url, MigrateError};
 use std::time::Duration;
 

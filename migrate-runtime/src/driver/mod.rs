@@ -26,7 +26,9 @@ mod tls;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use backend::lock_key;
 pub(crate) use backend::{of, Backend, JoinedRequest};
-pub(crate) use conn::{nul_byte_error, Arg, Conn, Connection, Held, HeldLock, Lost, Rows};
+#[cfg(feature = "sqlite")]
+pub(crate) use conn::nul_byte_error;
+pub(crate) use conn::{Arg, Conn, Connection, Held, HeldLock, Lost, Rows};
 pub use connect::ConnectOptions;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use connect::{connect_within, open_pool};
@@ -86,6 +88,7 @@ pub(crate) trait Pool: Send + Sync + std::fmt::Debug + 'static {
 
 /// Why a server did not create a database or schema.
 #[derive(Debug)]
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
 pub(crate) enum Refused {
     /// The role lacks the privilege; the server's message.
     Denied(String),
@@ -96,6 +99,7 @@ pub(crate) enum Refused {
 /// What a database server does for the tools that make databases of their own: scratch
 /// databases, the test fixture's templates and copies, test suites' databases. Names
 /// are plain identifiers the tools make up (never user input).
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
 pub(crate) trait Server: Send + Sync {
     /// Creates the empty database `name`.
     fn create_database<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), Refused>>;
@@ -144,6 +148,7 @@ pub(crate) trait Server: Send + Sync {
 }
 
 /// The message of a server error, without the driver's decoration.
+#[cfg(feature = "postgres")]
 pub(crate) fn server_message(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(d) => d.message().to_string(),
@@ -152,6 +157,7 @@ pub(crate) fn server_message(e: &sqlx::Error) -> String {
 }
 
 /// `s` with the characters `LIKE` reads as wildcards (and the escape) escaped.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn like_escaped(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('_', "\\_")

@@ -66,7 +66,10 @@ pub(crate) fn is_stale(name: &str, prefixes: &[&str]) -> bool {
 }
 
 /// One kind of leftover on a server: how to find them and how to drop one.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[cfg(all(
+    feature = "testing-fixture",
+    any(feature = "postgres", feature = "mysql")
+))]
 pub(crate) struct Leftovers {
     /// The prefixes of their names, each followed by a [`process_tag`].
     pub(crate) prefixes: &'static [&'static str],
@@ -79,7 +82,10 @@ pub(crate) struct Leftovers {
 /// Drops, best effort, the `leftovers` that [`is_stale`] judges left by a dead process
 /// of this host. A failure to list or to drop leaves them for the next process; a
 /// database still in use is refused by the server and stays.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[cfg(all(
+    feature = "testing-fixture",
+    any(feature = "postgres", feature = "mysql")
+))]
 pub(crate) async fn drop_stale<DB>(admin: &sqlx::Pool<DB>, leftovers: &Leftovers)
 where
     DB: sqlx::Database,

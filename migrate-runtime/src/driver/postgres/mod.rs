@@ -2,7 +2,7 @@
 
 #[cfg(feature = "postgres")]
 mod admin;
-#[cfg(feature = "postgres")]
+#[cfg(all(feature = "postgres", feature = "testing-fixture"))]
 pub(crate) use admin::sqlstate;
 #[cfg(feature = "postgres")]
 mod introspect;
