@@ -13,7 +13,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use migrate_core::Dialect;
-use migrate_schema::diff::generate_schema;
+use migrate_schema::bench_support::generate_schema;
 use migrate_schema::{diff, render, RenderOptions};
 
 const TABLES: usize = 1_000;

@@ -8,6 +8,8 @@
 //! `information_schema`), always after the database itself has normalized what the SQL
 //! said (types, defaults, implicit names); nothing here parses SQL to build it.
 
+#[doc(hidden)]
+pub mod bench_support;
 pub mod declared;
 pub mod diff;
 pub mod model;

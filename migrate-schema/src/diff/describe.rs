@@ -1,0 +1,272 @@
+//! The one-line descriptions of changes, as drift reports print them.
+
+use super::{added_labels, Change};
+use crate::model::{Column, ForeignKey, Function, Generated, Identity, IndexKey, IndexPart};
+
+impl Change {
+    /// One human line, as used in drift reports: `add column tickets.priority
+    /// varchar(20)`, `drop table legacy`.
+    pub fn describe(&self) -> String {
+        match self {
+            Change::CreateTable(t) => format!("create table {}", t.name),
+            Change::DropTable(t) => format!("drop table {}", t.name),
+            Change::RenameTable { from, to } => format!("rename table {from} to {to}"),
+            Change::AddColumn { table, column } => {
+                format!("add column {table}.{}", column_summary(column))
+            }
+            Change::DropColumn { table, column } => format!("drop column {table}.{}", column.name),
+            Change::RenameColumn { table, from, to } => {
+                format!("rename column {table}.{from} to {to}")
+            }
+            Change::AlterColumn { table, from, to } => {
+                format!(
+                    "alter column {table}.{}: {}",
+                    to.name,
+                    alterations(from, to).join(", ")
+                )
+            }
+            Change::AddPrimaryKey { table, primary_key } => format!(
+                "add primary key{} on {table} ({})",
+                named(&primary_key.name),
+                primary_key.columns.join(", ")
+            ),
+            Change::DropPrimaryKey { table, primary_key } => format!(
+                "drop primary key{} on {table} ({})",
+                named(&primary_key.name),
+                primary_key.columns.join(", ")
+            ),
+            Change::AddUnique { table, unique } => format!(
+                "add unique{} on {table} ({})",
+                named(&unique.name),
+                unique.columns.join(", ")
+            ),
+            Change::DropUnique { table, unique } => format!(
+                "drop unique{} on {table} ({})",
+                named(&unique.name),
+                unique.columns.join(", ")
+            ),
+            Change::CreateIndex { table, index } => format!(
+                "create {}index {} on {table} ({})",
+                if index.unique { "unique " } else { "" },
+                index.name,
+                index_parts_summary(&index.parts)
+            ),
+            Change::DropIndex { table, index } => format!("drop index {} on {table}", index.name),
+            Change::AddForeignKey { table, foreign_key } => {
+                format!("add foreign key{}", foreign_key_summary(table, foreign_key))
+            }
+            Change::DropForeignKey { table, foreign_key } => {
+                format!(
+                    "drop foreign key{}",
+                    foreign_key_summary(table, foreign_key)
+                )
+            }
+            Change::AddCheck { table, check } => {
+                format!(
+                    "add check{} on {table} ({})",
+                    named(&check.name),
+                    check.expression
+                )
+            }
+            Change::DropCheck { table, check } => {
+                format!(
+                    "drop check{} on {table} ({})",
+                    named(&check.name),
+                    check.expression
+                )
+            }
+            Change::AlterCheck { table, to, .. } => {
+                if to.not_valid {
+                    format!(
+                        "check{} on {table} ({}) re-added not valid",
+                        named(&to.name),
+                        to.expression
+                    )
+                } else {
+                    format!(
+                        "validate check{} on {table} ({})",
+                        named(&to.name),
+                        to.expression
+                    )
+                }
+            }
+            Change::CreateView(v) => format!("create view {}", v.name),
+            Change::DropView(v) => format!("drop view {}", v.name),
+            Change::CreateEnum(e) => format!("create enum {} ({})", e.name, labels(&e.values)),
+            Change::DropEnum(e) => format!("drop enum {}", e.name),
+            Change::AlterEnum { from, to, .. } => match added_labels(from, to) {
+                Some(added) => format!(
+                    "add value{} {} to enum {}",
+                    if added.len() > 1 { "s" } else { "" },
+                    labels(&added.into_iter().map(|(v, _)| v).collect::<Vec<_>>()),
+                    to.name
+                ),
+                None => format!(
+                    "drop and re-create enum {} ({}) as ({})",
+                    to.name,
+                    labels(&from.values),
+                    labels(&to.values)
+                ),
+            },
+            Change::CreateSequence(s) => format!("create sequence {}", s.name),
+            Change::DropSequence(s) => format!("drop sequence {}", s.name),
+            Change::AlterSequence { to, .. } => format!("alter sequence {}", to.name),
+            Change::CreateFunction(f) => {
+                format!("create {} {}", routine_kind(f), f.signature())
+            }
+            Change::DropFunction(f) => format!("drop {} {}", routine_kind(f), f.signature()),
+            Change::ReplaceFunction { to, .. } => {
+                format!("replace {} {}", routine_kind(to), to.signature())
+            }
+            Change::CreateTrigger(t) => format!("create trigger {} on {}", t.name, t.table),
+            Change::DropTrigger(t) => format!("drop trigger {} on {}", t.name, t.table),
+        }
+    }
+}
+
+fn routine_kind(f: &Function) -> &'static str {
+    if f.procedure {
+        "procedure"
+    } else {
+        "function"
+    }
+}
+
+fn named(name: &Option<String>) -> String {
+    name.as_ref().map(|n| format!(" {n}")).unwrap_or_default()
+}
+
+fn labels(values: &[String]) -> String {
+    values
+        .iter()
+        .map(|v| format!("'{}'", v.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn column_summary(c: &Column) -> String {
+    let mut s = format!("{} {}", c.name, c.data_type);
+    if let Some(collation) = &c.collation {
+        s.push_str(&format!(" collate {}", quoted_collation(collation)));
+    }
+    if !c.nullable {
+        s.push_str(" not null");
+    }
+    if let Some(d) = &c.default {
+        s.push_str(&format!(" default {d}"));
+    }
+    if let Some(i) = c.identity {
+        s.push_str(&format!(" {}", identity_words(i)));
+    }
+    if let Some(g) = &c.generated {
+        s.push_str(&format!(" {}", generated_words(g)));
+    }
+    s
+}
+
+fn identity_words(i: Identity) -> &'static str {
+    match i {
+        Identity::Always => "generated always as identity",
+        Identity::ByDefault => "generated by default as identity",
+        Identity::AutoIncrement => "auto_increment",
+    }
+}
+
+fn generated_words(g: &Generated) -> String {
+    format!(
+        "generated always as ({}) {}",
+        g.expression,
+        if g.stored { "stored" } else { "virtual" }
+    )
+}
+
+/// A collation as SQL names it: `"C"`, `"en_US"`.
+fn quoted_collation(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn alterations(from: &Column, to: &Column) -> Vec<String> {
+    let mut out = Vec::new();
+    if from.data_type != to.data_type {
+        out.push(format!("type {} -> {}", from.data_type, to.data_type));
+    }
+    if from.collation != to.collation {
+        let words = |c: &Option<String>| {
+            c.as_deref()
+                .map(quoted_collation)
+                .unwrap_or_else(|| "default".into())
+        };
+        out.push(format!(
+            "collation {} -> {}",
+            words(&from.collation),
+            words(&to.collation)
+        ));
+    }
+    if from.nullable != to.nullable {
+        out.push(
+            if to.nullable {
+                "drop not null"
+            } else {
+                "set not null"
+            }
+            .to_string(),
+        );
+    }
+    if from.default != to.default {
+        out.push(format!(
+            "default {} -> {}",
+            from.default.as_deref().unwrap_or("none"),
+            to.default.as_deref().unwrap_or("none")
+        ));
+    }
+    if from.identity != to.identity {
+        out.push(format!(
+            "identity {} -> {}",
+            from.identity.map(identity_words).unwrap_or("none"),
+            to.identity.map(identity_words).unwrap_or("none")
+        ));
+    }
+    if from.generated != to.generated {
+        out.push(format!(
+            "{} -> {}",
+            from.generated
+                .as_ref()
+                .map(generated_words)
+                .unwrap_or_else(|| "not generated".into()),
+            to.generated
+                .as_ref()
+                .map(generated_words)
+                .unwrap_or_else(|| "not generated".into())
+        ));
+    }
+    out
+}
+
+fn index_parts_summary(parts: &[IndexPart]) -> String {
+    parts
+        .iter()
+        .map(|p| {
+            let key = match &p.key {
+                IndexKey::Column(c) => c.clone(),
+                // As the database prints it (`lower(email)`, `(n + 1)`).
+                IndexKey::Expression(e) => e.clone(),
+            };
+            if p.descending {
+                format!("{key} desc")
+            } else {
+                key
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn foreign_key_summary(table: &str, fk: &ForeignKey) -> String {
+    format!(
+        "{} on {table} ({}) references {} ({})",
+        named(&fk.name),
+        fk.columns.join(", "),
+        fk.referenced_table,
+        fk.referenced_columns.join(", ")
+    )
+}
