@@ -45,6 +45,7 @@
 //! ```
 
 use crate::model::Schema;
+use crate::render;
 use migrate_core::directory::{read_regular_file, scan_files};
 use migrate_core::sql::{
     block_comment_end, dollar_quote_end, line_comment_end, newlines, nul_line, quote_end, utf8_text,
@@ -114,24 +115,17 @@ pub struct Ident {
 
 impl Ident {
     /// The name as `dialect` stores it: PostgreSQL folds an unquoted name to lower case;
-    /// the others keep it as written.
+    /// the others keep it as written (see [`render::DdlDialect::stored_name`]).
     pub fn stored_name(&self, dialect: Dialect) -> String {
-        if dialect == Dialect::Postgres && !self.quoted {
-            self.name.to_lowercase()
-        } else {
-            self.name.clone()
-        }
+        render::dialect(dialect).stored_name(&self.name, self.quoted)
     }
 
     /// Whether `dialect` would resolve this identifier to the object named `stored`:
     /// exactly on PostgreSQL (after folding an unquoted name), ignoring ASCII case on
     /// SQLite and MySQL, whose column names (and SQLite's table names) are
-    /// case-insensitive.
+    /// case-insensitive (see [`render::DdlDialect::resolves_to`]).
     pub fn matches(&self, stored: &str, dialect: Dialect) -> bool {
-        match dialect {
-            Dialect::Postgres => self.stored_name(dialect) == stored,
-            _ => self.name.eq_ignore_ascii_case(stored),
-        }
+        render::dialect(dialect).resolves_to(&self.name, self.quoted, stored)
     }
 }
 
@@ -495,45 +489,70 @@ pub fn parse_file(path: &str, bytes: &[u8]) -> Result<DeclaredFile, Vec<Declared
             kind,
         })
     };
-    /// A section being read.
-    struct Open<'t> {
-        dialect: Option<Dialect>,
-        /// First line of its text.
-        line: usize,
-        lines: Vec<&'t str>,
-        /// The directive's line.
-        declared_at: usize,
-        kind: OpenKind,
+    let closed = open_sections(text, &mut err);
+    let sections = close_sections(closed, path, &mut err);
+    if problems.is_empty() {
+        Ok(DeclaredFile {
+            path: path.to_string(),
+            sections,
+        })
+    } else {
+        Err(problems)
     }
-    #[derive(PartialEq)]
-    enum OpenKind {
-        /// Text before any directive: shared when it holds SQL.
-        Implicit,
-        /// After `-- migrate:schema [database]`.
-        Explicit,
-        /// After a directive naming an unknown database: reported, then ignored.
-        Discarded,
+}
+
+/// A section being read.
+struct Open<'t> {
+    dialect: Option<Dialect>,
+    /// First line of its text.
+    line: usize,
+    lines: Vec<&'t str>,
+    /// The directive's line.
+    declared_at: usize,
+    kind: OpenKind,
+}
+
+/// How a section was opened.
+#[derive(PartialEq)]
+enum OpenKind {
+    /// Text before any directive: shared when it holds SQL.
+    Implicit,
+    /// After `-- migrate:schema [database]`.
+    Explicit,
+    /// After a directive naming an unknown database: reported, then ignored.
+    Discarded,
+}
+
+impl Open<'_> {
+    fn new(dialect: Option<Dialect>, lineno: usize, kind: OpenKind) -> Self {
+        Open {
+            dialect,
+            line: lineno + 1,
+            lines: Vec::new(),
+            declared_at: lineno,
+            kind,
+        }
     }
-    let start = |dialect, lineno: usize, kind| Open {
-        dialect,
-        line: lineno + 1,
-        lines: Vec::new(),
-        declared_at: lineno,
-        kind,
-    };
-    let mut open = start(None, 0, OpenKind::Implicit);
+}
+
+/// The sections of a file's text, as the directives open them; problems go to `err`.
+fn open_sections<'t>(
+    text: &'t str,
+    err: &mut dyn FnMut(usize, DeclaredProblemKind),
+) -> Vec<Open<'t>> {
+    let mut open = Open::new(None, 0, OpenKind::Implicit);
     let mut closed: Vec<Open<'_>> = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let lineno = i + 1;
         match classify(raw) {
             Line::Directive { name, arg } if name == SCHEMA_DIRECTIVE => {
                 let next = if arg.is_empty() {
-                    start(None, lineno, OpenKind::Explicit)
+                    Open::new(None, lineno, OpenKind::Explicit)
                 } else if let Some(d) = Dialect::from_name(arg) {
-                    start(Some(d), lineno, OpenKind::Explicit)
+                    Open::new(Some(d), lineno, OpenKind::Explicit)
                 } else {
                     err(lineno, DeclaredProblemKind::UnknownDialect(arg.to_string()));
-                    start(None, lineno, OpenKind::Discarded)
+                    Open::new(None, lineno, OpenKind::Discarded)
                 };
                 closed.push(std::mem::replace(&mut open, next));
             }
@@ -550,6 +569,16 @@ pub fn parse_file(path: &str, bytes: &[u8]) -> Result<DeclaredFile, Vec<Declared
         }
     }
     closed.push(open);
+    closed
+}
+
+/// The sections that count (those holding SQL, or declared), with their renames;
+/// problems go to `err`.
+fn close_sections(
+    closed: Vec<Open<'_>>,
+    path: &str,
+    err: &mut dyn FnMut(usize, DeclaredProblemKind),
+) -> Vec<DeclaredSection> {
     let mut sections: Vec<DeclaredSection> = Vec::new();
     let mut seen: Vec<(Option<Dialect>, usize)> = Vec::new();
     for s in closed {
@@ -593,14 +622,7 @@ pub fn parse_file(path: &str, bytes: &[u8]) -> Result<DeclaredFile, Vec<Declared
             renames,
         });
     }
-    if problems.is_empty() {
-        Ok(DeclaredFile {
-            path: path.to_string(),
-            sections,
-        })
-    } else {
-        Err(problems)
-    }
+    sections
 }
 
 /// A token of SQL, for finding what an annotation is attached to.
@@ -721,28 +743,56 @@ fn find_renames(
     first_line: usize,
     path: &str,
 ) -> (Vec<Rename>, Vec<(usize, DeclaredProblemKind)>) {
-    let toks = tokens(sql, first_line);
-    let mut renames = Vec::new();
-    let mut bad = Vec::new();
-    // The most recent `CREATE TABLE`: its name and the line of the name.
-    let mut table: Option<(Ident, usize)> = None;
-    // Its body's depth once its `(` is open, while it is.
-    let mut body: Option<i32> = None;
-    let mut depth = 0i32;
-    // The first column that starts on a line: (line, column).
-    let mut column_on_line: Option<(usize, Ident)> = None;
-    // A column (or constraint) may start at the next token.
-    let mut item_start = false;
-    // Recognizing `CREATE ... TABLE [IF NOT EXISTS] name`.
-    #[derive(PartialEq)]
-    enum State {
-        Idle,
-        Create,
-        Table,
-        Named,
+    let mut finder = RenameFinder {
+        path,
+        renames: Vec::new(),
+        bad: Vec::new(),
+        table: None,
+        body: None,
+        depth: 0,
+        column_on_line: None,
+        item_start: false,
+        state: State::Idle,
+    };
+    for (line, tok) in tokens(sql, first_line) {
+        match &tok {
+            Tok::Comment(text) => finder.comment(line, text),
+            _ => finder.token(line, &tok),
+        }
     }
-    let mut state = State::Idle;
-    let ident = |t: &Tok| match t {
+    (finder.renames, finder.bad)
+}
+
+/// Where the tokens are in recognizing `CREATE ... TABLE [IF NOT EXISTS] name`.
+#[derive(PartialEq)]
+enum State {
+    Idle,
+    Create,
+    Table,
+    Named,
+}
+
+/// Reads a section's tokens, attaching each annotation to the table or column on its
+/// line.
+struct RenameFinder<'p> {
+    path: &'p str,
+    renames: Vec<Rename>,
+    bad: Vec<(usize, DeclaredProblemKind)>,
+    /// The most recent `CREATE TABLE`: its name and the line of the name.
+    table: Option<(Ident, usize)>,
+    /// Its body's depth once its `(` is open, while it is.
+    body: Option<i32>,
+    depth: i32,
+    /// The first column that starts on a line: (line, column).
+    column_on_line: Option<(usize, Ident)>,
+    /// A column (or constraint) may start at the next token.
+    item_start: bool,
+    state: State,
+}
+
+/// A token as an identifier, if it is one.
+fn ident(t: &Tok) -> Option<Ident> {
+    match t {
         Tok::Word(w) => Some(Ident {
             name: w.clone(),
             quoted: false,
@@ -752,81 +802,89 @@ fn find_renames(
             quoted: true,
         }),
         _ => None,
-    };
-    let mut k = 0;
-    while k < toks.len() {
-        let (line, tok) = &toks[k];
-        let line = *line;
-        k += 1;
-        if let Tok::Comment(text) = tok {
-            let Some(arg) = annotation(text) else {
-                continue;
-            };
-            let words: Vec<&str> = arg.split_whitespace().collect();
-            let [old] = words.as_slice() else {
-                bad.push((line, DeclaredProblemKind::BadOldName));
-                continue;
-            };
-            let old_name = unquote(old);
-            let attached = match (&table, &column_on_line) {
-                (Some((t, l)), _) if *l == line => Some((t.clone(), None)),
-                (Some((t, _)), Some((l, c))) if *l == line => Some((t.clone(), Some(c.clone()))),
-                _ => None,
-            };
-            match attached {
-                Some((table, column)) => renames.push(Rename {
-                    table,
-                    column,
-                    old_name,
-                    path: path.to_string(),
-                    line,
-                }),
-                None => bad.push((line, DeclaredProblemKind::Unattached(old.to_string()))),
-            }
-            continue;
-        }
-        let word = match tok {
-            Tok::Word(w) => Some(w.to_ascii_lowercase()),
+    }
+}
+
+impl RenameFinder<'_> {
+    /// A `--` comment: an annotation is attached to the table or column of its line.
+    fn comment(&mut self, line: usize, text: &str) {
+        let Some(arg) = annotation(text) else {
+            return;
+        };
+        let words: Vec<&str> = arg.split_whitespace().collect();
+        let [old] = words.as_slice() else {
+            self.bad.push((line, DeclaredProblemKind::BadOldName));
+            return;
+        };
+        let old_name = unquote(old);
+        let attached = match (&self.table, &self.column_on_line) {
+            (Some((t, l)), _) if *l == line => Some((t.clone(), None)),
+            (Some((t, _)), Some((l, c))) if *l == line => Some((t.clone(), Some(c.clone()))),
             _ => None,
         };
+        match attached {
+            Some((table, column)) => self.renames.push(Rename {
+                table,
+                column,
+                old_name,
+                path: self.path.to_string(),
+                line,
+            }),
+            None => self
+                .bad
+                .push((line, DeclaredProblemKind::Unattached(old.to_string()))),
+        }
+    }
+
+    /// Any other token.
+    fn token(&mut self, line: usize, tok: &Tok) {
         // Columns: the first token after the body's `(` or a `,` at its depth.
-        if item_start {
-            item_start = false;
-            if let Some(i) = ident(tok).filter(|_| table.is_some()) {
+        if self.item_start {
+            self.item_start = false;
+            if let Some(i) = ident(tok).filter(|_| self.table.is_some()) {
                 let is_constraint =
                     !i.quoted && CONSTRAINT_WORDS.contains(&i.name.to_ascii_lowercase().as_str());
-                if !is_constraint && column_on_line.as_ref().is_none_or(|(l, _)| *l != line) {
-                    column_on_line = Some((line, i));
+                if !is_constraint && self.column_on_line.as_ref().is_none_or(|(l, _)| *l != line) {
+                    self.column_on_line = Some((line, i));
                 }
             }
         }
         match tok {
             Tok::Punct('(') => {
-                depth += 1;
-                if state == State::Named && depth == 1 {
-                    body = Some(depth);
-                    item_start = true;
+                self.depth += 1;
+                if self.state == State::Named && self.depth == 1 {
+                    self.body = Some(self.depth);
+                    self.item_start = true;
                 }
-                state = State::Idle;
+                self.state = State::Idle;
             }
             Tok::Punct(')') => {
-                if body == Some(depth) {
-                    body = None;
+                if self.body == Some(self.depth) {
+                    self.body = None;
                 }
-                depth -= 1;
+                self.depth -= 1;
             }
-            Tok::Punct(',') if body == Some(depth) => item_start = true,
+            Tok::Punct(',') if self.body == Some(self.depth) => self.item_start = true,
             Tok::Punct(';') => {
-                depth = 0;
-                body = None;
-                state = State::Idle;
+                self.depth = 0;
+                self.body = None;
+                self.state = State::Idle;
             }
             _ => {}
         }
-        if depth != 0 {
-            continue;
+        if self.depth == 0 {
+            self.create_table(line, tok);
         }
-        state = match (state, word.as_deref()) {
+    }
+
+    /// Steps through `CREATE ... TABLE [IF NOT EXISTS] name` at the top level.
+    fn create_table(&mut self, line: usize, tok: &Tok) {
+        let word = match tok {
+            Tok::Word(w) => Some(w.to_ascii_lowercase()),
+            _ => None,
+        };
+        let state = std::mem::replace(&mut self.state, State::Idle);
+        self.state = match (state, word.as_deref()) {
             (State::Idle, Some("create")) => State::Create,
             (State::Create, Some("table")) => State::Table,
             (State::Create, Some(w)) if TABLE_MODIFIERS.contains(&w) => State::Create,
@@ -834,8 +892,8 @@ fn find_renames(
             (State::Table, _) | (State::Named, _) if matches!(tok, Tok::Punct('.')) => State::Table,
             (State::Table, _) => match ident(tok) {
                 Some(i) => {
-                    table = Some((i, line));
-                    column_on_line = None;
+                    self.table = Some((i, line));
+                    self.column_on_line = None;
                     State::Named
                 }
                 None => State::Idle,
@@ -844,7 +902,6 @@ fn find_renames(
             _ => State::Idle,
         };
     }
-    (renames, bad)
 }
 
 /// The argument of a `-- migrate:renamed_from` comment, from the text after `--`.

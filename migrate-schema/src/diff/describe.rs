@@ -2,12 +2,22 @@
 
 use super::{added_labels, Change};
 use crate::model::{Column, ForeignKey, Function, Generated, Identity, IndexKey, IndexPart};
+use crate::render::dialect;
+use migrate_core::Dialect;
 
 impl Change {
     /// One human line, as used in drift reports: `add column tickets.priority
     /// varchar(20)`, `drop table legacy`.
     pub fn describe(&self) -> String {
-        match self {
+        self.describe_table()
+            .or_else(|| self.describe_key())
+            .or_else(|| self.describe_object())
+            .unwrap_or_default()
+    }
+
+    /// Tables and columns.
+    fn describe_table(&self) -> Option<String> {
+        Some(match self {
             Change::CreateTable(t) => format!("create table {}", t.name),
             Change::DropTable(t) => format!("drop table {}", t.name),
             Change::RenameTable { from, to } => format!("rename table {from} to {to}"),
@@ -25,6 +35,13 @@ impl Change {
                     alterations(from, to).join(", ")
                 )
             }
+            _ => return None,
+        })
+    }
+
+    /// Keys, constraints and indexes.
+    fn describe_key(&self) -> Option<String> {
+        Some(match self {
             Change::AddPrimaryKey { table, primary_key } => format!(
                 "add primary key{} on {table} ({})",
                 named(&primary_key.name),
@@ -90,6 +107,13 @@ impl Change {
                     )
                 }
             }
+            _ => return None,
+        })
+    }
+
+    /// Views, types, sequences, functions and triggers.
+    fn describe_object(&self) -> Option<String> {
+        Some(match self {
             Change::CreateView(v) => format!("create view {}", v.name),
             Change::DropView(v) => format!("drop view {}", v.name),
             Change::CreateEnum(e) => format!("create enum {} ({})", e.name, labels(&e.values)),
@@ -120,7 +144,8 @@ impl Change {
             }
             Change::CreateTrigger(t) => format!("create trigger {} on {}", t.name, t.table),
             Change::DropTrigger(t) => format!("drop trigger {} on {}", t.name, t.table),
-        }
+            _ => return None,
+        })
     }
 }
 
@@ -139,7 +164,7 @@ fn named(name: &Option<String>) -> String {
 fn labels(values: &[String]) -> String {
     values
         .iter()
-        .map(|v| format!("'{}'", v.replace('\'', "''")))
+        .map(|v| dialect(Dialect::Postgres).string_literal(v))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -180,9 +205,10 @@ fn generated_words(g: &Generated) -> String {
     )
 }
 
-/// A collation as SQL names it: `"C"`, `"en_US"`.
+/// A collation as SQL names it: `"C"`, `"en_US"` (quoted as PostgreSQL and SQLite
+/// quote, whatever the database).
 fn quoted_collation(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+    dialect(Dialect::Postgres).quote_identifier(name)
 }
 
 fn alterations(from: &Column, to: &Column) -> Vec<String> {
