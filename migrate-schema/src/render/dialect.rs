@@ -142,6 +142,20 @@ pub(crate) trait Ddl: DdlDialect {
         format!("DROP INDEX {}", r.q(&ix.name))
     }
 
+    /// `ADD COLUMN`.
+    fn add_column(
+        &self,
+        r: &Renderer<'_>,
+        _step: &Step<'_>,
+        table: &str,
+        column: &Column,
+    ) -> Result<String, RenderError> {
+        Ok(r.alter(
+            table,
+            format!("ADD COLUMN {}", r.column_def(table, column, false, true)?),
+        ))
+    }
+
     /// A column's change other than its generation.
     fn alter_column(
         &self,

@@ -708,13 +708,7 @@ impl Renderer<'_> {
             )],
             Change::AddColumn { table, column } => {
                 self.warn_not_null(table, column, warnings);
-                vec![self.alter(
-                    table,
-                    format!(
-                        "ADD COLUMN {}",
-                        self.column_def(table, column, false, !step.key_added(table))?
-                    ),
-                )]
+                vec![self.ddl.add_column(self, step, table, column)?]
             }
             Change::DropColumn { table, column } => {
                 vec![self.alter(table, format!("DROP COLUMN {}", self.q(&column.name)))]

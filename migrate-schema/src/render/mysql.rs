@@ -142,6 +142,23 @@ impl Ddl for Mysql {
         format!("DROP INDEX {} ON {}", r.q(&ix.name), r.q(table))
     }
 
+    /// `AUTO_INCREMENT` waits for a primary key the list adds.
+    fn add_column(
+        &self,
+        r: &Renderer<'_>,
+        step: &Step<'_>,
+        table: &str,
+        column: &Column,
+    ) -> Result<String, RenderError> {
+        Ok(r.alter(
+            table,
+            format!(
+                "ADD COLUMN {}",
+                r.column_def(table, column, false, !step.key_added(table))?
+            ),
+        ))
+    }
+
     /// `MODIFY COLUMN` with the whole definition.
     fn alter_column(
         &self,
