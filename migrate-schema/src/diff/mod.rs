@@ -40,6 +40,7 @@
 //!
 //! The reverse order is valid for the inverse changes by construction: every pair of
 //! phases that must be ordered one way in the upgrade is ordered the other way, for the
+//! opposite changes, in the downgrade.
 //!
 //! Each kind of object is compared in a module of its own (`tables`, `columns`, `keys`,
 //! `indexes`, `foreign_keys`, `types`, `views`, `routines`); this one runs them in
