@@ -7,6 +7,11 @@
 //! `migrate_runtime::schema` (PostgreSQL's catalogs, SQLite's pragmas, MySQL's
 //! `information_schema`), always after the database itself has normalized what the SQL
 //! said (types, defaults, implicit names); nothing here parses SQL to build it.
+//!
+//! Each database's DDL, quoting, literals and identifier folding live in a file named
+//! for it under `render/`, behind one trait; [`render::dialect`] gives a database's
+//! [`DdlDialect`](render::DdlDialect), the one place that quotes for it. The diff runs
+//! one step per kind of object (`diff/tables.rs`, `diff/columns.rs`, ...).
 
 #[doc(hidden)]
 pub mod bench_support;
