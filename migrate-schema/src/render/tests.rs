@@ -64,6 +64,29 @@ fn quoting() {
 }
 
 #[test]
+fn dialects_quote_always_and_fold_their_way() {
+    let (pg, my, lite) = (
+        dialect(Dialect::Postgres),
+        dialect(Dialect::Mysql),
+        dialect(Dialect::Sqlite),
+    );
+    assert_eq!(pg.quote_identifier("tickets"), "\"tickets\"");
+    assert_eq!(lite.quote_identifier("a\"b"), "\"a\"\"b\"");
+    assert_eq!(my.quote_identifier("a`b"), "`a``b`");
+    assert_eq!(lite.string_literal("it's \\"), "'it''s \\'");
+    assert_eq!(pg.stored_name("Tickets", false), "tickets");
+    assert_eq!(pg.stored_name("Tickets", true), "Tickets");
+    assert_eq!(my.stored_name("Tickets", false), "Tickets");
+    assert!(!pg.resolves_to("Tickets", true, "tickets"));
+    assert!(pg.resolves_to("Tickets", false, "tickets"));
+    assert!(lite.resolves_to("Tickets", true, "tickets"));
+    assert_eq!(
+        [pg.name(), my.name(), lite.name()],
+        ["PostgreSQL", "MySQL", "SQLite"]
+    );
+}
+
+#[test]
 fn postgres_names() {
     assert_eq!(
         postgres_object_name("tickets", None, "pkey"),
