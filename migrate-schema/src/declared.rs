@@ -47,9 +47,8 @@
 use crate::model::Schema;
 use crate::render;
 use migrate_core::directory::{read_regular_file, scan_files};
-use migrate_core::sql::{
-    block_comment_end, dollar_quote_end, line_comment_end, newlines, nul_line, quote_end, utf8_text,
-};
+use migrate_core::lex::{self, Syntax, Token, TokenKind};
+use migrate_core::sql::{nul_line, utf8_text};
 use migrate_core::{Dialect, LoadError};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -625,90 +624,6 @@ fn close_sections(
     sections
 }
 
-/// A token of SQL, for finding what an annotation is attached to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok {
-    /// A bare word: keyword, identifier or number.
-    Word(String),
-    /// A quoted identifier, quotes removed.
-    Quoted(String),
-    /// A string literal (or dollar-quoted body).
-    Str,
-    /// One punctuation character.
-    Punct(char),
-    /// A `--` comment's text (after `--`).
-    Comment(String),
-}
-
-/// Splits SQL into tokens with their 1-based line (relative to `first_line`).
-fn tokens(sql: &str, first_line: usize) -> Vec<(usize, Tok)> {
-    let b = sql.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    let mut line = first_line;
-    while i < b.len() {
-        let c = b[i];
-        match c {
-            c if c.is_ascii_whitespace() => {
-                line += usize::from(c == b'\n');
-                i += 1;
-            }
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                let end = line_comment_end(b, i);
-                out.push((line, Tok::Comment(sql[i + 2..end].to_string())));
-                i = end;
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let end = block_comment_end(b, i);
-                line += newlines(&b[i..end]);
-                i = end;
-            }
-            b'\'' | b'"' | b'`' | b'[' => {
-                let close = if c == b'[' { b']' } else { c };
-                let end = quote_end(b, i);
-                let tok = if c == b'\'' {
-                    Tok::Str
-                } else {
-                    let inner = &sql[i + 1..end];
-                    let doubled = [close as char, close as char].iter().collect::<String>();
-                    Tok::Quoted(inner.replace(&doubled, &(close as char).to_string()))
-                };
-                out.push((line, tok));
-                line += newlines(&b[i..end]);
-                i = (end + 1).min(b.len());
-            }
-            b'$' => match dollar_quote_end(b, i) {
-                Some(close) => {
-                    out.push((line, Tok::Str));
-                    line += newlines(&b[i..close]);
-                    i = close;
-                }
-                None => {
-                    out.push((line, Tok::Punct('$')));
-                    i += 1;
-                }
-            },
-            c if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80 => {
-                let s = i;
-                while i < b.len()
-                    && (b[i].is_ascii_alphanumeric()
-                        || b[i] == b'_'
-                        || b[i] >= 0x80
-                        || b[i] == b'$')
-                {
-                    i += 1;
-                }
-                out.push((line, Tok::Word(sql[s..i].to_string())));
-            }
-            _ => {
-                out.push((line, Tok::Punct(c as char)));
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
 /// Words that start a table constraint rather than a column inside `CREATE TABLE (...)`.
 const CONSTRAINT_WORDS: &[&str] = &[
     "constraint",
@@ -754,9 +669,12 @@ fn find_renames(
         item_start: false,
         state: State::Idle,
     };
-    for (line, tok) in tokens(sql, first_line) {
-        match &tok {
-            Tok::Comment(text) => finder.comment(line, text),
+    for tok in lex::tokens(sql, Syntax::ANY) {
+        let line = first_line + tok.line - 1;
+        match tok.kind {
+            TokenKind::Blank | TokenKind::BlockComment => {}
+            // The comment's text after its `--`.
+            TokenKind::LineComment => finder.comment(line, tok.text.get(2..).unwrap_or("")),
             _ => finder.token(line, &tok),
         }
     }
@@ -791,14 +709,14 @@ struct RenameFinder<'p> {
 }
 
 /// A token as an identifier, if it is one.
-fn ident(t: &Tok) -> Option<Ident> {
-    match t {
-        Tok::Word(w) => Some(Ident {
-            name: w.clone(),
+fn ident(t: &Token<'_>) -> Option<Ident> {
+    match t.kind {
+        TokenKind::Word => Some(Ident {
+            name: t.text.to_string(),
             quoted: false,
         }),
-        Tok::Quoted(q) => Some(Ident {
-            name: q.clone(),
+        TokenKind::Quoted => Some(Ident {
+            name: t.unquoted()?.into_owned(),
             quoted: true,
         }),
         _ => None,
@@ -837,7 +755,7 @@ impl RenameFinder<'_> {
     }
 
     /// Any other token.
-    fn token(&mut self, line: usize, tok: &Tok) {
+    fn token(&mut self, line: usize, tok: &Token<'_>) {
         // Columns: the first token after the body's `(` or a `,` at its depth.
         if self.item_start {
             self.item_start = false;
@@ -849,8 +767,8 @@ impl RenameFinder<'_> {
                 }
             }
         }
-        match tok {
-            Tok::Punct('(') => {
+        match (tok.kind, tok.text) {
+            (TokenKind::Punct, "(") => {
                 self.depth += 1;
                 if self.state == State::Named && self.depth == 1 {
                     self.body = Some(self.depth);
@@ -858,14 +776,14 @@ impl RenameFinder<'_> {
                 }
                 self.state = State::Idle;
             }
-            Tok::Punct(')') => {
+            (TokenKind::Punct, ")") => {
                 if self.body == Some(self.depth) {
                     self.body = None;
                 }
                 self.depth -= 1;
             }
-            Tok::Punct(',') if self.body == Some(self.depth) => self.item_start = true,
-            Tok::Punct(';') => {
+            (TokenKind::Punct, ",") if self.body == Some(self.depth) => self.item_start = true,
+            (TokenKind::Punct, ";") => {
                 self.depth = 0;
                 self.body = None;
                 self.state = State::Idle;
@@ -878,18 +796,15 @@ impl RenameFinder<'_> {
     }
 
     /// Steps through `CREATE ... TABLE [IF NOT EXISTS] name` at the top level.
-    fn create_table(&mut self, line: usize, tok: &Tok) {
-        let word = match tok {
-            Tok::Word(w) => Some(w.to_ascii_lowercase()),
-            _ => None,
-        };
+    fn create_table(&mut self, line: usize, tok: &Token<'_>) {
+        let word = (tok.kind == TokenKind::Word).then(|| tok.text.to_ascii_lowercase());
         let state = std::mem::replace(&mut self.state, State::Idle);
         self.state = match (state, word.as_deref()) {
             (State::Idle, Some("create")) => State::Create,
             (State::Create, Some("table")) => State::Table,
             (State::Create, Some(w)) if TABLE_MODIFIERS.contains(&w) => State::Create,
             (State::Table, Some("if" | "not" | "exists")) => State::Table,
-            (State::Table, _) | (State::Named, _) if matches!(tok, Tok::Punct('.')) => State::Table,
+            (State::Table, _) | (State::Named, _) if tok.is_punct(b'.') => State::Table,
             (State::Table, _) => match ident(tok) {
                 Some(i) => {
                     self.table = Some((i, line));

@@ -740,6 +740,14 @@ fn words_skip_strings_and_unquote() {
 }
 
 #[test]
+fn words_read_through_the_shared_lexer() {
+    // Comments name nothing; a backslash ends no string; doubled quotes are one.
+    let w = words("SELECT a -- b\n/* c */ FROM t WHERE s = 'x\\' AND \"q\"\"r\" > 0");
+    assert!(w.contains("a") && w.contains("t") && w.contains("q\"r"));
+    assert!(!w.contains("b") && !w.contains("c") && !w.contains("x"));
+}
+
+#[test]
 fn generated_schema_diff() {
     let a = generate_schema(200, 0);
     let b = generate_schema(200, 7);

@@ -1,55 +1,35 @@
 //! What a SQL text names: the words of a view, a check or an index expression.
 
+use migrate_core::lex::{tokens, Syntax, TokenKind};
 use std::collections::HashSet;
 
 /// Lower-cased identifier-like words of a SQL text, quotes removed, string literals
-/// skipped: what a view or an expression may name.
+/// and comments skipped: what a view or an expression may name.
 pub(crate) fn words(sql: &str) -> HashSet<String> {
-    let mut out = HashSet::new();
-    let mut chars = sql.chars().peekable();
-    let mut word = String::new();
-    let flush = |w: &mut String, out: &mut HashSet<String>| {
-        if !w.is_empty() {
-            out.insert(std::mem::take(w).to_lowercase());
-        }
-    };
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                flush(&mut word, &mut out);
-                // A string literal; `''` inside is two quotes in a row.
-                while let Some(d) = chars.next() {
-                    if d == '\'' {
-                        if chars.peek() == Some(&'\'') {
-                            chars.next();
-                        } else {
-                            break;
-                        }
-                    }
-                }
-            }
-            '"' | '`' | '[' => {
-                flush(&mut word, &mut out);
-                let close = if c == '[' { ']' } else { c };
-                let mut quoted = String::new();
-                for d in chars.by_ref() {
-                    if d == close {
-                        break;
-                    }
-                    quoted.push(d);
-                }
-                if !quoted.is_empty() {
-                    out.insert(quoted.to_lowercase());
-                }
-            }
-            c if c.is_alphanumeric() || c == '_' || c == '$' => word.push(c),
-            _ => flush(&mut word, &mut out),
-        }
-    }
-    flush(&mut word, &mut out);
-    out
+    tokens(sql, definitions())
+        .filter_map(|t| match t.kind {
+            TokenKind::Word => Some(t.text.to_lowercase()),
+            TokenKind::Quoted => t
+                .unquoted()
+                .filter(|q| !q.is_empty())
+                .map(|q| q.to_lowercase()),
+            _ => None,
+        })
+        .collect()
 }
 
+/// How definitions read back from any of the databases are lexed: every quote and
+/// comment, but a backslash in a string is itself (PostgreSQL and SQLite print it so),
+/// and `$` is part of a word, as PostgreSQL prints neither views nor expressions with
+/// dollar quotes.
+fn definitions() -> Syntax {
+    let mut syntax = Syntax::ANY;
+    syntax.backslash_escapes = false;
+    syntax.dollar_quotes = false;
+    syntax
+}
+
+/// Whether `words` (from [`words`]) hold `name`, in any case.
 pub(super) fn mentions(words: &HashSet<String>, name: &str) -> bool {
     words.contains(&name.to_lowercase())
 }
