@@ -291,8 +291,7 @@ fn run_end(b: &[u8], at: usize, part: impl Fn(u8) -> bool) -> usize {
 }
 
 // The pieces of lexing, each given the text's bytes and the index where the construct
-// opens. The `#[doc(hidden)]` ones are public only because migrate-schema's declared
-// loader still calls them; they become `pub(crate)` once it reads `tokens`.
+// opens.
 
 /// The index of the quote that closes the quoted text opening at `open` (`'…'`,
 /// `"…"`, `` `…` `` or `[…]`), or `None` when it never closes. A doubled quote stands
@@ -320,12 +319,12 @@ fn quote_close(sql: &[u8], open: usize, backslash_escapes: bool) -> Option<usize
     }
 }
 
+#[cfg(test)]
 /// Where the quoted text opening at `open` (`'…'`, `"…"`, `` `…` ``, or `[…]`) closes:
 /// the index of its closing quote, or the text's length when it never closes. A doubled
 /// quote stands for itself (except in `[…]`), and a backslash escapes the next byte in
 /// `'…'` (MySQL's escapes; harmless elsewhere for finding the end).
-#[doc(hidden)]
-pub fn quote_end(sql: &[u8], open: usize) -> usize {
+pub(crate) fn quote_end(sql: &[u8], open: usize) -> usize {
     quote_close(sql, open, true).unwrap_or(sql.len())
 }
 
@@ -355,18 +354,17 @@ fn dollar_quote(sql: &[u8], open: usize) -> Option<Option<usize>> {
     )
 }
 
+#[cfg(test)]
 /// Where the PostgreSQL dollar-quoted text opening at `open` (`$$…$$`, `$tag$…$tag$`)
 /// ends: the index after its closing tag, or the text's length when it never closes;
 /// `None` when no dollar quote opens there (a `$1` parameter, a lone `$`).
-#[doc(hidden)]
-pub fn dollar_quote_end(sql: &[u8], open: usize) -> Option<usize> {
+pub(crate) fn dollar_quote_end(sql: &[u8], open: usize) -> Option<usize> {
     dollar_quote(sql, open).map(|end| end.unwrap_or(sql.len()))
 }
 
 /// Where the `--` comment opening at `open` ends: the index of its newline, or the
 /// text's length.
-#[doc(hidden)]
-pub fn line_comment_end(sql: &[u8], open: usize) -> usize {
+pub(crate) fn line_comment_end(sql: &[u8], open: usize) -> usize {
     sql.get(open..)
         .and_then(|rest| rest.iter().position(|&x| x == b'\n'))
         .map_or(sql.len(), |p| open + p)
@@ -396,18 +394,17 @@ fn block_comment_close(sql: &[u8], open: usize, nested: bool) -> Option<usize> {
     None
 }
 
+#[cfg(test)]
 /// Where the `/* … */` comment opening at `open` ends (nested comments included): the
 /// index after its `*/`, or the text's length when it never closes.
-#[doc(hidden)]
-pub fn block_comment_end(sql: &[u8], open: usize) -> usize {
+pub(crate) fn block_comment_end(sql: &[u8], open: usize) -> usize {
     // PostgreSQL nests block comments; elsewhere a `/*` inside a comment is plain
     // text, which only matters for text those databases reject.
     block_comment_close(sql, open, true).unwrap_or(sql.len())
 }
 
 /// The number of newlines in `bytes`.
-#[doc(hidden)]
-pub fn newlines(bytes: &[u8]) -> usize {
+pub(crate) fn newlines(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&c| c == b'\n').count()
 }
 

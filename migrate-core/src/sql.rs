@@ -1,11 +1,7 @@
 //! Splitting a section's SQL into statements, so a failure can name the statement.
 
+use crate::lex::newlines;
 use crate::lex::{tokens, Syntax, Token, TokenKind};
-
-// Kept under their old path for migrate-schema's declared loader until it reads
-// `lex::tokens`; not part of the API.
-#[doc(hidden)]
-pub use crate::lex::{block_comment_end, dollar_quote_end, line_comment_end, newlines, quote_end};
 
 /// Splits SQL text into statements at top-level `;`, respecting quotes, comments
 /// (PostgreSQL's nested block comments included), PostgreSQL dollar quoting and the
@@ -540,6 +536,7 @@ const RESERVED_WORDS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lex::{block_comment_end, dollar_quote_end, line_comment_end, quote_end};
     use proptest::prelude::*;
 
     fn stmts(s: &str) -> Vec<String> {

@@ -121,9 +121,14 @@ pub(crate) trait Backend: Sync {
     /// `expr` converted to a 64-bit integer (`text: false`) or to text.
     fn cast(&self, expr: &str, text: bool) -> String;
 
-    /// An SQL string literal of `s`.
+    /// An SQL string literal of `s`, as this database's DDL writes it.
     fn literal(&self, s: &str) -> String {
-        format!("'{}'", s.replace('\'', "''"))
+        migrate_schema::render::dialect(self.dialect()).string_literal(s)
+    }
+
+    /// `name` as a quoted identifier, as this database's DDL writes it.
+    fn quote_identifier(&self, name: &str) -> String {
+        migrate_schema::render::dialect(self.dialect()).quote_identifier(name)
     }
 
     /// The statement that inserts or updates a progress row; `values` are the

@@ -209,11 +209,6 @@ impl super::Backend for Mysql {
         e.code().as_deref() == Some("42S02") || e.message().contains("doesn't exist")
     }
 
-    /// MySQL reads backslash escapes in literals (unless `NO_BACKSLASH_ESCAPES`).
-    fn literal(&self, s: &str) -> String {
-        format!("'{}'", s.replace('\'', "''").replace('\\', "\\\\"))
-    }
-
     fn upsert_progress(&self, table: &str, values: [&str; 4]) -> String {
         let [r, w, k, rows_done] = values;
         format!(
