@@ -43,8 +43,6 @@
 //! ```
 
 use crate::driver::BoxFuture;
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-use crate::driver::{with_database, Server};
 use crate::error::{mask_url, MigrateError};
 use crate::schema::leftover::process_tag;
 use crate::{Database, EmbeddedMigrations, Migrator};
@@ -658,12 +656,6 @@ pub(crate) fn is_stale(name: &str) -> bool {
     crate::schema::leftover::is_stale(name, &[TEMPLATE, FRESH])
 }
 
-/// The error of a statement of the fixture's, `context` saying what it was doing.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) fn sql_error(context: String) -> impl FnOnce(sqlx::Error) -> FixtureError {
-    move |source| FixtureError::Database { context, source }
-}
-
 /// Migrates the template through `url`, closing the pool after.
 pub(crate) async fn migrate_template(
     m: &Migrator,
@@ -681,177 +673,186 @@ pub(crate) async fn migrate_template(
 
 // ---- on a server ------------------------------------------------------------------
 
-/// What a server database does for the fixture beyond [`Server`]: copying its
-/// template. Cheap to clone (a pool and shared data), so that drops run as tasks of
-/// their own.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) trait ServerCopier: Clone + Send + Sync + std::fmt::Debug + 'static {
-    /// The server the template is on.
-    fn server(&self) -> &dyn Server;
+pub(crate) use server::{connect_copy, server_template, sql_error, OnServer, ServerCopier};
 
-    /// Creates the database `name`, a copy of the template `template` (leaving nothing
-    /// behind when it fails).
-    fn copy_into<'a>(
-        &'a self,
-        template: &'a str,
-        name: &'a str,
-    ) -> BoxFuture<'a, Result<(), FixtureError>>;
-
-    /// Closes the admin pool.
-    fn close(&self) -> BoxFuture<'_, ()>;
-}
-
-/// The copies of a template on a server, made by `C`, dropped through [`Server`].
+/// What PostgreSQL and MySQL/MariaDB share: databases on a server, made and dropped
+/// through [`Server`](crate::driver::Server).
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-#[derive(Debug)]
-pub(crate) struct OnServer<C> {
-    url: String,
-    copier: C,
-}
+mod server {
+    use super::*;
+    use crate::driver::{with_database, Server};
 
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-impl<C: ServerCopier> OnServer<C> {
-    /// The copies of a template on the server `url` names.
-    pub(crate) fn copies(url: &str, copier: C) -> Arc<dyn Copies> {
-        Arc::new(OnServer {
-            url: url.to_string(),
-            copier,
-        })
+    /// The error of a statement of the fixture's, `context` saying what it was doing.
+    pub(crate) fn sql_error(context: String) -> impl FnOnce(sqlx::Error) -> FixtureError {
+        move |source| FixtureError::Database { context, source }
     }
-}
 
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-impl<C: ServerCopier> Copies for OnServer<C> {
-    fn copy<'a>(&'a self, template: &'a str) -> BoxFuture<'a, Result<NewCopy, FixtureError>> {
-        Box::pin(async move {
-            let name = fresh_name();
-            self.copier.copy_into(template, &name).await?;
-            Ok(NewCopy {
-                url: with_database(&self.url, &name),
-                id: name.clone(),
-                name,
+    /// What a server database does for the fixture beyond [`Server`]: copying its
+    /// template. Cheap to clone (a pool and shared data), so that drops run as tasks of
+    /// their own.
+    pub(crate) trait ServerCopier: Clone + Send + Sync + std::fmt::Debug + 'static {
+        /// The server the template is on.
+        fn server(&self) -> &dyn Server;
+
+        /// Creates the database `name`, a copy of the template `template` (leaving nothing
+        /// behind when it fails).
+        fn copy_into<'a>(
+            &'a self,
+            template: &'a str,
+            name: &'a str,
+        ) -> BoxFuture<'a, Result<(), FixtureError>>;
+
+        /// Closes the admin pool.
+        fn close(&self) -> BoxFuture<'_, ()>;
+    }
+
+    /// The copies of a template on a server, made by `C`, dropped through [`Server`].
+    #[derive(Debug)]
+    pub(crate) struct OnServer<C> {
+        url: String,
+        copier: C,
+    }
+
+    impl<C: ServerCopier> OnServer<C> {
+        /// The copies of a template on the server `url` names.
+        pub(crate) fn copies(url: &str, copier: C) -> Arc<dyn Copies> {
+            Arc::new(OnServer {
+                url: url.to_string(),
+                copier,
             })
-        })
+        }
     }
 
-    fn drop_copy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), FixtureError>> {
-        Box::pin(async move {
-            self.copier
-                .server()
-                .drop_database(id)
+    impl<C: ServerCopier> Copies for OnServer<C> {
+        fn copy<'a>(&'a self, template: &'a str) -> BoxFuture<'a, Result<NewCopy, FixtureError>> {
+            Box::pin(async move {
+                let name = fresh_name();
+                self.copier.copy_into(template, &name).await?;
+                Ok(NewCopy {
+                    url: with_database(&self.url, &name),
+                    id: name.clone(),
+                    name,
+                })
+            })
+        }
+
+        fn drop_copy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), FixtureError>> {
+            Box::pin(async move {
+                self.copier
+                    .server()
+                    .drop_database(id)
+                    .await
+                    .map_err(sql_error(format!("cannot drop the test database `{id}`")))
+            })
+        }
+
+        fn place(&self) -> &str {
+            &self.url
+        }
+
+        fn drop_own(&self) -> BoxFuture<'_, ()> {
+            Box::pin(async move {
+                let names = named(self.copier.server(), is_own).await;
+                let mut drops = tokio::task::JoinSet::new();
+                for name in names {
+                    let copier = self.copier.clone();
+                    drops.spawn(async move {
+                        let _ = copier.server().drop_database(&name).await;
+                    });
+                }
+                while drops.join_next().await.is_some() {}
+            })
+        }
+
+        fn close(&self) -> BoxFuture<'_, ()> {
+            self.copier.close()
+        }
+    }
+
+    /// The fixture's databases on `server` (templates and copies) that `pick` selects
+    /// (none when the server cannot say).
+    async fn named(server: &dyn Server, pick: fn(&str) -> bool) -> Vec<String> {
+        let mut names = server.database_names(TEMPLATE).await;
+        names.extend(server.database_names(FRESH).await);
+        names.retain(|n| pick(n));
+        names
+    }
+
+    /// Makes the template database `migrate_tpl_…` on `server` and migrates it, after
+    /// dropping what dead processes left there. `privilege` names what the role needs to
+    /// create one; `finish` completes the migrated template and returns what its copies
+    /// need. On any failure the template is dropped.
+    pub(crate) async fn server_template<T, F>(
+        m: &Migrator,
+        url: &str,
+        suffix: &str,
+        server: &dyn Server,
+        privilege: &str,
+        finish: impl FnOnce(String) -> F,
+    ) -> Result<(String, T), FixtureError>
+    where
+        F: std::future::Future<Output = Result<T, FixtureError>>,
+    {
+        // A database in use is refused by the server and stays; a failure leaves them for
+        // the next process.
+        for stale in named(server, is_stale).await {
+            let _ = server.drop_database(&stale).await;
+        }
+        let name = template_name(suffix);
+        let drop_template = async || {
+            server
+                .drop_database(&name)
                 .await
-                .map_err(sql_error(format!("cannot drop the test database `{id}`")))
-        })
-    }
-
-    fn place(&self) -> &str {
-        &self.url
-    }
-
-    fn drop_own(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async move {
-            let names = named(self.copier.server(), is_own).await;
-            let mut drops = tokio::task::JoinSet::new();
-            for name in names {
-                let copier = self.copier.clone();
-                drops.spawn(async move {
-                    let _ = copier.server().drop_database(&name).await;
-                });
+                .map_err(sql_error(format!("cannot drop the test database `{name}`")))
+        };
+        drop_template().await?;
+        let context =
+            || format!("cannot create the test template `{name}`; the fixture needs {privilege}");
+        match server.create_database(&name).await {
+            Ok(()) => {}
+            Err(crate::driver::Refused::Failed(e)) => return Err(sql_error(context())(e)),
+            // The server's own words, as for any other failure.
+            Err(crate::driver::Refused::Denied(message)) => {
+                return Err(sql_error(context())(sqlx::Error::Protocol(message)))
             }
-            while drops.join_next().await.is_some() {}
-        })
+        }
+        let made = async {
+            migrate_template(m, &with_database(url, &name), &name).await?;
+            finish(name.clone()).await
+        }
+        .await;
+        match made {
+            Ok(t) => Ok((name, t)),
+            Err(e) => {
+                let _ = drop_template().await;
+                Err(e)
+            }
+        }
     }
 
-    fn close(&self) -> BoxFuture<'_, ()> {
-        self.copier.close()
-    }
-}
-
-/// The fixture's databases on `server` (templates and copies) that `pick` selects
-/// (none when the server cannot say).
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-async fn named(server: &dyn Server, pick: fn(&str) -> bool) -> Vec<String> {
-    let mut names = server.database_names(TEMPLATE).await;
-    names.extend(server.database_names(FRESH).await);
-    names.retain(|n| pick(n));
-    names
-}
-
-/// Makes the template database `migrate_tpl_…` on `server` and migrates it, after
-/// dropping what dead processes left there. `privilege` names what the role needs to
-/// create one; `finish` completes the migrated template and returns what its copies
-/// need. On any failure the template is dropped.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) async fn server_template<T, F>(
-    m: &Migrator,
-    url: &str,
-    suffix: &str,
-    server: &dyn Server,
-    privilege: &str,
-    finish: impl FnOnce(String) -> F,
-) -> Result<(String, T), FixtureError>
-where
-    F: std::future::Future<Output = Result<T, FixtureError>>,
-{
-    // A database in use is refused by the server and stays; a failure leaves them for
-    // the next process.
-    for stale in named(server, is_stale).await {
-        let _ = server.drop_database(&stale).await;
-    }
-    let name = template_name(suffix);
-    let drop_template = async || {
-        server
-            .drop_database(&name)
+    /// A pool of two connections on a copy, its first connection made now, with the
+    /// options sqlx read from `url` (`opts`).
+    pub(crate) async fn connect_copy<DB>(
+        url: &str,
+        opts: Result<<DB::Connection as sqlx::Connection>::Options, sqlx::Error>,
+    ) -> Result<Database, MigrateError>
+    where
+        DB: sqlx::Database,
+        Database: From<sqlx::Pool<DB>>,
+    {
+        let failed = |source| MigrateError::Connect {
+            url: mask_url(url),
+            source,
+        };
+        sqlx::pool::PoolOptions::<DB>::new()
+            .max_connections(2)
+            .acquire_timeout(Database::DEFAULT_CONNECT_TIMEOUT)
+            .connect_with(opts.map_err(failed)?)
             .await
-            .map_err(sql_error(format!("cannot drop the test database `{name}`")))
-    };
-    drop_template().await?;
-    let context =
-        || format!("cannot create the test template `{name}`; the fixture needs {privilege}");
-    match server.create_database(&name).await {
-        Ok(()) => {}
-        Err(crate::driver::Refused::Failed(e)) => return Err(sql_error(context())(e)),
-        // The server's own words, as for any other failure.
-        Err(crate::driver::Refused::Denied(message)) => {
-            return Err(sql_error(context())(sqlx::Error::Protocol(message)))
-        }
+            .map(Database::from)
+            .map_err(failed)
     }
-    let made = async {
-        migrate_template(m, &with_database(url, &name), &name).await?;
-        finish(name.clone()).await
-    }
-    .await;
-    match made {
-        Ok(t) => Ok((name, t)),
-        Err(e) => {
-            let _ = drop_template().await;
-            Err(e)
-        }
-    }
-}
-
-/// A pool of two connections on a copy, its first connection made now, with the
-/// options sqlx read from `url` (`opts`).
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-pub(crate) async fn connect_copy<DB>(
-    url: &str,
-    opts: Result<<DB::Connection as sqlx::Connection>::Options, sqlx::Error>,
-) -> Result<Database, MigrateError>
-where
-    DB: sqlx::Database,
-    Database: From<sqlx::Pool<DB>>,
-{
-    let failed = |source| MigrateError::Connect {
-        url: mask_url(url),
-        source,
-    };
-    sqlx::pool::PoolOptions::<DB>::new()
-        .max_connections(2)
-        .acquire_timeout(Database::DEFAULT_CONNECT_TIMEOUT)
-        .connect_with(opts.map_err(failed)?)
-        .await
-        .map(Database::from)
-        .map_err(failed)
 }
 
 #[cfg(test)]
@@ -901,6 +902,7 @@ mod tests {
     #[cfg(any(feature = "postgres", feature = "mysql"))]
     #[test]
     fn urls() {
+        use crate::driver::with_database;
         assert_eq!(
             with_database("postgres://u:p/w@h:5432/app?sslmode=disable", "s"),
             "postgres://u:p/w@h:5432/s?sslmode=disable"
