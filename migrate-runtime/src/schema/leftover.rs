@@ -65,45 +65,6 @@ pub(crate) fn is_stale(name: &str, prefixes: &[&str]) -> bool {
     cfg!(target_os = "linux") && !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
-/// One kind of leftover on a server: how to find them and how to drop one.
-#[cfg(all(
-    feature = "testing-fixture",
-    any(feature = "postgres", feature = "mysql")
-))]
-pub(crate) struct Leftovers {
-    /// The prefixes of their names, each followed by a [`process_tag`].
-    pub(crate) prefixes: &'static [&'static str],
-    /// A catalog query naming the candidates (one text column).
-    pub(crate) list: &'static str,
-    /// The statement that drops one, `{}` standing for its name.
-    pub(crate) drop: &'static str,
-}
-
-/// Drops, best effort, the `leftovers` that [`is_stale`] judges left by a dead process
-/// of this host. A failure to list or to drop leaves them for the next process; a
-/// database still in use is refused by the server and stays.
-#[cfg(all(
-    feature = "testing-fixture",
-    any(feature = "postgres", feature = "mysql")
-))]
-pub(crate) async fn drop_stale<DB>(admin: &sqlx::Pool<DB>, leftovers: &Leftovers)
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    String: sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-{
-    let names: Vec<String> = sqlx::query_scalar(leftovers.list)
-        .fetch_all(admin)
-        .await
-        .unwrap_or_default();
-    for n in names.iter().filter(|n| is_stale(n, leftovers.prefixes)) {
-        let sql = leftovers.drop.replace("{}", n);
-        let _ = sqlx::raw_sql(&sql).execute(admin).await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

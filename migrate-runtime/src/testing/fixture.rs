@@ -42,12 +42,9 @@
 //! # Ok(()) }
 //! ```
 
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-use crate::driver::with_database;
+use crate::driver::BoxFuture;
 use crate::error::{mask_url, MigrateError};
 use crate::schema::leftover::process_tag;
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-use crate::schema::leftover::{drop_stale, Leftovers};
 use crate::{Database, EmbeddedMigrations, Migrator};
 use migrate_core::{Checksum, Dialect};
 use std::collections::HashMap;
@@ -199,42 +196,106 @@ struct Cleanup {
     target: Target,
 }
 
+// ---- what each database does ------------------------------------------------------
+
+/// What one database does for the fixture. Each driver's `fixture.rs` implements it;
+/// [`driver_of`] picks one by a URL's dialect.
+pub(crate) trait FixtureDriver: Sync {
+    /// The database (part of the template key).
+    fn dialect(&self) -> Dialect;
+
+    /// Whether the template and its copies are on a server: the template is then told
+    /// apart by the server's URL, and the next copy is made ahead of time. A local file
+    /// depends on no URL and is copied in about a millisecond.
+    fn on_server(&self) -> bool {
+        true
+    }
+
+    /// Why the fixture cannot copy the databases `m` migrates (`None` when it can).
+    fn refusal(&self, m: &Migrator) -> Option<String> {
+        let _ = m;
+        None
+    }
+
+    /// Makes the template `migrate_tpl_…_<suffix>` for `url`, after dropping what dead
+    /// processes left, and migrates it with `m`: its name (database name, or file path)
+    /// and where its copies come from.
+    fn template<'a>(
+        &'a self,
+        m: &'a Migrator,
+        url: &'a str,
+        suffix: &'a str,
+    ) -> BoxFuture<'a, Result<Templated, FixtureError>>;
+
+    /// A pool on the copy at `url`, like [`Database::connect`]'s but with its first
+    /// connection made now (and without a probe connection first: the server just
+    /// answered).
+    fn connect<'a>(&'a self, url: &'a str) -> BoxFuture<'a, Result<Database, MigrateError>>;
+}
+
+/// A migrated template: its name (database name, or file path) and where its copies
+/// come from.
+pub(crate) type Templated = (String, Arc<dyn Copies>);
+
+/// Where a migrated template's copies are made and dropped: a server, or a folder.
+pub(crate) trait Copies: Send + Sync + std::fmt::Debug {
+    /// Makes a copy of the template `template`.
+    fn copy<'a>(&'a self, template: &'a str) -> BoxFuture<'a, Result<NewCopy, FixtureError>>;
+
+    /// Drops the copy [`NewCopy::id`] names, waiting until it is gone.
+    fn drop_copy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), FixtureError>>;
+
+    /// The server (or folder) the template and its copies are on.
+    fn place(&self) -> &str;
+
+    /// At the end of the process: drops every database (file) of this process's in
+    /// [`Copies::place`], templates of other migrations and copies never dropped
+    /// included, at once. Best effort: what is left is the next process's to drop.
+    fn drop_own(&self) -> BoxFuture<'_, ()>;
+
+    /// Closes the admin pool, so the server sees its sessions end rather than break.
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
+}
+
+/// A copy [`Copies::copy`] made, not yet connected to.
+#[derive(Debug)]
+pub(crate) struct NewCopy {
+    /// Its URL.
+    pub(crate) url: String,
+    /// Its name on the server, or the SQLite file's path.
+    pub(crate) name: String,
+    /// What [`Copies::drop_copy`] takes.
+    pub(crate) id: String,
+}
+
+/// The one place a URL's dialect picks its database's fixture.
+fn driver_of(url: &str) -> Result<&'static dyn FixtureDriver, FixtureError> {
+    match Dialect::from_url(url) {
+        #[cfg(feature = "sqlite")]
+        Some(Dialect::Sqlite) => Ok(&crate::driver::sqlite::fixture::Fixture),
+        #[cfg(feature = "postgres")]
+        Some(Dialect::Postgres) => Ok(&crate::driver::postgres::fixture::Fixture),
+        #[cfg(feature = "mysql")]
+        Some(Dialect::Mysql) => Ok(&crate::driver::mysql::fixture::Fixture),
+        _ => Err(FixtureError::Unsupported {
+            url: mask_url(url),
+            reason: "expected an `sqlite:`, `postgres://` or `mysql://` URL of a driver compiled in (the `sqlite`, `postgres` and `mysql` features)".to_string(),
+        }),
+    }
+}
+
 /// What dropping a copy removes.
 #[derive(Debug)]
-enum Target {
-    #[cfg(feature = "sqlite")]
-    Sqlite { dir: PathBuf },
-    #[cfg(feature = "postgres")]
-    Postgres { admin: sqlx::PgPool, name: String },
-    #[cfg(feature = "mysql")]
-    Mysql {
-        admin: sqlx::MySqlPool,
-        name: String,
-    },
+struct Target {
+    copies: Arc<dyn Copies>,
+    id: String,
 }
 
 impl Target {
     async fn drop_it(self) -> Result<(), FixtureError> {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Target::Sqlite { dir } => {
-                tokio::task::spawn_blocking(move || match std::fs::remove_dir_all(&dir) {
-                    Ok(()) => Ok(()),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-                    Err(source) => Err(FixtureError::Io {
-                        context: "cannot remove the test database folder",
-                        path: dir,
-                        source,
-                    }),
-                })
-                .await
-                .map_err(FixtureError::Task)?
-            }
-            #[cfg(feature = "postgres")]
-            Target::Postgres { admin, name } => pg::drop_database(&admin, &name).await,
-            #[cfg(feature = "mysql")]
-            Target::Mysql { admin, name } => my::drop_database(&admin, &name).await,
-        }
+        self.copies.drop_copy(&self.id).await
     }
 }
 
@@ -257,15 +318,14 @@ pub async fn fresh<M: TemplateMigrations + ?Sized>(
     url: &str,
 ) -> Result<FreshDatabase, FixtureError> {
     let migrator = migrations.migrator()?;
-    let kind = Kind::of(url)?;
-    #[cfg(feature = "mysql")]
-    if kind == Kind::Mysql && migrator.options().version_table_schema.is_some() {
+    let driver = driver_of(url)?;
+    if let Some(reason) = driver.refusal(&migrator) {
         return Err(FixtureError::Unsupported {
             url: mask_url(url),
-            reason: "the version table is in another database (`version_table_schema`), which a copy would not carry; use the fixture without it".to_string(),
+            reason,
         });
     }
-    let key = template_key(&migrator, kind, url);
+    let key = template_key(&migrator, driver, url);
     let slot = {
         let mut templates = registry().lock().unwrap_or_else(PoisonError::into_inner);
         templates.entry(key).or_default().clone()
@@ -276,7 +336,7 @@ pub async fn fresh<M: TemplateMigrations + ?Sized>(
     let copy = runtime
         .spawn(async move {
             let template = slot
-                .get_or_try_init(|| Template::create(migrator, kind, admin_url, key))
+                .get_or_try_init(|| Template::create(migrator, driver, admin_url, key))
                 .await?
                 .clone();
             template.next_copy().await
@@ -284,7 +344,7 @@ pub async fn fresh<M: TemplateMigrations + ?Sized>(
         .await
         .map_err(FixtureError::Task)??;
     // The pool belongs to the caller's runtime: connect here.
-    match connect(kind, &copy.url).await {
+    match driver.connect(&copy.url).await {
         Ok(database) => Ok(FreshDatabase {
             database,
             url: copy.url,
@@ -297,79 +357,6 @@ pub async fn fresh<M: TemplateMigrations + ?Sized>(
         Err(e) => {
             in_flight(runtime.spawn(copy.target.drop_it()));
             Err(e.into())
-        }
-    }
-}
-
-/// A pool on a copy, like [`Database::connect`]'s but with its first connection made
-/// now (and without a probe connection first: the server just answered).
-async fn connect(kind: Kind, url: &str) -> Result<Database, MigrateError> {
-    // SQLite connects through `Database::connect`, with errors of its own.
-    #[cfg_attr(
-        not(any(feature = "postgres", feature = "mysql")),
-        allow(unused_variables)
-    )]
-    let failed = |source| MigrateError::Connect {
-        url: mask_url(url),
-        source,
-    };
-    match kind {
-        #[cfg(feature = "sqlite")]
-        Kind::Sqlite => Database::connect(url).await,
-        #[cfg(feature = "postgres")]
-        Kind::Postgres => {
-            use std::str::FromStr;
-            let opts = sqlx::postgres::PgConnectOptions::from_str(url).map_err(failed)?;
-            sqlx::postgres::PgPoolOptions::new()
-                .max_connections(2)
-                .acquire_timeout(Database::DEFAULT_CONNECT_TIMEOUT)
-                .connect_with(opts)
-                .await
-                .map(Database::from)
-                .map_err(failed)
-        }
-        #[cfg(feature = "mysql")]
-        Kind::Mysql => {
-            use std::str::FromStr;
-            let url = match url.strip_prefix("mariadb") {
-                Some(rest) => format!("mysql{rest}"),
-                None => url.to_string(),
-            };
-            let opts = sqlx::mysql::MySqlConnectOptions::from_str(&url).map_err(failed)?;
-            sqlx::mysql::MySqlPoolOptions::new()
-                .max_connections(2)
-                .acquire_timeout(Database::DEFAULT_CONNECT_TIMEOUT)
-                .connect_with(opts)
-                .await
-                .map(Database::from)
-                .map_err(failed)
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    #[cfg(feature = "sqlite")]
-    Sqlite,
-    #[cfg(feature = "postgres")]
-    Postgres,
-    #[cfg(feature = "mysql")]
-    Mysql,
-}
-
-impl Kind {
-    fn of(url: &str) -> Result<Kind, FixtureError> {
-        match Dialect::from_url(url) {
-            #[cfg(feature = "sqlite")]
-            Some(Dialect::Sqlite) => Ok(Kind::Sqlite),
-            #[cfg(feature = "postgres")]
-            Some(Dialect::Postgres) => Ok(Kind::Postgres),
-            #[cfg(feature = "mysql")]
-            Some(Dialect::Mysql) => Ok(Kind::Mysql),
-            _ => Err(FixtureError::Unsupported {
-                url: mask_url(url),
-                reason: "expected an `sqlite:`, `postgres://` or `mysql://` URL of a driver compiled in (the `sqlite`, `postgres` and `mysql` features)".to_string(),
-            }),
         }
     }
 }
@@ -507,23 +494,8 @@ extern "C" fn clean_up_at_exit() {
     });
 }
 
-/// Drops the databases `names` at once, each by `drop` on a task of its own, ignoring
-/// failures (the next process drops what is left).
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-async fn drop_each<D, F>(names: Vec<String>, drop: D)
-where
-    D: Fn(String) -> F,
-    F: std::future::Future<Output = Result<(), FixtureError>> + Send + 'static,
-{
-    let mut drops = tokio::task::JoinSet::new();
-    for name in names {
-        drops.spawn(drop(name));
-    }
-    while drops.join_next().await.is_some() {}
-}
-
 /// Whether `name` (a template's or a copy's) is this process's.
-fn is_own(name: &str) -> bool {
+pub(crate) fn is_own(name: &str) -> bool {
     [TEMPLATE, FRESH].iter().any(|prefix| {
         name.strip_prefix(prefix)
             .and_then(|rest| rest.strip_prefix(process_tag()))
@@ -531,19 +503,15 @@ fn is_own(name: &str) -> bool {
     })
 }
 
-/// What identifies a template: the database kind, the server URL (not for SQLite,
-/// whose files do not depend on it), the version and history tables, and every
+/// What identifies a template: the database, the server URL (not for a local file,
+/// which does not depend on it), the version and history tables, and every
 /// migration's path and checksum.
-fn template_key(m: &Migrator, kind: Kind, url: &str) -> Checksum {
+fn template_key(m: &Migrator, driver: &dyn FixtureDriver, url: &str) -> Checksum {
     let o = m.options();
     let mut text = format!(
-        "{kind:?}\n{}\n{}\n{}\n{}\n",
-        match kind {
-            #[cfg(feature = "sqlite")]
-            Kind::Sqlite => "",
-            #[allow(unreachable_patterns)]
-            _ => url,
-        },
+        "{:?}\n{}\n{}\n{}\n{}\n",
+        driver.dialect(),
+        if driver.on_server() { url } else { "" },
         o.version_table,
         o.version_table_schema.as_deref().unwrap_or_default(),
         o.history_table.as_deref().unwrap_or_default(),
@@ -561,45 +529,16 @@ fn template_key(m: &Migrator, kind: Kind, url: &str) -> Checksum {
 #[derive(Debug)]
 struct Template {
     /// Database name, or file path.
-    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     name: String,
-    source: Source,
+    copies: Arc<dyn Copies>,
+    /// Whether copies are made ahead of time ([`FixtureDriver::on_server`]).
+    ahead: bool,
     /// On a server, the copy the next test gets, made on the fixture's runtime while
     /// the current test runs: a test then waits only for what is left of it.
     spare: Mutex<Option<tokio::task::JoinHandle<Result<Made, FixtureError>>>>,
 }
 
-#[derive(Debug)]
-enum Source {
-    #[cfg(feature = "sqlite")]
-    Sqlite { file: PathBuf, dir: PathBuf },
-    #[cfg(feature = "postgres")]
-    Postgres { admin: sqlx::PgPool, url: String },
-    #[cfg(feature = "mysql")]
-    Mysql {
-        admin: sqlx::MySqlPool,
-        url: String,
-        plan: my::CopyPlan,
-    },
-}
-
-impl Source {
-    /// Whether copies live on a server (worth making ahead of time) rather than in a
-    /// local file (made in about a millisecond).
-    fn is_server(&self) -> bool {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Source::Sqlite { .. } => false,
-            #[allow(unreachable_patterns)]
-            _ => true,
-        }
-    }
-}
-
-type BoxFut<'a, T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, FixtureError>> + Send + 'a>>;
-
-/// A copy, not yet connected to.
+/// A copy, not yet connected to, with what drops it.
 #[derive(Debug)]
 struct Made {
     url: String,
@@ -610,24 +549,16 @@ struct Made {
 impl Template {
     async fn create(
         m: Migrator,
-        kind: Kind,
+        driver: &'static dyn FixtureDriver,
         url: String,
         key: Checksum,
     ) -> Result<Arc<Template>, FixtureError> {
         let hash = key.to_hex();
-        let suffix = &hash[..12];
-        let (name, source) = match kind {
-            #[cfg(feature = "sqlite")]
-            Kind::Sqlite => lite::template(&m, suffix).await?,
-            #[cfg(feature = "postgres")]
-            Kind::Postgres => pg::template(&m, &url, suffix).await?,
-            #[cfg(feature = "mysql")]
-            Kind::Mysql => my::template(&m, &url, suffix).await?,
-        };
-        let _ = &url;
+        let (name, copies) = driver.template(&m, &url, &hash[..12]).await?;
         Ok(Arc::new(Template {
             name,
-            source,
+            copies,
+            ahead: driver.on_server(),
             spare: Mutex::new(None),
         }))
     }
@@ -651,7 +582,7 @@ impl Template {
             },
             None => self.copy().await?,
         };
-        if self.source.is_server() {
+        if self.ahead {
             let next = Arc::clone(&self);
             let handle = tokio::spawn(async move { next.copy().await });
             *self.spare.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
@@ -661,14 +592,7 @@ impl Template {
 
     /// The server (or folder) the template and its copies are on.
     fn server(&self) -> &str {
-        match &self.source {
-            #[cfg(feature = "sqlite")]
-            Source::Sqlite { dir, .. } => dir.to_str().unwrap_or_default(),
-            #[cfg(feature = "postgres")]
-            Source::Postgres { url, .. } => url,
-            #[cfg(feature = "mysql")]
-            Source::Mysql { url, .. } => url,
-        }
+        self.copies.place()
     }
 
     /// Waits for the copy being made ahead of time, if any, so that a listing of the
@@ -684,60 +608,25 @@ impl Template {
         }
     }
 
-    /// At the end of the process: drops every database (file) of this process's on the
-    /// template's server (folder), templates of other migrations and copies never
-    /// dropped included, at once. Best effort: what is left is the next process's to
-    /// drop.
+    /// See [`Copies::drop_own`].
     async fn drop_own(&self) {
-        match &self.source {
-            #[cfg(feature = "sqlite")]
-            Source::Sqlite { dir, .. } => lite::remove_where(dir, is_own),
-            #[cfg(feature = "postgres")]
-            Source::Postgres { admin, .. } => {
-                let names = pg::own_databases(admin).await;
-                drop_each(names, |name| {
-                    let admin = admin.clone();
-                    async move { pg::drop_database(&admin, &name).await }
-                })
-                .await;
-            }
-            #[cfg(feature = "mysql")]
-            Source::Mysql { admin, .. } => {
-                let names = my::own_databases(admin).await;
-                drop_each(names, |name| {
-                    let admin = admin.clone();
-                    async move { my::drop_database(&admin, &name).await }
-                })
-                .await;
-            }
-        }
+        self.copies.drop_own().await;
     }
 
-    /// Closes the admin pool, so the server sees its sessions end rather than break.
+    /// See [`Copies::close`].
     async fn close(&self) {
-        match &self.source {
-            #[cfg(feature = "sqlite")]
-            Source::Sqlite { .. } => {}
-            #[cfg(feature = "postgres")]
-            Source::Postgres { admin, .. } => admin.close().await,
-            #[cfg(feature = "mysql")]
-            Source::Mysql { admin, .. } => admin.close().await,
-        }
+        self.copies.close().await;
     }
 
-    // Boxed as `Send` here, where the lifetimes are concrete: written as an `async fn`,
-    // the compiler cannot prove sqlx's executor bounds for every lifetime, and the
-    // future could not be spawned.
-    fn copy(&self) -> BoxFut<'_, Made> {
-        Box::pin(async move {
-            match &self.source {
-                #[cfg(feature = "sqlite")]
-                Source::Sqlite { file, dir } => lite::copy(file, dir).await,
-                #[cfg(feature = "postgres")]
-                Source::Postgres { admin, url } => pg::copy(admin, url, &self.name).await,
-                #[cfg(feature = "mysql")]
-                Source::Mysql { admin, url, plan } => my::copy(admin, url, &self.name, plan).await,
-            }
+    async fn copy(&self) -> Result<Made, FixtureError> {
+        let new = self.copies.copy(&self.name).await?;
+        Ok(Made {
+            url: new.url,
+            name: new.name,
+            target: Target {
+                copies: Arc::clone(&self.copies),
+                id: new.id,
+            },
         })
     }
 }
@@ -750,42 +639,29 @@ const TEMPLATE: &str = "migrate_tpl_";
 const FRESH: &str = "migrate_fresh_";
 
 /// The template's name: `migrate_tpl_<pid>_<host>_<nonce>_<hash>`.
-fn template_name(suffix: &str) -> String {
+pub(crate) fn template_name(suffix: &str) -> String {
     format!("{TEMPLATE}{}_{suffix}", process_tag())
 }
 
 /// A new copy's name: `migrate_fresh_<pid>_<host>_<nonce>_<n>`.
-fn fresh_name() -> String {
+pub(crate) fn fresh_name() -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("{FRESH}{}_{n}", process_tag())
 }
 
-/// The fixture's databases on a server (templates and copies), as the catalog query
-/// `list` finds them and the statement `drop` drops one.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-const fn leftovers(list: &'static str, drop: &'static str) -> Leftovers {
-    Leftovers {
-        prefixes: &[TEMPLATE, FRESH],
-        list,
-        drop,
-    }
-}
-
 /// Whether `name` (a template's or a copy's) was left by a process of this host that
 /// is gone.
-#[cfg(any(feature = "sqlite", test))]
-fn is_stale(name: &str) -> bool {
+pub(crate) fn is_stale(name: &str) -> bool {
     crate::schema::leftover::is_stale(name, &[TEMPLATE, FRESH])
 }
 
-#[cfg(any(feature = "postgres", feature = "mysql"))]
-fn sql_error(context: String) -> impl FnOnce(sqlx::Error) -> FixtureError {
-    move |source| FixtureError::Database { context, source }
-}
-
 /// Migrates the template through `url`, closing the pool after.
-async fn migrate_template(m: &Migrator, url: &str, name: &str) -> Result<(), FixtureError> {
+pub(crate) async fn migrate_template(
+    m: &Migrator,
+    url: &str,
+    name: &str,
+) -> Result<(), FixtureError> {
     let db = Database::connect(url).await?;
     let r = m.upgrade(&db, "heads").await;
     db.close().await;
@@ -795,696 +671,187 @@ async fn migrate_template(m: &Migrator, url: &str, name: &str) -> Result<(), Fix
     })
 }
 
-/// Makes the template database `migrate_tpl_…` on a server and migrates it, after
-/// dropping what dead processes left there (`leftovers`). `drop_database` drops one
-/// database through the admin pool it is given; `privilege` names what the
-/// role needs to create one; `finish` completes the migrated template and returns what
-/// its copies need. On any failure the template is dropped. The callbacks take owned
-/// names and return `'static` futures: a future borrowing for any lifetime could not be
-/// proven `Send`, and the template is made on a spawned task.
+// ---- on a server ------------------------------------------------------------------
+
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-#[allow(clippy::too_many_arguments)]
-async fn server_template<DB, T, D, F>(
-    m: &Migrator,
-    url: &str,
-    suffix: &str,
-    admin: &sqlx::Pool<DB>,
-    leftovers: &Leftovers,
-    drop_database: impl Fn(sqlx::Pool<DB>, String) -> D,
-    privilege: &str,
-    finish: impl FnOnce(String) -> F,
-) -> Result<(String, T), FixtureError>
-where
-    D: std::future::Future<Output = Result<(), FixtureError>>,
-    F: std::future::Future<Output = Result<T, FixtureError>>,
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    String: sqlx::Type<DB> + for<'r> sqlx::Decode<'r, DB>,
-    usize: sqlx::ColumnIndex<DB::Row>,
-{
-    drop_stale(admin, leftovers).await;
-    let name = template_name(suffix);
-    drop_database(admin.clone(), name.clone()).await?;
-    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-        .execute(admin)
-        .await
-        .map_err(sql_error(format!(
-            "cannot create the test template `{name}`; the fixture needs {privilege}"
-        )))?;
-    let made = async {
-        migrate_template(m, &with_database(url, &name), &name).await?;
-        finish(name.clone()).await
-    }
-    .await;
-    match made {
-        Ok(t) => Ok((name, t)),
-        Err(e) => {
-            let _ = drop_database(admin.clone(), name.clone()).await;
-            Err(e)
-        }
-    }
-}
+pub(crate) use server::{connect_copy, server_template, sql_error, OnServer, ServerCopier};
 
-// ---- SQLite -----------------------------------------------------------------------
-
-#[cfg(feature = "sqlite")]
-mod lite {
+/// What PostgreSQL and MySQL/MariaDB share: databases on a server, made and dropped
+/// through [`Server`](crate::driver::Server).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod server {
     use super::*;
-    use std::path::Path;
+    use crate::driver::{with_database, Server};
 
-    fn io(context: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> FixtureError {
-        let path = path.to_path_buf();
-        move |source| FixtureError::Io {
-            context,
-            path,
-            source,
-        }
+    /// The error of a statement of the fixture's, `context` saying what it was doing.
+    pub(crate) fn sql_error(context: String) -> impl FnOnce(sqlx::Error) -> FixtureError {
+        move |source| FixtureError::Database { context, source }
     }
 
-    fn url_of(file: &Path) -> String {
-        format!("sqlite://{}", file.display())
+    /// What a server database does for the fixture beyond [`Server`]: copying its
+    /// template. Cheap to clone (a pool and shared data), so that drops run as tasks of
+    /// their own.
+    pub(crate) trait ServerCopier: Clone + Send + Sync + std::fmt::Debug + 'static {
+        /// The server the template is on.
+        fn server(&self) -> &dyn Server;
+
+        /// Creates the database `name`, a copy of the template `template` (leaving nothing
+        /// behind when it fails).
+        fn copy_into<'a>(
+            &'a self,
+            template: &'a str,
+            name: &'a str,
+        ) -> BoxFuture<'a, Result<(), FixtureError>>;
+
+        /// Closes the admin pool.
+        fn close(&self) -> BoxFuture<'_, ()>;
     }
 
-    /// Migrates `<tmp>/migrate-fixture/migrate_tpl_….db`, after removing what dead
-    /// processes left in that folder.
-    pub(super) async fn template(
-        m: &Migrator,
-        suffix: &str,
-    ) -> Result<(String, Source), FixtureError> {
-        let dir = std::env::temp_dir().join("migrate-fixture");
-        std::fs::create_dir_all(&dir).map_err(io("cannot create the test fixture folder", &dir))?;
-        remove_where(&dir, is_stale);
-        let stem = template_name(suffix);
-        let file = dir.join(format!("{stem}.db"));
-        remove_with_siblings(&dir, &stem);
-        let r = migrate_template(m, &url_of(&file), &file.display().to_string()).await;
-        // The migrator's lock file, and a journal if any.
-        let keep = file.clone();
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            for e in entries.flatten() {
-                let p = e.path();
-                if p != keep && e.file_name().to_string_lossy().starts_with(&stem) {
-                    let _ = std::fs::remove_file(p);
-                }
-            }
-        }
-        if let Err(e) = r {
-            let _ = std::fs::remove_file(&file);
-            return Err(e);
-        }
-        Ok((file.display().to_string(), Source::Sqlite { file, dir }))
+    /// The copies of a template on a server, made by `C`, dropped through [`Server`].
+    #[derive(Debug)]
+    pub(crate) struct OnServer<C> {
+        url: String,
+        copier: C,
     }
 
-    /// Removes, best effort, the templates (with their lock and journal files) and the
-    /// copies' folders in `dir` whose names `pick` selects.
-    pub(super) fn remove_where(dir: &Path, pick: impl Fn(&str) -> bool) {
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for e in entries.flatten() {
-                let name = e.file_name().to_string_lossy().into_owned();
-                if pick(name.split('.').next().unwrap_or_default()) {
-                    let p = e.path();
-                    let _ = std::fs::remove_dir_all(&p).or_else(|_| std::fs::remove_file(&p));
-                }
-            }
-        }
-    }
-
-    fn remove_with_siblings(dir: &Path, stem: &str) {
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with(stem) {
-                    let _ = std::fs::remove_file(e.path());
-                }
-            }
-        }
-    }
-
-    /// Copies the template into `<dir>/migrate_fresh_…/db.sqlite`.
-    pub(super) async fn copy(file: &Path, dir: &Path) -> Result<Made, FixtureError> {
-        let name = fresh_name();
-        let folder = dir.join(&name);
-        let db = folder.join("db.sqlite");
-        let (from, to, f) = (file.to_path_buf(), db.clone(), folder.clone());
-        tokio::task::spawn_blocking(move || {
-            std::fs::create_dir(&f).map_err(io("cannot create the test database folder", &f))?;
-            std::fs::copy(&from, &to)
-                .map(|_| ())
-                .map_err(io("cannot copy the test template to", &to))
-        })
-        .await
-        .map_err(FixtureError::Task)??;
-        Ok(Made {
-            url: url_of(&db),
-            name: db.display().to_string(),
-            target: Target::Sqlite { dir: folder },
-        })
-    }
-}
-
-// ---- PostgreSQL -------------------------------------------------------------------
-
-#[cfg(feature = "postgres")]
-mod pg {
-    use super::*;
-    use crate::driver::postgres::sqlstate;
-    use crate::driver::Server;
-
-    /// No process is left to hold a session on them: a plain drop.
-    const LEFTOVERS: Leftovers = leftovers(
-        "SELECT datname::text FROM pg_database WHERE datname LIKE 'migrate\\_tpl\\_%' OR datname LIKE 'migrate\\_fresh\\_%'",
-        "DROP DATABASE IF EXISTS {}",
-    );
-
-    /// `DROP DATABASE … WITH (FORCE)` (plain before PostgreSQL 13), ending the sessions
-    /// still on it.
-    pub(super) async fn drop_database(
-        admin: &sqlx::PgPool,
-        name: &str,
-    ) -> Result<(), FixtureError> {
-        admin
-            .drop_database(name)
-            .await
-            .map_err(sql_error(format!("cannot drop the test database `{name}`")))
-    }
-
-    /// This process's templates and copies on the server (none when it cannot say).
-    pub(super) async fn own_databases(admin: &sqlx::PgPool) -> Vec<String> {
-        let names: Vec<String> = sqlx::query_scalar(LEFTOVERS.list)
-            .fetch_all(admin)
-            .await
-            .unwrap_or_default();
-        names.into_iter().filter(|n| is_own(n)).collect()
-    }
-
-    pub(super) async fn template(
-        m: &Migrator,
-        url: &str,
-        suffix: &str,
-    ) -> Result<(String, Source), FixtureError> {
-        let admin =
-            crate::driver::postgres::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
-        let (name, ()) = server_template(
-            m,
-            url,
-            suffix,
-            &admin,
-            &LEFTOVERS,
-            async |admin, name| drop_database(&admin, &name).await,
-            "a role that may create databases (CREATEDB)",
-            // No session may be on a template while it is copied: keep everyone out
-            // (autovacuum included).
-            |name| {
-                let admin = admin.clone();
-                async move {
-                    sqlx::raw_sql(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"))
-                        .execute(&admin)
-                        .await
-                        .map(|_| ())
-                        .map_err(sql_error(format!(
-                            "cannot close the test template `{name}` to connections"
-                        )))
-                }
-            },
-        )
-        .await?;
-        Ok((
-            name,
-            Source::Postgres {
-                admin,
+    impl<C: ServerCopier> OnServer<C> {
+        /// The copies of a template on the server `url` names.
+        pub(crate) fn copies(url: &str, copier: C) -> Arc<dyn Copies> {
+            Arc::new(OnServer {
                 url: url.to_string(),
-            },
-        ))
-    }
-
-    /// `CREATE DATABASE migrate_fresh_… TEMPLATE <template>`, retried for a while when
-    /// a session is on the template (SQLSTATE 55006).
-    pub(super) async fn copy(
-        admin: &sqlx::PgPool,
-        url: &str,
-        template: &str,
-    ) -> Result<Made, FixtureError> {
-        let name = fresh_name();
-        let sql = format!("CREATE DATABASE {name} TEMPLATE {template}");
-        let mut pause = std::time::Duration::from_millis(10);
-        let mut attempts = 0;
-        loop {
-            match sqlx::raw_sql(&sql).execute(admin).await {
-                Ok(_) => break,
-                Err(e) if sqlstate(&e).as_deref() == Some("55006") && attempts < 40 => {
-                    attempts += 1;
-                    tokio::time::sleep(pause).await;
-                    pause = (pause * 2).min(std::time::Duration::from_millis(250));
-                }
-                Err(e) => {
-                    return Err(sql_error(format!(
-                        "cannot create the test database `{name}` from the template `{template}`"
-                    ))(e))
-                }
-            }
-        }
-        Ok(Made {
-            url: with_database(url, &name),
-            target: Target::Postgres {
-                admin: admin.clone(),
-                name: name.clone(),
-            },
-            name,
-        })
-    }
-}
-
-// ---- MySQL / MariaDB --------------------------------------------------------------
-
-#[cfg(feature = "mysql")]
-mod my {
-    use super::*;
-    use sqlx::mysql::MySqlRow;
-    use sqlx::Row;
-
-    const LEFTOVERS: Leftovers = leftovers(
-        "SELECT CAST(SCHEMA_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'migrate\\_tpl\\_%' OR SCHEMA_NAME LIKE 'migrate\\_fresh\\_%'",
-        "SET SESSION lock_wait_timeout = 10; DROP DATABASE IF EXISTS {}",
-    );
-
-    /// What a copy replays, read from the template once.
-    #[derive(Debug, Default)]
-    pub(super) struct CopyPlan {
-        charset: String,
-        collation: String,
-        /// `CREATE TABLE`s, referenced tables first.
-        tables: Vec<String>,
-        /// Tables with rows, and their columns that take values (not generated).
-        rows: Vec<(String, Vec<String>)>,
-        /// Routines, views (those used by others first), then triggers (in their
-        /// action order), each with the `sql_mode` it was created under.
-        objects: Vec<(String, String)>,
-    }
-
-    fn quote(name: &str) -> String {
-        format!("`{}`", name.replace('`', "``"))
-    }
-
-    fn literal(s: &str) -> String {
-        format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
-    }
-
-    /// A text column of a row, whatever string or binary type the server sends.
-    fn text(row: &MySqlRow, i: usize) -> Result<String, sqlx::Error> {
-        match row.try_get::<String, _>(i) {
-            Ok(s) => Ok(s),
-            Err(_) => row
-                .try_get::<Vec<u8>, _>(i)
-                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+                copier,
+            })
         }
     }
 
-    pub(super) async fn drop_database(
-        admin: &sqlx::MySqlPool,
-        name: &str,
-    ) -> Result<(), FixtureError> {
-        sqlx::raw_sql(&format!(
-            "SET SESSION lock_wait_timeout = 10; DROP DATABASE IF EXISTS {name}"
-        ))
-        .execute(admin)
-        .await
-        .map(|_| ())
-        .map_err(sql_error(format!("cannot drop the test database `{name}`")))
-    }
-
-    /// This process's templates and copies on the server (none when it cannot say).
-    pub(super) async fn own_databases(admin: &sqlx::MySqlPool) -> Vec<String> {
-        let names: Vec<String> = sqlx::query_scalar(LEFTOVERS.list)
-            .fetch_all(admin)
-            .await
-            .unwrap_or_default();
-        names.into_iter().filter(|n| is_own(n)).collect()
-    }
-
-    pub(super) async fn template(
-        m: &Migrator,
-        url: &str,
-        suffix: &str,
-    ) -> Result<(String, Source), FixtureError> {
-        // `connect` checks that the server answers (with its errors for timeouts); the
-        // copies want more connections than its pool has.
-        let probe = crate::driver::mysql::connect(url, Database::DEFAULT_CONNECT_TIMEOUT).await?;
-        let admin = sqlx::mysql::MySqlPoolOptions::new()
-            .max_connections(PARALLEL as u32 + 2)
-            .acquire_timeout(Database::DEFAULT_CONNECT_TIMEOUT)
-            .connect_lazy_with((*probe.connect_options()).clone());
-        probe.close().await;
-        let (name, plan) = server_template(
-            m,
-            url,
-            suffix,
-            &admin,
-            &LEFTOVERS,
-            async |admin, name| drop_database(&admin, &name).await,
-            "a user that may create databases",
-            |name| {
-                let (admin, url) = (admin.clone(), url.to_string());
-                async move { read_plan(&admin, &url, &name).await }
-            },
-        )
-        .await?;
-        Ok((
-            name,
-            Source::Mysql {
-                admin,
-                url: url.to_string(),
-                plan,
-            },
-        ))
-    }
-
-    fn read_error(tpl: &str, what: &str) -> impl FnOnce(sqlx::Error) -> FixtureError {
-        sql_error(format!(
-            "cannot read the {what} of the test template `{tpl}`"
-        ))
-    }
-
-    /// `SHOW CREATE <kind> <tpl>.<name>`: the text of the row's `columns` (the statement,
-    /// and for routines and triggers the `sql_mode` it was created under).
-    async fn show_create<const N: usize>(
-        admin: &sqlx::MySqlPool,
-        tpl: &str,
-        kind: &str,
-        name: &str,
-        columns: [usize; N],
-    ) -> Result<[String; N], FixtureError> {
-        let what = format!("{} `{name}`", kind.to_lowercase());
-        let row = sqlx::raw_sql(&format!(
-            "SHOW CREATE {kind} {}.{}",
-            quote(tpl),
-            quote(name)
-        ))
-        .fetch_one(admin)
-        .await
-        .map_err(read_error(tpl, &what))?;
-        let mut out: [String; N] = std::array::from_fn(|_| String::new());
-        for (slot, i) in out.iter_mut().zip(columns) {
-            *slot = text(&row, i).map_err(read_error(tpl, &what))?;
-        }
-        Ok(out)
-    }
-
-    async fn read_plan(
-        admin: &sqlx::MySqlPool,
-        url: &str,
-        tpl: &str,
-    ) -> Result<CopyPlan, FixtureError> {
-        let read = |what: &str| read_error(tpl, what);
-        let unsupported = |what: &str| {
-            FixtureError::Unsupported {
-            url: mask_url(url),
-            reason: format!("the migrations create {what}, which the copy does not carry; test on a database migrated by each test instead"),
-        }
-        };
-        let schema = literal(tpl);
-        let mut plan = CopyPlan::default();
-        let row = sqlx::raw_sql(&format!("SELECT CAST(DEFAULT_CHARACTER_SET_NAME AS CHAR), CAST(DEFAULT_COLLATION_NAME AS CHAR) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = {schema}"))
-            .fetch_one(admin)
-            .await
-            .map_err(read("character set"))?;
-        plan.charset = text(&row, 0).map_err(read("character set"))?;
-        plan.collation = text(&row, 1).map_err(read("collation"))?;
-
-        let rows = sqlx::raw_sql(&format!("SELECT CAST(TABLE_NAME AS CHAR), CAST(TABLE_TYPE AS CHAR) FROM information_schema.TABLES WHERE TABLE_SCHEMA = {schema} ORDER BY TABLE_NAME"))
-            .fetch_all(admin)
-            .await
-            .map_err(read("tables"))?;
-        let mut tables = Vec::new();
-        let mut views = Vec::new();
-        for r in &rows {
-            let (name, kind) = (
-                text(r, 0).map_err(read("tables"))?,
-                text(r, 1).map_err(read("tables"))?,
-            );
-            match kind.as_str() {
-                "BASE TABLE" => tables.push(name),
-                "VIEW" | "SYSTEM VIEW" => views.push(name),
-                other => return Err(unsupported(&format!("{} `{name}`", other.to_lowercase()))),
-            }
-        }
-        let events = sqlx::raw_sql(&format!(
-            "SELECT COUNT(*) FROM information_schema.EVENTS WHERE EVENT_SCHEMA = {schema}"
-        ))
-        .fetch_one(admin)
-        .await
-        .map_err(read("events"))?;
-        if events.try_get::<i64, _>(0).unwrap_or(0) > 0 {
-            return Err(unsupported("events"));
+    impl<C: ServerCopier> Copies for OnServer<C> {
+        fn copy<'a>(&'a self, template: &'a str) -> BoxFuture<'a, Result<NewCopy, FixtureError>> {
+            Box::pin(async move {
+                let name = fresh_name();
+                self.copier.copy_into(template, &name).await?;
+                Ok(NewCopy {
+                    url: with_database(&self.url, &name),
+                    id: name.clone(),
+                    name,
+                })
+            })
         }
 
-        // Tables, referenced ones first.
-        let refs = sqlx::raw_sql(&format!("SELECT CAST(TABLE_NAME AS CHAR), CAST(REFERENCED_TABLE_NAME AS CHAR) FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = {schema} AND UNIQUE_CONSTRAINT_SCHEMA = {schema}"))
-            .fetch_all(admin)
-            .await
-            .map_err(read("foreign keys"))?;
-        let mut edges = Vec::new();
-        for r in &refs {
-            edges.push((
-                text(r, 0).map_err(read("foreign keys"))?,
-                text(r, 1).map_err(read("foreign keys"))?,
-            ));
-        }
-        for t in dependency_order(&tables, &edges) {
-            let q = format!("{}.{}", quote(tpl), quote(&t));
-            let [create] = show_create(admin, tpl, "TABLE", &t, [1]).await?;
-            plan.tables.push(create);
-            let count = sqlx::raw_sql(&format!("SELECT COUNT(*) FROM {q}"))
-                .fetch_one(admin)
-                .await
-                .map_err(read(&format!("rows of `{t}`")))?;
-            if count.try_get::<i64, _>(0).unwrap_or(1) > 0 {
-                let cols = sqlx::raw_sql(&format!("SELECT CAST(COLUMN_NAME AS CHAR) FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = {schema} AND TABLE_NAME = {} AND EXTRA NOT LIKE '%VIRTUAL GENERATED%' AND EXTRA NOT LIKE '%STORED GENERATED%' AND EXTRA NOT LIKE '%PERSISTENT GENERATED%' ORDER BY ORDINAL_POSITION", literal(&t)))
-                    .fetch_all(admin)
+        fn drop_copy<'a>(&'a self, id: &'a str) -> BoxFuture<'a, Result<(), FixtureError>> {
+            Box::pin(async move {
+                self.copier
+                    .server()
+                    .drop_database(id)
                     .await
-                    .map_err(read(&format!("columns of `{t}`")))?;
-                let cols = cols
-                    .iter()
-                    .map(|r| text(r, 0))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(read(&format!("columns of `{t}`")))?;
-                plan.rows.push((t, cols));
-            }
+                    .map_err(sql_error(format!("cannot drop the test database `{id}`")))
+            })
         }
 
-        // Routines, then views, then triggers.
-        let routines = sqlx::raw_sql(&format!("SELECT CAST(ROUTINE_NAME AS CHAR), CAST(ROUTINE_TYPE AS CHAR) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = {schema} ORDER BY ROUTINE_NAME"))
-            .fetch_all(admin)
-            .await
-            .map_err(read("routines"))?;
-        for r in &routines {
-            let (name, kind) = (
-                text(r, 0).map_err(read("routines"))?,
-                text(r, 1).map_err(read("routines"))?,
-            );
-            let [mode, create] = show_create(admin, tpl, &kind, &name, [1, 2]).await?;
-            plan.objects.push((mode, create));
+        fn place(&self) -> &str {
+            &self.url
         }
-        let mut view_sql = Vec::new();
-        for v in &views {
-            let [create] = show_create(admin, tpl, "VIEW", v, [1]).await?;
-            view_sql.push(create);
-        }
-        // A view that names another (as `other`) comes after it.
-        let mut view_edges = Vec::new();
-        for (v, sql) in views.iter().zip(&view_sql) {
-            for other in views.iter().filter(|o| *o != v) {
-                if sql.contains(&quote(other)) {
-                    view_edges.push((v.clone(), other.clone()));
+
+        fn drop_own(&self) -> BoxFuture<'_, ()> {
+            Box::pin(async move {
+                let names = named(self.copier.server(), is_own).await;
+                let mut drops = tokio::task::JoinSet::new();
+                for name in names {
+                    let copier = self.copier.clone();
+                    drops.spawn(async move {
+                        let _ = copier.server().drop_database(&name).await;
+                    });
                 }
-            }
+                while drops.join_next().await.is_some() {}
+            })
         }
-        for v in dependency_order(&views, &view_edges) {
-            if let Some(i) = views.iter().position(|x| *x == v) {
-                plan.objects.push((String::new(), view_sql[i].clone()));
-            }
+
+        fn close(&self) -> BoxFuture<'_, ()> {
+            self.copier.close()
         }
-        let triggers = sqlx::raw_sql(&format!("SELECT CAST(TRIGGER_NAME AS CHAR) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = {schema} ORDER BY EVENT_OBJECT_TABLE, EVENT_MANIPULATION, ACTION_TIMING, ACTION_ORDER"))
-            .fetch_all(admin)
-            .await
-            .map_err(read("triggers"))?;
-        for r in &triggers {
-            let name = text(r, 0).map_err(read("triggers"))?;
-            let [mode, create] = show_create(admin, tpl, "TRIGGER", &name, [1, 2]).await?;
-            plan.objects.push((mode, create));
-        }
-        Ok(plan)
     }
 
-    /// `names` ordered so that each comes after those it references (`edges` are
-    /// `(from, referenced)`), in name order otherwise; a cycle keeps the given order
-    /// (foreign-key checks are off while the copy is made).
-    fn dependency_order(names: &[String], edges: &[(String, String)]) -> Vec<String> {
-        let mut left: Vec<&String> = names.iter().collect();
-        let mut out: Vec<String> = Vec::with_capacity(names.len());
-        while !left.is_empty() {
-            let ready = left.iter().position(|n| {
-                edges
-                    .iter()
-                    .all(|(from, to)| from != *n || to == *n || !left.contains(&to))
-            });
-            let i = ready.unwrap_or(0);
-            out.push(left.remove(i).clone());
-        }
-        out
+    /// The fixture's databases on `server` (templates and copies) that `pick` selects
+    /// (none when the server cannot say).
+    async fn named(server: &dyn Server, pick: fn(&str) -> bool) -> Vec<String> {
+        let mut names = server.database_names(TEMPLATE).await;
+        names.extend(server.database_names(FRESH).await);
+        names.retain(|n| pick(n));
+        names
     }
 
-    /// Creates `migrate_fresh_…` and replays the plan into it on a connection of its
-    /// own (closed after, as its session settings changed).
-    pub(super) async fn copy(
-        admin: &sqlx::MySqlPool,
+    /// Makes the template database `migrate_tpl_…` on `server` and migrates it, after
+    /// dropping what dead processes left there. `privilege` names what the role needs to
+    /// create one; `finish` completes the migrated template and returns what its copies
+    /// need. On any failure the template is dropped.
+    pub(crate) async fn server_template<T, F>(
+        m: &Migrator,
         url: &str,
-        tpl: &str,
-        plan: &CopyPlan,
-    ) -> Result<Made, FixtureError> {
-        let name = fresh_name();
-        let made = replay(admin, tpl, &name, plan).await;
-        if let Err(e) = made {
-            let _ = drop_database(admin, &name).await;
-            return Err(e);
-        }
-        Ok(Made {
-            url: with_database(url, &name),
-            target: Target::Mysql {
-                admin: admin.clone(),
-                name: name.clone(),
-            },
-            name,
-        })
-    }
-
-    /// Runs SQL text on one connection. Boxed as `Send` where the lifetimes are concrete
-    /// (see `Template::copy`).
-    fn run<'a>(
-        conn: &'a mut sqlx::MySqlConnection,
-        sql: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), sqlx::Error>> + Send + 'a>>
+        suffix: &str,
+        server: &dyn Server,
+        privilege: &str,
+        finish: impl FnOnce(String) -> F,
+    ) -> Result<(String, T), FixtureError>
+    where
+        F: std::future::Future<Output = Result<T, FixtureError>>,
     {
-        // A plain `&str` runs unprepared, so several statements may share one call.
-        Box::pin(async move { sqlx::Executor::execute(conn, sql).await.map(|_| ()) })
-    }
-
-    /// Connections a copy creates its tables on at once: each `CREATE TABLE` waits for
-    /// its files to reach the disk, and several sessions share those waits (100 tables
-    /// took a quarter of the time on 4 connections as on one; 8 were no faster).
-    const PARALLEL: usize = 4;
-
-    /// Session settings of a copy's connections: ids copied as they are (0 included),
-    /// references left unchecked (the template checked them, and tables come in any
-    /// order).
-    const SESSION: &str =
-        "SET FOREIGN_KEY_CHECKS = 0; SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'";
-    /// And back.
-    const RESET: &str = "SET FOREIGN_KEY_CHECKS = 1; SET SESSION sql_mode = DEFAULT";
-
-    /// Runs `sql` with the copy's session settings on a connection of the pool,
-    /// resetting them after (a connection whose statement failed is closed instead).
-    async fn on_connection(pool: sqlx::MySqlPool, sql: String) -> Result<(), sqlx::Error> {
-        let mut conn = pool.acquire().await?;
-        let r = run(&mut conn, &format!("{SESSION};\n{sql};\n{RESET}")).await;
-        if r.is_err() {
-            conn.close_on_drop();
+        // A database in use is refused by the server and stays; a failure leaves them for
+        // the next process.
+        for stale in named(server, is_stale).await {
+            let _ = server.drop_database(&stale).await;
         }
-        r
-    }
-
-    async fn replay(
-        admin: &sqlx::MySqlPool,
-        tpl: &str,
-        name: &str,
-        plan: &CopyPlan,
-    ) -> Result<(), FixtureError> {
-        let failed = |what: &str| {
-            sql_error(format!(
-                "cannot copy the test template `{tpl}` into `{name}`: {what}"
-            ))
+        let name = template_name(suffix);
+        let drop_template = async || {
+            server
+                .drop_database(&name)
+                .await
+                .map_err(sql_error(format!("cannot drop the test database `{name}`")))
         };
-        sqlx::raw_sql(&format!(
-            "CREATE DATABASE {name} CHARACTER SET {} COLLATE {}",
-            plan.charset, plan.collation
-        ))
-        .execute(admin)
-        .await
-        .map_err(failed("the database"))?;
-        // The tables, dealt out to several connections.
-        let mut batches = vec![format!("USE {name}"); PARALLEL.min(plan.tables.len())];
-        let n = batches.len();
-        for (i, t) in plan.tables.iter().enumerate() {
-            batches[i % n].push_str(";\n");
-            batches[i % n].push_str(t);
+        drop_template().await?;
+        let context =
+            || format!("cannot create the test template `{name}`; the fixture needs {privilege}");
+        match server.create_database(&name).await {
+            Ok(()) => {}
+            Err(crate::driver::Refused::Failed(e)) => return Err(sql_error(context())(e)),
+            // The server's own words, as for any other failure.
+            Err(crate::driver::Refused::Denied(message)) => {
+                return Err(sql_error(context())(sqlx::Error::Protocol(message)))
+            }
         }
-        let mut running = tokio::task::JoinSet::new();
-        for b in batches {
-            running.spawn(on_connection(admin.clone(), b));
+        let made = async {
+            migrate_template(m, &with_database(url, &name), &name).await?;
+            finish(name.clone()).await
         }
-        let mut result = Ok(());
-        while let Some(r) = running.join_next().await {
-            let r = r
-                .map_err(FixtureError::Task)
-                .and_then(|r| r.map_err(failed("the tables")));
-            result = result.and(r);
+        .await;
+        match made {
+            Ok(t) => Ok((name, t)),
+            Err(e) => {
+                let _ = drop_template().await;
+                Err(e)
+            }
         }
-        result?;
-        // The rows, in one transaction (one wait for the disk), then the other objects
-        // (triggers last: the rows are not theirs to count).
-        let mut rows = format!("USE {name};\nSTART TRANSACTION");
-        for (table, cols) in &plan.rows {
-            let cols = cols.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ");
-            rows.push_str(&format!(
-                ";\nINSERT INTO {} ({cols}) SELECT {cols} FROM {}.{}",
-                quote(table),
-                quote(tpl),
-                quote(table)
-            ));
-        }
-        rows.push_str(";\nCOMMIT");
-        on_connection(admin.clone(), rows)
-            .await
-            .map_err(failed("the rows"))?;
-        if plan.objects.is_empty() {
-            return Ok(());
-        }
-        let mut conn = admin.acquire().await.map_err(failed("no connection"))?;
-        // Its `sql_mode` changes with each object.
-        conn.close_on_drop();
-        run(&mut conn, &format!("USE {name}"))
-            .await
-            .map_err(failed("the database"))?;
-        let (from, to) = (format!("{}.", quote(tpl)), format!("{}.", quote(name)));
-        for (mode, create) in &plan.objects {
-            let sql = create.replace(&from, &to);
-            let set = format!("SET SESSION sql_mode = {}", literal(mode));
-            run(&mut conn, &set).await.map_err(failed("sql_mode"))?;
-            run(&mut conn, &sql).await.map_err(failed(&sql))?;
-        }
-        Ok(())
     }
 
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn referenced_tables_come_first() {
-            let names: Vec<String> = ["a", "b", "c", "d"].iter().map(|s| s.to_string()).collect();
-            let e = |a: &str, b: &str| (a.to_string(), b.to_string());
-            // a -> c, c -> d, b -> b (self reference)
-            let order = dependency_order(&names, &[e("a", "c"), e("c", "d"), e("b", "b")]);
-            assert_eq!(order, ["b", "d", "c", "a"]);
-            // A cycle keeps going.
-            let order = dependency_order(&names[..2], &[e("a", "b"), e("b", "a")]);
-            assert_eq!(order.len(), 2);
-        }
-
-        #[test]
-        fn quoting() {
-            assert_eq!(quote("a`b"), "`a``b`");
-            assert_eq!(literal("it's \\"), "'it''s \\\\'");
-        }
+    /// A pool of two connections on a copy, its first connection made now, with the
+    /// options sqlx read from `url` (`opts`).
+    pub(crate) async fn connect_copy<DB>(
+        url: &str,
+        opts: Result<<DB::Connection as sqlx::Connection>::Options, sqlx::Error>,
+    ) -> Result<Database, MigrateError>
+    where
+        DB: sqlx::Database,
+        Database: From<sqlx::Pool<DB>>,
+    {
+        let failed = |source| MigrateError::Connect {
+            url: mask_url(url),
+            source,
+        };
+        sqlx::pool::PoolOptions::<DB>::new()
+            .max_connections(2)
+            .acquire_timeout(Database::DEFAULT_CONNECT_TIMEOUT)
+            .connect_with(opts.map_err(failed)?)
+            .await
+            .map(Database::from)
+            .map_err(failed)
     }
 }
 
@@ -1535,6 +902,7 @@ mod tests {
     #[cfg(any(feature = "postgres", feature = "mysql"))]
     #[test]
     fn urls() {
+        use crate::driver::with_database;
         assert_eq!(
             with_database("postgres://u:p/w@h:5432/app?sslmode=disable", "s"),
             "postgres://u:p/w@h:5432/s?sslmode=disable"

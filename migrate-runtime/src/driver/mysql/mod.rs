@@ -2,6 +2,9 @@
 
 #[cfg(feature = "mysql")]
 mod admin;
+/// The test fixture's templates and copies.
+#[cfg(all(feature = "mysql", feature = "testing-fixture"))]
+pub(crate) mod fixture;
 #[cfg(feature = "mysql")]
 mod introspect;
 

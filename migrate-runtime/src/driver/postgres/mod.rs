@@ -4,6 +4,9 @@
 mod admin;
 #[cfg(all(feature = "postgres", feature = "testing-fixture"))]
 pub(crate) use admin::sqlstate;
+/// The test fixture's templates and copies.
+#[cfg(all(feature = "postgres", feature = "testing-fixture"))]
+pub(crate) mod fixture;
 #[cfg(feature = "postgres")]
 mod introspect;
 
