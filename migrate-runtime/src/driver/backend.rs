@@ -127,6 +127,8 @@ pub(crate) trait Backend: Sync {
     }
 
     /// `name` as a quoted identifier, as this database's DDL writes it.
+    // Only MySQL's schema reader and test fixture quote names of their own so far.
+    #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
     fn quote_identifier(&self, name: &str) -> String {
         migrate_schema::render::dialect(self.dialect()).quote_identifier(name)
     }

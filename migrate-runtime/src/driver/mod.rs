@@ -90,8 +90,8 @@ pub(crate) trait Pool: Send + Sync + std::fmt::Debug + 'static {
 #[derive(Debug)]
 #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
 pub(crate) enum Refused {
-    /// The role lacks the privilege; the server's message.
-    Denied(String),
+    /// The role lacks the privilege (the server's error says so in its words).
+    Denied(sqlx::Error),
     /// Any other failure.
     Failed(sqlx::Error),
 }
@@ -148,7 +148,7 @@ pub(crate) trait Server: Send + Sync {
 }
 
 /// The message of a server error, without the driver's decoration.
-#[cfg(feature = "postgres")]
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) fn server_message(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(d) => d.message().to_string(),
@@ -422,13 +422,9 @@ impl Database {
             .await
         {
             Ok(()) => Ok(()),
-            Err(Refused::Failed(e)) => Err(MigrateError::db(
+            Err(Refused::Failed(e) | Refused::Denied(e)) => Err(MigrateError::db(
                 format!("cannot create the database `{name}`"),
                 e,
-            )),
-            Err(Refused::Denied(message)) => Err(MigrateError::db(
-                format!("cannot create the database `{name}`"),
-                sqlx::Error::Protocol(message),
             )),
         }
     }

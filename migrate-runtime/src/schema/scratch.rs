@@ -518,7 +518,7 @@ async fn on_server(on: &ScratchOn) -> Result<Scratch, MigrateError> {
     let name = new_name();
     let denied = match server.create_database(&name).await {
         Ok(()) => return open(with_database(url, &name), Target::Database { admin, name }).await,
-        Err(Refused::Denied(message)) => message,
+        Err(Refused::Denied(e)) => crate::driver::server_message(&e),
         Err(Refused::Failed(e)) => {
             admin.close().await;
             return Err(MigrateError::db(
@@ -571,10 +571,10 @@ async fn in_dev_schema(
     if let Err(refused) = server.create_schema(&name).await {
         admin.close().await;
         return Err(match refused {
-            Refused::Denied(message) => MigrateError::ScratchDenied {
+            Refused::Denied(e) => MigrateError::ScratchDenied {
                 url: mask_url(dev),
                 database: denied,
-                schema: Some(message),
+                schema: Some(crate::driver::server_message(&e)),
                 fix: hint,
             },
             Refused::Failed(e) => {

@@ -811,10 +811,8 @@ mod server {
             || format!("cannot create the test template `{name}`; the fixture needs {privilege}");
         match server.create_database(&name).await {
             Ok(()) => {}
-            Err(crate::driver::Refused::Failed(e)) => return Err(sql_error(context())(e)),
-            // The server's own words, as for any other failure.
-            Err(crate::driver::Refused::Denied(message)) => {
-                return Err(sql_error(context())(sqlx::Error::Protocol(message)))
+            Err(crate::driver::Refused::Failed(e) | crate::driver::Refused::Denied(e)) => {
+                return Err(sql_error(context())(e))
             }
         }
         let made = async {

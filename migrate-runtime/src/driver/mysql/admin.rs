@@ -12,11 +12,7 @@ impl Server for sqlx::MySqlPool {
             {
                 Ok(_) => Ok(()),
                 // ER_DBACCESS_DENIED_ERROR (1044), SQLSTATE 42000: no CREATE privilege.
-                Err(sqlx::Error::Database(d))
-                    if d.code().as_deref() == Some("42000") && d.message().contains("denied") =>
-                {
-                    Err(Refused::Denied(d.message().to_string()))
-                }
+                Err(e) if denied(&e) => Err(Refused::Denied(e)),
                 Err(e) => Err(Refused::Failed(e)),
             }
         })
@@ -51,4 +47,10 @@ impl Server for sqlx::MySqlPool {
     fn grant_hint(&self, _dev: bool) -> &'static str {
         "grant the user CREATE on the scratch databases' names: GRANT ALL ON `migrate\\_scratch\\_%`.* TO ..."
     }
+}
+
+/// Whether an error is ER_DBACCESS_DENIED_ERROR (1044, SQLSTATE 42000): no privilege.
+fn denied(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d)
+        if d.code().as_deref() == Some("42000") && d.message().contains("denied"))
 }

@@ -122,12 +122,14 @@ pub(crate) struct CopyPlan {
     objects: Vec<(String, String)>,
 }
 
+/// A quoted name, as MySQL's driver writes it.
 fn quote(name: &str) -> String {
-    format!("`{}`", name.replace('`', "``"))
+    crate::driver::Backend::quote_identifier(&super::Mysql, name)
 }
 
+/// A string literal, as MySQL's driver writes it.
 fn literal(s: &str) -> String {
-    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+    crate::driver::Backend::literal(&super::Mysql, s)
 }
 
 /// A text column of a row, whatever string or binary type the server sends.

@@ -442,7 +442,7 @@ fn add_checks(schema: &mut Schema, checks: &[MySqlRow]) -> Result<(), sqlx::Erro
 /// written, the rest from the catalog's words.
 fn trigger(r: &MySqlRow) -> Result<Trigger, sqlx::Error> {
     let (name, table) = (req(r, 0)?, req(r, 1)?);
-    let quote = |n: &str| format!("`{}`", n.replace('`', "``"));
+    let quote = |n: &str| crate::driver::Backend::quote_identifier(&super::Mysql, n);
     let definition = format!(
         "CREATE TRIGGER {} {} {} ON {} FOR EACH ROW {}",
         quote(&name),
@@ -532,7 +532,8 @@ fn strip_database(definition: &str, database: &str) -> String {
     if database.is_empty() {
         return definition.to_string();
     }
-    definition.replace(&format!("`{}`.", database.replace('`', "``")), "")
+    let quoted = crate::driver::Backend::quote_identifier(&super::Mysql, database);
+    definition.replace(&format!("{quoted}."), "")
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ pub(crate) fn sqlstate(e: &sqlx::Error) -> Option<String> {
 /// A refusal for lack of privilege (SQLSTATE 42501) apart from other failures.
 fn refused(e: sqlx::Error) -> Refused {
     if sqlstate(&e).as_deref() == Some("42501") {
-        Refused::Denied(super::super::server_message(&e))
+        Refused::Denied(e)
     } else {
         Refused::Failed(e)
     }
