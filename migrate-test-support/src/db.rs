@@ -2,7 +2,7 @@
 //! `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL` are set.
 
 use migrate_core::ScriptDirectory;
-use migrate_runtime::{Database, Dialect, Migrator};
+use migrate_runtime::{Database, Migrator};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A database of its own for one test, on one kind of server.
@@ -119,11 +119,7 @@ async fn raw_result(db: &Database, sql: &str) -> Result<(), sqlx::Error> {
 /// # Panics
 /// When the query fails or returns no row.
 pub async fn scalar(db: &Database, sql: &str) -> i64 {
-    let wrapped = match db.dialect() {
-        Dialect::Postgres => format!("SELECT CAST(({sql}) AS BIGINT)"),
-        Dialect::Mysql => format!("SELECT CAST(({sql}) AS SIGNED)"),
-        Dialect::Sqlite => sql.to_string(),
-    };
+    let wrapped = crate::catalog::of(db.dialect()).as_integer(sql);
     column::<i64>(db, &wrapped)
         .await
         .and_then(|rows| rows.into_iter().next().ok_or(sqlx::Error::RowNotFound))
@@ -135,11 +131,7 @@ pub async fn scalar(db: &Database, sql: &str) -> i64 {
 /// # Panics
 /// When the catalog query fails.
 pub async fn table_exists(db: &Database, table: &str) -> bool {
-    let sql = match db.dialect() {
-        Dialect::Sqlite => format!("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'"),
-        Dialect::Postgres => format!("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '{table}'"),
-        Dialect::Mysql => format!("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = '{table}'"),
-    };
+    let sql = crate::catalog::of(db.dialect()).table_count(table);
     scalar(db, &sql).await > 0
 }
 
@@ -240,11 +232,7 @@ where
 /// # Panics
 /// When the catalog query fails.
 pub async fn columns(db: &Database, table: &str) -> Vec<(String, String, bool)> {
-    let sql = match db.dialect() {
-        Dialect::Sqlite => format!("SELECT name || '|' || lower(type) || '|' || CASE WHEN \"notnull\" = 1 OR pk = 1 THEN 'NO' ELSE 'YES' END FROM pragma_table_info('{table}')"),
-        Dialect::Postgres => format!("SELECT column_name || '|' || lower(data_type) || '|' || is_nullable FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"),
-        Dialect::Mysql => format!("SELECT CONCAT(column_name, '|', lower(column_type), '|', is_nullable) FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = '{table}' ORDER BY ordinal_position"),
-    };
+    let sql = crate::catalog::of(db.dialect()).columns(table);
     strings(db, &sql)
         .await
         .into_iter()

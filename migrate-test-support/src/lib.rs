@@ -17,6 +17,7 @@
 //! # }
 //! ```
 
+mod catalog;
 mod db;
 pub mod tls;
 
