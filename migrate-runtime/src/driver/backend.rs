@@ -97,6 +97,12 @@ pub(crate) trait Backend: Sync {
         JoinedRequest::Execute(statements.join(";\n"))
     }
 
+    /// Whether the database has an inline driver for plans of plain SQL (SQLite's
+    /// handle driven in the calling thread, see `sqlite/inline.rs`).
+    fn drives_inline(&self) -> bool {
+        false
+    }
+
     /// Whether the migration lock keeps every other writer out of the version table
     /// for the whole run. Where it does not (SQLite's file lock binds only migrators),
     /// each transaction takes the database's write lock and reads the version rows

@@ -186,7 +186,7 @@ impl Migrator {
         let mut held = self.hold(db).await?;
         let access = Access {
             excludes_writers: held.excludes_writers(),
-            inline: held.conn.dialect() == Dialect::Sqlite
+            inline: held.conn.backend().drives_inline()
                 && self.opts.sqlite_inline.unwrap_or(held.in_memory()),
         };
         let conn = &mut held.conn;

@@ -108,6 +108,10 @@ impl super::Backend for Sqlite {
         true
     }
 
+    fn drives_inline(&self) -> bool {
+        true
+    }
+
     /// The file lock binds only migrators; other programs may write between two
     /// transactions of a run.
     fn lock_excludes_writers(&self) -> bool {
