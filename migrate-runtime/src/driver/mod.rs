@@ -454,6 +454,15 @@ impl Database {
             .await)
     }
 
+    /// Whether the database `name` exists on this database's server.
+    ///
+    /// # Errors
+    /// [`MigrateError::ServerOnly`] on SQLite.
+    pub async fn database_exists(&self, name: &str) -> Result<bool, MigrateError> {
+        let names = self.database_names(name).await?;
+        Ok(names.iter().any(|n| n == name))
+    }
+
     /// `url` naming the database `name` on the same server instead of its own.
     pub fn url_with_database(url: &str, name: &str) -> String {
         with_database(url, name)
