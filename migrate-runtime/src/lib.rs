@@ -48,6 +48,7 @@ pub use migrator::{
 pub use rust_migration::{
     MigrationContext, MigrationError, MigrationFn, MigrationFuture, MigrationResult, RustMigration,
 };
+pub use schema::SchemaError;
 
 /// Items the generated code of [`embed_migrations!`] refers to. Not a public API.
 #[doc(hidden)]

@@ -20,8 +20,7 @@
 #[cfg(feature = "testing-fixture")]
 pub mod fixture;
 
-use crate::error::MigrateError;
-use crate::schema::{self, ScratchOn};
+use crate::schema::{self, SchemaError, ScratchOn};
 use crate::{Database, Db, Migrator};
 use migrate_schema::{diff, DeclaredSchema, Diff, Schema};
 use std::fmt;
@@ -30,7 +29,7 @@ use std::fmt;
 ///
 /// # Errors
 /// Catalog queries that fail.
-pub async fn live_schema<'a>(m: &Migrator, db: impl Into<Db<'a>>) -> Result<Schema, MigrateError> {
+pub async fn live_schema<'a>(m: &Migrator, db: impl Into<Db<'a>>) -> Result<Schema, SchemaError> {
     let own = m.own_tables();
     let own: Vec<&str> = own.iter().map(String::as_str).collect();
     schema::introspect(db, &own).await
@@ -45,7 +44,7 @@ pub async fn replay(
     m: &Migrator,
     db: &Database,
     revisions: &[String],
-) -> Result<Schema, MigrateError> {
+) -> Result<Schema, SchemaError> {
     for r in revisions {
         m.upgrade(db, r).await?;
     }
@@ -61,7 +60,7 @@ pub async fn replay(
 pub async fn declared_schema(
     declared: &DeclaredSchema,
     db: &Database,
-) -> Result<Schema, MigrateError> {
+) -> Result<Schema, SchemaError> {
     schema::introspect_declared(db, declared).await
 }
 
@@ -184,7 +183,7 @@ pub async fn stairway(
     m: &Migrator,
     on: impl Into<ScratchOn>,
     declared: Option<&DeclaredSchema>,
-) -> Result<StairwayReport, MigrateError> {
+) -> Result<StairwayReport, SchemaError> {
     let on = on.into();
     let scratch = schema::scratch(on.clone()).await?;
     let declared_scratch = match declared {
@@ -218,7 +217,7 @@ pub async fn stairway_in(
     m: &Migrator,
     db: &Database,
     declared: Option<(&DeclaredSchema, &Database)>,
-) -> Result<StairwayReport, MigrateError> {
+) -> Result<StairwayReport, SchemaError> {
     stairway_on(m, db, declared).await
 }
 
@@ -226,7 +225,7 @@ async fn stairway_on(
     m: &Migrator,
     db: &Database,
     declared: Option<(&DeclaredSchema, &Database)>,
-) -> Result<StairwayReport, MigrateError> {
+) -> Result<StairwayReport, SchemaError> {
     let plan = m.directory().map.upgrade_plan::<&str>(&[], "heads")?;
     let mut report = StairwayReport::default();
     let mut before = live_schema(m, db).await?;

@@ -8,7 +8,7 @@
 //! use migrate_runtime::schema::{self, model::declared::DeclaredSchema};
 //! use migrate_runtime::Database;
 //!
-//! # async fn run() -> Result<(), migrate_runtime::MigrateError> {
+//! # async fn run() -> Result<(), migrate_runtime::schema::SchemaError> {
 //! let url = "postgres://app@db.internal/app";
 //! let db = Database::connect(url).await?;
 //! let exclude = ["alembic_version", "alembic_version_history"];
@@ -29,17 +29,18 @@
 //! database needs beyond that (SQLite's declared types, MariaDB's quoted defaults,
 //! generated constraint names) is normalized here and documented on [`introspect`].
 
+mod error;
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "testing-fixture"))]
 pub(crate) mod leftover;
 mod scratch;
 
+pub use error::{DeclaredFailed, SchemaError};
 pub use migrate_schema as model;
 pub use migrate_schema::declared::{DeclaredError, DeclaredSchema};
 pub use migrate_schema::Schema;
 pub use scratch::{scratch, Scratch, ScratchDropper, ScratchOn};
 
 use crate::driver::Db;
-use crate::error::MigrateError;
 use migrate_core::sql::split_statements;
 use migrate_schema::{Check, ForeignKey, Table, Unique};
 
@@ -96,11 +97,12 @@ use migrate_schema::{Check, ForeignKey, Table, Unique};
 ///   server adds, so scratch and real databases compare equal.
 ///
 /// # Errors
-/// [`MigrateError::Database`] when a catalog query fails.
+/// [`MigrateError::Database`](crate::MigrateError::Database) (as
+/// [`SchemaError::Migrate`]) when a catalog query fails.
 pub async fn introspect<'a>(
     db: impl Into<Db<'a>>,
     exclude: &[&str],
-) -> Result<Schema, MigrateError> {
+) -> Result<Schema, SchemaError> {
     let mut schema = db.into().introspect().await?;
     let excluded = |name: &str| {
         exclude
@@ -134,25 +136,6 @@ pub(crate) fn sort_table(t: &mut Table) {
     t.checks.sort_by_key(check_key);
 }
 
-/// The details of [`MigrateError::Declared`]: a statement of the declared schema that
-/// the database refused.
-#[derive(Debug, thiserror::Error)]
-#[error("declared schema statement failed at {path}:{line}: {message}\n  statement: {statement}")]
-#[non_exhaustive]
-pub struct DeclaredFailed {
-    /// The file, relative to the declared schema folder.
-    pub path: String,
-    /// Line of the failing statement in the file.
-    pub line: usize,
-    /// The failing statement.
-    pub statement: String,
-    /// The database's message.
-    pub message: String,
-    /// Driver error.
-    #[source]
-    pub source: sqlx::Error,
-}
-
 /// Runs the declared schema on `db`, normally a [`scratch`] database: each file's SQL
 /// for this database (its own section, else the shared one), file by file in path
 /// order, statement by statement, in transactions of up to 100 statements where the
@@ -162,13 +145,14 @@ pub struct DeclaredFailed {
 /// must not need those of a later file (a foreign key to a table created later fails).
 ///
 /// # Errors
-/// [`MigrateError::Declared`] naming the file, line, statement and the database's
+/// [`SchemaError::Declared`] naming the file, line, statement and the database's
 /// message of the first statement that fails (rolled back where the database can);
-/// [`MigrateError::Database`] when no connection can be had.
+/// [`MigrateError::Database`](crate::MigrateError::Database) (as
+/// [`SchemaError::Migrate`]) when no connection can be had.
 pub async fn apply_declared<'a>(
     db: impl Into<Db<'a>>,
     declared: &DeclaredSchema,
-) -> Result<(), MigrateError> {
+) -> Result<(), SchemaError> {
     let db = db.into();
     let dialect = db.dialect();
     let mut conn = db.acquire().await?;
@@ -184,7 +168,7 @@ pub async fn apply_declared<'a>(
             for (line, statement) in split_statements(piece.sql) {
                 if batched && in_batch == 0 {
                     conn.begin().await.map_err(|e| {
-                        MigrateError::db("cannot begin loading the declared schema", e)
+                        SchemaError::db("cannot begin loading the declared schema", e)
                     })?;
                 }
                 run_declared(&mut conn, &piece, line, statement).await?;
@@ -192,12 +176,12 @@ pub async fn apply_declared<'a>(
                 if batched && in_batch == BATCH {
                     conn.commit()
                         .await
-                        .map_err(|e| MigrateError::db("cannot commit the declared schema", e))?;
+                        .map_err(|e| SchemaError::db("cannot commit the declared schema", e))?;
                     in_batch = 0;
                 }
             }
         }
-        Ok::<(), MigrateError>(())
+        Ok::<(), SchemaError>(())
     }
     .await;
     if batched && in_batch > 0 {
@@ -207,7 +191,7 @@ pub async fn apply_declared<'a>(
             conn.rollback().await
         };
         result?;
-        ended.map_err(|e| MigrateError::db("cannot commit the declared schema", e))?;
+        ended.map_err(|e| SchemaError::db("cannot commit the declared schema", e))?;
         return Ok(());
     }
     result
@@ -219,13 +203,13 @@ async fn run_declared(
     piece: &migrate_schema::declared::Piece<'_>,
     line: usize,
     statement: &str,
-) -> Result<(), MigrateError> {
+) -> Result<(), SchemaError> {
     conn.execute(statement).await.map(|_| ()).map_err(|source| {
         let message = match &source {
             sqlx::Error::Database(d) => d.message().to_string(),
             other => other.to_string(),
         };
-        MigrateError::Declared(Box::new(DeclaredFailed {
+        SchemaError::Declared(Box::new(DeclaredFailed {
             path: piece.path.to_string(),
             line: piece.line + line - 1,
             statement: statement.to_string(),
@@ -241,13 +225,13 @@ async fn run_declared(
 /// schema it is applied to).
 ///
 /// # Errors
-/// [`MigrateError::DeclaredSchema`] naming the file and line of each annotation whose
+/// [`SchemaError::DeclaredSchema`] naming the file and line of each annotation whose
 /// table or column `schema` does not have.
 pub fn apply_renames(
     schema: &mut Schema,
     declared: &DeclaredSchema,
     dialect: migrate_core::Dialect,
-) -> Result<(), MigrateError> {
+) -> Result<(), SchemaError> {
     Ok(declared.apply_renames(schema, dialect)?)
 }
 
@@ -261,7 +245,7 @@ pub fn apply_renames(
 pub async fn introspect_declared<'a>(
     db: impl Into<Db<'a>>,
     declared: &DeclaredSchema,
-) -> Result<Schema, MigrateError> {
+) -> Result<Schema, SchemaError> {
     let db = db.into();
     apply_declared(db, declared).await?;
     let mut schema = introspect(db, &[]).await?;
