@@ -30,6 +30,7 @@ mod error;
 mod migrator;
 mod rust_migration;
 pub mod schema;
+#[cfg(any(feature = "schema", feature = "testing-fixture"))]
 pub mod testing;
 
 pub use batch::{Backfill, Batch, BatchFuture, BatchKey, Resume, RowProgress, StopHandle};

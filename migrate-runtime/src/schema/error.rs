@@ -106,6 +106,7 @@ impl From<migrate_core::RevisionError> for SchemaError {
     }
 }
 
+#[cfg(feature = "schema")]
 impl SchemaError {
     /// A database failure of the schema tools themselves, with what they were doing.
     pub(crate) fn db(context: impl Into<String>, source: sqlx::Error) -> Self {
