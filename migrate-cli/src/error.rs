@@ -1,6 +1,7 @@
 //! The errors of the CLI. Commands return them; only the entry points print them.
 
 use migrate_core::{LoadError, RevisionError, SumError};
+use migrate_runtime::schema::SchemaError;
 use migrate_runtime::MigrateError;
 use std::path::PathBuf;
 
@@ -14,6 +15,10 @@ pub enum CliError {
     /// revision identifier found by a command.
     #[error(transparent)]
     Migrate(#[from] MigrateError),
+    /// From the schema tools (scratch databases, dev URLs, the declared schema, comparing
+    /// schemas). Their database and migration failures are [`CliError::Migrate`].
+    #[error(transparent)]
+    Schema(SchemaError),
     /// `migrations.sum` disagrees with the files.
     #[error(transparent)]
     Sum(#[from] SumError),
@@ -277,6 +282,7 @@ pub enum CliError {
 pub mod exit {
     use super::CliError;
     use migrate_core::RevisionError;
+    use migrate_runtime::schema::SchemaError;
     use migrate_runtime::MigrateError;
 
     /// Success.
@@ -318,12 +324,20 @@ pub mod exit {
         match e {
             CliError::Usage(_) | CliError::AlsoNeeded { .. } => USAGE,
             CliError::Migrate(e) => of_migrate(e),
+            CliError::Schema(e) => of_schema(e),
             CliError::MultipleHeads(_) | CliError::SeveralHeads { .. } => MULTIPLE_HEADS,
             CliError::Drift { .. } => DRIFT,
             CliError::SchemaAhead { .. } => SCHEMA_AHEAD,
             CliError::Stairway(_) | CliError::AutogenerateUnverified { .. } => SCHEMA_TEST,
             CliError::Interrupted | CliError::InterruptedRun => INTERRUPTED,
             CliError::Problems(problems) => problems.first().map_or(FAILURE, of),
+            _ => FAILURE,
+        }
+    }
+
+    fn of_schema(e: &SchemaError) -> u8 {
+        match e {
+            SchemaError::Migrate(e) => of_migrate(e),
             _ => FAILURE,
         }
     }
@@ -371,6 +385,17 @@ fn or_base(v: &[String]) -> String {
 impl From<LoadError> for CliError {
     fn from(e: LoadError) -> Self {
         CliError::Migrate(e.into())
+    }
+}
+
+// A database or migration failure met by a schema tool is the runtime's error, so that
+// its exit code, JSON problem and hints are those of the same failure anywhere else.
+impl From<SchemaError> for CliError {
+    fn from(e: SchemaError) -> Self {
+        match e {
+            SchemaError::Migrate(e) => CliError::Migrate(e),
+            other => CliError::Schema(other),
+        }
     }
 }
 

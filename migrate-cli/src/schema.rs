@@ -136,7 +136,7 @@ impl Sources {
             .or_else(|| t.section.schema_location.clone());
         let declared = match &declared_path {
             Some(p) => Some(Arc::new(
-                DeclaredSchema::load(p).map_err(migrate_runtime::MigrateError::from)?,
+                DeclaredSchema::load(p).map_err(migrate_runtime::schema::SchemaError::from)?,
             )),
             None => None,
         };

@@ -122,9 +122,6 @@ pub enum MigrateError {
         #[source]
         problem: TlsCaError,
     },
-    /// Two schemas cannot be compared (a rename annotation that matches nothing).
-    #[error(transparent)]
-    SchemaDiff(#[from] migrate_schema::DiffError),
     /// The SQLite file does not exist and the caller only reads (nothing was created).
     #[error("the database {url} does not exist; this command only reads and does not create it: check the URL, or create the database with `migrate upgrade`")]
     MissingDatabase {
@@ -276,67 +273,6 @@ pub enum MigrateError {
         /// What was asked.
         what: &'static str,
     },
-    /// A statement of the declared schema failed (see
-    /// [`apply_declared`](crate::schema::apply_declared)).
-    #[error(transparent)]
-    Declared(Box<crate::schema::DeclaredFailed>),
-    /// The declared schema folder cannot be read or is invalid, or an annotation names a
-    /// table or column the schema does not have.
-    #[error(transparent)]
-    DeclaredSchema(#[from] migrate_schema::declared::DeclaredError),
-    /// A scratch database (or schema) already holds objects, so it would not compare as
-    /// the schema its SQL creates.
-    #[error("the scratch {kind} `{name}` is not empty (it holds {}); a scratch database must start empty: on PostgreSQL, remove them from the template database (`template1`)", .objects.join(", "))]
-    ScratchNotEmpty {
-        /// `database` or `schema`.
-        kind: &'static str,
-        /// Its name.
-        name: String,
-        /// The first objects found.
-        objects: Vec<String>,
-    },
-    /// The target database's role may not create a scratch database and no dev database
-    /// was named: a scratch schema inside the target would put the migrations next to
-    /// its live tables, so none is made.
-    #[error("cannot create a scratch database on {url}: the role may not create databases ({message}); the schema commands never run migrations inside the target database, so name a separate dev database for them (--dev-url URL, or `dev_url` in migrate.toml), or {fix}")]
-    ScratchNeedsDevUrl {
-        /// The target's URL, password masked.
-        url: String,
-        /// The server's message for `CREATE DATABASE`.
-        message: String,
-        /// The grant that would let the role create scratch databases.
-        fix: &'static str,
-    },
-    /// The dev database's role may create neither a scratch database nor (on
-    /// PostgreSQL) a scratch schema inside the dev database.
-    #[error("cannot create a scratch database on the dev database {url}: its role may not create databases ({database}){}; {fix}", schema_note(.schema))]
-    ScratchDenied {
-        /// The dev database's URL, password masked.
-        url: String,
-        /// The server's message for `CREATE DATABASE`.
-        database: String,
-        /// The server's message for `CREATE SCHEMA` (PostgreSQL), `None` where there is no
-        /// schema to fall back to.
-        schema: Option<String>,
-        /// The grant that would do.
-        fix: &'static str,
-    },
-    /// The dev URL names the target database itself.
-    #[error("the dev URL {url} names the target database; scratch work there would run the migrations next to its live tables: give a separate database (an empty one on a development server)")]
-    DevUrlIsTarget {
-        /// The dev URL, password masked.
-        url: String,
-    },
-    /// The dev URL is another kind of database than the target.
-    #[error("the dev URL {url} is a {dev} database and the target is {target}; give a dev database of the target's kind")]
-    DevUrlKind {
-        /// The dev URL, password masked.
-        url: String,
-        /// Its kind.
-        dev: migrate_core::Dialect,
-        /// The target's kind.
-        target: migrate_core::Dialect,
-    },
     /// The database is not at the heads (from [`Migrator::check`](crate::Migrator::check)).
     #[error("database is behind the migrations: current {current}, heads {heads}; run `migrate upgrade head`", current = or_base(.current), heads = or_base(.heads))]
     NotAtHead {
@@ -466,13 +402,6 @@ fn partial_note(revision: &str, why: Option<&str>, resumable: bool) -> String {
         Some(why) => format!(
             "\n  revision `{revision}` may be partly applied: {why}; the version table does not list it, so check the schema and undo (or finish by hand and `migrate stamp`) what ran before running again"
         ),
-        None => String::new(),
-    }
-}
-
-fn schema_note(schema: &Option<String>) -> String {
-    match schema {
-        Some(m) => format!(" nor schemas ({m})"),
         None => String::new(),
     }
 }

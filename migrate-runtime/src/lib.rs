@@ -30,6 +30,7 @@ mod error;
 mod migrator;
 mod rust_migration;
 pub mod schema;
+#[cfg(any(feature = "schema", feature = "testing-fixture"))]
 pub mod testing;
 
 pub use batch::{Backfill, Batch, BatchFuture, BatchKey, Resume, RowProgress, StopHandle};
@@ -48,6 +49,7 @@ pub use migrator::{
 pub use rust_migration::{
     MigrationContext, MigrationError, MigrationFn, MigrationFuture, MigrationResult, RustMigration,
 };
+pub use schema::SchemaError;
 
 /// Items the generated code of [`embed_migrations!`] refers to. Not a public API.
 #[doc(hidden)]

@@ -8,8 +8,9 @@ use migrate_runtime::schema::model::{
     Check, Column, Deferrable, EnumType, ForeignKey, Generated, Identity, Index, IndexKey,
     IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Trigger, Unique,
 };
+use migrate_runtime::schema::SchemaError;
 use migrate_runtime::schema::{self, DeclaredSchema};
-use migrate_runtime::{Database, MigrateError};
+use migrate_runtime::Database;
 
 /// Whether a MySQL-family server is MariaDB.
 async fn is_mariadb(db: &Database) -> bool {
@@ -756,7 +757,7 @@ async fn a_failing_declared_statement_names_file_line_statement_and_message() {
         let r = schema::introspect_declared(s.database(), &d).await;
         s.drop().await.expect("drop");
         let err = r.expect_err("the second CREATE TABLE users fails");
-        let MigrateError::Declared(f) = &err else {
+        let SchemaError::Declared(f) = &err else {
             panic!("{}: {err}", t.name)
         };
         assert_eq!(
@@ -876,7 +877,7 @@ async fn scratch_databases_are_created_refused_when_not_empty_and_dropped() {
         raw(s.database(), "CREATE TABLE leftover (id INT)").await;
         let err = s.ensure_empty().await.expect_err("not empty");
         assert!(
-            matches!(err, MigrateError::ScratchNotEmpty { .. }),
+            matches!(err, SchemaError::ScratchNotEmpty { .. }),
             "{}: {err}",
             t.name
         );
@@ -1003,7 +1004,7 @@ async fn postgres_without_createdb_needs_a_dev_database_for_a_scratch_schema() {
     admin.close().await;
 
     match as_target {
-        Err(e @ MigrateError::ScratchNeedsDevUrl { .. }) => {
+        Err(e @ SchemaError::ScratchNeedsDevUrl { .. }) => {
             let m = e.to_string();
             assert!(
                 m.contains("may not create databases (permission denied to create database)"),
@@ -1016,7 +1017,7 @@ async fn postgres_without_createdb_needs_a_dev_database_for_a_scratch_schema() {
     }
     assert_eq!(in_target, 0, "no scratch schema in the target");
     assert!(
-        matches!(same, Err(MigrateError::DevUrlIsTarget { .. })),
+        matches!(same, Err(SchemaError::DevUrlIsTarget { .. })),
         "{same:?}"
     );
     let (is_schema, found, placed, read_back, left) = fallback.expect("fallback to a schema");
@@ -1026,7 +1027,7 @@ async fn postgres_without_createdb_needs_a_dev_database_for_a_scratch_schema() {
     assert_eq!(read_back, ["inside"]);
     assert_eq!(left, 0, "dropped");
     match denied {
-        Err(e @ MigrateError::ScratchDenied { .. }) => {
+        Err(e @ SchemaError::ScratchDenied { .. }) => {
             let m = e.to_string();
             assert!(
                 m.contains("may not create databases (permission denied to create database)"),

@@ -157,8 +157,9 @@ fn with_user(url: &str, user: &str) -> String {
 
 #[tokio::test]
 async fn a_role_without_createdb_runs_the_stairway_on_a_dev_database_only() {
+    use migrate_runtime::schema::SchemaError;
     use migrate_runtime::schema::ScratchOn;
-    use migrate_runtime::{Database, MigrateError};
+    use migrate_runtime::Database;
     let Ok(admin_url) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
         return;
     };
@@ -206,7 +207,7 @@ async fn a_role_without_createdb_runs_the_stairway_on_a_dev_database_only() {
     admin.close().await;
 
     assert!(
-        matches!(refused, Err(MigrateError::ScratchNeedsDevUrl { .. })),
+        matches!(refused, Err(SchemaError::ScratchNeedsDevUrl { .. })),
         "{refused:?}"
     );
     let report = on_dev.expect("the stairway on the dev database");

@@ -176,7 +176,7 @@ fn schema_problems(
     // Described as what was done outside the migrations (from their schema to the live
     // one): `add column tickets.notes`.
     let drift = migrate_runtime::schema::model::diff(&at_current, &live)
-        .map_err(migrate_runtime::MigrateError::from)?;
+        .map_err(migrate_runtime::schema::SchemaError::from)?;
     if !drift.is_empty() {
         problems.push(CliError::Drift {
             revisions: current,
@@ -184,7 +184,7 @@ fn schema_problems(
         });
     }
     let ahead = migrate_runtime::schema::model::diff(&at_heads, &declared)
-        .map_err(migrate_runtime::MigrateError::from)?;
+        .map_err(migrate_runtime::schema::SchemaError::from)?;
     if !ahead.is_empty() {
         problems.push(CliError::SchemaAhead {
             changes: ahead.changes.iter().map(|c| c.describe()).collect(),

@@ -6,7 +6,7 @@ use crate::error::CliError;
 use crate::schema::{guarded, SchemaSource, Sources};
 use crate::target::Ctx;
 use migrate_runtime::schema::model::{diff, render, RenderOptions};
-use migrate_runtime::MigrateError;
+use migrate_runtime::schema::SchemaError;
 
 /// Prints the upgrade and downgrade DDL from `--from` to `--to` (by default from the
 /// migrations' heads to the declared schema: what `revision --autogenerate` writes).
@@ -28,7 +28,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: DiffArgs) -> Result<(), CliError> {
             Ok((a?, b?))
         })?
     };
-    let changes = diff(&a, &b).map_err(MigrateError::from)?;
+    let changes = diff(&a, &b).map_err(SchemaError::from)?;
     if changes.is_empty() {
         ctx.printer.info(format!(
             "No differences: {} and {} have the same schema.",

@@ -7,8 +7,8 @@ use crate::target::{update_sum, Ctx, Target};
 use crate::templates;
 use migrate_core::{validate_revision_id, Dialect, Script, ScriptDirectory};
 use migrate_runtime::schema::model::{diff, render, RenderOptions, Schema};
-use migrate_runtime::schema::ScratchOn;
-use migrate_runtime::{MigrateError, Migrator};
+use migrate_runtime::schema::{SchemaError, ScratchOn};
+use migrate_runtime::Migrator;
 use std::path::{Component, Path, PathBuf};
 
 /// Creates a revision on `--head` (default `head`).
@@ -113,7 +113,7 @@ fn autogenerate(
     let (own_section, also) =
         sections_to_write(sources.declared()?, m.directory(), dialect, opts.also)?;
     let (from, to) = parents_and_declared(ctx, sources.clone(), new.parents.clone())?;
-    let changes = diff(&from, &to).map_err(MigrateError::from)?;
+    let changes = diff(&from, &to).map_err(SchemaError::from)?;
     if changes.is_empty() {
         ctx.printer.info(
             "No changes in schema detected: the migrations already produce the declared schema; no revision written.",
@@ -192,7 +192,7 @@ fn other_sections(
         theirs.scratch_on = ScratchOn::dev(url.as_str());
         let theirs_on = theirs.scratch_on.clone();
         let (from, to) = parents_and_declared(ctx, theirs, parents.to_vec())?;
-        let changes = diff(&from, &to).map_err(MigrateError::from)?;
+        let changes = diff(&from, &to).map_err(SchemaError::from)?;
         let r = render(&changes, &from, &to, other, options)?;
         extra.push((other, r.upgrade, r.downgrade));
         checks.push((theirs_on, from, to));
@@ -395,7 +395,7 @@ async fn verify_revision(
             problems.push(format!("its {direction} fails: {e}"));
             return Ok(problems);
         }
-        let left = diff(&live_schema(verifier, db).await?, want).map_err(MigrateError::from)?;
+        let left = diff(&live_schema(verifier, db).await?, want).map_err(SchemaError::from)?;
         if !left.is_empty() {
             problems.push(format!("{differs}: {}", described(&left)));
         }

@@ -8,7 +8,7 @@
 //! use migrate_runtime::schema::{self, model::declared::DeclaredSchema};
 //! use migrate_runtime::Database;
 //!
-//! # async fn run() -> Result<(), migrate_runtime::MigrateError> {
+//! # async fn run() -> Result<(), migrate_runtime::schema::SchemaError> {
 //! let url = "postgres://app@db.internal/app";
 //! let db = Database::connect(url).await?;
 //! let exclude = ["alembic_version", "alembic_version_history"];
@@ -28,19 +28,32 @@
 //! a schema is compared with another read from the same kind of database. What each
 //! database needs beyond that (SQLite's declared types, MariaDB's quoted defaults,
 //! generated constraint names) is normalized here and documented on [`introspect`].
+//!
+//! Scratch databases and the declared schema are the cargo feature `schema` (on by
+//! default); [`introspect`] is always built, as reading a schema is the driver's.
 
-#[cfg(any(feature = "postgres", feature = "mysql", feature = "testing-fixture"))]
+#[cfg(feature = "schema")]
+mod declared;
+mod error;
+// Process tags name the scratch databases and the test fixture's templates and copies.
+#[cfg(any(
+    all(feature = "schema", any(feature = "postgres", feature = "mysql")),
+    feature = "testing-fixture"
+))]
 pub(crate) mod leftover;
+#[cfg(feature = "schema")]
 mod scratch;
 
+#[cfg(feature = "schema")]
+pub use declared::{apply_declared, apply_renames, introspect_declared};
+pub use error::{DeclaredFailed, SchemaError};
 pub use migrate_schema as model;
 pub use migrate_schema::declared::{DeclaredError, DeclaredSchema};
 pub use migrate_schema::Schema;
+#[cfg(feature = "schema")]
 pub use scratch::{scratch, Scratch, ScratchDropper, ScratchOn};
 
 use crate::driver::Db;
-use crate::error::MigrateError;
-use migrate_core::sql::split_statements;
 use migrate_schema::{Check, ForeignKey, Table, Unique};
 
 /// Reads the schema of the database `db` is connected to: on PostgreSQL the current
@@ -96,11 +109,12 @@ use migrate_schema::{Check, ForeignKey, Table, Unique};
 ///   server adds, so scratch and real databases compare equal.
 ///
 /// # Errors
-/// [`MigrateError::Database`] when a catalog query fails.
+/// [`MigrateError::Database`](crate::MigrateError::Database) (as
+/// [`SchemaError::Migrate`]) when a catalog query fails.
 pub async fn introspect<'a>(
     db: impl Into<Db<'a>>,
     exclude: &[&str],
-) -> Result<Schema, MigrateError> {
+) -> Result<Schema, SchemaError> {
     let mut schema = db.into().introspect().await?;
     let excluded = |name: &str| {
         exclude
@@ -132,139 +146,4 @@ pub(crate) fn sort_table(t: &mut Table) {
     t.foreign_keys.sort_by_key(fk_key);
     let check_key = |c: &Check| (c.expression.clone(), c.name.clone());
     t.checks.sort_by_key(check_key);
-}
-
-/// The details of [`MigrateError::Declared`]: a statement of the declared schema that
-/// the database refused.
-#[derive(Debug, thiserror::Error)]
-#[error("declared schema statement failed at {path}:{line}: {message}\n  statement: {statement}")]
-#[non_exhaustive]
-pub struct DeclaredFailed {
-    /// The file, relative to the declared schema folder.
-    pub path: String,
-    /// Line of the failing statement in the file.
-    pub line: usize,
-    /// The failing statement.
-    pub statement: String,
-    /// The database's message.
-    pub message: String,
-    /// Driver error.
-    #[source]
-    pub source: sqlx::Error,
-}
-
-/// Runs the declared schema on `db`, normally a [`scratch`] database: each file's SQL
-/// for this database (its own section, else the shared one), file by file in path
-/// order, statement by statement, in transactions of up to 100 statements where the
-/// database has transactional DDL (PostgreSQL, SQLite; so a statement that cannot run
-/// in a transaction, such as `CREATE INDEX CONCURRENTLY`, does not belong in a declared
-/// schema). The statements of a file
-/// must not need those of a later file (a foreign key to a table created later fails).
-///
-/// # Errors
-/// [`MigrateError::Declared`] naming the file, line, statement and the database's
-/// message of the first statement that fails (rolled back where the database can);
-/// [`MigrateError::Database`] when no connection can be had.
-pub async fn apply_declared<'a>(
-    db: impl Into<Db<'a>>,
-    declared: &DeclaredSchema,
-) -> Result<(), MigrateError> {
-    let db = db.into();
-    let dialect = db.dialect();
-    let mut conn = db.acquire().await?;
-    // Where DDL is transactional, statements go in transactions of `BATCH` statements:
-    // one commit (one fsync) per batch instead of per statement, while a transaction
-    // stays far below PostgreSQL's lock table (thousands of tables in one transaction
-    // run out of it on a default server).
-    const BATCH: usize = 100;
-    let batched = dialect.transactional_ddl();
-    let mut in_batch = 0usize;
-    let result = async {
-        for piece in declared.pieces(dialect) {
-            for (line, statement) in split_statements(piece.sql) {
-                if batched && in_batch == 0 {
-                    conn.begin().await.map_err(|e| {
-                        MigrateError::db("cannot begin loading the declared schema", e)
-                    })?;
-                }
-                run_declared(&mut conn, &piece, line, statement).await?;
-                in_batch += 1;
-                if batched && in_batch == BATCH {
-                    conn.commit()
-                        .await
-                        .map_err(|e| MigrateError::db("cannot commit the declared schema", e))?;
-                    in_batch = 0;
-                }
-            }
-        }
-        Ok::<(), MigrateError>(())
-    }
-    .await;
-    if batched && in_batch > 0 {
-        let ended = if result.is_ok() {
-            conn.commit().await
-        } else {
-            conn.rollback().await
-        };
-        result?;
-        ended.map_err(|e| MigrateError::db("cannot commit the declared schema", e))?;
-        return Ok(());
-    }
-    result
-}
-
-/// Runs one statement of the declared schema; a failure names its file and line.
-async fn run_declared(
-    conn: &mut crate::driver::Conn,
-    piece: &migrate_schema::declared::Piece<'_>,
-    line: usize,
-    statement: &str,
-) -> Result<(), MigrateError> {
-    conn.execute(statement).await.map(|_| ()).map_err(|source| {
-        let message = match &source {
-            sqlx::Error::Database(d) => d.message().to_string(),
-            other => other.to_string(),
-        };
-        MigrateError::Declared(Box::new(DeclaredFailed {
-            path: piece.path.to_string(),
-            line: piece.line + line - 1,
-            statement: statement.to_string(),
-            message,
-            source,
-        }))
-    })
-}
-
-/// Sets `renamed_from` on the tables and columns of `schema` from the
-/// `-- migrate:renamed_from` annotations of `declared` that hold on `dialect`
-/// ([`DeclaredSchema::apply_renames`], here beside the functions that produce the
-/// schema it is applied to).
-///
-/// # Errors
-/// [`MigrateError::DeclaredSchema`] naming the file and line of each annotation whose
-/// table or column `schema` does not have.
-pub fn apply_renames(
-    schema: &mut Schema,
-    declared: &DeclaredSchema,
-    dialect: migrate_core::Dialect,
-) -> Result<(), MigrateError> {
-    Ok(declared.apply_renames(schema, dialect)?)
-}
-
-/// The schema `declared` creates: runs it on `db` (an empty [`scratch`] database) with
-/// [`apply_declared`], reads it back with [`introspect`] and applies the
-/// `-- migrate:renamed_from` annotations. `db` is left as the declared schema made it;
-/// dropping it is the caller's job.
-///
-/// # Errors
-/// As [`apply_declared`], [`introspect`] and [`apply_renames`].
-pub async fn introspect_declared<'a>(
-    db: impl Into<Db<'a>>,
-    declared: &DeclaredSchema,
-) -> Result<Schema, MigrateError> {
-    let db = db.into();
-    apply_declared(db, declared).await?;
-    let mut schema = introspect(db, &[]).await?;
-    apply_renames(&mut schema, declared, db.dialect())?;
-    Ok(schema)
 }

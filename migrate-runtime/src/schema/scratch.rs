@@ -4,6 +4,7 @@
 //! target database itself, where a migration that names its schema (`public.t`) would
 //! reach the live tables.
 
+use super::SchemaError;
 use crate::driver::Database;
 use crate::error::{mask_url, MigrateError};
 use migrate_core::Dialect;
@@ -87,7 +88,7 @@ pub struct ScratchOn {
 impl ScratchOn {
     /// New databases on the server of the target database `url`, never a schema inside
     /// it: when its role may not create databases, [`scratch`] refuses with
-    /// [`MigrateError::ScratchNeedsDevUrl`].
+    /// [`SchemaError::ScratchNeedsDevUrl`].
     pub fn target(url: impl Into<String>) -> ScratchOn {
         ScratchOn {
             target: Some(url.into()),
@@ -131,14 +132,14 @@ impl ScratchOn {
     /// Refuses a dev URL of another kind than the target, or one that names the target
     /// database itself (host, port and database compared, `localhost` and the loopback
     /// addresses taken as one host).
-    fn check(&self) -> Result<(), MigrateError> {
+    fn check(&self) -> Result<(), SchemaError> {
         let (Some(target), Some(dev)) = (&self.target, &self.dev) else {
             return Ok(());
         };
         let (t, d) = (Dialect::from_url(target), Dialect::from_url(dev));
         if let (Some(t), Some(d)) = (t, d) {
             if t != d {
-                return Err(MigrateError::DevUrlKind {
+                return Err(SchemaError::DevUrlKind {
                     url: mask_url(dev),
                     dev: d,
                     target: t,
@@ -146,9 +147,7 @@ impl ScratchOn {
             }
         }
         match (location(target), location(dev)) {
-            (Some(a), Some(b)) if a == b => {
-                Err(MigrateError::DevUrlIsTarget { url: mask_url(dev) })
-            }
+            (Some(a), Some(b)) if a == b => Err(SchemaError::DevUrlIsTarget { url: mask_url(dev) }),
             _ => Ok(()),
         }
     }
@@ -231,14 +230,14 @@ fn location(url: &str) -> Option<(String, u16, String)> {
 /// be empty (a PostgreSQL database copies `template1`), else it is dropped and refused.
 ///
 /// # Errors
-/// [`MigrateError::ScratchNeedsDevUrl`] when the target's role may not create databases
-/// and no dev database is named; [`MigrateError::ScratchDenied`] when the dev database's
+/// [`SchemaError::ScratchNeedsDevUrl`] when the target's role may not create databases
+/// and no dev database is named; [`SchemaError::ScratchDenied`] when the dev database's
 /// role may create neither a database nor (on PostgreSQL) a schema;
-/// [`MigrateError::DevUrlIsTarget`] and [`MigrateError::DevUrlKind`] for a dev URL that
+/// [`SchemaError::DevUrlIsTarget`] and [`SchemaError::DevUrlKind`] for a dev URL that
 /// names the target database or another kind of database;
-/// [`MigrateError::ScratchNotEmpty`]; connection and database errors as
-/// [`Database::connect`].
-pub async fn scratch(on: impl Into<ScratchOn>) -> Result<Scratch, MigrateError> {
+/// [`SchemaError::ScratchNotEmpty`]; connection and database errors as
+/// [`Database::connect`], in [`SchemaError::Migrate`].
+pub async fn scratch(on: impl Into<ScratchOn>) -> Result<Scratch, SchemaError> {
     let on = on.into();
     on.check()?;
     let url = on.server_url();
@@ -250,13 +249,14 @@ pub async fn scratch(on: impl Into<ScratchOn>) -> Result<Scratch, MigrateError> 
         // Whatever `connect` says about this URL.
         #[allow(unreachable_patterns)]
         _ => Err(match Database::connect(url).await {
-            Err(e) => e,
+            Err(e) => e.into(),
             Ok(db) => {
                 db.close().await;
                 MigrateError::UnsupportedUrl {
                     url: mask_url(url),
                     expected: "a database URL",
                 }
+                .into()
             }
         }),
     }
@@ -313,9 +313,10 @@ impl Scratch {
     /// Checks that the scratch holds no table, view, enum or sequence.
     ///
     /// # Errors
-    /// [`MigrateError::ScratchNotEmpty`] naming the first objects found;
-    /// [`MigrateError::Database`] when the schema cannot be read.
-    pub async fn ensure_empty(&self) -> Result<(), MigrateError> {
+    /// [`SchemaError::ScratchNotEmpty`] naming the first objects found;
+    /// [`MigrateError::Database`] (as [`SchemaError::Migrate`]) when the schema cannot be
+    /// read.
+    pub async fn ensure_empty(&self) -> Result<(), SchemaError> {
         ensure_empty(&self.database, self.name(), self.is_schema()).await
     }
 
@@ -323,8 +324,9 @@ impl Scratch {
     /// every path; it also works after the [`ScratchDropper`] dropped it.
     ///
     /// # Errors
-    /// [`MigrateError::Database`] when the server refuses to drop it.
-    pub async fn drop(self) -> Result<(), MigrateError> {
+    /// [`MigrateError::Database`] (as [`SchemaError::Migrate`]) when the server refuses
+    /// to drop it.
+    pub async fn drop(self) -> Result<(), SchemaError> {
         self.dropper.drop_scratch().await
     }
 }
@@ -356,8 +358,9 @@ impl ScratchDropper {
     /// those in use, which PostgreSQL then ends (`DROP DATABASE ... WITH (FORCE)`).
     ///
     /// # Errors
-    /// [`MigrateError::Database`] when the server refuses to drop it.
-    pub async fn drop_scratch(&self) -> Result<(), MigrateError> {
+    /// [`MigrateError::Database`] (as [`SchemaError::Migrate`]) when the server refuses
+    /// to drop it.
+    pub async fn drop_scratch(&self) -> Result<(), SchemaError> {
         let mut done = self.inner.dropping.lock().await;
         self.inner.dropped.store(true, Ordering::SeqCst);
         if *done {
@@ -378,7 +381,7 @@ impl Target {
         }
     }
 
-    async fn drop_it(&self) -> Result<(), MigrateError> {
+    async fn drop_it(&self) -> Result<(), SchemaError> {
         #[cfg(any(feature = "postgres", feature = "mysql"))]
         if let Target::Database { admin, name } | Target::Schema { admin, name } = self {
             let kind = if matches!(self, Target::Schema { .. }) {
@@ -393,7 +396,7 @@ impl Target {
             };
             let _ = tokio::time::timeout(CLOSE_WAIT, admin.close()).await;
             return dropped.map_err(|e| {
-                MigrateError::db(format!("cannot drop the scratch {kind} `{name}`"), e)
+                SchemaError::db(format!("cannot drop the scratch {kind} `{name}`"), e)
             });
         }
         Ok(())
@@ -403,7 +406,7 @@ async fn ensure_empty(
     db: &Database,
     name: Option<&str>,
     is_schema: bool,
-) -> Result<(), MigrateError> {
+) -> Result<(), SchemaError> {
     let schema = super::introspect(db, &[]).await?;
     if schema.is_empty() {
         return Ok(());
@@ -417,7 +420,7 @@ async fn ensure_empty(
         .chain(schema.sequences.keys().map(|s| format!("sequence {s}")))
         .take(5)
         .collect();
-    Err(MigrateError::ScratchNotEmpty {
+    Err(SchemaError::ScratchNotEmpty {
         kind: if is_schema { "schema" } else { "database" },
         name: name.unwrap_or("in-memory").to_string(),
         objects,
@@ -426,7 +429,7 @@ async fn ensure_empty(
 
 /// Checks a new scratch and drops it if it is not empty.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-async fn checked(s: Scratch) -> Result<Scratch, MigrateError> {
+async fn checked(s: Scratch) -> Result<Scratch, SchemaError> {
     match s.ensure_empty().await {
         Ok(()) => Ok(s),
         Err(e) => {
@@ -439,18 +442,18 @@ async fn checked(s: Scratch) -> Result<Scratch, MigrateError> {
 /// Connects to a scratch just made at `url` and checks it; when either fails, drops it
 /// and closes its admin pool.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-async fn open(url: String, target: Target) -> Result<Scratch, MigrateError> {
+async fn open(url: String, target: Target) -> Result<Scratch, SchemaError> {
     match Database::connect(&url).await {
         Ok(db) => checked(Scratch::new(db, url, target)).await,
         Err(e) => {
             let _ = target.drop_it().await;
-            Err(e)
+            Err(e.into())
         }
     }
 }
 
 #[cfg(feature = "sqlite")]
-async fn memory() -> Result<Scratch, MigrateError> {
+async fn memory() -> Result<Scratch, SchemaError> {
     use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
     use std::str::FromStr;
     let url = "sqlite::memory:";
@@ -505,14 +508,15 @@ async fn drop_stale(server: &dyn Server) {
 /// server has schemas and its role may not create databases, a schema inside the dev
 /// database.
 #[cfg(any(feature = "postgres", feature = "mysql"))]
-async fn on_server(on: &ScratchOn) -> Result<Scratch, MigrateError> {
+async fn on_server(on: &ScratchOn) -> Result<Scratch, SchemaError> {
     let url = on.server_url();
     let admin = Database::connect(url).await?;
     let Some(server) = admin.server() else {
         admin.close().await;
         return Err(MigrateError::ServerOnly {
             what: "a scratch database",
-        });
+        }
+        .into());
     };
     drop_stale(server).await;
     let name = new_name();
@@ -521,7 +525,7 @@ async fn on_server(on: &ScratchOn) -> Result<Scratch, MigrateError> {
         Err(Refused::Denied(e)) => crate::driver::server_message(&e),
         Err(Refused::Failed(e)) => {
             admin.close().await;
-            return Err(MigrateError::db(
+            return Err(SchemaError::db(
                 format!("cannot create the scratch database `{name}`"),
                 e,
             ));
@@ -533,7 +537,7 @@ async fn on_server(on: &ScratchOn) -> Result<Scratch, MigrateError> {
     let Some(dev) = on.dev_url() else {
         let fix = server.grant_hint(false);
         admin.close().await;
-        return Err(MigrateError::ScratchNeedsDevUrl {
+        return Err(SchemaError::ScratchNeedsDevUrl {
             url: mask_url(url),
             message: denied,
             fix,
@@ -542,7 +546,7 @@ async fn on_server(on: &ScratchOn) -> Result<Scratch, MigrateError> {
     if !has_schemas {
         let fix = server.grant_hint(true);
         admin.close().await;
-        return Err(MigrateError::ScratchDenied {
+        return Err(SchemaError::ScratchDenied {
             url: mask_url(dev),
             database: denied,
             schema: None,
@@ -560,25 +564,26 @@ async fn in_dev_schema(
     admin: Database,
     name: String,
     denied: String,
-) -> Result<Scratch, MigrateError> {
+) -> Result<Scratch, SchemaError> {
     let Some(server) = admin.server() else {
         return Err(MigrateError::ServerOnly {
             what: "a scratch schema",
-        });
+        }
+        .into());
     };
     let hint = server.grant_hint(true);
     let scratch_url = server.in_schema(dev, &name);
     if let Err(refused) = server.create_schema(&name).await {
         admin.close().await;
         return Err(match refused {
-            Refused::Denied(e) => MigrateError::ScratchDenied {
+            Refused::Denied(e) => SchemaError::ScratchDenied {
                 url: mask_url(dev),
                 database: denied,
                 schema: Some(crate::driver::server_message(&e)),
                 fix: hint,
             },
             Refused::Failed(e) => {
-                MigrateError::db(format!("cannot create the scratch schema `{name}`"), e)
+                SchemaError::db(format!("cannot create the scratch schema `{name}`"), e)
             }
         });
     }
@@ -588,7 +593,7 @@ async fn in_dev_schema(
     if let Some(t) = on.target.as_deref() {
         if sees_schema(t, target.name().unwrap_or_default()).await {
             let _ = target.drop_it().await;
-            return Err(MigrateError::DevUrlIsTarget { url: mask_url(dev) });
+            return Err(SchemaError::DevUrlIsTarget { url: mask_url(dev) });
         }
     }
     open(scratch_url, target).await
@@ -647,7 +652,7 @@ mod tests {
     fn a_dev_url_must_be_another_database_of_the_same_kind() {
         let check = |target: &str, dev: &str| ScratchOn::target(target).with_dev(Some(dev)).check();
         let same = |target: &str, dev: &str| {
-            matches!(check(target, dev), Err(MigrateError::DevUrlIsTarget { .. }))
+            matches!(check(target, dev), Err(SchemaError::DevUrlIsTarget { .. }))
         };
         // One database, spelt differently: loopback names, default port, parameters.
         assert!(same(
@@ -674,7 +679,7 @@ mod tests {
         assert!(check("mysql://root@db/app", "mysql://root@db").is_ok());
         // Another kind of database, with the password masked.
         match check("postgres://app@db/app", "mysql://root:hunter2@db/dev") {
-            Err(e @ MigrateError::DevUrlKind { .. }) => {
+            Err(e @ SchemaError::DevUrlKind { .. }) => {
                 let m = e.to_string();
                 assert!(
                     m.contains("is a mysql database and the target is postgres"),
