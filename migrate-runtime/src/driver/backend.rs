@@ -97,6 +97,15 @@ pub(crate) trait Backend: Sync {
         JoinedRequest::Execute(statements.join(";\n"))
     }
 
+    /// Where the database a URL names lives: host (the loopback spellings as one),
+    /// port and database, with the driver's defaults filled in, so that two spellings
+    /// of one database compare equal. `None` where a database is a file, or the URL
+    /// cannot be read. (What a dev URL is checked against: the `schema` feature.)
+    #[cfg_attr(not(feature = "schema"), allow(dead_code))]
+    fn location(&self, _url: &str) -> Option<(String, u16, String)> {
+        None
+    }
+
     /// Whether the database has an inline driver for plans of plain SQL (SQLite's
     /// handle driven in the calling thread, see `sqlite/inline.rs`).
     fn drives_inline(&self) -> bool {
@@ -184,5 +193,16 @@ pub(crate) fn of(dialect: Dialect) -> &'static dyn Backend {
         Dialect::Sqlite => &super::sqlite::Sqlite,
         Dialect::Postgres => &super::postgres::Postgres,
         Dialect::Mysql => &super::mysql::Mysql,
+    }
+}
+
+/// A host name with the spellings of this machine (`localhost`, `127.0.0.1`, `::1`, none)
+/// made one.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[cfg_attr(not(feature = "schema"), allow(dead_code))]
+pub(super) fn same_host(host: &str) -> String {
+    match host.trim_matches(['[', ']']).to_ascii_lowercase().as_str() {
+        "localhost" | "127.0.0.1" | "::1" | "" => "localhost".to_string(),
+        other => other.to_string(),
     }
 }

@@ -99,7 +99,11 @@ pub(crate) enum Refused {
 /// What a database server does for the tools that make databases of their own: scratch
 /// databases, the test fixture's templates and copies, test suites' databases. Names
 /// are plain identifiers the tools make up (never user input).
-#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+// Schemas and grant hints serve scratch databases alone (the `schema` feature).
+#[cfg_attr(
+    not(all(feature = "schema", any(feature = "postgres", feature = "mysql"))),
+    allow(dead_code)
+)]
 pub(crate) trait Server: Send + Sync {
     /// Creates the empty database `name`.
     fn create_database<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), Refused>>;
@@ -148,7 +152,7 @@ pub(crate) trait Server: Send + Sync {
 }
 
 /// The message of a server error, without the driver's decoration.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
+#[cfg(all(feature = "schema", any(feature = "postgres", feature = "mysql")))]
 pub(crate) fn server_message(e: &sqlx::Error) -> String {
     match e {
         sqlx::Error::Database(d) => d.message().to_string(),

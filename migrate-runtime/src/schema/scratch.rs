@@ -171,43 +171,10 @@ impl From<String> for ScratchOn {
     }
 }
 
-/// Where a server URL's database lives: host (loopback spellings as one), port and
-/// database, with each driver's defaults filled in. `None` for SQLite (whose scratch is
-/// in memory) and for a URL the driver cannot read.
+/// Where a server URL's database lives (see the driver's `Backend::location`); `None` for SQLite
+/// (whose scratch is in memory) and for a URL no driver compiled in can read.
 fn location(url: &str) -> Option<(String, u16, String)> {
-    #[cfg_attr(
-        not(any(feature = "postgres", feature = "mysql")),
-        allow(unused_variables)
-    )]
-    let host = |h: &str| match h.trim_matches(['[', ']']).to_ascii_lowercase().as_str() {
-        "localhost" | "127.0.0.1" | "::1" | "" => "localhost".to_string(),
-        other => other.to_string(),
-    };
-    match Dialect::from_url(url)? {
-        #[cfg(feature = "postgres")]
-        Dialect::Postgres => {
-            use std::str::FromStr;
-            let o = sqlx::postgres::PgConnectOptions::from_str(url).ok()?;
-            let at = match o.get_socket() {
-                Some(dir) => dir.display().to_string(),
-                None => host(o.get_host()),
-            };
-            // Without a database the server takes the user's name.
-            let db = o.get_database().unwrap_or(o.get_username()).to_string();
-            Some((at, o.get_port(), db))
-        }
-        #[cfg(feature = "mysql")]
-        Dialect::Mysql => {
-            use std::str::FromStr;
-            let o = sqlx::mysql::MySqlConnectOptions::from_str(url).ok()?;
-            let at = match o.get_socket() {
-                Some(path) => path.display().to_string(),
-                None => host(o.get_host()),
-            };
-            Some((at, o.get_port(), o.get_database()?.to_string()))
-        }
-        _ => None,
-    }
+    crate::driver::of(Dialect::from_url(url)?).location(url)
 }
 
 /// Creates an empty scratch database where `on` says (a URL converts to

@@ -3,8 +3,6 @@
 #[cfg(feature = "mysql")]
 mod admin;
 /// The test fixture's templates and copies.
-#[cfg(all(feature = "mysql", feature = "testing-fixture"))]
-pub(crate) mod fixture;
 #[cfg(feature = "mysql")]
 mod introspect;
 
@@ -210,6 +208,17 @@ impl super::Backend for Mysql {
 
     fn is_missing_table(&self, e: &dyn sqlx::error::DatabaseError) -> bool {
         e.code().as_deref() == Some("42S02") || e.message().contains("doesn't exist")
+    }
+
+    #[cfg(feature = "mysql")]
+    fn location(&self, url: &str) -> Option<(String, u16, String)> {
+        use std::str::FromStr;
+        let o = MySqlConnectOptions::from_str(url).ok()?;
+        let at = match o.get_socket() {
+            Some(path) => path.display().to_string(),
+            None => super::backend::same_host(o.get_host()),
+        };
+        Some((at, o.get_port(), o.get_database()?.to_string()))
     }
 
     fn upsert_progress(&self, table: &str, values: [&str; 4]) -> String {

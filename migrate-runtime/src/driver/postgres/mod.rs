@@ -5,8 +5,6 @@ mod admin;
 #[cfg(all(feature = "postgres", feature = "testing-fixture"))]
 pub(crate) use admin::sqlstate;
 /// The test fixture's templates and copies.
-#[cfg(all(feature = "postgres", feature = "testing-fixture"))]
-pub(crate) mod fixture;
 #[cfg(feature = "postgres")]
 mod introspect;
 
@@ -171,6 +169,19 @@ impl super::Backend for Postgres {
     /// `CREATE INDEX CONCURRENTLY`, `VACUUM` and the like may not run.
     fn splits_outside_transactions(&self) -> bool {
         true
+    }
+
+    /// Without a database in the URL, the server takes the user's name.
+    #[cfg(feature = "postgres")]
+    fn location(&self, url: &str) -> Option<(String, u16, String)> {
+        use std::str::FromStr;
+        let o = PgConnectOptions::from_str(url).ok()?;
+        let at = match o.get_socket() {
+            Some(dir) => dir.display().to_string(),
+            None => super::backend::same_host(o.get_host()),
+        };
+        let db = o.get_database().unwrap_or(o.get_username()).to_string();
+        Some((at, o.get_port(), db))
     }
 
     fn placeholder(&self, n: usize) -> String {

@@ -1,8 +1,6 @@
 //! SQLite.
 
 /// The test fixture's templates and copies.
-#[cfg(all(feature = "sqlite", feature = "testing-fixture"))]
-pub(crate) mod fixture;
 #[cfg(feature = "sqlite")]
 mod inline;
 #[cfg(feature = "sqlite")]
