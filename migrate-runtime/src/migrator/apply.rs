@@ -354,7 +354,7 @@ impl Migrator {
     }
 
     /// A plan of SQL alone runs on SQLite's own handle, without a hand-off to the
-    /// driver's thread per request (see `backend/sqlite/direct.rs`); Rust migrations
+    /// driver's thread per request (see `driver/sqlite/inline.rs`); Rust migrations
     /// and batched statements get the driver's connection. Switching with the single
     /// transaction open (just begun, nothing written in it) rolls it back and plans
     /// again, to begin it on the other side.
