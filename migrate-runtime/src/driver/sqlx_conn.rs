@@ -2,13 +2,18 @@
 //! sqlx drives; what differs per database is its [`SqlxDriver`] implementation, in the
 //! database's own folder.
 
-use super::{Arg, Backend, BoxFut, BoxFuture, Connection, Counted, Rows};
+use super::{
+    Arg, Backend, BoxFut, BoxFuture, Conn, Connection, Counted, HeldLock, Pool, Rows, Server,
+};
+use crate::error::MigrateError;
 use futures_util::StreamExt;
+use migrate_schema::Schema;
 use sqlx::pool::PoolConnection;
 use sqlx::{Row, TransactionManager};
 use std::borrow::Cow;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What the generic connection needs to know of a database sqlx drives.
 pub(crate) trait SqlxDriver: sqlx::Database {
@@ -24,12 +29,81 @@ pub(crate) trait SqlxDriver: sqlx::Database {
     /// The rows a statement inserted, updated or deleted.
     fn rows_affected(result: &Self::QueryResult) -> u64;
 
+    /// The error for a pool whose acquire timeout passed, naming the server; `None`
+    /// where a pool has no such wait (SQLite's).
+    fn pool_timed_out(_pool: &sqlx::Pool<Self>) -> Option<MigrateError> {
+        None
+    }
+
+    /// Takes the migration lock named `key` (see [`Pool::lock`]).
+    fn lock<'a>(
+        pool: &'a sqlx::Pool<Self>,
+        key: &'a str,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<Option<Box<dyn HeldLock>>, MigrateError>>;
+
+    /// Reads the schema of the database (see [`Pool::introspect`]).
+    fn introspect(pool: &sqlx::Pool<Self>) -> BoxFuture<'_, Result<Schema, MigrateError>>;
+
+    /// The server side of the pool (see [`Pool::server`]).
+    fn server(_pool: &sqlx::Pool<Self>) -> Option<&dyn Server> {
+        None
+    }
+
     /// The connection driven inline (see [`Connection::into_inline`]); where the
     /// database has no inline driver, the same connection.
     fn into_inline(
         conn: PoolConnection<Self>,
         interrupt: Arc<AtomicBool>,
     ) -> BoxFuture<'static, (Box<dyn Connection>, Result<(), sqlx::Error>)>;
+}
+
+/// Every database sqlx drives has its pool as a [`Pool`], written once here; what
+/// differs is its [`SqlxDriver`].
+impl<DB> Pool for sqlx::Pool<DB>
+where
+    DB: SqlxDriver,
+    SqlxConn<DB>: Connection,
+{
+    fn backend(&self) -> &'static dyn Backend {
+        DB::backend()
+    }
+
+    fn acquire(&self) -> BoxFuture<'_, Result<Conn, MigrateError>> {
+        Box::pin(async move {
+            let conn = sqlx::Pool::acquire(self).await.map_err(|e| {
+                match (&e, DB::pool_timed_out(self)) {
+                    (sqlx::Error::PoolTimedOut, Some(timed_out)) => timed_out,
+                    _ => MigrateError::db("cannot take a connection from the pool", e),
+                }
+            })?;
+            Ok(Conn::new(Box::new(SqlxConn::new(conn))))
+        })
+    }
+
+    fn lock<'a>(
+        &'a self,
+        key: &'a str,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<Option<Box<dyn HeldLock>>, MigrateError>> {
+        DB::lock(self, key, timeout)
+    }
+
+    fn introspect(&self) -> BoxFuture<'_, Result<Schema, MigrateError>> {
+        DB::introspect(self)
+    }
+
+    fn close(&self) -> BoxFuture<'_, ()> {
+        Box::pin(sqlx::Pool::close(self))
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    fn server(&self) -> Option<&dyn Server> {
+        DB::server(self)
+    }
 }
 
 /// A connection of sqlx's pool; `None` only once [`Connection::into_inline`] took it.

@@ -274,53 +274,32 @@ impl PgLock {
 }
 
 #[cfg(feature = "postgres")]
-impl super::Pool for sqlx::PgPool {
-    fn backend(&self) -> &'static dyn super::Backend {
-        &Postgres
-    }
-
-    fn acquire(&self) -> super::BoxFuture<'_, Result<super::Conn, MigrateError>> {
-        Box::pin(async move {
-            let conn = sqlx::Pool::acquire(self).await.map_err(|e| match e {
-                sqlx::Error::PoolTimedOut => pool_timed_out(self),
-                e => MigrateError::db("cannot take a connection from the pool", e),
-            })?;
-            Ok(super::Conn::new(Box::new(super::sqlx_conn::SqlxConn::new(
-                conn,
-            ))))
-        })
-    }
-
+impl super::sqlx_conn::SqlxDriver for sqlx::Postgres {
     fn lock<'a>(
-        &'a self,
+        pool: &'a sqlx::PgPool,
         key: &'a str,
         timeout: Duration,
     ) -> super::BoxFuture<'a, Result<Option<Box<dyn super::HeldLock>>, MigrateError>> {
         Box::pin(async move {
-            let held = lock(self, key, timeout).await?;
+            let held = lock(pool, key, timeout).await?;
             Ok(Some(Box::new(held) as Box<dyn super::HeldLock>))
         })
     }
 
-    fn introspect(&self) -> super::BoxFuture<'_, Result<migrate_schema::Schema, MigrateError>> {
-        Box::pin(introspect::introspect(self))
+    fn introspect(
+        pool: &sqlx::PgPool,
+    ) -> super::BoxFuture<'_, Result<migrate_schema::Schema, MigrateError>> {
+        Box::pin(introspect::introspect(pool))
     }
 
-    fn close(&self) -> super::BoxFuture<'_, ()> {
-        Box::pin(sqlx::Pool::close(self))
+    fn pool_timed_out(pool: &sqlx::PgPool) -> Option<MigrateError> {
+        Some(pool_timed_out(pool))
     }
 
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
+    fn server(pool: &sqlx::PgPool) -> Option<&dyn super::Server> {
+        Some(pool)
     }
 
-    fn server(&self) -> Option<&dyn super::Server> {
-        Some(self)
-    }
-}
-
-#[cfg(feature = "postgres")]
-impl super::sqlx_conn::SqlxDriver for sqlx::Postgres {
     fn rows_affected(result: &sqlx::postgres::PgQueryResult) -> u64 {
         result.rows_affected()
     }

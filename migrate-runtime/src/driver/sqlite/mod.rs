@@ -224,51 +224,25 @@ fn in_memory(pool: &sqlx::SqlitePool) -> bool {
 }
 
 #[cfg(feature = "sqlite")]
-impl super::Pool for sqlx::SqlitePool {
-    fn backend(&self) -> &'static dyn super::Backend {
-        &Sqlite
-    }
-
-    fn acquire(&self) -> super::BoxFuture<'_, Result<super::Conn, crate::error::MigrateError>> {
-        Box::pin(async move {
-            let conn = sqlx::Pool::acquire(self).await.map_err(|e| {
-                crate::error::MigrateError::db("cannot take a connection from the pool", e)
-            })?;
-            Ok(super::Conn::new(Box::new(super::sqlx_conn::SqlxConn::new(
-                conn,
-            ))))
-        })
-    }
-
+impl super::sqlx_conn::SqlxDriver for sqlx::Sqlite {
     fn lock<'a>(
-        &'a self,
+        pool: &'a sqlx::SqlitePool,
         key: &'a str,
         timeout: Duration,
     ) -> super::BoxFuture<'a, Result<Option<Box<dyn super::HeldLock>>, crate::error::MigrateError>>
     {
         Box::pin(async move {
-            let held = lock(self, key, timeout).await?;
+            let held = lock(pool, key, timeout).await?;
             Ok(held.map(|l| Box::new(l) as Box<dyn super::HeldLock>))
         })
     }
 
     fn introspect(
-        &self,
+        pool: &sqlx::SqlitePool,
     ) -> super::BoxFuture<'_, Result<migrate_schema::Schema, crate::error::MigrateError>> {
-        Box::pin(introspect::introspect(self))
+        Box::pin(introspect::introspect(pool))
     }
 
-    fn close(&self) -> super::BoxFuture<'_, ()> {
-        Box::pin(sqlx::Pool::close(self))
-    }
-
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
-    }
-}
-
-#[cfg(feature = "sqlite")]
-impl super::sqlx_conn::SqlxDriver for sqlx::Sqlite {
     fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
         result.rows_affected()
     }
