@@ -50,12 +50,18 @@ pub(crate) trait SqlxDriver: sqlx::Database {
         None
     }
 
-    /// The connection driven inline (see [`Connection::into_inline`]); where the
-    /// database has no inline driver, the same connection.
+    /// The connection driven inline (see [`Connection::into_inline`]), or the
+    /// connection back (the default) where the database has no inline driver.
+    #[allow(clippy::type_complexity)]
     fn into_inline(
         conn: PoolConnection<Self>,
-        interrupt: Arc<AtomicBool>,
-    ) -> BoxFuture<'static, (Box<dyn Connection>, Result<(), sqlx::Error>)>;
+        _interrupt: Arc<AtomicBool>,
+    ) -> Result<
+        BoxFuture<'static, (Box<dyn Connection>, Result<(), sqlx::Error>)>,
+        PoolConnection<Self>,
+    > {
+        Err(conn)
+    }
 }
 
 /// Every database sqlx drives has its pool as a [`Pool`], written once here; what
@@ -230,7 +236,13 @@ where
     ) -> BoxFuture<'static, (Box<dyn Connection>, Result<(), sqlx::Error>)> {
         let mut this = *self;
         match this.0.take() {
-            Some(conn) => DB::into_inline(conn, interrupt),
+            Some(conn) => match DB::into_inline(conn, interrupt) {
+                Ok(inline) => inline,
+                Err(conn) => {
+                    let same: Box<dyn Connection> = Box::new(SqlxConn::new(conn));
+                    Box::pin(std::future::ready((same, Ok(()))))
+                }
+            },
             None => Box::pin(std::future::ready((
                 Box::new(super::Lost) as Box<dyn Connection>,
                 Err(sqlx::Error::PoolClosed),

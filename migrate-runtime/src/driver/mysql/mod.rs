@@ -348,15 +348,6 @@ impl super::sqlx_conn::SqlxDriver for sqlx::MySql {
     fn backend() -> &'static dyn super::Backend {
         &Mysql
     }
-
-    fn into_inline(
-        conn: sqlx::pool::PoolConnection<Self>,
-        _interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    ) -> super::BoxFuture<'static, (Box<dyn super::Connection>, Result<(), sqlx::Error>)> {
-        // Only SQLite has an inline driver.
-        let same: Box<dyn super::Connection> = Box::new(super::sqlx_conn::SqlxConn::new(conn));
-        Box::pin(std::future::ready((same, Ok(()))))
-    }
 }
 
 #[cfg(feature = "mysql")]

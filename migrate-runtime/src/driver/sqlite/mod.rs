@@ -255,11 +255,15 @@ impl super::sqlx_conn::SqlxDriver for sqlx::Sqlite {
         Some(PIECE_BYTES)
     }
 
+    #[allow(clippy::type_complexity)]
     fn into_inline(
         conn: sqlx::pool::PoolConnection<Self>,
         interrupt: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    ) -> super::BoxFuture<'static, (Box<dyn super::Connection>, Result<(), sqlx::Error>)> {
-        inline::into_inline(conn, interrupt)
+    ) -> Result<
+        super::BoxFuture<'static, (Box<dyn super::Connection>, Result<(), sqlx::Error>)>,
+        sqlx::pool::PoolConnection<Self>,
+    > {
+        Ok(inline::into_inline(conn, interrupt))
     }
 }
 
