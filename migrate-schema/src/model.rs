@@ -27,6 +27,8 @@ pub struct Schema {
     pub functions: BTreeMap<String, Function>,
     /// Triggers, by [`Trigger::key`] (PostgreSQL names a trigger per table).
     pub triggers: BTreeMap<String, Trigger>,
+    /// Every other object, by [`Object::key`].
+    pub objects: BTreeMap<String, Object>,
 }
 
 impl Schema {
@@ -38,6 +40,11 @@ impl Schema {
     /// Adds (or replaces) a trigger, under its table and name.
     pub fn add_trigger(&mut self, trigger: Trigger) {
         self.triggers.insert(trigger.key(), trigger);
+    }
+
+    /// Adds (or replaces) an object, under its kind and name.
+    pub fn add_object(&mut self, object: Object) {
+        self.objects.insert(object.key(), object);
     }
 
     /// Adds (or replaces) a table.
@@ -58,6 +65,7 @@ impl Schema {
             && self.sequences.is_empty()
             && self.functions.is_empty()
             && self.triggers.is_empty()
+            && self.objects.is_empty()
     }
 }
 
@@ -470,4 +478,63 @@ pub struct Sequence {
     pub max_value: i64,
     /// `CYCLE`.
     pub cycle: bool,
+}
+
+/// An object the model keeps as the database's catalog prints it: a domain, an
+/// extension, a materialized view, a policy, a MySQL routine or event, a comment, and
+/// every kind of object no other part of the model describes. It is compared by
+/// [`Object::kind`], [`Object::name`] and [`Object::definition`] (both sides read from
+/// a catalog, so the database has normalized the text), created from
+/// [`Object::create`] and dropped with [`Object::drop`].
+///
+/// This is how nothing the catalogs hold is left out of a comparison: an object of a
+/// kind the introspection knows only by name is still one of these, with what the
+/// catalog says about it as its definition and `create: None` when no statement can be
+/// written from it (a revision that would need it stops, naming it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Object {
+    /// The kind, in the database's own words, lower case: `domain`, `extension`,
+    /// `materialized view`, `policy`, `aggregate`, `event trigger`, `event`,
+    /// `procedure`, `comment`...
+    pub kind: String,
+    /// Its name; an object that belongs to a table (a policy, a comment on a column)
+    /// is named `table.name` or as its statement names it.
+    pub name: String,
+    /// The table it belongs to, if any: it is dropped before and created after the
+    /// table's changes, and a dropped table takes it along.
+    pub table: Option<String>,
+    /// What is compared: the catalog's own text for the object.
+    pub definition: String,
+    /// The statements that create it (without final `;`), `None` when the catalog
+    /// gives nothing that can be run.
+    pub create: Option<Vec<String>>,
+    /// The statements that drop it, `None` when it cannot be dropped by a statement.
+    pub drop: Option<Vec<String>>,
+    /// When it is created: before the types and tables, or after the views.
+    pub stage: Stage,
+    /// Whether the model knows this kind: `false` for an object the introspection
+    /// found in a catalog and keeps only by its catalog text, which a revision writes
+    /// with a warning to review it.
+    pub modelled: bool,
+}
+
+impl Object {
+    /// `kind name`, its key in [`Schema::objects`].
+    pub fn key(&self) -> String {
+        format!("{} {}", self.kind, self.name)
+    }
+}
+
+/// When an [`Object`] is created relative to the rest of a schema (dropped in the
+/// reverse order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    /// Before the types, functions and tables (extensions, schemas, domains): tables
+    /// may use them.
+    Early,
+    /// After the functions, before the tables (aggregates, operators over functions).
+    AfterFunctions,
+    /// Last, after the views and triggers (materialized views, policies, comments,
+    /// event triggers, rules, MySQL events).
+    Late,
 }

@@ -2,8 +2,8 @@
 
 use super::type_widens;
 use crate::model::{
-    Check, Column, EnumType, ForeignKey, Function, Index, PrimaryKey, Sequence, Table, Trigger,
-    Unique, View,
+    Check, Column, EnumType, ForeignKey, Function, Index, Object, PrimaryKey, Sequence, Table,
+    Trigger, Unique, View,
 };
 use std::fmt;
 
@@ -194,6 +194,11 @@ pub enum Change {
     CreateTrigger(Trigger),
     /// `DROP TRIGGER` (a changed trigger is dropped and created again).
     DropTrigger(Trigger),
+    /// Creates an object kept as its catalog prints it.
+    CreateObject(Object),
+    /// Drops an object kept as its catalog prints it (a changed one is dropped and
+    /// created again).
+    DropObject(Object),
 }
 
 impl Change {
@@ -255,6 +260,8 @@ impl Change {
             Change::ReplaceFunction { from, to } => Change::ReplaceFunction { from: to, to: from },
             Change::CreateTrigger(t) => Change::DropTrigger(t),
             Change::DropTrigger(t) => Change::CreateTrigger(t),
+            Change::CreateObject(o) => Change::DropObject(o),
+            Change::DropObject(o) => Change::CreateObject(o),
         }
     }
 
@@ -266,6 +273,8 @@ impl Change {
     pub fn is_destructive(&self) -> bool {
         match self {
             Change::DropTable(_) | Change::DropEnum(_) | Change::DropSequence(_) => true,
+            // A materialized view's rows, an extension's tables go with them.
+            Change::DropObject(o) => matches!(o.kind.as_str(), "materialized view" | "extension"),
             Change::DropColumn { column, .. } => column.generated.is_none(),
             Change::AlterColumn { from, to, .. } => {
                 (from.data_type != to.data_type && !type_widens(&from.data_type, &to.data_type))

@@ -144,6 +144,8 @@ impl Change {
             }
             Change::CreateTrigger(t) => format!("create trigger {} on {}", t.name, t.table),
             Change::DropTrigger(t) => format!("drop trigger {} on {}", t.name, t.table),
+            Change::CreateObject(o) => format!("create {} {}", o.kind, o.name),
+            Change::DropObject(o) => format!("drop {} {}", o.kind, o.name),
             _ => return None,
         })
     }

@@ -1015,6 +1015,19 @@ pub(crate) fn apply(s: &mut Schema, c: &Change) {
                 "{c}: not as recorded"
             );
         }
+        Change::CreateObject(o) => {
+            assert!(
+                s.objects.insert(o.key(), o.clone()).is_none(),
+                "{c}: exists"
+            );
+        }
+        Change::DropObject(o) => {
+            assert_eq!(
+                s.objects.remove(&o.key()).as_ref(),
+                Some(o),
+                "{c}: not as recorded"
+            );
+        }
     }
 }
 

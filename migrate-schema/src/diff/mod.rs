@@ -12,6 +12,12 @@
 //! The order, in phases (a change's names are those current when it runs: drops use the
 //! old names, additions the new ones):
 //!
+//! Objects kept as their catalog prints them ([`Object`](crate::model::Object)) go by
+//! their [`Stage`](crate::model::Stage): late ones are dropped before 0 and created
+//! after 16; early ones (extensions, domains) created before 8 and dropped after 12;
+//! those that need functions (aggregates) created after the functions in 8 and dropped
+//! before them in 12. A changed one is dropped just before it is created again.
+//!
 //! 0. drop triggers (changed ones, and unchanged ones on a view dropped in 1 or naming a
 //!    column that changes; they are re-created in 16);
 //! 1. drop views (changed ones, and unchanged ones that may read a table whose columns
@@ -43,7 +49,7 @@
 //! opposite changes, in the downgrade.
 //!
 //! Each kind of object is compared in a module of its own (`tables`, `columns`, `keys`,
-//! `indexes`, `foreign_keys`, `types`, `views`, `routines`); this one runs them in
+//! `indexes`, `foreign_keys`, `types`, `views`, `routines`, `objects`); this one runs them in
 //! order, each adding its changes to their phases.
 
 mod change;
@@ -53,6 +59,7 @@ mod foreign_keys;
 mod indexes;
 mod keys;
 mod matching;
+mod objects;
 mod routines;
 mod tables;
 mod text;
@@ -191,6 +198,7 @@ impl fmt::Display for ObjectKind {
 /// The phases of the order described in the module documentation.
 #[derive(Default)]
 struct Phases {
+    drop_late_objects: Vec<Change>,
     drop_triggers: Vec<Change>,
     drop_views: Vec<Change>,
     drop_foreign_keys: Vec<Change>,
@@ -199,23 +207,29 @@ struct Phases {
     drop_tables: Vec<Change>,
     rename_tables: Vec<Change>,
     rename_columns: Vec<Change>,
+    create_early_objects: Vec<Change>,
     create_types: Vec<Change>,
     create_functions: Vec<Change>,
+    create_function_objects: Vec<Change>,
     create_tables: Vec<Change>,
     add_columns: Vec<Change>,
     alter_columns: Vec<Change>,
+    drop_function_objects: Vec<Change>,
     drop_functions: Vec<Change>,
     drop_types: Vec<Change>,
+    drop_early_objects: Vec<Change>,
     add_keys: Vec<Change>,
     add_foreign_keys: Vec<Change>,
     create_views: Vec<Change>,
     create_triggers: Vec<Change>,
+    create_late_objects: Vec<Change>,
 }
 
 impl Phases {
     fn into_changes(self) -> Vec<Change> {
         let mut out = Vec::new();
         for mut phase in [
+            self.drop_late_objects,
             self.drop_triggers,
             self.drop_views,
             self.drop_foreign_keys,
@@ -224,17 +238,22 @@ impl Phases {
             self.drop_tables,
             self.rename_tables,
             self.rename_columns,
+            self.create_early_objects,
             self.create_types,
             self.create_functions,
+            self.create_function_objects,
             self.create_tables,
             self.add_columns,
             self.alter_columns,
+            self.drop_function_objects,
             self.drop_functions,
             self.drop_types,
+            self.drop_early_objects,
             self.add_keys,
             self.add_foreign_keys,
             self.create_views,
             self.create_triggers,
+            self.create_late_objects,
         ] {
             out.append(&mut phase);
         }
@@ -308,6 +327,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Diff, DiffError> {
     let dropped_views = views::compare(&sides, &mut p, &found);
     routines::functions(from, to, &mut p);
     routines::triggers(&sides, &mut p, &found, &dropped_views);
+    objects::compare(from, to, &mut p);
     Ok(Diff {
         changes: p.into_changes(),
         warnings,

@@ -98,6 +98,18 @@ pub enum RenderError {
         /// The object that uses it.
         object: String,
     },
+    /// An object the catalog describes but gives no statement to create or drop.
+    #[error("cannot write a statement to {action} {kind} `{name}`: the database describes it only as `{definition}`; write it by hand")]
+    Unwritable {
+        /// `create` or `drop`.
+        action: &'static str,
+        /// The object's kind.
+        kind: String,
+        /// Its name.
+        name: String,
+        /// What the catalog says about it.
+        definition: String,
+    },
     /// The diff names a table the schemas passed with it do not have.
     #[error("the diff changes table `{table}`, which the {side} schema does not have; render a diff with the schemas it was computed from")]
     MissingTable {
@@ -685,6 +697,31 @@ impl Renderer<'_> {
             | Change::DropIndex { .. }
             | Change::AddForeignKey { .. }
             | Change::DropForeignKey { .. } => self.key_statements(c),
+            Change::CreateObject(o) | Change::DropObject(o) => {
+                let create = matches!(c, Change::CreateObject(_));
+                let statements = if create { &o.create } else { &o.drop };
+                let Some(statements) = statements else {
+                    return Err(RenderError::Unwritable {
+                        action: if create { "create" } else { "drop" },
+                        kind: o.kind.clone(),
+                        name: o.name.clone(),
+                        definition: o.definition.clone(),
+                    });
+                };
+                if !o.modelled {
+                    warnings.push(format!(
+                        "{}: {} {} is written as the database's catalog prints it; review it",
+                        if self.downgrade {
+                            "downgrade"
+                        } else {
+                            "upgrade"
+                        },
+                        o.kind,
+                        o.name
+                    ));
+                }
+                Ok(statements.clone())
+            }
             _ => self.object_statements(c),
         }
     }
