@@ -262,4 +262,98 @@ mod tests {
         assert_eq!(d.differences().len(), 3, "a changed object is a difference");
         assert!(diff(&to, &to).unwrap().is_empty());
     }
+
+    #[test]
+    fn kinds_follow_their_dependencies_within_a_stage() {
+        let mut to = Schema::default();
+        to.add_object(object(
+            "extension",
+            "btree_gist",
+            "schema ext",
+            Stage::Early,
+        ));
+        to.add_object(object("schema", "ext", "", Stage::Early));
+        to.add_object(object(
+            "comment",
+            "on materialized view a_top",
+            "'x'",
+            Stage::Late,
+        ));
+        to.add_object(object("policy", "p on t", "USING (true)", Stage::Late));
+        to.add_object(object("row level security", "t", "enabled", Stage::Late));
+        // Alphabetically first, but it reads the other one.
+        to.add_object(object(
+            "materialized view",
+            "a_top",
+            "SELECT * FROM z_base",
+            Stage::Late,
+        ));
+        to.add_object(object(
+            "materialized view",
+            "z_base",
+            "SELECT 1",
+            Stage::Late,
+        ));
+        let d = diff(&Schema::default(), &to).unwrap();
+        assert_eq!(
+            names(&d.changes),
+            [
+                "create schema ext",
+                "create extension btree_gist",
+                "create materialized view z_base",
+                "create materialized view a_top",
+                "create row level security t",
+                "create policy p on t",
+                "create comment on materialized view a_top",
+            ]
+        );
+        let back = diff(&to, &Schema::default()).unwrap();
+        let mut reversed = names(&d.changes);
+        reversed.reverse();
+        let dropped: Vec<String> = names(&back.changes)
+            .into_iter()
+            .map(|n| n.replacen("drop", "create", 1))
+            .collect();
+        assert_eq!(dropped, reversed, "drops run in the reverse order");
+    }
+
+    #[test]
+    fn changed_objects_are_dropped_dependents_first_then_created() {
+        let mut from = Schema::default();
+        from.add_object(object(
+            "materialized view",
+            "a_top",
+            "SELECT * FROM z_base",
+            Stage::Late,
+        ));
+        from.add_object(object(
+            "materialized view",
+            "z_base",
+            "SELECT 1",
+            Stage::Late,
+        ));
+        let mut to = from.clone();
+        to.add_object(object(
+            "materialized view",
+            "z_base",
+            "SELECT 2",
+            Stage::Late,
+        ));
+        to.add_object(object(
+            "materialized view",
+            "a_top",
+            "SELECT *, 1 FROM z_base",
+            Stage::Late,
+        ));
+        let d = diff(&from, &to).unwrap();
+        assert_eq!(
+            names(&d.changes),
+            [
+                "drop materialized view a_top",
+                "drop materialized view z_base",
+                "create materialized view z_base",
+                "create materialized view a_top",
+            ]
+        );
+    }
 }

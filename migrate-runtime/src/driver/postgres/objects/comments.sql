@@ -16,7 +16,8 @@ FROM pg_description d,
       WHEN 'statistics object' THEN 'statistics' ELSE o.type END AS word,
     CASE o.type WHEN 'domain constraint' THEN regexp_replace(t.target, ' on ', ' ON DOMAIN ')
       ELSE t.target END AS target) g
-WHERE d.classoid NOT IN ('pg_namespace'::regclass, 'pg_extension'::regclass)
+WHERE d.objoid >= 16384 -- FirstNormalObjectId: the system's own comments are older
+  AND d.classoid NOT IN ('pg_namespace'::regclass, 'pg_extension'::regclass)
   AND (o.schema = current_schema()
     OR (o.type = 'event trigger' AND current_schema() NOT LIKE 'migrate\_scratch\_%'))
   AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = d.classoid
