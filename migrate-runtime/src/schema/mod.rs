@@ -124,6 +124,9 @@ pub async fn introspect<'a>(
     schema.tables.retain(|name, _| !excluded(name));
     // A trigger on an excluded table goes with it.
     schema.triggers.retain(|_, t| !excluded(&t.table));
+    schema
+        .objects
+        .retain(|_, o| !o.table.as_deref().is_some_and(excluded));
     for table in schema.tables.values_mut() {
         sort_table(table);
     }

@@ -277,7 +277,7 @@ impl Scratch {
         self.dropper.clone()
     }
 
-    /// Checks that the scratch holds no table, view, enum or sequence.
+    /// Checks that the scratch holds no table, view, enum, sequence or other object.
     ///
     /// # Errors
     /// [`SchemaError::ScratchNotEmpty`] naming the first objects found;
@@ -385,6 +385,12 @@ async fn ensure_empty(
         .chain(schema.views.keys().map(|v| format!("view {v}")))
         .chain(schema.enums.keys().map(|e| format!("type {e}")))
         .chain(schema.sequences.keys().map(|s| format!("sequence {s}")))
+        .chain(
+            schema
+                .objects
+                .values()
+                .map(|o| format!("{} {}", o.kind, o.name)),
+        )
         .take(5)
         .collect();
     Err(SchemaError::ScratchNotEmpty {

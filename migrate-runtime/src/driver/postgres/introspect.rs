@@ -89,14 +89,14 @@ const SEQUENCES: &str =
            AND d.objid = c.oid AND d.deptype IN ('a', 'i', 'e'))";
 
 /// Functions and procedures (not aggregates or window functions) of the current schema
-/// that no extension owns. `pg_get_functiondef` always names the schema: it is taken
+/// that no extension owns, nor a type (a range type's constructors). `pg_get_functiondef` always names the schema: it is taken
 /// off, so that a scratch schema's functions compare with the real ones.
 const FUNCTIONS: &str = "SELECT p.proname::text, oidvectortypes(p.proargtypes), p.prokind = 'p', \
          pg_get_functiondef(p.oid), quote_ident(n.nspname) \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
          WHERE n.nspname = current_schema() AND p.prokind IN ('f', 'p') \
          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
-           AND d.objid = p.oid AND d.deptype = 'e')";
+           AND d.objid = p.oid AND d.deptype IN ('e', 'i'))";
 
 /// User triggers (not those PostgreSQL makes for foreign keys) on the tables and views
 /// read above (after [`RELATIONS`]).
@@ -164,8 +164,11 @@ type ColumnNames = HashMap<(i64, i16), String>;
 pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateError> {
     let mut c = pool.acquire().await.map_err(unreadable("connection"))?;
     let catalog = Catalog::read(&mut c).await?;
+    let objects = super::objects::read(&mut c).await?;
     drop(c);
-    Ok(catalog.into_schema())
+    let mut schema = catalog.into_schema();
+    objects.into_iter().for_each(|o| schema.add_object(o));
+    Ok(schema)
 }
 
 /// The error of a catalog query, naming what it read.

@@ -7,6 +7,8 @@ pub(crate) use admin::sqlstate;
 /// The test fixture's templates and copies.
 #[cfg(feature = "postgres")]
 mod introspect;
+#[cfg(feature = "postgres")]
+mod objects;
 
 #[cfg(feature = "postgres")]
 use super::tls::NamedCa;
