@@ -31,6 +31,7 @@ fn part(column: &str) -> IndexPart {
     IndexPart {
         key: IndexKey::Column(column.to_string()),
         descending: false,
+        ..Default::default()
     }
 }
 
@@ -38,6 +39,7 @@ fn expr(e: &str) -> IndexPart {
     IndexPart {
         key: IndexKey::Expression(e.to_string()),
         descending: false,
+        ..Default::default()
     }
 }
 
@@ -53,6 +55,7 @@ fn index(name: &str, parts: Vec<IndexPart>) -> Index {
         unique: false,
         predicate: None,
         method: None,
+        ..Default::default()
     }
 }
 

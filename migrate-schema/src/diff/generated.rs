@@ -169,10 +169,12 @@ fn add_constraint(rng: &mut Rng, t: &mut Table) {
                     parts: vec![IndexPart {
                         key: IndexKey::Column(col),
                         descending: rng.chance(30),
+                        ..Default::default()
                     }],
                     unique: rng.chance(20),
                     predicate: None,
                     method: None,
+                    ..Default::default()
                 });
             }
         }
