@@ -301,13 +301,10 @@ fn index_parts_summary(parts: &[IndexPart]) -> String {
         .join(", ")
 }
 
-/// What an index has beyond its key parts: its method, included columns, NULL
-/// handling, storage parameters and predicate.
+/// PostgreSQL's index options beyond its key parts: included columns, NULL handling,
+/// storage parameters.
 fn index_options_summary(ix: &Index) -> String {
     let mut s = String::new();
-    if let Some(m) = &ix.method {
-        s.push_str(&format!(" using {m}"));
-    }
     if !ix.include.is_empty() {
         s.push_str(&format!(" include ({})", ix.include.join(", ")));
     }
@@ -316,9 +313,6 @@ fn index_options_summary(ix: &Index) -> String {
     }
     if !ix.storage.is_empty() {
         s.push_str(&format!(" with ({})", ix.storage.join(", ")));
-    }
-    if let Some(p) = &ix.predicate {
-        s.push_str(&format!(" where {p}"));
     }
     s
 }

@@ -671,6 +671,11 @@ pub(crate) fn apply(s: &mut Schema, c: &Change) {
                 }
             }
         }
+        Change::AlterPostgresTable { table, from, to } => {
+            let t = table_of(s, table, c);
+            assert_eq!(t.postgres, *from, "{c}: not as recorded");
+            t.postgres = to.clone();
+        }
         Change::AddColumn { table, column } => {
             let t = table_of(s, table, c);
             assert!(t.get_column(&column.name).is_none(), "{c}: exists");
