@@ -263,6 +263,7 @@ fn sqlite_kinds(s: &Schema) {
         }],
         checks: vec![check(Some("priority_range"), "priority between 1 and 5")],
         renamed_from: None,
+        ..Table::default()
     };
     assert_eq!(s.tables["tickets"], tickets);
     assert_eq!(
@@ -352,6 +353,7 @@ fn postgres_kinds(s: &Schema) {
             "priority >= 1 AND priority <= 5",
         )],
         renamed_from: None,
+        ..Table::default()
     };
     assert_eq!(s.tables["tickets"], tickets);
     assert_eq!(

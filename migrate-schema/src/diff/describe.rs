@@ -38,7 +38,10 @@ impl Change {
                 )
             }
             Change::AlterPostgresTable { table, from, to } => {
-                format!("alter table {table}: {}", table_alterations(from, to).join(", "))
+                format!(
+                    "alter table {table}: {}",
+                    table_alterations(from, to).join(", ")
+                )
             }
             _ => return None,
         })
@@ -340,7 +343,14 @@ fn table_alterations(from: &PostgresTable, to: &PostgresTable) -> Vec<String> {
         ));
     }
     if from.unlogged != to.unlogged {
-        out.push(if to.unlogged { "set unlogged" } else { "set logged" }.into());
+        out.push(
+            if to.unlogged {
+                "set unlogged"
+            } else {
+                "set logged"
+            }
+            .into(),
+        );
     }
     if from.storage != to.storage {
         out.push(format!(

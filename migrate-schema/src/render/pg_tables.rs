@@ -52,7 +52,11 @@ pub(super) fn create_table(
             return Err(r.unsupported(feature, t.name.clone()));
         }
     }
-    let kind = if pg.unlogged { "UNLOGGED TABLE" } else { "TABLE" };
+    let kind = if pg.unlogged {
+        "UNLOGGED TABLE"
+    } else {
+        "TABLE"
+    };
     let body = format!("(\n    {}\n)", lines.join(",\n    "));
     let mut s = match &pg.partition_of {
         Some(PartitionOf { parent, bound }) => {
@@ -159,7 +163,12 @@ fn storage_changes(r: &Renderer<'_>, table: &str, from: &[String], to: &[String]
     out
 }
 
-fn unalterable(table: &str, what: &'static str, from: Option<&str>, to: Option<&str>) -> RenderError {
+fn unalterable(
+    table: &str,
+    what: &'static str,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> RenderError {
     RenderError::Unalterable {
         table: table.to_string(),
         what,

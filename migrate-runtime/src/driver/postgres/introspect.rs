@@ -49,18 +49,17 @@ const INHERITANCE: &str = "SELECT rel.relname::text, \
 
 /// The tables' columns (after [`RELATIONS`]). A collation is only named when it is not
 /// the type's own (`typcollation`), as the SQL only names it then. A partition's
-/// columns are its parent's, and are not listed.
+/// columns are its parent's: read for the names its own indexes use, not listed.
 const COLUMNS: &str = "SELECT a.attrelid::int8, a.attnum, a.attname::text, \
          format_type(a.atttypid, a.atttypmod), a.attnotnull, \
          pg_get_expr(ad.adbin, ad.adrelid, true), a.attidentity::text, a.attgenerated::text, \
          CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation \
-           THEN co.collname::text END \
+           THEN co.collname::text END, rel.relispartition \
          FROM pg_attribute a JOIN rel ON rel.oid = a.attrelid \
          JOIN pg_type ty ON ty.oid = a.atttypid \
          LEFT JOIN pg_collation co ON co.oid = a.attcollation \
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
-         WHERE rel.relkind <> 'v' AND NOT rel.relispartition AND a.attnum > 0 \
-         AND NOT a.attisdropped \
+         WHERE rel.relkind <> 'v' AND a.attnum > 0 AND NOT a.attisdropped \
          ORDER BY a.attrelid, a.attnum";
 
 /// Primary keys, uniques, foreign keys and checks (after [`RELATIONS`]), without those
@@ -165,7 +164,7 @@ type RelationRow = (
 /// `(child, parents)`
 type InheritanceRow = (String, Vec<String>);
 /// `(attrelid, attnum, attname, type, attnotnull, default or generation expression,
-/// attidentity, attgenerated, collation)`
+/// attidentity, attgenerated, collation, of a partition)`
 type ColumnRow = (
     i64,
     i16,
@@ -176,6 +175,7 @@ type ColumnRow = (
     String,
     String,
     Option<String>,
+    bool,
 );
 /// `(conrelid, conname, contype, columns, referenced table, referenced columns,
 /// confupdtype, confdeltype, condeferrable, condeferred, check expression, convalidated,
@@ -357,13 +357,17 @@ fn add_relations(schema: &mut Schema, relations: Vec<RelationRow>) -> TableNames
 /// Adds the tables' columns; their names by `(attrelid, attnum)`, for the indexes.
 fn add_columns(schema: &mut Schema, names: &TableNames, columns: Vec<ColumnRow>) -> ColumnNames {
     let mut attnames = ColumnNames::new();
-    for (relid, attnum, name, data_type, notnull, default, identity, generated, collation) in
-        columns
-    {
+    for row in columns {
+        let (relid, attnum, name, data_type, notnull, default, identity, generated, collation) = (
+            row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8,
+        );
         let Some(t) = table_mut(schema, names, relid) else {
             continue;
         };
         attnames.insert((relid, attnum), name.clone());
+        if row.9 {
+            continue;
+        }
         let stored = generated == "s";
         t.columns.push(Column {
             name,
