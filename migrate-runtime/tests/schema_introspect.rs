@@ -31,6 +31,7 @@ fn part(column: &str) -> IndexPart {
     IndexPart {
         key: IndexKey::Column(column.to_string()),
         descending: false,
+        ..Default::default()
     }
 }
 
@@ -38,6 +39,7 @@ fn expr(e: &str) -> IndexPart {
     IndexPart {
         key: IndexKey::Expression(e.to_string()),
         descending: false,
+        ..Default::default()
     }
 }
 
@@ -53,6 +55,7 @@ fn index(name: &str, parts: Vec<IndexPart>) -> Index {
         unique: false,
         predicate: None,
         method: None,
+        ..Default::default()
     }
 }
 
@@ -260,6 +263,7 @@ fn sqlite_kinds(s: &Schema) {
         }],
         checks: vec![check(Some("priority_range"), "priority between 1 and 5")],
         renamed_from: None,
+        ..Table::default()
     };
     assert_eq!(s.tables["tickets"], tickets);
     assert_eq!(
@@ -349,6 +353,7 @@ fn postgres_kinds(s: &Schema) {
             "priority >= 1 AND priority <= 5",
         )],
         renamed_from: None,
+        ..Table::default()
     };
     assert_eq!(s.tables["tickets"], tickets);
     assert_eq!(

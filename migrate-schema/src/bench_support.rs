@@ -57,10 +57,12 @@ pub fn generate_schema(tables: usize, variant: u64) -> Schema {
             parts: vec![IndexPart {
                 key: IndexKey::Column("name".into()),
                 descending: false,
+                ..Default::default()
             }],
             unique: false,
             predicate: None,
             method: None,
+            ..Default::default()
         });
         t.indexes.push(Index {
             name: format!("ix_{}_status_created", name(i)),
@@ -68,15 +70,18 @@ pub fn generate_schema(tables: usize, variant: u64) -> Schema {
                 IndexPart {
                     key: IndexKey::Column("status".into()),
                     descending: false,
+                    ..Default::default()
                 },
                 IndexPart {
                     key: IndexKey::Column("created_at".into()),
                     descending: changed,
+                    ..Default::default()
                 },
             ],
             unique: false,
             predicate: None,
             method: None,
+            ..Default::default()
         });
         t.foreign_keys.push(ForeignKey {
             name: None,

@@ -90,6 +90,36 @@ pub struct Table {
     /// The table's previous name, from a `-- migrate:renamed_from` annotation in the
     /// declared schema: the diff renames instead of dropping and creating.
     pub renamed_from: Option<String>,
+    /// PostgreSQL's partitioning, persistence and storage parameters.
+    pub postgres: PostgresTable,
+}
+
+/// What PostgreSQL says about a table beyond its columns and constraints: how it is
+/// partitioned, whether it is a partition, and how it is stored. The default is a plain
+/// logged table, as every other database has.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PostgresTable {
+    /// The partition key of a partitioned table, as `pg_get_partkeydef` prints it:
+    /// `RANGE (created_at)`, `LIST (region)`, `HASH (id)`.
+    pub partition_by: Option<String>,
+    /// The parent and bound of a partition. A partition's columns and the constraints
+    /// and indexes it inherits are its parent's and are not listed on it.
+    pub partition_of: Option<PartitionOf>,
+    /// `CREATE UNLOGGED TABLE`.
+    pub unlogged: bool,
+    /// Storage parameters (`reloptions`) as the catalog prints them, `name=value`,
+    /// sorted: `fillfactor=70`.
+    pub storage: Vec<String>,
+}
+
+/// Where a partition belongs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionOf {
+    /// The partitioned table.
+    pub parent: String,
+    /// The bound, as `pg_get_expr(relpartbound)` prints it: `FOR VALUES FROM ('2024-01-01')
+    /// TO ('2025-01-01')`, `FOR VALUES IN ('eu')`, `DEFAULT`.
+    pub bound: String,
 }
 
 impl Table {
@@ -209,7 +239,7 @@ pub struct Unique {
 }
 
 /// An index that backs no constraint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Index {
     /// Name (indexes always have one).
     pub name: String,
@@ -222,15 +252,30 @@ pub struct Index {
     /// The access method when it is not the database's default (PostgreSQL: `gin`,
     /// `gist`, `hash`...; `None` for `btree`).
     pub method: Option<String>,
+    /// Columns stored in the index without being part of its key (PostgreSQL
+    /// `INCLUDE (...)`).
+    pub include: Vec<String>,
+    /// A unique index where NULLs equal each other (PostgreSQL 15 `NULLS NOT
+    /// DISTINCT`).
+    pub nulls_not_distinct: bool,
+    /// Storage parameters (PostgreSQL `WITH (fillfactor=70)`), `name=value` as the
+    /// catalog prints them, sorted.
+    pub storage: Vec<String>,
 }
 
 /// One key part of an index.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IndexPart {
     /// A column or an expression.
     pub key: IndexKey,
     /// `DESC` order.
     pub descending: bool,
+    /// The collation when it is not the column's own (PostgreSQL), unquoted as the
+    /// catalog names it.
+    pub collation: Option<String>,
+    /// The operator class when it is not the default one for the key's type and the
+    /// index's method (PostgreSQL: `inet_ops`, `text_pattern_ops`).
+    pub opclass: Option<String>,
 }
 
 /// What an index part indexes.
@@ -240,6 +285,13 @@ pub enum IndexKey {
     Column(String),
     /// An expression, as the database prints it.
     Expression(String),
+}
+
+impl Default for IndexKey {
+    /// An unnamed column, for building parts with `..Default::default()`.
+    fn default() -> IndexKey {
+        IndexKey::Column(String::new())
+    }
 }
 
 /// A foreign key.

@@ -2,8 +2,8 @@
 
 use super::type_widens;
 use crate::model::{
-    Check, Column, EnumType, ForeignKey, Function, Index, Object, PrimaryKey, Sequence, Table,
-    Trigger, Unique, View,
+    Check, Column, EnumType, ForeignKey, Function, Index, Object, PostgresTable, PrimaryKey,
+    Sequence, Table, Trigger, Unique, View,
 };
 use std::fmt;
 
@@ -50,6 +50,18 @@ pub enum Change {
         table: String,
         /// The column as it was.
         column: Column,
+    },
+    /// A PostgreSQL table's partitioning, persistence or storage parameters change: a
+    /// partition detached and attached again with its new bound, `SET UNLOGGED`, `SET
+    /// (fillfactor=70)`. A partition key cannot change in place: rendering it fails,
+    /// naming the table.
+    AlterPostgresTable {
+        /// The table (new name).
+        table: String,
+        /// Before (the parent of a partition in `to`'s names).
+        from: PostgresTable,
+        /// After.
+        to: PostgresTable,
     },
     /// `RENAME COLUMN from TO to`.
     RenameColumn {
@@ -220,6 +232,11 @@ impl Change {
                 from: to,
                 to: from,
             },
+            Change::AlterPostgresTable { table, from, to } => Change::AlterPostgresTable {
+                table,
+                from: to,
+                to: from,
+            },
             Change::AddPrimaryKey { table, primary_key } => {
                 Change::DropPrimaryKey { table, primary_key }
             }
@@ -297,6 +314,7 @@ impl Change {
             | Change::DropColumn { table, .. }
             | Change::RenameColumn { table, .. }
             | Change::AlterColumn { table, .. }
+            | Change::AlterPostgresTable { table, .. }
             | Change::AddPrimaryKey { table, .. }
             | Change::DropPrimaryKey { table, .. }
             | Change::AddUnique { table, .. }

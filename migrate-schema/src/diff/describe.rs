@@ -1,7 +1,9 @@
 //! The one-line descriptions of changes, as drift reports print them.
 
 use super::{added_labels, Change};
-use crate::model::{Column, ForeignKey, Function, Generated, Identity, IndexKey, IndexPart};
+use crate::model::{
+    Column, ForeignKey, Function, Generated, Identity, Index, IndexKey, IndexPart, PostgresTable,
+};
 use crate::render::dialect;
 use migrate_core::Dialect;
 
@@ -35,6 +37,12 @@ impl Change {
                     alterations(from, to).join(", ")
                 )
             }
+            Change::AlterPostgresTable { table, from, to } => {
+                format!(
+                    "alter table {table}: {}",
+                    table_alterations(from, to).join(", ")
+                )
+            }
             _ => return None,
         })
     }
@@ -63,10 +71,11 @@ impl Change {
                 unique.columns.join(", ")
             ),
             Change::CreateIndex { table, index } => format!(
-                "create {}index {} on {table} ({})",
+                "create {}index {} on {table} ({}){}",
                 if index.unique { "unique " } else { "" },
                 index.name,
-                index_parts_summary(&index.parts)
+                index_parts_summary(&index.parts),
+                index_options_summary(index)
             ),
             Change::DropIndex { table, index } => format!("drop index {} on {table}", index.name),
             Change::AddForeignKey { table, foreign_key } => {
@@ -279,14 +288,78 @@ fn index_parts_summary(parts: &[IndexPart]) -> String {
                 // As the database prints it (`lower(email)`, `(n + 1)`).
                 IndexKey::Expression(e) => e.clone(),
             };
-            if p.descending {
-                format!("{key} desc")
-            } else {
-                key
+            let mut s = key;
+            if let Some(c) = &p.collation {
+                s.push_str(&format!(" collate {}", quoted_collation(c)));
             }
+            if let Some(o) = &p.opclass {
+                s.push_str(&format!(" {o}"));
+            }
+            if p.descending {
+                s.push_str(" desc");
+            }
+            s
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// PostgreSQL's index options beyond its key parts: included columns, NULL handling,
+/// storage parameters.
+fn index_options_summary(ix: &Index) -> String {
+    let mut s = String::new();
+    if !ix.include.is_empty() {
+        s.push_str(&format!(" include ({})", ix.include.join(", ")));
+    }
+    if ix.nulls_not_distinct {
+        s.push_str(" nulls not distinct");
+    }
+    if !ix.storage.is_empty() {
+        s.push_str(&format!(" with ({})", ix.storage.join(", ")));
+    }
+    s
+}
+
+/// What changes in a PostgreSQL table's partitioning, persistence and storage.
+fn table_alterations(from: &PostgresTable, to: &PostgresTable) -> Vec<String> {
+    let mut out = Vec::new();
+    if from.partition_by != to.partition_by {
+        let words = |k: &Option<String>| k.clone().unwrap_or_else(|| "none".into());
+        out.push(format!(
+            "partition key {} -> {}",
+            words(&from.partition_by),
+            words(&to.partition_by)
+        ));
+    }
+    if from.partition_of != to.partition_of {
+        let words = |p: &Option<crate::model::PartitionOf>| match p {
+            Some(p) => format!("partition of {} {}", p.parent, p.bound),
+            None => "not a partition".into(),
+        };
+        out.push(format!(
+            "{} -> {}",
+            words(&from.partition_of),
+            words(&to.partition_of)
+        ));
+    }
+    if from.unlogged != to.unlogged {
+        out.push(
+            if to.unlogged {
+                "set unlogged"
+            } else {
+                "set logged"
+            }
+            .into(),
+        );
+    }
+    if from.storage != to.storage {
+        out.push(format!(
+            "storage ({}) -> ({})",
+            from.storage.join(", "),
+            to.storage.join(", ")
+        ));
+    }
+    out
 }
 
 fn foreign_key_summary(table: &str, fk: &ForeignKey) -> String {

@@ -169,10 +169,12 @@ fn add_constraint(rng: &mut Rng, t: &mut Table) {
                     parts: vec![IndexPart {
                         key: IndexKey::Column(col),
                         descending: rng.chance(30),
+                        ..Default::default()
                     }],
                     unique: rng.chance(20),
                     predicate: None,
                     method: None,
+                    ..Default::default()
                 });
             }
         }
@@ -668,6 +670,11 @@ pub(crate) fn apply(s: &mut Schema, c: &Change) {
                     }
                 }
             }
+        }
+        Change::AlterPostgresTable { table, from, to } => {
+            let t = table_of(s, table, c);
+            assert_eq!(t.postgres, *from, "{c}: not as recorded");
+            t.postgres = to.clone();
         }
         Change::AddColumn { table, column } => {
             let t = table_of(s, table, c);

@@ -158,9 +158,10 @@ impl Names<'_> {
                         IndexKey::Column(c) => IndexKey::Column(self.column(old_table, c)),
                         e => e.clone(),
                     },
-                    descending: p.descending,
+                    ..p.clone()
                 })
                 .collect(),
+            include: self.columns(old_table, &ix.include),
             ..ix.clone()
         }
     }

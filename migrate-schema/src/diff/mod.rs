@@ -322,6 +322,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Diff, DiffError> {
         foreign_keys::compare(&sides.names, tp, &mut p, &found);
     }
     tables::dropped_and_created(&sides, &mut p, &mut warnings);
+    tables::postgres_options(&sides, &mut p);
     types::enums(&sides, &mut p, &mut found);
     types::sequences(from, to, &mut p);
     let dropped_views = views::compare(&sides, &mut p, &found);
@@ -362,5 +363,6 @@ fn bare_table(t: &Table) -> Table {
         foreign_keys: Vec::new(),
         checks: t.checks.clone(),
         renamed_from: None,
+        postgres: t.postgres.clone(),
     }
 }

@@ -72,6 +72,24 @@ pub(super) fn renames(sides: &Sides<'_>, p: &mut Phases, found: &mut Findings) {
     }
 }
 
+/// Tables on both sides whose PostgreSQL partitioning, persistence or storage
+/// parameters differ (with a partition's parent in `to`'s names).
+pub(super) fn postgres_options(sides: &Sides<'_>, p: &mut Phases) {
+    for tp in &sides.pairs {
+        let mut from = tp.from.postgres.clone();
+        if let Some(po) = &mut from.partition_of {
+            po.parent = sides.names.table(&po.parent);
+        }
+        if from != tp.to.postgres {
+            p.alter_columns.push(Change::AlterPostgresTable {
+                table: tp.to.name.clone(),
+                from,
+                to: tp.to.postgres.clone(),
+            });
+        }
+    }
+}
+
 /// Dropped and created tables, and the warnings about pairs of them that may be a
 /// rename.
 pub(super) fn dropped_and_created(sides: &Sides<'_>, p: &mut Phases, warnings: &mut Vec<String>) {
@@ -140,8 +158,9 @@ pub(super) fn dropped_and_created(sides: &Sides<'_>, p: &mut Phases, warnings: &
     }
 }
 
-/// Tables in an order where each comes after the tables it references (among `names`);
-/// reference cycles are broken in name order.
+/// Tables in an order where each comes after the tables it references and after the
+/// table it is a partition of (among `names`); reference cycles are broken in name
+/// order.
 fn parents_first<'a>(names: &[&'a str], table: &dyn Fn(&str) -> Option<&'a Table>) -> Vec<&'a str> {
     let set: BTreeSet<&str> = names.iter().copied().collect();
     let mut done: HashSet<&str> = HashSet::new();
@@ -157,8 +176,10 @@ fn parents_first<'a>(names: &[&'a str], table: &dyn Fn(&str) -> Option<&'a Table
             return;
         }
         if let Some(t) = table(n) {
-            for fk in &t.foreign_keys {
-                if let Some(p) = set.get(fk.referenced_table.as_str()) {
+            let parent = t.postgres.partition_of.as_ref().map(|p| p.parent.as_str());
+            let referenced = t.foreign_keys.iter().map(|k| k.referenced_table.as_str());
+            for r in parent.into_iter().chain(referenced) {
+                if let Some(p) = set.get(r) {
                     if *p != n {
                         visit(p, set, table, done, out);
                     }

@@ -126,6 +126,12 @@ pub(crate) trait Ddl: DdlDialect {
         true
     }
 
+    /// Whether the database has PostgreSQL's index and table options (operator classes,
+    /// `INCLUDE`, partitions, `UNLOGGED`, storage parameters); the others refuse them.
+    fn postgres_options(&self) -> bool {
+        false
+    }
+
     /// An index's expression key.
     fn index_expression(&self, expression: &str) -> String;
 

@@ -47,6 +47,7 @@
 
 mod dialect;
 mod mysql;
+mod pg_tables;
 mod postgres;
 mod sqlite;
 #[cfg(test)]
@@ -109,6 +110,19 @@ pub enum RenderError {
         name: String,
         /// What the catalog says about it.
         definition: String,
+    },
+    /// A change the database cannot make to an existing table (PostgreSQL: its
+    /// partition key, or turning a table into a partition or back).
+    #[error("table `{table}`: its {what} cannot be changed in place ({from} -> {to}); write this migration by hand (create the new table, copy the rows, swap the names)")]
+    Unalterable {
+        /// The table.
+        table: String,
+        /// What would change.
+        what: &'static str,
+        /// Before.
+        from: String,
+        /// After.
+        to: String,
     },
     /// The diff names a table the schemas passed with it do not have.
     #[error("the diff changes table `{table}`, which the {side} schema does not have; render a diff with the schemas it was computed from")]
@@ -629,32 +643,38 @@ impl Renderer<'_> {
         for k in foreign_keys {
             lines.push(self.foreign_key_clause(&t.name, k)?);
         }
-        Ok(format!(
-            "CREATE TABLE {} (\n    {}\n)",
-            self.q(name),
-            lines.join(",\n    ")
-        ))
+        pg_tables::create_table(self, name, t, &lines)
     }
 
     pub(crate) fn index_parts(&self, parts: &[IndexPart]) -> String {
         parts
             .iter()
             .map(|p| {
-                let key = match &p.key {
+                let mut key = match &p.key {
                     IndexKey::Column(c) => self.q(c),
                     IndexKey::Expression(e) => self.ddl.index_expression(e),
                 };
-                if p.descending {
-                    format!("{key} DESC")
-                } else {
-                    key
+                if let Some(c) = &p.collation {
+                    key.push_str(&format!(" COLLATE {}", self.collation(c)));
                 }
+                if let Some(o) = &p.opclass {
+                    key.push_str(&format!(" {}", self.q(o)));
+                }
+                if p.descending {
+                    key.push_str(" DESC");
+                }
+                key
             })
             .collect::<Vec<_>>()
             .join(", ")
     }
 
     pub(crate) fn create_index(&self, table: &str, ix: &Index) -> Result<String, RenderError> {
+        if !self.ddl.postgres_options() {
+            if let Some(feature) = pg_tables::postgres_index_feature(ix) {
+                return Err(self.unsupported(feature, format!("index {} on {table}", ix.name)));
+            }
+        }
         self.ddl.create_index(self, table, ix)
     }
 
@@ -686,6 +706,9 @@ impl Renderer<'_> {
             | Change::AddColumn { .. }
             | Change::DropColumn { .. }
             | Change::AlterColumn { .. } => self.table_statements(step, c, warnings),
+            Change::AlterPostgresTable { table, from, to } => {
+                pg_tables::alter_table(self, table, from, to)
+            }
             Change::AddPrimaryKey { .. }
             | Change::DropPrimaryKey { .. }
             | Change::AddUnique { .. }

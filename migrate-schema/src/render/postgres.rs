@@ -55,6 +55,10 @@ impl Ddl for Postgres {
         default.to_string()
     }
 
+    fn postgres_options(&self) -> bool {
+        true
+    }
+
     /// `serial` for a column numbered by a sequence that no schema lists (introspection
     /// leaves out the sequences columns own): the column then creates its own,
     /// `<table>_<column>_seq`, as it was.
@@ -129,6 +133,15 @@ impl Ddl for Postgres {
             s.push_str(&format!(" USING {m}"));
         }
         s.push_str(&format!(" ({})", r.index_parts(&ix.parts)));
+        if !ix.include.is_empty() {
+            s.push_str(&format!(" INCLUDE ({})", r.qs(&ix.include)));
+        }
+        if ix.nulls_not_distinct {
+            s.push_str(" NULLS NOT DISTINCT");
+        }
+        if !ix.storage.is_empty() {
+            s.push_str(&format!(" WITH ({})", ix.storage.join(", ")));
+        }
         if let Some(p) = &ix.predicate {
             s.push_str(&format!(" WHERE {p}"));
         }

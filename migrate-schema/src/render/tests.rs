@@ -140,10 +140,12 @@ fn destructive_changes_are_commented_out() {
         parts: vec![IndexPart {
             key: IndexKey::Column("rating".into()),
             descending: true,
+            ..Default::default()
         }],
         unique: false,
         predicate: None,
         method: None,
+        ..Default::default()
     });
     let a = schema(vec![t]);
     let mut b = schema(vec![tickets()]);
@@ -273,10 +275,12 @@ fn sqlite_rebuild() {
         parts: vec![IndexPart {
             key: IndexKey::Column("title".into()),
             descending: false,
+            ..Default::default()
         }],
         unique: false,
         predicate: Some("title IS NOT NULL".into()),
         method: None,
+        ..Default::default()
     });
     let r = both(&a, &b, Dialect::Sqlite, false);
     assert_eq!(

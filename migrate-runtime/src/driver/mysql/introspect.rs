@@ -396,11 +396,13 @@ fn add_index(t: &mut Table, name: String, group: IndexGroup, fks: &ForeignKeys) 
                     None => IndexKey::Column(p.column.unwrap_or_default()),
                 },
                 descending: p.descending,
+                ..Default::default()
             })
             .collect(),
         unique,
         predicate: None,
         method: (index_type != "BTREE").then(|| index_type.to_ascii_lowercase()),
+        ..Default::default()
     });
 }
 

@@ -4,11 +4,13 @@
 //! far slower.
 
 use crate::error::MigrateError;
-use migrate_schema::render::postgres_object_name;
+use migrate_core::Dialect;
+use migrate_schema::model::{Object, Stage};
+use migrate_schema::render::{dialect, postgres_object_name};
 use migrate_schema::{
     Check, Column, Deferrable, EnumType, ForeignKey, Function, Generated, Identity, Index,
-    IndexKey, IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Trigger, Unique,
-    View,
+    IndexKey, IndexPart, PartitionOf, PostgresTable, PrimaryKey, ReferentialAction, Schema,
+    Sequence, Table, Trigger, Unique, View,
 };
 use sqlx::postgres::PgRow;
 use sqlx::PgConnection;
@@ -17,22 +19,42 @@ use std::collections::HashMap;
 /// The current schema, and its tables and views not owned by an extension.
 const RELATIONS: &str =
     "WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = current_schema()), \
-     rel AS (SELECT c.oid, c.relname, c.relkind FROM pg_class c JOIN ns ON c.relnamespace = ns.oid \
-       WHERE c.relkind IN ('r', 'p', 'v') AND NOT c.relispartition \
+     rel AS (SELECT c.oid, c.relname, c.relkind, c.relispartition FROM pg_class c \
+       JOIN ns ON c.relnamespace = ns.oid WHERE c.relkind IN ('r', 'p', 'v') \
        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
          AND d.objid = c.oid AND d.deptype = 'e'))";
 
-/// The relations themselves (after [`RELATIONS`]), with each view's query.
-const RELATION_ROWS: &str = "SELECT oid::int8, relname::text, relkind::text, \
-         CASE WHEN relkind = 'v' THEN pg_get_viewdef(oid, true) END FROM rel";
+/// The relations themselves (after [`RELATIONS`]), with each view's query, a
+/// partitioned table's key, a partition's parent and bound, whether a table is unlogged
+/// and its storage parameters.
+const RELATION_ROWS: &str = "SELECT rel.oid::int8, rel.relname::text, rel.relkind::text, \
+         CASE WHEN rel.relkind = 'v' THEN pg_get_viewdef(rel.oid, true) END, \
+         CASE WHEN rel.relkind = 'p' THEN pg_get_partkeydef(rel.oid) END, \
+         (SELECT CASE WHEN p.relnamespace = (SELECT oid FROM ns) THEN p.relname::text \
+             ELSE pn.nspname || '.' || p.relname END \
+           FROM pg_inherits inh JOIN pg_class p ON p.oid = inh.inhparent \
+           JOIN pg_namespace pn ON pn.oid = p.relnamespace \
+           WHERE inh.inhrelid = rel.oid AND rel.relispartition), \
+         CASE WHEN rel.relispartition THEN pg_get_expr(c.relpartbound, c.oid, true) END, \
+         c.relpersistence = 'u', COALESCE(c.reloptions, '{}')::text[] \
+         FROM rel JOIN pg_class c ON c.oid = rel.oid";
+
+/// The parents of tables that inherit without being partitions (`INHERITS`), in order
+/// (after [`RELATIONS`]).
+const INHERITANCE: &str = "SELECT rel.relname::text, \
+         array_agg(p.relname::text ORDER BY inh.inhseqno) \
+         FROM pg_inherits inh JOIN rel ON rel.oid = inh.inhrelid \
+         JOIN pg_class p ON p.oid = inh.inhparent \
+         WHERE NOT rel.relispartition GROUP BY rel.relname";
 
 /// The tables' columns (after [`RELATIONS`]). A collation is only named when it is not
-/// the type's own (`typcollation`), as the SQL only names it then.
+/// the type's own (`typcollation`), as the SQL only names it then. A partition's
+/// columns are its parent's: read for the names its own indexes use, not listed.
 const COLUMNS: &str = "SELECT a.attrelid::int8, a.attnum, a.attname::text, \
          format_type(a.atttypid, a.atttypmod), a.attnotnull, \
          pg_get_expr(ad.adbin, ad.adrelid, true), a.attidentity::text, a.attgenerated::text, \
          CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation \
-           THEN co.collname::text END \
+           THEN co.collname::text END, rel.relispartition \
          FROM pg_attribute a JOIN rel ON rel.oid = a.attrelid \
          JOIN pg_type ty ON ty.oid = a.atttypid \
          LEFT JOIN pg_collation co ON co.oid = a.attcollation \
@@ -40,7 +62,10 @@ const COLUMNS: &str = "SELECT a.attrelid::int8, a.attnum, a.attname::text, \
          WHERE rel.relkind <> 'v' AND a.attnum > 0 AND NOT a.attisdropped \
          ORDER BY a.attrelid, a.attnum";
 
-/// Primary keys, uniques, foreign keys and checks (after [`RELATIONS`]).
+/// Primary keys, uniques, foreign keys and checks (after [`RELATIONS`]), without those
+/// a partition has from its parent. The last two columns: the constraint as
+/// `pg_get_constraintdef` prints it, and whether it is a key with index options the
+/// model's keys do not carry (`INCLUDE`, `NULLS NOT DISTINCT`, storage parameters).
 const CONSTRAINTS: &str = "SELECT con.conrelid::int8, con.conname::text, con.contype::text, \
          ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i) \
            JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i), \
@@ -51,24 +76,43 @@ const CONSTRAINTS: &str = "SELECT con.conrelid::int8, con.conname::text, con.con
            JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i), \
          con.confupdtype::text, con.confdeltype::text, con.condeferrable, con.condeferred, \
          CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid, true) END, \
-         con.convalidated \
+         con.convalidated, pg_get_constraintdef(con.oid, true), \
+         con.contype IN ('p', 'u') AND EXISTS (SELECT 1 FROM pg_index ci \
+           JOIN pg_class cc ON cc.oid = ci.indexrelid WHERE ci.indexrelid = con.conindid \
+           AND (ci.indnatts > ci.indnkeyatts OR ci.indnullsnotdistinct \
+             OR cc.reloptions IS NOT NULL)) \
          FROM pg_constraint con JOIN rel ON rel.oid = con.conrelid \
          LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
          LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
-         WHERE con.contype IN ('p', 'u', 'f', 'c')";
+         WHERE con.contype IN ('p', 'u', 'f', 'c') AND con.conparentid = 0 \
+         AND (con.conislocal OR NOT rel.relispartition)";
 
-/// Indexes that no constraint owns (after [`RELATIONS`]).
+/// Indexes that no constraint owns (after [`RELATIONS`]), without a partition's
+/// indexes that belong to an index of its parent (`pg_inherits`). Per key part, the
+/// operator class when it is not the default for its type and method (empty text
+/// otherwise), and the collation when it is not the column's (for an expression, the
+/// database's default).
 const INDEXES: &str =
     "SELECT ix.indrelid::int8, i.relname::text, ix.indisunique, am.amname::text, \
          pg_get_expr(ix.indpred, ix.indrelid, true), \
          string_to_array(ix.indkey::text, ' ')::int2[], \
          string_to_array(ix.indoption::text, ' ')::int2[], \
          ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) \
-           FROM generate_series(1, ix.indnkeyatts) k ORDER BY k) \
+           FROM generate_series(1, ix.indnkeyatts) k ORDER BY k), \
+         ix.indnkeyatts, ix.indnullsnotdistinct, COALESCE(i.reloptions, '{}')::text[], \
+         ARRAY(SELECT CASE WHEN oc.opcdefault THEN '' ELSE oc.opcname::text END \
+           FROM unnest(string_to_array(ix.indclass::text, ' ')::oid[]) WITH ORDINALITY k(oid, n) \
+           JOIN pg_opclass oc ON oc.oid = k.oid ORDER BY k.n), \
+         ARRAY(SELECT COALESCE(co.collname::text, '') \
+           FROM unnest(string_to_array(ix.indcollation::text, ' ')::oid[]) WITH ORDINALITY k(oid, n) \
+           LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = ix.indkey[k.n - 1] \
+           LEFT JOIN pg_collation co ON co.oid = k.oid \
+             AND k.oid <> COALESCE(a.attcollation, 100) ORDER BY k.n) \
          FROM pg_index ix JOIN rel ON rel.oid = ix.indrelid \
          JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_am am ON am.oid = i.relam \
          WHERE NOT EXISTS (SELECT 1 FROM pg_constraint con \
-           WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x'))";
+           WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x')) \
+         AND NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = ix.indexrelid)";
 
 /// Enum types of the current schema that no extension owns, with their labels in order.
 const ENUMS: &str =
@@ -104,10 +148,23 @@ const TRIGGERS: &str =
     "SELECT tg.tgname::text, rel.relname::text, pg_get_triggerdef(tg.oid, true) \
          FROM pg_trigger tg JOIN rel ON rel.oid = tg.tgrelid WHERE NOT tg.tgisinternal";
 
-/// `(oid, relname, relkind, view definition)`
-type RelationRow = (i64, String, String, Option<String>);
+/// `(oid, relname, relkind, view definition, partition key, partition parent,
+/// partition bound, unlogged, reloptions)`
+type RelationRow = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    bool,
+    Vec<String>,
+);
+/// `(child, parents)`
+type InheritanceRow = (String, Vec<String>);
 /// `(attrelid, attnum, attname, type, attnotnull, default or generation expression,
-/// attidentity, attgenerated, collation)`
+/// attidentity, attgenerated, collation, of a partition)`
 type ColumnRow = (
     i64,
     i16,
@@ -118,9 +175,11 @@ type ColumnRow = (
     String,
     String,
     Option<String>,
+    bool,
 );
 /// `(conrelid, conname, contype, columns, referenced table, referenced columns,
-/// confupdtype, confdeltype, condeferrable, condeferred, check expression, convalidated)`
+/// confupdtype, confdeltype, condeferrable, condeferred, check expression, convalidated,
+/// definition, a key with index options)`
 type ConstraintRow = (
     i64,
     String,
@@ -134,9 +193,12 @@ type ConstraintRow = (
     bool,
     Option<String>,
     bool,
+    String,
+    bool,
 );
 /// `(indrelid, name, indisunique, access method, predicate, indkey, indoption, each
-/// key's definition)`
+/// key's definition, indnkeyatts, indnullsnotdistinct, reloptions, each key's
+/// operator class or '', each key's collation or '')`
 type IndexRow = (
     i64,
     String,
@@ -145,6 +207,11 @@ type IndexRow = (
     Option<String>,
     Vec<i16>,
     Vec<i16>,
+    Vec<String>,
+    i16,
+    bool,
+    Vec<String>,
+    Vec<String>,
     Vec<String>,
 );
 /// `(typname, labels)`
@@ -199,6 +266,7 @@ fn on_relations(select: &str) -> String {
 /// Every catalog query's rows, read on one connection.
 struct Catalog {
     relations: Vec<RelationRow>,
+    inheritance: Vec<InheritanceRow>,
     columns: Vec<ColumnRow>,
     constraints: Vec<ConstraintRow>,
     indexes: Vec<IndexRow>,
@@ -213,6 +281,7 @@ impl Catalog {
     async fn read(c: &mut PgConnection) -> Result<Catalog, MigrateError> {
         Ok(Catalog {
             relations: fetch(c, &on_relations(RELATION_ROWS), "pg_class").await?,
+            inheritance: fetch(c, &on_relations(INHERITANCE), "pg_inherits").await?,
             columns: fetch(c, &on_relations(COLUMNS), "pg_attribute").await?,
             constraints: fetch(c, &on_relations(CONSTRAINTS), "pg_constraint").await?,
             indexes: fetch(c, &on_relations(INDEXES), "pg_index").await?,
@@ -227,10 +296,16 @@ impl Catalog {
     fn into_schema(self) -> Schema {
         let mut schema = Schema::default();
         let names = add_relations(&mut schema, self.relations);
+        add_inheritance(&mut schema, self.inheritance);
         let attnames = add_columns(&mut schema, &names, self.columns);
         for row in self.constraints {
             if let Some(t) = table_mut(&mut schema, &names, row.0) {
-                add_constraint(t, row);
+                if row.13 {
+                    let object = key_object(&t.name, &row.1, &row.12);
+                    schema.add_object(object);
+                } else {
+                    add_constraint(t, row);
+                }
             }
         }
         for row in self.indexes {
@@ -252,7 +327,7 @@ fn table_mut<'s>(schema: &'s mut Schema, names: &TableNames, relid: i64) -> Opti
 /// Adds the tables and views; the tables' names by oid.
 fn add_relations(schema: &mut Schema, relations: Vec<RelationRow>) -> TableNames {
     let mut names = TableNames::new();
-    for (oid, name, kind, view) in relations {
+    for (oid, name, kind, view, partition_by, parent, bound, unlogged, mut storage) in relations {
         if kind == "v" {
             let definition = view.unwrap_or_default();
             let definition = definition
@@ -263,7 +338,20 @@ fn add_relations(schema: &mut Schema, relations: Vec<RelationRow>) -> TableNames
             schema.views.insert(name.clone(), View { name, definition });
         } else {
             names.insert(oid, name.clone());
-            schema.add_table(Table::new(name));
+            storage.sort();
+            let postgres = PostgresTable {
+                partition_by,
+                partition_of: parent.map(|parent| PartitionOf {
+                    parent,
+                    bound: bound.unwrap_or_default(),
+                }),
+                unlogged,
+                storage,
+            };
+            schema.add_table(Table {
+                postgres,
+                ..Table::new(name)
+            });
         }
     }
     names
@@ -272,13 +360,17 @@ fn add_relations(schema: &mut Schema, relations: Vec<RelationRow>) -> TableNames
 /// Adds the tables' columns; their names by `(attrelid, attnum)`, for the indexes.
 fn add_columns(schema: &mut Schema, names: &TableNames, columns: Vec<ColumnRow>) -> ColumnNames {
     let mut attnames = ColumnNames::new();
-    for (relid, attnum, name, data_type, notnull, default, identity, generated, collation) in
-        columns
-    {
+    for row in columns {
+        let (relid, attnum, name, data_type, notnull, default, identity, generated, collation) = (
+            row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8,
+        );
         let Some(t) = table_mut(schema, names, relid) else {
             continue;
         };
         attnames.insert((relid, attnum), name.clone());
+        if row.9 {
+            continue;
+        }
         let stored = generated == "s";
         t.columns.push(Column {
             name,
@@ -303,7 +395,8 @@ fn add_columns(schema: &mut Schema, names: &TableNames, columns: Vec<ColumnRow>)
 
 /// Adds a primary key, unique, foreign key or check to its table.
 fn add_constraint(t: &mut Table, row: ConstraintRow) {
-    let (_, name, kind, cols, ftable, fcols, upd, del, deferrable, deferred, check, valid) = row;
+    let (_, name, kind, cols, ftable, fcols, upd, del, deferrable, deferred, check, valid, _, _) =
+        row;
     // The part between table and label of the name PostgreSQL would have chosen: a
     // check on one column is named after it, else after the table alone.
     let (middle, label) = match kind.as_str() {
@@ -361,9 +454,13 @@ fn deferrability(deferrable: bool, deferred: bool) -> Deferrable {
 }
 
 /// An index: each key a column where `indkey` names one, else the expression
-/// `pg_get_indexdef` prints.
+/// `pg_get_indexdef` prints; the columns after the key ones are its `INCLUDE` list.
 fn index(row: IndexRow, attnames: &ColumnNames) -> Index {
-    let (relid, name, unique, method, predicate, keys, options, defs) = row;
+    let (relid, name, unique, method, predicate, keys, options, defs) =
+        (row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7);
+    let (key_count, nulls_not_distinct, mut storage, opclasses, collations) =
+        (row.8, row.9, row.10, row.11, row.12);
+    let named = |v: Option<&String>| v.filter(|s| !s.is_empty()).cloned();
     let parts = defs
         .into_iter()
         .enumerate()
@@ -375,15 +472,85 @@ fn index(row: IndexRow, attnames: &ColumnNames) -> Index {
             };
             // INDOPTION_DESC
             let descending = options.get(k).is_some_and(|o| o & 1 != 0);
-            IndexPart { key, descending }
+            IndexPart {
+                key,
+                descending,
+                collation: named(collations.get(k)),
+                opclass: named(opclasses.get(k)),
+            }
         })
         .collect();
+    let key_count = usize::try_from(key_count).unwrap_or(0);
+    let include = keys
+        .iter()
+        .skip(key_count)
+        .map(|attnum| {
+            attnames
+                .get(&(relid, *attnum))
+                .cloned()
+                .unwrap_or_else(|| attnum.to_string())
+        })
+        .collect();
+    storage.sort();
     Index {
         name,
         parts,
         unique,
         predicate,
         method: (method != "btree").then_some(method),
+        include,
+        nulls_not_distinct,
+        storage,
+    }
+}
+
+/// A primary key or unique constraint with index options the model's keys do not
+/// carry (`INCLUDE`, `NULLS NOT DISTINCT`, storage parameters), kept whole as
+/// `pg_get_constraintdef` prints it: compared by that text, added and dropped by name.
+fn key_object(table: &str, name: &str, definition: &str) -> Object {
+    let q = |n: &str| dialect(Dialect::Postgres).identifier(n);
+    Object {
+        kind: "constraint".into(),
+        name: format!("{table}.{name}"),
+        table: Some(table.to_string()),
+        definition: definition.to_string(),
+        create: Some(vec![format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} {definition}",
+            q(table),
+            q(name)
+        )]),
+        drop: Some(vec![format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}",
+            q(table),
+            q(name)
+        )]),
+        stage: Stage::Late,
+        modelled: true,
+    }
+}
+
+/// Table inheritance without partitioning (`INHERITS`): the child is a table with all
+/// its columns, and inherits from its parents once every table exists (`ALTER TABLE
+/// ... INHERIT`), which checks that its columns and checks match theirs.
+fn add_inheritance(schema: &mut Schema, rows: Vec<InheritanceRow>) {
+    let q = |n: &str| dialect(Dialect::Postgres).identifier(n);
+    for (child, parents) in rows {
+        let statements = |action: &str| {
+            parents
+                .iter()
+                .map(|p| format!("ALTER TABLE {} {action} {}", q(&child), q(p)))
+                .collect::<Vec<_>>()
+        };
+        schema.add_object(Object {
+            kind: "inheritance".into(),
+            name: child.clone(),
+            table: Some(child.clone()),
+            definition: format!("INHERITS ({})", parents.join(", ")),
+            create: Some(statements("INHERIT")),
+            drop: Some(statements("NO INHERIT")),
+            stage: Stage::Late,
+            modelled: true,
+        });
     }
 }
 

@@ -262,6 +262,7 @@ fn created_index(
             IndexPart {
                 key,
                 descending: desc != 0,
+                ..Default::default()
             }
         })
         .collect();
@@ -271,6 +272,7 @@ fn created_index(
         unique,
         predicate: if partial { predicate } else { None },
         method: None,
+        ..Default::default()
     }
 }
 
