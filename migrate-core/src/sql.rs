@@ -134,34 +134,33 @@ impl<'a> Splitter<'a> {
     }
 }
 
-/// A command of a database's client, in SQL text, that cannot be followed.
+/// A command of a database's client, in SQL text, that cannot be followed, with its
+/// line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {command}")]
+pub struct ClientCommandError {
+    /// 1-based line of the command in the text.
+    pub line: usize,
+    /// What the command is and why it cannot be followed.
+    pub command: ClientCommand,
+}
+
+/// Why a command of a database's client cannot be followed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum ClientCommandError {
+pub enum ClientCommand {
     /// `DELIMITER` in a section for a database whose client does not know it.
     #[error(
-        "line {line}: `DELIMITER` is a command of MySQL's client, and this section is for {dialect}; put it in a `mysql` section or a shared one"
+        "`DELIMITER` is a command of MySQL's client, and this section is for {0}; put it in a `mysql` section or a shared one"
     )]
-    DelimiterElsewhere {
-        /// 1-based line of the command in the text.
-        line: usize,
-        /// The database of the section.
-        dialect: Dialect,
-    },
+    DelimiterElsewhere(Dialect),
     /// `DELIMITER` without the terminator to use.
-    #[error(
-        "line {line}: `DELIMITER` needs the new statement terminator after it (`DELIMITER ;;`)"
-    )]
-    EmptyDelimiter {
-        /// 1-based line of the command in the text.
-        line: usize,
-    },
+    #[error("`DELIMITER` needs the new statement terminator after it (`DELIMITER ;;`)")]
+    EmptyDelimiter,
     /// A client meta-command (a line starting with a backslash) other than the ones
     /// that are ignored.
-    #[error("line {line}: `{command}` is a command of the database's client (psql), not SQL, and cannot be followed here: {why}")]
+    #[error("`{command}` is a command of the database's client (psql), not SQL, and cannot be followed here: {why}")]
     MetaCommand {
-        /// 1-based line of the command in the text.
-        line: usize,
         /// The command, backslash included (`\connect`).
         command: String,
         /// Why it cannot be followed.
@@ -304,12 +303,18 @@ impl Client<'_> {
         let text = &self.sql[at..end];
         if is_delimiter {
             if let Some(dialect) = self.dialect.filter(|d| *d != Dialect::Mysql) {
-                return Err(ClientCommandError::DelimiterElsewhere { line, dialect });
+                return Err(ClientCommandError {
+                    line,
+                    command: ClientCommand::DelimiterElsewhere(dialect),
+                });
             }
             let terminator = text[9..]
                 .split_whitespace()
                 .next()
-                .ok_or(ClientCommandError::EmptyDelimiter { line })?;
+                .ok_or(ClientCommandError {
+                    line,
+                    command: ClientCommand::EmptyDelimiter,
+                })?;
             self.delimiter = (terminator != ";").then(|| terminator.to_string());
             return Ok(());
         }
@@ -322,10 +327,12 @@ impl Client<'_> {
         } else {
             "only `\\restrict` and `\\unrestrict`, which pg_dump writes, are skipped; remove the line"
         };
-        Err(ClientCommandError::MetaCommand {
+        Err(ClientCommandError {
             line,
-            command: command.to_string(),
-            why,
+            command: ClientCommand::MetaCommand {
+                command: command.to_string(),
+                why,
+            },
         })
     }
 }
@@ -843,14 +850,17 @@ mod tests {
     fn delimiter_only_where_mysql_reads_it() {
         assert_eq!(
             client_text("SELECT 1;\n\nDELIMITER ;;\n", Some(Dialect::Postgres)),
-            Err(ClientCommandError::DelimiterElsewhere {
+            Err(ClientCommandError {
                 line: 3,
-                dialect: Dialect::Postgres
+                command: ClientCommand::DelimiterElsewhere(Dialect::Postgres)
             })
         );
         assert_eq!(
             client_text("DELIMITER\n", Some(Dialect::Mysql)),
-            Err(ClientCommandError::EmptyDelimiter { line: 1 })
+            Err(ClientCommandError {
+                line: 1,
+                command: ClientCommand::EmptyDelimiter
+            })
         );
         // Not at the start of a statement, or in a comment or string, it is SQL.
         let sql = "COPY t FROM '/x'\nDELIMITER ',';\n-- DELIMITER ;;\nSELECT '\nDELIMITER ;;';";
@@ -881,7 +891,7 @@ mod tests {
         );
         let refused = client_text("SELECT 1;\n  \\connect other\n", None).unwrap_err();
         assert!(
-            matches!(&refused, ClientCommandError::MetaCommand { line: 2, command, .. } if command == "\\connect"),
+            matches!(&refused, ClientCommandError { line: 2, command: ClientCommand::MetaCommand { command, .. } } if command == "\\connect"),
             "{refused:?}"
         );
         assert!(refused
@@ -889,7 +899,10 @@ mod tests {
             .starts_with("line 2: `\\connect` is a command of the database's client"));
         assert!(matches!(
             client_text("\\set ON_ERROR_STOP on\n", Some(Dialect::Postgres)),
-            Err(ClientCommandError::MetaCommand { line: 1, .. })
+            Err(ClientCommandError {
+                line: 1,
+                command: ClientCommand::MetaCommand { .. }
+            })
         ));
         // Text without commands comes back as it is, unchanged.
         assert!(matches!(
