@@ -224,6 +224,16 @@ pub enum DeclaredProblemKind {
     /// `DELIMITER` in a section for PostgreSQL...).
     #[error("{0}")]
     ClientCommand(ClientCommand),
+    /// A statement that names a PostgreSQL schema other than the scratch one, where the
+    /// scratch is a schema inside the dev database: what it creates would land outside
+    /// the scratch, beside the dev database's own tables.
+    #[error("this statement names the schema `{named}`, but the declared schema is loaded into the scratch schema `{scratch}` inside the dev database (the role may not create databases), so it would write outside the scratch: give the role CREATEDB, or write the names without `{named}.`")]
+    EscapesScratch {
+        /// The schema the statement names.
+        named: String,
+        /// The scratch schema.
+        scratch: String,
+    },
     /// A second annotation on the same table or column.
     #[error("`{object}` is already renamed from `{first_old_name}` at {first_path}:{first_line}; keep one `-- migrate:renamed_from`")]
     DuplicateRename {
