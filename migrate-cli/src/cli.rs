@@ -103,6 +103,37 @@ pub enum Command {
     Diff(DiffArgs),
     /// The stairway test: every revision up, down and up again on a scratch database.
     Test(TestArgs),
+    /// The declared schema: `schema dump` writes a live database's as one.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
+}
+
+/// `schema ...`.
+#[derive(Debug, Subcommand)]
+#[non_exhaustive]
+pub enum SchemaCommand {
+    /// Write a live database's schema as a declared schema folder (it only reads the
+    /// database). The database is the configured one, or `--database-url`.
+    Dump(SchemaDumpArgs),
+}
+
+/// `schema dump`.
+#[derive(Debug, Clone, Args)]
+pub struct SchemaDumpArgs {
+    /// The folder to write (default: `schema_location` of the configuration, else
+    /// `schema`).
+    #[arg(long, value_name = "DIR")]
+    pub to: Option<PathBuf>,
+    /// One file per table (with its indexes, keys and triggers) and files for the other
+    /// objects, numbered so that loading them in path order works.
+    #[arg(long)]
+    pub split: bool,
+    /// Write into a folder that is not empty, removing its `.sql` files first.
+    #[arg(long)]
+    pub force: bool,
+    /// Output format (JSON: the files written).
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `check`.
@@ -181,6 +212,14 @@ pub struct InitArgs {
     /// Fill a folder that exists but is empty.
     #[arg(long)]
     pub package: bool,
+    /// Take over an existing database: write its schema as the declared schema
+    /// (`schema/` beside the configuration) and a baseline revision that creates it
+    /// (checked on a scratch database). The database itself is not touched: run
+    /// `migrate stamp <baseline>` on it when you decide it is at the baseline (it may
+    /// still change before you deploy the tool, and stamping is what makes later
+    /// upgrades skip the baseline).
+    #[arg(long = "from-database", value_name = "URL")]
+    pub from_database: Option<String>,
 }
 
 /// `revision`.

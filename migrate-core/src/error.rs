@@ -59,6 +59,10 @@ pub enum ParseErrorKind {
     /// limits itself with `{batch_size}`.
     #[error(transparent)]
     Batch(#[from] crate::batch::BatchError),
+    /// A command of a database's client that cannot be followed (`\connect`,
+    /// `DELIMITER` in a section for PostgreSQL...).
+    #[error("{0}")]
+    ClientCommand(crate::sql::ClientCommand),
     /// `-- migrate:batch` before any section.
     #[error("`-- migrate:batch` outside a section: write it inside `-- migrate:upgrade` (or `-- migrate:downgrade`), on the line before the statement it repeats")]
     BatchOutsideSection,

@@ -38,6 +38,12 @@ pub struct Syntax {
     /// letters, digits, `_`, `$` and non-ASCII characters (the databases' unquoted
     /// identifiers, and numbers), starting with `$` only where dollar quotes are off.
     pub ascii_words: bool,
+    /// MySQL's conditional comments, `/*!50003 … */` and MariaDB's `/*M!100101 … */`,
+    /// are code: the server runs what is inside (when its version is at least the
+    /// number), so their opener and closer are each a [`TokenKind::Conditional`] and
+    /// what is between them is read as SQL. Otherwise they are block comments, as
+    /// PostgreSQL and SQLite read them.
+    pub conditional_comments: bool,
 }
 
 impl Syntax {
@@ -48,15 +54,31 @@ impl Syntax {
         nested_comments: true,
         dollar_quotes: true,
         ascii_words: false,
+        conditional_comments: false,
     };
 
     /// What the statement splitter reads ([`split_statements`](crate::sql::split_statements)):
     /// [`Syntax::ANY`] but with `[` as punctuation, since it subscripts PostgreSQL's
-    /// arrays, and ASCII words, since the keywords it looks for are ASCII.
+    /// arrays, ASCII words, since the keywords it looks for are ASCII, and MySQL's
+    /// conditional comments read as code, since a dump hides whole statements in them
+    /// (a comment starting `/*!` elsewhere is rare enough to be read so too).
     pub const STATEMENTS: Syntax = Syntax {
         brackets: false,
         ascii_words: true,
+        conditional_comments: true,
         ..Syntax::ANY
+    };
+
+    /// MySQL's and MariaDB's text, as their client reads it: backslash escapes,
+    /// comments that do not nest, conditional comments as code, no dollar quotes (`$$`
+    /// is a common `DELIMITER`), no brackets.
+    pub const MYSQL: Syntax = Syntax {
+        brackets: false,
+        backslash_escapes: true,
+        nested_comments: false,
+        dollar_quotes: false,
+        ascii_words: true,
+        conditional_comments: true,
     };
 
     /// SQLite's own text (the `CREATE` statements it stores): `[x]` identifiers, no
@@ -67,6 +89,7 @@ impl Syntax {
         nested_comments: false,
         dollar_quotes: false,
         ascii_words: false,
+        conditional_comments: false,
     };
 }
 
@@ -89,6 +112,9 @@ pub enum TokenKind {
     DollarStr,
     /// One character that starts none of the above: punctuation or an operator's.
     Punct,
+    /// Where [`Syntax::conditional_comments`]: the opener of a conditional comment
+    /// (`/*!`, `/*!50003`, `/*M!100101`) or the `*/` that closes it.
+    Conditional,
 }
 
 /// A token of SQL text: its kind, its text and where it starts.
@@ -169,6 +195,7 @@ pub fn tokens(sql: &str, syntax: Syntax) -> Tokens<'_> {
         syntax,
         pos: 0,
         line: 1,
+        conditional: false,
     }
 }
 
@@ -179,6 +206,8 @@ pub struct Tokens<'a> {
     syntax: Syntax,
     pos: usize,
     line: usize,
+    /// Whether a conditional comment is open, so that `*/` closes it.
+    conditional: bool,
 }
 
 impl<'a> Iterator for Tokens<'a> {
@@ -211,6 +240,9 @@ impl<'a> Iterator for Tokens<'a> {
                 bytes => newlines(bytes),
             };
         }
+        if kind == TokenKind::Conditional {
+            self.conditional = text.starts_with("/*");
+        }
         self.pos = end;
         Some(token)
     }
@@ -225,6 +257,22 @@ impl Tokens<'_> {
         let next = b.get(at + 1).copied();
         match c {
             c if c.is_ascii_whitespace() => (TokenKind::Blank, run_end(b, at, is_blank), true),
+            b'*' if self.conditional && next == Some(b'/') => {
+                (TokenKind::Conditional, at + 2, true)
+            }
+            b'/' if syntax.conditional_comments && next == Some(b'*') => {
+                match conditional_open_end(b, at) {
+                    Some(end) => (TokenKind::Conditional, end, true),
+                    None => {
+                        let close = block_comment_close(b, at, syntax.nested_comments);
+                        (
+                            TokenKind::BlockComment,
+                            close.unwrap_or(b.len()),
+                            close.is_some(),
+                        )
+                    }
+                }
+            }
             b'-' if next == Some(b'-') => (TokenKind::LineComment, line_comment_end(b, at), true),
             b'/' if next == Some(b'*') => {
                 let close = block_comment_close(b, at, syntax.nested_comments);
@@ -255,6 +303,17 @@ impl Tokens<'_> {
             }
         }
     }
+}
+
+/// The index after the opener of a conditional comment at `open` (`/*!`, `/*M!`, and
+/// the version number after either), or `None` when the comment there is a plain one.
+fn conditional_open_end(b: &[u8], open: usize) -> Option<usize> {
+    let bang = match (b.get(open + 2), b.get(open + 3)) {
+        (Some(b'!'), _) => open + 2,
+        (Some(b'M'), Some(b'!')) => open + 3,
+        _ => return None,
+    };
+    Some(run_end(b, bang + 1, |c| c.is_ascii_digit()))
 }
 
 /// A quoted token opening at `open`: `'…'` is a string, the others identifiers.
@@ -525,6 +584,37 @@ mod tests {
                 (Word, "_")
             ]
         );
+    }
+
+    #[test]
+    fn conditional_comments_are_code_where_the_syntax_says() {
+        let sql = "/*!50003 CREATE*/ /*M!100101 x; */ /*!y*/ /* z */";
+        assert_eq!(
+            solid(sql, Syntax::MYSQL),
+            [
+                (Conditional, "/*!50003"),
+                (Word, "CREATE"),
+                (Conditional, "*/"),
+                (Conditional, "/*M!100101"),
+                (Word, "x"),
+                (Punct, ";"),
+                (Conditional, "*/"),
+                (Conditional, "/*!"),
+                (Word, "y"),
+                (Conditional, "*/"),
+            ]
+        );
+        // Outside a conditional comment, `*/` is two characters.
+        assert_eq!(
+            solid("a */", Syntax::MYSQL),
+            [(Word, "a"), (Punct, "*"), (Punct, "/")]
+        );
+        assert_eq!(
+            kinds(sql, Syntax::ANY).first(),
+            Some(&(BlockComment, "/*!50003 CREATE*/"))
+        );
+        assert_eq!(solid("/*!", Syntax::MYSQL), [(Conditional, "/*!")]);
+        assert_eq!(solid("/*M", Syntax::MYSQL), []);
     }
 
     #[test]

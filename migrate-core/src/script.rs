@@ -619,6 +619,17 @@ impl<'a> Parser<'a> {
             }
         }
         flush(current.take());
+        // What runs is what the database's client would send.
+        for section in upgrade.iter_mut().chain(downgrade.iter_mut()) {
+            match crate::sql::client_text(&section.sql, section.dialect) {
+                Ok(Cow::Owned(sent)) => section.sql = Cow::Owned(sent),
+                Ok(Cow::Borrowed(_)) => {}
+                Err(e) => self.err(
+                    section.line + e.line - 1,
+                    ParseErrorKind::ClientCommand(e.command),
+                ),
+            }
+        }
         if upgrade.is_empty() {
             self.err(lines.len().max(1), ParseErrorKind::MissingUpgrade);
         }
@@ -872,6 +883,24 @@ mod tests {
 
     fn parse(s: &str) -> Result<Script, Vec<ParseError>> {
         Script::parse("m/x.sql", s.as_bytes())
+    }
+
+    #[test]
+    fn client_commands_in_sections() {
+        let s = parse("-- revision: a\n-- down_revision:\n-- migrate:upgrade mysql\nDELIMITER ;;\nCREATE TRIGGER t AFTER INSERT ON a FOR EACH ROW BEGIN SET @x = 1; END;;\nDELIMITER ;\n-- migrate:downgrade\nDROP TRIGGER t;\n").unwrap();
+        assert_eq!(
+            s.upgrade[0].sql,
+            "\nCREATE TRIGGER t AFTER INSERT ON a FOR EACH ROW BEGIN SET @x = 1; END;\n\n"
+        );
+        assert_eq!(s.upgrade[0].line, 4);
+        let errs = parse("-- revision: a\n-- down_revision:\n-- migrate:upgrade postgres\nSELECT 1;\n\\connect other\n").unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].line, 5);
+        assert!(
+            matches!(errs[0].kind, ParseErrorKind::ClientCommand(_)),
+            "{:?}",
+            errs[0]
+        );
     }
 
     fn first_err(s: &str) -> String {

@@ -2,6 +2,8 @@
 
 use crate::lex::newlines;
 use crate::lex::{tokens, Syntax, Token, TokenKind};
+use crate::Dialect;
+use std::borrow::Cow;
 
 /// Splits SQL text into statements at top-level `;`, respecting quotes, comments
 /// (PostgreSQL's nested block comments included), PostgreSQL dollar quoting and the
@@ -71,6 +73,9 @@ impl<'a> Splitter<'a> {
                 self.begin_at(token);
                 self.word(token.text);
             }
+            // What a conditional comment holds is code: a statement may be nothing else
+            // (`/*!40101 SET NAMES utf8mb4 */`).
+            TokenKind::Conditional => self.begin_at(token),
         }
     }
 
@@ -127,6 +132,217 @@ impl<'a> Splitter<'a> {
         self.push(self.sql.len());
         self.out
     }
+}
+
+/// A command of a database's client, in SQL text, that cannot be followed, with its
+/// line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {command}")]
+pub struct ClientCommandError {
+    /// 1-based line of the command in the text.
+    pub line: usize,
+    /// What the command is and why it cannot be followed.
+    pub command: ClientCommand,
+}
+
+/// Why a command of a database's client cannot be followed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientCommand {
+    /// `DELIMITER` in a section for a database whose client does not know it.
+    #[error(
+        "`DELIMITER` is a command of MySQL's client, and this section is for {0}; put it in a `mysql` section or a shared one"
+    )]
+    DelimiterElsewhere(Dialect),
+    /// `DELIMITER` without the terminator to use.
+    #[error("`DELIMITER` needs the new statement terminator after it (`DELIMITER ;;`)")]
+    EmptyDelimiter,
+    /// A client meta-command (a line starting with a backslash) other than the ones
+    /// that are ignored.
+    #[error("`{command}` is a command of the database's client (psql), not SQL, and cannot be followed here: {why}")]
+    MetaCommand {
+        /// The command, backslash included (`\connect`).
+        command: String,
+        /// Why it cannot be followed.
+        why: &'static str,
+    },
+}
+
+/// The psql meta-commands pg_dump writes around a dump that mean nothing to the SQL
+/// (they guard psql against a dump's text), and are skipped.
+const IGNORED_META_COMMANDS: &[&str] = &["\\restrict", "\\unrestrict"];
+
+/// The SQL text the database receives from `sql`, as the databases' own clients read
+/// it, for a section for `dialect` (`None` for a shared one). Client commands are not
+/// SQL: each is removed (its line left blank, so that lines keep their numbers) after
+/// it has done what the client would do with it.
+///
+/// - `DELIMITER <terminator>` (MySQL's client, at the start of a statement) ends the
+///   statements that follow with `<terminator>` until the next `DELIMITER`; each such
+///   terminator is written `;`, which the server and [`split_statements`] read as the
+///   end of the statement (a routine's or trigger's body keeps its own `;`). It is
+///   refused in a `postgres` or `sqlite` section; a shared section may use it, since
+///   no database takes a statement that starts with `DELIMITER`: only MySQL's client
+///   means anything by it.
+/// - A line starting with a backslash, at the start of a statement, is a client
+///   meta-command: `\restrict` and `\unrestrict` (which pg_dump writes) are ignored;
+///   every other one is refused, `\connect` included (the SQL runs on the database it
+///   is given), since sending it would be a syntax error and skipping it could change
+///   what the SQL means.
+///
+/// MySQL's conditional comments (`/*!40101 … */`) are left as they are, for the
+/// server to run or not by its version, as the client leaves them; the lexer reads
+/// them as code (see [`Syntax::conditional_comments`]).
+///
+/// ```
+/// use migrate_core::sql::{client_text, split_statements};
+///
+/// let dump = "DELIMITER ;;\nCREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN\n  SET NEW.x = 1;\nEND ;;\nDELIMITER ;\n";
+/// let text = client_text(dump, None).unwrap();
+/// assert_eq!(text, "\nCREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN\n  SET NEW.x = 1;\nEND ;\n\n");
+/// assert_eq!(split_statements(&text).len(), 1);
+/// ```
+///
+/// # Errors
+/// The first command that cannot be followed, with its line.
+pub fn client_text(
+    sql: &str,
+    dialect: Option<Dialect>,
+) -> Result<Cow<'_, str>, ClientCommandError> {
+    // Most text holds no command: a line-start check costs next to nothing.
+    let may_hold = sql.lines().any(|l| {
+        let l = l.trim_start();
+        l.starts_with('\\')
+            || l.get(..9)
+                .is_some_and(|w| w.eq_ignore_ascii_case("delimiter"))
+    });
+    if !may_hold {
+        return Ok(Cow::Borrowed(sql));
+    }
+    let syntax = if dialect == Some(Dialect::Mysql) {
+        Syntax::MYSQL
+    } else {
+        Syntax::STATEMENTS
+    };
+    let mut client = Client {
+        sql,
+        dialect,
+        out: String::with_capacity(sql.len()),
+        copied: 0,
+        delimiter: None,
+    };
+    let mut from = 0;
+    // Each command ends a run of tokens: the next starts after its line, so that
+    // nothing on that line is read as SQL.
+    while let Some(next) = client.run(from, syntax)? {
+        from = next;
+    }
+    client.out.push_str(&sql[client.copied..]);
+    Ok(Cow::Owned(client.out))
+}
+
+/// The state of [`client_text`].
+struct Client<'a> {
+    sql: &'a str,
+    dialect: Option<Dialect>,
+    /// The text so far, up to `copied` in `sql`.
+    out: String,
+    copied: usize,
+    /// The terminator set by `DELIMITER`, when not `;`.
+    delimiter: Option<String>,
+}
+
+impl Client<'_> {
+    /// Reads the tokens from `from` (at the start of a statement) until a command or a
+    /// `DELIMITER` terminator, which it follows: the offset where reading goes on (after
+    /// the command's line, or the terminator), or `None` at the end. Reading starts
+    /// afresh there, so that no token of the lexer runs across either.
+    fn run(&mut self, from: usize, syntax: Syntax) -> Result<Option<usize>, ClientCommandError> {
+        let sql = self.sql;
+        let mut fresh = true;
+        for t in tokens(&sql[from..], syntax) {
+            let at = from + t.start;
+            if t.is_trivia() {
+                continue;
+            }
+            if fresh && line_start(sql, at) {
+                let is_delimiter = t.is_word("DELIMITER");
+                if is_delimiter || t.is_punct(b'\\') {
+                    let end = sql[at..].find('\n').map_or(sql.len(), |p| at + p);
+                    self.command(at, end, is_delimiter)?;
+                    self.out.push_str(&sql[self.copied..at]);
+                    self.copied = end;
+                    return Ok(Some(end));
+                }
+            }
+            match &self.delimiter {
+                Some(d)
+                    if t.kind != TokenKind::Conditional && sql[at..].starts_with(d.as_str()) =>
+                {
+                    self.out.push_str(&sql[self.copied..at]);
+                    self.out.push(';');
+                    self.copied = at + d.len();
+                    return Ok(Some(self.copied));
+                }
+                None if t.is_punct(b';') => fresh = true,
+                _ => fresh = false,
+            }
+        }
+        Ok(None)
+    }
+
+    /// Follows the command on `sql[at..end]`: `DELIMITER` when `is_delimiter`, else a
+    /// meta-command.
+    fn command(
+        &mut self,
+        at: usize,
+        end: usize,
+        is_delimiter: bool,
+    ) -> Result<(), ClientCommandError> {
+        let line = line_at(self.sql.as_bytes(), at);
+        let text = &self.sql[at..end];
+        if is_delimiter {
+            if let Some(dialect) = self.dialect.filter(|d| *d != Dialect::Mysql) {
+                return Err(ClientCommandError {
+                    line,
+                    command: ClientCommand::DelimiterElsewhere(dialect),
+                });
+            }
+            let terminator = text[9..]
+                .split_whitespace()
+                .next()
+                .ok_or(ClientCommandError {
+                    line,
+                    command: ClientCommand::EmptyDelimiter,
+                })?;
+            self.delimiter = (terminator != ";").then(|| terminator.to_string());
+            return Ok(());
+        }
+        let command = text.split_whitespace().next().unwrap_or("\\");
+        if IGNORED_META_COMMANDS.contains(&command) {
+            return Ok(());
+        }
+        let why = if matches!(command, "\\connect" | "\\c") {
+            "the SQL runs on the database it is given and cannot switch to another; remove the line"
+        } else {
+            "only `\\restrict` and `\\unrestrict`, which pg_dump writes, are skipped; remove the line"
+        };
+        Err(ClientCommandError {
+            line,
+            command: ClientCommand::MetaCommand {
+                command: command.to_string(),
+                why,
+            },
+        })
+    }
+}
+
+/// Whether only blanks come before `at` on its line.
+fn line_start(sql: &str, at: usize) -> bool {
+    sql[..at]
+        .rsplit('\n')
+        .next()
+        .is_none_or(|before| before.trim().is_empty())
 }
 
 /// Cuts SQL text into consecutive pieces of whole statements, each about `max_bytes`
@@ -594,6 +810,115 @@ mod tests {
         assert_eq!(
             stmts("CREATE FUNCTION one() RETURNS int LANGUAGE sql RETURN 1; DROP FUNCTION one; SELECT 1"),
             vec!["CREATE FUNCTION one() RETURNS int LANGUAGE sql RETURN 1", "DROP FUNCTION one", "SELECT 1"]
+        );
+    }
+
+    /// What mariadb-dump writes around a table, a trigger and a procedure.
+    const MYSQL_DUMP: &str = "/*M!999999\\- enable the sandbox mode */ \n-- MariaDB dump 10.19\n/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */;\n/*!40101 SET NAMES utf8mb4 */;\nCREATE TABLE `a` (\n  `x` int(11) DEFAULT NULL\n) ENGINE=InnoDB;\nDELIMITER ;;\n/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER a_bi BEFORE INSERT ON a FOR EACH ROW BEGIN\n  SET NEW.x = 1;\n  IF NEW.x > 2 THEN SET NEW.x = 2; END IF;\nEND */;;\nDELIMITER ;\n/*!50003 SET sql_mode = '' */ ;\ndelimiter //\nCREATE DEFINER=`root`@`localhost` PROCEDURE `p`()\nBEGIN\n  SELECT ';;';\nEND //\nDELIMITER ;\n/*!40101 SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT */;\n";
+
+    #[test]
+    fn a_mysql_dump_reads_as_its_client_reads_it() {
+        for dialect in [None, Some(Dialect::Mysql)] {
+            let text = client_text(MYSQL_DUMP, dialect).unwrap();
+            // Lines keep their numbers; the commands' lines are left blank.
+            assert_eq!(text.lines().count(), MYSQL_DUMP.lines().count());
+            assert!(!text.to_ascii_uppercase().contains("DELIMITER"), "{text}");
+            let v = split_statements(&text);
+            let firsts: Vec<(usize, &str)> = v
+                .iter()
+                .map(|(l, s)| (*l, s.lines().next().unwrap()))
+                .collect();
+            assert_eq!(
+                firsts,
+                [
+                    (1, "/*M!999999\\- enable the sandbox mode */ "),
+                    (4, "/*!40101 SET NAMES utf8mb4 */"),
+                    (5, "CREATE TABLE `a` ("),
+                    (9, "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 TRIGGER a_bi BEFORE INSERT ON a FOR EACH ROW BEGIN"),
+                    (14, "/*!50003 SET sql_mode = '' */"),
+                    (16, "CREATE DEFINER=`root`@`localhost` PROCEDURE `p`()"),
+                    (21, "/*!40101 SET CHARACTER_SET_CLIENT=@OLD_CHARACTER_SET_CLIENT */"),
+                ],
+                "{v:#?}"
+            );
+            assert!(v[3].1.ends_with("END */"), "{}", v[3].1);
+            assert!(v[5].1.ends_with("SELECT ';;';\nEND"), "{}", v[5].1);
+        }
+    }
+
+    #[test]
+    fn delimiter_only_where_mysql_reads_it() {
+        assert_eq!(
+            client_text("SELECT 1;\n\nDELIMITER ;;\n", Some(Dialect::Postgres)),
+            Err(ClientCommandError {
+                line: 3,
+                command: ClientCommand::DelimiterElsewhere(Dialect::Postgres)
+            })
+        );
+        assert_eq!(
+            client_text("DELIMITER\n", Some(Dialect::Mysql)),
+            Err(ClientCommandError {
+                line: 1,
+                command: ClientCommand::EmptyDelimiter
+            })
+        );
+        // Not at the start of a statement, or in a comment or string, it is SQL.
+        let sql = "COPY t FROM '/x'\nDELIMITER ',';\n-- DELIMITER ;;\nSELECT '\nDELIMITER ;;';";
+        assert_eq!(client_text(sql, None).unwrap(), sql);
+        // `$$` ends statements where DELIMITER says so, even in a shared section read
+        // with dollar quotes.
+        let dollars =
+            "DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT 1; END$$\nSELECT 2$$\nDELIMITER ;\n";
+        let text = client_text(dollars, None).unwrap();
+        assert_eq!(
+            stmts(&text),
+            ["CREATE PROCEDURE p() BEGIN SELECT 1; END", "SELECT 2"]
+        );
+    }
+
+    #[test]
+    fn psql_meta_commands() {
+        let dump = "--\n\\restrict abc123\nSET statement_timeout = 0;\nSELECT pg_catalog.set_config('search_path', '', false);\nCREATE TABLE public.t (id integer);\n\\unrestrict abc123\n";
+        let text = client_text(dump, Some(Dialect::Postgres)).unwrap();
+        assert!(!text.contains('\\'), "{text}");
+        assert_eq!(
+            split_statements(&text),
+            [
+                (3, "SET statement_timeout = 0"),
+                (4, "SELECT pg_catalog.set_config('search_path', '', false)"),
+                (5, "CREATE TABLE public.t (id integer)")
+            ]
+        );
+        let refused = client_text("SELECT 1;\n  \\connect other\n", None).unwrap_err();
+        assert!(
+            matches!(&refused, ClientCommandError { line: 2, command: ClientCommand::MetaCommand { command, .. } } if command == "\\connect"),
+            "{refused:?}"
+        );
+        assert!(refused
+            .to_string()
+            .starts_with("line 2: `\\connect` is a command of the database's client"));
+        assert!(matches!(
+            client_text("\\set ON_ERROR_STOP on\n", Some(Dialect::Postgres)),
+            Err(ClientCommandError {
+                line: 1,
+                command: ClientCommand::MetaCommand { .. }
+            })
+        ));
+        // Text without commands comes back as it is, unchanged.
+        assert!(matches!(
+            client_text("SELECT 'a\\b';", None),
+            Ok(Cow::Borrowed(_))
+        ));
+    }
+
+    #[test]
+    fn a_statement_of_conditional_comments_alone_is_kept() {
+        assert_eq!(
+            stmts("/*!40101 SET NAMES utf8mb4 */;\n/* a comment */;\n/*!50003 CREATE*/ /*!50003 TRIGGER t AFTER INSERT ON a FOR EACH ROW BEGIN SET @x = 1; END */;"),
+            [
+                "/*!40101 SET NAMES utf8mb4 */",
+                "/*!50003 CREATE*/ /*!50003 TRIGGER t AFTER INSERT ON a FOR EACH ROW BEGIN SET @x = 1; END */"
+            ]
         );
     }
 

@@ -48,7 +48,7 @@ use crate::model::Schema;
 use crate::render;
 use migrate_core::directory::{read_regular_file, scan_files};
 use migrate_core::lex::{self, Syntax, Token, TokenKind};
-use migrate_core::sql::{nul_line, utf8_text};
+use migrate_core::sql::{client_text, nul_line, utf8_text, ClientCommand};
 use migrate_core::{Dialect, LoadError};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -219,6 +219,20 @@ pub enum DeclaredProblemKind {
         column: String,
         /// The previous name.
         old_name: String,
+    },
+    /// A command of a database's client that cannot be followed (`\connect`,
+    /// `DELIMITER` in a section for PostgreSQL...).
+    #[error("{0}")]
+    ClientCommand(ClientCommand),
+    /// A statement that names a PostgreSQL schema other than the scratch one, where the
+    /// scratch is a schema inside the dev database: what it creates would land outside
+    /// the scratch, beside the dev database's own tables.
+    #[error("this statement names the schema `{named}`, but the declared schema is loaded into the scratch schema `{scratch}` inside the dev database (the role may not create databases), so it would write outside the scratch: give the role CREATEDB, or write the names without `{named}.`")]
+    EscapesScratch {
+        /// The schema the statement names.
+        named: String,
+        /// The scratch schema.
+        scratch: String,
     },
     /// A second annotation on the same table or column.
     #[error("`{object}` is already renamed from `{first_old_name}` at {first_path}:{first_line}; keep one `-- migrate:renamed_from`")]
@@ -584,6 +598,15 @@ fn close_sections(
         let mut sql = s.lines.join("\n");
         if !sql.is_empty() {
             sql.push('\n');
+        }
+        // What runs is what the database's client would send.
+        match client_text(&sql, s.dialect) {
+            Ok(std::borrow::Cow::Owned(sent)) => sql = sent,
+            Ok(std::borrow::Cow::Borrowed(_)) => {}
+            Err(e) => err(
+                s.line + e.line - 1,
+                DeclaredProblemKind::ClientCommand(e.command),
+            ),
         }
         let (renames, bad) = find_renames(&sql, s.line, path);
         for (line, kind) in bad {
@@ -1010,6 +1033,23 @@ CREATE TABLE u (id INT); -- migrate:renamed_from
                 "t.sql:7: `-- migrate:renamed_from old_ix` is not attached to a table or column: write it at the end of the `CREATE TABLE <name>` line, or of a column's line inside the `CREATE TABLE`",
                 "t.sql:8: `-- migrate:renamed_from` takes one name, the previous one: `-- migrate:renamed_from old_name`",
             ]
+        );
+    }
+
+    #[test]
+    fn client_commands_are_followed_or_named() {
+        let f = parse("-- dump\nDELIMITER ;;\nCREATE TRIGGER t AFTER INSERT ON a FOR EACH ROW BEGIN SET @x = 1; END;;\nDELIMITER ;\n");
+        assert_eq!(
+            f.sections[0].sql,
+            "-- dump\n\nCREATE TRIGGER t AFTER INSERT ON a FOR EACH ROW BEGIN SET @x = 1; END;\n\n"
+        );
+        assert_eq!(
+            problems("-- migrate:schema postgres\nSELECT 1;\n\\connect other\n"),
+            ["t.sql:3: `\\connect` is a command of the database's client (psql), not SQL, and cannot be followed here: the SQL runs on the database it is given and cannot switch to another; remove the line"]
+        );
+        assert_eq!(
+            problems("-- migrate:schema sqlite\nDELIMITER ;;\n"),
+            ["t.sql:2: `DELIMITER` is a command of MySQL's client, and this section is for sqlite; put it in a `mysql` section or a shared one"]
         );
     }
 

@@ -26,6 +26,7 @@ pub mod merge;
 pub mod pending;
 pub mod rebase;
 pub mod revision;
+pub mod schema_dump;
 pub mod show;
 pub mod stamp;
 pub mod test;
@@ -57,6 +58,7 @@ pub(crate) fn dispatch(ctx: &mut Ctx<'_>, command: Command) -> Result<(), CliErr
         Command::Pending(a) => pending::run(ctx, a),
         Command::Diff(a) => diff::run(ctx, a),
         Command::Test(a) => test::run(ctx, a),
+        Command::Schema(crate::cli::SchemaCommand::Dump(a)) => schema_dump::run(ctx, a),
     }
 }
 

@@ -33,7 +33,12 @@ pub(crate) fn lex(sql: &str) -> Vec<Tok> {
     tokens(sql, Syntax::SQLITE)
         .filter_map(|t| {
             let kind = match t.kind {
-                TokenKind::Blank | TokenKind::LineComment | TokenKind::BlockComment => return None,
+                // SQLite reads MySQL's conditional comments as comments: `Syntax::SQLITE`
+                // never yields a `Conditional`.
+                TokenKind::Blank
+                | TokenKind::LineComment
+                | TokenKind::BlockComment
+                | TokenKind::Conditional => return None,
                 TokenKind::Word => Kind::Word,
                 TokenKind::Quoted => Kind::Quoted,
                 // SQLite has no dollar quotes: `Syntax::SQLITE` never yields one.
