@@ -334,6 +334,9 @@ fn policies_exclusion_aggregates_rules_types_and_comments_round_trip() {
         &["statistics room_price"],
         "CREATE STATISTICS room_price (dependencies) ON room, id FROM bookings",
     );
+    // The stairway: each revision up, down and up again in scratch databases.
+    let (code, out) = run(&p, &["test"]);
+    assert_eq!(code, 0, "{out}");
     downgraded_to_nothing(&p);
 }
 
@@ -399,5 +402,7 @@ fn a_declared_event_trigger_is_created_and_dropped() {
         &["event trigger ddl_watch"],
         "ALTER EVENT TRIGGER ddl_watch ENABLE",
     );
+    let (code, out) = run(&p, &["test"]);
+    assert_eq!(code, 0, "{out}");
     downgraded_to_nothing(&p);
 }
