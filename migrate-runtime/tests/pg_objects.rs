@@ -65,6 +65,9 @@ COMMENT ON COLUMN bookings.room IS 'the room''s number';
 COMMENT ON FUNCTION add_pair(integer, integer) IS 'adds';
 COMMENT ON CONSTRAINT year_check ON DOMAIN year IS 'from 1901';
 CREATE OPERATOR === (FUNCTION = int4eq, LEFTARG = integer, RIGHTARG = integer);
+CREATE TABLE base_rows (id integer NOT NULL, CONSTRAINT id_positive CHECK (id > 0));
+CREATE UNLOGGED TABLE child_rows (note text) INHERITS (base_rows) WITH (fillfactor = 70);
+ALTER TABLE bookings REPLICA IDENTITY FULL;
 ";
 
 /// Objects of the database rather than of a schema, and a second schema.
@@ -99,18 +102,30 @@ async fn postgres_objects_read_back_by_kind_and_definition() {
             "event trigger ddl_watch",
             "exclusion constraint no_overlap on bookings",
             "extension btree_gist",
+            "inheritance child_rows inherits base_rows",
             "materialized view rooms",
             "operator ===(integer, integer)",
             "policy any_insert on bookings",
             "policy own_rooms on bookings",
+            "replica identity bookings",
             "row level security bookings",
             "rule no_delete on bookings",
             "schema archive",
             "statistics room_during",
+            "storage parameters child_rows",
             "table archive.old_bookings",
             "type floatrange",
             "type pair",
+            "unlogged table child_rows",
         ]
+    );
+    assert_eq!(
+        s.objects["storage parameters child_rows"].create.as_deref(),
+        Some(&["ALTER TABLE child_rows SET (fillfactor = '70')".to_string()][..])
+    );
+    assert_eq!(
+        definition(&s, "inheritance child_rows inherits base_rows"),
+        "INHERIT base_rows"
     );
     assert_eq!(definition(&s, "extension btree_gist"), "");
     assert_eq!(
