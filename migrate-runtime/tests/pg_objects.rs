@@ -64,12 +64,19 @@ COMMENT ON TABLE bookings IS 'who has which room';
 COMMENT ON COLUMN bookings.room IS 'the room''s number';
 COMMENT ON FUNCTION add_pair(integer, integer) IS 'adds';
 COMMENT ON CONSTRAINT year_check ON DOMAIN year IS 'from 1901';
+CREATE OPERATOR === (FUNCTION = int4eq, LEFTARG = integer, RIGHTARG = integer);
+CREATE TABLE base_rows (id integer NOT NULL, CONSTRAINT id_positive CHECK (id > 0));
+CREATE UNLOGGED TABLE child_rows (note text) INHERITS (base_rows) WITH (fillfactor = 70);
+ALTER TABLE bookings REPLICA IDENTITY FULL;
+";
+
+/// Objects of the database rather than of a schema, and a second schema.
+const DATABASE_OBJECTS: &str = "
 CREATE FUNCTION on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
 CREATE EVENT TRIGGER ddl_watch ON ddl_command_end WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
   EXECUTE FUNCTION on_ddl();
 CREATE SCHEMA archive;
 CREATE TABLE archive.old_bookings (id integer, note text NOT NULL);
-CREATE OPERATOR === (FUNCTION = int4eq, LEFTARG = integer, RIGHTARG = integer);
 ";
 
 #[tokio::test]
@@ -78,6 +85,7 @@ async fn postgres_objects_read_back_by_kind_and_definition() {
         return;
     };
     raw(&db, OBJECTS).await;
+    raw(&db, DATABASE_OBJECTS).await;
     let s = read(&db).await;
     raw(&db, "DROP EVENT TRIGGER ddl_watch").await;
     let keys: Vec<&str> = s.objects.keys().map(String::as_str).collect();
@@ -94,18 +102,30 @@ async fn postgres_objects_read_back_by_kind_and_definition() {
             "event trigger ddl_watch",
             "exclusion constraint no_overlap on bookings",
             "extension btree_gist",
+            "inheritance child_rows inherits base_rows",
             "materialized view rooms",
             "operator ===(integer, integer)",
             "policy any_insert on bookings",
             "policy own_rooms on bookings",
+            "replica identity bookings",
             "row level security bookings",
             "rule no_delete on bookings",
             "schema archive",
             "statistics room_during",
+            "storage parameters child_rows",
             "table archive.old_bookings",
             "type floatrange",
             "type pair",
+            "unlogged table child_rows",
         ]
+    );
+    assert_eq!(
+        s.objects["storage parameters child_rows"].create.as_deref(),
+        Some(&["ALTER TABLE child_rows SET (fillfactor = '70')".to_string()][..])
+    );
+    assert_eq!(
+        definition(&s, "inheritance child_rows inherits base_rows"),
+        "INHERIT base_rows"
     );
     assert_eq!(definition(&s, "extension btree_gist"), "");
     assert_eq!(
@@ -227,4 +247,39 @@ async fn an_empty_postgres_database_has_no_objects() {
     let keys: Vec<&str> = s.objects.keys().map(String::as_str).collect();
     assert_eq!(keys, ["schema app", "schema empty_one"]);
     db.close().await;
+}
+
+#[tokio::test]
+async fn a_scratch_schema_reads_its_objects_as_a_database_reads_them() {
+    let Ok(admin) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let whole = Database::connect(&fresh_url("postgres", &admin, "pgo_whole").await)
+        .await
+        .expect("connect");
+    raw(&whole, OBJECTS).await;
+    let in_database = read(&whole).await;
+    whole.close().await;
+
+    // The objects again, in a schema named as the tool names its scratch schemas,
+    // inside a database that also holds objects of its own elsewhere.
+    let dev_url = fresh_url("postgres", &admin, "pgo_dev").await;
+    let dev = Database::connect(&dev_url).await.expect("connect");
+    raw(&dev, DATABASE_OBJECTS).await;
+    raw(&dev, "CREATE SCHEMA migrate_scratch_pgo_test").await;
+    let sep = if dev_url.contains('?') { '&' } else { '?' };
+    let scratch_url = format!("{dev_url}{sep}options=-c%20search_path%3Dmigrate_scratch_pgo_test");
+    let scratch = Database::connect(&scratch_url).await.expect("connect");
+    raw(&scratch, OBJECTS).await;
+    let in_schema = read(&scratch).await;
+    scratch.close().await;
+    raw(&dev, "DROP EVENT TRIGGER ddl_watch").await;
+    dev.close().await;
+
+    let keys = |s: &Schema| s.objects.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&in_schema), keys(&in_database));
+    for (key, o) in &in_database.objects {
+        assert_eq!(&in_schema.objects[key], o, "{key}");
+    }
+    assert_eq!(in_schema.tables, in_database.tables);
 }

@@ -374,7 +374,10 @@ async fn ensure_empty(
     name: Option<&str>,
     is_schema: bool,
 ) -> Result<(), SchemaError> {
-    let schema = super::introspect(db, &[]).await?;
+    let mut schema = super::introspect(db, &[]).await?;
+    // Extensions installed in the template come with every database made from it, the
+    // live one included: they are no leftover.
+    schema.objects.retain(|_, o| o.kind != "extension");
     if schema.is_empty() {
         return Ok(());
     }

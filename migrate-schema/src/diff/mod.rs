@@ -328,7 +328,7 @@ pub fn diff(from: &Schema, to: &Schema) -> Result<Diff, DiffError> {
     let dropped_views = views::compare(&sides, &mut p, &found);
     routines::functions(from, to, &mut p);
     routines::triggers(&sides, &mut p, &found, &dropped_views);
-    objects::compare(from, to, &mut p);
+    objects::compare(from, to, &mut p, &dropped_views);
     Ok(Diff {
         changes: p.into_changes(),
         warnings,

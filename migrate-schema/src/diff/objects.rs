@@ -11,6 +11,7 @@
 use super::text::{mentions, words};
 use super::{Change, Phases};
 use crate::model::{Object, Schema, Stage};
+use std::collections::BTreeSet;
 
 /// The order kinds are created in, within a stage. A kind not listed comes after
 /// those listed, before comments.
@@ -40,6 +41,10 @@ const KIND_ORDER: &[&str] = &[
     "transform",
     "foreign table",
     "exclusion constraint",
+    "inheritance",
+    "unlogged table",
+    "storage parameters",
+    "replica identity",
     "materialized view",
     "statistics",
     "row level security",
@@ -63,9 +68,21 @@ fn rank(kind: &str) -> usize {
 }
 
 /// Objects dropped, re-created and created, each in its stage's phases, in dependency
-/// order.
-pub(super) fn compare(from: &Schema, to: &Schema, p: &mut Phases) {
+/// order. `dropped_views` are the views the diff drops (and re-creates when `to` has
+/// them): an unchanged comment on one is written again after it, as dropping a view
+/// takes its comments along.
+pub(super) fn compare(from: &Schema, to: &Schema, p: &mut Phases, dropped_views: &BTreeSet<&str>) {
     added(from, to, p);
+    for (key, o) in &from.objects {
+        let on_recreated_view = o.kind == "comment"
+            && o.table
+                .as_deref()
+                .is_some_and(|v| dropped_views.contains(v) && to.views.contains_key(v));
+        if on_recreated_view && to.objects.get(key) == Some(o) {
+            p.drop_late_objects.push(Change::DropObject(o.clone()));
+            p.create_late_objects.push(Change::CreateObject(o.clone()));
+        }
+    }
     for phase in [
         &mut p.create_early_objects,
         &mut p.create_function_objects,
@@ -192,7 +209,7 @@ fn drops(p: &mut Phases, stage: Stage) -> &mut Vec<Change> {
 #[cfg(test)]
 mod tests {
     use crate::diff::{diff, Change};
-    use crate::model::{Column, Object, Schema, Stage, Table};
+    use crate::model::{Column, Object, Schema, Stage, Table, View};
 
     fn object(kind: &str, name: &str, definition: &str, stage: Stage) -> Object {
         Object {
@@ -355,5 +372,37 @@ mod tests {
                 "create materialized view a_top",
             ]
         );
+    }
+
+    #[test]
+    fn a_comment_on_a_re_created_view_is_written_again() {
+        let mut from = Schema::default();
+        from.add_table(Table::new("t").column(Column::new("c", "integer")));
+        from.views.insert(
+            "v".into(),
+            View {
+                name: "v".into(),
+                definition: "SELECT t.c FROM t".into(),
+            },
+        );
+        let mut comment = object("comment", "on view v", "'kept'", Stage::Late);
+        comment.table = Some("v".into());
+        from.add_object(comment);
+        let mut to = from.clone();
+        to.add_table(Table::new("t").column(Column::new("c", "bigint")));
+        let d = diff(&from, &to).unwrap();
+        let all = names(&d.changes);
+        let at = |s: &str| {
+            all.iter()
+                .position(|n| n == s)
+                .unwrap_or_else(|| panic!("{s}: {all:?}"))
+        };
+        assert!(at("drop comment on view v") < at("drop view v"), "{all:?}");
+        assert!(
+            at("create view v") < at("create comment on view v"),
+            "{all:?}"
+        );
+        let differences: Vec<String> = d.differences().into_iter().map(Change::describe).collect();
+        assert_eq!(differences, ["alter column t.c: type integer -> bigint"]);
     }
 }

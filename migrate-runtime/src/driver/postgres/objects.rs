@@ -1,7 +1,9 @@
 //! PostgreSQL: the objects outside tables, columns, keys, indexes, views, enums,
 //! sequences, functions and triggers, read as [`Object`]s: extensions, domains,
 //! composite and range types, aggregates, materialized views, row-level security and
-//! policies, exclusion constraints, rules, event triggers, comments, and every other
+//! policies, exclusion constraints, rules, event triggers, comments, the table
+//! properties the table model does not hold (inheritance, `UNLOGGED`, storage
+//! parameters, replica identity), and every other
 //! kind the catalogs hold (operators, casts, collations, text search objects, foreign
 //! data wrappers, servers and tables, publications, statistics objects, other schemas
 //! and what they hold), so that nothing the catalogs show is left out of a comparison.
@@ -16,7 +18,7 @@ use migrate_schema::model::{Object, Stage};
 use sqlx::PgConnection;
 
 /// The queries, each with what it reads (for errors).
-const QUERIES: [(&str, &str); 10] = [
+const QUERIES: [(&str, &str); 11] = [
     ("pg_extension", include_str!("objects/extensions.sql")),
     ("pg_namespace", include_str!("objects/schemas.sql")),
     ("domains", include_str!("objects/domains.sql")),
@@ -30,6 +32,10 @@ const QUERIES: [(&str, &str); 10] = [
     (
         "exclusion constraints, rules and statistics",
         include_str!("objects/table_objects.sql"),
+    ),
+    (
+        "inheritance and table options",
+        include_str!("objects/table_properties.sql"),
     ),
     (
         "pg_event_trigger",

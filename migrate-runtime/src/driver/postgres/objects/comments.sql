@@ -1,8 +1,15 @@
 -- Comments on the objects of the current schema (and on event triggers), not on
 -- schemas or extensions (an extension comments itself) nor on what an extension owns.
--- The target is pg_identify_object's identity without the schema's name.
+-- The target is pg_identify_object's identity without the schema's name; the table is
+-- the relation the comment is on or belongs to (a column's, a constraint's, an index's).
 SELECT 'comment', 'on ' || g.word || ' ' || replace(g.target, ' ON DOMAIN ', ' on domain '),
-  NULL::text, quote_literal(d.description),
+  (SELECT c.relname::text FROM pg_class c WHERE c.oid = CASE d.classoid
+    WHEN 'pg_class'::regclass THEN coalesce((SELECT indrelid FROM pg_index WHERE indexrelid = d.objoid), d.objoid)
+    WHEN 'pg_constraint'::regclass THEN (SELECT conrelid FROM pg_constraint WHERE oid = d.objoid)
+    WHEN 'pg_trigger'::regclass THEN (SELECT tgrelid FROM pg_trigger WHERE oid = d.objoid)
+    WHEN 'pg_policy'::regclass THEN (SELECT polrelid FROM pg_policy WHERE oid = d.objoid)
+    WHEN 'pg_rewrite'::regclass THEN (SELECT ev_class FROM pg_rewrite WHERE oid = d.objoid) END),
+  quote_literal(d.description),
   ARRAY['COMMENT ON ' || upper(g.word) || ' ' || g.target || ' IS ' || quote_literal(d.description)],
   ARRAY['COMMENT ON ' || upper(g.word) || ' ' || g.target || ' IS NULL'],
   'late', o.type IN ('table', 'table column', 'view', 'materialized view', 'index', 'sequence',
