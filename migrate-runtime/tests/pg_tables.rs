@@ -95,8 +95,8 @@ CREATE TABLE hosts (
   note text, tenant int
 );
 CREATE INDEX hosts_address ON hosts USING gist (creation_address inet_ops);
-CREATE INDEX hosts_name_pattern ON hosts (name text_pattern_ops DESC);
-CREATE INDEX hosts_name_c ON hosts (name COLLATE "C");
+CREATE INDEX hosts_name_pattern ON hosts (name text_pattern_ops DESC NULLS LAST);
+CREATE INDEX hosts_name_c ON hosts (name COLLATE "C" NULLS FIRST);
 CREATE INDEX hosts_label ON hosts (label);
 CREATE INDEX hosts_lower ON hosts ((lower(name)) COLLATE "POSIX");
 CREATE UNIQUE INDEX hosts_tenant ON hosts (tenant) INCLUDE (name, note) NULLS NOT DISTINCT
@@ -132,6 +132,7 @@ fn assert_indexes(s: &Schema) {
         [IndexPart {
             opclass: Some("text_pattern_ops".into()),
             descending: true,
+            nulls_first: Some(false),
             ..column("name")
         }]
     );
@@ -139,6 +140,7 @@ fn assert_indexes(s: &Schema) {
         only_index(s, "hosts", "hosts_name_c").parts,
         [IndexPart {
             collation: Some("C".into()),
+            nulls_first: Some(true),
             ..column("name")
         }]
     );

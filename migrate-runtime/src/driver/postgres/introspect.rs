@@ -467,11 +467,14 @@ fn index(row: IndexRow, attnames: &ColumnNames) -> Index {
                 Some(column) => IndexKey::Column(column.clone()),
                 None => IndexKey::Expression(def),
             };
-            // INDOPTION_DESC
+            // INDOPTION_DESC and INDOPTION_NULLS_FIRST; NULLs come first by default in
+            // descending order only.
             let descending = options.get(k).is_some_and(|o| o & 1 != 0);
+            let nulls_first = options.get(k).is_some_and(|o| o & 2 != 0);
             IndexPart {
                 key,
                 descending,
+                nulls_first: (nulls_first != descending).then_some(nulls_first),
                 collation: named(collations.get(k)),
                 opclass: named(opclasses.get(k)),
             }
