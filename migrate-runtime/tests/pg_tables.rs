@@ -277,6 +277,52 @@ async fn index_and_table_options_read_back_and_are_written_again() {
     b.finish().await;
 }
 
+/// Runs a client program on a database, answering its output.
+fn client(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
+    assert!(
+        out.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn a_pg_dump_of_partitions_and_index_options_reads_back_the_same() {
+    let Some(a) = fresh("pgtab_dump").await else {
+        return;
+    };
+    exec(&a.db, EVERYTHING).await.expect("the schema loads");
+    let url = Database::url_with_database(&a.admin, &a.name);
+    let dump = client(
+        "pg_dump",
+        &["--schema-only", "--no-owner", "--no-privileges", &url],
+    );
+    // pg_dump writes partitions as tables attached afterwards, and child indexes as
+    // indexes attached to their parent's: they must read back as declared.
+    assert!(dump.contains("ATTACH PARTITION"), "{dump}");
+    let b = fresh("pgtab_dump").await.expect("PostgreSQL is set");
+    // Loaded as its own client loads it.
+    let file = std::env::temp_dir().join(format!("{}.sql", b.name));
+    std::fs::write(&file, &dump).expect("the dump is written");
+    let b_url = Database::url_with_database(&b.admin, &b.name);
+    let path = file.display().to_string();
+    client(
+        "psql",
+        &["-q", "-v", "ON_ERROR_STOP=1", "-f", &path, &b_url],
+    );
+    std::fs::remove_file(&file).expect("the dump is removed");
+    let (original, reloaded) = (read(&a.db).await, read(&b.db).await);
+    let d = diff(&original, &reloaded).expect("diff");
+    assert!(d.is_empty(), "{}\n{dump}", described(&d.changes));
+    a.finish().await;
+    b.finish().await;
+}
+
 /// `from` and `to` created in two databases; the rendered change applied to the first
 /// must read back as the second, and its downgrade as the first again.
 async fn change_round_trip(tag: &str, from_sql: &str, to_sql: &str, rows: &str) {

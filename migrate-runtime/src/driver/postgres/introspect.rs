@@ -1,6 +1,6 @@
-//! PostgreSQL: eight queries on `pg_catalog` for the whole current schema (tables and
-//! views, columns, constraints, indexes, enums, sequences, functions, triggers), every
-//! text printed by the server itself. `information_schema` is not used: its views are
+//! PostgreSQL: nine queries on `pg_catalog` for the whole current schema (tables and
+//! views, inheritance, columns, constraints, indexes, enums, sequences, functions,
+//! triggers), every text printed by the server itself. `information_schema` is not used: its views are
 //! far slower.
 
 use crate::error::MigrateError;
@@ -63,7 +63,8 @@ const COLUMNS: &str = "SELECT a.attrelid::int8, a.attnum, a.attname::text, \
          ORDER BY a.attrelid, a.attnum";
 
 /// Primary keys, uniques, foreign keys and checks (after [`RELATIONS`]), without those
-/// a partition has from its parent. The last two columns: the constraint as
+/// a partition has from its parent (also when it had its own copy before it was
+/// attached, as `pg_dump` writes partitions). The last two columns: the constraint as
 /// `pg_get_constraintdef` prints it, and whether it is a key with index options the
 /// model's keys do not carry (`INCLUDE`, `NULLS NOT DISTINCT`, storage parameters).
 const CONSTRAINTS: &str = "SELECT con.conrelid::int8, con.conname::text, con.contype::text, \
@@ -85,7 +86,7 @@ const CONSTRAINTS: &str = "SELECT con.conrelid::int8, con.conname::text, con.con
          LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
          LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
          WHERE con.contype IN ('p', 'u', 'f', 'c') AND con.conparentid = 0 \
-         AND (con.conislocal OR NOT rel.relispartition)";
+         AND (con.coninhcount = 0 OR NOT rel.relispartition)";
 
 /// Indexes that no constraint owns (after [`RELATIONS`]), without a partition's
 /// indexes that belong to an index of its parent (`pg_inherits`). Per key part, the
@@ -274,7 +275,7 @@ struct Catalog {
 }
 
 impl Catalog {
-    /// Runs the eight queries, in this order.
+    /// Runs the nine queries, in this order.
     async fn read(c: &mut PgConnection) -> Result<Catalog, MigrateError> {
         Ok(Catalog {
             relations: fetch(c, &on_relations(RELATION_ROWS), "pg_class").await?,
