@@ -113,6 +113,8 @@ CREATE TABLE events_2024_eu PARTITION OF events_2024 FOR VALUES IN ('eu');
 CREATE TABLE events_other PARTITION OF events
   (CONSTRAINT other_recent CHECK (created_at > '2000-01-01')) DEFAULT;
 CREATE INDEX events_other_id ON events_other (id);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER events_touch BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION touch();
 CREATE TABLE base (id int CHECK (id > 0));
 CREATE TABLE derived (extra text) INHERITS (base);
 "#;
@@ -231,6 +233,9 @@ fn assert_tables(s: &Schema) {
     );
     let local: Vec<&str> = other.indexes.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(local, ["events_other_id"]);
+    // A row trigger on the parent is its own: the partitions' copies are not listed.
+    let triggers: Vec<&str> = s.triggers.keys().map(String::as_str).collect();
+    assert_eq!(triggers, ["events.events_touch"]);
     // INHERITS: the child keeps its columns, and the link is an object of its own.
     let derived = &s.tables["derived"];
     let names: Vec<&str> = derived.columns.iter().map(|c| c.name.as_str()).collect();

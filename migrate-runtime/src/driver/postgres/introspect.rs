@@ -143,11 +143,12 @@ const FUNCTIONS: &str = "SELECT p.proname::text, oidvectortypes(p.proargtypes), 
          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
            AND d.objid = p.oid AND d.deptype = 'e')";
 
-/// User triggers (not those PostgreSQL makes for foreign keys) on the tables and views
-/// read above (after [`RELATIONS`]).
+/// User triggers (not those PostgreSQL makes for foreign keys, nor a partition's
+/// copies of its parent's) on the tables and views read above (after [`RELATIONS`]).
 const TRIGGERS: &str =
     "SELECT tg.tgname::text, rel.relname::text, pg_get_triggerdef(tg.oid, true) \
-         FROM pg_trigger tg JOIN rel ON rel.oid = tg.tgrelid WHERE NOT tg.tgisinternal";
+         FROM pg_trigger tg JOIN rel ON rel.oid = tg.tgrelid \
+         WHERE NOT tg.tgisinternal AND tg.tgparentid = 0";
 
 /// `(oid, relname, relkind, view definition, partition key, partition parent,
 /// partition bound, unlogged, reloptions)`
