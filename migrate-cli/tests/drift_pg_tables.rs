@@ -8,9 +8,9 @@ mod common;
 
 use common::Project;
 
-/// Index operator classes (the issue's repro 2: no default gist opclass for `inet`),
-/// key collations, NULLS LAST in descending order, `INCLUDE`, `NULLS NOT DISTINCT`, storage parameters, and a unique
-/// constraint with `INCLUDE`.
+/// Index operator classes (`inet` has no default gist one: without it the upgrade
+/// fails), key collations, NULLS LAST in descending order, `INCLUDE`, `NULLS NOT
+/// DISTINCT`, storage parameters, and a unique constraint with `INCLUDE`.
 const INDEXES: &str = "\
 CREATE TABLE hosts (
     id INTEGER PRIMARY KEY,
@@ -28,9 +28,10 @@ CREATE UNIQUE INDEX hosts_tenant ON hosts (tenant) INCLUDE (name, note) NULLS NO
     WITH (fillfactor = 70);
 ";
 
-/// Partitioned tables (the issue's repro 8), a sub-partitioned partition, a default
-/// partition with a check of its own, an index on the parent (which every partition
-/// gets), an unlogged table with storage parameters, and table inheritance.
+/// Partitioned tables (`PARTITION BY RANGE`, `PARTITION OF`), a sub-partitioned
+/// partition, a default partition with a check of its own, an index on the parent
+/// (which every partition gets), an unlogged table with storage parameters, and table
+/// inheritance.
 const PARTITIONS: &str = "\
 CREATE TABLE measurements (
     id BIGINT NOT NULL,

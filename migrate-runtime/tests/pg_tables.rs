@@ -88,7 +88,8 @@ fn only_index<'a>(s: &'a Schema, table: &str, name: &str) -> &'a Index {
         .unwrap_or_else(|| panic!("no index {name} on {table}: {:?}", s.tables[table].indexes))
 }
 
-/// Every feature at once (repro 2's opclass, repro 8's partitions among them).
+/// Every feature at once, with a gist index on `inet` (which has no default gist
+/// operator class) and range partitions.
 const EVERYTHING: &str = r#"
 CREATE TABLE hosts (
   id int PRIMARY KEY, creation_address inet, name text, label text COLLATE "C",
@@ -105,7 +106,7 @@ CREATE TABLE keyed (id int, code text, extra text,
   CONSTRAINT keyed_code UNIQUE NULLS NOT DISTINCT (code) INCLUDE (extra));
 CREATE UNLOGGED TABLE scratchpad (id int) WITH (fillfactor = 80, autovacuum_enabled = false);
 CREATE TABLE events (id bigint NOT NULL, created_at date NOT NULL, region text,
-  CHECK (id > 0)) PARTITION BY RANGE (created_at);
+  CHECK (id > 0), PRIMARY KEY (id, created_at, region)) PARTITION BY RANGE (created_at);
 CREATE INDEX events_region ON events (region);
 CREATE TABLE events_2024 PARTITION OF events
   FOR VALUES FROM ('2024-01-01') TO ('2025-01-01') PARTITION BY LIST (region);
@@ -113,6 +114,8 @@ CREATE TABLE events_2024_eu PARTITION OF events_2024 FOR VALUES IN ('eu');
 CREATE TABLE events_other PARTITION OF events
   (CONSTRAINT other_recent CHECK (created_at > '2000-01-01')) DEFAULT;
 CREATE INDEX events_other_id ON events_other (id);
+CREATE TABLE readings (id int PRIMARY KEY, event_id bigint, event_at date, event_region text,
+  FOREIGN KEY (event_id, event_at, event_region) REFERENCES events);
 CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
 CREATE TRIGGER events_touch BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION touch();
 CREATE TABLE base (id int CHECK (id > 0));
@@ -233,6 +236,11 @@ fn assert_tables(s: &Schema) {
     );
     let local: Vec<&str> = other.indexes.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(local, ["events_other_id"]);
+    // The key and the foreign key that references the partitioned table are the
+    // parent's alone (PostgreSQL copies both onto each partition).
+    assert!(events.primary_key.is_some());
+    assert!(y2024.primary_key.is_none() && eu.primary_key.is_none());
+    assert_eq!(s.tables["readings"].foreign_keys.len(), 1);
     // A row trigger on the parent is its own: the partitions' copies are not listed.
     let triggers: Vec<&str> = s.triggers.keys().map(String::as_str).collect();
     assert_eq!(triggers, ["events.events_touch"]);
