@@ -8,9 +8,9 @@ mod common;
 
 use common::Project;
 
-/// Index operator classes (the issue's repro 2: no default gist opclass for `inet`),
-/// key collations, `INCLUDE`, `NULLS NOT DISTINCT`, storage parameters, and a unique
-/// constraint with `INCLUDE`.
+/// Index operator classes (`inet` has no default gist one: without it the upgrade
+/// fails), key collations, NULLS LAST in descending order, `INCLUDE`, `NULLS NOT
+/// DISTINCT`, storage parameters, and a unique constraint with `INCLUDE`.
 const INDEXES: &str = "\
 CREATE TABLE hosts (
     id INTEGER PRIMARY KEY,
@@ -23,14 +23,15 @@ CREATE TABLE hosts (
 );
 CREATE INDEX hosts_creation_address ON hosts USING gist (creation_address inet_ops);
 CREATE INDEX hosts_name_pattern ON hosts (name text_pattern_ops);
-CREATE INDEX hosts_name_c ON hosts (name COLLATE \"C\" DESC);
+CREATE INDEX hosts_name_c ON hosts (name COLLATE \"C\" DESC NULLS LAST);
 CREATE UNIQUE INDEX hosts_tenant ON hosts (tenant) INCLUDE (name, note) NULLS NOT DISTINCT
     WITH (fillfactor = 70);
 ";
 
-/// Partitioned tables (the issue's repro 8), a sub-partitioned partition, a default
-/// partition with a check of its own, an index on the parent (which every partition
-/// gets), an unlogged table with storage parameters, and table inheritance.
+/// Partitioned tables (`PARTITION BY RANGE`, `PARTITION OF`), a sub-partitioned
+/// partition, a default partition with a check of its own, an index on the parent
+/// (which every partition gets), an unlogged table with storage parameters, and table
+/// inheritance.
 const PARTITIONS: &str = "\
 CREATE TABLE measurements (
     id BIGINT NOT NULL,
@@ -169,7 +170,7 @@ fn index_options_are_created_checked_and_dropped() {
         &[
             "CREATE INDEX hosts_creation_address ON hosts USING gist (creation_address inet_ops);",
             "CREATE INDEX hosts_name_pattern ON hosts (name text_pattern_ops);",
-            "CREATE INDEX hosts_name_c ON hosts (name COLLATE \"C\" DESC);",
+            "CREATE INDEX hosts_name_c ON hosts (name COLLATE \"C\" DESC NULLS LAST);",
             "CREATE UNIQUE INDEX hosts_tenant ON hosts (tenant) INCLUDE (name, note) NULLS NOT DISTINCT WITH (fillfactor=70);",
             "ALTER TABLE hosts ADD CONSTRAINT hosts_code UNIQUE NULLS NOT DISTINCT (code) INCLUDE (note);",
         ],

@@ -88,15 +88,16 @@ fn only_index<'a>(s: &'a Schema, table: &str, name: &str) -> &'a Index {
         .unwrap_or_else(|| panic!("no index {name} on {table}: {:?}", s.tables[table].indexes))
 }
 
-/// Every feature at once (repro 2's opclass, repro 8's partitions among them).
+/// Every feature at once, with a gist index on `inet` (which has no default gist
+/// operator class) and range partitions.
 const EVERYTHING: &str = r#"
 CREATE TABLE hosts (
   id int PRIMARY KEY, creation_address inet, name text, label text COLLATE "C",
   note text, tenant int
 );
 CREATE INDEX hosts_address ON hosts USING gist (creation_address inet_ops);
-CREATE INDEX hosts_name_pattern ON hosts (name text_pattern_ops DESC);
-CREATE INDEX hosts_name_c ON hosts (name COLLATE "C");
+CREATE INDEX hosts_name_pattern ON hosts (name text_pattern_ops DESC NULLS LAST);
+CREATE INDEX hosts_name_c ON hosts (name COLLATE "C" NULLS FIRST);
 CREATE INDEX hosts_label ON hosts (label);
 CREATE INDEX hosts_lower ON hosts ((lower(name)) COLLATE "POSIX");
 CREATE UNIQUE INDEX hosts_tenant ON hosts (tenant) INCLUDE (name, note) NULLS NOT DISTINCT
@@ -105,7 +106,7 @@ CREATE TABLE keyed (id int, code text, extra text,
   CONSTRAINT keyed_code UNIQUE NULLS NOT DISTINCT (code) INCLUDE (extra));
 CREATE UNLOGGED TABLE scratchpad (id int) WITH (fillfactor = 80, autovacuum_enabled = false);
 CREATE TABLE events (id bigint NOT NULL, created_at date NOT NULL, region text,
-  CHECK (id > 0)) PARTITION BY RANGE (created_at);
+  CHECK (id > 0), PRIMARY KEY (id, created_at, region)) PARTITION BY RANGE (created_at);
 CREATE INDEX events_region ON events (region);
 CREATE TABLE events_2024 PARTITION OF events
   FOR VALUES FROM ('2024-01-01') TO ('2025-01-01') PARTITION BY LIST (region);
@@ -113,6 +114,10 @@ CREATE TABLE events_2024_eu PARTITION OF events_2024 FOR VALUES IN ('eu');
 CREATE TABLE events_other PARTITION OF events
   (CONSTRAINT other_recent CHECK (created_at > '2000-01-01')) DEFAULT;
 CREATE INDEX events_other_id ON events_other (id);
+CREATE TABLE readings (id int PRIMARY KEY, event_id bigint, event_at date, event_region text,
+  FOREIGN KEY (event_id, event_at, event_region) REFERENCES events);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER events_touch BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION touch();
 CREATE TABLE base (id int CHECK (id > 0));
 CREATE TABLE derived (extra text) INHERITS (base);
 "#;
@@ -132,6 +137,7 @@ fn assert_indexes(s: &Schema) {
         [IndexPart {
             opclass: Some("text_pattern_ops".into()),
             descending: true,
+            nulls_first: Some(false),
             ..column("name")
         }]
     );
@@ -139,6 +145,7 @@ fn assert_indexes(s: &Schema) {
         only_index(s, "hosts", "hosts_name_c").parts,
         [IndexPart {
             collation: Some("C".into()),
+            nulls_first: Some(true),
             ..column("name")
         }]
     );
@@ -229,6 +236,14 @@ fn assert_tables(s: &Schema) {
     );
     let local: Vec<&str> = other.indexes.iter().map(|i| i.name.as_str()).collect();
     assert_eq!(local, ["events_other_id"]);
+    // The key and the foreign key that references the partitioned table are the
+    // parent's alone (PostgreSQL copies both onto each partition).
+    assert!(events.primary_key.is_some());
+    assert!(y2024.primary_key.is_none() && eu.primary_key.is_none());
+    assert_eq!(s.tables["readings"].foreign_keys.len(), 1);
+    // A row trigger on the parent is its own: the partitions' copies are not listed.
+    let triggers: Vec<&str> = s.triggers.keys().map(String::as_str).collect();
+    assert_eq!(triggers, ["events.events_touch"]);
     // INHERITS: the child keeps its columns, and the link is an object of its own.
     let derived = &s.tables["derived"];
     let names: Vec<&str> = derived.columns.iter().map(|c| c.name.as_str()).collect();
@@ -271,6 +286,52 @@ async fn index_and_table_options_read_back_and_are_written_again() {
     exec(&b.db, &r.downgrade).await.expect("the downgrade runs");
     let left = read(&b.db).await;
     assert!(left.is_empty(), "left after the downgrade: {left:?}");
+    a.finish().await;
+    b.finish().await;
+}
+
+/// Runs a client program on a database, answering its output.
+fn client(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program} runs: {e}"));
+    assert!(
+        out.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn a_pg_dump_of_partitions_and_index_options_reads_back_the_same() {
+    let Some(a) = fresh("pgtab_dump").await else {
+        return;
+    };
+    exec(&a.db, EVERYTHING).await.expect("the schema loads");
+    let url = Database::url_with_database(&a.admin, &a.name);
+    let dump = client(
+        "pg_dump",
+        &["--schema-only", "--no-owner", "--no-privileges", &url],
+    );
+    // pg_dump writes partitions as tables attached afterwards, and child indexes as
+    // indexes attached to their parent's: they must read back as declared.
+    assert!(dump.contains("ATTACH PARTITION"), "{dump}");
+    let b = fresh("pgtab_dump").await.expect("PostgreSQL is set");
+    // Loaded as its own client loads it.
+    let file = std::env::temp_dir().join(format!("{}.sql", b.name));
+    std::fs::write(&file, &dump).expect("the dump is written");
+    let b_url = Database::url_with_database(&b.admin, &b.name);
+    let path = file.display().to_string();
+    client(
+        "psql",
+        &["-q", "-v", "ON_ERROR_STOP=1", "-f", &path, &b_url],
+    );
+    std::fs::remove_file(&file).expect("the dump is removed");
+    let (original, reloaded) = (read(&a.db).await, read(&b.db).await);
+    let d = diff(&original, &reloaded).expect("diff");
+    assert!(d.is_empty(), "{}\n{dump}", described(&d.changes));
     a.finish().await;
     b.finish().await;
 }

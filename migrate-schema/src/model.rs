@@ -276,6 +276,9 @@ pub struct IndexPart {
     /// The operator class when it is not the default one for the key's type and the
     /// index's method (PostgreSQL: `inet_ops`, `text_pattern_ops`).
     pub opclass: Option<String>,
+    /// Where NULLs sort when it is not the default for the direction (PostgreSQL:
+    /// `Some(true)` for `ASC NULLS FIRST`, `Some(false)` for `DESC NULLS LAST`).
+    pub nulls_first: Option<bool>,
 }
 
 /// What an index part indexes.

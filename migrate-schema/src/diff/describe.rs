@@ -298,6 +298,11 @@ fn index_parts_summary(parts: &[IndexPart]) -> String {
             if p.descending {
                 s.push_str(" desc");
             }
+            match p.nulls_first {
+                Some(true) => s.push_str(" nulls first"),
+                Some(false) => s.push_str(" nulls last"),
+                None => {}
+            }
             s
         })
         .collect::<Vec<_>>()

@@ -663,6 +663,11 @@ impl Renderer<'_> {
                 if p.descending {
                     key.push_str(" DESC");
                 }
+                match p.nulls_first {
+                    Some(true) => key.push_str(" NULLS FIRST"),
+                    Some(false) => key.push_str(" NULLS LAST"),
+                    None => {}
+                }
                 key
             })
             .collect::<Vec<_>>()

@@ -1,6 +1,6 @@
-//! PostgreSQL: eight queries on `pg_catalog` for the whole current schema (tables and
-//! views, columns, constraints, indexes, enums, sequences, functions, triggers), every
-//! text printed by the server itself. `information_schema` is not used: its views are
+//! PostgreSQL: nine queries on `pg_catalog` for the whole current schema (tables and
+//! views, inheritance, columns, constraints, indexes, enums, sequences, functions,
+//! triggers), every text printed by the server itself. `information_schema` is not used: its views are
 //! far slower.
 
 use crate::error::MigrateError;
@@ -63,7 +63,8 @@ const COLUMNS: &str = "SELECT a.attrelid::int8, a.attnum, a.attname::text, \
          ORDER BY a.attrelid, a.attnum";
 
 /// Primary keys, uniques, foreign keys and checks (after [`RELATIONS`]), without those
-/// a partition has from its parent. The last two columns: the constraint as
+/// a partition has from its parent (also when it had its own copy before it was
+/// attached, as `pg_dump` writes partitions). The last two columns: the constraint as
 /// `pg_get_constraintdef` prints it, and whether it is a key with index options the
 /// model's keys do not carry (`INCLUDE`, `NULLS NOT DISTINCT`, storage parameters).
 const CONSTRAINTS: &str = "SELECT con.conrelid::int8, con.conname::text, con.contype::text, \
@@ -85,7 +86,7 @@ const CONSTRAINTS: &str = "SELECT con.conrelid::int8, con.conname::text, con.con
          LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
          LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
          WHERE con.contype IN ('p', 'u', 'f', 'c') AND con.conparentid = 0 \
-         AND (con.conislocal OR NOT rel.relispartition)";
+         AND (con.coninhcount = 0 OR NOT rel.relispartition)";
 
 /// Indexes that no constraint owns (after [`RELATIONS`]), without a partition's
 /// indexes that belong to an index of its parent (`pg_inherits`). Per key part, the
@@ -142,11 +143,12 @@ const FUNCTIONS: &str = "SELECT p.proname::text, oidvectortypes(p.proargtypes), 
          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
            AND d.objid = p.oid AND d.deptype IN ('e', 'i'))";
 
-/// User triggers (not those PostgreSQL makes for foreign keys) on the tables and views
-/// read above (after [`RELATIONS`]).
+/// User triggers (not those PostgreSQL makes for foreign keys, nor a partition's
+/// copies of its parent's) on the tables and views read above (after [`RELATIONS`]).
 const TRIGGERS: &str =
     "SELECT tg.tgname::text, rel.relname::text, pg_get_triggerdef(tg.oid, true) \
-         FROM pg_trigger tg JOIN rel ON rel.oid = tg.tgrelid WHERE NOT tg.tgisinternal";
+         FROM pg_trigger tg JOIN rel ON rel.oid = tg.tgrelid \
+         WHERE NOT tg.tgisinternal AND tg.tgparentid = 0";
 
 /// `(oid, relname, relkind, view definition, partition key, partition parent,
 /// partition bound, unlogged, reloptions)`
@@ -277,7 +279,7 @@ struct Catalog {
 }
 
 impl Catalog {
-    /// Runs the eight queries, in this order.
+    /// Runs the nine queries, in this order.
     async fn read(c: &mut PgConnection) -> Result<Catalog, MigrateError> {
         Ok(Catalog {
             relations: fetch(c, &on_relations(RELATION_ROWS), "pg_class").await?,
@@ -470,11 +472,14 @@ fn index(row: IndexRow, attnames: &ColumnNames) -> Index {
                 Some(column) => IndexKey::Column(column.clone()),
                 None => IndexKey::Expression(def),
             };
-            // INDOPTION_DESC
+            // INDOPTION_DESC and INDOPTION_NULLS_FIRST; NULLs come first by default in
+            // descending order only.
             let descending = options.get(k).is_some_and(|o| o & 1 != 0);
+            let nulls_first = options.get(k).is_some_and(|o| o & 2 != 0);
             IndexPart {
                 key,
                 descending,
+                nulls_first: (nulls_first != descending).then_some(nulls_first),
                 collation: named(collations.get(k)),
                 opclass: named(opclasses.get(k)),
             }
