@@ -330,3 +330,81 @@ fn a_pg_dump_in_a_scratch_schema_is_refused_before_it_escapes() {
         "the dump wrote outside the scratch"
     );
 }
+
+/// A trigger and a procedure written as mysqldump writes them, between `DELIMITER ;;`
+/// and `DELIMITER ;`.
+const DELIMITED: &str = "CREATE TABLE counted (id INT PRIMARY KEY, n INT);
+DELIMITER ;;
+/*!50003 CREATE*/ /*!50003 TRIGGER counted_n BEFORE INSERT ON counted FOR EACH ROW BEGIN
+  IF NEW.n IS NULL THEN
+    SET NEW.n = 1;
+  END IF;
+END */;;
+CREATE PROCEDURE count_them(OUT total INT)
+BEGIN
+  SELECT COUNT(*) INTO total FROM counted;
+END ;;
+DELIMITER ;
+/*!40101 SET NAMES utf8mb4 */;";
+
+#[test]
+fn a_migration_with_delimiter_runs_on_mysql_and_psql_commands_are_named() {
+    if let Ok(admin) = std::env::var("MIGRATE_TEST_MYSQL_URL") {
+        let url = common::fresh_database("mysql", &admin, "dump_delim");
+        let p = Project::with_url(url.clone());
+        p.ok(&["init", "migrations"]);
+        p.ok(&["revision", "-m", "delimited", "--rev-id", "d1"]);
+        p.fill(
+            "d1_",
+            DELIMITED,
+            "DROP PROCEDURE count_them;\nDROP TABLE counted;",
+        );
+        p.ok(&["hash"]);
+        p.ok(&["upgrade", "head"]);
+        // The trigger fills `n`; the procedure is there.
+        exec(&url, "INSERT INTO counted (id) VALUES (1)");
+        let routines = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async {
+                let pool = sqlx::MySqlPool::connect(&url).await.expect("mysql");
+                let n: i64 = sqlx::query_scalar("SELECT CAST(SUM(n) AS SIGNED) FROM counted")
+                    .fetch_one(&pool)
+                    .await
+                    .expect("query");
+                let r: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_name = 'count_them'",
+                )
+                .fetch_one(&pool)
+                .await
+                .expect("query");
+                pool.close().await;
+                (n, r)
+            });
+        assert_eq!(routines, (1, 1));
+        p.ok(&["downgrade", "base"]);
+    }
+    // `\connect` in a migration: refused with its file and line, before anything runs.
+    let p = Project::sqlite();
+    p.ok(&["init", "migrations"]);
+    p.ok(&["revision", "-m", "elsewhere", "--rev-id", "c1"]);
+    p.fill(
+        "c1_",
+        "CREATE TABLE t (id INTEGER);\n\\connect other",
+        "DROP TABLE t;",
+    );
+    p.ok(&["hash"]);
+    let out = p.run(&["upgrade", "head"]);
+    let text = common::transcript(&p, &out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("c1_elsewhere.sql:")
+            && text.contains("`\\connect` is a command of the database's client"),
+        "{text}"
+    );
+    assert!(
+        !p.path().join("test.db").exists()
+            || p.count("SELECT COUNT(*) FROM sqlite_master WHERE name = 't'") == 0
+    );
+}
