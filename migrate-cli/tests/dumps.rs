@@ -3,8 +3,10 @@
 //! routine too, so that `DELIMITER` appears) is dumped with `pg_dump --schema-only`,
 //! `mariadb-dump --no-data --routines --triggers --events` or `sqlite3 DB .schema`, and
 //! the dump becomes `schema/schema.sql` of a new project on an empty database:
-//! `revision --autogenerate` → `upgrade head` → `check` exits 0. PostgreSQL and MySQL
-//! run when their `MIGRATE_TEST_*_URL` is set (an unreachable server fails the test).
+//! `revision --autogenerate` → `upgrade head` → `check` exits 0. A pg_dump loaded into
+//! a scratch schema (a role that may not create databases) is refused before its
+//! `public.` names write outside the scratch. PostgreSQL and MySQL run when their
+//! `MIGRATE_TEST_*_URL` is set (an unreachable server fails the test).
 
 mod common;
 
@@ -225,4 +227,184 @@ fn a_sqlite_schema_loads_as_the_declared_schema() {
     let target = Project::sqlite();
     let p = project_with(target.url.clone(), &dump);
     round_trip(&p);
+}
+
+/// The one integer a query through `url` returns.
+fn count(url: &str, sql: &str) -> i64 {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
+            let n: i64 = sqlx::query_scalar(sql)
+                .fetch_one(&pool)
+                .await
+                .expect("query");
+            pool.close().await;
+            n
+        })
+}
+
+/// The role and databases a test made, dropped at its end (also when it fails).
+struct Cleanup {
+    admin: String,
+    role: String,
+    databases: Vec<String>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let mut sql: Vec<String> = self
+            .databases
+            .iter()
+            .map(|d| format!("DROP DATABASE IF EXISTS {d} WITH (FORCE)"))
+            .collect();
+        sql.push(format!("DROP ROLE IF EXISTS {}", self.role));
+        let admin = self.admin.clone();
+        // Best effort: a failed clean-up must not hide the test's own failure.
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async move {
+                if let Ok(p) = sqlx::PgPool::connect(&admin).await {
+                    for s in sql {
+                        let _ = sqlx::raw_sql(&s).execute(&p).await;
+                    }
+                    p.close().await;
+                }
+            });
+    }
+}
+
+/// `url` with its user and password replaced, and its database name.
+fn as_role(url: &str, role: &str) -> (String, String) {
+    let (scheme, rest) = url.split_once("://").expect("url");
+    let host = rest.rsplit_once('@').map_or(rest, |(_, h)| h);
+    let db = host.rsplit('/').next().unwrap_or_default().to_string();
+    (format!("{scheme}://{role}:pw@{host}"), db)
+}
+
+#[test]
+fn a_pg_dump_in_a_scratch_schema_is_refused_before_it_escapes() {
+    let Ok(admin) = std::env::var("MIGRATE_TEST_POSTGRES_URL") else {
+        return;
+    };
+    let source = common::fresh_database("postgres", &admin, "dump_pg_esc_src");
+    exec(&source, POSTGRES);
+    let dump = tool(Command::new("pg_dump").args(["--schema-only", &source]));
+    let role = format!("migrate_dumps_{}", std::process::id());
+    let live_admin = common::fresh_database("postgres", &admin, "dump_pg_esc_live");
+    let dev_admin = common::fresh_database("postgres", &admin, "dump_pg_esc_dev");
+    let (live, live_db) = as_role(&live_admin, &role);
+    let (dev, dev_db) = as_role(&dev_admin, &role);
+    let _cleanup = Cleanup {
+        admin: admin.clone(),
+        role: role.clone(),
+        databases: vec![live_db.clone(), dev_db.clone()],
+    };
+    exec(
+        &admin,
+        &format!(
+            "CREATE ROLE {role} WITH LOGIN NOCREATEDB PASSWORD 'pw';
+             ALTER DATABASE {live_db} OWNER TO {role};
+             ALTER DATABASE {dev_db} OWNER TO {role};"
+        ),
+    );
+    // The role may not create databases: the scratch is a schema of the dev database.
+    let p = project_with(live, &dump);
+    let out = p.run(&["--dev-url", &dev, "diff"]);
+    let text = common::transcript(&p, &out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("names the schema `public`") && text.contains("error: schema.sql:"),
+        "{text}"
+    );
+    assert_eq!(
+        count(
+            &dev,
+            "SELECT COUNT(*) FROM pg_tables WHERE schemaname = 'public'"
+        ),
+        0,
+        "the dump wrote outside the scratch"
+    );
+}
+
+/// A trigger and a procedure written as mysqldump writes them, between `DELIMITER ;;`
+/// and `DELIMITER ;`.
+const DELIMITED: &str = "CREATE TABLE counted (id INT PRIMARY KEY, n INT);
+DELIMITER ;;
+/*!50003 CREATE*/ /*!50003 TRIGGER counted_n BEFORE INSERT ON counted FOR EACH ROW BEGIN
+  IF NEW.n IS NULL THEN
+    SET NEW.n = 1;
+  END IF;
+END */;;
+CREATE PROCEDURE count_them(OUT total INT)
+BEGIN
+  SELECT COUNT(*) INTO total FROM counted;
+END ;;
+DELIMITER ;
+/*!40101 SET NAMES utf8mb4 */;";
+
+#[test]
+fn a_migration_with_delimiter_runs_on_mysql_and_psql_commands_are_named() {
+    if let Ok(admin) = std::env::var("MIGRATE_TEST_MYSQL_URL") {
+        let url = common::fresh_database("mysql", &admin, "dump_delim");
+        let p = Project::with_url(url.clone());
+        p.ok(&["init", "migrations"]);
+        p.ok(&["revision", "-m", "delimited", "--rev-id", "d1"]);
+        p.fill(
+            "d1_",
+            DELIMITED,
+            "DROP PROCEDURE count_them;\nDROP TABLE counted;",
+        );
+        p.ok(&["hash"]);
+        p.ok(&["upgrade", "head"]);
+        // The trigger fills `n`; the procedure is there.
+        exec(&url, "INSERT INTO counted (id) VALUES (1)");
+        let routines = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+            .block_on(async {
+                let pool = sqlx::MySqlPool::connect(&url).await.expect("mysql");
+                let n: i64 = sqlx::query_scalar("SELECT CAST(SUM(n) AS SIGNED) FROM counted")
+                    .fetch_one(&pool)
+                    .await
+                    .expect("query");
+                let r: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM information_schema.routines WHERE routine_schema = DATABASE() AND routine_name = 'count_them'",
+                )
+                .fetch_one(&pool)
+                .await
+                .expect("query");
+                pool.close().await;
+                (n, r)
+            });
+        assert_eq!(routines, (1, 1));
+        p.ok(&["downgrade", "base"]);
+    }
+    // `\connect` in a migration: refused with its file and line, before anything runs.
+    let p = Project::sqlite();
+    p.ok(&["init", "migrations"]);
+    p.ok(&["revision", "-m", "elsewhere", "--rev-id", "c1"]);
+    p.fill(
+        "c1_",
+        "CREATE TABLE t (id INTEGER);\n\\connect other",
+        "DROP TABLE t;",
+    );
+    p.ok(&["hash"]);
+    let out = p.run(&["upgrade", "head"]);
+    let text = common::transcript(&p, &out);
+    assert_ne!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("c1_elsewhere.sql:")
+            && text.contains("`\\connect` is a command of the database's client"),
+        "{text}"
+    );
+    assert!(
+        !p.path().join("test.db").exists()
+            || p.count("SELECT COUNT(*) FROM sqlite_master WHERE name = 't'") == 0
+    );
 }

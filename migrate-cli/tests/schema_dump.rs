@@ -135,9 +135,14 @@ fn a_dumped_schema_round_trips_on_every_database() {
         let (code, out) = run(&reader, &args);
         assert_ne!(code, 0, "{kind}: {out}");
         assert!(out.contains("--force"), "{kind}: {out}");
-        args.push("--force");
-        reader.ok(&args);
+        args.extend(["--force", "--json"]);
+        let json = reader.ok(&args);
         assert_eq!(read_all(&to), first, "{kind}: a second dump differs");
+        // `--json` lists the files written.
+        for (name, _) in &first {
+            assert!(json.contains(name.as_str()), "{kind}: {name} not in {json}");
+        }
+        assert!(json.contains("\"files\""), "{kind}: {json}");
         // The dump as the declared schema of a new project on an empty database.
         let target = fresh(kind, files.path(), "dump_rt_dst");
         let p = Project::with_url(target);
