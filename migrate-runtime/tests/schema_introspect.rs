@@ -31,6 +31,7 @@ fn part(column: &str) -> IndexPart {
     IndexPart {
         key: IndexKey::Column(column.to_string()),
         descending: false,
+        ..Default::default()
     }
 }
 
@@ -38,6 +39,7 @@ fn expr(e: &str) -> IndexPart {
     IndexPart {
         key: IndexKey::Expression(e.to_string()),
         descending: false,
+        ..Default::default()
     }
 }
 
@@ -260,6 +262,7 @@ fn sqlite_kinds(s: &Schema) {
         }],
         checks: vec![check(Some("priority_range"), "priority between 1 and 5")],
         renamed_from: None,
+        ..Default::default()
     };
     assert_eq!(s.tables["tickets"], tickets);
     assert_eq!(
@@ -349,6 +352,7 @@ fn postgres_kinds(s: &Schema) {
             "priority >= 1 AND priority <= 5",
         )],
         renamed_from: None,
+        ..Default::default()
     };
     assert_eq!(s.tables["tickets"], tickets);
     assert_eq!(
@@ -378,12 +382,18 @@ fn mysql_kinds(s: &Schema, mariadb: bool) {
     let bigint = if mariadb { "bigint(20)" } else { "bigint" };
     let mut id = col("id", int).not_null();
     id.identity = Some(Identity::AutoIncrement);
+    // Text columns carry their collation: here the tables' default, the database's.
+    let collation = &s.objects["default collation users"].definition;
+    let text = |c: Column| Column {
+        collation: Some(collation.clone()),
+        ..c
+    };
     let users = Table {
         name: "users".into(),
         columns: vec![
             id,
-            col("email", "varchar(100)").not_null(),
-            col("name", "varchar(50)").default_expr("'anon'"),
+            text(col("email", "varchar(100)").not_null()),
+            text(col("name", "varchar(50)").default_expr("'anon'")),
             col("score", int).not_null().default_expr("0"),
         ],
         primary_key: Some(PrimaryKey {
@@ -446,10 +456,15 @@ fn mysql_kinds(s: &Schema, mariadb: bool) {
     assert_eq!(
         tickets.indexes,
         [
-            // The prefix length of `title(10)` is not in the model.
             index(
                 "ix_tickets_lower",
-                vec![desc(part("priority")), part("title")]
+                vec![
+                    desc(part("priority")),
+                    IndexPart {
+                        length: Some(10),
+                        ..part("title")
+                    }
+                ]
             ),
             index("ix_tickets_title", vec![part("title")]),
             Index {

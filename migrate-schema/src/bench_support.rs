@@ -57,6 +57,7 @@ pub fn generate_schema(tables: usize, variant: u64) -> Schema {
             parts: vec![IndexPart {
                 key: IndexKey::Column("name".into()),
                 descending: false,
+                ..Default::default()
             }],
             unique: false,
             predicate: None,
@@ -68,10 +69,12 @@ pub fn generate_schema(tables: usize, variant: u64) -> Schema {
                 IndexPart {
                     key: IndexKey::Column("status".into()),
                     descending: false,
+                    ..Default::default()
                 },
                 IndexPart {
                     key: IndexKey::Column("created_at".into()),
                     descending: changed,
+                    ..Default::default()
                 },
             ],
             unique: false,

@@ -90,6 +90,10 @@ pub struct Table {
     /// The table's previous name, from a `-- migrate:renamed_from` annotation in the
     /// declared schema: the diff renames instead of dropping and creating.
     pub renamed_from: Option<String>,
+    /// SQLite `STRICT`: column types are enforced.
+    pub strict: bool,
+    /// SQLite `WITHOUT ROWID`: the primary key is the storage key.
+    pub without_rowid: bool,
 }
 
 impl Table {
@@ -142,6 +146,11 @@ pub struct Column {
     /// The collation when it is not the type's default (PostgreSQL: `C`, `en_US`), as
     /// the catalog names it, unquoted.
     pub collation: Option<String>,
+    /// MySQL's `ON UPDATE` expression (`current_timestamp()`), lower case as MariaDB
+    /// prints it.
+    pub on_update: Option<String>,
+    /// The column's comment (MySQL `COMMENT '...'`), `None` for none.
+    pub comment: Option<String>,
     /// The column's previous name, from a `-- migrate:renamed_from` annotation.
     pub renamed_from: Option<String>,
 }
@@ -225,12 +234,25 @@ pub struct Index {
 }
 
 /// One key part of an index.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IndexPart {
     /// A column or an expression.
     pub key: IndexKey,
     /// `DESC` order.
     pub descending: bool,
+    /// MySQL's prefix length: the first characters (or bytes) of the column that the
+    /// index keeps (`KEY (name(10))`).
+    pub length: Option<u32>,
+}
+
+impl IndexPart {
+    /// A part over a whole column, ascending.
+    pub fn column(name: impl Into<String>) -> IndexPart {
+        IndexPart {
+            key: IndexKey::Column(name.into()),
+            ..IndexPart::default()
+        }
+    }
 }
 
 /// What an index part indexes.
@@ -240,6 +262,13 @@ pub enum IndexKey {
     Column(String),
     /// An expression, as the database prints it.
     Expression(String),
+}
+
+impl Default for IndexKey {
+    /// An unnamed column, for building parts with `..Default::default()`.
+    fn default() -> IndexKey {
+        IndexKey::Column(String::new())
+    }
 }
 
 /// A foreign key.

@@ -124,6 +124,10 @@ pub async fn introspect<'a>(
     schema.tables.retain(|name, _| !excluded(name));
     // A trigger on an excluded table goes with it.
     schema.triggers.retain(|_, t| !excluded(&t.table));
+    // So do the objects that belong to it (its comment, collation, partitioning).
+    schema
+        .objects
+        .retain(|_, o| o.table.as_deref().is_none_or(|t| !excluded(t)));
     for table in schema.tables.values_mut() {
         sort_table(table);
     }

@@ -75,6 +75,7 @@ fn column(rng: &mut Rng, name: &str) -> Column {
         generated: None,
         collation: None,
         renamed_from: None,
+        ..Default::default()
     }
 }
 
@@ -169,6 +170,7 @@ fn add_constraint(rng: &mut Rng, t: &mut Table) {
                     parts: vec![IndexPart {
                         key: IndexKey::Column(col),
                         descending: rng.chance(30),
+                        ..Default::default()
                     }],
                     unique: rng.chance(20),
                     predicate: None,

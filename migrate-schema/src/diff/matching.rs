@@ -158,7 +158,7 @@ impl Names<'_> {
                         IndexKey::Column(c) => IndexKey::Column(self.column(old_table, c)),
                         e => e.clone(),
                     },
-                    descending: p.descending,
+                    ..p.clone()
                 })
                 .collect(),
             ..ix.clone()
@@ -180,6 +180,8 @@ pub(super) fn same_column(a: &Column, b: &Column) -> bool {
         && a.identity == b.identity
         && a.generated == b.generated
         && a.collation == b.collation
+        && a.on_update == b.on_update
+        && a.comment == b.comment
 }
 
 /// The constraints of one kind to drop (indexes into `from`) and to add (indexes into

@@ -362,5 +362,6 @@ fn bare_table(t: &Table) -> Table {
         foreign_keys: Vec::new(),
         checks: t.checks.clone(),
         renamed_from: None,
+        ..t.clone()
     }
 }

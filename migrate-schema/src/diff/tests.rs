@@ -40,6 +40,7 @@ fn index(name: &str, cols: &[&str]) -> Index {
             .map(|c| IndexPart {
                 key: IndexKey::Column(c.to_string()),
                 descending: false,
+                ..Default::default()
             })
             .collect(),
         unique: false,

@@ -644,6 +644,10 @@ impl Renderer<'_> {
                     IndexKey::Column(c) => self.q(c),
                     IndexKey::Expression(e) => self.ddl.index_expression(e),
                 };
+                let key = match p.length {
+                    Some(n) => format!("{key}({n})"),
+                    None => key,
+                };
                 if p.descending {
                     format!("{key} DESC")
                 } else {

@@ -87,6 +87,9 @@ impl Ddl for Mysql {
             if let Some(d) = &c.default {
                 s.push_str(&format!(" DEFAULT {}", r.default_sql(d)));
             }
+            if let Some(u) = &c.on_update {
+                s.push_str(&format!(" ON UPDATE {u}"));
+            }
         }
         match c.identity {
             Some(Identity::AutoIncrement) if form.auto_increment => s.push_str(" AUTO_INCREMENT"),
@@ -98,6 +101,9 @@ impl Ddl for Mysql {
                 ))
             }
             None => {}
+        }
+        if let Some(comment) = &c.comment {
+            s.push_str(&format!(" COMMENT {}", r.lit(comment)));
         }
         Ok(s)
     }

@@ -140,6 +140,7 @@ fn destructive_changes_are_commented_out() {
         parts: vec![IndexPart {
             key: IndexKey::Column("rating".into()),
             descending: true,
+            ..Default::default()
         }],
         unique: false,
         predicate: None,
@@ -273,6 +274,7 @@ fn sqlite_rebuild() {
         parts: vec![IndexPart {
             key: IndexKey::Column("title".into()),
             descending: false,
+            ..Default::default()
         }],
         unique: false,
         predicate: Some("title IS NOT NULL".into()),

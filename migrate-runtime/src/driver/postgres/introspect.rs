@@ -293,6 +293,7 @@ fn add_columns(schema: &mut Schema, names: &TableNames, columns: Vec<ColumnRow>)
             }),
             collation,
             renamed_from: None,
+            ..Default::default()
         });
     }
     attnames
@@ -372,7 +373,11 @@ fn index(row: IndexRow, attnames: &ColumnNames) -> Index {
             };
             // INDOPTION_DESC
             let descending = options.get(k).is_some_and(|o| o & 1 != 0);
-            IndexPart { key, descending }
+            IndexPart {
+                key,
+                descending,
+                ..Default::default()
+            }
         })
         .collect();
     Index {

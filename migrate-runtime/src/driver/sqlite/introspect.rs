@@ -204,6 +204,7 @@ fn add_columns(t: &mut Table, text: &mut CreateTable, mut columns: Vec<ColumnJso
             generated,
             collation: None,
             renamed_from: None,
+            ..Default::default()
         });
     }
     if !pk.is_empty() {
@@ -262,6 +263,7 @@ fn created_index(
             IndexPart {
                 key,
                 descending: desc != 0,
+                ..Default::default()
             }
         })
         .collect();
