@@ -24,7 +24,7 @@ pub use declared::{DeclaredError, DeclaredSchema};
 pub use diff::{diff, Change, Diff, DiffError, EnumColumn, ObjectKind};
 pub use model::{
     Check, Column, Deferrable, EnumType, ForeignKey, Function, Generated, Identity, Index,
-    IndexKey, IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, Trigger, Unique,
-    View,
+    IndexKey, IndexPart, PrimaryKey, ReferentialAction, Schema, Sequence, Table, TableOptions,
+    Trigger, Unique, View,
 };
 pub use render::{render, RenderError, RenderOptions, Rendered};

@@ -126,6 +126,39 @@ impl Table {
     }
 }
 
+/// A table's storage options (SQLite's `STRICT` and `WITHOUT ROWID`), which only a
+/// rebuild changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TableOptions {
+    /// `STRICT`.
+    pub strict: bool,
+    /// `WITHOUT ROWID`.
+    pub without_rowid: bool,
+}
+
+impl TableOptions {
+    /// A table's options.
+    pub fn of(t: &Table) -> TableOptions {
+        TableOptions {
+            strict: t.strict,
+            without_rowid: t.without_rowid,
+        }
+    }
+
+    /// The options as SQL writes them after `CREATE TABLE t (...)`: `WITHOUT ROWID,
+    /// STRICT`, empty for none.
+    pub fn sql(self) -> String {
+        let mut words = Vec::new();
+        if self.without_rowid {
+            words.push("WITHOUT ROWID");
+        }
+        if self.strict {
+            words.push("STRICT");
+        }
+        words.join(", ")
+    }
+}
+
 /// A column.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Column {

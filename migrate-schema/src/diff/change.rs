@@ -3,7 +3,7 @@
 use super::type_widens;
 use crate::model::{
     Check, Column, EnumType, ForeignKey, Function, Index, Object, PrimaryKey, Sequence, Table,
-    Trigger, Unique, View,
+    TableOptions, Trigger, Unique, View,
 };
 use std::fmt;
 
@@ -194,6 +194,16 @@ pub enum Change {
     CreateTrigger(Trigger),
     /// `DROP TRIGGER` (a changed trigger is dropped and created again).
     DropTrigger(Trigger),
+    /// A table's storage options change (SQLite `STRICT`, `WITHOUT ROWID`): the table
+    /// is rebuilt.
+    AlterTableOptions {
+        /// The table (new name).
+        table: String,
+        /// The options before.
+        from: TableOptions,
+        /// The options after.
+        to: TableOptions,
+    },
     /// Creates an object kept as its catalog prints it.
     CreateObject(Object),
     /// Drops an object kept as its catalog prints it (a changed one is dropped and
@@ -262,6 +272,11 @@ impl Change {
             Change::DropTrigger(t) => Change::CreateTrigger(t),
             Change::CreateObject(o) => Change::DropObject(o),
             Change::DropObject(o) => Change::CreateObject(o),
+            Change::AlterTableOptions { table, from, to } => Change::AlterTableOptions {
+                table,
+                from: to,
+                to: from,
+            },
         }
     }
 
@@ -307,7 +322,8 @@ impl Change {
             | Change::DropForeignKey { table, .. }
             | Change::AddCheck { table, .. }
             | Change::DropCheck { table, .. }
-            | Change::AlterCheck { table, .. } => Some(table),
+            | Change::AlterCheck { table, .. }
+            | Change::AlterTableOptions { table, .. } => Some(table),
             _ => None,
         }
     }

@@ -3,7 +3,7 @@
 
 use super::matching::{clean_column, same_column, TablePair};
 use super::{Change, Findings, Phases};
-use crate::model::Column;
+use crate::model::{Column, TableOptions};
 
 /// The changes to the columns of a table on both sides, with what they change noted
 /// in `found`.
@@ -14,6 +14,16 @@ pub(super) fn compare(
     warnings: &mut Vec<String>,
 ) {
     let (f, t) = (tp.from, tp.to);
+    let (from_options, to_options) = (TableOptions::of(f), TableOptions::of(t));
+    if from_options != to_options {
+        // A rebuild (SQLite), with the columns' changes.
+        found.reshaped.insert(t.name.clone());
+        p.alter_columns.push(Change::AlterTableOptions {
+            table: t.name.clone(),
+            from: from_options,
+            to: to_options,
+        });
+    }
     for &(old, new) in &tp.columns.pairs {
         let (Some(fc), Some(tc)) = (f.get_column(old), t.get_column(new)) else {
             continue;

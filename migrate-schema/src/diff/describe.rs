@@ -1,7 +1,9 @@
 //! The one-line descriptions of changes, as drift reports print them.
 
 use super::{added_labels, Change};
-use crate::model::{Column, ForeignKey, Function, Generated, Identity, IndexKey, IndexPart};
+use crate::model::{
+    Column, ForeignKey, Function, Generated, Identity, IndexKey, IndexPart, TableOptions,
+};
 use crate::render::dialect;
 use migrate_core::Dialect;
 
@@ -27,6 +29,17 @@ impl Change {
             Change::DropColumn { table, column } => format!("drop column {table}.{}", column.name),
             Change::RenameColumn { table, from, to } => {
                 format!("rename column {table}.{from} to {to}")
+            }
+            Change::AlterTableOptions { table, from, to } => {
+                let words = |o: &TableOptions| match o.sql() {
+                    s if s.is_empty() => "none".to_string(),
+                    s => s.to_ascii_lowercase(),
+                };
+                format!(
+                    "alter table {table}: options {} -> {}",
+                    words(from),
+                    words(to)
+                )
             }
             Change::AlterColumn { table, from, to } => {
                 format!(

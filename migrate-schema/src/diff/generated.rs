@@ -753,6 +753,12 @@ pub(crate) fn apply(s: &mut Schema, c: &Change) {
                 }
             }
         }
+        Change::AlterTableOptions { table, from, to } => {
+            let t = table_of(s, table, c);
+            assert_eq!(crate::model::TableOptions::of(t), *from, "{c}: options");
+            t.strict = to.strict;
+            t.without_rowid = to.without_rowid;
+        }
         Change::AlterColumn { table, from, to } => {
             let t = table_of(s, table, c);
             let col = t

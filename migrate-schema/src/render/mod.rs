@@ -55,7 +55,7 @@ mod tests;
 use crate::diff::{words, Change, Diff};
 use crate::model::{
     Check, Column, Deferrable, ForeignKey, Generated, Index, IndexKey, IndexPart, PrimaryKey,
-    ReferentialAction, Schema, Table, Unique, View,
+    ReferentialAction, Schema, Table, TableOptions, Unique, View,
 };
 #[cfg(test)]
 pub(crate) use dialect::needs_quotes;
@@ -629,8 +629,16 @@ impl Renderer<'_> {
         for k in foreign_keys {
             lines.push(self.foreign_key_clause(&t.name, k)?);
         }
+        let options = TableOptions::of(t);
+        if options != TableOptions::default() && !self.ddl.table_options() {
+            return Err(self.unsupported("STRICT and WITHOUT ROWID tables", t.name.clone()));
+        }
+        let options = match options.sql() {
+            s if s.is_empty() => s,
+            s => format!(" {s}"),
+        };
         Ok(format!(
-            "CREATE TABLE {} (\n    {}\n)",
+            "CREATE TABLE {} (\n    {}\n){options}",
             self.q(name),
             lines.join(",\n    ")
         ))
@@ -701,6 +709,10 @@ impl Renderer<'_> {
             | Change::DropIndex { .. }
             | Change::AddForeignKey { .. }
             | Change::DropForeignKey { .. } => self.key_statements(c),
+            // Made by a rebuild where the database has these options.
+            Change::AlterTableOptions { table, .. } => {
+                Err(self.unsupported("STRICT and WITHOUT ROWID tables", table.clone()))
+            }
             Change::CreateObject(o) | Change::DropObject(o) => {
                 let create = matches!(c, Change::CreateObject(_));
                 let statements = if create { &o.create } else { &o.drop };
