@@ -86,7 +86,14 @@ fn strict_without_rowid_and_virtual_tables_round_trip_and_drift() {
     let p = project();
     let (code, out) = run(
         &p,
-        &["revision", "--autogenerate", "-m", "initial", "--rev-id", "a1"],
+        &[
+            "revision",
+            "--autogenerate",
+            "-m",
+            "initial",
+            "--rev-id",
+            "a1",
+        ],
     );
     assert_eq!(code, 0, "{out}");
     let file = common::find_file(&p.path().join("migrations"), "a1_").expect("a1");
@@ -103,7 +110,10 @@ fn strict_without_rowid_and_virtual_tables_round_trip_and_drift() {
     let (code, out) = run(&p, &["check"]);
     assert_eq!(code, 0, "{out}\n{text}");
     // The trigger fills the virtual table: it was created before it.
-    exec(&p.url, "INSERT INTO docs (id, body) VALUES (1, 'hello world')");
+    exec(
+        &p.url,
+        "INSERT INTO docs (id, body) VALUES (1, 'hello world')",
+    );
     assert_eq!(
         exec(
             &p.url,
@@ -147,7 +157,14 @@ fn strict_without_rowid_and_virtual_tables_round_trip_and_drift() {
     .expect("write");
     let (code, out) = run(
         &p,
-        &["revision", "--autogenerate", "-m", "options", "--rev-id", "b2"],
+        &[
+            "revision",
+            "--autogenerate",
+            "-m",
+            "options",
+            "--rev-id",
+            "b2",
+        ],
     );
     assert_eq!(code, 0, "{out}");
     p.ok(&["upgrade", "head"]);

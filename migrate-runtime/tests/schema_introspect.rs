@@ -382,10 +382,16 @@ fn mysql_kinds(s: &Schema, mariadb: bool) {
     let bigint = if mariadb { "bigint(20)" } else { "bigint" };
     let mut id = col("id", int).not_null();
     id.identity = Some(Identity::AutoIncrement);
-    // Text columns carry their collation: here the tables' default, the database's.
-    let collation = &s.objects["default collation users"].definition;
+    // Text columns carry their collation: here the server's default, which the tables
+    // take from the database without saying so.
+    assert!(!s.objects.contains_key("default collation users"));
+    let collation = if mariadb {
+        "utf8mb4_general_ci"
+    } else {
+        "utf8mb4_0900_ai_ci"
+    };
     let text = |c: Column| Column {
-        collation: Some(collation.clone()),
+        collation: Some(collation.into()),
         ..c
     };
     let users = Table {

@@ -123,7 +123,12 @@ pub(crate) async fn introspect(pool: &sqlx::MySqlPool) -> Result<Schema, Migrate
     let catalog = Catalog::read(&mut c).await?;
     let rows = catalog.table_rows().map_err(unreadable("decoding"))?;
     let mut schema = catalog.into_schema().map_err(unreadable("decoding"))?;
-    super::objects::table_objects(&mut schema, &rows, &catalog.default_engine);
+    super::objects::table_objects(
+        &mut schema,
+        &rows,
+        &catalog.default_engine,
+        &catalog.default_collation,
+    );
     super::objects::read(&mut c, &mut schema, &rows, &catalog.database).await?;
     Ok(schema)
 }
@@ -168,6 +173,7 @@ struct Catalog {
     server: Server,
     database: String,
     default_engine: String,
+    default_collation: String,
     tables: Vec<MySqlRow>,
     columns: Vec<MySqlRow>,
     statistics: Vec<MySqlRow>,
@@ -181,11 +187,12 @@ struct Catalog {
 impl Catalog {
     /// Runs the queries, in this order: the server first, as the rest depends on it.
     async fn read(c: &mut MySqlConnection) -> Result<Catalog, MigrateError> {
-        let (server, database, default_engine) = server(c).await?;
+        let (server, database, [default_engine, default_collation]) = server(c).await?;
         Ok(Catalog {
             server,
             database,
             default_engine,
+            default_collation,
             tables: fetch(c, TABLES, "TABLES").await?,
             columns: fetch(c, COLUMNS, "COLUMNS").await?,
             statistics: fetch(c, &statistics_sql(server), "STATISTICS").await?,
@@ -303,11 +310,11 @@ impl Catalog {
     }
 }
 
-/// `VERSION()`, `DATABASE()` and `@@default_storage_engine`.
-async fn server(c: &mut MySqlConnection) -> Result<(Server, String, String), MigrateError> {
+/// `VERSION()`, `DATABASE()`, `@@default_storage_engine` and `@@collation_database`.
+async fn server(c: &mut MySqlConnection) -> Result<(Server, String, [String; 2]), MigrateError> {
     let head = fetch(
         c,
-        "SELECT VERSION(), DATABASE(), @@default_storage_engine",
+        "SELECT VERSION(), DATABASE(), @@default_storage_engine, @@collation_database",
         "version",
     )
     .await?;
@@ -317,8 +324,12 @@ async fn server(c: &mut MySqlConnection) -> Result<(Server, String, String), Mig
             .unwrap_or_default())
     };
     Ok(match head.first() {
-        Some(r) => (Server::parse(&field(r, 0)?), field(r, 1)?, field(r, 2)?),
-        None => (Server::parse(""), String::new(), String::new()),
+        Some(r) => (
+            Server::parse(&field(r, 0)?),
+            field(r, 1)?,
+            [field(r, 2)?, field(r, 3)?],
+        ),
+        None => (Server::parse(""), String::new(), Default::default()),
     })
 }
 

@@ -1,7 +1,7 @@
 //! MySQL's and MariaDB's objects kept as the server prints them ([`Object`]): stored
 //! functions and procedures, events, sequences (MariaDB), partitioning, system
 //! versioning, a table's engine when it is not the server's default, its default
-//! collation and its comment, and every other kind of relation `TABLES` lists, by name.
+//! collation when it is not the database's, its comment, and every other kind of relation `TABLES` lists, by name.
 //!
 //! The text compared is the server's `SHOW CREATE ...` without the `DEFINER=` clause
 //! (the scratch database and the real one are made by different accounts) and without
@@ -56,8 +56,14 @@ fn object(
 }
 
 /// The objects that belong to the tables `TABLES` lists, and the relations of kinds the
-/// model does not describe. `default_engine` is `@@default_storage_engine`.
-pub(super) fn table_objects(schema: &mut Schema, rows: &[TableRow], default_engine: &str) {
+/// model does not describe. `default_engine` is `@@default_storage_engine`,
+/// `default_collation` the database's (`@@collation_database`).
+pub(super) fn table_objects(
+    schema: &mut Schema,
+    rows: &[TableRow],
+    default_engine: &str,
+    default_collation: &str,
+) {
     for r in rows {
         let t = r.name.as_str();
         match r.kind.as_str() {
@@ -104,9 +110,15 @@ pub(super) fn table_objects(schema: &mut Schema, rows: &[TableRow], default_engi
                 Stage::Late,
             ));
         }
-        if let Some(collation) = &r.collation {
+        if let Some(collation) = r
+            .collation
+            .as_ref()
+            .filter(|c| !c.eq_ignore_ascii_case(default_collation))
+        {
             // Columns carry their own collation: this is the one a column added without
-            // one would get.
+            // one would get, when the table does not take the database's (the scratch
+            // database and the real one may have different defaults, which the tool's
+            // statements never rely on: they name every column's collation).
             schema.add_object(object(
                 "default collation",
                 t,
