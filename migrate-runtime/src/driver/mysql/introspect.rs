@@ -122,7 +122,7 @@ pub(crate) async fn introspect(pool: &sqlx::MySqlPool) -> Result<Schema, Migrate
     let mut c = pool.acquire().await.map_err(unreadable("connection"))?;
     let catalog = Catalog::read(&mut c).await?;
     let rows = catalog.table_rows().map_err(unreadable("decoding"))?;
-    let mut schema = catalog.into_schema().map_err(unreadable("decoding"))?;
+    let mut schema = catalog.to_schema().map_err(unreadable("decoding"))?;
     super::objects::table_objects(
         &mut schema,
         &rows,
@@ -211,7 +211,7 @@ impl Catalog {
     }
 
     /// The schema the rows describe.
-    fn into_schema(&self) -> Result<Schema, sqlx::Error> {
+    fn to_schema(&self) -> Result<Schema, sqlx::Error> {
         let mut schema = Schema::default();
         self.add_relations(&mut schema)?;
         self.add_columns(&mut schema)?;
