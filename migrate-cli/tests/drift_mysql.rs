@@ -28,6 +28,13 @@ CREATE TABLE readings (
     PARTITION p0 VALUES LESS THAN (100),
     PARTITION p1 VALUES LESS THAN MAXVALUE
 );
+CREATE TABLE places (
+    id INT PRIMARY KEY,
+    body TEXT,
+    pos POINT NOT NULL,
+    FULLTEXT KEY ft_body (body),
+    SPATIAL KEY sp_pos (pos)
+);
 ";
 
 /// Routines and an event; the procedure's body is one statement to the splitter.
@@ -150,6 +157,8 @@ fn on_update_charsets_comments_and_prefixes_round_trip_and_drift() {
         "ALTER TABLE `customers` DEFAULT COLLATE = utf8mb3_general_ci",
         "ALTER TABLE `readings` PARTITION BY RANGE",
         "ALTER TABLE `readings` REMOVE PARTITIONING",
+        "CREATE FULLTEXT INDEX ft_body ON places (body)",
+        "CREATE SPATIAL INDEX sp_pos ON places (pos)",
     ] {
         assert!(text.contains(wanted), "`{wanted}` missing:\n{text}");
     }

@@ -34,6 +34,13 @@ CREATE TABLE accounts (
 CREATE TABLE readings (id INT NOT NULL, at INT NOT NULL)
     PARTITION BY RANGE (at) (PARTITION p0 VALUES LESS THAN (100), PARTITION p1 VALUES LESS THAN MAXVALUE);
 CREATE TABLE scratchpad (n INT) ENGINE=MyISAM;
+CREATE TABLE places (
+    id INT PRIMARY KEY,
+    body TEXT,
+    pos POINT NOT NULL,
+    FULLTEXT KEY ft_body (body),
+    SPATIAL KEY sp_pos (pos)
+);
 ";
 
 const ROUTINES: &str = "
@@ -106,6 +113,21 @@ async fn columns_tables_and_indexes_keep_what_mysql_adds_to_them() {
         "InnoDB is the default"
     );
     assert!(s.tables.contains_key("scratchpad") && s.tables.contains_key("readings"));
+    // FULLTEXT and SPATIAL indexes keep their kind.
+    let methods: Vec<(&str, Option<&str>)> = s.tables["places"]
+        .indexes
+        .iter()
+        .map(|i| (i.name.as_str(), i.method.as_deref()))
+        .collect();
+    assert_eq!(
+        methods,
+        [("ft_body", Some("fulltext")), ("sp_pos", Some("spatial"))]
+    );
+    assert_eq!(
+        s.tables["places"].indexes[1].parts,
+        [IndexPart::column("pos")],
+        "a spatial key has no prefix length"
+    );
     db.close().await;
 }
 

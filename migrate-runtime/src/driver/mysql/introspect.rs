@@ -394,7 +394,11 @@ fn index_groups(
             column: text(r, 3)?,
             expression: text(r, 7)?,
             descending: text(r, 4)?.as_deref() == Some("D"),
-            prefix: sub_part.and_then(|n| u32::try_from(n).ok()),
+            // MariaDB reports a spatial key's internal length (32), which the SQL
+            // cannot say.
+            prefix: sub_part
+                .filter(|_| entry.index_type != "SPATIAL")
+                .and_then(|n| u32::try_from(n).ok()),
         });
     }
     Ok(groups)
