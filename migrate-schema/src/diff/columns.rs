@@ -98,3 +98,49 @@ fn possible_renames(tp: &TablePair<'_>, warnings: &mut Vec<String>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diff::{diff, Change};
+    use crate::model::{Column, Schema, Table, TableOptions};
+
+    fn schema(strict: bool, comment: Option<&str>) -> Schema {
+        let mut s = Schema::default();
+        let mut t = Table::new("t").column(Column {
+            comment: comment.map(str::to_string),
+            ..Column::new("n", "integer")
+        });
+        t.strict = strict;
+        s.add_table(t);
+        s
+    }
+
+    #[test]
+    fn table_options_and_comments_are_changes() {
+        let d = diff(&schema(false, None), &schema(true, Some("count"))).unwrap();
+        let described: Vec<String> = d.changes.iter().map(Change::describe).collect();
+        assert_eq!(
+            described,
+            [
+                "alter table t: options none -> strict",
+                "alter column t.n: comment none -> 'count'"
+            ]
+        );
+        let back = d.inverse();
+        assert_eq!(
+            back.changes[1],
+            Change::AlterTableOptions {
+                table: "t".into(),
+                from: TableOptions {
+                    strict: true,
+                    without_rowid: false
+                },
+                to: TableOptions::default(),
+            }
+        );
+        assert!(!d.is_destructive());
+        assert!(diff(&schema(true, None), &schema(true, None))
+            .unwrap()
+            .is_empty());
+    }
+}
