@@ -25,6 +25,6 @@ pub use diff::{diff, Change, Diff, DiffError, EnumColumn, ObjectKind};
 pub use model::{
     Check, Column, Deferrable, EnumType, ForeignKey, Function, Generated, Identity, Index,
     IndexKey, IndexPart, PartitionOf, PostgresTable, PrimaryKey, ReferentialAction, Schema,
-    Sequence, Table, Trigger, Unique, View,
+    Sequence, Table, TableOptions, Trigger, Unique, View,
 };
 pub use render::{render, RenderError, RenderOptions, Rendered};

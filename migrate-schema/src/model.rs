@@ -90,6 +90,10 @@ pub struct Table {
     /// The table's previous name, from a `-- migrate:renamed_from` annotation in the
     /// declared schema: the diff renames instead of dropping and creating.
     pub renamed_from: Option<String>,
+    /// SQLite `STRICT`: column types are enforced.
+    pub strict: bool,
+    /// SQLite `WITHOUT ROWID`: the primary key is the storage key.
+    pub without_rowid: bool,
     /// PostgreSQL's partitioning, persistence and storage parameters.
     pub postgres: PostgresTable,
 }
@@ -152,6 +156,39 @@ impl Table {
     }
 }
 
+/// A table's storage options (SQLite's `STRICT` and `WITHOUT ROWID`), which only a
+/// rebuild changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TableOptions {
+    /// `STRICT`.
+    pub strict: bool,
+    /// `WITHOUT ROWID`.
+    pub without_rowid: bool,
+}
+
+impl TableOptions {
+    /// A table's options.
+    pub fn of(t: &Table) -> TableOptions {
+        TableOptions {
+            strict: t.strict,
+            without_rowid: t.without_rowid,
+        }
+    }
+
+    /// The options as SQL writes them after `CREATE TABLE t (...)`: `WITHOUT ROWID,
+    /// STRICT`, empty for none.
+    pub fn sql(self) -> String {
+        let mut words = Vec::new();
+        if self.without_rowid {
+            words.push("WITHOUT ROWID");
+        }
+        if self.strict {
+            words.push("STRICT");
+        }
+        words.join(", ")
+    }
+}
+
 /// A column.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Column {
@@ -172,6 +209,11 @@ pub struct Column {
     /// The collation when it is not the type's default (PostgreSQL: `C`, `en_US`), as
     /// the catalog names it, unquoted.
     pub collation: Option<String>,
+    /// MySQL's `ON UPDATE` expression (`current_timestamp()`), lower case as MariaDB
+    /// prints it.
+    pub on_update: Option<String>,
+    /// The column's comment (MySQL `COMMENT '...'`), `None` for none.
+    pub comment: Option<String>,
     /// The column's previous name, from a `-- migrate:renamed_from` annotation.
     pub renamed_from: Option<String>,
 }
@@ -279,6 +321,19 @@ pub struct IndexPart {
     /// Where NULLs sort when it is not the default for the direction (PostgreSQL:
     /// `Some(true)` for `ASC NULLS FIRST`, `Some(false)` for `DESC NULLS LAST`).
     pub nulls_first: Option<bool>,
+    /// MySQL's prefix length: the first characters (or bytes) of the column that the
+    /// index keeps (`KEY (name(10))`).
+    pub length: Option<u32>,
+}
+
+impl IndexPart {
+    /// A part over a whole column, ascending.
+    pub fn column(name: impl Into<String>) -> IndexPart {
+        IndexPart {
+            key: IndexKey::Column(name.into()),
+            ..IndexPart::default()
+        }
+    }
 }
 
 /// What an index part indexes.

@@ -61,7 +61,8 @@ use migrate_schema::{Check, ForeignKey, Table, Unique};
 /// on SQLite `main`. Tables named in `exclude` are left out (pass the version and
 /// history tables; a qualified `schema.table` excludes `table`, and the triggers on it),
 /// and so are objects owned by an extension, SQLite's internal `sqlite_%` tables and
-/// its virtual tables (with their shadow tables).
+/// the shadow tables of its virtual tables (a virtual table is an object, its
+/// statement as SQLite keeps it).
 ///
 /// Names are as the database stores them. Constraints whose name is the one the
 /// database would have generated are read with `name: None`: PostgreSQL's
@@ -93,8 +94,7 @@ use migrate_schema::{Check, ForeignKey, Table, Unique};
 ///   `;`, function definitions the schema before the name. A check's validity
 ///   (`convalidated`) and a column's collation when it is not its type's default are
 ///   read; functions and procedures are identified by name and argument types
-///   (`oidvectortypes`), and triggers made for foreign keys are left out. Only
-///   PostgreSQL reads collations and functions so far.
+///   (`oidvectortypes`), and triggers made for foreign keys are left out.
 /// - **Triggers** on SQLite are their stored `CREATE TRIGGER` text; on MySQL/MariaDB the
 ///   statement is rebuilt from `information_schema.TRIGGERS` (timing, event, table, the
 ///   body as written), without the `DEFINER`.
@@ -106,7 +106,17 @@ use migrate_schema::{Check, ForeignKey, Table, Unique};
 ///   unique constraint (MySQL does not tell them apart either), and the index the server
 ///   creates for a foreign key that has none (named after the constraint or its first
 ///   column) is not listed. View definitions lose the `` `database`. `` qualifier the
-///   server adds, so scratch and real databases compare equal.
+///   server adds, so scratch and real databases compare equal. Every text column has
+///   its collation (the charset follows from it), whatever the table's default; a
+///   table's default collation is an object when it is not the database's. `ON
+///   UPDATE` reads as MariaDB prints it (`current_timestamp()`), comments as written,
+///   an index part's prefix length from `SUB_PART` (not a spatial key's). Routines,
+///   events and MariaDB sequences are objects, their `SHOW CREATE` text without the
+///   `DEFINER` and the database name (a recurring event also without its `STARTS`
+///   time, which the server sets to the moment of creation); partitioning, system
+///   versioning, a table comment and an engine other than the server's default are
+///   objects of their table.
+/// - **SQLite** `STRICT` and `WITHOUT ROWID` come from `pragma_table_list`.
 ///
 /// # Errors
 /// [`MigrateError::Database`](crate::MigrateError::Database) (as
@@ -124,9 +134,10 @@ pub async fn introspect<'a>(
     schema.tables.retain(|name, _| !excluded(name));
     // A trigger on an excluded table goes with it.
     schema.triggers.retain(|_, t| !excluded(&t.table));
+    // So do the objects that belong to it (its comment, collation, partitioning).
     schema
         .objects
-        .retain(|_, o| !o.table.as_deref().is_some_and(excluded));
+        .retain(|_, o| o.table.as_deref().is_none_or(|t| !excluded(t)));
     for table in schema.tables.values_mut() {
         sort_table(table);
     }

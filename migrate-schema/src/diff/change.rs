@@ -3,7 +3,7 @@
 use super::type_widens;
 use crate::model::{
     Check, Column, EnumType, ForeignKey, Function, Index, Object, PostgresTable, PrimaryKey,
-    Sequence, Table, Trigger, Unique, View,
+    Sequence, Table, TableOptions, Trigger, Unique, View,
 };
 use std::fmt;
 
@@ -23,6 +23,9 @@ pub struct EnumColumn {
 /// whole definition, an altered column's definition before and after.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
+// A column change holds two columns: a diff has a few hundred changes at most, so the
+// size is not worth a box in every pattern.
+#[allow(clippy::large_enum_variant)]
 pub enum Change {
     /// `CREATE TABLE` with columns, primary key, unique constraints and checks; its
     /// indexes and foreign keys follow as separate changes.
@@ -206,6 +209,16 @@ pub enum Change {
     CreateTrigger(Trigger),
     /// `DROP TRIGGER` (a changed trigger is dropped and created again).
     DropTrigger(Trigger),
+    /// A table's storage options change (SQLite `STRICT`, `WITHOUT ROWID`): the table
+    /// is rebuilt.
+    AlterTableOptions {
+        /// The table (new name).
+        table: String,
+        /// The options before.
+        from: TableOptions,
+        /// The options after.
+        to: TableOptions,
+    },
     /// Creates an object kept as its catalog prints it.
     CreateObject(Object),
     /// Drops an object kept as its catalog prints it (a changed one is dropped and
@@ -279,6 +292,11 @@ impl Change {
             Change::DropTrigger(t) => Change::CreateTrigger(t),
             Change::CreateObject(o) => Change::DropObject(o),
             Change::DropObject(o) => Change::CreateObject(o),
+            Change::AlterTableOptions { table, from, to } => Change::AlterTableOptions {
+                table,
+                from: to,
+                to: from,
+            },
         }
     }
 
@@ -325,7 +343,8 @@ impl Change {
             | Change::DropForeignKey { table, .. }
             | Change::AddCheck { table, .. }
             | Change::DropCheck { table, .. }
-            | Change::AlterCheck { table, .. } => Some(table),
+            | Change::AlterCheck { table, .. }
+            | Change::AlterTableOptions { table, .. } => Some(table),
             _ => None,
         }
     }

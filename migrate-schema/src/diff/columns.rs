@@ -3,7 +3,7 @@
 
 use super::matching::{clean_column, same_column, TablePair};
 use super::{Change, Findings, Phases};
-use crate::model::Column;
+use crate::model::{Column, TableOptions};
 
 /// The changes to the columns of a table on both sides, with what they change noted
 /// in `found`.
@@ -14,6 +14,16 @@ pub(super) fn compare(
     warnings: &mut Vec<String>,
 ) {
     let (f, t) = (tp.from, tp.to);
+    let (from_options, to_options) = (TableOptions::of(f), TableOptions::of(t));
+    if from_options != to_options {
+        // A rebuild (SQLite), with the columns' changes.
+        found.reshaped.insert(t.name.clone());
+        p.alter_columns.push(Change::AlterTableOptions {
+            table: t.name.clone(),
+            from: from_options,
+            to: to_options,
+        });
+    }
     for &(old, new) in &tp.columns.pairs {
         let (Some(fc), Some(tc)) = (f.get_column(old), t.get_column(new)) else {
             continue;
@@ -86,5 +96,51 @@ fn possible_renames(tp: &TablePair<'_>, warnings: &mut Vec<String>) {
                 f.name, fc.name, t.name, tc.name, tc.name, fc.name
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diff::{diff, Change};
+    use crate::model::{Column, Schema, Table, TableOptions};
+
+    fn schema(strict: bool, comment: Option<&str>) -> Schema {
+        let mut s = Schema::default();
+        let mut t = Table::new("t").column(Column {
+            comment: comment.map(str::to_string),
+            ..Column::new("n", "integer")
+        });
+        t.strict = strict;
+        s.add_table(t);
+        s
+    }
+
+    #[test]
+    fn table_options_and_comments_are_changes() {
+        let d = diff(&schema(false, None), &schema(true, Some("count"))).unwrap();
+        let described: Vec<String> = d.changes.iter().map(Change::describe).collect();
+        assert_eq!(
+            described,
+            [
+                "alter table t: options none -> strict",
+                "alter column t.n: comment none -> 'count'"
+            ]
+        );
+        let back = d.inverse();
+        assert_eq!(
+            back.changes[1],
+            Change::AlterTableOptions {
+                table: "t".into(),
+                from: TableOptions {
+                    strict: true,
+                    without_rowid: false
+                },
+                to: TableOptions::default(),
+            }
+        );
+        assert!(!d.is_destructive());
+        assert!(diff(&schema(true, None), &schema(true, None))
+            .unwrap()
+            .is_empty());
     }
 }

@@ -3,6 +3,7 @@
 use super::{added_labels, Change};
 use crate::model::{
     Column, ForeignKey, Function, Generated, Identity, Index, IndexKey, IndexPart, PostgresTable,
+    TableOptions,
 };
 use crate::render::dialect;
 use migrate_core::Dialect;
@@ -29,6 +30,17 @@ impl Change {
             Change::DropColumn { table, column } => format!("drop column {table}.{}", column.name),
             Change::RenameColumn { table, from, to } => {
                 format!("rename column {table}.{from} to {to}")
+            }
+            Change::AlterTableOptions { table, from, to } => {
+                let words = |o: &TableOptions| match o.sql() {
+                    s if s.is_empty() => "none".to_string(),
+                    s => s.to_ascii_lowercase(),
+                };
+                format!(
+                    "alter table {table}: options {} -> {}",
+                    words(from),
+                    words(to)
+                )
             }
             Change::AlterColumn { table, from, to } => {
                 format!(
@@ -194,10 +206,21 @@ fn column_summary(c: &Column) -> String {
     if let Some(i) = c.identity {
         s.push_str(&format!(" {}", identity_words(i)));
     }
+    if let Some(u) = &c.on_update {
+        s.push_str(&format!(" on update {u}"));
+    }
     if let Some(g) = &c.generated {
         s.push_str(&format!(" {}", generated_words(g)));
     }
+    if let Some(comment) = &c.comment {
+        s.push_str(&format!(" comment {}", comment_words(comment)));
+    }
     s
+}
+
+/// A comment as a string literal (PostgreSQL's quoting, whatever the database).
+fn comment_words(comment: &str) -> String {
+    dialect(Dialect::Postgres).string_literal(comment)
 }
 
 fn identity_words(i: Identity) -> &'static str {
@@ -276,7 +299,27 @@ fn alterations(from: &Column, to: &Column) -> Vec<String> {
                 .unwrap_or_else(|| "not generated".into())
         ));
     }
+    mysql_alterations(from, to, &mut out);
     out
+}
+
+/// `ON UPDATE` and comments.
+fn mysql_alterations(from: &Column, to: &Column, out: &mut Vec<String>) {
+    if from.on_update != to.on_update {
+        out.push(format!(
+            "on update {} -> {}",
+            from.on_update.as_deref().unwrap_or("none"),
+            to.on_update.as_deref().unwrap_or("none")
+        ));
+    }
+    if from.comment != to.comment {
+        let words = |c: &Option<String>| c.as_deref().map(comment_words).unwrap_or("none".into());
+        out.push(format!(
+            "comment {} -> {}",
+            words(&from.comment),
+            words(&to.comment)
+        ));
+    }
 }
 
 fn index_parts_summary(parts: &[IndexPart]) -> String {
@@ -288,7 +331,10 @@ fn index_parts_summary(parts: &[IndexPart]) -> String {
                 // As the database prints it (`lower(email)`, `(n + 1)`).
                 IndexKey::Expression(e) => e.clone(),
             };
-            let mut s = key;
+            let mut s = match p.length {
+                Some(n) => format!("{key}({n})"),
+                None => key,
+            };
             if let Some(c) = &p.collation {
                 s.push_str(&format!(" collate {}", quoted_collation(c)));
             }

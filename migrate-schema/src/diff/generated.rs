@@ -75,6 +75,7 @@ fn column(rng: &mut Rng, name: &str) -> Column {
         generated: None,
         collation: None,
         renamed_from: None,
+        ..Default::default()
     }
 }
 
@@ -757,6 +758,12 @@ pub(crate) fn apply(s: &mut Schema, c: &Change) {
                     }
                 }
             }
+        }
+        Change::AlterTableOptions { table, from, to } => {
+            let t = table_of(s, table, c);
+            assert_eq!(crate::model::TableOptions::of(t), *from, "{c}: options");
+            t.strict = to.strict;
+            t.without_rowid = to.without_rowid;
         }
         Change::AlterColumn { table, from, to } => {
             let t = table_of(s, table, c);

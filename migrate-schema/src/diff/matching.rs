@@ -181,6 +181,8 @@ pub(super) fn same_column(a: &Column, b: &Column) -> bool {
         && a.identity == b.identity
         && a.generated == b.generated
         && a.collation == b.collation
+        && a.on_update == b.on_update
+        && a.comment == b.comment
 }
 
 /// The constraints of one kind to drop (indexes into `from`) and to add (indexes into

@@ -363,6 +363,6 @@ fn bare_table(t: &Table) -> Table {
         foreign_keys: Vec::new(),
         checks: t.checks.clone(),
         renamed_from: None,
-        postgres: t.postgres.clone(),
+        ..t.clone()
     }
 }

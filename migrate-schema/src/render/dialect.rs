@@ -116,6 +116,11 @@ pub(crate) trait Ddl: DdlDialect {
         false
     }
 
+    /// Whether tables can be `STRICT` and `WITHOUT ROWID` (SQLite).
+    fn table_options(&self) -> bool {
+        false
+    }
+
     /// Whether a check can be `NOT VALID` (added without checking the rows).
     fn not_valid_checks(&self) -> bool {
         false

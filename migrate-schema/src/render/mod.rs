@@ -56,7 +56,7 @@ mod tests;
 use crate::diff::{words, Change, Diff};
 use crate::model::{
     Check, Column, Deferrable, ForeignKey, Generated, Index, IndexKey, IndexPart, PrimaryKey,
-    ReferentialAction, Schema, Table, Unique, View,
+    ReferentialAction, Schema, Table, TableOptions, Unique, View,
 };
 #[cfg(test)]
 pub(crate) use dialect::needs_quotes;
@@ -643,7 +643,15 @@ impl Renderer<'_> {
         for k in foreign_keys {
             lines.push(self.foreign_key_clause(&t.name, k)?);
         }
-        pg_tables::create_table(self, name, t, &lines)
+        let options = TableOptions::of(t);
+        if options != TableOptions::default() && !self.ddl.table_options() {
+            return Err(self.unsupported("STRICT and WITHOUT ROWID tables", t.name.clone()));
+        }
+        let created = pg_tables::create_table(self, name, t, &lines)?;
+        Ok(match options.sql() {
+            s if s.is_empty() => created,
+            s => format!("{created} {s}"),
+        })
     }
 
     pub(crate) fn index_parts(&self, parts: &[IndexPart]) -> String {
@@ -654,6 +662,9 @@ impl Renderer<'_> {
                     IndexKey::Column(c) => self.q(c),
                     IndexKey::Expression(e) => self.ddl.index_expression(e),
                 };
+                if let Some(n) = p.length {
+                    key.push_str(&format!("({n})"));
+                }
                 if let Some(c) = &p.collation {
                     key.push_str(&format!(" COLLATE {}", self.collation(c)));
                 }
@@ -725,6 +736,10 @@ impl Renderer<'_> {
             | Change::DropIndex { .. }
             | Change::AddForeignKey { .. }
             | Change::DropForeignKey { .. } => self.key_statements(c),
+            // Made by a rebuild where the database has these options.
+            Change::AlterTableOptions { table, .. } => {
+                Err(self.unsupported("STRICT and WITHOUT ROWID tables", table.clone()))
+            }
             Change::CreateObject(o) | Change::DropObject(o) => {
                 let create = matches!(c, Change::CreateObject(_));
                 let statements = if create { &o.create } else { &o.drop };

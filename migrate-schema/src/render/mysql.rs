@@ -87,6 +87,9 @@ impl Ddl for Mysql {
             if let Some(d) = &c.default {
                 s.push_str(&format!(" DEFAULT {}", r.default_sql(d)));
             }
+            if let Some(u) = &c.on_update {
+                s.push_str(&format!(" ON UPDATE {u}"));
+            }
         }
         match c.identity {
             Some(Identity::AutoIncrement) if form.auto_increment => s.push_str(" AUTO_INCREMENT"),
@@ -98,6 +101,9 @@ impl Ddl for Mysql {
                 ))
             }
             None => {}
+        }
+        if let Some(comment) = &c.comment {
+            s.push_str(&format!(" COMMENT {}", r.lit(comment)));
         }
         Ok(s)
     }
@@ -365,4 +371,77 @@ fn concat_name(r: &Renderer<'_>, prefix: &str, column: &str) -> String {
         "CONCAT({}, REPLACE({column}, '`', '``'), '`')",
         r.lit(&format!("{prefix} `"))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diff::diff;
+    use crate::model::{Column, Index, IndexPart, Schema, Table};
+    use crate::render::{render, RenderOptions};
+    use migrate_core::Dialect;
+
+    fn sessions(ts: Column) -> Schema {
+        let mut s = Schema::default();
+        let mut t = Table::new("sessions")
+            .column(Column::new("id", "int(11)").not_null())
+            .column(ts)
+            .primary_key(&["id"]);
+        t.indexes.push(Index {
+            name: "ix_note".into(),
+            parts: vec![IndexPart {
+                length: Some(10),
+                ..IndexPart::column("note")
+            }],
+            ..Index::default()
+        });
+        t.columns.push(Column {
+            collation: Some("utf8mb3_general_ci".into()),
+            comment: Some("it's free text".into()),
+            ..Column::new("note", "varchar(40)")
+        });
+        s.add_table(t);
+        s
+    }
+
+    fn ts(on_update: Option<&str>) -> Column {
+        Column {
+            on_update: on_update.map(str::to_string),
+            ..Column::new("ts", "timestamp")
+                .not_null()
+                .default_expr("current_timestamp()")
+        }
+    }
+
+    #[test]
+    fn on_update_collation_comment_and_prefix_are_written() {
+        let to = sessions(ts(Some("current_timestamp()")));
+        let d = diff(&Schema::default(), &to).unwrap();
+        let r = render(
+            &d,
+            &Schema::default(),
+            &to,
+            Dialect::Mysql,
+            &RenderOptions::default(),
+        )
+        .unwrap();
+        for wanted in [
+            "ts timestamp NOT NULL DEFAULT current_timestamp() ON UPDATE current_timestamp()",
+            "note varchar(40) COLLATE `utf8mb3_general_ci` NULL COMMENT 'it''s free text'",
+            "CREATE INDEX ix_note ON sessions (note(10));",
+        ] {
+            assert!(r.upgrade.contains(wanted), "{wanted}\n{}", r.upgrade);
+        }
+        // Losing ON UPDATE is a column change, written with the whole column.
+        let from = sessions(ts(None));
+        let d = diff(&from, &to).unwrap();
+        assert_eq!(
+            d.changes.iter().map(|c| c.describe()).collect::<Vec<_>>(),
+            ["alter column sessions.ts: on update none -> current_timestamp()"]
+        );
+        let r = render(&d, &from, &to, Dialect::Mysql, &RenderOptions::default()).unwrap();
+        assert_eq!(
+            r.upgrade,
+            "ALTER TABLE sessions MODIFY COLUMN ts timestamp NOT NULL DEFAULT current_timestamp() ON UPDATE current_timestamp();\n"
+        );
+    }
 }

@@ -110,6 +110,10 @@ impl Ddl for Sqlite {
         true
     }
 
+    fn table_options(&self) -> bool {
+        true
+    }
+
     /// SQLite keeps the text as written (and reads it back so).
     fn index_expression(&self, e: &str) -> String {
         e.to_string()

@@ -52,7 +52,7 @@ impl Server {
 
 /// A text column, whatever the server's `information_schema` types it as (some are
 /// binary strings on some versions).
-fn text(row: &MySqlRow, i: usize) -> Result<Option<String>, sqlx::Error> {
+pub(super) fn text(row: &MySqlRow, i: usize) -> Result<Option<String>, sqlx::Error> {
     match row.try_get::<Option<String>, _>(i) {
         Ok(s) => Ok(s),
         Err(_) => Ok(row
@@ -61,7 +61,7 @@ fn text(row: &MySqlRow, i: usize) -> Result<Option<String>, sqlx::Error> {
     }
 }
 
-fn req(row: &MySqlRow, i: usize) -> Result<String, sqlx::Error> {
+pub(super) fn req(row: &MySqlRow, i: usize) -> Result<String, sqlx::Error> {
     Ok(text(row, i)?.unwrap_or_default())
 }
 
@@ -79,12 +79,12 @@ fn statistics_sql(server: Server) -> String {
     )
 }
 
-const TABLES: &str =
-    "SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()";
+const TABLES: &str = "SELECT TABLE_NAME, TABLE_TYPE, ENGINE, TABLE_COLLATION, TABLE_COMMENT, \
+     CREATE_OPTIONS FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()";
 
 const COLUMNS: &str =
     "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, \
-         GENERATION_EXPRESSION FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+         GENERATION_EXPRESSION, COLLATION_NAME, COLUMN_COMMENT FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
          ORDER BY TABLE_NAME, ORDINAL_POSITION";
 
 /// The columns of foreign keys.
@@ -121,8 +121,16 @@ const TRIGGERS: &str =
 pub(crate) async fn introspect(pool: &sqlx::MySqlPool) -> Result<Schema, MigrateError> {
     let mut c = pool.acquire().await.map_err(unreadable("connection"))?;
     let catalog = Catalog::read(&mut c).await?;
-    drop(c);
-    catalog.into_schema().map_err(unreadable("decoding"))
+    let rows = catalog.table_rows().map_err(unreadable("decoding"))?;
+    let mut schema = catalog.to_schema().map_err(unreadable("decoding"))?;
+    super::objects::table_objects(
+        &mut schema,
+        &rows,
+        &catalog.default_engine,
+        &catalog.default_collation,
+    );
+    super::objects::read(&mut c, &mut schema, &rows, &catalog.database).await?;
+    Ok(schema)
 }
 
 /// The error of a catalog query, naming what it read.
@@ -131,7 +139,7 @@ fn unreadable(what: &'static str) -> impl FnOnce(sqlx::Error) -> MigrateError {
 }
 
 /// Runs one catalog query.
-async fn fetch(
+pub(super) async fn fetch(
     c: &mut MySqlConnection,
     sql: &str,
     what: &'static str,
@@ -157,13 +165,15 @@ struct Part {
     column: Option<String>,
     expression: Option<String>,
     descending: bool,
-    prefix: bool,
+    prefix: Option<u32>,
 }
 
 /// Every `information_schema` query's rows, read on one connection.
 struct Catalog {
     server: Server,
     database: String,
+    default_engine: String,
+    default_collation: String,
     tables: Vec<MySqlRow>,
     columns: Vec<MySqlRow>,
     statistics: Vec<MySqlRow>,
@@ -177,10 +187,12 @@ struct Catalog {
 impl Catalog {
     /// Runs the queries, in this order: the server first, as the rest depends on it.
     async fn read(c: &mut MySqlConnection) -> Result<Catalog, MigrateError> {
-        let (server, database) = server(c).await?;
+        let (server, database, [default_engine, default_collation]) = server(c).await?;
         Ok(Catalog {
             server,
             database,
+            default_engine,
+            default_collation,
             tables: fetch(c, TABLES, "TABLES").await?,
             columns: fetch(c, COLUMNS, "COLUMNS").await?,
             statistics: fetch(c, &statistics_sql(server), "STATISTICS").await?,
@@ -199,7 +211,7 @@ impl Catalog {
     }
 
     /// The schema the rows describe.
-    fn into_schema(self) -> Result<Schema, sqlx::Error> {
+    fn to_schema(&self) -> Result<Schema, sqlx::Error> {
         let mut schema = Schema::default();
         self.add_relations(&mut schema)?;
         self.add_columns(&mut schema)?;
@@ -215,6 +227,23 @@ impl Catalog {
             schema.add_trigger(trigger(r)?);
         }
         Ok(schema)
+    }
+
+    /// The `TABLES` rows, for the objects that belong to tables.
+    fn table_rows(&self) -> Result<Vec<super::objects::TableRow>, sqlx::Error> {
+        self.tables
+            .iter()
+            .map(|r| {
+                Ok(super::objects::TableRow {
+                    name: req(r, 0)?,
+                    kind: req(r, 1)?,
+                    engine: text(r, 2)?,
+                    collation: text(r, 3)?,
+                    comment: req(r, 4)?,
+                    options: req(r, 5)?,
+                })
+            })
+            .collect()
     }
 
     /// Adds the base tables and the views.
@@ -281,17 +310,26 @@ impl Catalog {
     }
 }
 
-/// `VERSION()` and `DATABASE()`.
-async fn server(c: &mut MySqlConnection) -> Result<(Server, String), MigrateError> {
-    let head = fetch(c, "SELECT VERSION(), DATABASE()", "version").await?;
+/// `VERSION()`, `DATABASE()`, `@@default_storage_engine` and `@@collation_database`.
+async fn server(c: &mut MySqlConnection) -> Result<(Server, String, [String; 2]), MigrateError> {
+    let head = fetch(
+        c,
+        "SELECT VERSION(), DATABASE(), @@default_storage_engine, @@collation_database",
+        "version",
+    )
+    .await?;
+    let field = |r: &MySqlRow, i| -> Result<String, MigrateError> {
+        Ok(text(r, i)
+            .map_err(unreadable("version"))?
+            .unwrap_or_default())
+    };
     Ok(match head.first() {
         Some(r) => (
-            Server::parse(&req(r, 0).map_err(unreadable("version"))?),
-            text(r, 1)
-                .map_err(unreadable("version"))?
-                .unwrap_or_default(),
+            Server::parse(&field(r, 0)?),
+            field(r, 1)?,
+            [field(r, 2)?, field(r, 3)?],
         ),
-        None => (Server::parse(""), String::new()),
+        None => (Server::parse(""), String::new(), Default::default()),
     })
 }
 
@@ -318,8 +356,22 @@ fn column(r: &MySqlRow, mariadb: bool) -> Result<Column, sqlx::Error> {
             .contains("auto_increment")
             .then_some(Identity::AutoIncrement),
         generated,
-        collation: None,
+        collation: text(r, 7)?,
+        on_update: on_update(&extra),
+        comment: text(r, 8)?.filter(|c| !c.is_empty()),
         renamed_from: None,
+    })
+}
+
+/// The `on update ...` of `EXTRA` (MariaDB: `on update current_timestamp()`, MySQL:
+/// `DEFAULT_GENERATED on update CURRENT_TIMESTAMP`), in MariaDB's form.
+fn on_update(extra_lower: &str) -> Option<String> {
+    let rest = extra_lower.split("on update ").nth(1)?;
+    let expr = rest.split_whitespace().next()?;
+    Some(match expr.strip_prefix("current_timestamp") {
+        Some("") => "current_timestamp()".to_string(),
+        Some(_) => expr.to_string(),
+        None => expr.to_string(),
     })
 }
 
@@ -342,7 +394,11 @@ fn index_groups(
             column: text(r, 3)?,
             expression: text(r, 7)?,
             descending: text(r, 4)?.as_deref() == Some("D"),
-            prefix: sub_part.is_some(),
+            // MariaDB reports a spatial key's internal length (32), which the SQL
+            // cannot say.
+            prefix: sub_part
+                .filter(|_| entry.index_type != "SPATIAL")
+                .and_then(|n| u32::try_from(n).ok()),
         });
     }
     Ok(groups)
@@ -364,9 +420,9 @@ fn add_index(t: &mut Table, name: String, group: IndexGroup, fks: &ForeignKeys) 
         });
         return;
     }
-    let plain = parts
-        .iter()
-        .all(|p| p.column.is_some() && p.expression.is_none() && !p.descending && !p.prefix);
+    let plain = parts.iter().all(|p| {
+        p.column.is_some() && p.expression.is_none() && !p.descending && p.prefix.is_none()
+    });
     let first = columns.first().map(String::as_str).unwrap_or_default();
     if unique && plain && index_type == "BTREE" {
         t.uniques.push(Unique {
@@ -396,6 +452,7 @@ fn add_index(t: &mut Table, name: String, group: IndexGroup, fks: &ForeignKeys) 
                     None => IndexKey::Column(p.column.unwrap_or_default()),
                 },
                 descending: p.descending,
+                length: p.prefix,
                 ..Default::default()
             })
             .collect(),

@@ -5,6 +5,8 @@ mod admin;
 /// The test fixture's templates and copies.
 #[cfg(feature = "mysql")]
 mod introspect;
+#[cfg(feature = "mysql")]
+mod objects;
 
 #[cfg(feature = "mysql")]
 use super::tls::NamedCa;

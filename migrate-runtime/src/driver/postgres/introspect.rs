@@ -390,6 +390,7 @@ fn add_columns(schema: &mut Schema, names: &TableNames, columns: Vec<ColumnRow>)
             }),
             collation,
             renamed_from: None,
+            ..Default::default()
         });
     }
     attnames
@@ -482,6 +483,7 @@ fn index(row: IndexRow, attnames: &ColumnNames) -> Index {
                 nulls_first: (nulls_first != descending).then_some(nulls_first),
                 collation: named(collations.get(k)),
                 opclass: named(opclasses.get(k)),
+                length: None,
             }
         })
         .collect();

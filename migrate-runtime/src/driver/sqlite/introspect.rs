@@ -9,6 +9,7 @@ use super::sqltext::{
     closing, lex, normalize, normalize_expression, normalize_text, split_commas, Kind, Tok,
 };
 use crate::error::MigrateError;
+use migrate_schema::model::{Object, Stage};
 use migrate_schema::{
     Check, Column, Deferrable, ForeignKey, Generated, Identity, Index, IndexKey, IndexPart,
     PrimaryKey, ReferentialAction, Schema, Table, Trigger, Unique, View,
@@ -29,7 +30,7 @@ const TABLES: &str = "SELECT json_group_array(json_array(m.name, m.sql, \
              FROM pragma_index_xinfo(il.name) ix WHERE ix.key = 1)))) \
      FROM pragma_index_list(m.name) il)), \
   json((SELECT json_group_array(json_array(fk.id, fk.seq, fk.\"table\", fk.\"from\", fk.\"to\", fk.on_update, fk.on_delete)) \
-     FROM pragma_foreign_key_list(m.name) fk)))) \
+     FROM pragma_foreign_key_list(m.name) fk)), tl.wr, tl.\"strict\")) \
   FROM pragma_table_list tl JOIN sqlite_master m ON m.name = tl.name AND m.type = 'table' \
   WHERE tl.schema = 'main' AND tl.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
@@ -38,13 +39,15 @@ const TABLES: &str = "SELECT json_group_array(json_array(m.name, m.sql, \
 const INDEX_SQL: &str = "SELECT name, sql FROM sqlite_master \
   WHERE type = 'index' AND name IN (SELECT value FROM json_each(?1))";
 
-/// `[name, sql, columns, indexes, foreign keys]`
+/// `[name, sql, columns, indexes, foreign keys, without rowid, strict]`
 type TableJson = (
     String,
     Option<String>,
     Vec<ColumnJson>,
     Vec<IndexJson>,
     Vec<ForeignKeyJson>,
+    i64,
+    i64,
 );
 /// `[cid, name, type, notnull, dflt_value, pk, hidden]`
 type ColumnJson = (i64, String, Option<String>, i64, Option<String>, i64, i64);
@@ -101,8 +104,13 @@ pub(crate) async fn introspect(pool: &sqlx::SqlitePool) -> Result<Schema, Migrat
             .filter_map(|(n, s)| s.map(|s| (n, s)))
             .collect()
     };
+    let others: Vec<MasterRow> = sqlx::query_as(MASTER)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(err("sqlite_master"))?;
     drop(c);
     let mut schema = build(tables, views, &index_sql);
+    add_other_objects(&mut schema, others);
     // As written (SQLite keeps the text): the statement that made it, which is also the
     // one that makes it again.
     for (name, table, sql) in triggers {
@@ -119,6 +127,50 @@ pub(crate) async fn introspect(pool: &sqlx::SqlitePool) -> Result<Schema, Migrat
         });
     }
     Ok(schema)
+}
+
+/// Every `sqlite_master` row but the tables, indexes, views and triggers read above:
+/// virtual tables, and whatever a later SQLite may add. Shadow tables (a virtual
+/// table's storage, which `pragma_table_list` marks as such) belong to their virtual
+/// table.
+const MASTER: &str = "SELECT m.type, m.name, m.sql FROM sqlite_master m \
+  LEFT JOIN pragma_table_list tl ON tl.name = m.name AND tl.schema = 'main' \
+  WHERE m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
+  AND NOT (m.type IN ('index', 'view', 'trigger')) \
+  AND NOT (m.type = 'table' AND coalesce(tl.type, 'table') IN ('table', 'shadow'))";
+
+/// `[type, name, sql]` of [`MASTER`].
+type MasterRow = (String, String, Option<String>);
+
+/// Virtual tables as objects, their statement as SQLite keeps it; anything else by
+/// kind and name, to be reported.
+fn add_other_objects(schema: &mut Schema, rows: Vec<MasterRow>) {
+    for (kind, name, sql) in rows {
+        let sql = sql
+            .unwrap_or_default()
+            .trim()
+            .trim_end_matches(';')
+            .trim_end()
+            .to_string();
+        let virtual_table = kind == "table" && !sql.is_empty();
+        let drop = format!("DROP TABLE \"{}\"", name.replace('"', "\"\""));
+        schema.add_object(Object {
+            kind: if virtual_table {
+                "virtual table".into()
+            } else {
+                kind.clone()
+            },
+            name,
+            table: None,
+            definition: sql.clone(),
+            create: (virtual_table || !sql.is_empty()).then(|| vec![sql]),
+            drop: virtual_table.then(|| vec![drop]),
+            // Before the tables, views and triggers: a view may read a virtual
+            // table and a trigger keep one up to date.
+            stage: Stage::AfterFunctions,
+            modelled: virtual_table,
+        });
+    }
 }
 
 /// The schema the pragmas and the stored SQL describe, but the triggers.
@@ -140,9 +192,11 @@ fn build(
     // Foreign keys wait for every table's primary key: `REFERENCES t` names t's.
     let mut later: Vec<(String, Vec<ForeignKeyJson>, CreateTable)> =
         Vec::with_capacity(tables.len());
-    for (name, sql, columns, indexes, foreign_keys) in tables {
+    for (name, sql, columns, indexes, foreign_keys, without_rowid, strict) in tables {
         let mut text = parse_create_table(sql.as_deref().unwrap_or(""));
         let mut t = Table::new(name);
+        t.without_rowid = without_rowid != 0;
+        t.strict = strict != 0;
         add_columns(&mut t, &mut text, columns);
         add_indexes(&mut t, &mut text, indexes, index_sql);
         // CHECK constraints, from the SQL text.
@@ -204,6 +258,7 @@ fn add_columns(t: &mut Table, text: &mut CreateTable, mut columns: Vec<ColumnJso
             generated,
             collation: None,
             renamed_from: None,
+            ..Default::default()
         });
     }
     if !pk.is_empty() {

@@ -32,7 +32,8 @@ fn rebuilds(changes: &[Change], info: &ListInfo) -> BTreeSet<String> {
             | Change::AddCheck { .. }
             | Change::DropCheck { .. }
             | Change::AddForeignKey { .. }
-            | Change::DropForeignKey { .. } => existing,
+            | Change::DropForeignKey { .. }
+            | Change::AlterTableOptions { .. } => existing,
             Change::AddColumn { column, .. } => existing && !simple_add(column),
             _ => false,
         };
