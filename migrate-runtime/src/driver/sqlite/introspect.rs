@@ -22,7 +22,13 @@ use std::collections::HashMap;
 /// column keeps a schema of thousands of columns fast. Virtual tables (FTS5, R*Tree...)
 /// and their shadow tables are left out: they are not tables the schema model describes,
 /// and the pragmas fail on a virtual table whose module is not loaded.
-const TABLES: &str = "SELECT json_group_array(json_array(m.name, m.sql, \
+///
+/// `pragma_table_list` is read once, into a materialized table: as the inner side of a
+/// join SQLite would list every table again for each row of `sqlite_master`, which is
+/// quadratic in the number of tables.
+const TABLES: &str = "WITH tl AS MATERIALIZED (SELECT name, type, wr, \"strict\" \
+    FROM pragma_table_list WHERE schema = 'main') \
+  SELECT json_group_array(json_array(m.name, m.sql, \
   json((SELECT json_group_array(json_array(x.cid, x.name, x.type, x.\"notnull\", x.dflt_value, x.pk, x.hidden)) \
      FROM pragma_table_xinfo(m.name) x)), \
   json((SELECT json_group_array(json_array(il.name, il.\"unique\", il.origin, il.partial, \
@@ -31,8 +37,8 @@ const TABLES: &str = "SELECT json_group_array(json_array(m.name, m.sql, \
      FROM pragma_index_list(m.name) il)), \
   json((SELECT json_group_array(json_array(fk.id, fk.seq, fk.\"table\", fk.\"from\", fk.\"to\", fk.on_update, fk.on_delete)) \
      FROM pragma_foreign_key_list(m.name) fk)), tl.wr, tl.\"strict\")) \
-  FROM pragma_table_list tl JOIN sqlite_master m ON m.name = tl.name AND m.type = 'table' \
-  WHERE tl.schema = 'main' AND tl.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
+  FROM tl JOIN sqlite_master m ON m.name = tl.name AND m.type = 'table' \
+  WHERE tl.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
 /// The SQL of the indexes named in the bound JSON array: only those with expressions or
 /// a predicate need it.
@@ -133,8 +139,9 @@ pub(crate) async fn introspect(pool: &sqlx::SqlitePool) -> Result<Schema, Migrat
 /// virtual tables, and whatever a later SQLite may add. Shadow tables (a virtual
 /// table's storage, which `pragma_table_list` marks as such) belong to their virtual
 /// table.
-const MASTER: &str = "SELECT m.type, m.name, m.sql FROM sqlite_master m \
-  LEFT JOIN pragma_table_list tl ON tl.name = m.name AND tl.schema = 'main' \
+const MASTER: &str = "WITH tl AS MATERIALIZED (SELECT name, type FROM pragma_table_list \
+    WHERE schema = 'main') \
+  SELECT m.type, m.name, m.sql FROM sqlite_master m LEFT JOIN tl ON tl.name = m.name \
   WHERE m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
   AND NOT (m.type IN ('index', 'view', 'trigger')) \
   AND NOT (m.type = 'table' AND coalesce(tl.type, 'table') IN ('table', 'shadow'))";
