@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::schema_project::{self, count, exec};
 use common::Project;
 use std::process::Command;
 
@@ -72,36 +73,6 @@ BEGIN
 END;
 ";
 
-/// Runs SQL on a database through sqlx, outside the tool.
-pub fn exec(url: &str, sql: &str) {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(async {
-            let r = if url.starts_with("postgres") {
-                let pool = sqlx::PgPool::connect(url).await.expect("postgres");
-                let r = sqlx::raw_sql(sql).execute(&pool).await.map(|_| ());
-                pool.close().await;
-                r
-            } else if url.starts_with("mysql") {
-                let pool = sqlx::MySqlPool::connect(url).await.expect("mysql");
-                let r = sqlx::raw_sql(sql).execute(&pool).await.map(|_| ());
-                pool.close().await;
-                r
-            } else {
-                let opts: sqlx::sqlite::SqliteConnectOptions = url.parse().expect("sqlite url");
-                let pool = sqlx::SqlitePool::connect_with(opts.create_if_missing(true))
-                    .await
-                    .expect("sqlite");
-                let r = sqlx::raw_sql(sql).execute(&pool).await.map(|_| ());
-                pool.close().await;
-                r
-            };
-            r.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        });
-}
-
 /// The output of a tool, which must succeed.
 fn tool(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
@@ -139,12 +110,7 @@ fn mysql_args(url: &str) -> Vec<String> {
 /// A project on `url` whose declared schema is `dump`, with no migrations.
 fn project_with(url: String, dump: &str) -> Project {
     let p = Project::with_url(url);
-    p.ok(&["init", "migrations"]);
-    let config = p.path().join("migrate.toml");
-    let text = std::fs::read_to_string(&config).expect("config");
-    std::fs::write(&config, format!("schema_location = \"schema\"\n{text}")).expect("write");
-    std::fs::create_dir_all(p.path().join("schema")).expect("mkdir");
-    std::fs::write(p.path().join("schema/schema.sql"), dump).expect("write");
+    schema_project::declare(&p, &[("schema.sql", dump)]);
     p
 }
 
@@ -227,23 +193,6 @@ fn a_sqlite_schema_loads_as_the_declared_schema() {
     let target = Project::sqlite();
     let p = project_with(target.url.clone(), &dump);
     round_trip(&p);
-}
-
-/// The one integer a query through `url` returns.
-fn count(url: &str, sql: &str) -> i64 {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(async {
-            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
-            let n: i64 = sqlx::query_scalar(sql)
-                .fetch_one(&pool)
-                .await
-                .expect("query");
-            pool.close().await;
-            n
-        })
 }
 
 /// The role and databases a test made, dropped at its end (also when it fails).

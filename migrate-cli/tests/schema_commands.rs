@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::schema_project::{self, exec};
 use common::Project;
 
 const SCHEMA: &str = "\
@@ -33,12 +34,7 @@ fn projects(tag: &str) -> Vec<(&'static str, Project)> {
 }
 
 fn with_schema(p: &Project, sql: &str) {
-    p.ok(&["init", "migrations"]);
-    let config = p.path().join("migrate.toml");
-    let text = std::fs::read_to_string(&config).expect("config");
-    std::fs::write(&config, format!("schema_location = \"schema\"\n{text}")).expect("write");
-    std::fs::create_dir_all(p.path().join("schema")).expect("mkdir");
-    std::fs::write(p.path().join("schema/tables.sql"), sql).expect("write");
+    schema_project::declare(p, &[("tables.sql", sql)]);
 }
 
 /// The first revision, generated from the declared schema.
@@ -58,33 +54,6 @@ fn run(p: &Project, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-/// Runs SQL on the project's database, outside the tool.
-fn exec(url: &str, sql: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    rt.block_on(async {
-        let r = if url.starts_with("sqlite") {
-            let pool = sqlx::SqlitePool::connect(url).await.expect("sqlite");
-            let r = sqlx::raw_sql(sql).execute(&pool).await.map(|_| ());
-            pool.close().await;
-            r
-        } else if url.starts_with("postgres") {
-            let pool = sqlx::PgPool::connect(url).await.expect("postgres");
-            let r = sqlx::raw_sql(sql).execute(&pool).await.map(|_| ());
-            pool.close().await;
-            r
-        } else {
-            let pool = sqlx::MySqlPool::connect(url).await.expect("mysql");
-            let r = sqlx::raw_sql(sql).execute(&pool).await.map(|_| ());
-            pool.close().await;
-            r
-        };
-        r.unwrap_or_else(|e| panic!("{sql}: {e}"));
-    });
 }
 
 /// Names of scratch databases (and schemas) a process left on a server.

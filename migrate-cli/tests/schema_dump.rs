@@ -11,6 +11,7 @@
 
 mod common;
 
+use common::schema_project::{exec, with_schema_location};
 use common::Project;
 use std::path::Path;
 
@@ -43,36 +44,6 @@ fn objects(kind: &str) -> &'static [&'static str] {
     }
 }
 
-/// Runs SQL on a database through sqlx, outside the tool.
-fn exec(url: &str, sql: &str) {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(async {
-            let r = if url.starts_with("postgres") {
-                let pool = sqlx::PgPool::connect(url).await.expect("postgres");
-                let r = sqlx::raw_sql(sql).execute(&pool).await.map(|_| ());
-                pool.close().await;
-                r
-            } else if url.starts_with("mysql") {
-                let pool = sqlx::MySqlPool::connect(url).await.expect("mysql");
-                let r = sqlx::raw_sql(sql).execute(&pool).await.map(|_| ());
-                pool.close().await;
-                r
-            } else {
-                let opts: sqlx::sqlite::SqliteConnectOptions = url.parse().expect("sqlite url");
-                let pool = sqlx::SqlitePool::connect_with(opts.create_if_missing(true))
-                    .await
-                    .expect("sqlite");
-                let r = sqlx::raw_sql(sql).execute(&pool).await.map(|_| ());
-                pool.close().await;
-                r
-            };
-            r.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        });
-}
-
 /// Every configured database: `(kind, a fresh empty database's URL)` per call of
 /// `fresh`, with SQLite files kept in `dir`.
 fn kinds() -> Vec<&'static str> {
@@ -97,13 +68,6 @@ fn fresh(kind: &str, dir: &Path, tag: &str) -> String {
 fn run(p: &Project, args: &[&str]) -> (i32, String) {
     let out = p.run(args);
     (out.status.code().unwrap_or(-1), common::transcript(p, &out))
-}
-
-/// Makes `schema_location = "schema"` part of the project's configuration.
-fn with_schema_location(p: &Project) {
-    let config = p.path().join("migrate.toml");
-    let text = std::fs::read_to_string(&config).expect("config");
-    std::fs::write(&config, format!("schema_location = \"schema\"\n{text}")).expect("write");
 }
 
 #[test]

@@ -340,3 +340,5 @@ pub fn embedded(scripts: &[TableMigration<'_>]) -> migrate_runtime::EmbeddedMigr
         allow_multiple_heads: false,
     }
 }
+
+pub mod schema_project;
