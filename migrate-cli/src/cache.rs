@@ -45,7 +45,7 @@ pub(crate) fn load(dir: &Path, with_sql: bool) -> Result<ScriptDirectory, CliErr
     }
 }
 
-fn cache_root() -> Option<PathBuf> {
+pub(crate) fn cache_root() -> Option<PathBuf> {
     if std::env::var_os("MIGRATE_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0") {
         return None;
     }
@@ -276,7 +276,7 @@ fn keys_in_parallel(dir: &Path, files: &[Cow<'_, str>]) -> Vec<Option<Key>> {
 }
 
 /// Best effort: a cache that cannot be written is simply not used next time.
-fn write_atomically(path: &Path, bytes: &[u8]) {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) {
     let Some(parent) = path.parent() else { return };
     if std::fs::create_dir_all(parent).is_err() {
         return;

@@ -6,6 +6,8 @@
 //! Ctrl-C included.
 
 use crate::error::CliError;
+use crate::model_cache::{Key, ModelCache};
+use crate::progress::Progress;
 use crate::target::{Ctx, Target};
 use migrate_runtime::schema::model::{DeclaredSchema, Schema};
 use migrate_runtime::schema::{self as rt_schema, Scratch, ScratchDropper, ScratchOn};
@@ -93,16 +95,36 @@ where
     Fut: Future<Output = Result<T, CliError>>,
 {
     let scratches = Scratches::default();
+    let result = guarded_in(ctx, &scratches, work);
+    let dropped = ctx.block_on(scratches.drop_all());
+    let value = result?;
+    dropped??;
+    Ok(value)
+}
+
+/// Runs `work` on the async runtime with the scratch databases of `scratches`, which
+/// outlive it (for work in several steps, e.g. a revision verified on the scratch
+/// database it was computed on): the caller drops them with [`Scratches::drop_all`].
+/// Ctrl-C stops the work, drops them, and fails with [`CliError::Interrupted`].
+pub(crate) fn guarded_in<T, F, Fut>(
+    ctx: &mut Ctx<'_>,
+    scratches: &Scratches,
+    work: F,
+) -> Result<T, CliError>
+where
+    F: FnOnce(Scratches) -> Fut,
+    Fut: Future<Output = Result<T, CliError>>,
+{
     let job = work(scratches.clone());
+    let interrupted = scratches.clone();
     ctx.block_on(async move {
-        let result = tokio::select! {
+        tokio::select! {
             r = job => r,
-            _ = tokio::signal::ctrl_c() => Err(CliError::Interrupted),
-        };
-        let dropped = scratches.drop_all().await;
-        let value = result?;
-        dropped?;
-        Ok(value)
+            _ = tokio::signal::ctrl_c() => {
+                let _ = interrupted.drop_all().await;
+                Err(CliError::Interrupted)
+            }
+        }
     })?
 }
 
@@ -120,6 +142,13 @@ pub(crate) struct Sources {
     pub connect: ConnectOptions,
     /// The declared schema, when a folder is known.
     pub declared: Option<Arc<DeclaredSchema>>,
+    /// Models already built from unchanged sources.
+    cache: ModelCache,
+    /// The scratch server's fingerprint, read once per command (`None`: unreadable, so
+    /// nothing is cached).
+    fingerprint: Arc<tokio::sync::OnceCell<Option<String>>>,
+    /// What is shown while the work takes long.
+    pub progress: Progress,
 }
 
 impl Sources {
@@ -149,7 +178,21 @@ impl Sources {
                 .timeout(t.section.connect_timeout)
                 .create_if_missing(false),
             declared,
+            cache: ModelCache::open(),
+            fingerprint: Arc::default(),
+            progress: Progress::new(ctx.printer.quiet()),
         })
+    }
+
+    /// The same sources with scratch work on `on` (another server: its own
+    /// fingerprint).
+    pub fn on(&self, url: &str, on: ScratchOn) -> Sources {
+        Sources {
+            url: url.to_string(),
+            scratch_on: on,
+            fingerprint: Arc::default(),
+            ..self.clone()
+        }
     }
 
     /// The declared schema, or the error that says how to give one.
@@ -172,7 +215,9 @@ impl Sources {
         match source {
             SchemaSource::Database => {
                 let db = self.open().await?;
+                let phase = self.progress.phase("Reading the database's schema");
                 let schema = testing::live_schema(&self.migrator, &db).await;
+                drop(phase);
                 db.close().await;
                 Ok(schema?)
             }
@@ -196,30 +241,144 @@ impl Sources {
                 };
                 self.migrations_at(&revisions, scratches).await
             }
-            SchemaSource::Declared => {
-                let declared = self.declared()?;
-                let scratch = self.scratch(scratches).await?;
-                let schema = testing::declared_schema(declared, scratch.database()).await;
-                let dropped = scratch.drop().await;
-                let schema = schema?;
-                dropped?;
-                Ok(schema)
-            }
+            SchemaSource::Declared => self.declared_schema(scratches).await,
         }
     }
 
-    /// The schema the migrations produce at `revisions`, replayed into a scratch.
+    /// The schema the declared schema folder creates, loaded into a scratch database
+    /// unless its model is cached.
+    async fn declared_schema(&self, scratches: &Scratches) -> Result<Schema, CliError> {
+        let declared = self.declared()?;
+        let key = match (self.fingerprint().await, self.scratch_dialect()) {
+            (Some(f), Some(d)) => Some(Key::declared(declared, d, f)),
+            _ => None,
+        };
+        if let Some(schema) = key.as_ref().and_then(|k| self.cache.get(k)) {
+            let _phase = self
+                .progress
+                .phase("Using the declared schema's model from the cache");
+            return Ok(schema);
+        }
+        let _phase = self
+            .progress
+            .phase("Loading the declared schema into a scratch database");
+        let scratch = self.scratch(scratches).await?;
+        let schema = testing::declared_schema(declared, scratch.database()).await;
+        let dropped = scratch.drop().await;
+        let schema = schema?;
+        dropped?;
+        if let Some(k) = key {
+            self.cache.put(&k, &schema);
+        }
+        Ok(schema)
+    }
+
+    /// The schema the migrations produce at `revisions`: cached, or replayed into a
+    /// scratch database.
     pub async fn migrations_at(
         &self,
         revisions: &[String],
         scratches: &Scratches,
     ) -> Result<Schema, CliError> {
-        let scratch = self.scratch(scratches).await?;
-        let schema = testing::replay(&self.migrator, scratch.database(), revisions).await;
-        let dropped = scratch.drop().await;
-        let schema = schema?;
-        dropped?;
+        let key = self.migrations_key(revisions).await;
+        if let Some(schema) = key.as_ref().and_then(|k| self.cache.get(k)) {
+            let _phase = self.progress.phase(format!(
+                "Using the model of the migrations at {} from the cache",
+                at(revisions)
+            ));
+            return Ok(schema);
+        }
+        let (schema, scratch) = self.replayed(revisions, scratches).await?;
+        scratch.drop().await?;
+        if let Some(k) = key {
+            self.cache.put(&k, &schema);
+        }
         Ok(schema)
+    }
+
+    /// The migrations replayed to `revisions` in a new scratch database, kept for more
+    /// work (the caller drops it), and its schema, which goes into the cache.
+    pub async fn replayed_kept(
+        &self,
+        revisions: &[String],
+        scratches: &Scratches,
+    ) -> Result<(Schema, Scratch), CliError> {
+        let key = self.migrations_key(revisions).await;
+        let (schema, scratch) = self.replayed(revisions, scratches).await?;
+        if let Some(k) = key {
+            self.cache.put(&k, &schema);
+        }
+        Ok((schema, scratch))
+    }
+
+    /// Replays into a new scratch database and reads it; on failure the scratch is
+    /// dropped.
+    async fn replayed(
+        &self,
+        revisions: &[String],
+        scratches: &Scratches,
+    ) -> Result<(Schema, Scratch), CliError> {
+        let count = self.replay_count(revisions);
+        let _phase = self.progress.phase(format!(
+            "Replaying {count} migration{} into a scratch database",
+            if count == 1 { "" } else { "s" }
+        ));
+        let scratch = self.scratch(scratches).await?;
+        match testing::replay(&self.migrator, scratch.database(), revisions).await {
+            Ok(schema) => Ok((schema, scratch)),
+            Err(e) => {
+                let _ = scratch.drop().await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// How many revisions a replay to `revisions` runs.
+    fn replay_count(&self, revisions: &[String]) -> usize {
+        let map = &self.migrator.directory().map;
+        let mut all: Vec<&str> = revisions
+            .iter()
+            .filter_map(|r| map.ancestors(r).ok())
+            .flatten()
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all.len()
+    }
+
+    /// The cache key of the migrations at `revisions` on the scratch server.
+    async fn migrations_key(&self, revisions: &[String]) -> Option<Key> {
+        let fingerprint = self.fingerprint().await?;
+        Key::migrations(
+            &self.migrator,
+            revisions,
+            self.scratch_dialect()?,
+            fingerprint,
+        )
+    }
+
+    /// The kind of database the scratch work runs on.
+    fn scratch_dialect(&self) -> Option<migrate_core::Dialect> {
+        migrate_core::Dialect::from_url(self.scratch_on.server_url())
+    }
+
+    /// The scratch server's fingerprint (read once; `None` when it cannot be read, and
+    /// then nothing is cached: the scratch work that follows says why).
+    async fn fingerprint(&self) -> Option<&str> {
+        self.fingerprint
+            .get_or_init(|| async {
+                let url = match self.scratch_dialect()? {
+                    // The scratch is in memory, on the SQLite compiled in.
+                    migrate_core::Dialect::Sqlite => "sqlite::memory:",
+                    _ => self.scratch_on.server_url(),
+                };
+                let db = Database::connect_with(url, &self.connect).await.ok()?;
+                let fingerprint = db.server_fingerprint().await.ok();
+                db.close().await;
+                fingerprint
+            })
+            .await
+            .as_deref()
     }
 
     /// A new empty scratch database for this target's work, dropped with `scratches`.
@@ -234,5 +393,14 @@ impl Sources {
             .iter()
             .map(|s| s.to_string())
             .collect()
+    }
+}
+
+/// Revisions as messages name them: `<base>` for none.
+fn at(revisions: &[String]) -> String {
+    if revisions.is_empty() {
+        "<base>".to_string()
+    } else {
+        revisions.join(", ")
     }
 }

@@ -319,6 +319,25 @@ impl DeclaredSchema {
         }
     }
 
+    /// A checksum of everything loading the folder runs: each file's path and its
+    /// sections (database, first line, SQL). Equal checksums load equal schemas on one
+    /// server, which is what a cache of the loaded model is keyed by.
+    pub fn checksum(&self) -> migrate_core::Checksum {
+        let mut bytes = Vec::new();
+        for f in &self.files {
+            bytes.extend_from_slice(f.path.as_bytes());
+            bytes.push(0);
+            for s in &f.sections {
+                let dialect = s.dialect.map(|d| d.to_string()).unwrap_or_default();
+                bytes.extend_from_slice(format!("{dialect}\0{}\0", s.line).as_bytes());
+                bytes.extend_from_slice(&(s.sql.len() as u64).to_le_bytes());
+                bytes.extend_from_slice(s.sql.as_bytes());
+            }
+            bytes.push(0xff);
+        }
+        migrate_core::Checksum::of(&bytes)
+    }
+
     /// The SQL to run on `dialect`, in order: of each file, its section for `dialect`
     /// if it has one, else its shared section.
     pub fn pieces(&self, dialect: Dialect) -> impl Iterator<Item = Piece<'_>> {

@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 /// migration tool's own version and history tables, objects owned by extensions and
 /// the database's internal tables.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Schema {
     /// Tables by name.
     pub tables: BTreeMap<String, Table>,
@@ -71,6 +72,7 @@ impl Schema {
 
 /// A table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Table {
     /// Name.
     pub name: String,
@@ -102,6 +104,7 @@ pub struct Table {
 /// partitioned, whether it is a partition, and how it is stored. The default is a plain
 /// logged table, as every other database has.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PostgresTable {
     /// The partition key of a partitioned table, as `pg_get_partkeydef` prints it:
     /// `RANGE (created_at)`, `LIST (region)`, `HASH (id)`.
@@ -118,6 +121,7 @@ pub struct PostgresTable {
 
 /// Where a partition belongs.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PartitionOf {
     /// The partitioned table.
     pub parent: String,
@@ -159,6 +163,7 @@ impl Table {
 /// A table's storage options (SQLite's `STRICT` and `WITHOUT ROWID`), which only a
 /// rebuild changes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct TableOptions {
     /// `STRICT`.
     pub strict: bool,
@@ -191,6 +196,7 @@ impl TableOptions {
 
 /// A column.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Column {
     /// Name.
     pub name: String,
@@ -244,6 +250,7 @@ impl Column {
 
 /// How a column numbers itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Identity {
     /// PostgreSQL `GENERATED ALWAYS AS IDENTITY`.
     Always,
@@ -255,6 +262,7 @@ pub enum Identity {
 
 /// A generated column.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Generated {
     /// The expression, as the database prints it.
     pub expression: String,
@@ -264,6 +272,7 @@ pub struct Generated {
 
 /// A primary key.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PrimaryKey {
     /// Its name, `None` when the database generated it.
     pub name: Option<String>,
@@ -273,6 +282,7 @@ pub struct PrimaryKey {
 
 /// A unique constraint.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Unique {
     /// Its name, `None` when the database generated it.
     pub name: Option<String>,
@@ -282,6 +292,7 @@ pub struct Unique {
 
 /// An index that backs no constraint.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Index {
     /// Name (indexes always have one).
     pub name: String,
@@ -307,6 +318,7 @@ pub struct Index {
 
 /// One key part of an index.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct IndexPart {
     /// A column or an expression.
     pub key: IndexKey,
@@ -338,6 +350,7 @@ impl IndexPart {
 
 /// What an index part indexes.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum IndexKey {
     /// A column by name.
     Column(String),
@@ -354,6 +367,7 @@ impl Default for IndexKey {
 
 /// A foreign key.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ForeignKey {
     /// Its name, `None` when the database generated it.
     pub name: Option<String>,
@@ -373,6 +387,7 @@ pub struct ForeignKey {
 
 /// `ON DELETE` / `ON UPDATE` actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ReferentialAction {
     /// `NO ACTION` (the default).
     #[default]
@@ -414,6 +429,7 @@ impl ReferentialAction {
 
 /// Whether a constraint's check may wait for the end of the transaction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Deferrable {
     /// `NOT DEFERRABLE` (the default).
     #[default]
@@ -426,6 +442,7 @@ pub enum Deferrable {
 
 /// A CHECK constraint.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Check {
     /// Its name, `None` when the database generated it.
     pub name: Option<String>,
@@ -449,6 +466,7 @@ impl Check {
 
 /// A view.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct View {
     /// Name.
     pub name: String,
@@ -459,6 +477,7 @@ pub struct View {
 /// A PostgreSQL function or procedure (not an aggregate or window function), not owned
 /// by an extension.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Function {
     /// Name.
     pub name: String,
@@ -545,6 +564,7 @@ pub(crate) fn normalized_definition(sql: &str) -> String {
 
 /// A trigger on a table (or a view).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Trigger {
     /// Name.
     pub name: String,
@@ -564,6 +584,7 @@ impl Trigger {
 
 /// A PostgreSQL enum type.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct EnumType {
     /// Name.
     pub name: String,
@@ -573,6 +594,7 @@ pub struct EnumType {
 
 /// A PostgreSQL sequence that no column owns.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Sequence {
     /// Name.
     pub name: String,
@@ -602,6 +624,7 @@ pub struct Sequence {
 /// catalog says about it as its definition and `create: None` when no statement can be
 /// written from it (a revision that would need it stops, naming it).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Object {
     /// The kind, in the database's own words, lower case: `domain`, `extension`,
     /// `materialized view`, `policy`, `aggregate`, `event trigger`, `event`,
@@ -638,6 +661,7 @@ impl Object {
 /// When an [`Object`] is created relative to the rest of a schema (dropped in the
 /// reverse order).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Stage {
     /// Before the types, functions and tables (extensions, schemas, domains): tables
     /// may use them.

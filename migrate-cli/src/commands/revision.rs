@@ -2,12 +2,13 @@
 
 use crate::cli::RevisionArgs;
 use crate::error::CliError;
-use crate::schema::{guarded, SchemaSource, Sources};
+use crate::schema::{guarded_in, SchemaSource, Scratches, Sources};
 use crate::target::{update_sum, Ctx, Target};
 use crate::templates;
 use migrate_core::{validate_revision_id, Dialect, Script, ScriptDirectory};
 use migrate_runtime::schema::model::{diff, render, RenderOptions, Schema};
-use migrate_runtime::schema::{SchemaError, ScratchOn};
+use migrate_runtime::schema::{SchemaError, Scratch, ScratchOn};
+use migrate_runtime::testing::replay;
 use migrate_runtime::Migrator;
 use std::path::{Component, Path, PathBuf};
 
@@ -88,31 +89,59 @@ struct Autogenerate<'a> {
     verify: bool,
 }
 
-/// A scratch database's server and the schemas a revision verified there should give:
-/// `(server, after its downgrade, after its upgrade)`.
-type Check = (ScratchOn, Schema, Schema);
+/// What verifying a revision on one kind of database needs: the scratch server, the
+/// scratch database already at the revision's parents (the one the parents' schema was
+/// read from, when it was), and the schemas its downgrade and upgrade should give.
+struct Check {
+    on: ScratchOn,
+    at_parents: Option<Scratch>,
+    want_down: Schema,
+    want_up: Schema,
+}
 
 /// Another database's sections of a new revision: `(database, upgrade, downgrade)`.
 pub(crate) type OtherSection = (Dialect, String, String);
 
 /// `revision --autogenerate`: the DDL from the schema the migrations produce at the new
 /// revision's parents to the declared schema, written into the new revision, which is
-/// then verified on a scratch database: its upgrade must give the declared schema and
-/// its downgrade the parents' schema back. A revision that fails verification is still
-/// written, with the failure in a comment block above its upgrade section.
+/// then verified on the scratch database the parents' schema was read from: its upgrade
+/// must give the declared schema and its downgrade the parents' schema back. A revision
+/// that fails verification is still written, with the failure in a comment block above
+/// its upgrade section. The scratch databases are dropped on every path.
 fn autogenerate(
+    ctx: &mut Ctx<'_>,
+    t: &Target,
+    m: &Migrator,
+    new: NewRevision,
+    opts: &Autogenerate<'_>,
+) -> Result<(), CliError> {
+    let scratches = Scratches::default();
+    let result = autogenerate_in(ctx, t, m, new, opts, &scratches);
+    let dropped = ctx.block_on(scratches.drop_all());
+    result?;
+    dropped?
+}
+
+fn autogenerate_in(
     ctx: &mut Ctx<'_>,
     t: &Target,
     m: &Migrator,
     mut new: NewRevision,
     opts: &Autogenerate<'_>,
+    scratches: &Scratches,
 ) -> Result<(), CliError> {
     ctx.require_embedded_files(t, m)?;
     let dialect = t.dialect()?;
     let sources = Sources::of(ctx, t, opts.schema)?;
     let (own_section, also) =
         sections_to_write(sources.declared()?, m.directory(), dialect, opts.also)?;
-    let (from, to) = parents_and_declared(ctx, sources.clone(), new.parents.clone())?;
+    let (from, to, at_parents) = parents_and_declared(
+        ctx,
+        scratches,
+        sources.clone(),
+        new.parents.clone(),
+        opts.verify,
+    )?;
     let changes = diff(&from, &to).map_err(SchemaError::from)?;
     if changes.is_empty() {
         ctx.printer.info(
@@ -130,9 +159,25 @@ fn autogenerate(
     for c in &changes.changes {
         ctx.printer.info(format!("Detected {}", c.describe()));
     }
-    let (extra, mut checks) =
-        other_sections(ctx, &sources, &also, dialect, &new.parents, &options)?;
-    checks.insert(0, (sources.scratch_on.clone(), from, to));
+    let (extra, mut checks) = other_sections(
+        ctx,
+        scratches,
+        &sources,
+        &also,
+        dialect,
+        &new.parents,
+        &options,
+        opts.verify,
+    )?;
+    checks.insert(
+        0,
+        Check {
+            on: sources.scratch_on.clone(),
+            at_parents,
+            want_down: from,
+            want_up: to,
+        },
+    );
     new.fill = Some(Fill {
         upgrade: rendered.upgrade,
         downgrade: rendered.downgrade,
@@ -147,37 +192,50 @@ fn autogenerate(
     if !opts.verify {
         return Ok(());
     }
-    verify_written(ctx, t, &path, checks, &new.parents)
+    verify_written(ctx, scratches, &sources, t, &path, checks, &new.parents)
 }
 
 /// The schema the migrations produce at `parents` and the declared schema, each read on
-/// a scratch database where `sources` makes them.
+/// a scratch database where `sources` makes them (or from the model cache). With
+/// `keep`, the migrations are replayed whatever the cache holds, and the scratch
+/// database at the parents is kept (in `scratches`) to verify the revision on.
 fn parents_and_declared(
     ctx: &mut Ctx<'_>,
+    scratches: &Scratches,
     sources: Sources,
     parents: Vec<String>,
-) -> Result<(Schema, Schema), CliError> {
-    guarded(ctx, move |scratches| async move {
+    keep: bool,
+) -> Result<(Schema, Schema, Option<Scratch>), CliError> {
+    guarded_in(ctx, scratches, move |scratches| async move {
+        let from = async {
+            if keep {
+                let (schema, scratch) = sources.replayed_kept(&parents, &scratches).await?;
+                Ok::<_, CliError>((schema, Some(scratch)))
+            } else {
+                Ok((sources.migrations_at(&parents, &scratches).await?, None))
+            }
+        };
         // `join!`: a failure must not cancel the other halfway through creating
         // a scratch database, which would then never be dropped.
-        let (from, to) = tokio::join!(
-            sources.migrations_at(&parents, &scratches),
-            sources.read(&SchemaSource::Declared, &scratches),
-        );
-        Ok((from?, to?))
+        let (from, to) = tokio::join!(from, sources.read(&SchemaSource::Declared, &scratches));
+        let ((from, scratch), to) = (from?, to?);
+        Ok((from, to, scratch))
     })
 }
 
 /// Sections for other databases, each computed on a scratch database of its own
 /// kind (the server `--also URL` names), so that types and defaults are that
 /// database's own; with what verifying each should find.
+#[allow(clippy::too_many_arguments)]
 fn other_sections(
     ctx: &mut Ctx<'_>,
+    scratches: &Scratches,
     sources: &Sources,
     also: &[String],
     dialect: Dialect,
     parents: &[String],
     options: &RenderOptions,
+    keep: bool,
 ) -> Result<(Vec<OtherSection>, Vec<Check>), CliError> {
     let mut extra = Vec::new();
     let mut checks = Vec::new();
@@ -186,16 +244,20 @@ fn other_sections(
         if other == dialect || extra.iter().any(|(d, _, _)| *d == other) {
             continue;
         }
-        let mut theirs = sources.clone();
-        theirs.url = url.clone();
         // Named for scratch work, as a dev database is.
-        theirs.scratch_on = ScratchOn::dev(url.as_str());
-        let theirs_on = theirs.scratch_on.clone();
-        let (from, to) = parents_and_declared(ctx, theirs, parents.to_vec())?;
+        let on = ScratchOn::dev(url.as_str());
+        let theirs = sources.on(url, on.clone());
+        let (from, to, at_parents) =
+            parents_and_declared(ctx, scratches, theirs, parents.to_vec(), keep)?;
         let changes = diff(&from, &to).map_err(SchemaError::from)?;
         let r = render(&changes, &from, &to, other, options)?;
         extra.push((other, r.upgrade, r.downgrade));
-        checks.push((theirs_on, from, to));
+        checks.push(Check {
+            on,
+            at_parents,
+            want_down: from,
+            want_up: to,
+        });
     }
     Ok((extra, checks))
 }
@@ -219,10 +281,13 @@ fn say_sections(ctx: &mut Ctx<'_>, own: Dialect, also: &[String]) {
 }
 
 /// Verifies the revision written at `path`: applied after its parents it gives the
-/// declared schema, and its downgrade gives the parents' schema back, on a scratch
-/// database of each kind in `checks`.
+/// declared schema, and its downgrade gives the parents' schema back, on the scratch
+/// database of each kind in `checks` already at the parents (else on a new one, the
+/// parents replayed first).
 fn verify_written(
     ctx: &mut Ctx<'_>,
+    scratches: &Scratches,
+    sources: &Sources,
     t: &Target,
     path: &Path,
     checks: Vec<Check>,
@@ -243,18 +308,29 @@ fn verify_written(
         return Ok(());
     };
     let mut problem = Vec::new();
-    for (on, want_down, want_up) in checks {
+    for check in checks {
         let (verifier, rev, parents) = (verifier.clone(), rev.clone(), parents.to_vec());
-        let kind = crate::target::dialect_of(on.server_url())?;
-        let found = guarded(ctx, move |scratches| async move {
-            let scratch = scratches.create(&on).await?;
+        let kind = crate::target::dialect_of(check.on.server_url())?;
+        let progress = sources.progress.clone();
+        let found = guarded_in(ctx, scratches, move |scratches| async move {
+            let _phase = progress.phase(format!("Verifying the revision on {kind}"));
+            let scratch = match check.at_parents {
+                Some(s) => s,
+                None => {
+                    let s = scratches.create(&check.on).await?;
+                    if let Err(e) = replay(&verifier, s.database(), &parents).await {
+                        s.drop().await?;
+                        return Err(e.into());
+                    }
+                    s
+                }
+            };
             let found = verify_revision(
                 &verifier,
                 scratch.database(),
                 &rev,
-                &parents,
-                &want_up,
-                &want_down,
+                &check.want_up,
+                &check.want_down,
             )
             .await;
             scratch.drop().await?;
@@ -359,19 +435,17 @@ fn sections_to_write(
     Ok((sectioned.then_some(dialect), also))
 }
 
-/// Applies `rev` after its parents on `db` (an empty scratch database) and takes it back
-/// down, comparing each side with what it should give; returns what differs.
+/// Applies `rev` on `db` (a scratch database at its parents) and takes it back down,
+/// comparing each side with what it should give; returns what differs.
 async fn verify_revision(
     verifier: &Migrator,
     db: &migrate_runtime::Database,
     rev: &str,
-    parents: &[String],
     want_up: &migrate_runtime::schema::model::Schema,
     want_down: &migrate_runtime::schema::model::Schema,
 ) -> Result<Vec<String>, CliError> {
     use migrate_core::Direction;
-    use migrate_runtime::testing::{live_schema, replay};
-    replay(verifier, db, parents).await?;
+    use migrate_runtime::testing::live_schema;
     let mut problems = Vec::new();
     let sides = [
         (

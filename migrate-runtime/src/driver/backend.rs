@@ -120,6 +120,12 @@ pub(crate) trait Backend: Sync {
         true
     }
 
+    /// A query returning text rows that together name the server's version and the
+    /// settings that shape what DDL creates there (encoding, collation, default
+    /// engine...): two servers with equal answers give a schema equal models, which is
+    /// what a cache of models is keyed by.
+    fn fingerprint_query(&self) -> &'static str;
+
     /// Whether a database error says the table does not exist.
     fn is_missing_table(&self, e: &dyn sqlx::error::DatabaseError) -> bool;
 

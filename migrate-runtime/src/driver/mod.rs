@@ -467,6 +467,22 @@ impl Database {
         Ok(names.iter().any(|n| n == name))
     }
 
+    /// What identifies this database's server for a cache of schema models: its
+    /// version and the settings that shape what DDL creates (see each driver's query).
+    /// Only reads.
+    ///
+    /// # Errors
+    /// [`MigrateError::Database`] when the query fails.
+    pub async fn server_fingerprint(&self) -> Result<String, MigrateError> {
+        let mut conn = self.pool.acquire().await?;
+        let query = conn.backend().fingerprint_query();
+        let rows = conn
+            .strings(query)
+            .await
+            .map_err(|e| MigrateError::db("cannot read the server's version", e))?;
+        Ok(rows.join("\n"))
+    }
+
     /// `url` naming the database `name` on the same server instead of its own.
     pub fn url_with_database(url: &str, name: &str) -> String {
         with_database(url, name)

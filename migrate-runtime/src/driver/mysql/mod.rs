@@ -208,6 +208,14 @@ impl super::Backend for Mysql {
         Some("SELECT CAST(@@in_transaction AS CHAR)")
     }
 
+    fn fingerprint_query(&self) -> &'static str {
+        // A new database takes the server's character set and collation; the session's
+        // SQL mode and the engine's defaults decide what a CREATE TABLE gives.
+        "SELECT CONCAT_WS('|', @@version, @@version_comment, @@character_set_server, \
+           @@collation_server, @@lower_case_table_names, @@sql_mode, @@default_storage_engine, \
+           @@explicit_defaults_for_timestamp, @@innodb_default_row_format)"
+    }
+
     fn is_missing_table(&self, e: &dyn sqlx::error::DatabaseError) -> bool {
         e.code().as_deref() == Some("42S02") || e.message().contains("doesn't exist")
     }

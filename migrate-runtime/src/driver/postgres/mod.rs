@@ -190,6 +190,16 @@ impl super::Backend for Postgres {
         format!("${n}")
     }
 
+    fn fingerprint_query(&self) -> &'static str {
+        // A new database copies template1 (encoding, locale); extensions come from the
+        // server's installed packages, whose versions may change without the server's.
+        "SELECT version() || '|' || current_setting('server_encoding') \
+           || '|' || current_setting('default_table_access_method') \
+           || '|' || (SELECT datcollate || '|' || datctype FROM pg_database WHERE datname = 'template1') \
+           || '|' || coalesce((SELECT string_agg(name || '=' || coalesce(default_version, ''), ',' ORDER BY name) \
+                               FROM pg_available_extensions), '')"
+    }
+
     fn is_missing_table(&self, e: &dyn sqlx::error::DatabaseError) -> bool {
         e.code().as_deref() == Some("42P01")
     }

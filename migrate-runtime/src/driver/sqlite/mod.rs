@@ -116,6 +116,11 @@ impl super::Backend for Sqlite {
         false
     }
 
+    fn fingerprint_query(&self) -> &'static str {
+        "SELECT sqlite_version() || '|' || \
+           (SELECT group_concat(compile_options, ',') FROM pragma_compile_options)"
+    }
+
     fn is_missing_table(&self, e: &dyn sqlx::error::DatabaseError) -> bool {
         e.message().contains("no such table")
     }
