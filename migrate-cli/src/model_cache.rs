@@ -220,16 +220,32 @@ mod tests {
     fn an_entry_is_read_back_only_under_its_own_key() {
         let dir = tempfile::tempdir().expect("temp dir");
         let cache = ModelCache::in_dir(dir.path());
-        let key = Key::declared(&declared("CREATE TABLE t (a int);"), Dialect::Sqlite, "3.45");
+        let key = Key::declared(
+            &declared("CREATE TABLE t (a int);"),
+            Dialect::Sqlite,
+            "3.45",
+        );
         assert_eq!(cache.get(&key), None, "empty");
         cache.put(&key, &schema("a"));
         assert_eq!(cache.get(&key), Some(schema("a")));
 
         // Any input changed is another key: the SQL, the database kind, the server.
         for other in [
-            Key::declared(&declared("CREATE TABLE t (b int);"), Dialect::Sqlite, "3.45"),
-            Key::declared(&declared("CREATE TABLE t (a int);"), Dialect::Postgres, "3.45"),
-            Key::declared(&declared("CREATE TABLE t (a int);"), Dialect::Sqlite, "3.46"),
+            Key::declared(
+                &declared("CREATE TABLE t (b int);"),
+                Dialect::Sqlite,
+                "3.45",
+            ),
+            Key::declared(
+                &declared("CREATE TABLE t (a int);"),
+                Dialect::Postgres,
+                "3.45",
+            ),
+            Key::declared(
+                &declared("CREATE TABLE t (a int);"),
+                Dialect::Sqlite,
+                "3.46",
+            ),
         ] {
             assert_ne!(other, key);
             assert_eq!(cache.get(&other), None, "{other:?}");
@@ -265,7 +281,10 @@ mod tests {
             let key = Key(format!("k{i}"));
             let path = dir.path().join(key.file_name());
             std::fs::write(&path, encode(&key, &schema("a")).expect("encoded")).expect("write");
-            let f = std::fs::File::options().write(true).open(&path).expect("open");
+            let f = std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .expect("open");
             f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1000 + i))
                 .expect("set time");
         }

@@ -296,6 +296,58 @@ impl Sources {
         Ok(schema)
     }
 
+    /// The schemas the migrations produce at `first` and at `then` (revisions above
+    /// `first`, e.g. a database's current revisions and the heads), each from the cache
+    /// or replayed: when neither is cached, one scratch database is replayed to `first`,
+    /// read, taken on to `then` and read again.
+    pub async fn migrations_at_both(
+        &self,
+        first: &[String],
+        then: &[String],
+        scratches: &Scratches,
+    ) -> Result<(Schema, Schema), CliError> {
+        let (first_key, then_key) = (
+            self.migrations_key(first).await,
+            self.migrations_key(then).await,
+        );
+        let cached = |key: &Option<Key>| key.as_ref().and_then(|k| self.cache.get(k));
+        let (at_first, at_then) = (cached(&first_key), cached(&then_key));
+        match (at_first, at_then) {
+            (Some(a), Some(b)) => {
+                let _phase = self.progress.phase(format!(
+                    "Using the models of the migrations at {} and at {} from the cache",
+                    at(first),
+                    at(then)
+                ));
+                Ok((a, b))
+            }
+            (Some(a), None) => Ok((a, self.migrations_at(then, scratches).await?)),
+            (None, _) => {
+                let (a, scratch) = self.replayed(first, scratches).await?;
+                if let Some(k) = &first_key {
+                    self.cache.put(k, &a);
+                }
+                let more = self
+                    .replay_count(then)
+                    .saturating_sub(self.replay_count(first));
+                let phase = self.progress.phase(format!(
+                    "Replaying {more} more migration{} to {}",
+                    if more == 1 { "" } else { "s" },
+                    at(then)
+                ));
+                let b = testing::replay(&self.migrator, scratch.database(), then).await;
+                drop(phase);
+                let dropped = scratch.drop().await;
+                let b = b?;
+                dropped?;
+                if let Some(k) = &then_key {
+                    self.cache.put(k, &b);
+                }
+                Ok((a, b))
+            }
+        }
+    }
+
     /// The migrations replayed to `revisions` in a new scratch database, kept for more
     /// work (the caller drops it), and its schema, which goes into the cache.
     pub async fn replayed_kept(

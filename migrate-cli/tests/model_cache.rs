@@ -71,7 +71,10 @@ fn second_check_is_cached(p: &Project) {
     assert_eq!(count(&second, LOAD), 0, "{second}");
     assert_eq!(count(&second, CACHED_MIGRATIONS), 1, "{second}");
     assert_eq!(count(&second, CACHED_DECLARED), 1, "{second}");
-    assert!(second.contains("Reading the database's schema..."), "{second}");
+    assert!(
+        second.contains("Reading the database's schema..."),
+        "{second}"
+    );
 }
 
 /// A changed declared schema, then a changed migration, are misses that `check` reports;
@@ -133,8 +136,15 @@ fn autogenerate_replays_once(p: &Project) {
         );
         assert_eq!(code, 0, "{round}:\n{out}");
         assert_eq!(count(&out, REPLAY), 1, "{round}:\n{out}");
-        assert_eq!(count(&out, "Verifying the revision on"), 1, "{round}:\n{out}");
-        assert!(out.contains("Verified on a scratch database"), "{round}:\n{out}");
+        assert_eq!(
+            count(&out, "Verifying the revision on"),
+            1,
+            "{round}:\n{out}"
+        );
+        assert!(
+            out.contains("Verified on a scratch database"),
+            "{round}:\n{out}"
+        );
         let loads = if round == "cold" { 1 } else { 0 };
         assert_eq!(count(&out, LOAD), loads, "{round}:\n{out}");
         let file = common::find_file(&p.path().join("migrations"), "b2_").expect("b2");
@@ -146,11 +156,49 @@ fn autogenerate_replays_once(p: &Project) {
     std::fs::write(&declared, TABLES).expect("write");
 }
 
+/// A database behind its heads: one scratch database is replayed to its revision, then
+/// taken on to the heads; the second run takes both from the cache.
+fn behind_the_heads(p: &Project) {
+    let declared = p.path().join("schema").join("tables.sql");
+    let with_note = TABLES.replace("NOT NULL)", "NOT NULL, note VARCHAR(20))");
+    std::fs::write(&declared, &with_note).expect("write");
+    let (code, out) = run(
+        p,
+        &["revision", "--autogenerate", "-m", "note", "--rev-id", "c3"],
+    );
+    assert_eq!(code, 0, "{out}");
+    let _ = std::fs::remove_dir_all(p.path().join(".cache").join("models"));
+    let (code, out) = traced(p, &["check"]);
+    assert_ne!(code, 0, "not at head:\n{out}");
+    assert_eq!(count(&out, REPLAY), 1, "{out}");
+    assert_eq!(
+        count(&out, "Replaying 1 more migration to c3..."),
+        1,
+        "{out}"
+    );
+    let (code2, out) = traced(p, &["check"]);
+    assert_eq!(code2, code, "{out}");
+    assert_eq!(count(&out, REPLAY), 0, "{out}");
+    assert_eq!(
+        count(
+            &out,
+            "Using the models of the migrations at a1 and at c3 from the cache..."
+        ),
+        1,
+        "{out}"
+    );
+    let file = common::find_file(&p.path().join("migrations"), "c3_").expect("c3");
+    std::fs::remove_file(file).expect("remove");
+    p.ok(&["hash"]);
+    std::fs::write(&declared, TABLES).expect("write");
+}
+
 fn all(p: &Project) {
     upgraded(p);
     second_check_is_cached(p);
     never_stale(p);
     autogenerate_replays_once(p);
+    behind_the_heads(p);
 }
 
 #[test]

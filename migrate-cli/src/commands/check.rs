@@ -158,17 +158,22 @@ fn schema_problems(
             // same time (creating a database is mostly the server's I/O).
             // `join!`, not `try_join!`: a failure must not cancel the others halfway
             // through creating a scratch database, which would then never be dropped.
-            let (live, at_current, declared) = tokio::join!(
+            let migrations = async {
+                if at_heads_is_current {
+                    let at = sources.migrations_at(&current, &scratches).await?;
+                    Ok::<_, CliError>((at.clone(), at))
+                } else {
+                    sources
+                        .migrations_at_both(&current, &heads, &scratches)
+                        .await
+                }
+            };
+            let (live, migrations, declared) = tokio::join!(
                 sources.read(&SchemaSource::Database, &scratches),
-                sources.migrations_at(&current, &scratches),
+                migrations,
                 sources.read(&SchemaSource::Declared, &scratches),
             );
-            let (live, at_current, declared) = (live?, at_current?, declared?);
-            let at_heads = if at_heads_is_current {
-                at_current.clone()
-            } else {
-                sources.migrations_at(&heads, &scratches).await?
-            };
+            let (live, (at_current, at_heads), declared) = (live?, migrations?, declared?);
             Ok((live, at_current, at_heads, declared))
         })?
     };
