@@ -54,10 +54,15 @@ const INHERITANCE: &str = "SELECT rel.relname::text, \
 
 /// The tables' columns (after [`RELATIONS`]). A collation is only named when it is not
 /// the type's own (`typcollation`), as the SQL only names it then. A partition's
-/// columns are its parent's: read for the names its own indexes use, not listed.
+/// columns are its parent's: read for the names its own indexes use, not listed. A
+/// default is printed without its table (relation 0), which it cannot refer to:
+/// `pg_get_expr` opens the relation it is given, which on a new connection costs more
+/// than the rest of the query; a generation expression names columns, so its table is
+/// given.
 const COLUMNS: &str = "SELECT a.attrelid::int8, a.attnum, a.attname::text, \
          format_type(a.atttypid, a.atttypmod), a.attnotnull, \
-         pg_get_expr(ad.adbin, ad.adrelid, true), a.attidentity::text, a.attgenerated::text, \
+         pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END, true), \
+         a.attidentity::text, a.attgenerated::text, \
          CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation \
            THEN co.collname::text END, rel.relispartition \
          FROM pg_attribute a JOIN rel ON rel.oid = a.attrelid \
@@ -259,15 +264,20 @@ type ColumnNames = HashMap<(i64, i16), String>;
 /// cores in about half the time. Each connection takes the next query off one queue
 /// (the costliest first), so a second connection that is slow to open or never opens
 /// (a pool of one connection, a server at its connection limit) only leaves more to
-/// the first.
+/// the first. The second one must see the same schema: it reads nothing unless its
+/// `current_schema()` is the first's.
 pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateError> {
     let queue = Queue::new();
     let mut first = pool.acquire().await.map_err(unreadable("connection"))?;
+    let schema = current_schema(&mut first).await?;
     let helping = AtomicBool::new(false);
     let helper = async {
         let Ok(mut c) = pool.acquire().await else {
             return Ok(Vec::new());
         };
+        if current_schema(&mut c).await.ok() != Some(schema.clone()) {
+            return Ok(Vec::new());
+        }
         helping.store(true, Ordering::Relaxed);
         work(&mut c, &queue).await
     };
@@ -288,6 +298,15 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
     };
     rows.extend(theirs);
     Ok(Catalog::from_rows(rows).into_schema())
+}
+
+/// The schema the catalog queries read, `None` when the search path names none that
+/// exists.
+async fn current_schema(c: &mut PgConnection) -> Result<Option<String>, MigrateError> {
+    sqlx::query_scalar("SELECT current_schema()::text")
+        .fetch_one(&mut *c)
+        .await
+        .map_err(unreadable("current_schema()"))
 }
 
 /// The error of a catalog query, naming what it read.
