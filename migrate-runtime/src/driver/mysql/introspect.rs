@@ -4,12 +4,12 @@
 //! the server, whose `information_schema` joins scan every table once per row.
 
 use crate::error::MigrateError;
+use futures_util::future::{select, Either};
 use migrate_schema::{
     Check, Column, Deferrable, ForeignKey, Generated, Identity, Index, IndexKey, IndexPart,
     PrimaryKey, ReferentialAction, Schema, Table, Trigger, Unique, View,
 };
 use sqlx::mysql::{MySqlConnection, MySqlRow};
-use futures_util::future::{select, Either};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
 use std::pin::pin;
@@ -117,10 +117,13 @@ const MYSQL_CHECKS: &str = "SELECT tc.TABLE_NAME, cc.CONSTRAINT_NAME, cc.CHECK_C
 const VIEWS: &str =
     "SELECT TABLE_NAME, VIEW_DEFINITION FROM information_schema.VIEWS WHERE TABLE_SCHEMA = DATABASE()";
 
+/// A trigger is in its table's database, so `EVENT_OBJECT_SCHEMA` selects the same rows
+/// as `TRIGGER_SCHEMA`: it is the column MariaDB looks up the database by, and without
+/// it the server reads the triggers of every database.
 const TRIGGERS: &str =
     "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, \
          ACTION_STATEMENT FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() \
-         ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER";
+         AND EVENT_OBJECT_SCHEMA = DATABASE() ORDER BY EVENT_OBJECT_TABLE, ACTION_ORDER";
 
 pub(crate) async fn introspect(pool: &sqlx::MySqlPool) -> Result<Schema, MigrateError> {
     let mut c = pool.acquire().await.map_err(unreadable("connection"))?;
@@ -192,7 +195,10 @@ impl Catalog {
     /// Runs the queries: the server's first, as the rest depends on it, then the
     /// others on `c` and, as soon as the pool can open it, a second connection (see
     /// [`read_all`]).
-    async fn read(pool: &sqlx::MySqlPool, c: &mut MySqlConnection) -> Result<Catalog, MigrateError> {
+    async fn read(
+        pool: &sqlx::MySqlPool,
+        c: &mut MySqlConnection,
+    ) -> Result<Catalog, MigrateError> {
         let (server, database, [default_engine, default_collation]) = server(c).await?;
         let statistics = statistics_sql(server);
         let checks = if !server.has_checks() {

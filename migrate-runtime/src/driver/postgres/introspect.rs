@@ -5,6 +5,7 @@
 //! slower.
 
 use crate::error::MigrateError;
+use futures_util::future::{select, Either};
 use migrate_core::Dialect;
 use migrate_schema::model::{Object, Stage};
 use migrate_schema::render::{dialect, postgres_object_name};
@@ -13,7 +14,6 @@ use migrate_schema::{
     IndexKey, IndexPart, PartitionOf, PostgresTable, PrimaryKey, ReferentialAction, Schema,
     Sequence, Table, Trigger, Unique, View,
 };
-use futures_util::future::{select, Either};
 use sqlx::postgres::PgRow;
 use sqlx::PgConnection;
 use std::collections::HashMap;
@@ -374,7 +374,9 @@ impl Query {
             Query::Inheritance => {
                 Rows::Inheritance(fetch(c, &on_relations(INHERITANCE), "pg_inherits").await?)
             }
-            Query::Columns => Rows::Columns(fetch(c, &on_relations(COLUMNS), "pg_attribute").await?),
+            Query::Columns => {
+                Rows::Columns(fetch(c, &on_relations(COLUMNS), "pg_attribute").await?)
+            }
             Query::Constraints => {
                 Rows::Constraints(fetch(c, &on_relations(CONSTRAINTS), "pg_constraint").await?)
             }
@@ -382,7 +384,9 @@ impl Query {
             Query::Enums => Rows::Enums(fetch(c, ENUMS, "pg_enum").await?),
             Query::Sequences => Rows::Sequences(fetch(c, SEQUENCES, "pg_sequence").await?),
             Query::Functions => Rows::Functions(fetch(c, FUNCTIONS, "pg_proc").await?),
-            Query::Triggers => Rows::Triggers(fetch(c, &on_relations(TRIGGERS), "pg_trigger").await?),
+            Query::Triggers => {
+                Rows::Triggers(fetch(c, &on_relations(TRIGGERS), "pg_trigger").await?)
+            }
             Query::Objects(i) => Rows::Objects(i, super::objects::read(c, i).await?),
         };
         tracing::debug!(query = ?self, elapsed = ?started.elapsed(), "introspection query");
