@@ -1,9 +1,11 @@
 //! PostgreSQL: nine queries on `pg_catalog` for the whole current schema (tables and
 //! views, inheritance, columns, constraints, indexes, enums, sequences, functions,
-//! triggers), every text printed by the server itself. `information_schema` is not used: its views are
-//! far slower.
+//! triggers) and those of [`super::objects`], every text printed by the server itself,
+//! run on two connections at once. `information_schema` is not used: its views are far
+//! slower.
 
 use crate::error::MigrateError;
+use futures_util::future::{select, Either};
 use migrate_core::Dialect;
 use migrate_schema::model::{Object, Stage};
 use migrate_schema::render::{dialect, postgres_object_name};
@@ -15,6 +17,9 @@ use migrate_schema::{
 use sqlx::postgres::PgRow;
 use sqlx::PgConnection;
 use std::collections::HashMap;
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Instant;
 
 /// The current schema, and its tables and views not owned by an extension.
 const RELATIONS: &str =
@@ -49,10 +54,15 @@ const INHERITANCE: &str = "SELECT rel.relname::text, \
 
 /// The tables' columns (after [`RELATIONS`]). A collation is only named when it is not
 /// the type's own (`typcollation`), as the SQL only names it then. A partition's
-/// columns are its parent's: read for the names its own indexes use, not listed.
+/// columns are its parent's: read for the names its own indexes use, not listed. A
+/// default is printed without its table (relation 0), which it cannot refer to:
+/// `pg_get_expr` opens the relation it is given, which on a new connection costs more
+/// than the rest of the query; a generation expression names columns, so its table is
+/// given.
 const COLUMNS: &str = "SELECT a.attrelid::int8, a.attnum, a.attname::text, \
          format_type(a.atttypid, a.atttypmod), a.attnotnull, \
-         pg_get_expr(ad.adbin, ad.adrelid, true), a.attidentity::text, a.attgenerated::text, \
+         pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END, true), \
+         a.attidentity::text, a.attgenerated::text, \
          CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation \
            THEN co.collname::text END, rel.relispartition \
          FROM pg_attribute a JOIN rel ON rel.oid = a.attrelid \
@@ -66,54 +76,73 @@ const COLUMNS: &str = "SELECT a.attrelid::int8, a.attnum, a.attname::text, \
 /// a partition has from its parent (also when it had its own copy before it was
 /// attached, as `pg_dump` writes partitions). The last two columns: the constraint as
 /// `pg_get_constraintdef` prints it, and whether it is a key with index options the
-/// model's keys do not carry (`INCLUDE`, `NULLS NOT DISTINCT`, storage parameters).
+/// model's keys do not carry (`INCLUDE`, `NULLS NOT DISTINCT`, storage parameters); the
+/// definition is only printed for such a key, the one use of it, as printing every
+/// constraint costs more than the rest of the query. Column names are looked up one by
+/// one (an index scan each): a join on `pg_attribute` reads every column of the table.
 const CONSTRAINTS: &str = "SELECT con.conrelid::int8, con.conname::text, con.contype::text, \
-         ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(n, i) \
-           JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i), \
+         ARRAY(SELECT (SELECT a.attname::text FROM pg_attribute a \
+             WHERE a.attrelid = con.conrelid AND a.attnum = k.n) \
+           FROM unnest(con.conkey) WITH ORDINALITY k(n, i) ORDER BY k.i), \
          CASE WHEN fc.oid IS NULL THEN NULL \
            WHEN fc.relnamespace = (SELECT oid FROM ns) THEN fc.relname::text \
            ELSE fn.nspname || '.' || fc.relname END, \
-         ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(n, i) \
-           JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i), \
+         ARRAY(SELECT (SELECT a.attname::text FROM pg_attribute a \
+             WHERE a.attrelid = con.confrelid AND a.attnum = k.n) \
+           FROM unnest(con.confkey) WITH ORDINALITY k(n, i) ORDER BY k.i), \
          con.confupdtype::text, con.confdeltype::text, con.condeferrable, con.condeferred, \
          CASE WHEN con.contype = 'c' THEN pg_get_expr(con.conbin, con.conrelid, true) END, \
-         con.convalidated, pg_get_constraintdef(con.oid, true), \
-         con.contype IN ('p', 'u') AND EXISTS (SELECT 1 FROM pg_index ci \
-           JOIN pg_class cc ON cc.oid = ci.indexrelid WHERE ci.indexrelid = con.conindid \
-           AND (ci.indnatts > ci.indnkeyatts OR ci.indnullsnotdistinct \
-             OR cc.reloptions IS NOT NULL)) \
+         con.convalidated, \
+         CASE WHEN ko.options THEN pg_get_constraintdef(con.oid, true) END, ko.options \
          FROM pg_constraint con JOIN rel ON rel.oid = con.conrelid \
          LEFT JOIN pg_class fc ON fc.oid = con.confrelid \
          LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
+         LEFT JOIN pg_index ci ON ci.indexrelid = con.conindid AND con.contype IN ('p', 'u') \
+         LEFT JOIN pg_class cc ON cc.oid = ci.indexrelid, \
+         LATERAL (SELECT COALESCE(ci.indnatts > ci.indnkeyatts OR ci.indnullsnotdistinct \
+           OR cc.reloptions IS NOT NULL, false) AS options) ko \
          WHERE con.contype IN ('p', 'u', 'f', 'c') AND con.conparentid = 0 \
          AND (con.coninhcount = 0 OR NOT rel.relispartition)";
 
 /// Indexes that no constraint owns (after [`RELATIONS`]), without a partition's
-/// indexes that belong to an index of its parent (`pg_inherits`). Per key part, the
-/// operator class when it is not the default for its type and method (empty text
-/// otherwise), and the collation when it is not the column's (for an expression, the
-/// database's default).
-const INDEXES: &str =
-    "SELECT ix.indrelid::int8, i.relname::text, ix.indisunique, am.amname::text, \
-         pg_get_expr(ix.indpred, ix.indrelid, true), \
-         string_to_array(ix.indkey::text, ' ')::int2[], \
-         string_to_array(ix.indoption::text, ' ')::int2[], \
-         ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) \
-           FROM generate_series(1, ix.indnkeyatts) k ORDER BY k), \
-         ix.indnkeyatts, ix.indnullsnotdistinct, COALESCE(i.reloptions, '{}')::text[], \
-         ARRAY(SELECT CASE WHEN oc.opcdefault THEN '' ELSE oc.opcname::text END \
-           FROM unnest(string_to_array(ix.indclass::text, ' ')::oid[]) WITH ORDINALITY k(oid, n) \
-           JOIN pg_opclass oc ON oc.oid = k.oid ORDER BY k.n), \
-         ARRAY(SELECT COALESCE(co.collname::text, '') \
-           FROM unnest(string_to_array(ix.indcollation::text, ' ')::oid[]) WITH ORDINALITY k(oid, n) \
-           LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = ix.indkey[k.n - 1] \
-           LEFT JOIN pg_collation co ON co.oid = k.oid \
-             AND k.oid <> COALESCE(a.attcollation, 100) ORDER BY k.n) \
+/// indexes that belong to an index of its parent (`pg_inherits`). Per key part: the
+/// expression `pg_get_indexdef` prints where the part is not a column (empty text for a
+/// column, named by `indkey`: printing each part costs as much as the rest of the
+/// query), the operator class when it is not the default for its type and method
+/// (empty text otherwise), and the collation when it is not the column's (for an
+/// expression, the database's default). The parts of all indexes are one set, joined
+/// once with `pg_opclass` and `pg_collation` (a lookup per index scanned both whole).
+const INDEXES: &str = ", idx AS (SELECT ix.indexrelid, ix.indrelid, ix.indisunique, ix.indpred, \
+           ix.indkey, ix.indoption, ix.indnkeyatts, ix.indnullsnotdistinct, ix.indclass, \
+           ix.indcollation, i.relname, i.relam, i.reloptions \
          FROM pg_index ix JOIN rel ON rel.oid = ix.indrelid \
-         JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_am am ON am.oid = i.relam \
+         JOIN pg_class i ON i.oid = ix.indexrelid \
          WHERE NOT EXISTS (SELECT 1 FROM pg_constraint con \
            WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x')) \
-         AND NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = ix.indexrelid)";
+         AND NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = ix.indexrelid)), \
+       parts AS (SELECT idx.indexrelid, \
+           array_agg(CASE WHEN idx.indkey[k.n - 1] = 0 \
+             THEN pg_get_indexdef(idx.indexrelid, k.n::int, true) ELSE '' END ORDER BY k.n) \
+             AS defs, \
+           array_agg(CASE WHEN oc.opcdefault THEN '' ELSE oc.opcname::text END ORDER BY k.n) \
+             FILTER (WHERE oc.oid IS NOT NULL) AS opclasses, \
+           array_agg(COALESCE(co.collname::text, '') ORDER BY k.n) \
+             FILTER (WHERE k.coll IS NOT NULL) AS collations \
+         FROM idx CROSS JOIN LATERAL unnest(string_to_array(idx.indclass::text, ' ')::oid[], \
+             string_to_array(idx.indcollation::text, ' ')::oid[]) WITH ORDINALITY k(cls, coll, n) \
+         LEFT JOIN pg_opclass oc ON oc.oid = k.cls \
+         LEFT JOIN pg_attribute a ON a.attrelid = idx.indrelid AND a.attnum = idx.indkey[k.n - 1] \
+         LEFT JOIN pg_collation co ON co.oid = k.coll AND k.coll <> COALESCE(a.attcollation, 100) \
+         GROUP BY idx.indexrelid) \
+     SELECT idx.indrelid::int8, idx.relname::text, idx.indisunique, am.amname::text, \
+         pg_get_expr(idx.indpred, idx.indrelid, true), \
+         string_to_array(idx.indkey::text, ' ')::int2[], \
+         string_to_array(idx.indoption::text, ' ')::int2[], \
+         COALESCE(parts.defs, '{}'), idx.indnkeyatts, idx.indnullsnotdistinct, \
+         COALESCE(idx.reloptions, '{}')::text[], \
+         COALESCE(parts.opclasses, '{}'), COALESCE(parts.collations, '{}') \
+         FROM idx JOIN pg_am am ON am.oid = idx.relam \
+         LEFT JOIN parts ON parts.indexrelid = idx.indexrelid";
 
 /// Enum types of the current schema that no extension owns, with their labels in order.
 const ENUMS: &str =
@@ -181,7 +210,7 @@ type ColumnRow = (
 );
 /// `(conrelid, conname, contype, columns, referenced table, referenced columns,
 /// confupdtype, confdeltype, condeferrable, condeferred, check expression, convalidated,
-/// definition, a key with index options)`
+/// definition of a key with index options, a key with index options)`
 type ConstraintRow = (
     i64,
     String,
@@ -195,11 +224,11 @@ type ConstraintRow = (
     bool,
     Option<String>,
     bool,
-    String,
+    Option<String>,
     bool,
 );
 /// `(indrelid, name, indisunique, access method, predicate, indkey, indoption, each
-/// key's definition, indnkeyatts, indnullsnotdistinct, reloptions, each key's
+/// key's expression or '', indnkeyatts, indnullsnotdistinct, reloptions, each key's
 /// operator class or '', each key's collation or '')`
 type IndexRow = (
     i64,
@@ -230,14 +259,54 @@ type TableNames = HashMap<i64, String>;
 /// Column names by `(attrelid, attnum)`.
 type ColumnNames = HashMap<(i64, i16), String>;
 
+/// Reads the schema on the pool's connection and, as soon as the pool can open it, a
+/// second one: the queries are independent, and the server answers two at once on two
+/// cores in about half the time. Each connection takes the next query off one queue
+/// (the costliest first), so a second connection that is slow to open or never opens
+/// (a pool of one connection, a server at its connection limit) only leaves more to
+/// the first. The second one must see the same schema: it reads nothing unless its
+/// `current_schema()` is the first's.
 pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateError> {
-    let mut c = pool.acquire().await.map_err(unreadable("connection"))?;
-    let catalog = Catalog::read(&mut c).await?;
-    let objects = super::objects::read(&mut c).await?;
-    drop(c);
-    let mut schema = catalog.into_schema();
-    objects.into_iter().for_each(|o| schema.add_object(o));
-    Ok(schema)
+    let queue = Queue::new();
+    let mut first = pool.acquire().await.map_err(unreadable("connection"))?;
+    let schema = current_schema(&mut first).await?;
+    let helping = AtomicBool::new(false);
+    let helper = async {
+        let Ok(mut c) = pool.acquire().await else {
+            return Ok(Vec::new());
+        };
+        if current_schema(&mut c).await.ok() != Some(schema.clone()) {
+            return Ok(Vec::new());
+        }
+        helping.store(true, Ordering::Relaxed);
+        work(&mut c, &queue).await
+    };
+    let main = work(&mut first, &queue);
+    let (main, helper) = (pin!(main), pin!(helper));
+    let (mut rows, theirs) = match select(main, helper).await {
+        Either::Left((mine, helper)) => {
+            let mine = mine?;
+            // A helper still waiting for its connection has nothing left to do.
+            let theirs = if helping.load(Ordering::Relaxed) {
+                helper.await?
+            } else {
+                Vec::new()
+            };
+            (mine, theirs)
+        }
+        Either::Right((theirs, main)) => (main.await?, theirs?),
+    };
+    rows.extend(theirs);
+    Ok(Catalog::from_rows(rows).into_schema())
+}
+
+/// The schema the catalog queries read, `None` when the search path names none that
+/// exists.
+async fn current_schema(c: &mut PgConnection) -> Result<Option<String>, MigrateError> {
+    sqlx::query_scalar("SELECT current_schema()::text")
+        .fetch_one(&mut *c)
+        .await
+        .map_err(unreadable("current_schema()"))
 }
 
 /// The error of a catalog query, naming what it read.
@@ -265,7 +334,114 @@ fn on_relations(select: &str) -> String {
     format!("{RELATIONS} {select}")
 }
 
-/// Every catalog query's rows, read on one connection.
+/// One catalog query.
+#[derive(Debug, Clone, Copy)]
+enum Query {
+    Relations,
+    Inheritance,
+    Columns,
+    Constraints,
+    Indexes,
+    Enums,
+    Sequences,
+    Functions,
+    Triggers,
+    /// One of the object queries (see [`super::objects::read`]).
+    Objects(usize),
+}
+
+/// One catalog query's rows.
+enum Rows {
+    Relations(Vec<RelationRow>),
+    Inheritance(Vec<InheritanceRow>),
+    Columns(Vec<ColumnRow>),
+    Constraints(Vec<ConstraintRow>),
+    Indexes(Vec<IndexRow>),
+    Enums(Vec<EnumRow>),
+    Sequences(Vec<SequenceRow>),
+    Functions(Vec<FunctionRow>),
+    Triggers(Vec<TriggerRow>),
+    Objects(usize, Vec<Object>),
+}
+
+impl Query {
+    async fn run(self, c: &mut PgConnection) -> Result<Rows, MigrateError> {
+        let started = Instant::now();
+        let rows = match self {
+            Query::Relations => {
+                Rows::Relations(fetch(c, &on_relations(RELATION_ROWS), "pg_class").await?)
+            }
+            Query::Inheritance => {
+                Rows::Inheritance(fetch(c, &on_relations(INHERITANCE), "pg_inherits").await?)
+            }
+            Query::Columns => {
+                Rows::Columns(fetch(c, &on_relations(COLUMNS), "pg_attribute").await?)
+            }
+            Query::Constraints => {
+                Rows::Constraints(fetch(c, &on_relations(CONSTRAINTS), "pg_constraint").await?)
+            }
+            Query::Indexes => Rows::Indexes(fetch(c, &on_relations(INDEXES), "pg_index").await?),
+            Query::Enums => Rows::Enums(fetch(c, ENUMS, "pg_enum").await?),
+            Query::Sequences => Rows::Sequences(fetch(c, SEQUENCES, "pg_sequence").await?),
+            Query::Functions => Rows::Functions(fetch(c, FUNCTIONS, "pg_proc").await?),
+            Query::Triggers => {
+                Rows::Triggers(fetch(c, &on_relations(TRIGGERS), "pg_trigger").await?)
+            }
+            Query::Objects(i) => Rows::Objects(i, super::objects::read(c, i).await?),
+        };
+        tracing::debug!(query = ?self, elapsed = ?started.elapsed(), "introspection query");
+        Ok(rows)
+    }
+}
+
+/// The queries not yet taken by a connection.
+struct Queue {
+    queries: Vec<Query>,
+    next: AtomicUsize,
+}
+
+impl Queue {
+    /// Every query, the costliest first (measured on 1,000 tables: columns, indexes and
+    /// constraints cost more than all the others together), so that no connection is
+    /// left with a long one while the other is idle.
+    fn new() -> Queue {
+        let mut queries = vec![
+            Query::Columns,
+            Query::Indexes,
+            Query::Constraints,
+            Query::Relations,
+            Query::Sequences,
+        ];
+        queries.extend((0..super::objects::COUNT).map(Query::Objects));
+        queries.extend([
+            Query::Enums,
+            Query::Functions,
+            Query::Triggers,
+            Query::Inheritance,
+        ]);
+        Queue {
+            queries,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    fn take(&self) -> Option<Query> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed);
+        self.queries.get(i).copied()
+    }
+}
+
+/// Runs queries off `queue` on `c` until none is left.
+async fn work(c: &mut PgConnection, queue: &Queue) -> Result<Vec<Rows>, MigrateError> {
+    let mut out = Vec::new();
+    while let Some(query) = queue.take() {
+        out.push(query.run(c).await?);
+    }
+    Ok(out)
+}
+
+/// Every catalog query's rows.
+#[derive(Default)]
 struct Catalog {
     relations: Vec<RelationRow>,
     inheritance: Vec<InheritanceRow>,
@@ -276,22 +452,30 @@ struct Catalog {
     sequences: Vec<SequenceRow>,
     functions: Vec<FunctionRow>,
     triggers: Vec<TriggerRow>,
+    /// By object query, in the order of the queries.
+    objects: Vec<(usize, Vec<Object>)>,
 }
 
 impl Catalog {
-    /// Runs the nine queries, in this order.
-    async fn read(c: &mut PgConnection) -> Result<Catalog, MigrateError> {
-        Ok(Catalog {
-            relations: fetch(c, &on_relations(RELATION_ROWS), "pg_class").await?,
-            inheritance: fetch(c, &on_relations(INHERITANCE), "pg_inherits").await?,
-            columns: fetch(c, &on_relations(COLUMNS), "pg_attribute").await?,
-            constraints: fetch(c, &on_relations(CONSTRAINTS), "pg_constraint").await?,
-            indexes: fetch(c, &on_relations(INDEXES), "pg_index").await?,
-            enums: fetch(c, ENUMS, "pg_enum").await?,
-            sequences: fetch(c, SEQUENCES, "pg_sequence").await?,
-            functions: fetch(c, FUNCTIONS, "pg_proc").await?,
-            triggers: fetch(c, &on_relations(TRIGGERS), "pg_trigger").await?,
-        })
+    /// The rows of every query, in whatever order the connections read them.
+    fn from_rows(rows: Vec<Rows>) -> Catalog {
+        let mut catalog = Catalog::default();
+        for r in rows {
+            match r {
+                Rows::Relations(v) => catalog.relations = v,
+                Rows::Inheritance(v) => catalog.inheritance = v,
+                Rows::Columns(v) => catalog.columns = v,
+                Rows::Constraints(v) => catalog.constraints = v,
+                Rows::Indexes(v) => catalog.indexes = v,
+                Rows::Enums(v) => catalog.enums = v,
+                Rows::Sequences(v) => catalog.sequences = v,
+                Rows::Functions(v) => catalog.functions = v,
+                Rows::Triggers(v) => catalog.triggers = v,
+                Rows::Objects(i, v) => catalog.objects.push((i, v)),
+            }
+        }
+        catalog.objects.sort_by_key(|(i, _)| *i);
+        catalog
     }
 
     /// The schema the rows describe.
@@ -303,7 +487,7 @@ impl Catalog {
         for row in self.constraints {
             if let Some(t) = table_mut(&mut schema, &names, row.0) {
                 if row.13 {
-                    let object = key_object(&t.name, &row.1, &row.12);
+                    let object = key_object(&t.name, &row.1, row.12.as_deref().unwrap_or(""));
                     schema.add_object(object);
                 } else {
                     add_constraint(t, row);
@@ -317,6 +501,9 @@ impl Catalog {
         }
         add_objects(&mut schema, self.enums, self.sequences);
         add_routines(&mut schema, self.functions, self.triggers);
+        for o in self.objects.into_iter().flat_map(|(_, v)| v) {
+            schema.add_object(o);
+        }
         schema
     }
 }

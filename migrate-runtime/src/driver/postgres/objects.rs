@@ -17,8 +17,10 @@ use crate::error::MigrateError;
 use migrate_schema::model::{Object, Stage};
 use sqlx::PgConnection;
 
-/// The queries, each with what it reads (for errors).
-const QUERIES: [(&str, &str); 11] = [
+/// The queries, each with what it reads (for errors). Each stands alone, so that they
+/// can run on several connections at once; comments come last, as they name objects
+/// the other queries read.
+const QUERIES: [(&str, &str); COUNT] = [
     ("pg_extension", include_str!("objects/extensions.sql")),
     ("pg_namespace", include_str!("objects/schemas.sql")),
     ("domains", include_str!("objects/domains.sql")),
@@ -42,10 +44,12 @@ const QUERIES: [(&str, &str); 11] = [
         include_str!("objects/event_triggers.sql"),
     ),
     ("other catalogs", include_str!("objects/others.sql")),
+    ("pg_description", include_str!("objects/comments.sql")),
 ];
 
-/// Comments come last: they name objects the other queries read.
-const COMMENTS: (&str, &str) = ("pg_description", include_str!("objects/comments.sql"));
+/// How many queries read the objects: [`read`] takes `0..COUNT`, whose objects are
+/// added to a schema in that order.
+pub(super) const COUNT: usize = 12;
 
 /// `(kind, name, table, definition, create statements, drop statements, stage, modelled)`
 type ObjectRow = (
@@ -59,18 +63,15 @@ type ObjectRow = (
     bool,
 );
 
-/// Every object of the current schema (and the database-wide ones) the other catalog
-/// queries do not read.
-pub(super) async fn read(c: &mut PgConnection) -> Result<Vec<Object>, MigrateError> {
-    let mut out = Vec::new();
-    for (what, sql) in QUERIES.into_iter().chain([COMMENTS]) {
-        let rows: Vec<ObjectRow> = sqlx::query_as(sql)
-            .fetch_all(&mut *c)
-            .await
-            .map_err(|e| MigrateError::db(format!("cannot read the schema ({what})"), e))?;
-        out.extend(rows.into_iter().map(object));
-    }
-    Ok(out)
+/// The objects query `i` (below [`COUNT`]) reads: together, every object of the
+/// current schema (and the database-wide ones) the other catalog queries do not read.
+pub(super) async fn read(c: &mut PgConnection, i: usize) -> Result<Vec<Object>, MigrateError> {
+    let (what, sql) = QUERIES[i];
+    let rows: Vec<ObjectRow> = sqlx::query_as(sql)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(|e| MigrateError::db(format!("cannot read the schema ({what})"), e))?;
+    Ok(rows.into_iter().map(object).collect())
 }
 
 /// The object a row describes.
