@@ -358,7 +358,7 @@ impl Target {
             };
             let dropped = match admin.server() {
                 Some(server) if kind == "schema" => server.drop_schema(name).await,
-                Some(server) => server.drop_database(name).await,
+                Some(server) => server.drop_database_unawaited(name).await,
                 None => Ok(()),
             };
             let _ = tokio::time::timeout(CLOSE_WAIT, admin.close()).await;
@@ -470,7 +470,7 @@ fn new_name() -> String {
 async fn drop_stale(server: &dyn Server) {
     for name in server.database_names(PREFIX).await {
         if is_stale(&name, &[PREFIX]) {
-            let _ = server.drop_database(&name).await;
+            let _ = server.drop_database_unawaited(&name).await;
         }
     }
     for name in server.schema_names(PREFIX).await {
@@ -497,7 +497,10 @@ async fn on_server(on: &ScratchOn) -> Result<Scratch, SchemaError> {
     drop_stale(server).await;
     let name = new_name();
     let denied = match server.create_database(&name).await {
-        Ok(()) => return open(with_database(url, &name), Target::Database { admin, name }).await,
+        Ok(()) => {
+            let scratch_url = server.scratch_url(&with_database(url, &name), None);
+            return open(scratch_url, Target::Database { admin, name }).await;
+        }
         Err(Refused::Denied(e)) => crate::driver::server_message(&e),
         Err(Refused::Failed(e)) => {
             admin.close().await;
@@ -548,7 +551,7 @@ async fn in_dev_schema(
         .into());
     };
     let hint = server.grant_hint(true);
-    let scratch_url = server.in_schema(dev, &name);
+    let scratch_url = server.scratch_url(dev, Some(&name));
     if let Err(refused) = server.create_schema(&name).await {
         admin.close().await;
         return Err(match refused {
@@ -607,19 +610,20 @@ mod tests {
         assert_eq!(with_database("mysql://root@h", "s"), "mysql://root@h/s");
     }
 
-    /// A scratch schema's URL sets the search path of its connections.
+    /// A scratch's URL turns off waiting for the WAL at commit, and a scratch schema's
+    /// sets the search path of its connections, in one `options` parameter.
     #[cfg(feature = "postgres")]
     #[tokio::test]
-    async fn a_schema_url_sets_the_search_path() {
+    async fn a_scratch_url_sets_its_session() {
         let pool = sqlx::PgPool::connect_lazy("postgres://h/db").expect("a lazy pool");
         let server: &dyn Server = &pool;
         assert_eq!(
-            server.in_schema("postgres://h/db", "s"),
-            "postgres://h/db?options=-c%20search_path%3Ds"
+            server.scratch_url("postgres://h/db", Some("s")),
+            "postgres://h/db?options=-c%20search_path%3Ds%20-c%20synchronous_commit%3Doff"
         );
         assert_eq!(
-            server.in_schema("postgres://h/db?sslmode=disable", "s"),
-            "postgres://h/db?sslmode=disable&options=-c%20search_path%3Ds"
+            server.scratch_url("postgres://h/db?sslmode=disable", None),
+            "postgres://h/db?sslmode=disable&options=-c%20synchronous_commit%3Doff"
         );
     }
 
