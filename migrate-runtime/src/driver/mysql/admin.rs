@@ -27,9 +27,10 @@ impl Server for sqlx::MySqlPool {
     }
 
     /// The drop on a connection taken out of the pool, seen running in the process
-    /// list (its connection id on `DROP DATABASE`) or the database gone. MariaDB
-    /// removes a database's tables one by one (seconds for a thousand), and finishes
-    /// once started though its client left.
+    /// list (its connection id on `DROP DATABASE` with no state, past its lock waits)
+    /// or the database gone. MariaDB removes a database's tables one by one (seconds
+    /// for a thousand) and finishes once past its locks though its client left; a drop
+    /// still waiting for a lock is abandoned with its client, so that one is awaited.
     fn drop_database_unawaited<'a>(
         &'a self,
         name: &'a str,
@@ -81,13 +82,16 @@ async fn drop_on(conn: &mut sqlx::MySqlConnection, name: &str) -> Result<(), sql
         .map(|_| ())
 }
 
-/// Whether the connection `id` is executing a `DROP DATABASE`, or `name` is gone
-/// (a user sees its own connections in the process list without `PROCESS`).
+/// Whether the connection `id` is executing a `DROP DATABASE` past its locks (no state:
+/// `checking permissions`, `Opening tables` and `Waiting for … lock` come before), or
+/// `name` is gone (a user sees its own connections in the process list without
+/// `PROCESS`).
 async fn seen_dropping(admin: &sqlx::MySqlPool, id: i64, name: &str) -> Seen {
     let look = sqlx::query_as::<_, (i64, i64)>(
         "SELECT (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?), \
                 (SELECT COUNT(*) FROM information_schema.PROCESSLIST \
-                 WHERE ID = ? AND COMMAND = 'Query' AND INFO LIKE 'DROP DATABASE%')",
+                 WHERE ID = ? AND COMMAND = 'Query' AND INFO LIKE 'DROP DATABASE%' \
+                   AND COALESCE(STATE, '') = '')",
     )
     .bind(name)
     .bind(id)
