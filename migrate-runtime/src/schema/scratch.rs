@@ -8,15 +8,16 @@
 //! of its own, and [`Scratch::drop`] returns once another connection sees the server
 //! executing it (PostgreSQL's `pg_stat_activity`, MariaDB's process list) or the
 //! database gone. A command does not wait for it: on PostgreSQL 15 every `DROP
-//! DATABASE` ends with an immediate checkpoint of the whole cluster (9 to 14 seconds
-//! after a scratch of 1,000 tables on a busy server), and MariaDB removes a database's
-//! tables one by one (about 10 seconds for 1,000). The server finishes the drop after
-//! the process exits, as both do for a statement whose client left (PostgreSQL only
-//! notices at its next read or write; MariaDB gives up a drop still waiting for a lock,
-//! which is why a drop is left to it only once past its locks). When the drop cannot
-//! be seen running within two seconds, it is awaited as before. What is left anyway
-//! (a process killed before dropping, a drop the server gave up) is dropped by the
-//! next [`scratch`] from the same host.
+//! DATABASE` ends with an immediate checkpoint of the whole cluster, and MariaDB
+//! removes a database's tables one by one (after a scratch of 1,000 tables, measured on
+//! a shared server: 1 to 15 seconds on PostgreSQL, depending on what else the cluster
+//! wrote since its last checkpoint, and 1.5 to 12 on MariaDB). The server finishes the
+//! drop after the process exits, as both do for a statement whose client left
+//! (PostgreSQL only notices at its next read or write; MariaDB gives up a drop still
+//! waiting for a lock, which is why a drop is left to it only once past its locks).
+//! When the drop cannot be seen running within two seconds, it is awaited as before.
+//! What is left anyway (a process killed before dropping, a drop the server gave up) is
+//! dropped by the next [`scratch`] from the same host.
 //!
 //! On PostgreSQL a scratch's connections run with `synchronous_commit = off` (set in
 //! [`Scratch::url`]): nothing in a scratch needs to survive a crash, so the commit of
