@@ -313,8 +313,9 @@ impl Scratch {
 
     /// Drops the scratch database (or schema), closing its connections first. Call it on
     /// every path; it also works after the [`ScratchDropper`] dropped it. A database
-    /// may still be there when this returns, the server dropping it (see the [module
-    /// documentation](self)); a schema is gone.
+    /// may still be there when this returns: the drop is left to the server once seen
+    /// running, and the server finishes it even after this process exits (PostgreSQL's
+    /// ends with a checkpoint of the whole cluster). A schema is gone.
     ///
     /// # Errors
     /// [`MigrateError::Database`] (as [`SchemaError::Migrate`]) when the server refuses
