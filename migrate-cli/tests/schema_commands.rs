@@ -225,10 +225,19 @@ fn a_failing_schema_file_is_named_and_the_scratch_is_dropped() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("tables.sql:3"), "{kind}: {err}");
         assert!(err.contains("CREATE TABLE broken"), "{kind}: {err}");
-        let left: Vec<String> = scratches_of(&p.url, pid)
-            .into_iter()
-            .filter(|n| !before.contains(n))
-            .collect();
+        // The server finishes a drop after the command exits (on PostgreSQL it waits
+        // for a checkpoint of the whole cluster).
+        let start = std::time::Instant::now();
+        let left = loop {
+            let left: Vec<String> = scratches_of(&p.url, pid)
+                .into_iter()
+                .filter(|n| !before.contains(n))
+                .collect();
+            if left.is_empty() || start.elapsed() > std::time::Duration::from_secs(120) {
+                break left;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
         assert!(left.is_empty(), "{kind}: scratch left behind: {left:?}");
         let written = std::fs::read_dir(p.path().join("migrations"))
             .expect("list")

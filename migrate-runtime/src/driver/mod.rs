@@ -112,6 +112,20 @@ pub(crate) trait Server: Send + Sync {
     /// the server can.
     fn drop_database<'a>(&'a self, name: &'a str) -> BoxFuture<'a, Result<(), sqlx::Error>>;
 
+    /// [`Server::drop_database`] without waiting for the server to finish: the drop is
+    /// sent on a connection of its own and this returns once another connection sees
+    /// the server executing it (or the database gone). The server then completes it
+    /// whether or not this process is still there; a failure it meets later is only
+    /// logged, and leaves a database the next scratch of this host drops. When the
+    /// server cannot be seen executing it within [`SEE_RUNNING_WITHIN`], this waits for
+    /// the drop like [`Server::drop_database`].
+    fn drop_database_unawaited<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+        self.drop_database(name)
+    }
+
     /// The databases whose names start with `prefix` (none when the server cannot say).
     fn database_names<'a>(&'a self, prefix: &'a str) -> BoxFuture<'a, Vec<String>>;
 
@@ -141,14 +155,72 @@ pub(crate) trait Server: Send + Sync {
         false
     }
 
-    /// `url` with its connections' default schema set to `schema`.
-    fn in_schema(&self, url: &str, schema: &str) -> String {
+    /// The URL of a scratch database at `url` (the scratch database's own, or the dev
+    /// database's with `schema` the scratch schema inside it): its connections' default
+    /// schema set to `schema`, and whatever makes throwaway work cheaper on this server.
+    fn scratch_url(&self, url: &str, schema: Option<&str>) -> String {
         let _ = schema;
         url.to_string()
     }
 
     /// How to let a role make scratch databases (`dev`: on a dev database's server).
     fn grant_hint(&self, dev: bool) -> &'static str;
+}
+
+/// How long [`Server::drop_database_unawaited`] looks for the server executing the drop
+/// before waiting for it instead.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) const SEE_RUNNING_WITHIN: Duration = Duration::from_secs(2);
+
+/// What a look from another connection tells of a request sent on a connection of its
+/// own.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) enum Seen {
+    /// The server is executing it, or its effect is already there.
+    Running,
+    /// Not yet executing (the request may still be on its way).
+    NotYet,
+    /// The server does not show it (its activity reporting is off, or hidden from this
+    /// role): only its result tells.
+    CannotTell,
+}
+
+/// Runs `request` (a request on a connection of its own, taken out of any pool) in the
+/// background and returns once `look` sees the server executing it: from then on the
+/// server finishes it without its client, even if this process exits (a server only
+/// notices a client that left when it next reads from or writes to it). `request`'s
+/// result when it ends first, or when `look` cannot tell within [`SEE_RUNNING_WITHIN`];
+/// after returning early, a failure is only logged, as `what`.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) async fn return_once_running<'a, L>(
+    what: String,
+    request: BoxFuture<'static, Result<(), sqlx::Error>>,
+    mut look: L,
+) -> Result<(), sqlx::Error>
+where
+    L: FnMut() -> BoxFuture<'a, Seen>,
+{
+    const EVERY: Duration = Duration::from_millis(5);
+    let task = tokio::spawn(request);
+    let deadline = tokio::time::Instant::now() + SEE_RUNNING_WITHIN;
+    while !task.is_finished() {
+        match look().await {
+            Seen::Running => {
+                // Heard only if this process lives until the server answers.
+                tokio::spawn(async move {
+                    if let Ok(Err(e)) = task.await {
+                        tracing::warn!(error = %e, "{what} failed after being left to the server");
+                    }
+                });
+                return Ok(());
+            }
+            Seen::CannotTell => break,
+            Seen::NotYet if tokio::time::Instant::now() >= deadline => break,
+            Seen::NotYet => tokio::time::sleep(EVERY).await,
+        }
+    }
+    task.await
+        .unwrap_or_else(|e| Err(sqlx::Error::Protocol(format!("{what} did not finish: {e}"))))
 }
 
 /// The message of a server error, without the driver's decoration.
