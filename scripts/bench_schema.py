@@ -260,6 +260,10 @@ class Pair:
         # The cache folder of the last cold `check`, full after that one run.
         self.warm_cache = None
 
+    def setup(self):
+        self.setup_ours()
+        self.setup_alembic()
+
     def setup_ours(self):
         """migrate: the declared schema in schema/, one revision creating it, applied."""
         migrate = self.migrate
@@ -436,10 +440,11 @@ def main():
     missed = 0
     try:
         pairs = [Pair(migrate, db, args.tables, work, admins.get(db, "")) for db in dbs]
-        # The set-up is not measured: both tools' projects on every database at once.
-        with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
-            jobs = [pool.submit(p.setup_ours) for p in pairs] + [pool.submit(p.setup_alembic) for p in pairs]
-            for job in jobs:
+        # The set-up is not measured, so the databases are set up at once; on one server
+        # the tools take turns, since each creates every table in one transaction and two
+        # such at a time overflow a default PostgreSQL server's lock table.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(pairs)) as pool:
+            for job in [pool.submit(p.setup) for p in pairs]:
                 job.result()
         for pair in pairs:
             db = pair.db
