@@ -413,7 +413,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", choices=DATABASES + ["all"], default="all")
     ap.add_argument("--tables", type=int, default=1000)
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--scenario", choices=SCENARIOS + ["all"], default="all")
     ap.add_argument("--bin", help="a migrate binary (default: build and use target/release/migrate)")
     args = ap.parse_args()
