@@ -16,6 +16,8 @@ mod connect;
 // Always compiled: their DDL is needed to write offline SQL for any database; the
 // driver-specific parts inside are behind the features.
 pub(crate) mod mysql;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod parallel;
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 #[cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite"))]
@@ -32,6 +34,8 @@ pub(crate) use conn::{Arg, Conn, Connection, Held, HeldLock, Lost, Rows};
 pub use connect::ConnectOptions;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use connect::{connect_within, open_pool};
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use parallel::{on_one_or_two, Share};
 
 use crate::error::{mask_url, MigrateError};
 use migrate_core::Dialect;

@@ -3,8 +3,8 @@
 //! `REFERENTIAL_CONSTRAINTS`, `CHECK_CONSTRAINTS`, `VIEWS`), joined here rather than on
 //! the server, whose `information_schema` joins scan every table once per row.
 
+use crate::driver::{on_one_or_two, Share};
 use crate::error::MigrateError;
-use futures_util::future::{select, Either};
 use migrate_schema::{
     Check, Column, Deferrable, ForeignKey, Generated, Identity, Index, IndexKey, IndexPart,
     PrimaryKey, ReferentialAction, Schema, Table, Trigger, Unique, View,
@@ -12,8 +12,7 @@ use migrate_schema::{
 use sqlx::mysql::{MySqlConnection, MySqlRow};
 use sqlx::Row;
 use std::collections::{BTreeMap, HashMap};
-use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// Which server, from `VERSION()`.
@@ -357,59 +356,44 @@ async fn read_all(
     database: &str,
     queries: &[(&str, &'static str)],
 ) -> Result<Vec<Vec<MySqlRow>>, MigrateError> {
-    let next = AtomicUsize::new(0);
-    let helping = AtomicBool::new(false);
-    let helper = async {
-        let Ok(mut h) = pool.acquire().await else {
-            return Ok(Vec::new());
-        };
+    let reads = Reads {
+        queries,
+        next: AtomicUsize::new(0),
+    };
+    let second = async {
+        let mut h = pool.acquire().await.ok()?;
         let same = fetch(&mut h, "SELECT DATABASE()", "DATABASE()")
             .await
             .ok()
             .and_then(|rows| rows.first().map(|r| req(r, 0).unwrap_or_default()));
-        if same.as_deref() != Some(database) {
-            return Ok(Vec::new());
-        }
-        helping.store(true, Ordering::Relaxed);
-        work(&mut h, queries, &next).await
+        (same.as_deref() == Some(database)).then_some(h)
     };
-    let main = work(c, queries, &next);
-    let (main, helper) = (pin!(main), pin!(helper));
-    let (mut rows, theirs) = match select(main, helper).await {
-        Either::Left((mine, helper)) => {
-            let mine = mine?;
-            // A helper still connecting has nothing left to do.
-            let theirs = if helping.load(Ordering::Relaxed) {
-                helper.await?
-            } else {
-                Vec::new()
-            };
-            (mine, theirs)
-        }
-        Either::Right((theirs, main)) => (main.await?, theirs?),
-    };
-    rows.extend(theirs);
+    let mut rows = on_one_or_two(c, second, &reads, work).await?;
     rows.sort_by_key(|(i, _)| *i);
     Ok(rows.into_iter().map(|(_, r)| r).collect())
 }
 
-/// Runs `queries` on `c`, each taking the next one not yet taken (`next`), until none
-/// is left; their rows by index.
-async fn work(
-    c: &mut MySqlConnection,
-    queries: &[(&str, &'static str)],
-    next: &AtomicUsize,
-) -> Result<Vec<(usize, Vec<MySqlRow>)>, MigrateError> {
-    let mut out = Vec::new();
-    loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(&(sql, what)) = queries.get(i) else {
-            return Ok(out);
-        };
-        let started = Instant::now();
-        out.push((i, fetch(c, sql, what).await?));
-        tracing::debug!(query = what, elapsed = ?started.elapsed(), "introspection query");
-    }
+/// Queries (SQL, what it reads) and the index of the next one not yet taken.
+struct Reads<'q> {
+    queries: &'q [(&'q str, &'static str)],
+    next: AtomicUsize,
+}
+
+/// Runs the queries of `reads` on `c`, each taking the next one not yet taken, until
+/// none is left; their rows by index.
+fn work<'c>(c: &'c mut MySqlConnection, reads: &'c Reads<'_>) -> Share<'c, (usize, Vec<MySqlRow>)> {
+    Box::pin(async move {
+        let mut out = Vec::new();
+        loop {
+            let i = reads.next.fetch_add(1, Ordering::Relaxed);
+            let Some(&(sql, what)) = reads.queries.get(i) else {
+                return Ok(out);
+            };
+            let started = Instant::now();
+            out.push((i, fetch(c, sql, what).await?));
+            tracing::debug!(query = what, elapsed = ?started.elapsed(), "introspection query");
+        }
+    })
 }
 
 /// `VERSION()`, `DATABASE()`, `@@default_storage_engine` and `@@collation_database`.

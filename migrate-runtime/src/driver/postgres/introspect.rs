@@ -4,8 +4,8 @@
 //! run on two connections at once. `information_schema` is not used: its views are far
 //! slower.
 
+use crate::driver::{on_one_or_two, Share};
 use crate::error::MigrateError;
-use futures_util::future::{select, Either};
 use migrate_core::Dialect;
 use migrate_schema::model::{Object, Stage};
 use migrate_schema::render::{dialect, postgres_object_name};
@@ -17,8 +17,7 @@ use migrate_schema::{
 use sqlx::postgres::PgRow;
 use sqlx::PgConnection;
 use std::collections::HashMap;
-use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// The current schema, and its tables and views not owned by an extension.
@@ -270,33 +269,12 @@ pub(crate) async fn introspect(pool: &sqlx::PgPool) -> Result<Schema, MigrateErr
     let queue = Queue::new();
     let mut first = pool.acquire().await.map_err(unreadable("connection"))?;
     let schema = current_schema(&mut first).await?;
-    let helping = AtomicBool::new(false);
-    let helper = async {
-        let Ok(mut c) = pool.acquire().await else {
-            return Ok(Vec::new());
-        };
-        if current_schema(&mut c).await.ok() != Some(schema.clone()) {
-            return Ok(Vec::new());
-        }
-        helping.store(true, Ordering::Relaxed);
-        work(&mut c, &queue).await
+    let second = async {
+        let mut c = pool.acquire().await.ok()?;
+        let same = current_schema(&mut c).await.ok() == Some(schema.clone());
+        same.then_some(c)
     };
-    let main = work(&mut first, &queue);
-    let (main, helper) = (pin!(main), pin!(helper));
-    let (mut rows, theirs) = match select(main, helper).await {
-        Either::Left((mine, helper)) => {
-            let mine = mine?;
-            // A helper still waiting for its connection has nothing left to do.
-            let theirs = if helping.load(Ordering::Relaxed) {
-                helper.await?
-            } else {
-                Vec::new()
-            };
-            (mine, theirs)
-        }
-        Either::Right((theirs, main)) => (main.await?, theirs?),
-    };
-    rows.extend(theirs);
+    let rows = on_one_or_two(&mut *first, second, &queue, work).await?;
     Ok(Catalog::from_rows(rows).into_schema())
 }
 
@@ -432,12 +410,14 @@ impl Queue {
 }
 
 /// Runs queries off `queue` on `c` until none is left.
-async fn work(c: &mut PgConnection, queue: &Queue) -> Result<Vec<Rows>, MigrateError> {
-    let mut out = Vec::new();
-    while let Some(query) = queue.take() {
-        out.push(query.run(c).await?);
-    }
-    Ok(out)
+fn work<'c>(c: &'c mut PgConnection, queue: &'c Queue) -> Share<'c, Rows> {
+    Box::pin(async move {
+        let mut out = Vec::new();
+        while let Some(query) = queue.take() {
+            out.push(query.run(c).await?);
+        }
+        Ok(out)
+    })
 }
 
 /// Every catalog query's rows.
