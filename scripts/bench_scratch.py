@@ -2,8 +2,7 @@
 """What a scratch database costs on a server: create, load, drop.
 
 The schema: N tables (1,000 by default), each with 10 columns, 2 indexes and 1 foreign
-key (the generator of bench_autogenerate.py; MySQL/MariaDB gets an AUTO_INCREMENT key
-and a table-level foreign key).
+key (the generator of bench_schema.py, for PostgreSQL or MariaDB).
 
     python3 scripts/bench_scratch.py server --db postgres
     python3 scripts/bench_scratch.py server --db mysql
@@ -29,39 +28,15 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_autogenerate import schema_sql  # noqa: E402
+from bench_schema import schema_sql  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PG = os.environ.get("MIGRATE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 MY = os.environ.get("MIGRATE_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test")
 
 
-def mysql_schema(n):
-    out = []
-    for i in range(n):
-        ref = i - 1 if i > 0 else 0
-        out.append(
-            f"CREATE TABLE t{i} (\n"
-            f"    id INTEGER AUTO_INCREMENT PRIMARY KEY,\n"
-            f"    ref_id INTEGER,\n"
-            f"    name VARCHAR(100) NOT NULL,\n"
-            f"    email VARCHAR(200),\n"
-            f"    qty INTEGER NOT NULL DEFAULT 0,\n"
-            f"    price NUMERIC(10, 2),\n"
-            f"    note TEXT,\n"
-            f"    flag BOOLEAN,\n"
-            f"    created_at TIMESTAMP NULL,\n"
-            f"    code VARCHAR(20),\n"
-            f"    FOREIGN KEY (ref_id) REFERENCES t{ref} (id)\n"
-            f");\n"
-            f"CREATE INDEX ix_t{i}_name ON t{i} (name);\n"
-            f"CREATE INDEX ix_t{i}_qty_code ON t{i} (qty, code);\n"
-        )
-    return "".join(out)
-
-
 def schema(db, n):
-    return schema_sql(n, "postgres") if db == "postgres" else mysql_schema(n)
+    return schema_sql(n, db, False)
 
 
 def with_db(url, name):
