@@ -26,7 +26,9 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_schema import migrate_binary, server_urls  # noqa: E402
+
 
 
 def table_sql(i, db):
@@ -138,16 +140,8 @@ def main():
     ap.add_argument("--bin", help="a migrate binary (default: build the release one)")
     args = ap.parse_args()
 
-    if args.bin:
-        migrate = os.path.abspath(args.bin)
-    else:
-        subprocess.run(["cargo", "build", "--release", "-q", "-p", "migrate-cli"], cwd=ROOT, check=True)
-        target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-        migrate = os.path.join(target, "release", "migrate")
-    admin = {
-        "postgres": os.environ.get("MIGRATE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-        "mysql": os.environ.get("MIGRATE_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
-    }.get(args.db, "")
+    migrate = migrate_binary(args.bin)
+    admin = server_urls().get(args.db, "")
 
     work = tempfile.mkdtemp(prefix="bench_check_objects_")
     names = {"plain": "bench_check_plain", "objects": "bench_check_objects"}

@@ -196,6 +196,23 @@ with engine.connect() as connection:
 # --- databases and processes ----------------------------------------------------------
 
 
+def migrate_binary(given):
+    """The binary to measure: `given`, else the release build of this checkout (built)."""
+    if given:
+        return os.path.abspath(given)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "migrate-cli"], cwd=ROOT, check=True)
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+    return os.path.join(target, "release", "migrate")
+
+
+def server_urls():
+    """The servers' admin URLs, as the test suite has them."""
+    return {
+        "postgres": os.environ.get("MIGRATE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        "mysql": os.environ.get("MIGRATE_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
+    }
+
+
 def mysql_client():
     return shutil.which("mariadb") or shutil.which("mysql") or "mariadb"
 
@@ -467,16 +484,8 @@ def main():
     ensure_python()
     began = time.perf_counter()
 
-    if args.bin:
-        migrate = os.path.abspath(args.bin)
-    else:
-        subprocess.run(["cargo", "build", "--release", "-q", "-p", "migrate-cli"], cwd=ROOT, check=True)
-        target = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
-        migrate = os.path.join(target, "release", "migrate")
-    admins = {
-        "postgres": os.environ.get("MIGRATE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-        "mysql": os.environ.get("MIGRATE_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306/test"),
-    }
+    migrate = migrate_binary(args.bin)
+    admins = server_urls()
     dbs = DATABASES if args.db == "all" else [args.db]
     scenarios = SCENARIOS if args.scenario == "all" else [args.scenario]
 

@@ -28,7 +28,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_schema import schema_sql  # noqa: E402
+from bench_schema import mysql_args, mysql_client, schema_sql  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PG = os.environ.get("MIGRATE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -45,23 +45,11 @@ def with_db(url, name):
     return f"{head}/{name}" + (f"?{query}" if query else "")
 
 
-def mysql_args(url):
-    rest = url.split("://", 1)[1]
-    user, _, host = rest.rpartition("@")
-    user, _, password = user.partition(":")
-    host = host.split("/", 1)[0]
-    host, _, port = host.partition(":")
-    args = ["mysql", "-h", host, "-P", port or "3306", "-u", user or "root"]
-    if password:
-        args.append(f"-p{password}")
-    return args
-
-
 def sql(db, statement, database=None):
     if db == "postgres":
         cmd = ["psql", with_db(PG, database) if database else PG, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", statement]
     else:
-        cmd = mysql_args(MY) + ([database] if database else []) + ["-N", "-e", statement]
+        cmd = [mysql_client(), *mysql_args(MY)] + ([database] if database else []) + ["-N", "-e", statement]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(f"{statement[:80]}: {r.stderr}")
@@ -88,7 +76,7 @@ def load(db, name, text, sync):
     if db == "postgres":
         cmd = ["psql", with_db(PG, name), "-q", "-v", "ON_ERROR_STOP=1"]
     else:
-        cmd = mysql_args(MY) + [name]
+        cmd = [mysql_client(), *mysql_args(MY)] + [name]
     r = subprocess.run(cmd, input=body, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit(r.stderr)
